@@ -1,0 +1,82 @@
+import { assertEquals, assertRejects, assertThrows } from "./assert.ts";
+import { empty, getGpu, launch, params, upload, zeros } from "../thanos/gpu/mod.ts";
+import { fill } from "../thanos/linalg/elementwise.ts";
+import * as ref from "./reference/elementwise.ts";
+import { assertClose, gpuTest, ODD_SIZES, randn } from "./util.ts";
+
+gpuTest("getGpu returns one shared device with the adapter's storage limit", async (gpu) => {
+  assertEquals(await getGpu(), gpu);
+  assertEquals(gpu.limits.maxStorageBufferBindingSize, gpu.adapter.limits.maxStorageBufferBindingSize);
+  assertEquals(typeof gpu.info.description, "string");
+});
+
+gpuTest("upload/read round-trips f32, u32 and i32 data", async (gpu) => {
+  const f = randn(1000, 1);
+  assertEquals(await upload(gpu, f, [10, 100]).read(), f);
+  const u = new Uint32Array([0, 1, 0xffffffff, 7]);
+  assertEquals(await upload(gpu, u).read(), u);
+  const i = new Int32Array([-5, 3, -0x80000000]);
+  assertEquals(await upload(gpu, i).read(), i);
+});
+
+gpuTest("zeros is zero even on a reused buffer", async (gpu) => {
+  const a = upload(gpu, new Float32Array(129).fill(3), [129]);
+  a.release();
+  const z = zeros(gpu, [129]);
+  assertEquals(await z.read(), new Float32Array(129));
+});
+
+for (const n of ODD_SIZES) {
+  gpuTest(`fill matches the reference for n=${n}`, async (gpu) => {
+    const x = empty(gpu, [n]);
+    await fill(x, -2.5);
+    assertClose(await x.read(), ref.fill(n, -2.5), { rtol: 0, atol: 0 });
+  });
+}
+
+gpuTest("fill folds a 1-D grid past 65535 workgroups", async (gpu) => {
+  const n = 65536 * 256 + 3;
+  const x = empty(gpu, [n]);
+  await fill(x, 1);
+  const data = await x.read();
+  assertEquals(data[0], 1);
+  assertEquals(data[n - 1], 1);
+  assertEquals(data.reduce((s, v) => s + v, 0), n);
+  x.release();
+});
+
+gpuTest("buffers are pooled and reused after release", async (gpu) => {
+  const a = empty(gpu, [333]);
+  const buffer = a.buffer;
+  a.release();
+  const b = empty(gpu, [333]);
+  assertEquals(b.buffer, buffer);
+  b.release();
+});
+
+gpuTest("a released tensor cannot be used", async (gpu) => {
+  const a = empty(gpu, [4]);
+  a.release();
+  await assertRejects(() => fill(a, 0), Error, 'Tensor "tensor" was used after release()');
+});
+
+gpuTest("a tensor larger than the storage-binding limit is refused", async (gpu) => {
+  const limit = gpu.limits.maxStorageBufferBindingSize;
+  assertThrows(
+    () => empty(gpu, [limit / 4 + 1], "f32", "huge"),
+    RangeError,
+    `Tensor "huge" of shape [${limit / 4 + 1}] needs ${limit + 4} bytes, more than the device's maxStorageBufferBindingSize`,
+  );
+});
+
+gpuTest("a missing shader is reported by name", async (gpu) => {
+  await assertRejects(() => launch(gpu, "no_such_kernel", [], { grid: [1] }), Error, 'Shader "no_such_kernel" not found');
+});
+
+gpuTest("a binding error names the shader", async (gpu) => {
+  const x = empty(gpu, [4]);
+  // fill expects (params, x); binding a u32 tensor where none is declared is a validation error
+  await launch(gpu, "fill", [x, x], { grid: [1], params: params().u32(4).f32(0) });
+  await assertRejects(() => gpu.sync(), Error, 'WebGPU validation error in shader "fill"');
+  x.release();
+});

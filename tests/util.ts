@@ -1,0 +1,96 @@
+/**
+ * Test helpers shared by the suites: GPU test registration, tolerance comparison that reports the
+ * largest difference, and a seeded random source.
+ */
+
+import { type Gpu, getGpu } from "../thanos/gpu/mod.ts";
+
+/**
+ * Registers a test that uses the shared GPU. Sanitizers are off because the device and its pooled
+ * buffers intentionally outlive each test.
+ */
+export function gpuTest(name: string, fn: (gpu: Gpu) => Promise<void>): void {
+  Deno.test({
+    name,
+    sanitizeOps: false,
+    sanitizeResources: false,
+    fn: async () => fn(await getGpu()),
+  });
+}
+
+export interface Tolerance {
+  /** relative tolerance, scaled by |expected| */
+  rtol?: number;
+  /** absolute tolerance */
+  atol?: number;
+}
+
+/**
+ * Asserts |actual − expected| ≤ atol + rtol·|expected| elementwise; on failure the message gives
+ * the worst index, both values, and the largest absolute difference.
+ */
+export function assertClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  { rtol = 1e-5, atol = 1e-6 }: Tolerance = {},
+  what = "values",
+): void {
+  if (actual.length !== expected.length) {
+    throw new Error(`${what}: length ${actual.length} differs from expected ${expected.length}`);
+  }
+  let worst = -1, worstExcess = 0, maxAbs = 0;
+  for (let i = 0; i < actual.length; i++) {
+    const a = actual[i], e = expected[i];
+    const diff = Math.abs(a - e);
+    if (!Number.isFinite(a) && !(Number.isNaN(a) && Number.isNaN(e)) && a !== e) {
+      throw new Error(`${what}: non-finite ${a} at index ${i}, expected ${e}`);
+    }
+    if (Number.isFinite(diff)) maxAbs = Math.max(maxAbs, diff);
+    const excess = diff - (atol + rtol * Math.abs(e));
+    if (excess > worstExcess) {
+      worstExcess = excess;
+      worst = i;
+    }
+  }
+  if (worst >= 0) {
+    throw new Error(
+      `${what}: mismatch at index ${worst}: got ${actual[worst]}, expected ${expected[worst]} ` +
+        `(max |diff| ${maxAbs.toExponential(3)}, rtol ${rtol}, atol ${atol}, n ${actual.length})`,
+    );
+  }
+}
+
+/** Largest |a − b| (for reporting in benchmarks and test names). */
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+/** Seeded uniform [0, 1) generator (mulberry32); deterministic across runs and platforms. */
+export function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** `n` standard normal values from a seeded generator (Box–Muller). */
+export function randn(n: number, seed: number): Float32Array {
+  const u = rng(seed);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i += 2) {
+    const r = Math.sqrt(-2 * Math.log(1 - u()));
+    const t = 2 * Math.PI * u();
+    out[i] = r * Math.cos(t);
+    if (i + 1 < n) out[i + 1] = r * Math.sin(t);
+  }
+  return out;
+}
+
+/** Odd shapes every kernel is tested on (plus 1, the degenerate case). */
+export const ODD_SIZES = [1, 7, 129, 513, 1000] as const;

@@ -1,0 +1,128 @@
+/**
+ * The one place that touches `navigator.gpu`.
+ *
+ * `getGpu()` acquires the adapter and device once per process (requesting the adapter's maximum
+ * buffer and workgroup limits) and returns the shared {@link Gpu}: the device, a buffer pool, a
+ * pipeline cache and a command recorder that batches many dispatches into one submission.
+ *
+ * @module
+ */
+
+import { BufferPool } from "./pool.ts";
+import { PipelineCache } from "./pipelines.ts";
+import { Recorder } from "./recorder.ts";
+
+/** Limits we ask for at the adapter's maximum: big buffers are the whole point of this project. */
+const LIMITS_AT_ADAPTER_MAX = [
+  "maxBufferSize",
+  "maxStorageBufferBindingSize",
+  "maxStorageBuffersPerShaderStage",
+  "maxComputeWorkgroupStorageSize",
+  "maxComputeInvocationsPerWorkgroup",
+  "maxComputeWorkgroupSizeX",
+  "maxComputeWorkgroupSizeY",
+  "maxComputeWorkgroupSizeZ",
+  "maxComputeWorkgroupsPerDimension",
+] as const;
+
+/** What the project needs to know about the adapter it runs on. */
+export interface AdapterSummary {
+  /** e.g. "llvmpipe (LLVM 15.0.6, 256 bits)" or "NVIDIA H200". */
+  description: string;
+  vendor: string;
+  architecture: string;
+  /** True for software adapters (llvmpipe, SwiftShader, WARP). */
+  isFallback: boolean;
+}
+
+/** The shared GPU context: device, limits, buffer pool, pipeline cache and command recorder. */
+export class Gpu {
+  readonly adapter: GPUAdapter;
+  readonly device: GPUDevice;
+  readonly limits: GPUSupportedLimits;
+  readonly info: AdapterSummary;
+  readonly pool: BufferPool;
+  readonly pipelines: PipelineCache;
+  readonly recorder: Recorder;
+  #lost: string | null = null;
+
+  constructor(adapter: GPUAdapter, device: GPUDevice) {
+    this.adapter = adapter;
+    this.device = device;
+    this.limits = device.limits;
+    const info = adapter.info;
+    const description = info.description || info.device || "unknown adapter";
+    this.info = {
+      description,
+      vendor: info.vendor,
+      architecture: info.architecture,
+      isFallback: Boolean((info as { isFallbackAdapter?: boolean }).isFallbackAdapter) ||
+        /llvmpipe|swiftshader|warp|software/i.test(description),
+    };
+    this.pool = new BufferPool(device);
+    this.pipelines = new PipelineCache(device);
+    this.recorder = new Recorder(device, this.pool);
+    device.lost.then((reason) => {
+      this.#lost = `${reason.reason}: ${reason.message}`;
+    });
+  }
+
+  /** Throws if the device was lost (driver reset, out of memory on some backends). */
+  checkAlive(): void {
+    if (this.#lost !== null) throw new Error(`GPU device was lost (${this.#lost})`);
+  }
+
+  /** Submits everything recorded so far and waits until the GPU has finished it. */
+  async sync(): Promise<void> {
+    await this.recorder.flush();
+    await this.device.queue.onSubmittedWorkDone();
+    this.checkAlive();
+  }
+}
+
+let shared: Promise<Gpu> | null = null;
+
+/**
+ * Returns the process-wide {@link Gpu}, acquiring adapter and device on the first call.
+ *
+ * @returns the shared GPU context
+ * @throws Error when WebGPU is not available or no adapter is found, saying how to fix it
+ * @example
+ * ```ts
+ * const gpu = await getGpu();
+ * console.log(gpu.info.description);
+ * ```
+ */
+export function getGpu(): Promise<Gpu> {
+  if (shared === null) {
+    shared = acquire().catch((err) => {
+      shared = null; // a later call may retry (e.g. after the user fixes the environment)
+      throw err;
+    });
+  }
+  return shared;
+}
+
+async function acquire(): Promise<Gpu> {
+  const nav = globalThis.navigator as Navigator & { gpu?: GPU };
+  if (!nav?.gpu) {
+    throw new Error(
+      "WebGPU is not available in this runtime (navigator.gpu is undefined). " +
+        "Run with Deno 2.x (`deno run -A …`); in a browser, use one with WebGPU enabled.",
+    );
+  }
+  const adapter = await nav.gpu.requestAdapter({ powerPreference: "high-performance" });
+  if (!adapter) {
+    throw new Error(
+      "No WebGPU adapter found. On Linux without a GPU install Mesa's software Vulkan driver " +
+        "(Debian: `apt-get install mesa-vulkan-drivers`), which provides the llvmpipe adapter.",
+    );
+  }
+  const requiredLimits: Record<string, number> = {};
+  for (const name of LIMITS_AT_ADAPTER_MAX) {
+    const value = (adapter.limits as unknown as Record<string, number>)[name];
+    if (typeof value === "number") requiredLimits[name] = value;
+  }
+  const device = await adapter.requestDevice({ requiredLimits });
+  return new Gpu(adapter, device);
+}

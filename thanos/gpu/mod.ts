@@ -1,0 +1,11 @@
+/**
+ * GPU layer: device, buffer pool, pipeline cache, tensors and kernel launch.
+ * The only code in the project that touches `navigator.gpu`.
+ * @module
+ */
+export { type AdapterSummary, getGpu, Gpu } from "./device.ts";
+export { BufferPool, TENSOR_USAGE } from "./pool.ts";
+export { type Constants, type Kernel, PipelineCache, shaderSource } from "./pipelines.ts";
+export { Recorder } from "./recorder.ts";
+export { type DType, empty, numel, Tensor, tensor, type TypedArrayOf, upload, zeros } from "./tensor.ts";
+export { grid1d, launch, type LaunchOptions, Params, params } from "./launch.ts";

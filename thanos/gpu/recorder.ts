@@ -1,0 +1,164 @@
+/**
+ * Command recorder: batches many dispatches and buffer copies into one command encoder and submits
+ * them together, which is what makes thousands of small kernels per layer affordable (on llvmpipe a
+ * submission costs far more than a dispatch inside it).
+ *
+ * Errors: bind-group validation is checked per dispatch (the message names the shader);
+ * encoder/submit validation is checked per submission (the message names the shaders in it).
+ * Both surface at the next `flush()` — i.e. at the latest when a result is read back.
+ *
+ * @module
+ */
+
+import type { Kernel } from "./pipelines.ts";
+import type { BufferPool } from "./pool.ts";
+
+/** Submit automatically after this many recorded commands, to bound encoder size. */
+const MAX_COMMANDS_PER_SUBMIT = 512;
+
+type PendingError = Promise<{ where: string; error: GPUError | null }>;
+
+export class Recorder {
+  readonly #device: GPUDevice;
+  readonly #pool: BufferPool;
+  #encoder: GPUCommandEncoder | null = null;
+  #commands = 0;
+  #shaders = new Set<string>();
+  #uniforms: GPUBuffer[] = [];
+  #errors: PendingError[] = [];
+  /** Dispatches recorded since creation (for benchmarks and tests). */
+  dispatchCount = 0;
+  /** Submissions made since creation. */
+  submitCount = 0;
+
+  constructor(device: GPUDevice, pool: BufferPool) {
+    this.#device = device;
+    this.#pool = pool;
+  }
+
+  #currentEncoder(): GPUCommandEncoder {
+    if (this.#encoder === null) this.#encoder = this.#device.createCommandEncoder();
+    return this.#encoder;
+  }
+
+  /**
+   * Records one dispatch of `kernel` with storage `buffers` at bindings 1.. (binding 0 is the
+   * uniform `params` block when given, otherwise the buffers start at binding 0).
+   */
+  dispatch(
+    kernel: Kernel,
+    buffers: readonly GPUBuffer[],
+    params: ArrayBuffer | null,
+    grid: readonly [number, number, number],
+  ): void {
+    const max = this.#device.limits.maxComputeWorkgroupsPerDimension;
+    if (grid.some((g) => !Number.isInteger(g) || g < 0 || g > max)) {
+      throw new RangeError(
+        `Dispatch of "${kernel.name}": workgroup grid [${grid}] must be integers in [0, ${max}]`,
+      );
+    }
+    if (grid[0] === 0 || grid[1] === 0 || grid[2] === 0) return; // nothing to do
+    const device = this.#device;
+    const entries: GPUBindGroupEntry[] = [];
+    let binding = 0;
+    if (params !== null) {
+      const size = Math.max(16, Math.ceil(params.byteLength / 16) * 16);
+      const uniform = device.createBuffer({
+        size,
+        usage: GPUBufferUsage.UNIFORM,
+        mappedAtCreation: true,
+        label: `${kernel.name}.params`,
+      });
+      new Uint8Array(uniform.getMappedRange()).set(new Uint8Array(params));
+      uniform.unmap();
+      this.#uniforms.push(uniform);
+      entries.push({ binding: binding++, resource: { buffer: uniform } });
+    }
+    for (const buffer of buffers) entries.push({ binding: binding++, resource: { buffer } });
+    device.pushErrorScope("validation");
+    const bindGroup = device.createBindGroup({ layout: kernel.layout, entries, label: kernel.name });
+    this.#errors.push(device.popErrorScope().then((error) => ({ where: `shader "${kernel.name}"`, error })));
+
+    const pass = this.#currentEncoder().beginComputePass({ label: kernel.name });
+    pass.setPipeline(kernel.pipeline);
+    pass.setBindGroup(0, bindGroup);
+    pass.dispatchWorkgroups(grid[0], grid[1], grid[2]);
+    pass.end();
+    this.#shaders.add(kernel.name);
+    this.dispatchCount++;
+    if (++this.#commands >= MAX_COMMANDS_PER_SUBMIT) this.submit();
+  }
+
+  /** Records a buffer-to-buffer copy (byte offsets and size multiples of 4). */
+  copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, size: number): void {
+    if (size === 0) return;
+    this.#currentEncoder().copyBufferToBuffer(src, srcOffset, dst, dstOffset, size);
+    this.#shaders.add("copyBufferToBuffer");
+    if (++this.#commands >= MAX_COMMANDS_PER_SUBMIT) this.submit();
+  }
+
+  /** Records filling the first `size` bytes of `buffer` with zeros (size a multiple of 4). */
+  clear(buffer: GPUBuffer, size: number, offset = 0): void {
+    if (size === 0) return;
+    this.#currentEncoder().clearBuffer(buffer, offset, Math.ceil(size / 4) * 4);
+    this.#shaders.add("clearBuffer");
+    if (++this.#commands >= MAX_COMMANDS_PER_SUBMIT) this.submit();
+  }
+
+  /** True when commands are recorded but not submitted. */
+  get pending(): boolean {
+    return this.#encoder !== null;
+  }
+
+  /** Submits what has been recorded (without waiting for the GPU). */
+  submit(): void {
+    if (this.#encoder === null) return;
+    const device = this.#device;
+    const where = `submission of [${[...this.#shaders].join(", ")}]`;
+    device.pushErrorScope("validation");
+    device.queue.submit([this.#encoder.finish()]);
+    this.#errors.push(device.popErrorScope().then((error) => ({ where, error })));
+    for (const u of this.#uniforms) u.destroy(); // freed once the submitted work completes
+    this.#uniforms = [];
+    this.#encoder = null;
+    this.#commands = 0;
+    this.#shaders.clear();
+    this.submitCount++;
+  }
+
+  /**
+   * Submits what has been recorded and rethrows the first GPU validation error since the last
+   * flush, naming the shader (or the shaders of the submission) it came from.
+   */
+  async flush(): Promise<void> {
+    this.submit();
+    const pending = this.#errors;
+    this.#errors = [];
+    for (const { where, error } of await Promise.all(pending)) {
+      if (error) throw new Error(`WebGPU validation error in ${where}: ${error.message}`);
+    }
+  }
+
+  /** Writes CPU data into a GPU buffer, after everything recorded so far (see BufferPool). */
+  write(buffer: GPUBuffer, offset: number, data: ArrayBufferView): void {
+    this.submit();
+    this.#device.queue.writeBuffer(buffer, offset, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
+  }
+
+  /** Reads `size` bytes of `buffer` from `offset` back to the CPU (waits for the GPU). */
+  async read(buffer: GPUBuffer, offset: number, size: number): Promise<ArrayBuffer> {
+    if (size === 0) return new ArrayBuffer(0);
+    const padded = Math.ceil(size / 4) * 4;
+    const staging = this.#pool.acquire(padded, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, "readback");
+    try {
+      this.#currentEncoder().copyBufferToBuffer(buffer, offset, staging, 0, padded);
+      await this.flush();
+      await staging.mapAsync(GPUMapMode.READ, 0, padded);
+      const out = staging.getMappedRange(0, padded).slice(0, size);
+      staging.unmap();
+      return out;
+    } finally {
+      this.#pool.release(staging);
+    }
+  }
+}

@@ -1,0 +1,7 @@
+/**
+ * Linear algebra on the GPU: thin TypeScript wrappers that bind buffers and dispatch the WGSL
+ * kernels in `shaders/`.
+ * @module
+ */
+export { describe, mat, type MatrixView, sub } from "./view.ts";
+export { fill } from "./elementwise.ts";

@@ -1,0 +1,9 @@
+/**
+ * Thanos on WebGPU: block-wise pruning of LLM linear layers (Ilin & Richtárik, arXiv 2504.05346),
+ * with the magnitude, Wanda and SparseGPT baselines.
+ *
+ * This module only re-exports; see the files it names.
+ * @module
+ */
+export * from "./gpu/mod.ts";
+export * from "./linalg/mod.ts";
