@@ -1,0 +1,50 @@
+// removal_sets: per row, the list of block columns to remove (Thanos's q_r) and their weights.
+//
+// Bindings (group 0):
+//   0  uniform Params { rows, count, mask_offset, mask_ld, w_offset, w_ld: u32 }
+//   1  mask: array<u32>, read        view [rows, count] (1 = remove), element (r, j) at mask_offset + r*mask_ld + j
+//   2  w: array<f32>, read           view [rows, count], element (r, j) at w_offset + r*w_ld + j
+//   3  idx: array<u32>, read_write   [rows, count]  idx[r, 0..counts[r]) = removed columns j, ascending; rest 0
+//   4  rhs: array<f32>, read_write   [rows, count]  rhs[r, k] = w[r, idx[r, k]] for k < counts[r]; rest 0
+//   5  counts: array<u32>, read_write [rows]        counts[r] = |q_r|
+// Math: q_r = { j : mask[r, j] = 1 }, b_r = W[r, q_r]ᵀ — the right-hand side of Hinv[q,q]·λ = b.
+// Grid: 1-D over rows (one invocation per row), workgroup size WG, folded into y past 65535 groups.
+
+override WG: u32 = 64;
+
+struct Params {
+  rows: u32,
+  count: u32,
+  mask_offset: u32,
+  mask_ld: u32,
+  w_offset: u32,
+  w_ld: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> mask: array<u32>;
+@group(0) @binding(2) var<storage, read> w: array<f32>;
+@group(0) @binding(3) var<storage, read_write> idx: array<u32>;
+@group(0) @binding(4) var<storage, read_write> rhs: array<f32>;
+@group(0) @binding(5) var<storage, read_write> counts: array<u32>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let r = gid.x + gid.y * nwg.x * WG;
+  if (r >= p.rows) {
+    return;
+  }
+  var c = 0u;
+  for (var j = 0u; j < p.count; j++) {
+    if (mask[p.mask_offset + r * p.mask_ld + j] != 0u) {
+      idx[r * p.count + c] = j;
+      rhs[r * p.count + c] = w[p.w_offset + r * p.w_ld + j];
+      c++;
+    }
+  }
+  counts[r] = c;
+  for (var k = c; k < p.count; k++) {
+    idx[r * p.count + k] = 0u;
+    rhs[r * p.count + k] = 0.0;
+  }
+}

@@ -1,0 +1,43 @@
+// scatter_rows: expands per-row compact values back to their columns (zeros elsewhere).
+//
+// Bindings (group 0):
+//   0  uniform Params { rows, count, width, out_offset, out_ld: u32 }
+//   1  values: array<f32>, read      [rows, count]  first counts[r] entries of row r valid
+//   2  idx: array<u32>, read         [rows, count]  target column of each value (< width)
+//   3  counts: array<u32>, read      [rows]
+//   4  out: array<f32>, read_write   view [rows, width], (r, j) at out_offset + r*out_ld + j
+// Math: out[r, :] = 0; out[r, idx[r, k]] = values[r, k] for k < counts[r]. Thanos uses it to turn the
+//   per-row multipliers λ_r into a dense Λ [rows, B] so that W[:, i1:] −= Λ·Hinv[0:B, :] is one matmul.
+// Grid: 1-D over rows (one invocation per row), workgroup size WG, folded into y past 65535 groups.
+
+override WG: u32 = 64;
+
+struct Params {
+  rows: u32,
+  count: u32,
+  width: u32,
+  out_offset: u32,
+  out_ld: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> values: array<f32>;
+@group(0) @binding(2) var<storage, read> idx: array<u32>;
+@group(0) @binding(3) var<storage, read> counts: array<u32>;
+@group(0) @binding(4) var<storage, read_write> out: array<f32>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let r = gid.x + gid.y * nwg.x * WG;
+  if (r >= p.rows) {
+    return;
+  }
+  let base = p.out_offset + r * p.out_ld;
+  for (var j = 0u; j < p.width; j++) {
+    out[base + j] = 0.0;
+  }
+  let c = min(counts[r], p.count);
+  for (var k = 0u; k < c; k++) {
+    out[base + idx[r * p.count + k]] = values[r * p.count + k];
+  }
+}

@@ -1,0 +1,37 @@
+// zero_rows: sets whole rows of a view to zero where a row flag is set (f32 and u32 alike: both
+//   zeros are the all-zero bit pattern, so the buffer is declared as u32).
+//
+// Bindings (group 0):
+//   0  uniform Params { rows, cols, offset, ld, invert: u32 }
+//   1  flags: array<u32>, read       [rows]
+//   2  x: array<u32>, read_write     view [rows, cols], (r, j) at offset + r*ld + j
+// Math: x[r, :] = 0 for every r with (flags[r] != 0) != (invert != 0). Thanos keeps outlier rows
+//   dense by clearing their mask rows; `invert` clears the non-flagged rows instead.
+// Grid: 2-D, x over cols (WG_X per group), y over rows (WG_Y per group).
+
+override WG_X: u32 = 64;
+override WG_Y: u32 = 4;
+
+struct Params {
+  rows: u32,
+  cols: u32,
+  offset: u32,
+  ld: u32,
+  invert: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> flags: array<u32>;
+@group(0) @binding(2) var<storage, read_write> x: array<u32>;
+
+@compute @workgroup_size(WG_X, WG_Y)
+fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let j = gid.x;
+  let r = gid.y;
+  if (r >= p.rows || j >= p.cols) {
+    return;
+  }
+  if ((flags[r] != 0u) != (p.invert != 0u)) {
+    x[p.offset + r * p.ld + j] = 0u;
+  }
+}

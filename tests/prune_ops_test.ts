@@ -1,0 +1,163 @@
+import { empty, upload, zeros } from "../thanos/gpu/mod.ts";
+import { mat, sub } from "../thanos/linalg/view.ts";
+import {
+  compactFlags,
+  gather2d,
+  removalSets,
+  rowDots,
+  scatterRows,
+  sparsegptBlock,
+  sparsegptScores,
+  zeroRows,
+} from "../thanos/prune/ops.ts";
+import { assertEquals, assertRejects } from "./assert.ts";
+import * as ref from "./reference/prune_ops.ts";
+import { assertClose, gpuTest, randn, rng } from "./util.ts";
+
+function randomMask(n: number, p: number, seed: number): Uint32Array {
+  const u = rng(seed);
+  return Uint32Array.from({ length: n }, () => (u() < p ? 1 : 0));
+}
+
+for (const [rows, count] of [[1, 1], [7, 5], [129, 64], [513, 17]]) {
+  gpuTest(`removalSets and scatterRows match the reference on ${rows}x${count} inside a wider view`, async (gpu) => {
+    const ld = count + 3; // block is a window [*, 2:2+count] of a wider matrix
+    const maskFull = randomMask(rows * ld, 0.4, rows), wFull = randn(rows * ld, count);
+    const maskBlock = new Uint32Array(rows * count), wBlock = new Float32Array(rows * count);
+    for (let r = 0; r < rows; r++) {
+      for (let j = 0; j < count; j++) {
+        maskBlock[r * count + j] = maskFull[r * ld + 2 + j];
+        wBlock[r * count + j] = wFull[r * ld + 2 + j];
+      }
+    }
+    const mask = upload(gpu, maskFull, [rows, ld]), w = upload(gpu, wFull, [rows, ld]);
+    const sets = {
+      idx: empty(gpu, [rows, count], "u32"),
+      counts: empty(gpu, [rows], "u32"),
+      rhs: empty(gpu, [rows, count], "f32"),
+    };
+    await removalSets(sub(mat(mask), 0, 2, rows, count), sub(mat(w), 0, 2, rows, count), sets);
+    const expected = ref.removalSets(maskBlock, wBlock, rows, count);
+    assertEquals(await sets.counts.read(), expected.counts);
+    assertEquals(await sets.idx.read(), expected.idx);
+    assertEquals(await sets.rhs.read(), expected.rhs);
+
+    const values = randn(rows * count, 5);
+    const out = upload(gpu, randn(rows * (count + 1), 6), [rows, count + 1]); // garbage must be cleared
+    await scatterRows(upload(gpu, values, [rows, count]), sets, count, sub(mat(out), 0, 1, rows, count));
+    const got = await out.read();
+    const want = ref.scatterRows(values, expected.idx, expected.counts, rows, count, count);
+    const gotBlock = new Float32Array(rows * count);
+    for (let r = 0; r < rows; r++) for (let j = 0; j < count; j++) gotBlock[r * count + j] = got[r * (count + 1) + 1 + j];
+    assertEquals(gotBlock, want);
+  });
+}
+
+gpuTest("gather2d picks submatrices by row and column lists, or identity", async (gpu) => {
+  const n = 37, src = randn(n * n, 9);
+  const rowIdx = Uint32Array.from([36, 0, 5, 5, 20]);
+  const colIdx = Uint32Array.from([1, 2, 30, 36]);
+  const s = upload(gpu, src, [n, n]);
+  const out = empty(gpu, [rowIdx.length, colIdx.length]);
+  await gather2d(mat(s), upload(gpu, rowIdx), upload(gpu, colIdx), mat(out));
+  assertEquals(await out.read(), ref.gather2d(src, n, rowIdx, colIdx));
+  const outRows = empty(gpu, [rowIdx.length, n]);
+  await gather2d(mat(s), upload(gpu, rowIdx), null, mat(outRows));
+  assertEquals(await outRows.read(), ref.gather2d(src, n, rowIdx, Array.from({ length: n }, (_, i) => i)));
+  const outCols = empty(gpu, [n, colIdx.length]);
+  await gather2d(mat(s), null, upload(gpu, colIdx), mat(outCols));
+  assertEquals(await outCols.read(), ref.gather2d(src, n, Array.from({ length: n }, (_, i) => i), colIdx));
+});
+
+for (const n of [1, 7, 1000]) {
+  gpuTest(`compactFlags lists set positions in order (n=${n})`, async (gpu) => {
+    const flags = randomMask(n, 0.3, n);
+    const idx = zeros(gpu, [n], "u32"), count = empty(gpu, [1], "u32");
+    await compactFlags(upload(gpu, flags), idx, count);
+    const want = ref.compactFlags(flags);
+    const [c] = await count.read();
+    assertEquals(c, want.length);
+    assertEquals([...(await idx.read()).slice(0, c)], want);
+  });
+}
+
+gpuTest("zeroRows clears flagged rows (and the others with invert)", async (gpu) => {
+  const rows = 9, cols = 13, data = randn(rows * cols, 3), flags = randomMask(rows, 0.5, 4);
+  for (const invert of [false, true]) {
+    const x = upload(gpu, data, [rows, cols]);
+    await zeroRows(sub(mat(x), 0, 1, rows, cols - 2), upload(gpu, flags), invert);
+    const got = await x.read();
+    for (let r = 0; r < rows; r++) {
+      for (let j = 0; j < cols; j++) {
+        const cleared = j >= 1 && j < cols - 1 && (flags[r] === 1) !== invert;
+        assertEquals(got[r * cols + j], cleared ? 0 : data[r * cols + j], `row ${r} col ${j} invert ${invert}`);
+      }
+    }
+  }
+});
+
+function upperFactorLike(count: number, seed: number): Float32Array {
+  // a well-conditioned upper-triangular matrix with positive diagonal, like chol(H⁻¹)ᵀ
+  const u = randn(count * count, seed);
+  for (let i = 0; i < count; i++) {
+    for (let j = 0; j < count; j++) {
+      if (j < i) u[i * count + j] = 0;
+      else if (j === i) u[i * count + j] = 1 + Math.abs(u[i * count + j]);
+      else u[i * count + j] *= 0.1;
+    }
+  }
+  return u;
+}
+
+for (const [rows, count, nm] of [[1, 4, null], [7, 8, { n: 2, m: 4 }], [129, 16, null], [33, 24, { n: 4, m: 8 }], [5, 9, { n: 1, m: 3 }]] as const) {
+  gpuTest(`sparsegptBlock matches the reference (${rows}x${count}, ${nm ? `${nm.n}:${nm.m}` : "unstructured"})`, async (gpu) => {
+    const w0 = randn(rows * count, rows + count), u = upperFactorLike(count, 7);
+    const mask0 = nm ? new Uint32Array(rows * count) : randomMask(rows * count, 0.5, 8);
+    const w = upload(gpu, w0, [rows, count]), mask = upload(gpu, mask0, [rows, count]);
+    const err = empty(gpu, [rows, count]);
+    await sparsegptBlock(mat(w), mat(upload(gpu, u, [count, count])), mat(mask), err, nm);
+    const want = ref.sparsegptBlock(w0, u, mask0, rows, count, nm);
+    assertEquals(await mask.read(), want.mask);
+    assertClose(await w.read(), want.w, { rtol: 1e-4, atol: 1e-5 }, "pruned block");
+    assertClose(await err.read(), want.err, { rtol: 1e-4, atol: 1e-5 }, "errors");
+    const got = await w.read();
+    for (let i = 0; i < got.length; i++) if (want.mask[i]) assertEquals(got[i], 0);
+  });
+}
+
+gpuTest("sparsegptScores is w²/u_jj²", async (gpu) => {
+  const rows = 7, count = 5, w0 = randn(rows * count, 1), u = upperFactorLike(count, 2);
+  const out = empty(gpu, [rows, count]);
+  await sparsegptScores(mat(upload(gpu, w0, [rows, count])), mat(upload(gpu, u, [count, count])), mat(out));
+  const want = w0.map((x, f) => (x * x) / u[(f % count) * count + (f % count)] ** 2);
+  assertClose(await out.read(), want, { rtol: 1e-6 });
+});
+
+gpuTest("rowDots sums products per row and counts non-finite values", async (gpu) => {
+  const rows = 5, cols = 1000, a0 = randn(rows * cols, 1), b0 = randn(rows * cols, 2);
+  a0[2 * cols + 3] = NaN;
+  a0[4 * cols] = -Infinity;
+  const { dots, nonFinite } = await rowDots(mat(upload(gpu, a0, [rows, cols])), mat(upload(gpu, b0, [rows, cols])));
+  assertEquals([...nonFinite], [0, 0, 1, 0, 1]);
+  for (const r of [0, 1, 3]) {
+    let s = 0;
+    for (let j = 0; j < cols; j++) s += a0[r * cols + j] * b0[r * cols + j];
+    assertClose([dots[r]], [s], { rtol: 1e-5, atol: 1e-4 }, `row ${r}`);
+  }
+});
+
+gpuTest("shape mismatches are reported with both shapes", async (gpu) => {
+  const a = empty(gpu, [3, 4]), b = empty(gpu, [3, 5]);
+  await assertRejects(() => rowDots(mat(a), mat(b)), RangeError, "rowDots: a is 3x4 but b is 3x5; expected equal shapes");
+  const m = empty(gpu, [3, 4], "u32");
+  await assertRejects(
+    () => sparsegptBlock(mat(a), mat(empty(gpu, [3, 3])), mat(m), empty(gpu, [12]), null),
+    RangeError,
+    "sparsegptBlock: w is 3x4 so u must be 4x4, but it is 3x3",
+  );
+  await assertRejects(
+    () => sparsegptBlock(mat(a), mat(empty(gpu, [4, 4])), mat(m), empty(gpu, [12]), { n: 2, m: 3 }),
+    RangeError,
+    "sparsegptBlock: block width 4 is not divisible by m = 3",
+  );
+});

@@ -1,0 +1,223 @@
+/**
+ * GPU kernels specific to the pruning methods (the general linear algebra is in ../linalg/):
+ * removal sets and their scatter for Thanos, submatrix gathers for structured Thanos, the SparseGPT
+ * block sweep, row clearing for outlier rows, and per-row dot products for the reconstruction error.
+ *
+ * Every function records dispatches only; nothing is read back here except in `rowDots`.
+ *
+ * @module
+ */
+
+import { grid1d, launch, params } from "../gpu/launch.ts";
+import { empty, type Tensor } from "../gpu/tensor.ts";
+import { describe, type MatrixView } from "../linalg/view.ts";
+
+const WG = 64;
+
+function sameShape(op: string, a: MatrixView, b: MatrixView, aName: string, bName: string): void {
+  if (a.rows !== b.rows || a.cols !== b.cols) {
+    throw new RangeError(
+      `${op}: ${aName} is ${a.rows}x${a.cols} but ${bName} is ${b.rows}x${b.cols}; expected equal shapes`,
+    );
+  }
+}
+
+function needDtype(op: string, v: MatrixView | Tensor, dtype: "f32" | "u32"): void {
+  const t = "tensor" in v ? v.tensor : v;
+  if (t.dtype !== dtype) throw new TypeError(`${op}: expected ${dtype} data but "${t.label}" is ${t.dtype}`);
+}
+
+function needSize(op: string, t: Tensor, size: number, what: string): void {
+  if (t.size < size) {
+    throw new RangeError(`${op}: ${what} "${t.label}" has ${t.size} elements; expected at least ${size}`);
+  }
+}
+
+/** The per-row removal sets of one block: their column lists, counts and right-hand sides. */
+export interface RemovalSets {
+  /** u32 [rows, count]: removed block columns of row r in idx[r, 0..counts[r]) */
+  idx: Tensor<"u32">;
+  /** u32 [rows] */
+  counts: Tensor<"u32">;
+  /** f32 [rows, count]: W[r, idx[r, k]] */
+  rhs: Tensor<"f32">;
+}
+
+/**
+ * Thanos's removal sets q_r = {j : mask[r, j] = 1} of a block and b_r = W[r, q_r]ᵀ.
+ * @param mask u32 view [rows, count] of the block's mask
+ * @param w f32 view [rows, count] of the block's weights
+ * @param out preallocated tensors (reused across blocks), at least [rows, count]
+ */
+export async function removalSets(mask: MatrixView, w: MatrixView, out: RemovalSets): Promise<void> {
+  const op = "removalSets";
+  sameShape(op, mask, w, "mask", "w");
+  needDtype(op, mask, "u32");
+  needDtype(op, w, "f32");
+  const { rows, cols: count } = mask;
+  needSize(op, out.idx, rows * count, "idx");
+  needSize(op, out.rhs, rows * count, "rhs");
+  needSize(op, out.counts, rows, "counts");
+  await launch(w.tensor.gpu, "removal_sets", [mask.tensor, w.tensor, out.idx, out.rhs, out.counts], {
+    grid: grid1d(w.tensor.gpu, rows, WG),
+    params: params().u32(rows).u32(count).u32(mask.offset).u32(mask.ld).u32(w.offset).u32(w.ld),
+    constants: { WG },
+  });
+}
+
+/**
+ * out[r, :] = 0, then out[r, idx[r, k]] = values[r, k] for k < counts[r].
+ * @param values f32 [rows, count] compact per-row values
+ * @param sets idx and counts from {@link removalSets} (`rhs` unused)
+ * @param out f32 view [rows, width] with width ≥ every index
+ */
+export async function scatterRows(
+  values: Tensor,
+  sets: Pick<RemovalSets, "idx" | "counts">,
+  count: number,
+  out: MatrixView,
+): Promise<void> {
+  const op = "scatterRows";
+  needDtype(op, out, "f32");
+  const rows = out.rows;
+  needSize(op, values, rows * count, "values");
+  needSize(op, sets.idx, rows * count, "idx");
+  needSize(op, sets.counts, rows, "counts");
+  if (count > out.cols) throw new RangeError(`${op}: count ${count} exceeds the output width ${out.cols}`);
+  await launch(out.tensor.gpu, "scatter_rows", [values, sets.idx, sets.counts, out.tensor], {
+    grid: grid1d(out.tensor.gpu, rows, WG),
+    params: params().u32(rows).u32(count).u32(out.cols).u32(out.offset).u32(out.ld),
+    constants: { WG },
+  });
+}
+
+/**
+ * out = src[rowIdx, colIdx] (either index list may be null for "all, in order").
+ * @param src f32 view to gather from
+ * @param rowIdx u32 [out.rows] row indices into src, or null (identity)
+ * @param colIdx u32 [out.cols] column indices into src, or null (identity)
+ * @param out f32 view receiving the submatrix
+ */
+export async function gather2d(
+  src: MatrixView,
+  rowIdx: Tensor<"u32"> | null,
+  colIdx: Tensor<"u32"> | null,
+  out: MatrixView,
+): Promise<void> {
+  const op = "gather2d";
+  needDtype(op, src, "f32");
+  needDtype(op, out, "f32");
+  if (rowIdx) needSize(op, rowIdx, out.rows, "rowIdx");
+  else if (out.rows > src.rows) throw new RangeError(`${op}: ${out.rows} rows requested from ${describe(src)}`);
+  if (colIdx) needSize(op, colIdx, out.cols, "colIdx");
+  else if (out.cols > src.cols) throw new RangeError(`${op}: ${out.cols} columns requested from ${describe(src)}`);
+  const gpu = src.tensor.gpu;
+  const placeholder = rowIdx ?? colIdx ?? src.tensor; // unused binding when both are identity
+  await launch(gpu, "gather2d", [src.tensor, rowIdx ?? placeholder, colIdx ?? placeholder, out.tensor], {
+    grid: [Math.ceil(out.cols / 16), Math.ceil(out.rows / 4)],
+    params: params().u32(out.rows).u32(out.cols).u32(src.offset).u32(src.ld).u32(out.offset).u32(out.ld)
+      .u32(rowIdx ? 1 : 0).u32(colIdx ? 1 : 0),
+    constants: { WG_X: 16, WG_Y: 4 },
+  });
+}
+
+/**
+ * idx[0..count) = the positions j (ascending) with flags[j] != 0; count[0] = how many.
+ * @param flags u32 [n]
+ * @param idx u32 [n] output
+ * @param count u32 [1] output
+ */
+export async function compactFlags(flags: Tensor<"u32">, idx: Tensor<"u32">, count: Tensor<"u32">): Promise<void> {
+  const op = "compactFlags";
+  needDtype(op, flags, "u32");
+  needSize(op, idx, flags.size, "idx");
+  needSize(op, count, 1, "count");
+  await launch(flags.gpu, "compact_flags", [flags, idx, count], { grid: [1], params: params().u32(flags.size) });
+}
+
+/**
+ * Zeroes the rows r of `x` (f32 or u32 view) whose flag is set — or, with `invert`, whose flag is
+ * not set.
+ */
+export async function zeroRows(x: MatrixView, flags: Tensor<"u32">, invert = false): Promise<void> {
+  needDtype("zeroRows", flags, "u32");
+  needSize("zeroRows", flags, x.rows, "flags");
+  await launch(x.tensor.gpu, "zero_rows", [flags, x.tensor], {
+    grid: [Math.ceil(x.cols / 64), Math.ceil(x.rows / 4)],
+    params: params().u32(x.rows).u32(x.cols).u32(x.offset).u32(x.ld).u32(invert ? 1 : 0),
+    constants: { WG_X: 64, WG_Y: 4 },
+  });
+}
+
+/**
+ * SparseGPT saliency of a block: out[r, j] = w[r, j]² / u[j, j]².
+ * @param w f32 view [rows, count] = W[:, i1:i2]
+ * @param u f32 view [count, count] = Hinv[i1:i2, i1:i2]
+ * @param out f32 view [rows, count]
+ */
+export async function sparsegptScores(w: MatrixView, u: MatrixView, out: MatrixView): Promise<void> {
+  const op = "sparsegptScores";
+  sameShape(op, w, out, "w", "out");
+  if (u.rows !== w.cols || u.cols !== w.cols) {
+    throw new RangeError(`${op}: w is ${w.rows}x${w.cols} so u must be ${w.cols}x${w.cols}, but it is ${u.rows}x${u.cols}`);
+  }
+  await launch(w.tensor.gpu, "sparsegpt_scores", [w.tensor, u.tensor, out.tensor], {
+    grid: [Math.ceil(w.cols / 64), Math.ceil(w.rows / 4)],
+    params: params().u32(w.rows).u32(w.cols).u32(w.offset).u32(w.ld).u32(u.offset).u32(u.ld)
+      .u32(out.offset).u32(out.ld),
+    constants: { WG_X: 64, WG_Y: 4 },
+  });
+}
+
+/**
+ * SparseGPT's sequential OBS sweep over one column block, all rows in parallel (see the shader).
+ * @param w f32 view [rows, count] = W[:, i1:i2], pruned in place
+ * @param u f32 view [count, count] = Hinv[i1:i2, i1:i2] (upper Cholesky factor of H⁻¹)
+ * @param mask u32 view [rows, count]: input for unstructured, output for n:m
+ * @param err f32 [rows, count] output: the scaled errors for the deferred update
+ * @param nm the n:m pattern, or null for a mask chosen beforehand
+ */
+export async function sparsegptBlock(
+  w: MatrixView,
+  u: MatrixView,
+  mask: MatrixView,
+  err: Tensor,
+  nm: { n: number; m: number } | null,
+): Promise<void> {
+  const op = "sparsegptBlock";
+  sameShape(op, w, mask, "w", "mask");
+  needDtype(op, mask, "u32");
+  if (u.rows !== w.cols || u.cols !== w.cols) {
+    throw new RangeError(`${op}: w is ${w.rows}x${w.cols} so u must be ${w.cols}x${w.cols}, but it is ${u.rows}x${u.cols}`);
+  }
+  needSize(op, err, w.rows * w.cols, "err");
+  if (nm && w.cols % nm.m !== 0) {
+    throw new RangeError(`${op}: block width ${w.cols} is not divisible by m = ${nm.m}`);
+  }
+  await launch(w.tensor.gpu, "sparsegpt_block", [w.tensor, u.tensor, mask.tensor, err], {
+    grid: grid1d(w.tensor.gpu, w.rows, WG),
+    params: params().u32(w.rows).u32(w.cols).u32(w.offset).u32(w.ld).u32(u.offset).u32(u.ld)
+      .u32(mask.offset).u32(mask.ld).u32(nm?.n ?? 0).u32(nm?.m ?? 0),
+    constants: { WG },
+  });
+}
+
+/**
+ * Per-row inner products Σ_j a[r, j]·b[r, j] and counts of non-finite values of `a`, read back.
+ * @returns dots (float32 row sums, to be summed in float64 by the caller) and the non-finite counts
+ */
+export async function rowDots(a: MatrixView, b: MatrixView): Promise<{ dots: Float32Array; nonFinite: Uint32Array }> {
+  const op = "rowDots";
+  sameShape(op, a, b, "a", "b");
+  needDtype(op, a, "f32");
+  needDtype(op, b, "f32");
+  const gpu = a.tensor.gpu;
+  using dots = empty(gpu, [a.rows], "f32", "rowDots.dots");
+  using bad = empty(gpu, [a.rows], "u32", "rowDots.nonFinite");
+  await launch(gpu, "row_dot", [a.tensor, b.tensor, dots, bad], {
+    grid: grid1d(gpu, a.rows, WG),
+    params: params().u32(a.rows).u32(a.cols).u32(a.offset).u32(a.ld).u32(b.offset).u32(b.ld),
+    constants: { WG },
+  });
+  return { dots: await dots.read(), nonFinite: await bad.read() };
+}
