@@ -8,6 +8,7 @@ import {
   scatterRows,
   sparsegptBlock,
   sparsegptScores,
+  zeroCols,
   zeroRows,
 } from "../thanos/prune/ops.ts";
 import { assertEquals, assertRejects } from "./assert.ts";
@@ -81,7 +82,7 @@ for (const n of [1, 7, 1000]) {
   });
 }
 
-gpuTest("zeroRows clears flagged rows (and the others with invert)", async (gpu) => {
+gpuTest("zeroRows and zeroCols clear flagged rows/columns (and the others with invert)", async (gpu) => {
   const rows = 9, cols = 13, data = randn(rows * cols, 3), flags = randomMask(rows, 0.5, 4);
   for (const invert of [false, true]) {
     const x = upload(gpu, data, [rows, cols]);
@@ -92,6 +93,16 @@ gpuTest("zeroRows clears flagged rows (and the others with invert)", async (gpu)
         const cleared = j >= 1 && j < cols - 1 && (flags[r] === 1) !== invert;
         assertEquals(got[r * cols + j], cleared ? 0 : data[r * cols + j], `row ${r} col ${j} invert ${invert}`);
       }
+    }
+  }
+  const colFlags = randomMask(cols - 2, 0.5, 5);
+  const y = upload(gpu, data, [rows, cols]);
+  await zeroCols(sub(mat(y), 1, 1, rows - 1, cols - 2), upload(gpu, colFlags));
+  const gotCols = await y.read();
+  for (let r = 0; r < rows; r++) {
+    for (let j = 0; j < cols; j++) {
+      const cleared = r >= 1 && j >= 1 && j < cols - 1 && colFlags[j - 1] === 1;
+      assertEquals(gotCols[r * cols + j], cleared ? 0 : data[r * cols + j], `zeroCols row ${r} col ${j}`);
     }
   }
 });

@@ -138,13 +138,28 @@ export async function compactFlags(flags: Tensor<"u32">, idx: Tensor<"u32">, cou
 /**
  * Zeroes the rows r of `x` (f32 or u32 view) whose flag is set — or, with `invert`, whose flag is
  * not set.
+ * @param flags u32 [x.rows]
  */
 export async function zeroRows(x: MatrixView, flags: Tensor<"u32">, invert = false): Promise<void> {
-  needDtype("zeroRows", flags, "u32");
-  needSize("zeroRows", flags, x.rows, "flags");
-  await launch(x.tensor.gpu, "zero_rows", [flags, x.tensor], {
+  await zeroFlagged(x, flags, invert, 0);
+}
+
+/**
+ * Zeroes the columns j of `x` (f32 or u32 view) whose flag is set (e.g. W[:, dead] = 0) — or, with
+ * `invert`, whose flag is not set.
+ * @param flags u32 [x.cols]
+ */
+export async function zeroCols(x: MatrixView, flags: Tensor<"u32">, invert = false): Promise<void> {
+  await zeroFlagged(x, flags, invert, 1);
+}
+
+async function zeroFlagged(x: MatrixView, flags: Tensor<"u32">, invert: boolean, axis: 0 | 1): Promise<void> {
+  const op = axis === 0 ? "zeroRows" : "zeroCols";
+  needDtype(op, flags, "u32");
+  needSize(op, flags, axis === 0 ? x.rows : x.cols, "flags");
+  await launch(x.tensor.gpu, "zero_flagged", [flags, x.tensor], {
     grid: [Math.ceil(x.cols / 64), Math.ceil(x.rows / 4)],
-    params: params().u32(x.rows).u32(x.cols).u32(x.offset).u32(x.ld).u32(invert ? 1 : 0),
+    params: params().u32(x.rows).u32(x.cols).u32(x.offset).u32(x.ld).u32(invert ? 1 : 0).u32(axis),
     constants: { WG_X: 64, WG_Y: 4 },
   });
 }

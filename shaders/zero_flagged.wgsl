@@ -1,12 +1,12 @@
-// zero_rows: sets whole rows of a view to zero where a row flag is set (f32 and u32 alike: both
-//   zeros are the all-zero bit pattern, so the buffer is declared as u32).
+// zero_flagged: sets whole rows (axis 0) or whole columns (axis 1) of a view to zero where a flag is
+//   set (f32 and u32 alike: both zeros are the all-zero bit pattern, so the buffer is declared u32).
 //
 // Bindings (group 0):
-//   0  uniform Params { rows, cols, offset, ld, invert: u32 }
-//   1  flags: array<u32>, read       [rows]
+//   0  uniform Params { rows, cols, offset, ld, invert, axis: u32 }
+//   1  flags: array<u32>, read       [rows] when axis == 0, [cols] when axis == 1
 //   2  x: array<u32>, read_write     view [rows, cols], (r, j) at offset + r*ld + j
-// Math: x[r, :] = 0 for every r with (flags[r] != 0) != (invert != 0). Thanos keeps outlier rows
-//   dense by clearing their mask rows; `invert` clears the non-flagged rows instead.
+// Math: x[r, j] = 0 where (flags[axis == 0 ? r : j] != 0) != (invert != 0). Thanos keeps outlier rows
+//   dense by clearing their mask rows, and zeroes the weight columns of dead inputs (W[:, dead] = 0).
 // Grid: 2-D, x over cols (WG_X per group), y over rows (WG_Y per group).
 
 override WG_X: u32 = 64;
@@ -18,6 +18,7 @@ struct Params {
   offset: u32,
   ld: u32,
   invert: u32,
+  axis: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -31,7 +32,8 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   if (r >= p.rows || j >= p.cols) {
     return;
   }
-  if ((flags[r] != 0u) != (p.invert != 0u)) {
+  let f = flags[select(r, j, p.axis == 1u)];
+  if ((f != 0u) != (p.invert != 0u)) {
     x[p.offset + r * p.ld + j] = 0u;
   }
 }
