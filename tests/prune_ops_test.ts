@@ -1,6 +1,7 @@
 import { empty, upload, zeros } from "../thanos/gpu/mod.ts";
 import { mat, sub } from "../thanos/linalg/view.ts";
 import {
+  broadcastRow,
   compactFlags,
   gather2d,
   removalSets,
@@ -104,6 +105,16 @@ gpuTest("zeroRows and zeroCols clear flagged rows/columns (and the others with i
       const cleared = r >= 1 && j >= 1 && j < cols - 1 && colFlags[j - 1] === 1;
       assertEquals(gotCols[r * cols + j], cleared ? 0 : data[r * cols + j], `zeroCols row ${r} col ${j}`);
     }
+  }
+});
+
+gpuTest("broadcastRow copies one row into every row of a view", async (gpu) => {
+  const rows = 6, cols = 11, flags = randomMask(cols - 1, 0.5, 12);
+  const x = zeros(gpu, [rows, cols], "u32");
+  await broadcastRow(upload(gpu, flags), sub(mat(x), 1, 1));
+  const got = await x.read();
+  for (let r = 0; r < rows; r++) {
+    for (let j = 0; j < cols; j++) assertEquals(got[r * cols + j], r >= 1 && j >= 1 ? flags[j - 1] : 0);
   }
 });
 

@@ -165,6 +165,21 @@ async function zeroFlagged(x: MatrixView, flags: Tensor<"u32">, invert: boolean,
 }
 
 /**
+ * x[r, :] = row for every row r of the u32 view `x` (structured masks: removed columns in every row).
+ * @param row u32 [x.cols]
+ */
+export async function broadcastRow(row: Tensor<"u32">, x: MatrixView): Promise<void> {
+  needDtype("broadcastRow", row, "u32");
+  needDtype("broadcastRow", x, "u32");
+  needSize("broadcastRow", row, x.cols, "row");
+  await launch(x.tensor.gpu, "broadcast_rows", [row, x.tensor], {
+    grid: [Math.ceil(x.cols / 64), Math.ceil(x.rows / 4)],
+    params: params().u32(x.rows).u32(x.cols).u32(x.offset).u32(x.ld),
+    constants: { WG_X: 64, WG_Y: 4 },
+  });
+}
+
+/**
  * SparseGPT saliency of a block: out[r, j] = w[r, j]² / u[j, j]².
  * @param w f32 view [rows, count] = W[:, i1:i2]
  * @param u f32 view [count, count] = Hinv[i1:i2, i1:i2]
