@@ -1,0 +1,85 @@
+/**
+ * What every command-line entry point shares: argument parsing with node:util, errors reported as
+ * one line on stderr with exit code 2 (bad input) or 1 (anything else), progress on stderr, and the
+ * result as one JSON object on the last line of stdout.
+ *
+ * @module
+ */
+
+import { parseArgs, type ParseArgsConfig } from "node:util";
+
+/** An error caused by the user's input (arguments, files, data): exit code 2, no stack trace. */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+/** True for errors that describe bad input rather than a bug. */
+export function isInputError(err: unknown): boolean {
+  return err instanceof UsageError || err instanceof RangeError || err instanceof TypeError ||
+    err instanceof SyntaxError || err instanceof Deno.errors.NotFound || err instanceof Deno.errors.AlreadyExists ||
+    (err instanceof Error && /^(Invalid|Unknown|Unsupported|Missing|Malformed|Expected)/.test(err.message));
+}
+
+/**
+ * Parses `args` strictly (unknown flags and stray positionals are errors, reported as UsageError).
+ * @example
+ * ```ts
+ * const { values } = parse(Deno.args, { method: { type: "string", default: "thanos" } });
+ * ```
+ */
+export function parse<T extends NonNullable<ParseArgsConfig["options"]>>(
+  args: string[],
+  options: T,
+  allowPositionals = false,
+) {
+  try {
+    return parseArgs({ args, options, allowPositionals, strict: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+/** Parses a numeric flag, naming it in the error. */
+export function numberFlag(name: string, value: string | undefined, fallback?: number): number {
+  if (value === undefined) {
+    if (fallback === undefined) throw new UsageError(`Missing --${name}`);
+    return fallback;
+  }
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n)) throw new UsageError(`Expected --${name} to be a number but found "${value}"`);
+  return n;
+}
+
+/** Parses an integer flag, naming it in the error. */
+export function intFlag(name: string, value: string | undefined, fallback?: number): number {
+  const n = numberFlag(name, value, fallback);
+  if (!Number.isInteger(n)) throw new UsageError(`Expected --${name} to be an integer but found "${value}"`);
+  return n;
+}
+
+/** One progress line on stderr (never stdout: stdout's last line is the JSON result). */
+export function log(message: string): void {
+  console.error(message);
+}
+
+/** Prints the result as the last line of stdout. */
+export function emit(result: unknown): void {
+  console.log(JSON.stringify(result));
+}
+
+/**
+ * Runs a command's main function: prints its JSON result, or the error on stderr with exit code 2
+ * (bad input) or 1 (unexpected failure, with the stack when THANOS_DEBUG is set).
+ */
+export async function main(run: () => Promise<unknown>): Promise<void> {
+  try {
+    const result = await run();
+    if (result !== undefined) emit(result);
+  } catch (err) {
+    const e = err instanceof Error ? err : new Error(String(err));
+    const input = isInputError(e);
+    console.error(`error: ${e.message}`);
+    if (!input || Deno.env.get("THANOS_DEBUG")) console.error(e.stack);
+    Deno.exit(input ? 2 : 1);
+  }
+}
