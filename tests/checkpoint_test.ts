@@ -53,7 +53,12 @@ Deno.test("writeCheckpoint + openCheckpoint round-trip a llama checkpoint in F32
   await Deno.writeTextFile(tokenizer, "{}");
   await Deno.writeTextFile(join(root, "tokenizer_config.json"), "{}");
   const { files } = await writeCheckpoint(join(root, "f32"), { config: TINY_LLAMA, tensors, tokenizer });
-  assertEquals(files.map((f) => f.slice(root.length + 5)), ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"]);
+  assertEquals(files.map((f) => f.slice(root.length + 5)), [
+    "config.json",
+    "model.safetensors",
+    "tokenizer.json",
+    "tokenizer_config.json",
+  ]);
 
   const ckpt = await openCheckpoint(join(root, "f32"));
   assertEquals(ckpt.config.family, "llama");
@@ -117,7 +122,11 @@ Deno.test("openCheckpoint names the tensor, its shape and the shape the config i
     `openCheckpoint: ${dir}: tensor model.layers.1.mlp.up_proj.weight is missing; the llama config implies it with shape [24, 16]`,
   );
   await Deno.remove(join(dir, "model.safetensors"));
-  await assertRejects(() => openCheckpoint(dir), Error, "directory has neither model.safetensors.index.json nor model.safetensors");
+  await assertRejects(
+    () => openCheckpoint(dir),
+    Error,
+    "directory has neither model.safetensors.index.json nor model.safetensors",
+  );
   await Deno.remove(join(dir, "config.json"));
   await assertRejects(
     () => openCheckpoint(dir),
@@ -125,7 +134,11 @@ Deno.test("openCheckpoint names the tensor, its shape and the shape the config i
     `openCheckpoint: ${join(dir, "config.json")} not found; expected a Hugging Face checkpoint directory`,
   );
   await Deno.writeTextFile(join(dir, "config.json"), JSON.stringify({ model_type: "bert" }));
-  await assertRejects(() => openCheckpoint(dir), Error, 'model_type "bert" is not supported; supported: llama, opt, gpt2');
+  await assertRejects(
+    () => openCheckpoint(dir),
+    Error,
+    'model_type "bert" is not supported; supported: llama, opt, gpt2',
+  );
   await Deno.remove(dir, { recursive: true });
 });
 
@@ -138,7 +151,11 @@ Deno.test("writeCheckpoint checks the tensors first and leaves nothing behind on
     Error,
     `writeCheckpoint: cannot write ${join(root, "missing", "out")}: directory ${join(root, "missing")} does not exist`,
   );
-  const extra = new Map(tensors).set("model.layers.0.self_attn.rotary_emb.inv_freq", { dtype: "F32", shape: [2], data: new Float32Array(2) });
+  const extra = new Map(tensors).set("model.layers.0.self_attn.rotary_emb.inv_freq", {
+    dtype: "F32",
+    shape: [2],
+    data: new Float32Array(2),
+  });
   await assertRejects(
     () => writeCheckpoint(target, { config: TINY_LLAMA, tensors: extra }),
     Error,
@@ -161,7 +178,11 @@ Deno.test("writeCheckpoint checks the tensors first and leaves nothing behind on
     shape: [16],
     data: () => Promise.reject(new Error("device lost while reading back")),
   });
-  await assertRejects(() => writeCheckpoint(target, { config: TINY_LLAMA, tensors: failing }), Error, "device lost while reading back");
+  await assertRejects(
+    () => writeCheckpoint(target, { config: TINY_LLAMA, tensors: failing }),
+    Error,
+    "device lost while reading back",
+  );
   assertEquals([...Deno.readDirSync(root)], []); // no target, no temporary directory
 
   await writeCheckpoint(target, { config: TINY_LLAMA, tensors });
@@ -185,7 +206,12 @@ gpuTest("Checkpoint.uploadTensor gives the forward pass f32 weights on the GPU",
   const layer = ckpt.layout.blocks[1].linears[1]; // k_proj [8, 16]
   const w = await ckpt.uploadTensor(gpu, layer.weight);
   assertEquals(w.shape, [8, 16]);
-  assertClose(await w.read(), tensors.get(layer.weight)!.data as Float32Array, { rtol: 2 ** -8, atol: 0 }, layer.weight);
+  assertClose(
+    await w.read(),
+    tensors.get(layer.weight)!.data as Float32Array,
+    { rtol: 2 ** -8, atol: 0 },
+    layer.weight,
+  );
   w.release();
   await Deno.remove(root, { recursive: true });
 });

@@ -1,0 +1,276 @@
+/**
+ * Hugging Face Hub model ids (`hf:ORG/NAME[@REV]`) resolved to a local directory, through a cache
+ * laid out exactly like the Python `huggingface_hub` cache, so models downloaded by either tool are
+ * shared:
+ *
+ * ```
+ * $HF_HUB_CACHE (or $HF_HOME/hub, or ~/.cache/huggingface/hub)
+ *   models--ORG--NAME/
+ *     blobs/<etag>                      file contents (etag: sha256 for LFS files, git sha1 otherwise)
+ *     refs/<rev>                        the commit a branch or tag resolved to
+ *     snapshots/<commit>/<file>         relative symlinks into blobs/
+ * ```
+ *
+ * A cache hit (config.json plus complete safetensors weights in the snapshot) touches no network.
+ * A miss downloads config.json, tokenizer.json / tokenizer_config.json, the safetensors index and
+ * weights through `@huggingface/hub`; `HF_TOKEN` is honoured for gated models; `HF_HUB_OFFLINE=1`
+ * turns the download off. Every request is cut off after `timeoutMs` without a response.
+ *
+ * @module
+ */
+
+import { downloadFile, listFiles, modelInfo } from "@huggingface/hub";
+import { homedir } from "node:os";
+import { dirname, join, relative } from "node:path";
+
+/** A parsed `hf:ORG/NAME[@REV]` id. */
+export interface HubModelId {
+  /** "ORG/NAME" */
+  repo: string;
+  /** branch, tag or 40-hex commit; "main" when omitted */
+  revision: string;
+}
+
+/** Options of {@link resolveHubModel}. */
+export interface HubOptions {
+  /** cache root; default from the environment (see {@link hubCacheDir}) */
+  cacheDir?: string;
+  /** access token; default `HF_TOKEN`, then `$HF_HOME/token` */
+  token?: string;
+  /** fetch implementation (injectable for tests and proxies) */
+  fetch?: typeof fetch;
+  /** give up on a request that has not answered after this many ms (default 30 000) */
+  timeoutMs?: number;
+  /** never touch the network (default: `HF_HUB_OFFLINE` is 1/true/yes) */
+  offline?: boolean;
+  /** Hub endpoint (default `HF_ENDPOINT` or https://huggingface.co) */
+  hubUrl?: string;
+}
+
+const ID_PATTERN = /^hf:([A-Za-z0-9][\w.-]*)\/([\w.-]+)(?:@(.+))?$/;
+const COMMIT_PATTERN = /^[0-9a-f]{40}$/;
+
+/** Files a checkpoint needs from a repository (weights: safetensors only). */
+export function isWantedFile(path: string): boolean {
+  return path === "config.json" || path === "tokenizer.json" || path === "tokenizer_config.json" ||
+    path === "generation_config.json" || path === "model.safetensors.index.json" ||
+    (!path.includes("/") && path.endsWith(".safetensors"));
+}
+
+/**
+ * Parses a model id.
+ * @param spec `hf:ORG/NAME` or `hf:ORG/NAME@REV`
+ * @returns the repo and revision
+ * @throws Error when `spec` is not of that form
+ * @example
+ * ```ts
+ * parseHubId("hf:meta-llama/Llama-3.2-1B@main"); // {repo: "meta-llama/Llama-3.2-1B", revision: "main"}
+ * ```
+ */
+export function parseHubId(spec: string): HubModelId {
+  const m = ID_PATTERN.exec(spec);
+  if (!m || m[2] === "." || m[2] === "..") {
+    throw new Error(`hub: "${spec}" is not a model id; expected hf:ORG/NAME or hf:ORG/NAME@REVISION`);
+  }
+  const revision = m[3] ?? "main";
+  if (revision.split("/").some((part) => part === "" || part === "." || part === "..")) {
+    throw new Error(`hub: "${spec}" has an invalid revision "${revision}"`);
+  }
+  return { repo: `${m[1]}/${m[2]}`, revision };
+}
+
+/** True when `spec` starts with `hf:`. */
+export function isHubId(spec: string): boolean {
+  return spec.startsWith("hf:");
+}
+
+/**
+ * The cache root, resolved like `huggingface_hub`: `$HF_HUB_CACHE`, else `$HF_HOME/hub`, else
+ * `$XDG_CACHE_HOME/huggingface/hub`, else `~/.cache/huggingface/hub`.
+ */
+export function hubCacheDir(env: { get(key: string): string | undefined } = Deno.env): string {
+  const cache = env.get("HF_HUB_CACHE") ?? env.get("HUGGINGFACE_HUB_CACHE");
+  if (cache) return cache;
+  return join(hfHome(env), "hub");
+}
+
+function hfHome(env: { get(key: string): string | undefined }): string {
+  return env.get("HF_HOME") ?? join(env.get("XDG_CACHE_HOME") ?? join(homedir(), ".cache"), "huggingface");
+}
+
+/** `models--ORG--NAME` folder of a repo in the cache. */
+export function repoCacheDir(cacheDir: string, repo: string): string {
+  return join(cacheDir, `models--${repo.replaceAll("/", "--")}`);
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path); // follows symlinks: a dangling link into blobs/ is not a hit
+    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
+}
+
+/**
+ * Looks a model up in the cache without touching the network.
+ * @returns the snapshot directory when config.json and complete safetensors weights are there, else null
+ */
+export async function findCachedModel(id: HubModelId, cacheDir: string): Promise<string | null> {
+  const repoDir = repoCacheDir(cacheDir, id.repo);
+  let commit = id.revision;
+  if (!COMMIT_PATTERN.test(commit)) {
+    try {
+      commit = (await Deno.readTextFile(join(repoDir, "refs", id.revision))).trim();
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return null;
+      throw err;
+    }
+  }
+  const snapshot = join(repoDir, "snapshots", commit);
+  if (!(await exists(join(snapshot, "config.json")))) return null;
+  const index = join(snapshot, "model.safetensors.index.json");
+  if (await exists(index)) {
+    let shards: string[];
+    try {
+      shards = [...new Set(Object.values(JSON.parse(await Deno.readTextFile(index)).weight_map ?? {}))] as string[];
+    } catch {
+      return null; // a damaged index is not a hit; a download replaces it
+    }
+    for (const shard of shards) if (!(await exists(join(snapshot, shard)))) return null;
+    return shards.length > 0 ? snapshot : null;
+  }
+  return (await exists(join(snapshot, "model.safetensors"))) ? snapshot : null;
+}
+
+async function readToken(env: { get(key: string): string | undefined }): Promise<string | undefined> {
+  const fromEnv = env.get("HF_TOKEN") ?? env.get("HUGGING_FACE_HUB_TOKEN");
+  if (fromEnv) return fromEnv;
+  try {
+    return (await Deno.readTextFile(join(hfHome(env), "token"))).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Wraps fetch so that a request without a response after `ms` is aborted with a clear reason. */
+function withTimeout(base: typeof fetch, ms: number): typeof fetch {
+  return (input, init) => {
+    const controller = new AbortController();
+    const url = input instanceof Request ? input.url : String(input);
+    const timer = setTimeout(() => controller.abort(new Error(`no response from ${url} within ${ms} ms`)), ms);
+    const signal = init?.signal ? AbortSignal.any([init.signal, controller.signal]) : controller.signal;
+    const request = base(input, { ...init, signal });
+    // Whatever happens first — a response, an error, or the timer — the other two are moot.
+    return Promise.race([
+      request,
+      new Promise<never>((_, reject) =>
+        controller.signal.addEventListener("abort", () => reject(controller.signal.reason))
+      ),
+    ]).finally(() => clearTimeout(timer));
+  };
+}
+
+function describe(err: unknown): string {
+  const e = err as Error & { cause?: unknown };
+  const cause = e?.cause instanceof Error ? ` (${e.cause.message})` : "";
+  return `${e?.message ?? String(err)}${cause}`;
+}
+
+/**
+ * Resolves a model id to a local snapshot directory, downloading on a cache miss.
+ *
+ * @param spec `hf:ORG/NAME[@REV]`
+ * @param options cache, token, fetch, timeout, offline mode
+ * @returns the snapshot directory (config.json, tokenizer files, safetensors weights)
+ * @throws Error naming the cache path looked at, and how to pass a local directory instead, when
+ *   the model is not cached and the Hub cannot be reached (or offline mode is on)
+ * @example
+ * ```ts
+ * const dir = await resolveHubModel("hf:TinyLlama/TinyLlama-1.1B-Chat-v1.0");
+ * const ckpt = await openCheckpoint(dir);
+ * ```
+ */
+export async function resolveHubModel(spec: string, options: HubOptions = {}): Promise<string> {
+  const id = parseHubId(spec);
+  const cacheDir = options.cacheDir ?? hubCacheDir();
+  const cached = await findCachedModel(id, cacheDir);
+  if (cached) return cached;
+
+  const repoDir = repoCacheDir(cacheDir, id.repo);
+  const offline = options.offline ?? /^(1|true|yes|on)$/i.test(Deno.env.get("HF_HUB_OFFLINE") ?? "");
+  const notCached = `${spec} is not in the Hugging Face cache (looked in ${repoDir} for refs/${id.revision} ` +
+    `and a snapshot with config.json and *.safetensors)`;
+  const instead = "Download it where the Hub is reachable (any huggingface_hub tool fills the same cache; " +
+    "set HF_HUB_CACHE or HF_HOME to share it), or pass a local directory that holds config.json, " +
+    "model.safetensors (or model.safetensors.index.json and its shards) and tokenizer.json instead of the hf: id.";
+  if (offline) throw new Error(`${notCached}, and offline mode is on (HF_HUB_OFFLINE). ${instead}`);
+
+  try {
+    return await download(id, cacheDir, options);
+  } catch (err) {
+    if (err instanceof HubContentError) throw err;
+    throw new Error(`${notCached}, and the Hub could not be reached: ${describe(err)}. ${instead}`);
+  }
+}
+
+/** A repository that was reached but cannot serve as a checkpoint (no safetensors, …). */
+class HubContentError extends Error {}
+
+async function download(id: HubModelId, cacheDir: string, options: HubOptions): Promise<string> {
+  const fetchFn = withTimeout(options.fetch ?? fetch, options.timeoutMs ?? 30_000);
+  const accessToken = options.token ?? (await readToken(Deno.env));
+  const hubUrl = options.hubUrl ?? Deno.env.get("HF_ENDPOINT");
+  const common = { fetch: fetchFn, ...(accessToken ? { accessToken } : {}), ...(hubUrl ? { hubUrl } : {}) };
+
+  const info = await modelInfo({ name: id.repo, revision: id.revision, additionalFields: ["sha"], ...common });
+  const commit = (info as { sha?: string }).sha;
+  if (!commit || !COMMIT_PATTERN.test(commit)) {
+    throw new Error(`the Hub returned no commit for ${id.repo}@${id.revision}`);
+  }
+
+  const files = [];
+  for await (const entry of listFiles({ repo: id.repo, revision: commit, ...common })) {
+    if (entry.type === "file" && isWantedFile(entry.path)) files.push(entry);
+  }
+  const names = files.map((f) => f.path);
+  if (!names.includes("config.json")) throw new HubContentError(`hub: ${id.repo}@${id.revision} has no config.json`);
+  if (!names.some((n) => n.endsWith(".safetensors"))) {
+    throw new HubContentError(
+      `hub: ${id.repo}@${id.revision} has no *.safetensors weights (only safetensors checkpoints are supported; ` +
+        `convert it with the safetensors tools and pass the local directory)`,
+    );
+  }
+
+  const repoDir = repoCacheDir(cacheDir, id.repo);
+  const snapshot = join(repoDir, "snapshots", commit);
+  for (const entry of files) {
+    const etag = entry.lfs?.oid ?? entry.oid;
+    if (!etag) throw new Error(`the Hub listed ${entry.path} without an object id`);
+    const blob = join(repoDir, "blobs", etag);
+    const pointer = join(snapshot, entry.path);
+    if (!(await exists(blob))) {
+      await Deno.mkdir(dirname(blob), { recursive: true });
+      const body = await downloadFile({ repo: id.repo, path: entry.path, revision: commit, ...common });
+      if (!body) throw new Error(`the Hub returned nothing for ${entry.path}`);
+      const incomplete = `${blob}.incomplete`;
+      const out = await Deno.open(incomplete, { write: true, create: true, truncate: true });
+      try {
+        await body.stream().pipeTo(out.writable); // closes the file
+      } catch (err) {
+        await Deno.remove(incomplete).catch(() => {});
+        throw err;
+      }
+      await Deno.rename(incomplete, blob);
+    }
+    await Deno.mkdir(dirname(pointer), { recursive: true });
+    await Deno.remove(pointer).catch(() => {});
+    await Deno.symlink(relative(dirname(pointer), blob), pointer);
+  }
+  if (id.revision !== commit) {
+    await Deno.mkdir(dirname(join(repoDir, "refs", id.revision)), { recursive: true });
+    await Deno.writeTextFile(join(repoDir, "refs", id.revision), commit);
+  }
+  return snapshot;
+}
