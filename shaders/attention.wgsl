@@ -1,0 +1,94 @@
+// attention: causal multi-head self-attention with grouped-query attention (GQA), one query per
+// invocation, softmax in f32 with max-subtraction done online (running max m and denominator l, as
+// in FlashAttention), so no [T, T] score matrix is stored.
+//
+// Bindings (group 0):
+//   0  uniform Params { seqLen, heads, kvHeads, headDim, qOffset, qLd, kOffset, kLd, vOffset, vLd,
+//                       outLd: u32, scale: f32 }
+//   1  q: array<f32>, read          view [batch·seqLen, heads·headDim]   (r, c) at qOffset + r·qLd + c
+//   2  k: array<f32>, read          view [batch·seqLen, kvHeads·headDim] (r, c) at kOffset + r·kLd + c
+//   3  v: array<f32>, read          view [batch·seqLen, kvHeads·headDim] (r, c) at vOffset + r·vLd + c
+//   4  out: array<f32>, read_write  [batch·seqLen, heads·headDim]        (r, c) at r·outLd + c
+//   q, k and v may be windows of one buffer (GPT-2's fused c_attn output), bound three times read-only.
+// Math: for batch b, query position i, head h reading key/value head g = h / (heads / kvHeads)
+//   (HF repeat_kv), with s_j = scale · q_i·k_j for j ≤ i:
+//   out_i = Σ_j softmax(s)_j · v_j, computed as m_j = max(m_{j−1}, s_j),
+//   l_j = l_{j−1}·exp(m_{j−1} − m_j) + exp(s_j − m_j), acc_j = acc_{j−1}·exp(m_{j−1} − m_j) + exp(s_j − m_j)·v_j,
+//   out_i = acc_i / l_i.
+// Grid: (ceil(seqLen / WG), heads, batch); invocation (x, y, z) is query x of head y in window z.
+//   headDim ≤ MAX_HEAD_DIM (256).
+
+override WG: u32 = 64;
+
+const MAX_HEAD_DIM: u32 = 256u;
+
+struct Params {
+  seqLen: u32,
+  heads: u32,
+  kvHeads: u32,
+  headDim: u32,
+  qOffset: u32,
+  qLd: u32,
+  kOffset: u32,
+  kLd: u32,
+  vOffset: u32,
+  vLd: u32,
+  outLd: u32,
+  scale: f32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> q: array<f32>;
+@group(0) @binding(2) var<storage, read> k: array<f32>;
+@group(0) @binding(3) var<storage, read> v: array<f32>;
+@group(0) @binding(4) var<storage, read_write> out: array<f32>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let i = gid.x;
+  if (i >= p.seqLen) {
+    return;
+  }
+  let h = gid.y;
+  let g = h / (p.heads / p.kvHeads);
+  let row0 = gid.z * p.seqLen; // first token of this window
+  let hd = p.headDim;
+
+  var qi: array<f32, MAX_HEAD_DIM>;
+  var acc: array<f32, MAX_HEAD_DIM>;
+  let qBase = p.qOffset + (row0 + i) * p.qLd + h * hd;
+  for (var d = 0u; d < hd; d++) {
+    qi[d] = q[qBase + d] * p.scale;
+    acc[d] = 0.0;
+  }
+  var m = -3.0e38;
+  var l = 0.0;
+  for (var j = 0u; j <= i; j++) {
+    let kBase = p.kOffset + (row0 + j) * p.kLd + g * hd;
+    var s = 0.0;
+    for (var d = 0u; d < hd; d++) {
+      s = fma(qi[d], k[kBase + d], s);
+    }
+    let vBase = p.vOffset + (row0 + j) * p.vLd + g * hd;
+    if (s > m) {
+      // new running max: rescale what was accumulated against the old one
+      let correction = exp(m - s);
+      l = l * correction + 1.0;
+      for (var d = 0u; d < hd; d++) {
+        acc[d] = fma(acc[d], correction, v[vBase + d]);
+      }
+      m = s;
+    } else {
+      let e = exp(s - m);
+      l += e;
+      for (var d = 0u; d < hd; d++) {
+        acc[d] = fma(e, v[vBase + d], acc[d]);
+      }
+    }
+  }
+  let inv = 1.0 / l;
+  let oBase = (row0 + i) * p.outLd + h * hd;
+  for (var d = 0u; d < hd; d++) {
+    out[oBase + d] = acc[d] * inv;
+  }
+}

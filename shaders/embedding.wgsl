@@ -1,0 +1,50 @@
+// embedding: gather rows of a (row-chunk of a) table by index — token embeddings, learned
+// positions, and picking hidden-state rows before the LM head.
+//
+// Bindings (group 0):
+//   0  uniform Params { n, d, lo, rows: u32 }
+//   1  ids: array<u32>, read          [n] row indices into the FULL table
+//   2  table: array<f32>, read        [rows, d] = rows lo .. lo+rows-1 of the full table
+//   3  out: array<f32>, read_write    [n, d]
+// Math: for every t with lo <= ids[t] < lo + rows:
+//   out[t, :] = table[ids[t] - lo, :]           (ACCUMULATE = false)
+//   out[t, :] += table[ids[t] - lo, :]          (ACCUMULATE = true, e.g. adding learned positions)
+//   rows of out whose id falls outside the chunk are left untouched, so a table too large for one
+//   storage binding is gathered by one dispatch per row-chunk.
+// Grid: 1-D over n·d, workgroup size WG, folded into y past 65535 groups
+//   (linear index = gid.x + gid.y * nwg.x * WG).
+
+override WG: u32 = 256;
+override ACCUMULATE: bool = false;
+
+struct Params {
+  n: u32,
+  d: u32,
+  lo: u32,
+  rows: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> ids: array<u32>;
+@group(0) @binding(2) var<storage, read> table: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * WG;
+  if (i >= p.n * p.d) {
+    return;
+  }
+  let t = i / p.d;
+  let c = i - t * p.d;
+  let id = ids[t];
+  if (id < p.lo || id - p.lo >= p.rows) {
+    return;
+  }
+  let value = table[(id - p.lo) * p.d + c];
+  if (ACCUMULATE) {
+    out[i] = out[i] + value;
+  } else {
+    out[i] = value;
+  }
+}

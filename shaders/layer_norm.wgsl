@@ -1,0 +1,71 @@
+// layer_norm: y = (x − mean) / sqrt(var + eps) · w + b, per row (biased variance, as nn.LayerNorm).
+//
+// Bindings (group 0):
+//   0  uniform Params { rows, cols: u32, eps: f32 }
+//   1  x: array<f32>, read          [rows, cols]
+//   2  w: array<f32>, read          [cols]
+//   3  b: array<f32>, read          [cols]
+//   4  y: array<f32>, read_write    [rows, cols]
+// Math: mean = (1/cols)·Σ_c x[r, c];  var = (1/cols)·Σ_c (x[r, c] − mean)²  (two passes, so a large
+//   mean does not cancel the variance);  y[r, c] = (x[r, c] − mean)·inverseSqrt(var + eps)·w[c] + b[c].
+// Grid: one workgroup of WG invocations per row, rows folded into y past 65535 groups
+//   (row = wid.x + wid.y * nwg.x); WG must be a power of two.
+
+override WG: u32 = 128;
+
+struct Params {
+  rows: u32,
+  cols: u32,
+  eps: f32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> w: array<f32>;
+@group(0) @binding(3) var<storage, read> b: array<f32>;
+@group(0) @binding(4) var<storage, read_write> y: array<f32>;
+
+var<workgroup> partial: array<f32, WG>;
+
+// Σ of every invocation's `value` over the workgroup (all invocations get the total).
+fn workgroupSum(lid: u32, value: f32) -> f32 {
+  partial[lid] = value;
+  workgroupBarrier();
+  for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
+    if (lid < stride) {
+      partial[lid] += partial[lid + stride];
+    }
+    workgroupBarrier();
+  }
+  let total = partial[0];
+  workgroupBarrier(); // partial is reused by the next call
+  return total;
+}
+
+@compute @workgroup_size(WG)
+fn main(
+  @builtin(workgroup_id) wid: vec3u,
+  @builtin(num_workgroups) nwg: vec3u,
+  @builtin(local_invocation_index) lid: u32,
+) {
+  let row = wid.x + wid.y * nwg.x;
+  if (row >= p.rows) {
+    return;
+  }
+  let base = row * p.cols;
+  let n = f32(p.cols);
+  var sum = 0.0;
+  for (var c = lid; c < p.cols; c += WG) {
+    sum += x[base + c];
+  }
+  let mean = workgroupSum(lid, sum) / n;
+  var sq = 0.0;
+  for (var c = lid; c < p.cols; c += WG) {
+    let d = x[base + c] - mean;
+    sq = fma(d, d, sq);
+  }
+  let inv = inverseSqrt(workgroupSum(lid, sq) / n + p.eps);
+  for (var c = lid; c < p.cols; c += WG) {
+    y[base + c] = fma((x[base + c] - mean) * inv, w[c], b[c]);
+  }
+}

@@ -1,0 +1,104 @@
+// nll: per-row negative log-likelihood of a target column, −log softmax(logits[r, :])[target[r]],
+// reduced over the vocabulary in column chunks (the LM head is computed one vocab chunk at a time
+// when the full [rows, vocab] logits would not fit one storage binding).
+//
+// Bindings (group 0):
+//   0  uniform Params { rows, cols, lo, ld, first, last: u32 }
+//   1  logits: array<f32>, read        [rows, ld]: columns lo .. lo+cols−1 of the full logits
+//   2  targets: array<u32>, read       [rows] vocab ids
+//   3  state: array<f32>, read_write   [rows, 3] running (max m, Σ exp(x − m), target logit)
+//   4  nll: array<f32>, read_write     [rows], written by the chunk with last = 1
+// Math: per chunk, m_c = max_c x, s_c = Σ_c exp(x − m_c); merged online in f32:
+//   m' = max(m, m_c), s' = s·exp(m − m') + s_c·exp(m_c − m'); the target's logit is taken from the
+//   chunk that holds it. After the last chunk: nll = m + log(s) − x[target] = logsumexp − x[target].
+//   first = 1 starts a fresh state (m = −inf, s = 0).
+// Grid: one workgroup of WG invocations per row, rows folded into y past 65535 groups
+//   (row = wid.x + wid.y * nwg.x); WG must be a power of two.
+
+override WG: u32 = 128;
+
+const NEG_BIG: f32 = -3.0e38;
+
+struct Params {
+  rows: u32,
+  cols: u32,
+  lo: u32,
+  ld: u32,
+  first: u32,
+  last: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> logits: array<f32>;
+@group(0) @binding(2) var<storage, read> targets: array<u32>;
+@group(0) @binding(3) var<storage, read_write> state: array<f32>;
+@group(0) @binding(4) var<storage, read_write> nll: array<f32>;
+
+var<workgroup> partial: array<f32, WG>;
+
+@compute @workgroup_size(WG)
+fn main(
+  @builtin(workgroup_id) wid: vec3u,
+  @builtin(num_workgroups) nwg: vec3u,
+  @builtin(local_invocation_index) lid: u32,
+) {
+  let row = wid.x + wid.y * nwg.x;
+  if (row >= p.rows) {
+    return;
+  }
+  let base = row * p.ld;
+  // chunk max
+  var mx = NEG_BIG;
+  for (var c = lid; c < p.cols; c += WG) {
+    mx = max(mx, logits[base + c]);
+  }
+  partial[lid] = mx;
+  workgroupBarrier();
+  for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
+    if (lid < stride) {
+      partial[lid] = max(partial[lid], partial[lid + stride]);
+    }
+    workgroupBarrier();
+  }
+  let chunkMax = partial[0];
+  workgroupBarrier();
+  // chunk Σ exp(x − max)
+  var sum = 0.0;
+  for (var c = lid; c < p.cols; c += WG) {
+    sum += exp(logits[base + c] - chunkMax);
+  }
+  partial[lid] = sum;
+  workgroupBarrier();
+  for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
+    if (lid < stride) {
+      partial[lid] += partial[lid + stride];
+    }
+    workgroupBarrier();
+  }
+  if (lid != 0u) {
+    return;
+  }
+  let chunkSum = partial[0];
+  var m = NEG_BIG;
+  var s = 0.0;
+  var targetLogit = 0.0;
+  if (p.first == 0u) {
+    m = state[row * 3u];
+    s = state[row * 3u + 1u];
+    targetLogit = state[row * 3u + 2u];
+  }
+  let merged = max(m, chunkMax);
+  s = s * exp(m - merged) + chunkSum * exp(chunkMax - merged);
+  m = merged;
+  let t = targets[row];
+  if (t >= p.lo && t - p.lo < p.cols) {
+    targetLogit = logits[base + (t - p.lo)];
+  }
+  if (p.last != 0u) {
+    nll[row] = m + log(s) - targetLogit;
+  } else {
+    state[row * 3u] = m;
+    state[row * 3u + 1u] = s;
+    state[row * 3u + 2u] = targetLogit;
+  }
+}

@@ -1,0 +1,57 @@
+// rms_norm: LLaMA's RMSNorm, y = x · rsqrt(mean(x²) + eps) · w, per row, in f32.
+//
+// Bindings (group 0):
+//   0  uniform Params { rows, cols: u32, eps: f32 }
+//   1  x: array<f32>, read          [rows, cols]
+//   2  w: array<f32>, read          [cols]
+//   3  y: array<f32>, read_write    [rows, cols]
+// Math: ms = (1/cols)·Σ_c x[r, c]²;  y[r, c] = w[c] · (x[r, c] · inverseSqrt(ms + eps))
+//   (HF LlamaRMSNorm: weight * (hidden * rsqrt(variance + eps))).
+// Grid: one workgroup of WG invocations per row, rows folded into y past 65535 groups
+//   (row = wid.x + wid.y * nwg.x); WG must be a power of two.
+
+override WG: u32 = 128;
+
+struct Params {
+  rows: u32,
+  cols: u32,
+  eps: f32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> w: array<f32>;
+@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+
+var<workgroup> partial: array<f32, WG>;
+
+@compute @workgroup_size(WG)
+fn main(
+  @builtin(workgroup_id) wid: vec3u,
+  @builtin(num_workgroups) nwg: vec3u,
+  @builtin(local_invocation_index) lid: u32,
+) {
+  let row = wid.x + wid.y * nwg.x;
+  // uniform control flow: every invocation of a workgroup takes the same branch
+  if (row >= p.rows) {
+    return;
+  }
+  let base = row * p.cols;
+  var sum = 0.0;
+  for (var c = lid; c < p.cols; c += WG) {
+    let v = x[base + c];
+    sum = fma(v, v, sum);
+  }
+  partial[lid] = sum;
+  workgroupBarrier();
+  for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
+    if (lid < stride) {
+      partial[lid] += partial[lid + stride];
+    }
+    workgroupBarrier();
+  }
+  let inv = inverseSqrt(partial[0] / f32(p.cols) + p.eps);
+  for (var c = lid; c < p.cols; c += WG) {
+    y[base + c] = w[c] * (x[base + c] * inv);
+  }
+}

@@ -1,0 +1,464 @@
+/**
+ * Forward-pass kernels (thanos/model/ops.ts, rope.ts) against the float64 reference in
+ * tests/reference/forward.ts, on odd shapes. Tolerances are stated per kernel; every failure
+ * message reports the largest difference.
+ */
+
+import { assertEquals, assertRejects, assertThrows } from "./assert.ts";
+import { empty, upload } from "../thanos/gpu/mod.ts";
+import { mat, sub } from "../thanos/linalg/view.ts";
+import {
+  activation,
+  biasAdd,
+  causalAttention,
+  gatedActivation,
+  gatherRows,
+  layerNorm,
+  nllUpdate,
+  residualAdd,
+  rmsNorm,
+  rope,
+  type RowChunks,
+} from "../thanos/model/ops.ts";
+import { ropeInverseFrequencies, ropeTables, ropeTablesOnGpu } from "../thanos/model/rope.ts";
+import * as ref from "./reference/forward.ts";
+import { assertClose, gpuTest, ODD_SIZES, randn, rng } from "./util.ts";
+
+function randomIds(n: number, max: number, seed: number): Uint32Array {
+  const u = rng(seed);
+  return Uint32Array.from({ length: n }, () => Math.floor(u() * max));
+}
+
+/** Splits a [rows, cols] table into chunks of `per` rows on the GPU. */
+function chunked(
+  gpu: Parameters<typeof upload>[0],
+  data: Float32Array,
+  rows: number,
+  cols: number,
+  per: number,
+): RowChunks {
+  const chunks = [];
+  for (let lo = 0; lo < rows; lo += per) {
+    const n = Math.min(per, rows - lo);
+    chunks.push({ lo, tensor: upload(gpu, data.slice(lo * cols, (lo + n) * cols), [n, cols], `table[${lo}:]`) });
+  }
+  return { rows, cols, chunks };
+}
+
+// ---------------------------------------------------------------------------------------------
+// embedding gather: exact (a copy)
+
+for (const d of ODD_SIZES) {
+  gpuTest(`gatherRows copies table rows exactly (d=${d}, one chunk and chunks of 7 rows)`, async (gpu) => {
+    const vocab = 29, n = 13;
+    const table = randn(vocab * d, d), ids = randomIds(n, vocab, d);
+    const want = ref.gatherRows(ids, table, d);
+    const idsT = upload(gpu, ids);
+    const out = empty(gpu, [n, d]);
+    await gatherRows(idsT, upload(gpu, table, [vocab, d]), out);
+    assertClose(await out.read(), want, { rtol: 0, atol: 0 }, "one chunk");
+    const out2 = empty(gpu, [n, d]);
+    await gatherRows(idsT, chunked(gpu, table, vocab, d, 7), out2);
+    assertClose(await out2.read(), want, { rtol: 0, atol: 0 }, "chunks of 7");
+  });
+}
+
+gpuTest("gatherRows with accumulate adds learned positions (offset 2, as OPT)", async (gpu) => {
+  const T = 5, batch = 3, d = 129, vocab = 11, n = batch * T;
+  const tok = randn(vocab * d, 1), pos = randn((T + 2) * d, 2);
+  const ids = randomIds(n, vocab, 3);
+  const positions = Uint32Array.from({ length: n }, (_, r) => (r % T) + 2);
+  const out = empty(gpu, [n, d]);
+  await gatherRows(upload(gpu, ids), upload(gpu, tok, [vocab, d]), out);
+  await gatherRows(upload(gpu, positions), upload(gpu, pos, [T + 2, d]), out, { accumulate: true });
+  const want = ref.gatherRows(ids, tok, d).map((v, i) => v + ref.gatherRows(positions, pos, d)[i]);
+  assertClose(await out.read(), want, { rtol: 1e-7, atol: 0 });
+});
+
+gpuTest("gatherRows rejects mismatched shapes and non-u32 ids", async (gpu) => {
+  const table = upload(gpu, new Float32Array(12), [4, 3], "table");
+  await assertRejects(
+    () => gatherRows(upload(gpu, new Uint32Array(2)), table, empty(gpu, [2, 4], "f32", "out")),
+    RangeError,
+    'gatherRows: out "out" is 2x4; expected 2x3',
+  );
+  await assertRejects(
+    () => gatherRows(upload(gpu, new Int32Array(2), [2], "ids"), table, empty(gpu, [2, 3])),
+    TypeError,
+    'gatherRows: ids "ids" is i32; expected u32',
+  );
+});
+
+// ---------------------------------------------------------------------------------------------
+// norms: f32 reductions, rtol 1e-5 / atol 1e-5 relative to O(1) outputs
+
+for (const cols of ODD_SIZES) {
+  for (const rows of [1, 7, 129]) {
+    gpuTest(`rmsNorm and layerNorm match the reference (${rows}x${cols})`, async (gpu) => {
+      const x = randn(rows * cols, rows * 31 + cols);
+      for (let i = 0; i < x.length; i++) x[i] = x[i] * 3 + 0.5; // a mean and a scale to normalise away
+      const w = randn(cols, 7), b = randn(cols, 8);
+      const xT = upload(gpu, x, [rows, cols]);
+      const r = await rmsNorm(xT, upload(gpu, w), 1e-5);
+      assertClose(await r.read(), ref.rmsNorm(x, rows, cols, w, 1e-5), { rtol: 1e-5, atol: 1e-5 }, "rmsNorm");
+      const l = await layerNorm(xT, upload(gpu, w), upload(gpu, b), 1e-5);
+      // cols = 1: x − mean is exactly 0, so y = b
+      assertClose(await l.read(), ref.layerNorm(x, rows, cols, w, b, 1e-5), { rtol: 1e-5, atol: 1e-5 }, "layerNorm");
+    });
+  }
+}
+
+gpuTest("layerNorm keeps its precision on rows with a large mean (two-pass variance)", async (gpu) => {
+  const rows = 3, cols = 1000;
+  const x = randn(rows * cols, 5).map((v) => 1000 + v);
+  const w = new Float32Array(cols).fill(1), b = new Float32Array(cols);
+  const l = await layerNorm(upload(gpu, x, [rows, cols]), upload(gpu, w), upload(gpu, b), 1e-5);
+  assertClose(await l.read(), ref.layerNorm(x, rows, cols, w, b, 1e-5), { rtol: 0, atol: 2e-3 });
+});
+
+gpuTest("norms reject shape mismatches and bad eps", async (gpu) => {
+  const x = upload(gpu, new Float32Array(6), [2, 3], "x");
+  await assertRejects(
+    () => rmsNorm(x, upload(gpu, new Float32Array(4), [4], "w"), 1e-5),
+    RangeError,
+    'rmsNorm: weight "w" has 4 elements; expected 3',
+  );
+  await assertRejects(
+    () => layerNorm(x, upload(gpu, new Float32Array(3)), upload(gpu, new Float32Array(3)), NaN),
+    RangeError,
+    "layerNorm: eps is NaN; expected a finite number >= 0",
+  );
+  await assertRejects(
+    () => rmsNorm(x, upload(gpu, new Float32Array(3)), 1e-5, x),
+    RangeError,
+    "rmsNorm: x and out share the buffer",
+  );
+});
+
+// ---------------------------------------------------------------------------------------------
+// bias add, residual add, activations
+
+for (const cols of ODD_SIZES) {
+  gpuTest(`biasAdd and residualAdd match the reference (7x${cols})`, async (gpu) => {
+    const rows = 7, x = randn(rows * cols, cols), b = randn(cols, 2), y = randn(rows * cols, 3);
+    const xT = upload(gpu, x, [rows, cols]);
+    await biasAdd(xT, upload(gpu, b));
+    const withBias = ref.biasAdd(x, rows, cols, b);
+    assertClose(await xT.read(), withBias, { rtol: 1e-7, atol: 0 }, "biasAdd");
+    await residualAdd(xT, upload(gpu, y, [rows, cols]));
+    assertClose(await xT.read(), withBias.map((v, i) => v + y[i]), { rtol: 1e-6, atol: 1e-7 }, "residualAdd");
+  });
+}
+
+gpuTest("biasAdd and residualAdd reject mismatched shapes", async (gpu) => {
+  const x = upload(gpu, new Float32Array(6), [2, 3], "x");
+  await assertRejects(
+    () => biasAdd(x, upload(gpu, new Float32Array(2), [2], "b")),
+    RangeError,
+    'biasAdd: bias "b" has 2 elements; expected 3',
+  );
+  await assertRejects(
+    () => residualAdd(x, upload(gpu, new Float32Array(5), [5], "y")),
+    RangeError,
+    'residualAdd: x "x" has shape [2,3] but y "y" has [5]; expected the same size',
+  );
+});
+
+const ACTIVATIONS = ["relu", "gelu_new", "gelu", "silu"] as const;
+for (const kind of ACTIVATIONS) {
+  gpuTest(`activation and gatedActivation "${kind}" match the reference (n=1000, |x| up to 40)`, async (gpu) => {
+    const n = 1000;
+    const x = randn(n, 11).map((v, i) => (i < 20 ? (i - 10) * 4 : v * 3)); // includes ±40: saturation
+    const up = randn(n, 12);
+    const fn = ref.ACTIVATION_FNS[kind];
+    const xT = upload(gpu, x);
+    await activation(xT, kind);
+    // gelu (erf) uses a 1.5e-7-accurate erf; the others are exact formulas in f32
+    assertClose(await xT.read(), Array.from(x, fn), { rtol: 2e-6, atol: 2e-6 }, kind);
+    const g = upload(gpu, x);
+    await gatedActivation(g, upload(gpu, up), kind);
+    assertClose(await g.read(), Array.from(x, (v, i) => fn(v) * up[i]), { rtol: 2e-6, atol: 2e-6 }, `gated ${kind}`);
+  });
+}
+
+gpuTest("gatedActivation rejects unknown activations and mismatched sizes", async (gpu) => {
+  const a = upload(gpu, new Float32Array(4)), b = upload(gpu, new Float32Array(3));
+  await assertRejects(
+    () => gatedActivation(a, b, "silu"),
+    RangeError,
+    "gatedActivation: gate has shape [4] but up has [3]",
+  );
+  await assertRejects(
+    () => activation(a, "swish" as never),
+    RangeError,
+    'activation: activation "swish" is not supported; supported: relu, gelu_new, gelu, silu',
+  );
+});
+
+// ---------------------------------------------------------------------------------------------
+// rotary embedding
+
+gpuTest("ropeInverseFrequencies: default and linear match the float64 reference to f32 rounding", () => {
+  for (const hd of [2, 32, 128]) {
+    const inv = ropeInverseFrequencies(hd, { theta: 10000, scaling: null });
+    assertClose(inv, ref.ropeInverseFrequencies(hd, 10000, null), { rtol: 2e-7, atol: 0 }, `default hd=${hd}`);
+    const lin = ropeInverseFrequencies(hd, { theta: 500000, scaling: { type: "linear", factor: 4 } });
+    assertClose(
+      lin,
+      ref.ropeInverseFrequencies(hd, 500000, { type: "linear", factor: 4 }),
+      { rtol: 2e-7, atol: 0 },
+      "linear",
+    );
+  }
+  return Promise.resolve();
+});
+
+gpuTest("ropeInverseFrequencies: llama3 scaling (Llama-3.2-1B settings) matches HF's formula", () => {
+  const scaling = {
+    factor: 32,
+    low_freq_factor: 1,
+    high_freq_factor: 4,
+    original_max_position_embeddings: 8192,
+    rope_type: "llama3",
+  };
+  const inv = ropeInverseFrequencies(64, {
+    theta: 500000,
+    scaling: { type: "llama3", factor: 32, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositions: 8192 },
+  });
+  const want = ref.ropeInverseFrequencies(64, 500000, scaling);
+  assertClose(inv, want, { rtol: 1e-6, atol: 0 });
+  // all three bands occur: kept (high frequency), blended, divided by 32 (low frequency)
+  const plain = ref.ropeInverseFrequencies(64, 500000, null);
+  const kept = want.filter((f, i) => f === plain[i]).length;
+  const divided = want.filter((f, i) => Math.abs(f - plain[i] / 32) < 1e-12 * plain[i]).length;
+  assertEquals(kept > 0 && divided > 0 && kept + divided < 32, true);
+  // HF float32 values for Llama-3.2-1B (head_dim 64): inv_freq[0] = 1, inv_freq[31] = 500000^(-62/64) / 32
+  assertEquals(inv[0], 1);
+  assertClose([inv[31]], [Math.fround(1 / 500000 ** (62 / 64) / 32)], { rtol: 1e-6, atol: 0 });
+  return Promise.resolve();
+});
+
+gpuTest("ropeInverseFrequencies rejects an odd head dimension", () => {
+  assertThrows(
+    () => ropeInverseFrequencies(7, { theta: 10000, scaling: null }),
+    RangeError,
+    "headDim is 7; expected an even integer",
+  );
+  return Promise.resolve();
+});
+
+for (const [seqLen, batch, heads, hd] of [[1, 1, 1, 2], [7, 3, 5, 6], [129, 2, 3, 64], [513, 1, 2, 18]]) {
+  gpuTest(`rope matches the reference (T=${seqLen}, batch ${batch}, ${heads} heads of ${hd})`, async (gpu) => {
+    const rows = seqLen * batch, width = heads * hd;
+    const x = randn(rows * width, seqLen + hd);
+    const inv = ropeInverseFrequencies(hd, { theta: 10000, scaling: null });
+    const { cos, sin } = ropeTablesOnGpu(gpu, inv, seqLen);
+    const xT = upload(gpu, x, [rows, width]);
+    await rope(mat(xT), cos, sin, { seqLen, heads, headDim: hd });
+    // angles up to 512 rad are rounded to f32 (as HF does): |Δangle| ≤ 3e-5
+    assertClose(await xT.read(), ref.rope(x, rows, seqLen, heads, hd, inv), { rtol: 1e-5, atol: 1e-4 });
+  });
+}
+
+gpuTest("rope works in place on a window of a fused projection (ld > width)", async (gpu) => {
+  const seqLen = 7, batch = 2, heads = 3, hd = 4, rows = seqLen * batch, width = heads * hd;
+  const fused = randn(rows * 3 * width, 9); // [rows, q | k | v]
+  const inv = ropeInverseFrequencies(hd, { theta: 10000, scaling: null });
+  const { cos, sin } = ropeTablesOnGpu(gpu, inv, seqLen);
+  const t = upload(gpu, fused, [rows, 3 * width]);
+  await rope(sub(mat(t), 0, width, rows, width), cos, sin, { seqLen, heads, headDim: hd }); // rotate k only
+  const got = await t.read();
+  const k = new Float32Array(rows * width);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < width; c++) k[r * width + c] = fused[r * 3 * width + width + c];
+  const want = Float64Array.from(fused);
+  const kRot = ref.rope(k, rows, seqLen, heads, hd, inv);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < width; c++) want[r * 3 * width + width + c] = kRot[r * width + c];
+  assertClose(got, want, { rtol: 1e-5, atol: 1e-5 });
+});
+
+gpuTest("ropeTables rounds angles to f32 like HF and rejects bad lengths", () => {
+  const { cos, sin } = ropeTables(new Float32Array([1, 0.01]), 3);
+  assertEquals(cos.length, 6);
+  assertClose(cos, [
+    1,
+    1,
+    Math.cos(1),
+    Math.cos(Math.fround(0.01)),
+    Math.cos(2),
+    Math.cos(Math.fround(2 * Math.fround(0.01))),
+  ], {
+    rtol: 1e-7,
+    atol: 0,
+  });
+  assertClose(sin, [0, 0, Math.sin(1), Math.sin(Math.fround(0.01)), Math.sin(2), Math.sin(Math.fround(0.02))], {
+    rtol: 1e-6,
+    atol: 0,
+  });
+  assertThrows(() => ropeTables(new Float32Array(2), 0), RangeError, "ropeTables: seqLen is 0");
+  return Promise.resolve();
+});
+
+gpuTest("rope rejects a view that is not heads·headDim wide", async (gpu) => {
+  const { cos, sin } = ropeTablesOnGpu(gpu, new Float32Array(2), 3);
+  await assertRejects(
+    () => rope(mat(upload(gpu, new Float32Array(30), [3, 10], "q")), cos, sin, { seqLen: 3, heads: 2, headDim: 4 }),
+    RangeError,
+    "expected (batch·3)x8 (2 heads of 4)",
+  );
+});
+
+// ---------------------------------------------------------------------------------------------
+// causal attention: f32 dot products and online softmax vs float64; rtol 1e-4, atol 1e-5
+
+const ATTENTION_CASES: [number, number, number, number, number][] = [
+  // [batch, seqLen, heads, kvHeads, headDim]
+  [1, 1, 1, 1, 1],
+  [3, 7, 4, 2, 5], // GQA, odd head dim
+  [2, 129, 6, 1, 16], // multi-query
+  [1, 257, 2, 2, 64], // plain MHA across several workgroups of queries
+  [1, 65, 1, 1, 256], // the largest head dimension
+];
+for (const [batch, seqLen, heads, kvHeads, hd] of ATTENTION_CASES) {
+  gpuTest(
+    `causalAttention matches the reference (batch ${batch}, T=${seqLen}, ${heads}/${kvHeads} heads of ${hd})`,
+    async (gpu) => {
+      const rows = batch * seqLen;
+      const q = randn(rows * heads * hd, seqLen * 3 + 1).map((v) => v * 2); // sharp softmax: max-subtraction matters
+      const k = randn(rows * kvHeads * hd, seqLen * 3 + 2).map((v) => v * 2);
+      const v = randn(rows * kvHeads * hd, seqLen * 3 + 3);
+      const out = empty(gpu, [rows, heads * hd]);
+      const scale = 1 / Math.sqrt(hd);
+      await causalAttention(
+        mat(upload(gpu, q, [rows, heads * hd])),
+        mat(upload(gpu, k, [rows, kvHeads * hd])),
+        mat(upload(gpu, v, [rows, kvHeads * hd])),
+        out,
+        { batch, seqLen, heads, kvHeads, headDim: hd, scale },
+      );
+      assertClose(await out.read(), ref.attention(q, k, v, batch, seqLen, heads, kvHeads, hd, scale), {
+        rtol: 1e-4,
+        atol: 1e-5,
+      });
+    },
+  );
+}
+
+gpuTest("causalAttention reads q, k, v as windows of one fused projection (GPT-2's c_attn)", async (gpu) => {
+  const batch = 2, seqLen = 9, heads = 3, hd = 8, rows = batch * seqLen, d = heads * hd;
+  const fused = randn(rows * 3 * d, 17);
+  const t = upload(gpu, fused, [rows, 3 * d]);
+  const out = empty(gpu, [rows, d]);
+  const shape = { batch, seqLen, heads, kvHeads: heads, headDim: hd, scale: hd ** -0.5 };
+  await causalAttention(
+    sub(mat(t), 0, 0, rows, d),
+    sub(mat(t), 0, d, rows, d),
+    sub(mat(t), 0, 2 * d, rows, d),
+    out,
+    shape,
+  );
+  const part = (p: number) =>
+    Float32Array.from({ length: rows * d }, (_, i) => fused[Math.floor(i / d) * 3 * d + p * d + (i % d)]);
+  assertClose(await out.read(), ref.attention(part(0), part(1), part(2), batch, seqLen, heads, heads, hd, hd ** -0.5), {
+    rtol: 1e-4,
+    atol: 1e-5,
+  });
+});
+
+gpuTest("causalAttention is stable for huge scores (no overflow in exp)", async (gpu) => {
+  const seqLen = 5, hd = 4;
+  const q = new Float32Array(seqLen * hd).fill(100), k = new Float32Array(seqLen * hd).fill(100);
+  const v = Float32Array.from({ length: seqLen * hd }, (_, i) => i);
+  const out = empty(gpu, [seqLen, hd]);
+  await causalAttention(
+    mat(upload(gpu, q, [seqLen, hd])),
+    mat(upload(gpu, k, [seqLen, hd])),
+    mat(upload(gpu, v, [seqLen, hd])),
+    out,
+    {
+      batch: 1,
+      seqLen,
+      heads: 1,
+      kvHeads: 1,
+      headDim: hd,
+      scale: 1,
+    },
+  );
+  assertClose(await out.read(), ref.attention(q, k, v, 1, seqLen, 1, 1, hd, 1), { rtol: 1e-5, atol: 1e-5 });
+});
+
+gpuTest("causalAttention rejects bad head counts and shapes", async (gpu) => {
+  const t = (r: number, c: number, label: string) => mat(upload(gpu, new Float32Array(r * c), [r, c], label));
+  const out = empty(gpu, [4, 6]);
+  const shape = { batch: 1, seqLen: 4, heads: 3, kvHeads: 2, headDim: 2, scale: 1 };
+  await assertRejects(
+    () => causalAttention(t(4, 6, "q"), t(4, 4, "k"), t(4, 4, "v"), out, shape),
+    RangeError,
+    "causalAttention: heads is 3 and kvHeads 2; expected heads to be a multiple of kvHeads",
+  );
+  await assertRejects(
+    () => causalAttention(t(4, 6, "q"), t(4, 5, "k"), t(4, 6, "v"), out, { ...shape, kvHeads: 3 }),
+    RangeError,
+    'causalAttention: k "k"[0:4, 0:5] (4x5) is 4x5; expected 4x6',
+  );
+  await assertRejects(
+    () =>
+      causalAttention(t(1, 257, "q"), t(1, 257, "k"), t(1, 257, "v"), empty(gpu, [1, 257]), {
+        ...shape,
+        seqLen: 1,
+        heads: 1,
+        kvHeads: 1,
+        headDim: 257,
+      }),
+    RangeError,
+    "causalAttention: headDim is 257; expected at most 256",
+  );
+});
+
+// ---------------------------------------------------------------------------------------------
+// NLL: log-sum-exp over the vocabulary in f32, one chunk or several; atol 2e-5 on values ~ log(V)
+
+for (const vocab of [1, 7, 129, 1000, 4099]) {
+  gpuTest(`nllUpdate matches the reference over vocab ${vocab} (one chunk and chunks of 100)`, async (gpu) => {
+    const rows = 13;
+    const logits = randn(rows * vocab, vocab).map((v) => v * 4);
+    const targets = randomIds(rows, vocab, vocab + 1);
+    const want = ref.nll(logits, rows, vocab, targets);
+    const targetsT = upload(gpu, targets);
+    const state = empty(gpu, [rows, 3]), out = empty(gpu, [rows]);
+    const lt = upload(gpu, logits, [rows, vocab]);
+    await nllUpdate(mat(lt), targetsT, state, out, { lo: 0, first: true, last: true });
+    assertClose(await out.read(), want, { rtol: 1e-5, atol: 2e-5 }, "one chunk");
+    const width = 100, chunk = empty(gpu, [rows, width]);
+    for (let lo = 0; lo < vocab; lo += width) {
+      const cols = Math.min(width, vocab - lo);
+      const part = new Float32Array(rows * width);
+      for (let r = 0; r < rows; r++) part.set(logits.subarray(r * vocab + lo, r * vocab + lo + cols), r * width);
+      chunk.write(part);
+      await nllUpdate({ tensor: chunk, offset: 0, rows, cols, ld: width }, targetsT, state, out, {
+        lo,
+        first: lo === 0,
+        last: lo + width >= vocab,
+      });
+    }
+    assertClose(await out.read(), want, { rtol: 1e-5, atol: 2e-5 }, "chunks of 100");
+  });
+}
+
+gpuTest("nllUpdate rejects a target count that does not match the rows", async (gpu) => {
+  await assertRejects(
+    () =>
+      nllUpdate(
+        mat(upload(gpu, new Float32Array(6), [2, 3])),
+        upload(gpu, new Uint32Array(3), [3], "t"),
+        empty(gpu, [2, 3]),
+        empty(gpu, [2]),
+        {
+          lo: 0,
+          first: true,
+          last: true,
+        },
+      ),
+    RangeError,
+    'nllUpdate: targets "t" has 3 elements; expected 2 (one per logits row)',
+  );
+});

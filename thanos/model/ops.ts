@@ -1,0 +1,492 @@
+/**
+ * The kernels of a transformer forward pass: thin wrappers that check their arguments and record
+ * one dispatch each of a WGSL kernel in `shaders/` (embedding gather, RMSNorm, LayerNorm, bias add,
+ * rotary embedding, causal attention, activations, residual add, vocabulary-chunked NLL).
+ *
+ * Like every kernel wrapper in the project, these only record work; it runs at the next
+ * submission (read a result or `await gpu.sync()` to wait). Inputs and outputs are f32 tensors,
+ * row-major; "rows" are tokens (batch-major: row b·T + t is position t of window b).
+ *
+ * @module
+ */
+
+import type { Gpu } from "../gpu/device.ts";
+import { grid1d, launch, params } from "../gpu/launch.ts";
+import { empty, type Tensor } from "../gpu/tensor.ts";
+import { checkView } from "../linalg/checks.ts";
+import { describe, type MatrixView } from "../linalg/view.ts";
+import type { Activation } from "./config.ts";
+
+const WG = 256;
+/** Invocations per row of the row-reduction kernels (norms, NLL). */
+const ROW_WG = 128;
+/** Queries per workgroup of the attention kernel. */
+const ATTENTION_WG = 64;
+/** Largest head dimension the attention kernel holds in registers (MAX_HEAD_DIM in attention.wgsl). */
+export const MAX_HEAD_DIM = 256;
+
+/** `ACT` override of activation.wgsl / gated_activation.wgsl. */
+const ACT_CODE: Record<Activation, number> = { relu: 0, gelu_new: 1, gelu: 2, silu: 3 };
+
+/**
+ * A matrix stored as consecutive row chunks, each small enough for one storage binding — how
+ * embedding tables and LM heads with large vocabularies live on the GPU.
+ */
+export interface RowChunks {
+  /** rows of the whole matrix (e.g. the vocabulary size) */
+  readonly rows: number;
+  /** columns (e.g. the hidden size) */
+  readonly cols: number;
+  /** chunk i holds rows lo .. lo + tensor.shape[0] − 1, as a [n_i, cols] tensor */
+  readonly chunks: readonly { readonly lo: number; readonly tensor: Tensor }[];
+}
+
+/**
+ * How many rows of `cols` f32 values fit in one storage binding of `gpu` (and in `maxBytes`).
+ * @param gpu the device whose `maxStorageBufferBindingSize` applies
+ * @param cols values per row
+ * @param maxBytes optional smaller cap (tests use it to force several chunks)
+ * @returns at least 1
+ */
+export function rowsPerBinding(gpu: Gpu, cols: number, maxBytes = Infinity): number {
+  const bytes = Math.min(gpu.limits.maxStorageBufferBindingSize, maxBytes);
+  return Math.max(1, Math.floor(bytes / (4 * Math.max(1, cols))));
+}
+
+/** Releases every chunk's tensor. */
+export function releaseRowChunks(m: RowChunks): void {
+  for (const c of m.chunks) c.tensor.release();
+}
+
+/** A whole 2-D tensor as a single-chunk {@link RowChunks}. */
+export function asRowChunks(t: Tensor): RowChunks {
+  if (t.shape.length !== 2) throw new RangeError(`asRowChunks: "${t.label}" has shape [${t.shape}]; expected 2-D`);
+  return { rows: t.shape[0], cols: t.shape[1], chunks: [{ lo: 0, tensor: t }] };
+}
+
+function check2d(op: string, name: string, t: Tensor, rows?: number, cols?: number): [number, number] {
+  t.assertAlive();
+  if (t.dtype !== "f32") throw new TypeError(`${op}: ${name} "${t.label}" is ${t.dtype}; expected f32`);
+  if (t.shape.length !== 2) throw new RangeError(`${op}: ${name} "${t.label}" has shape [${t.shape}]; expected 2-D`);
+  const [r, c] = t.shape;
+  if ((rows !== undefined && r !== rows) || (cols !== undefined && c !== cols)) {
+    throw new RangeError(
+      `${op}: ${name} "${t.label}" is ${r}x${c}; expected ${rows ?? r}x${cols ?? c}`,
+    );
+  }
+  return [r, c];
+}
+
+function checkVector(op: string, name: string, t: Tensor, n: number): void {
+  t.assertAlive();
+  if (t.dtype !== "f32") throw new TypeError(`${op}: ${name} "${t.label}" is ${t.dtype}; expected f32`);
+  if (t.size !== n) throw new RangeError(`${op}: ${name} "${t.label}" has ${t.size} elements; expected ${n}`);
+}
+
+function checkDistinct(op: string, aName: string, a: Tensor, bName: string, b: Tensor): void {
+  if (a.buffer === b.buffer) {
+    throw new RangeError(`${op}: ${aName} and ${bName} share the buffer of "${a.label}"; expected distinct tensors`);
+  }
+}
+
+/** One workgroup per row, rows folded into y past the per-dimension limit. */
+function rowGrid(gpu: Gpu, rows: number): [number, number] {
+  const max = gpu.limits.maxComputeWorkgroupsPerDimension;
+  if (rows <= max) return [rows, 1];
+  const y = Math.ceil(rows / max);
+  return [Math.ceil(rows / y), y];
+}
+
+/**
+ * Gathers rows of a table by index: `out[t, :] = table[ids[t], :]` (or `+=` with `accumulate`).
+ * Token embeddings, learned position embeddings (ids = positions + offset) and picking hidden
+ * rows all use it. A table in several chunks costs one dispatch per chunk.
+ *
+ * @param ids u32 [n] row indices, each < table.rows
+ * @param table the table, [rows, d] (a tensor or {@link RowChunks})
+ * @param out f32 [n, d]
+ * @param options accumulate: add into `out` instead of overwriting it
+ * @throws RangeError on shape mismatches (indices are not checked on the GPU: out-of-range ids
+ *   leave their rows untouched, so callers validate ids on the CPU)
+ * @example
+ * ```ts
+ * await gatherRows(ids, embedding, hidden);                       // token embeddings
+ * await gatherRows(positions, wpe, hidden, { accumulate: true }); // + learned positions
+ * ```
+ */
+export async function gatherRows(
+  ids: Tensor,
+  table: Tensor | RowChunks,
+  out: Tensor,
+  options: { accumulate?: boolean } = {},
+): Promise<void> {
+  const op = "gatherRows";
+  const chunks = "chunks" in table ? table : asRowChunks(table);
+  ids.assertAlive();
+  if (ids.dtype !== "u32") throw new TypeError(`${op}: ids "${ids.label}" is ${ids.dtype}; expected u32`);
+  const n = ids.size;
+  check2d(op, "out", out, n, chunks.cols);
+  for (const { lo, tensor } of chunks.chunks) {
+    check2d(op, "table chunk", tensor, undefined, chunks.cols);
+    checkDistinct(op, "out", out, "table", tensor);
+    const rows = tensor.shape[0];
+    await launch(out.gpu, "embedding", [ids, tensor, out], {
+      grid: grid1d(out.gpu, n * chunks.cols, WG),
+      params: params().u32(n).u32(chunks.cols).u32(lo).u32(rows),
+      constants: { WG, ACCUMULATE: Number(options.accumulate ?? false) },
+    });
+  }
+}
+
+/**
+ * LLaMA's RMSNorm in f32: `y = x · rsqrt(mean(x²) + eps) · w`, per row.
+ *
+ * @param x f32 [rows, d]
+ * @param weight f32 [d]
+ * @param eps added to the mean square (config `rms_norm_eps`)
+ * @param out f32 [rows, d], distinct from x (allocated when omitted)
+ * @returns `out`
+ * @throws RangeError on shape mismatches or a negative / non-finite eps
+ * @example
+ * ```ts
+ * const h = await rmsNorm(x, inputLayernorm, 1e-5); // [T, d]
+ * ```
+ */
+export async function rmsNorm(x: Tensor, weight: Tensor, eps: number, out?: Tensor): Promise<Tensor> {
+  const op = "rmsNorm";
+  const [rows, cols] = check2d(op, "x", x);
+  checkVector(op, "weight", weight, cols);
+  checkEps(op, eps);
+  const y = out ?? empty(x.gpu, [rows, cols], "f32", "rmsNorm");
+  check2d(op, "out", y, rows, cols);
+  checkDistinct(op, "x", x, "out", y);
+  await launch(x.gpu, "rms_norm", [x, weight, y], {
+    grid: rowGrid(x.gpu, rows),
+    params: params().u32(rows).u32(cols).f32(eps),
+    constants: { WG: ROW_WG },
+  });
+  return y;
+}
+
+/**
+ * LayerNorm in f32: `y = (x − mean) / sqrt(var + eps) · w + b`, per row (biased variance).
+ *
+ * @param x f32 [rows, d]
+ * @param weight f32 [d]
+ * @param bias f32 [d]
+ * @param eps added to the variance
+ * @param out f32 [rows, d], distinct from x (allocated when omitted)
+ * @returns `out`
+ * @throws RangeError on shape mismatches or a negative / non-finite eps
+ * @example
+ * ```ts
+ * const h = await layerNorm(x, ln1.weight, ln1.bias, 1e-5);
+ * ```
+ */
+export async function layerNorm(x: Tensor, weight: Tensor, bias: Tensor, eps: number, out?: Tensor): Promise<Tensor> {
+  const op = "layerNorm";
+  const [rows, cols] = check2d(op, "x", x);
+  checkVector(op, "weight", weight, cols);
+  checkVector(op, "bias", bias, cols);
+  checkEps(op, eps);
+  const y = out ?? empty(x.gpu, [rows, cols], "f32", "layerNorm");
+  check2d(op, "out", y, rows, cols);
+  checkDistinct(op, "x", x, "out", y);
+  await launch(x.gpu, "layer_norm", [x, weight, bias, y], {
+    grid: rowGrid(x.gpu, rows),
+    params: params().u32(rows).u32(cols).f32(eps),
+    constants: { WG: ROW_WG },
+  });
+  return y;
+}
+
+function checkEps(op: string, eps: number): void {
+  if (!Number.isFinite(eps) || eps < 0) throw new RangeError(`${op}: eps is ${eps}; expected a finite number >= 0`);
+}
+
+/**
+ * Adds a bias to every row in place: `x[r, c] += bias[c]`.
+ * @param x f32 [rows, cols]
+ * @param bias f32 [cols]
+ * @example
+ * ```ts
+ * await biasAdd(y, fc1Bias); // y = x·Wᵀ + b
+ * ```
+ */
+export async function biasAdd(x: Tensor, bias: Tensor): Promise<void> {
+  const op = "biasAdd";
+  const [rows, cols] = check2d(op, "x", x);
+  checkVector(op, "bias", bias, cols);
+  checkDistinct(op, "x", x, "bias", bias);
+  await launch(x.gpu, "bias_add", [bias, x], {
+    grid: grid1d(x.gpu, rows * cols, WG),
+    params: params().u32(rows * cols).u32(cols),
+    constants: { WG },
+  });
+}
+
+/**
+ * Residual connection in place: `x += y` (same shape).
+ * @param x f32, the residual stream
+ * @param y f32, a sub-layer's output, distinct from x
+ * @example
+ * ```ts
+ * await residualAdd(hidden, attnOut);
+ * ```
+ */
+export async function residualAdd(x: Tensor, y: Tensor): Promise<void> {
+  const op = "residualAdd";
+  x.assertAlive();
+  y.assertAlive();
+  if (x.dtype !== "f32" || y.dtype !== "f32") {
+    throw new TypeError(`${op}: x "${x.label}" is ${x.dtype} and y "${y.label}" is ${y.dtype}; expected f32`);
+  }
+  if (x.size !== y.size) {
+    throw new RangeError(
+      `${op}: x "${x.label}" has shape [${x.shape}] but y "${y.label}" has [${y.shape}]; expected the same size`,
+    );
+  }
+  checkDistinct(op, "x", x, "y", y);
+  await launch(x.gpu, "residual_add", [y, x], {
+    grid: grid1d(x.gpu, x.size, WG),
+    params: params().u32(x.size),
+    constants: { WG },
+  });
+}
+
+/** Shapes of a multi-head projection: rows are batch·seqLen tokens. */
+export interface HeadShape {
+  /** tokens per window (positions 0 .. seqLen−1) */
+  seqLen: number;
+  heads: number;
+  headDim: number;
+}
+
+/**
+ * Rotary position embedding in place on a [batch·seqLen, heads·headDim] view, in HF's
+ * "rotate half" layout: `x·cos + rotate_half(x)·sin` per head, position = row mod seqLen.
+ *
+ * @param x the query or key projection (a view, so a slice of a fused projection works too)
+ * @param cos f32 [seqLen, headDim/2] (see `ropeTables` in rope.ts)
+ * @param sin f32 [seqLen, headDim/2]
+ * @param shape seqLen, heads, headDim (even)
+ * @throws RangeError when the view is not [k·seqLen, heads·headDim] or the tables do not match
+ * @example
+ * ```ts
+ * const { cos, sin } = await ropeTablesOnGpu(gpu, invFreq, T);
+ * await rope(mat(q), cos, sin, { seqLen: T, heads: nh, headDim: hd });
+ * ```
+ */
+export async function rope(x: MatrixView, cos: Tensor, sin: Tensor, shape: HeadShape): Promise<void> {
+  const op = "rope";
+  const { seqLen, heads, headDim } = shape;
+  checkView(op, "x", x);
+  checkPositive(op, { seqLen, heads, headDim });
+  if (headDim % 2 !== 0) throw new RangeError(`${op}: headDim is ${headDim}; expected an even number`);
+  if (x.cols !== heads * headDim || x.rows % seqLen !== 0) {
+    throw new RangeError(
+      `${op}: x ${describe(x)} is ${x.rows}x${x.cols}; expected (batch·${seqLen})x${heads * headDim} ` +
+        `(${heads} heads of ${headDim})`,
+    );
+  }
+  checkVector(op, "cos", cos, seqLen * headDim / 2);
+  checkVector(op, "sin", sin, seqLen * headDim / 2);
+  checkDistinct(op, "x", x.tensor, "cos", cos);
+  checkDistinct(op, "x", x.tensor, "sin", sin);
+  await launch(x.tensor.gpu, "rope", [cos, sin, x.tensor], {
+    grid: grid1d(x.tensor.gpu, x.rows * heads * headDim / 2, WG),
+    params: params().u32(x.rows).u32(seqLen).u32(heads).u32(headDim).u32(x.offset).u32(x.ld),
+    constants: { WG },
+  });
+}
+
+function checkPositive(op: string, values: Record<string, number>): void {
+  for (const [name, v] of Object.entries(values)) {
+    if (!Number.isInteger(v) || v < 1) throw new RangeError(`${op}: ${name} is ${v}; expected an integer >= 1`);
+  }
+}
+
+/** Shapes and scale of {@link causalAttention}. */
+export interface AttentionShape extends HeadShape {
+  /** windows in the batch (q has batch·seqLen rows) */
+  batch: number;
+  /** key/value heads; `heads` must be a multiple (grouped-query attention) */
+  kvHeads: number;
+  /** multiplies q·k (usually 1/sqrt(headDim)) */
+  scale: number;
+}
+
+/**
+ * Causal multi-head self-attention with grouped-query attention: for each window, head h and
+ * query i, `out_i = softmax_j≤i(scale · q_i·k_j) · v_j` with key/value head `h / (heads/kvHeads)`;
+ * softmax in f32 with max-subtraction. No [T, T] matrix is stored.
+ *
+ * @param q view [batch·seqLen, heads·headDim]
+ * @param k view [batch·seqLen, kvHeads·headDim]
+ * @param v view [batch·seqLen, kvHeads·headDim] (q, k, v may be windows of one fused tensor)
+ * @param out f32 [batch·seqLen, heads·headDim], in a tensor of its own
+ * @param shape batch, seqLen, heads, kvHeads, headDim (≤ 256), scale
+ * @throws RangeError on shape mismatches, heads not a multiple of kvHeads, or headDim > 256
+ * @example
+ * ```ts
+ * await causalAttention(mat(q), mat(k), mat(v), att, { batch, seqLen: T, heads: nh, kvHeads: nkv, headDim: hd, scale: hd ** -0.5 });
+ * ```
+ */
+export async function causalAttention(
+  q: MatrixView,
+  k: MatrixView,
+  v: MatrixView,
+  out: Tensor,
+  shape: AttentionShape,
+): Promise<void> {
+  const op = "causalAttention";
+  const { batch, seqLen, heads, kvHeads, headDim, scale } = shape;
+  checkPositive(op, { batch, seqLen, heads, kvHeads, headDim });
+  if (heads % kvHeads !== 0) {
+    throw new RangeError(`${op}: heads is ${heads} and kvHeads ${kvHeads}; expected heads to be a multiple of kvHeads`);
+  }
+  if (headDim > MAX_HEAD_DIM) throw new RangeError(`${op}: headDim is ${headDim}; expected at most ${MAX_HEAD_DIM}`);
+  if (!Number.isFinite(scale)) throw new RangeError(`${op}: scale is ${scale}; expected a finite number`);
+  const rows = batch * seqLen;
+  for (const [name, view, h] of [["q", q, heads], ["k", k, kvHeads], ["v", v, kvHeads]] as const) {
+    checkView(op, name, view);
+    if (view.rows !== rows || view.cols !== h * headDim) {
+      throw new RangeError(
+        `${op}: ${name} ${describe(view)} is ${view.rows}x${view.cols}; expected ${rows}x${h * headDim} ` +
+          `(${batch}·${seqLen} tokens, ${h} heads of ${headDim})`,
+      );
+    }
+    checkDistinct(op, "out", out, name, view.tensor);
+  }
+  check2d(op, "out", out, rows, heads * headDim);
+  await launch(out.gpu, "attention", [q.tensor, k.tensor, v.tensor, out], {
+    grid: [Math.ceil(seqLen / ATTENTION_WG), heads, batch],
+    params: params()
+      .u32(seqLen).u32(heads).u32(kvHeads).u32(headDim)
+      .u32(q.offset).u32(q.ld).u32(k.offset).u32(k.ld).u32(v.offset).u32(v.ld)
+      .u32(heads * headDim).f32(scale),
+    constants: { WG: ATTENTION_WG },
+  });
+}
+
+/**
+ * An activation in place, `x = act(x)`: relu, gelu_new (tanh approximation), gelu (erf) or silu.
+ * @param x f32 tensor of any shape
+ * @param kind the activation (config `activation`)
+ * @example
+ * ```ts
+ * await activation(h, "gelu_new");
+ * ```
+ */
+export async function activation(x: Tensor, kind: Activation): Promise<void> {
+  const op = "activation";
+  x.assertAlive();
+  if (x.dtype !== "f32") throw new TypeError(`${op}: x "${x.label}" is ${x.dtype}; expected f32`);
+  await launch(x.gpu, "activation", [x], {
+    grid: grid1d(x.gpu, x.size, WG),
+    params: params().u32(x.size),
+    constants: { WG, ACT: actCode(op, kind) },
+  });
+}
+
+/**
+ * Gated activation in place, `gate = act(gate) · up` — LLaMA's SwiGLU with `silu`.
+ * @param gate f32, overwritten with the result
+ * @param up f32, same size, distinct from gate
+ * @param kind the activation applied to the gate
+ * @example
+ * ```ts
+ * await gatedActivation(g, u, "silu"); // g = silu(g) * u
+ * ```
+ */
+export async function gatedActivation(gate: Tensor, up: Tensor, kind: Activation): Promise<void> {
+  const op = "gatedActivation";
+  gate.assertAlive();
+  up.assertAlive();
+  if (gate.dtype !== "f32" || up.dtype !== "f32") {
+    throw new TypeError(
+      `${op}: gate "${gate.label}" is ${gate.dtype} and up "${up.label}" is ${up.dtype}; expected f32`,
+    );
+  }
+  if (gate.size !== up.size) {
+    throw new RangeError(`${op}: gate has shape [${gate.shape}] but up has [${up.shape}]; expected the same size`);
+  }
+  checkDistinct(op, "gate", gate, "up", up);
+  await launch(gate.gpu, "gated_activation", [up, gate], {
+    grid: grid1d(gate.gpu, gate.size, WG),
+    params: params().u32(gate.size),
+    constants: { WG, ACT: actCode(op, kind) },
+  });
+}
+
+function actCode(op: string, kind: Activation): number {
+  const code = ACT_CODE[kind];
+  if (code === undefined) {
+    throw new RangeError(
+      `${op}: activation "${kind}" is not supported; supported: ${Object.keys(ACT_CODE).join(", ")}`,
+    );
+  }
+  return code;
+}
+
+/** Where a chunk of logits sits in the vocabulary, for {@link nllUpdate}. */
+export interface NllChunk {
+  /** vocabulary id of the chunk's first column */
+  lo: number;
+  /** this is the first chunk (starts a fresh running state) */
+  first: boolean;
+  /** this is the last chunk (writes the NLL) */
+  last: boolean;
+}
+
+/**
+ * Folds one column chunk of logits into a running log-sum-exp per row and, on the last chunk,
+ * writes `nll[r] = logsumexp(logits[r, :]) − logits[r, targets[r]]`, so the vocabulary is reduced
+ * on the GPU however many chunks it takes.
+ *
+ * @param logits view [rows, cols]: vocabulary columns lo .. lo+cols−1
+ * @param targets u32 [rows] vocabulary ids
+ * @param state f32 [rows, 3] running (max, Σexp, target logit), carried between chunks
+ * @param nll f32 [rows], written by the last chunk
+ * @param chunk lo, first, last
+ * @example
+ * ```ts
+ * await nllUpdate(mat(logits), targets, state, nll, { lo: 0, first: true, last: true });
+ * ```
+ */
+export async function nllUpdate(
+  logits: MatrixView,
+  targets: Tensor,
+  state: Tensor,
+  nll: Tensor,
+  chunk: NllChunk,
+): Promise<void> {
+  const op = "nllUpdate";
+  checkView(op, "logits", logits);
+  const rows = logits.rows;
+  targets.assertAlive();
+  if (targets.dtype !== "u32") {
+    throw new TypeError(`${op}: targets "${targets.label}" is ${targets.dtype}; expected u32`);
+  }
+  if (targets.size !== rows) {
+    throw new RangeError(
+      `${op}: targets "${targets.label}" has ${targets.size} elements; expected ${rows} (one per logits row)`,
+    );
+  }
+  checkVector(op, "state", state, rows * 3);
+  checkVector(op, "nll", nll, rows);
+  checkDistinct(op, "state", state, "logits", logits.tensor);
+  checkDistinct(op, "nll", nll, "logits", logits.tensor);
+  checkDistinct(op, "nll", nll, "state", state);
+  if (logits.offset !== 0) throw new RangeError(`${op}: logits ${describe(logits)} must start at offset 0`);
+  if (!Number.isInteger(chunk.lo) || chunk.lo < 0) {
+    throw new RangeError(`${op}: lo is ${chunk.lo}; expected an integer >= 0`);
+  }
+  await launch(logits.tensor.gpu, "nll", [logits.tensor, targets, state, nll], {
+    grid: rowGrid(logits.tensor.gpu, rows),
+    params: params().u32(rows).u32(logits.cols).u32(chunk.lo).u32(logits.ld).u32(Number(chunk.first)).u32(
+      Number(chunk.last),
+    ),
+    constants: { WG: ROW_WG },
+  });
+}
