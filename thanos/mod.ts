@@ -7,3 +7,5 @@
  */
 export * from "./gpu/mod.ts";
 export * from "./linalg/mod.ts";
+export * from "./model/mod.ts";
+export * from "./data/mod.ts";
