@@ -114,6 +114,13 @@ Deno.test("openCheckpoint names the tensor, its shape and the shape the config i
     Error,
     `openCheckpoint: ${dir}: model.layers.1.mlp.up_proj.weight has shape [24, 15] but the config implies [24, 16]`,
   );
+  tensors.set("model.layers.1.mlp.up_proj.weight", { dtype: "U8", shape: [24, 16], data: new Uint8Array(384) });
+  await writeSafetensors(join(dir, "model.safetensors"), tensors);
+  await assertRejects(
+    () => openCheckpoint(dir),
+    Error,
+    `openCheckpoint: ${dir}: model.layers.1.mlp.up_proj.weight has dtype U8; expected F32, F16 or BF16`,
+  );
   tensors.delete("model.layers.1.mlp.up_proj.weight");
   await writeSafetensors(join(dir, "model.safetensors"), tensors);
   await assertRejects(

@@ -104,7 +104,10 @@ export async function openCheckpoint(source: string, hub: HubOptions = {}): Prom
         }]`,
       );
     }
-    const found = tensors.entry(name).shape;
+    const { shape: found, dtype } = tensors.entry(name);
+    if (dtype !== "F32" && dtype !== "F16" && dtype !== "BF16") {
+      throw new Error(`openCheckpoint: ${dir}: ${name} has dtype ${dtype}; expected F32, F16 or BF16`);
+    }
     if (found.length !== shape.length || found.some((d, i) => d !== shape[i])) {
       throw new Error(
         `openCheckpoint: ${dir}: ${name} has shape [${found.join(", ")}] but the config implies [${shape.join(", ")}]`,
