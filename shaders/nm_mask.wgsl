@@ -1,0 +1,60 @@
+// nm_mask: n:m selection — in every row, in every group of m consecutive columns (groups start at
+// the view's column 0), the n smallest scores, ties broken by the lower column index (nmMask).
+//   mask_ij = 1  iff  #{ j' in group(j) : key_ij' < key_ij  or  (key_ij' == key_ij and j' < j) } < n
+// Order key as in row_select.wgsl (numeric order, −0 ties with +0, NaN after +Inf).
+// Cost: m reads per element (the group's scores, cached), so O(m) per element.
+//
+// Bindings (group 0):
+//   0  uniform Params { count, cols, n, m, offset, ld, mask_offset, mask_ld: u32 }   (count = rows*cols)
+//   1  scores: array<u32>, read         f32 bits; element (i, j) at offset + i*ld + j
+//   2  mask:   array<u32>, read_write   element (i, j) at mask_offset + i*mask_ld + j
+// Grid: 1-D over the rows*cols elements (flat, row-major), workgroup size WG, folded into y
+//   (linear index = gid.x + gid.y * nwg.x * WG).
+
+override WG: u32 = 256;
+
+struct Params {
+  count: u32,
+  cols: u32,
+  n: u32,
+  m: u32,
+  offset: u32,
+  ld: u32,
+  mask_offset: u32,
+  mask_ld: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> scores: array<u32>;
+@group(0) @binding(2) var<storage, read_write> mask: array<u32>;
+
+fn order_key(bits: u32) -> u32 {
+  if ((bits & 0x7fffffffu) > 0x7f800000u) {
+    return 0xffffffffu;
+  }
+  if ((bits & 0x80000000u) != 0u && bits != 0x80000000u) {
+    return ~bits;
+  }
+  return bits | 0x80000000u;
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let f = gid.x + gid.y * nwg.x * WG;
+  if (f >= p.count) {
+    return;
+  }
+  let row = f / p.cols;
+  let col = f - row * p.cols;
+  let j = col % p.m; // position inside the group
+  let group = p.offset + row * p.ld + (col - j);
+  let key = order_key(scores[group + j]);
+  var rank = 0u;
+  for (var i = 0u; i < p.m; i++) {
+    let other = order_key(scores[group + i]);
+    if (other < key || (other == key && i < j)) {
+      rank++;
+    }
+  }
+  mask[p.mask_offset + row * p.mask_ld + col] = select(0u, 1u, rank < p.n);
+}

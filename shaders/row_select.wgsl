@@ -1,0 +1,168 @@
+// row_select: in every row of a scores view, exactly k elements selected — the k smallest, ties
+// broken by the lower column index (rowKSmallestMask).
+//   mask_ij = 1  iff  #{ j' : key_ij' < key_ij  or  (key_ij' == key_ij and j' < j) } < k
+// Order key of an f32 with bits b (key order is numeric order, −0 ties with +0, every NaN sorts
+// after +Inf): NaN → 0xffffffff; −0 → key(+0) = 0x80000000; negative → ~b; else b | 0x80000000.
+//
+// Method (one workgroup per row, everything in workgroup memory): four radix passes over 8-bit
+// digits of the key, most significant first, each a 256-bin histogram of the keys that match the
+// digits found so far, narrow down the k-th smallest key T and how many elements equal to T are
+// selected (r). Then mask = key < T, plus the first r elements equal to T in column order (a
+// workgroup prefix sum over contiguous column segments); when all of them are taken, key <= T.
+//
+// Bindings (group 0):
+//   0  uniform Params { rows, cols, k, offset, ld, mask_offset, mask_ld: u32 }
+//   1  scores: array<u32>, read         f32 bits; element (i, j) at offset + i*ld + j
+//   2  mask:   array<u32>, read_write   element (i, j) at mask_offset + i*mask_ld + j
+// Grid: one workgroup of WG invocations (WG divides 256) per row, folded into y
+//   (row = wid.x + wid.y * nwg.x).
+
+override WG: u32 = 256;
+
+struct Params {
+  rows: u32,
+  cols: u32,
+  k: u32,
+  offset: u32,
+  ld: u32,
+  mask_offset: u32,
+  mask_ld: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> scores: array<u32>;
+@group(0) @binding(2) var<storage, read_write> mask: array<u32>;
+
+const TIES_ALL: u32 = 1u;
+const TIES_RANK: u32 = 2u;
+
+var<workgroup> hist: array<atomic<u32>, 256>;
+var<workgroup> scratch: array<u32, 2 * WG>;
+var<workgroup> found_prefix: u32; // digits of T found so far
+var<workgroup> found_rem: u32; // rank still to find among keys matching found_prefix (1-based)
+var<workgroup> found_ties: u32;
+
+fn order_key(bits: u32) -> u32 {
+  if ((bits & 0x7fffffffu) > 0x7f800000u) {
+    return 0xffffffffu;
+  }
+  if ((bits & 0x80000000u) != 0u && bits != 0x80000000u) {
+    return ~bits;
+  }
+  return bits | 0x80000000u;
+}
+
+// Inclusive prefix sum of v over the workgroup (Hillis–Steele, ping-pong buffers: one barrier per
+// step); call from uniform control flow.
+fn scan_inclusive(t: u32, v: u32) -> u32 {
+  var src = 0u;
+  scratch[t] = v;
+  workgroupBarrier();
+  for (var d = 1u; d < WG; d <<= 1u) {
+    var x = scratch[src + t];
+    if (t >= d) {
+      x += scratch[src + t - d];
+    }
+    src = WG - src;
+    scratch[src + t] = x;
+    workgroupBarrier();
+  }
+  return scratch[src + t];
+}
+
+@compute @workgroup_size(WG)
+fn main(
+  @builtin(local_invocation_index) t: u32,
+  @builtin(workgroup_id) wid: vec3u,
+  @builtin(num_workgroups) nwg: vec3u,
+) {
+  let groups = nwg.x * nwg.y;
+  for (var row = wid.x + wid.y * nwg.x; row < p.rows; row += groups) {
+    workgroupBarrier(); // the previous row is finished with found_* and the histogram
+    select_row(t, row);
+  }
+}
+
+fn select_row(t: u32, row: u32) {
+  let src = p.offset + row * p.ld;
+  let dst = p.mask_offset + row * p.mask_ld;
+  if (p.k == 0u || p.k >= p.cols) {
+    let v = select(0u, 1u, p.k != 0u);
+    for (var j = t; j < p.cols; j += WG) {
+      mask[dst + j] = v;
+    }
+    return;
+  }
+
+  if (t == 0u) {
+    found_prefix = 0u;
+    found_rem = p.k;
+    found_ties = TIES_ALL;
+  }
+  let per = 256u / WG;
+  for (var radix_pass = 0u; radix_pass < 4u; radix_pass++) {
+    let shift = 24u - 8u * radix_pass;
+    for (var b = t; b < 256u; b += WG) {
+      atomicStore(&hist[b], 0u);
+    }
+    workgroupBarrier(); // also publishes found_* from the previous pass
+    let high = select(0xffffffffu << (shift + 8u), 0u, radix_pass == 0u);
+    let prefix = found_prefix;
+    let k_rem = found_rem;
+    for (var j = t; j < p.cols; j += WG) {
+      let key = order_key(scores[src + j]);
+      if ((key & high) == prefix) {
+        atomicAdd(&hist[(key >> shift) & 0xffu], 1u);
+      }
+    }
+    workgroupBarrier();
+    // the bin d with Σ_{e<d} hist[e] < k_rem ≤ Σ_{e≤d} hist[e]
+    var sum = 0u;
+    for (var i = 0u; i < per; i++) {
+      sum += atomicLoad(&hist[t * per + i]);
+    }
+    var running = scan_inclusive(t, sum) - sum; // its barriers order the reads of found_* above
+    for (var i = 0u; i < per; i++) {
+      let c = atomicLoad(&hist[t * per + i]);
+      if (k_rem > running && k_rem <= running + c) {
+        found_prefix = prefix | ((t * per + i) << shift);
+        found_rem = k_rem - running;
+        if (radix_pass == 3u) {
+          found_ties = select(TIES_RANK, TIES_ALL, k_rem - running == c);
+        }
+      }
+      running += c;
+    }
+    workgroupBarrier(); // everyone is done reading hist before the next pass clears it
+  }
+  let ties = workgroupUniformLoad(&found_ties); // its barrier publishes found_prefix, found_rem
+  let threshold = found_prefix;
+  let take = found_rem;
+
+  if (ties == TIES_ALL) {
+    for (var j = t; j < p.cols; j += WG) {
+      mask[dst + j] = select(0u, 1u, order_key(scores[src + j]) <= threshold);
+    }
+    return;
+  }
+  // some ties only: invocation t owns columns [j0, j1) so that ranks follow column order
+  let seg = (p.cols + WG - 1u) / WG;
+  let j0 = min(t * seg, p.cols);
+  let j1 = min(j0 + seg, p.cols);
+  var mine = 0u;
+  for (var j = j0; j < j1; j++) {
+    if (order_key(scores[src + j]) == threshold) {
+      mine++;
+    }
+  }
+  var rank = scan_inclusive(t, mine) - mine;
+  for (var j = j0; j < j1; j++) {
+    let key = order_key(scores[src + j]);
+    var selected = key < threshold;
+    if (key == threshold) {
+      selected = rank < take;
+      rank++;
+    }
+    mask[dst + j] = select(0u, 1u, selected);
+  }
+}

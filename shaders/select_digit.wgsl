@@ -1,0 +1,81 @@
+// select_digit: picks one radix digit of the k-th smallest key (kSmallestMask, step 3 of 6, run
+// after each select_histogram pass).
+//
+// With h = hist[radix_pass] and K = state[K_REM] (the rank, 1-based, still to find among the elements
+// that match the prefix), finds the bin d with  Σ_{e<d} h[e] < K ≤ Σ_{e≤d} h[e]  and sets
+//   PREFIX |= d << shift,   K_REM = K − Σ_{e<d} h[e].
+// After the last pass (shift 0) PREFIX is the threshold key T (the k-th smallest key), K_REM the
+// number of elements with key T that are selected, and COUNT_T = h[d] the number that exist; TIES
+// becomes 1 (select all of them) when K_REM == COUNT_T, else 2 (select the K_REM lowest flat
+// indices). When K = 0 (k = 0) no bin qualifies and the state keeps TIES = 0, PREFIX = 0.
+//
+// Bindings (group 0):
+//   0  uniform Params { radix_pass, shift, last: u32 }
+//   1  hist:  array<u32>, read         [4 * 256]
+//   2  state: array<u32>, read_write   [8] (see select_init.wgsl)
+// Grid: 1 workgroup of WG invocations (WG divides 256; invocation t owns bins t*256/WG …).
+
+override WG: u32 = 256;
+
+const K_REM: u32 = 1u;
+const PREFIX: u32 = 2u;
+const COUNT_T: u32 = 3u;
+const TIES: u32 = 4u;
+const TIES_ALL: u32 = 1u;
+const TIES_RANK: u32 = 2u;
+
+struct Params {
+  radix_pass: u32,
+  shift: u32,
+  last: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> hist: array<u32>;
+@group(0) @binding(2) var<storage, read_write> state: array<u32>;
+
+var<workgroup> scratch: array<u32, 2 * WG>;
+
+// Inclusive prefix sum of v over the workgroup (Hillis–Steele, ping-pong buffers: one barrier per
+// step); call from uniform control flow.
+fn scan_inclusive(t: u32, v: u32) -> u32 {
+  var src = 0u;
+  scratch[t] = v;
+  workgroupBarrier();
+  for (var d = 1u; d < WG; d <<= 1u) {
+    var x = scratch[src + t];
+    if (t >= d) {
+      x += scratch[src + t - d];
+    }
+    src = WG - src;
+    scratch[src + t] = x;
+    workgroupBarrier();
+  }
+  return scratch[src + t];
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(local_invocation_index) t: u32) {
+  let k_rem = state[K_REM]; // every invocation reads before the winner writes (barriers below)
+  let per = 256u / WG;
+  let b0 = p.radix_pass * 256u + t * per;
+  var sum = 0u;
+  for (var i = 0u; i < per; i++) {
+    sum += hist[b0 + i];
+  }
+  var running = scan_inclusive(t, sum) - sum;
+  storageBarrier();
+  for (var i = 0u; i < per; i++) {
+    let c = hist[b0 + i];
+    if (k_rem > running && k_rem <= running + c) {
+      let rem = k_rem - running;
+      state[PREFIX] = state[PREFIX] | ((t * per + i) << p.shift);
+      state[K_REM] = rem;
+      if (p.last != 0u) {
+        state[COUNT_T] = c;
+        state[TIES] = select(TIES_RANK, TIES_ALL, rem == c);
+      }
+    }
+    running += c;
+  }
+}

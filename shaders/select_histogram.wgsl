@@ -1,0 +1,91 @@
+// select_histogram: one radix pass of the global exact k-smallest selection (kSmallestMask,
+// step 2 of 6, run for radix_pass = 0, 1, 2, 3 with shift = 24, 16, 8, 0).
+//
+// Every element of the scores view whose order key agrees with state[PREFIX] on the bits above
+// `shift + 8` adds 1 to bin (key >> shift) & 255 of histogram `radix_pass`:
+//   hist[radix_pass][d] += #{ f : key_f >> (shift + 8) == PREFIX >> (shift + 8), (key_f >> shift) & 255 == d }
+// Order key of an f32 with bits b (so that key order is numeric order, −0 ties with +0, and every
+// NaN sorts after +Inf): NaN → 0xffffffff; −0 → key(+0) = 0x80000000; negative → ~b; else b | 0x80000000.
+//
+// Bindings (group 0):
+//   0  uniform Params { n, cols, offset, ld, items, radix_pass, shift: u32 }
+//   1  scores: array<u32>, read         f32 bits; element (i, j) of the view at offset + i*ld + j
+//   2  state:  array<u32>, read         [8] (see select_init.wgsl)
+//   3  hist:   array<atomic<u32>>, read_write   [4 * 256]
+// Grid: one workgroup per chunk of WG*items consecutive flat (row-major) indices, folded into y
+//   (chunk = wid.x + wid.y * nwg.x); invocation t takes the `items` indices from (chunk*WG + t)*items.
+//   Counts gather in a workgroup histogram, then one atomic per non-empty bin. (Large chunks keep
+//   the per-workgroup cost — zeroing the workgroup histogram — small next to the data.)
+
+override WG: u32 = 256;
+
+const PREFIX: u32 = 2u;
+
+struct Params {
+  n: u32,
+  cols: u32,
+  offset: u32,
+  ld: u32,
+  items: u32,
+  radix_pass: u32,
+  shift: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> scores: array<u32>;
+@group(0) @binding(2) var<storage, read> state: array<u32>;
+@group(0) @binding(3) var<storage, read_write> hist: array<atomic<u32>>;
+
+var<workgroup> local_hist: array<atomic<u32>, 256>;
+
+fn order_key(bits: u32) -> u32 {
+  if ((bits & 0x7fffffffu) > 0x7f800000u) {
+    return 0xffffffffu;
+  }
+  if ((bits & 0x80000000u) != 0u && bits != 0x80000000u) {
+    return ~bits;
+  }
+  return bits | 0x80000000u;
+}
+
+@compute @workgroup_size(WG)
+fn main(
+  @builtin(local_invocation_index) t: u32,
+  @builtin(workgroup_id) wid: vec3u,
+  @builtin(num_workgroups) nwg: vec3u,
+) {
+  for (var b = t; b < 256u; b += WG) {
+    atomicStore(&local_hist[b], 0u);
+  }
+  workgroupBarrier();
+
+  let chunk = wid.x + wid.y * nwg.x;
+  let start = (chunk * WG + t) * p.items;
+  if (start < p.n) {
+    // keys that agree with the prefix on the bits above this pass's digit (none fixed in pass 0)
+    let high = select(0xffffffffu << (p.shift + 8u), 0u, p.shift >= 24u);
+    let prefix = state[PREFIX] & high;
+    let end = min(start + p.items, p.n);
+    var row = start / p.cols;
+    var col = start - row * p.cols;
+    for (var f = start; f < end; f++) {
+      let key = order_key(scores[p.offset + row * p.ld + col]);
+      if ((key & high) == prefix) {
+        atomicAdd(&local_hist[(key >> p.shift) & 0xffu], 1u);
+      }
+      col++;
+      if (col == p.cols) {
+        col = 0u;
+        row++;
+      }
+    }
+  }
+  workgroupBarrier();
+
+  for (var b = t; b < 256u; b += WG) {
+    let c = atomicLoad(&local_hist[b]);
+    if (c != 0u) {
+      atomicAdd(&hist[p.radix_pass * 256u + b], c);
+    }
+  }
+}

@@ -1,0 +1,308 @@
+/**
+ * Selection kernels against the plain-TS reference (a stable sort by (score, index)): masks must
+ * match exactly — same count, same elements, ties broken by the lower index.
+ */
+import { assertEquals, assertRejects } from "./assert.ts";
+import { empty, type Gpu, type Tensor, upload } from "../thanos/gpu/mod.ts";
+import { mat, type MatrixView } from "../thanos/linalg/view.ts";
+import { kSmallestMask, nmMask, rowKSmallestMask } from "../thanos/linalg/select.ts";
+import * as ref from "./reference/select.ts";
+import { gpuTest, randn, rng } from "./util.ts";
+
+/** Sentinel written around windows: scores that would be selected first if a kernel read them. */
+const OUTSIDE_SCORE = -Infinity;
+/** Sentinel mask value around windows: must survive every kernel. */
+const OUTSIDE_MASK = 7;
+
+interface Case {
+  scores: MatrixView;
+  mask: MatrixView;
+  /** The mask window, row-major; throws if anything outside the window was written. */
+  readMask(): Promise<Uint32Array>;
+  release(): void;
+}
+
+/**
+ * Uploads `data` (rows x cols, row-major) as the scores and allocates a mask of the same shape:
+ * whole tensors, or (windowed) the window [1:1+rows, 2:2+cols] of tensors with 3 more rows and
+ * 5 more columns, so that ld > cols and the view starts at an offset.
+ */
+function setup(gpu: Gpu, data: Float32Array, rows: number, cols: number, windowed = false): Case {
+  const [R, C, r0, c0] = windowed ? [rows + 3, cols + 5, 1, 2] : [rows, cols, 0, 0];
+  const full = new Float32Array(R * C).fill(OUTSIDE_SCORE);
+  for (let i = 0; i < rows; i++) full.set(data.subarray(i * cols, (i + 1) * cols), (r0 + i) * C + c0);
+  const s = upload(gpu, full, [R, C], "scores");
+  const m = upload(gpu, new Uint32Array(R * C).fill(OUTSIDE_MASK), [R, C], "mask");
+  const view = (t: Tensor): MatrixView => ({ tensor: t, offset: r0 * C + c0, rows, cols, ld: C });
+  return {
+    scores: view(s),
+    mask: view(m),
+    async readMask() {
+      const all = await m.read();
+      const out = new Uint32Array(rows * cols);
+      for (let i = 0; i < R; i++) {
+        for (let j = 0; j < C; j++) {
+          const inside = i >= r0 && i < r0 + rows && j >= c0 && j < c0 + cols;
+          if (inside) out[(i - r0) * cols + (j - c0)] = all[i * C + j];
+          else if (all[i * C + j] !== OUTSIDE_MASK) {
+            throw new Error(`mask element (${i}, ${j}) outside the window was overwritten with ${all[i * C + j]}`);
+          }
+        }
+      }
+      return out;
+    },
+    release() {
+      s.release();
+      m.release();
+    },
+  };
+}
+
+/** Exact mask comparison that reports the first difference and both selection counts. */
+function assertMask(got: Uint32Array, want: Uint32Array, cols: number, what: string): void {
+  if (got.length !== want.length) throw new Error(`${what}: ${got.length} mask entries, expected ${want.length}`);
+  const count = (m: Uint32Array) => m.reduce((s, v) => s + v, 0);
+  for (let i = 0; i < got.length; i++) {
+    if (got[i] !== want[i]) {
+      throw new Error(
+        `${what}: first difference at flat index ${i} (row ${Math.floor(i / cols)}, col ${i % cols}): ` +
+          `got ${got[i]}, expected ${want[i]}; ${count(got)} selected, expected ${count(want)}`,
+      );
+    }
+  }
+}
+
+/** `n` values drawn from `values` (many ties). */
+function drawn(n: number, values: readonly number[], seed: number): Float32Array {
+  const u = rng(seed);
+  return Float32Array.from({ length: n }, () => values[Math.floor(u() * values.length)]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// kSmallestMask
+
+const GLOBAL_SHAPES: [number, number][] = [[1, 1], [7, 7], [129, 129], [513, 7], [1000, 1000]];
+
+for (const [rows, cols] of GLOBAL_SHAPES) {
+  gpuTest(`kSmallestMask matches the reference on ${rows}x${cols} for k at 0, 1, size−1, size and in between`, async (gpu) => {
+    const size = rows * cols;
+    const data = randn(size, rows * 31 + cols);
+    const order = ref.selectionOrder(data);
+    const c = setup(gpu, data, rows, cols);
+    const u = rng(size);
+    const ks = [...new Set([0, 1, size - 1, size, Math.floor(size / 2), Math.floor(u() * size)])];
+    for (const k of ks) {
+      await kSmallestMask(c.scores, k, c.mask);
+      assertMask(await c.readMask(), ref.firstK(order, k), cols, `${rows}x${cols}, k=${k}`);
+    }
+    c.release();
+  });
+}
+
+gpuTest("kSmallestMask on a 1-D array of 2^20 + 3 elements", async (gpu) => {
+  const size = (1 << 20) + 3;
+  const data = randn(size, 5);
+  const order = ref.selectionOrder(data);
+  const c = setup(gpu, data, 1, size);
+  for (const k of [1, 333_333, size - 1]) {
+    await kSmallestMask(c.scores, k, c.mask);
+    assertMask(await c.readMask(), ref.firstK(order, k), size, `1x${size}, k=${k}`);
+  }
+  c.release();
+});
+
+gpuTest("kSmallestMask breaks many ties by flat index (a handful of values, −0 and +0, negatives)", async (gpu) => {
+  const values = [-2.5, -0, 0, 0.75, 3];
+  for (const [rows, cols, seed] of [[1000, 1000, 1], [1, (1 << 20) + 3, 2], [129, 7, 3]]) {
+    const data = drawn(rows * cols, values, seed);
+    const order = ref.selectionOrder(data);
+    const c = setup(gpu, data, rows, cols);
+    const size = rows * cols;
+    // k inside the run of −2.5, inside the ±0 run (which spans many chunks), at a run boundary
+    const zerosStart = data.filter((x) => x < 0).length;
+    for (const k of [Math.floor(size * 0.1), zerosStart + Math.floor(size * 0.3), zerosStart, size - 1]) {
+      await kSmallestMask(c.scores, k, c.mask);
+      assertMask(await c.readMask(), ref.firstK(order, k), cols, `${rows}x${cols} ties, k=${k}`);
+    }
+    c.release();
+  }
+});
+
+gpuTest("kSmallestMask with all scores equal takes the first k in row-major order", async (gpu) => {
+  const [rows, cols] = [513, 7];
+  const c = setup(gpu, new Float32Array(rows * cols).fill(1.5), rows, cols, true);
+  for (const k of [0, 1, 1000, rows * cols - 1, rows * cols]) {
+    await kSmallestMask(c.scores, k, c.mask);
+    const want = new Uint32Array(rows * cols);
+    want.fill(1, 0, k);
+    assertMask(await c.readMask(), want, cols, `all equal, k=${k}`);
+  }
+  c.release();
+});
+
+gpuTest("kSmallestMask orders −Infinity, negatives, −0 = +0, +Infinity, then NaN", async (gpu) => {
+  const data = new Float32Array([NaN, 0, Infinity, -0, -1e-40, 2, -Infinity, NaN, -0, 1e-40, -3]);
+  const c = setup(gpu, data, 1, data.length);
+  const order = ref.selectionOrder(data);
+  // −Inf(6) −3(10) −1e-40(4) 0(1) −0(3) −0(8) 1e-40(9) 2(5) Inf(2) NaN(0) NaN(7)
+  assertEquals(order, [6, 10, 4, 1, 3, 8, 9, 5, 2, 0, 7]);
+  for (let k = 0; k <= data.length; k++) {
+    await kSmallestMask(c.scores, k, c.mask);
+    assertMask(await c.readMask(), ref.firstK(order, k), data.length, `special values, k=${k}`);
+  }
+  c.release();
+});
+
+gpuTest("kSmallestMask on windows with ld > cols reads and writes only the window", async (gpu) => {
+  for (const [rows, cols] of [[1, 1], [7, 7], [129, 129], [300, 513]]) {
+    const data = randn(rows * cols, rows + cols);
+    const order = ref.selectionOrder(data);
+    const c = setup(gpu, data, rows, cols, true);
+    for (const k of [1, Math.floor(rows * cols / 3), rows * cols]) {
+      await kSmallestMask(c.scores, k, c.mask);
+      assertMask(await c.readMask(), ref.firstK(order, k), cols, `window ${rows}x${cols}, k=${k}`);
+    }
+    c.release();
+  }
+});
+
+gpuTest("kSmallestMask reads k from a GPU tensor, clamping k > size to everything", async (gpu) => {
+  const [rows, cols] = [129, 129];
+  const data = drawn(rows * cols, [-1, 0, 1, 2], 9);
+  const order = ref.selectionOrder(data);
+  const c = setup(gpu, data, rows, cols, true);
+  const k = empty(gpu, [1], "u32", "k");
+  for (const value of [0, 1, 4000, rows * cols, rows * cols + 5, 0xffffffff]) {
+    k.write(new Uint32Array([value]));
+    await kSmallestMask(c.scores, k, c.mask);
+    assertMask(await c.readMask(), ref.firstK(order, Math.min(value, rows * cols)), cols, `GPU k=${value}`);
+  }
+  // several selections recorded back to back, each reading its own k, with no readback between
+  const ks = [17, 5000, 9].map((v) => upload(gpu, new Uint32Array([v]), [1], "k"));
+  const masks = ks.map(() => empty(gpu, [rows, cols], "u32", "mask"));
+  const scores = upload(gpu, data, [rows, cols], "scores");
+  for (let i = 0; i < ks.length; i++) await kSmallestMask(mat(scores), ks[i], mat(masks[i]));
+  for (let i = 0; i < ks.length; i++) {
+    assertMask(await masks[i].read(), ref.firstK(order, [17, 5000, 9][i]), cols, `chained GPU k #${i}`);
+  }
+  for (const t of [k, scores, ...ks, ...masks]) t.release();
+  c.release();
+});
+
+gpuTest("kSmallestMask rejects bad arguments with messages that name them", async (gpu) => {
+  const s = empty(gpu, [2, 3], "f32", "s");
+  const m = empty(gpu, [2, 3], "u32", "m");
+  await assertRejects(() => kSmallestMask(mat(s), 7, mat(m)), RangeError, 'kSmallestMask: k = 7 is outside [0, 6] for scores "s"[0:2, 0:3] (2x3)');
+  await assertRejects(() => kSmallestMask(mat(s), -1, mat(m)), RangeError, "kSmallestMask: k = -1 is outside [0, 6]");
+  await assertRejects(() => kSmallestMask(mat(s), 1.5, mat(m)), RangeError, "kSmallestMask: k = 1.5 is outside [0, 6]");
+  await assertRejects(() => kSmallestMask(mat(s), NaN, mat(m)), RangeError, "kSmallestMask: k = NaN is outside [0, 6]");
+  const m2 = empty(gpu, [3, 2], "u32", "m2");
+  await assertRejects(() => kSmallestMask(mat(s), 1, mat(m2)), RangeError, "kSmallestMask: scores is 2x3 but mask is 3x2; expected the same shape");
+  await assertRejects(() => kSmallestMask(mat(m), 1, mat(m)), TypeError, 'kSmallestMask: scores "m"[0:2, 0:3] (2x3) is u32; expected f32');
+  await assertRejects(() => kSmallestMask(mat(s), 1, mat(s)), TypeError, 'kSmallestMask: mask "s"[0:2, 0:3] (2x3) is f32; expected u32');
+  const kf = empty(gpu, [1], "f32", "kf");
+  await assertRejects(() => kSmallestMask(mat(s), kf as never, mat(m)), TypeError, 'kSmallestMask: k "kf" is f32; expected u32');
+  const bad = { tensor: s, offset: 1, rows: 2, cols: 3, ld: 3 };
+  await assertRejects(
+    () => kSmallestMask(bad, 1, mat(m)),
+    RangeError,
+    'kSmallestMask: scores view {offset 1, rows 2, cols 3, ld 3} does not fit in "s" of 6 elements; expected offset + (rows-1)*ld + cols <= 6 and ld >= cols',
+  );
+  for (const t of [s, m, m2, kf]) t.release();
+});
+
+// ---------------------------------------------------------------------------------------------
+// rowKSmallestMask
+
+const ROW_SHAPES: [number, number][] = [[1, 1], [7, 7], [129, 129], [513, 7], [1000, 1000], [3, 4099]];
+
+for (const [rows, cols] of ROW_SHAPES) {
+  gpuTest(`rowKSmallestMask matches the reference on ${rows}x${cols}`, async (gpu) => {
+    const data = randn(rows * cols, 7 * rows + cols);
+    const c = setup(gpu, data, rows, cols);
+    for (const k of new Set([0, 1, cols - 1, cols, Math.floor(cols / 2)])) {
+      await rowKSmallestMask(c.scores, k, c.mask);
+      assertMask(await c.readMask(), ref.rowKSmallestMask(data, rows, cols, k), cols, `${rows}x${cols}, k=${k}`);
+    }
+    c.release();
+  });
+}
+
+gpuTest("rowKSmallestMask breaks ties by column, on windows, with −0, NaN and infinities", async (gpu) => {
+  const cases: [number, number, readonly number[]][] = [
+    [129, 129, [-1, -0, 0, 2]],
+    [300, 1000, [0.5, 1.5]],
+    [64, 33, [NaN, Infinity, -Infinity, -0, 0, 1]],
+    [5, 40, [4]],
+  ];
+  for (const [rows, cols, values] of cases) {
+    const data = drawn(rows * cols, values, rows * cols);
+    const c = setup(gpu, data, rows, cols, true);
+    for (const k of [1, Math.floor(cols / 3), Math.floor(cols / 2), cols - 1]) {
+      await rowKSmallestMask(c.scores, k, c.mask);
+      assertMask(await c.readMask(), ref.rowKSmallestMask(data, rows, cols, k), cols, `${rows}x${cols} ties, k=${k}`);
+    }
+    c.release();
+  }
+});
+
+gpuTest("rowKSmallestMask rejects bad arguments with messages that name them", async (gpu) => {
+  const s = empty(gpu, [2, 3], "f32", "s");
+  const m = empty(gpu, [2, 3], "u32", "m");
+  await assertRejects(
+    () => rowKSmallestMask(mat(s), 4, mat(m)),
+    RangeError,
+    'rowKSmallestMask: k = 4 is outside [0, 3] (the row length of scores "s"[0:2, 0:3] (2x3))',
+  );
+  await assertRejects(() => rowKSmallestMask(mat(s), -1, mat(m)), RangeError, "rowKSmallestMask: k = -1 is outside [0, 3]");
+  const m2 = empty(gpu, [2, 2], "u32", "m2");
+  await assertRejects(() => rowKSmallestMask(mat(s), 1, mat(m2)), RangeError, "rowKSmallestMask: scores is 2x3 but mask is 2x2; expected the same shape");
+  for (const t of [s, m, m2]) t.release();
+});
+
+// ---------------------------------------------------------------------------------------------
+// nmMask
+
+const NM_SHAPES: [number, number][] = [[1, 24], [7, 24], [129, 48], [513, 24], [1000, 96]];
+const NM_PATTERNS: [number, number][] = [[2, 4], [4, 8], [1, 3], [0, 4]];
+
+for (const [rows, cols] of NM_SHAPES) {
+  gpuTest(`nmMask 2:4, 4:8, 1:3, 0:4 match the reference on ${rows}x${cols}`, async (gpu) => {
+    const data = randn(rows * cols, rows * 3 + cols);
+    const c = setup(gpu, data, rows, cols);
+    for (const [n, m] of NM_PATTERNS) {
+      await nmMask(c.scores, n, m, c.mask);
+      assertMask(await c.readMask(), ref.nmMask(data, rows, cols, n, m), cols, `${rows}x${cols} ${n}:${m}`);
+    }
+    c.release();
+  });
+}
+
+gpuTest("nmMask breaks ties by column, on windows, with −0, NaN and infinities", async (gpu) => {
+  const cases: [number, number, readonly number[]][] = [
+    [129, 48, [-1, -0, 0, 2]],
+    [64, 24, [NaN, Infinity, -Infinity, -0, 0, 1]],
+    [7, 24, [3]],
+  ];
+  for (const [rows, cols, values] of cases) {
+    const data = drawn(rows * cols, values, rows + cols);
+    const c = setup(gpu, data, rows, cols, true);
+    for (const [n, m] of NM_PATTERNS) {
+      await nmMask(c.scores, n, m, c.mask);
+      assertMask(await c.readMask(), ref.nmMask(data, rows, cols, n, m), cols, `${rows}x${cols} ties ${n}:${m}`);
+    }
+    c.release();
+  }
+});
+
+gpuTest("nmMask rejects bad arguments with messages that name them", async (gpu) => {
+  const s = empty(gpu, [2, 6], "f32", "s");
+  const m = empty(gpu, [2, 6], "u32", "m");
+  await assertRejects(() => nmMask(mat(s), 2, 4, mat(m)), RangeError, 'nmMask: cols = 6 is not a multiple of m = 4 (scores "s"[0:2, 0:6] (2x6))');
+  await assertRejects(() => nmMask(mat(s), 3, 3, mat(m)), RangeError, "nmMask: n = 3 with m = 3; expected an integer n with 0 <= n < m");
+  await assertRejects(() => nmMask(mat(s), -1, 3, mat(m)), RangeError, "nmMask: n = -1 with m = 3; expected an integer n with 0 <= n < m");
+  await assertRejects(() => nmMask(mat(s), 0, 0, mat(m)), RangeError, "nmMask: m = 0; expected a positive integer");
+  const m2 = empty(gpu, [2, 3], "u32", "m2");
+  await assertRejects(() => nmMask(mat(s), 1, 3, mat(m2)), RangeError, "nmMask: scores is 2x6 but mask is 2x3; expected the same shape");
+  for (const t of [s, m, m2]) t.release();
+});

@@ -1,0 +1,224 @@
+/**
+ * Exact selection masks: the k smallest scores of a whole view, the k smallest of every row, and
+ * n:m (the n smallest of every group of m consecutive columns). These choose what a pruning method
+ * removes: magnitude |W|, Wanda |W_ij|·‖X_j‖, SparseGPT w²/d².
+ *
+ * Every selection is exact in count and deterministic: scores are ordered by value, and equal
+ * scores by position (the lower row-major index of the view — for per-row and n:m selections, the
+ * lower column — is selected first), so the result equals a stable sort by (score, index).
+ * Ordering details: −0 and +0 are equal (a tie, broken by index); NaN sorts after +Infinity (NaN
+ * scores are selected last and tie with each other). Masks are u32 with 1 = selected (pruned),
+ * 0 = kept; every element of the mask view is written.
+ *
+ * Method: floats are mapped to order-preserving u32 keys, and the k-th smallest key is found by
+ * radix select (four 8-bit histogram passes, most significant digit first); ties at the threshold
+ * are then ranked by index with a prefix count. Nothing is read back to the CPU, so selections can
+ * be chained with a GPU-resident k (see {@link kFromBudget} in mask.ts).
+ *
+ * @module
+ */
+
+import type { Gpu } from "../gpu/device.ts";
+import { grid1d, launch, params } from "../gpu/launch.ts";
+import { empty, type Tensor } from "../gpu/tensor.ts";
+import { describe, type MatrixView } from "./view.ts";
+import { checkSameShape, checkTensor, checkView } from "./view_args.ts";
+
+/** Invocations per workgroup of the chunked global-select kernels. */
+const WG = 256;
+/** Fewest flat elements per invocation of the chunked global-select kernels. */
+const MIN_ITEMS = 16;
+/** Workgroup size of the per-row select. */
+const ROW_WG = 64;
+
+/**
+ * The most workgroups a kernel with a workgroup histogram launches (the chunked global select
+ * grows its chunks, the per-row select loops over rows, to stay within it). A GPU wants thousands;
+ * a software adapter (llvmpipe) runs workgroups one after another on a few cores, and there every
+ * workgroup's setup — zeroing the 256-bin histogram, which the WGSL zero-initialisation of
+ * workgroup memory has every invocation do — costs as much as reading thousands of scores.
+ */
+export function maxWorkgroups(gpu: Gpu): number {
+  return gpu.info.isFallback ? 64 : 4096;
+}
+const STATE_SLOTS = 8;
+const RADIX_PASSES = 4;
+
+/**
+ * Marks exactly k elements of the whole view: the k smallest scores, ties broken by the lower
+ * row-major index within the view (see the module notes for −0 and NaN).
+ *
+ * Runs entirely on the GPU (ten dispatches, no readback): radix select of the k-th smallest key,
+ * then a prefix count among the elements equal to it. Works on any view inside one tensor, up to
+ * the device's storage-binding limit; `scores` may be a window with `ld > cols` (e.g. W[:, i1:]).
+ *
+ * @param scores f32 view of the scores
+ * @param k how many to select: a number in [0, rows·cols], or a u32 tensor whose element 0 is read
+ *   on the GPU when the work runs (so a caller can chain selections without a readback); a
+ *   GPU-resident k larger than rows·cols selects everything
+ * @param mask u32 view of the same shape; receives 1 for the selected elements and 0 elsewhere
+ * @returns when the work is recorded (it runs at the next submission; read the mask to wait)
+ * @throws RangeError when k is a number outside [0, rows·cols], the shapes differ, or a view does
+ *   not fit in its tensor; TypeError on wrong element types
+ * @example
+ * ```ts
+ * const gpu = await getGpu();
+ * const s = upload(gpu, new Float32Array([3, 1, 2, 1]), [2, 2]);
+ * const m = empty(gpu, [2, 2], "u32");
+ * await kSmallestMask(mat(s), 2, mat(m));
+ * console.log(await m.read()); // Uint32Array [0, 1, 0, 1]
+ * ```
+ */
+export async function kSmallestMask(scores: MatrixView, k: number | Tensor<"u32">, mask: MatrixView): Promise<void> {
+  const op = "kSmallestMask";
+  checkView(op, "scores", scores, "f32");
+  checkView(op, "mask", mask, "u32");
+  checkSameShape(op, "scores", scores, "mask", mask);
+  const n = scores.rows * scores.cols;
+  if (typeof k === "number") {
+    if (!Number.isInteger(k) || k < 0 || k > n) {
+      throw new RangeError(`${op}: k = ${k} is outside [0, ${n}] for scores ${describe(scores)}`);
+    }
+  } else {
+    checkTensor(op, "k", k, "u32", 1);
+  }
+  if (n === 0) return;
+
+  const gpu = scores.tensor.gpu;
+  const items = Math.max(MIN_ITEMS, Math.ceil(n / (WG * maxWorkgroups(gpu))));
+  const chunks = Math.ceil(n / (WG * items));
+  const grid = grid1d(gpu, chunks * WG, WG);
+  const constants = { WG };
+  const view = (u: ReturnType<typeof params>) => u.u32(n).u32(scores.cols).u32(scores.offset).u32(scores.ld).u32(items);
+
+  const state = empty(gpu, [STATE_SLOTS], "u32", `${op}.state`);
+  const hist = empty(gpu, [RADIX_PASSES * 256], "u32", `${op}.hist`);
+  const counts = empty(gpu, [chunks], "u32", `${op}.counts`);
+  try {
+    if (typeof k !== "number") gpu.recorder.copy(k.buffer, 0, state.buffer, 0, 4); // → state[K_IN]
+    await launch(gpu, "select_init", [state, hist], {
+      grid: [1],
+      params: params().u32(n).u32(typeof k === "number" ? k : 0).u32(typeof k === "number" ? 0 : 1),
+      constants: { WG },
+    });
+    for (let pass = 0; pass < RADIX_PASSES; pass++) {
+      const shift = 24 - 8 * pass;
+      await launch(gpu, "select_histogram", [scores.tensor, state, hist], {
+        grid,
+        params: view(params()).u32(pass).u32(shift),
+        constants,
+      });
+      await launch(gpu, "select_digit", [hist, state], {
+        grid: [1],
+        params: params().u32(pass).u32(shift).u32(pass === RADIX_PASSES - 1 ? 1 : 0),
+        constants: { WG },
+      });
+    }
+    await launch(gpu, "select_tie_count", [scores.tensor, state, counts], {
+      grid,
+      params: view(params()).u32(chunks),
+      constants,
+    });
+    await launch(gpu, "select_tie_scan", [state, counts], {
+      grid: [1],
+      params: params().u32(chunks),
+      constants: { WG },
+    });
+    await launch(gpu, "select_mask", [scores.tensor, state, counts, mask.tensor], {
+      grid,
+      params: view(params()).u32(chunks).u32(mask.offset).u32(mask.ld),
+      constants,
+    });
+  } finally {
+    // safe before the work runs: the pool hands these out again only to later-recorded work
+    state.release();
+    hist.release();
+    counts.release();
+  }
+}
+
+/**
+ * Marks, in every row, exactly k elements: the k smallest scores of the row, ties broken by the
+ * lower column index (see the module notes for −0 and NaN). Wanda's unstructured rule uses
+ * k = floor(cols · sparsity).
+ *
+ * One workgroup per row does a radix select in workgroup memory (one dispatch).
+ *
+ * @param scores f32 view of the scores
+ * @param k how many to select per row, an integer in [0, cols]
+ * @param mask u32 view of the same shape; receives 1 for the selected elements and 0 elsewhere
+ * @returns when the work is recorded
+ * @throws RangeError when k is outside [0, cols], the shapes differ, or a view does not fit in its
+ *   tensor; TypeError on wrong element types
+ * @example
+ * ```ts
+ * const s = upload(gpu, new Float32Array([3, 1, 2, 5, 5, 4]), [2, 3]);
+ * const m = empty(gpu, [2, 3], "u32");
+ * await rowKSmallestMask(mat(s), 1, mat(m));
+ * console.log(await m.read()); // Uint32Array [0, 1, 0, 0, 0, 1]
+ * ```
+ */
+export async function rowKSmallestMask(scores: MatrixView, k: number, mask: MatrixView): Promise<void> {
+  const op = "rowKSmallestMask";
+  checkView(op, "scores", scores, "f32");
+  checkView(op, "mask", mask, "u32");
+  checkSameShape(op, "scores", scores, "mask", mask);
+  if (!Number.isInteger(k) || k < 0 || k > scores.cols) {
+    throw new RangeError(
+      `${op}: k = ${k} is outside [0, ${scores.cols}] (the row length of scores ${describe(scores)})`,
+    );
+  }
+  if (scores.rows === 0 || scores.cols === 0) return;
+  const gpu = scores.tensor.gpu;
+  await launch(gpu, "row_select", [scores.tensor, mask.tensor], {
+    grid: [Math.min(scores.rows, maxWorkgroups(gpu))],
+    params: params().u32(scores.rows).u32(scores.cols).u32(k).u32(scores.offset).u32(scores.ld)
+      .u32(mask.offset).u32(mask.ld),
+    constants: { WG: ROW_WG },
+  });
+}
+
+/**
+ * n:m selection: in every row, in every group of m consecutive columns (groups start at the view's
+ * column 0), marks the n smallest scores, ties broken by the lower column index (see the module
+ * notes for −0 and NaN). 2:4 sparsity is `nmMask(scores, 2, 4, mask)`.
+ *
+ * One invocation per element ranks it within its group (O(m) per element; meant for small m).
+ *
+ * @param scores f32 view of the scores
+ * @param n how many to select per group, an integer in [0, m)
+ * @param m group length, a positive integer dividing scores.cols
+ * @param mask u32 view of the same shape; receives 1 for the selected elements and 0 elsewhere
+ * @returns when the work is recorded
+ * @throws RangeError when m does not divide the columns, n is outside [0, m), the shapes differ, or
+ *   a view does not fit in its tensor; TypeError on wrong element types
+ * @example
+ * ```ts
+ * const s = upload(gpu, new Float32Array([4, 3, 2, 1, 1, 2, 3, 4]), [1, 8]);
+ * const m = empty(gpu, [1, 8], "u32");
+ * await nmMask(mat(s), 2, 4, mat(m));
+ * console.log(await m.read()); // Uint32Array [0, 0, 1, 1, 1, 1, 0, 0]
+ * ```
+ */
+export async function nmMask(scores: MatrixView, n: number, m: number, mask: MatrixView): Promise<void> {
+  const op = "nmMask";
+  checkView(op, "scores", scores, "f32");
+  checkView(op, "mask", mask, "u32");
+  checkSameShape(op, "scores", scores, "mask", mask);
+  if (!Number.isInteger(m) || m < 1) throw new RangeError(`${op}: m = ${m}; expected a positive integer`);
+  if (!Number.isInteger(n) || n < 0 || n >= m) {
+    throw new RangeError(`${op}: n = ${n} with m = ${m}; expected an integer n with 0 <= n < m`);
+  }
+  if (scores.cols % m !== 0) {
+    throw new RangeError(`${op}: cols = ${scores.cols} is not a multiple of m = ${m} (scores ${describe(scores)})`);
+  }
+  const count = scores.rows * scores.cols;
+  if (count === 0) return;
+  const gpu = scores.tensor.gpu;
+  await launch(gpu, "nm_mask", [scores.tensor, mask.tensor], {
+    grid: grid1d(gpu, count, WG),
+    params: params().u32(count).u32(scores.cols).u32(n).u32(m).u32(scores.offset).u32(scores.ld)
+      .u32(mask.offset).u32(mask.ld),
+    constants: { WG },
+  });
+}
