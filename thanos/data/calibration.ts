@@ -84,6 +84,11 @@ export function sampleCalibration(tokens: ArrayLike<number>, options: Calibratio
  * @param options nsamples, seqlen, seed
  * @returns the windows, with the document of each
  * @throws RangeError when no document has more than `seqlen` tokens (the reference would loop forever)
+ * @example
+ * ```ts
+ * const c4 = await loadCorpus("c4-train.00000-of-01024.json.gz");
+ * const calib = sampleDocumentCalibration(c4.documents, (t) => tok.encode(t), { nsamples: 128, seqlen: 2048, seed: 0 });
+ * ```
  */
 export function sampleDocumentCalibration(
   documents: readonly string[],

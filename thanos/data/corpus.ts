@@ -57,7 +57,15 @@ export interface SotuAddress {
 
 export type SotuSplit = "calib" | "eval" | "train";
 
-/** The split an address of `year` belongs to. */
+/**
+ * The split an address of `year` belongs to.
+ * @param year the address's year
+ * @returns "calib" (year % 10 == 3), "eval" (year % 10 == 7) or "train"
+ * @example
+ * ```ts
+ * sotuSplitOfYear(1863); // "calib"
+ * ```
+ */
 export function sotuSplitOfYear(year: number): SotuSplit {
   return year % 10 === 3 ? "calib" : year % 10 === 7 ? "eval" : "train";
 }
@@ -120,6 +128,12 @@ function corpus(name: string, description: string, documents: string[], separato
 /**
  * Splits a WikiText `wiki.*.raw` file into the rows the Hugging Face `wikitext` dataset loader
  * yields: every line with its "\n", whitespace-only lines as "".
+ * @param raw the file's text
+ * @returns the rows
+ * @example
+ * ```ts
+ * wikitextRows(" \n = Title = \n"); // ["", " = Title = \n"]
+ * ```
  */
 export function wikitextRows(raw: string): string[] {
   const text = raw.replace(/\r\n?/g, "\n"); // Python's universal newlines
@@ -255,7 +269,13 @@ export async function loadCorpus(spec: string): Promise<Corpus> {
 
 /**
  * The token stream of a corpus: `tokenizer.encode(corpus.text)` in one call, no special tokens.
+ * @param corpus a loaded corpus
+ * @param tokenizer the model's tokenizer
  * @returns token ids as a Uint32Array
+ * @example
+ * ```ts
+ * const tokens = corpusTokens(await loadCorpus("sotu-eval"), await loadTokenizer("models/tiny-llama"));
+ * ```
  */
 export function corpusTokens(corpus: Corpus, tokenizer: TextTokenizer): Uint32Array {
   return Uint32Array.from(tokenizer.encode(corpus.text));

@@ -89,7 +89,15 @@ export function f32ToF16(values: Float32Array): Uint16Array {
   return out;
 }
 
-/** One float32 bit pattern → binary16 bits, round to nearest even. */
+/**
+ * One float32 bit pattern → binary16 bits, round to nearest even.
+ * @param x the float32's bits as an unsigned 32-bit integer
+ * @returns the binary16 bits
+ * @example
+ * ```ts
+ * f32BitsToF16(0x3f800000); // 0x3c00 (1.0)
+ * ```
+ */
 export function f32BitsToF16(x: number): number {
   const sign = (x >>> 16) & 0x8000;
   const exp = (x >>> 23) & 0xff;

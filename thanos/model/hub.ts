@@ -79,7 +79,16 @@ export function parseHubId(spec: string): HubModelId {
   return { repo: `${m[1]}/${m[2]}`, revision };
 }
 
-/** True when `spec` starts with `hf:`. */
+/**
+ * Tells a model id from a local path.
+ * @param spec what the user passed
+ * @returns true when `spec` starts with `hf:`
+ * @example
+ * ```ts
+ * isHubId("hf:gpt2/gpt2"); // true
+ * isHubId("models/tiny-gpt2"); // false
+ * ```
+ */
 export function isHubId(spec: string): boolean {
   return spec.startsWith("hf:");
 }
@@ -87,6 +96,12 @@ export function isHubId(spec: string): boolean {
 /**
  * The cache root, resolved like `huggingface_hub`: `$HF_HUB_CACHE`, else `$HF_HOME/hub`, else
  * `$XDG_CACHE_HOME/huggingface/hub`, else `~/.cache/huggingface/hub`.
+ * @param env where to read the variables (default: the process environment)
+ * @returns the cache root
+ * @example
+ * ```ts
+ * hubCacheDir(); // e.g. "/root/.cache/huggingface/hub"
+ * ```
  */
 export function hubCacheDir(env: { get(key: string): string | undefined } = Deno.env): string {
   const cache = env.get("HF_HUB_CACHE") ?? env.get("HUGGINGFACE_HUB_CACHE");
@@ -98,7 +113,16 @@ function hfHome(env: { get(key: string): string | undefined }): string {
   return env.get("HF_HOME") ?? join(env.get("XDG_CACHE_HOME") ?? join(homedir(), ".cache"), "huggingface");
 }
 
-/** `models--ORG--NAME` folder of a repo in the cache. */
+/**
+ * The folder of a repo in the cache.
+ * @param cacheDir the cache root
+ * @param repo "ORG/NAME"
+ * @returns `<cacheDir>/models--ORG--NAME`
+ * @example
+ * ```ts
+ * repoCacheDir("/c", "facebook/opt-125m"); // "/c/models--facebook--opt-125m"
+ * ```
+ */
 export function repoCacheDir(cacheDir: string, repo: string): string {
   return join(cacheDir, `models--${repo.replaceAll("/", "--")}`);
 }
@@ -115,7 +139,13 @@ async function exists(path: string): Promise<boolean> {
 
 /**
  * Looks a model up in the cache without touching the network.
+ * @param id the parsed model id
+ * @param cacheDir the cache root
  * @returns the snapshot directory when config.json and complete safetensors weights are there, else null
+ * @example
+ * ```ts
+ * await findCachedModel(parseHubId("hf:gpt2/gpt2"), hubCacheDir()); // null when not downloaded yet
+ * ```
  */
 export async function findCachedModel(id: HubModelId, cacheDir: string): Promise<string | null> {
   const repoDir = repoCacheDir(cacheDir, id.repo);

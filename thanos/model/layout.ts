@@ -112,6 +112,10 @@ const EMBEDDING: Record<ModelFamily, string> = {
  * @param names every tensor name in the checkpoint
  * @returns one of {@link PREFIXES}[family]
  * @throws Error listing the token-embedding names looked for when none is present
+ * @example
+ * ```ts
+ * detectPrefix("gpt2", ["wte.weight", "h.0.attn.c_attn.weight"]); // ""
+ * ```
  */
 export function detectPrefix(family: ModelFamily, names: Iterable<string>): string {
   const set = new Set(names);
@@ -220,7 +224,15 @@ function gpt2Blocks(c: Gpt2Config, prefix: string): BlockLayout[] {
   });
 }
 
-/** Stored shape of a linear layer's weight ([out, in], or [in, out] when transposed). */
+/**
+ * Stored shape of a linear layer's weight.
+ * @param layer a linear layer of a {@link ModelLayout}
+ * @returns [outFeatures, inFeatures], or [inFeatures, outFeatures] for GPT-2's Conv1D
+ * @example
+ * ```ts
+ * storedShape(layout.blocks[0].linears[0]); // gpt2: [768, 2304] for attn.c_attn
+ * ```
+ */
 export function storedShape(layer: LinearLayer): [number, number] {
   return layer.transposed ? [layer.inFeatures, layer.outFeatures] : [layer.outFeatures, layer.inFeatures];
 }
