@@ -5,3 +5,12 @@
  */
 export { describe, mat, type MatrixView, sub } from "./view.ts";
 export { fill } from "./elementwise.ts";
+export {
+  matmul,
+  MATMUL_VARIANT_ENV,
+  MATMUL_VARIANTS,
+  matmulNew,
+  type MatmulOptions,
+  matmulVariant,
+  type MatmulVariant,
+} from "./matmul.ts";

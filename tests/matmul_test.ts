@@ -1,0 +1,263 @@
+/**
+ * matmul against the f64 reference, for both kernels, every transpose, odd shapes, views,
+ * alpha/accumulate, grids split over several dispatches, and bad input.
+ *
+ * Tolerance: |C − C_ref| ≤ 1e-5·(|alpha|·Σ_k |op(A)_ik·op(B)_kj| + |C_old|) per element. A length-K
+ * f32 dot product of random-sign terms has rounding error ~√K·2⁻²⁴ times that scale (about 2e-6 at
+ * K = 1000), so 1e-5 leaves a margin while still catching any wrong or missing term.
+ */
+
+import { assertEquals, assertRejects, assertThrows } from "./assert.ts";
+import { empty, type Gpu, upload } from "../thanos/gpu/mod.ts";
+import { fill } from "../thanos/linalg/elementwise.ts";
+import {
+  gridChunks,
+  matmul,
+  MATMUL_VARIANT_ENV,
+  MATMUL_VARIANTS,
+  matmulNew,
+  type MatmulOptions,
+  matmulVariant,
+} from "../thanos/linalg/matmul.ts";
+import { mat, sub } from "../thanos/linalg/view.ts";
+import * as ref from "./reference/matmul.ts";
+import { assertCloseScaled, randomMatrix } from "./linalg_util.ts";
+import { gpuTest } from "./util.ts";
+
+const RTOL = 1e-5;
+const SIZES = [1, 7, 129, 513];
+const TRANSPOSES = [[false, false], [false, true], [true, false], [true, true]] as const;
+const opName = (tA: boolean, tB: boolean) => `${tA ? "Aᵀ" : "A"}·${tB ? "Bᵀ" : "B"}`;
+
+/** Runs one product on the GPU and checks it against the reference (C initialised randomly). */
+async function check(
+  gpu: Gpu,
+  M: number,
+  N: number,
+  K: number,
+  options: MatmulOptions,
+  { margin = 0, seed = 1 } = {},
+): Promise<void> {
+  const { transA = false, transB = false } = options;
+  const a = transA ? randomMatrix(gpu, K, M, seed, margin, "A") : randomMatrix(gpu, M, K, seed, margin, "A");
+  const b = transB ? randomMatrix(gpu, N, K, seed + 1, margin, "B") : randomMatrix(gpu, K, N, seed + 1, margin, "B");
+  const c = randomMatrix(gpu, M, N, seed + 2, margin, "C");
+  if (!options.accumulate) {
+    // C is write-only without accumulate: poison the window so reading it would show
+    for (let i = 0; i < M; i++) c.host.data.fill(NaN, c.host.offset + i * c.host.ld, c.host.offset + i * c.host.ld + N);
+    c.tensor.write(c.host.data);
+  }
+  try {
+    await matmul(a.view, b.view, c.view, options);
+    const expected = ref.matmul(a.host, b.host, c.host, options);
+    const what = `${options.variant} ${opName(transA, transB)} M=${M} N=${N} K=${K}` +
+      `${options.accumulate ? " accumulate" : ""}${margin ? " (views)" : ""}`;
+    assertCloseScaled(await c.tensor.read(), expected.data, expected.scale, c.host, RTOL, what);
+  } finally {
+    a.tensor.release();
+    b.tensor.release();
+    c.tensor.release();
+  }
+}
+
+for (const variant of MATMUL_VARIANTS) {
+  for (const [transA, transB] of TRANSPOSES) {
+    gpuTest(`matmul ${variant} ${opName(transA, transB)}: every M, N, K in {${SIZES}}`, async (gpu) => {
+      let seed = 10;
+      for (const M of SIZES) {
+        for (const N of SIZES) {
+          for (const K of SIZES) await check(gpu, M, N, K, { variant, transA, transB }, { seed: seed += 3 });
+        }
+      }
+    });
+  }
+
+  gpuTest(`matmul ${variant}: alpha and accumulate on windows of larger tensors, every transpose`, async (gpu) => {
+    for (const [transA, transB] of TRANSPOSES) {
+      await check(gpu, 129, 7, 513, { variant, transA, transB, alpha: -0.75, accumulate: true }, { margin: 5 });
+      await check(gpu, 7, 130, 33, { variant, transA, transB, alpha: 2.5 }, { margin: 1 });
+    }
+  });
+
+  gpuTest(`matmul ${variant}: K = 0 gives C = 0, or leaves C unchanged when accumulating`, async (gpu) => {
+    await check(gpu, 7, 9, 0, { variant });
+    await check(gpu, 7, 9, 0, { variant, accumulate: true });
+  });
+}
+
+gpuTest(`matmul: a 1000-ish product, every kernel`, async (gpu) => {
+  const [M, N, K] = [1000, 1001, 999];
+  const a = randomMatrix(gpu, M, K, 1, 0, "A"), b = randomMatrix(gpu, K, N, 2, 0, "B");
+  const c = empty(gpu, [M, N], "f32", "C");
+  const expected = ref.matmul(a.host, b.host, ref.hostMat(new Float32Array(M * N), M, N), { alpha: 0.5 });
+  for (const variant of MATMUL_VARIANTS) {
+    await matmul(a.view, b.view, mat(c), { variant, alpha: 0.5 });
+    const what = `${variant} 1000x1001x999`;
+    assertCloseScaled(await c.read(), expected.data, expected.scale, ref.hostMat(expected.data, M, N), RTOL, what);
+  }
+  for (const t of [a.tensor, b.tensor, c]) t.release();
+});
+
+gpuTest("matmul register: grids past the workgroup limit are split over several dispatches", async (gpu) => {
+  // tall: M needs more than 65535 row tiles; wide: likewise for N (K = 2 keeps it cheap). The
+  // split is the same code for both kernels (gridChunks, tested below); only the register kernel
+  // runs it for real, because 65536 barrier-synchronised workgroups take minutes on llvmpipe.
+  const max = gpu.limits.maxComputeWorkgroupsPerDimension;
+  await check(gpu, max * 32 + 77, 3, 2, { variant: "register", accumulate: true, alpha: -1 }); // 4-row x 8 tiles
+  await check(gpu, 2, max * 64 + 77, 2, { variant: "register", transB: true }); // 8 columns x 8 tiles
+});
+
+gpuTest("gridChunks covers the output exactly with grids within the limit", () => {
+  assertEquals(gridChunks(10, 20, 4, 8, 100), [{ i: 0, m: 10, j: 0, n: 20 }]);
+  assertEquals(gridChunks(0, 20, 4, 8, 100), []);
+  assertEquals(gridChunks(9, 17, 2, 4, 2), [
+    { i: 0, m: 4, j: 0, n: 8 },
+    { i: 0, m: 4, j: 8, n: 8 },
+    { i: 0, m: 4, j: 16, n: 1 },
+    { i: 4, m: 4, j: 0, n: 8 },
+    { i: 4, m: 4, j: 8, n: 8 },
+    { i: 4, m: 4, j: 16, n: 1 },
+    { i: 8, m: 1, j: 0, n: 8 },
+    { i: 8, m: 1, j: 8, n: 8 },
+    { i: 8, m: 1, j: 16, n: 1 },
+  ]);
+  return Promise.resolve();
+});
+
+gpuTest("matmul: A and B may be the same view (XᵀX), and all views of one tensor work", async (gpu) => {
+  const x = randomMatrix(gpu, 65, 33, 5, 2, "X");
+  const c = upload(gpu, new Float32Array(33 * 33), [33, 33], "C");
+  const host = ref.hostMat(new Float32Array(33 * 33), 33, 33);
+  for (const variant of MATMUL_VARIANTS) {
+    await matmul(x.view, x.view, mat(c), { transA: true, variant });
+    const expected = ref.matmul(x.host, x.host, host, { transA: true });
+    assertCloseScaled(await c.read(), expected.data, expected.scale, host, RTOL, `${variant} XᵀX`);
+  }
+  x.tensor.release();
+  c.release();
+});
+
+gpuTest("matmulNew allocates an [M, N] result", async (gpu) => {
+  const a = randomMatrix(gpu, 9, 13, 1);
+  const b = randomMatrix(gpu, 11, 13, 2);
+  const c = await matmulNew(a.view, b.view, { transB: true, alpha: 3 }, "AB");
+  assertEquals(c.shape, [9, 11]);
+  assertEquals(c.label, "AB");
+  const expected = ref.matmul(a.host, b.host, ref.hostMat(new Float32Array(99), 9, 11), { transB: true, alpha: 3 });
+  assertCloseScaled(
+    await c.read(),
+    expected.data,
+    expected.scale,
+    ref.hostMat(expected.data, 9, 11),
+    RTOL,
+    "matmulNew",
+  );
+  for (const t of [a.tensor, b.tensor, c]) t.release();
+});
+
+gpuTest("matmulVariant: register on fallback adapters, tiled on GPUs; option and environment override", (gpu) => {
+  const saved = Deno.env.get(MATMUL_VARIANT_ENV);
+  try {
+    Deno.env.delete(MATMUL_VARIANT_ENV);
+    assertEquals(matmulVariant(gpu), gpu.info.isFallback ? "register" : "tiled");
+    assertEquals(matmulVariant(gpu, "tiled"), "tiled");
+    Deno.env.set(MATMUL_VARIANT_ENV, "tiled");
+    assertEquals(matmulVariant(gpu), "tiled");
+    assertEquals(matmulVariant(gpu, "register"), "register");
+    Deno.env.set(MATMUL_VARIANT_ENV, "fast");
+    assertThrows(
+      () => matmulVariant(gpu),
+      RangeError,
+      `matmul: $THANOS_MATMUL_VARIANT is "fast"; expected one of "register", "tiled"`,
+    );
+    assertThrows(
+      () => matmulVariant(gpu, "simd" as never),
+      RangeError,
+      `matmul: options.variant is "simd"; expected one of "register", "tiled"`,
+    );
+  } finally {
+    if (saved === undefined) Deno.env.delete(MATMUL_VARIANT_ENV);
+    else Deno.env.set(MATMUL_VARIANT_ENV, saved);
+  }
+  return Promise.resolve();
+});
+
+gpuTest("matmul rejects bad input with messages naming the shapes", async (gpu) => {
+  const a = empty(gpu, [3, 4], "f32", "A");
+  const b = empty(gpu, [5, 2], "f32", "B");
+  const c = empty(gpu, [3, 2], "f32", "C");
+  const big = empty(gpu, [10, 10], "f32", "big");
+  await assertRejects(
+    () => matmul(mat(a), mat(b), mat(c)),
+    RangeError,
+    "matmul: A is 3x4 but B is 5x2; expected A.cols == B.rows",
+  );
+  await assertRejects(
+    () => matmul(mat(a), mat(b), mat(c), { transA: true, transB: true }),
+    RangeError,
+    "matmul: Aᵀ is 4x3 but Bᵀ is 2x5; expected Aᵀ.cols == Bᵀ.rows",
+  );
+  const c22 = empty(gpu, [2, 2], "f32", "C22");
+  await assertRejects(
+    () => matmul(mat(a), sub(mat(big), 0, 0, 4, 2), mat(c22)),
+    RangeError,
+    "matmul: C is 2x2 but A·B is 3x2; expected C to be 3x2",
+  );
+  await assertRejects(
+    () => matmul(sub(mat(big), 0, 0, 3, 3), sub(mat(big), 0, 3, 3, 3), sub(mat(big), 5, 5, 3, 3)),
+    RangeError,
+    `matmul: C aliases A (both live in the buffer of "big"); expected C in a separate tensor`,
+  );
+  await assertRejects(
+    () => matmul(mat(c), sub(mat(big), 0, 0, 2, 3), sub(mat(big), 5, 5, 3, 3)),
+    RangeError,
+    `matmul: C aliases B (both live in the buffer of "big"); expected C in a separate tensor`,
+  );
+  await assertRejects(
+    () => matmul(mat(a), sub(mat(big), 0, 0, 4, 2), mat(c), { alpha: NaN }),
+    RangeError,
+    "matmul: alpha is NaN; expected a finite number",
+  );
+  const u = empty(gpu, [3, 4], "u32", "mask");
+  await assertRejects(
+    () => matmul(mat(u), sub(mat(big), 0, 0, 4, 2), mat(c)),
+    TypeError,
+    `matmul: A must be an f32 tensor but "mask" is u32`,
+  );
+  await assertRejects(
+    () => matmul({ tensor: a, offset: 2, rows: 3, cols: 4, ld: 4 }, sub(mat(big), 0, 0, 4, 2), mat(c)),
+    RangeError,
+    `matmul: A (offset 2, 3x4, ld 4) ends at element 14 but "A" has only 12`,
+  );
+  await assertRejects(
+    () => matmul({ tensor: a, offset: 0, rows: 2, cols: 4, ld: 3 }, sub(mat(big), 0, 0, 4, 2), mat(c)),
+    RangeError,
+    "matmul: A is not a valid view (offset 0, 2x4, ld 3); expected non-negative integers with ld >= cols",
+  );
+  await assertRejects(
+    () => matmulNew(mat(a), mat(b)),
+    RangeError,
+    "matmul: A is 3x4 but B is 5x2; expected A.cols == B.rows",
+  );
+  for (const t of [a, b, c, c22, big, u]) t.release();
+});
+
+gpuTest("matmul results are usable by the next kernel without a read in between", async (gpu) => {
+  // C = A·B, then C += A·B again, recorded back to back: ordering comes from the recorder
+  const a = randomMatrix(gpu, 17, 19, 3);
+  const b = randomMatrix(gpu, 19, 23, 4);
+  const c = empty(gpu, [17, 23], "f32", "C");
+  await fill(c, 7);
+  await matmul(a.view, b.view, mat(c));
+  await matmul(a.view, b.view, mat(c), { accumulate: true });
+  const expected = ref.matmul(a.host, b.host, ref.hostMat(new Float32Array(17 * 23), 17, 23), { alpha: 2 });
+  assertCloseScaled(
+    await c.read(),
+    expected.data,
+    expected.scale,
+    ref.hostMat(expected.data, 17, 23),
+    RTOL,
+    "A·B twice",
+  );
+  for (const t of [a.tensor, b.tensor, c]) t.release();
+});
