@@ -63,3 +63,35 @@ export {
   repoCacheDir,
   resolveHubModel,
 } from "./hub.ts";
+export {
+  type BlockWeights,
+  type CausalLM,
+  DecoderModel,
+  type ForwardHooks,
+  type GlobalWeights,
+  type LinearGroup,
+  type LinearWeights,
+  type ModelOptions,
+  type NormWeights,
+} from "./forward.ts";
+export { LlamaModel } from "./llama.ts";
+export { OptModel } from "./opt.ts";
+export { Gpt2Model } from "./gpt2.ts";
+export { forwardHidden, forwardNll, loadModel, type LoadModelOptions } from "./load.ts";
+export { ropeInverseFrequencies, type RopeSettings, ropeTables } from "./rope.ts";
+export {
+  activation,
+  type AttentionShape,
+  biasAdd,
+  causalAttention,
+  gatedActivation,
+  gatherRows,
+  type HeadShape,
+  layerNorm,
+  MAX_HEAD_DIM,
+  nllUpdate,
+  residualAdd,
+  rmsNorm,
+  rope,
+  type RowChunks,
+} from "./ops.ts";
