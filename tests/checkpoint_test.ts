@@ -90,6 +90,25 @@ Deno.test("openCheckpoint accepts unprefixed names (gpt2 hub files) and reports 
   assertEquals(ckpt.layout.blocks[1].linears[0].weight, "h.1.attn.c_attn.weight");
   assertEquals(ckpt.tensors.entry("h.1.attn.c_attn.weight").shape, [12, 36]); // Conv1D: [in, out]
   assertEquals(ckpt.extraTensors, ["h.0.attn.bias"]);
+  assertEquals(ckpt.tokenizerPath, null);
+
+  // a GPT-2-style tokenizer (vocab.json + merges.txt) is found and copied along
+  await Deno.writeTextFile(join(dir, "vocab.json"), "{}");
+  await Deno.writeTextFile(join(dir, "merges.txt"), "#version: 0.2\n");
+  const slow = await openCheckpoint(dir);
+  assertEquals(slow.tokenizerPath, join(dir, "vocab.json"));
+  tensors.delete("h.0.attn.bias");
+  const { files } = await writeCheckpoint(join(dir, "copy"), {
+    config: TINY_GPT2,
+    tensors,
+    tokenizer: slow.tokenizerPath,
+  });
+  assertEquals(files.map((f) => f.slice(dir.length + 6)), [
+    "config.json",
+    "model.safetensors",
+    "vocab.json",
+    "merges.txt",
+  ]);
   await Deno.remove(dir, { recursive: true });
 });
 

@@ -106,6 +106,33 @@ Deno.test("tokenizer_config.json beside the file is honoured (clean_up_tokenizat
   await Deno.remove(dir, { recursive: true });
 });
 
+Deno.test("a GPT-2-style repository without tokenizer.json (vocab.json + merges.txt) tokenizes the same", async () => {
+  const dir = await Deno.makeTempDir();
+  const json = tinyTokenizer();
+  await Deno.writeTextFile(join(dir, "vocab.json"), JSON.stringify(json.model.vocab));
+  await Deno.writeTextFile(join(dir, "merges.txt"), "#version: 0.2\n" + json.model.merges.join("\n") + "\n");
+  // as facebook/opt-*: a BOS added by the slow tokenizer, special tokens spelled as strings or {content}
+  await Deno.writeTextFile(
+    join(dir, "tokenizer_config.json"),
+    JSON.stringify({ add_bos_token: true, bos_token: { content: "<|endoftext|>" }, eos_token: "<|endoftext|>" }),
+  );
+  const slow = await loadTokenizer(dir);
+  assertEquals(slow.path, join(dir, "vocab.json"));
+  assertEquals(slow.vocabSize, 260);
+  assertEquals(slow.encode("the cat the"), [257, 32, 99, 97, 116, 258]);
+  assertEquals(slow.encode("the", { addSpecialTokens: true }), [259, 257]);
+  assertEquals(slow.encode("a<|endoftext|>the"), [97, 259, 257]);
+  assertEquals(slow.decode(slow.encode("naïve ☃ — 1790")), "naïve ☃ — 1790");
+  assertEquals((await loadTokenizer(join(dir, "vocab.json"))).encode("the"), [257]);
+  await Deno.remove(join(dir, "merges.txt"));
+  await assertRejects(
+    () => loadTokenizer(join(dir, "vocab.json")),
+    Error,
+    `loadTokenizer: ${join(dir, "merges.txt")} not found`,
+  );
+  await Deno.remove(dir, { recursive: true });
+});
+
 Deno.test("a missing or broken tokenizer.json is a clear error", async () => {
   const dir = await Deno.makeTempDir();
   await assertRejects(

@@ -7,11 +7,14 @@
  * `clean_up_tokenization_spaces`); without it decoding does not clean up spaces, so
  * `decode(encode(text)) === text` for byte-level BPE tokenizers.
  *
+ * Repositories that ship only GPT-2's "slow" files (vocab.json + merges.txt, e.g. facebook/opt-*)
+ * get the tokenizer.json that `transformers` would convert them to.
+ *
  * @module
  */
 
 import { Tokenizer } from "@huggingface/tokenizers";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 
 /** Encoding / decoding of one model's text. */
 export interface TextTokenizer {
@@ -47,10 +50,104 @@ async function readJson(path: string, what: string): Promise<unknown> {
   }
 }
 
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isFile;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
+}
+
+/** A special token as tokenizer_config.json / special_tokens_map.json spell it: a string or {content}. */
+function tokenContent(value: unknown): string | null {
+  if (typeof value === "string") return value;
+  const content = (value as { content?: unknown } | null)?.content;
+  return typeof content === "string" ? content : null;
+}
+
+/**
+ * The tokenizer.json that `transformers` builds for a GPT-2-style "slow" tokenizer (vocab.json +
+ * merges.txt, e.g. facebook/opt-*): byte-level BPE, ByteLevel pre-tokenizer and decoder, the
+ * config's special tokens as added tokens, and a BOS template when `add_bos_token` is set.
+ */
+async function byteLevelBpeFromVocab(vocabPath: string, config: Record<string, unknown>): Promise<object> {
+  const dir = dirname(vocabPath);
+  const vocab = (await readJson(vocabPath, "vocabulary")) as Record<string, number>;
+  const mergesPath = join(dir, "merges.txt");
+  let mergesText: string;
+  try {
+    mergesText = await Deno.readTextFile(mergesPath);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) {
+      throw new Error(`loadTokenizer: ${mergesPath} not found (needed with ${vocabPath})`);
+    }
+    throw err;
+  }
+  const merges = mergesText.split("\n").filter((line) => line !== "" && !line.startsWith("#version"));
+  let specialMap: Record<string, unknown> = {};
+  const mapPath = join(dir, "special_tokens_map.json");
+  if (await isFile(mapPath)) specialMap = (await readJson(mapPath, "special tokens map")) as Record<string, unknown>;
+  const special = new Set<string>();
+  for (const key of ["bos_token", "eos_token", "unk_token", "pad_token"]) {
+    for (const source of [config, specialMap]) {
+      const content = tokenContent(source[key]);
+      if (content !== null && Object.hasOwn(vocab, content)) special.add(content);
+    }
+  }
+  const bos = tokenContent(config.bos_token ?? specialMap.bos_token);
+  const byteLevel = {
+    type: "ByteLevel",
+    add_prefix_space: config.add_prefix_space === true,
+    trim_offsets: true,
+    use_regex: true,
+  };
+  const bosTemplate = config.add_bos_token === true && bos !== null && Object.hasOwn(vocab, bos)
+    ? {
+      type: "TemplateProcessing",
+      single: [{ SpecialToken: { id: bos, type_id: 0 } }, { Sequence: { id: "A", type_id: 0 } }],
+      pair: [
+        { SpecialToken: { id: bos, type_id: 0 } },
+        { Sequence: { id: "A", type_id: 0 } },
+        { Sequence: { id: "B", type_id: 1 } },
+      ],
+      special_tokens: { [bos]: { id: bos, ids: [vocab[bos]], tokens: [bos] } },
+    }
+    : null;
+  return {
+    added_tokens: [...special].map((content) => ({
+      id: vocab[content],
+      content,
+      single_word: false,
+      lstrip: false,
+      rstrip: false,
+      normalized: false,
+      special: true,
+    })),
+    normalizer: null,
+    pre_tokenizer: byteLevel,
+    post_processor: bosTemplate,
+    decoder: byteLevel,
+    model: {
+      type: "BPE",
+      dropout: null,
+      unk_token: null,
+      continuing_subword_prefix: "",
+      end_of_word_suffix: "",
+      fuse_unk: false,
+      byte_fallback: false,
+      vocab,
+      merges,
+    },
+  };
+}
+
 /**
  * Loads a tokenizer.
  *
- * @param pathOrDir a `tokenizer.json`, or a directory holding one (a checkpoint directory)
+ * @param pathOrDir a `tokenizer.json`; or a directory holding one (a checkpoint directory); or,
+ *   for GPT-2-style repositories without tokenizer.json (facebook/opt-*), a `vocab.json` with
+ *   `merges.txt` beside it, or a directory holding both
  * @returns a {@link TextTokenizer}
  * @throws Error naming the path when the file is missing, is not JSON, or describes a tokenizer
  *   the library cannot build
@@ -63,12 +160,22 @@ async function readJson(path: string, what: string): Promise<unknown> {
  */
 export async function loadTokenizer(pathOrDir: string): Promise<TextTokenizer> {
   let path = pathOrDir;
+  let isDir = false;
   try {
-    if ((await Deno.stat(pathOrDir)).isDirectory) path = join(pathOrDir, "tokenizer.json");
+    isDir = (await Deno.stat(pathOrDir)).isDirectory;
   } catch (err) {
     if (!(err instanceof Deno.errors.NotFound)) throw err;
   }
-  const json = await readJson(path, "tokenizer file");
+  if (isDir) {
+    path = join(pathOrDir, "tokenizer.json");
+    if (!(await isFile(path))) {
+      const vocab = join(pathOrDir, "vocab.json");
+      if (!(await isFile(vocab)) || !(await isFile(join(pathOrDir, "merges.txt")))) {
+        throw new Error(`loadTokenizer: tokenizer file ${path} not found (nor vocab.json with merges.txt)`);
+      }
+      path = vocab;
+    }
+  }
   let config: Record<string, unknown> = {};
   const configPath = join(dirname(path), "tokenizer_config.json");
   try {
@@ -76,6 +183,9 @@ export async function loadTokenizer(pathOrDir: string): Promise<TextTokenizer> {
   } catch (err) {
     if (!(err as Error).message.includes("not found")) throw err;
   }
+  const json = basename(path) === "vocab.json"
+    ? await byteLevelBpeFromVocab(path, config)
+    : await readJson(path, "tokenizer file");
   // The library defaults clean_up_tokenization_spaces to true ("a ." → "a."), which breaks round
   // trips; only a tokenizer_config.json that asks for it turns it on.
   config = { ...config, clean_up_tokenization_spaces: config.clean_up_tokenization_spaces === true };

@@ -31,7 +31,10 @@ export interface Checkpoint {
   tensors: SafetensorsReader;
   /** the safetensors files */
   files: string[];
-  /** tokenizer.json in the checkpoint, or null when it has none */
+  /**
+   * what `loadTokenizer` should read: tokenizer.json, else vocab.json (with merges.txt beside
+   * it, GPT-2-style repositories such as facebook/opt-*), else null
+   */
   tokenizerPath: string | null;
   /** tensors in the files that the layout does not use (e.g. rotary inv_freq buffers) */
   extraTensors: string[];
@@ -115,7 +118,11 @@ export async function openCheckpoint(source: string, hub: HubOptions = {}): Prom
     }
   }
   const used = new Set(layout.tensors.map((t) => t.name));
-  const tokenizerPath = (await isFile(join(dir, "tokenizer.json"))) ? join(dir, "tokenizer.json") : null;
+  const tokenizerPath = (await isFile(join(dir, "tokenizer.json")))
+    ? join(dir, "tokenizer.json")
+    : (await isFile(join(dir, "vocab.json"))) && (await isFile(join(dir, "merges.txt")))
+    ? join(dir, "vocab.json")
+    : null;
   return {
     dir,
     source,
@@ -139,7 +146,10 @@ export interface WriteCheckpointOptions {
   tensors: Map<string, TensorInput> | Record<string, TensorInput>;
   /** storage dtype of float tensors (default "F32"); config.json's torch_dtype is set to match */
   dtype?: "F32" | "F16" | "BF16";
-  /** a tokenizer.json to copy (tokenizer_config.json beside it is copied too) */
+  /**
+   * the tokenizer to copy: a tokenizer.json, or a vocab.json (merges.txt beside it is copied too);
+   * tokenizer_config.json and special_tokens_map.json beside it are copied as well
+   */
   tokenizer?: string | null;
   /** shard the weights above this size (default 2 GiB per file) */
   maxShardBytes?: number;
@@ -235,12 +245,15 @@ export async function writeCheckpoint(
     const written = await writeSafetensorsSharded(tmp, ordered, { maxShardBytes, metadata: { format: "pt" } });
     files.push(...written.files.map((f) => basename(f)));
     if (tokenizer) {
-      await Deno.copyFile(tokenizer, join(tmp, "tokenizer.json"));
-      files.push("tokenizer.json");
-      const tokenizerConfig = join(dirname(tokenizer), "tokenizer_config.json");
-      if (await isFile(tokenizerConfig)) {
-        await Deno.copyFile(tokenizerConfig, join(tmp, "tokenizer_config.json"));
-        files.push("tokenizer_config.json");
+      const slow = basename(tokenizer) === "vocab.json";
+      await Deno.copyFile(tokenizer, join(tmp, slow ? "vocab.json" : "tokenizer.json"));
+      files.push(slow ? "vocab.json" : "tokenizer.json");
+      const siblings = [...(slow ? ["merges.txt"] : []), "tokenizer_config.json", "special_tokens_map.json"];
+      for (const name of siblings) {
+        if (await isFile(join(dirname(tokenizer), name))) {
+          await Deno.copyFile(join(dirname(tokenizer), name), join(tmp, name));
+          files.push(name);
+        }
       }
     }
     if (targetExists) {

@@ -50,11 +50,21 @@ export interface HubOptions {
 const ID_PATTERN = /^hf:([A-Za-z0-9][\w.-]*)\/([\w.-]+)(?:@(.+))?$/;
 const COMMIT_PATTERN = /^[0-9a-f]{40}$/;
 
+/** Root files a checkpoint needs besides its safetensors weights (vocab/merges: GPT-2-style tokenizers). */
+const WANTED_FILES = new Set([
+  "config.json",
+  "generation_config.json",
+  "model.safetensors.index.json",
+  "tokenizer.json",
+  "tokenizer_config.json",
+  "special_tokens_map.json",
+  "vocab.json",
+  "merges.txt",
+]);
+
 /** Files a checkpoint needs from a repository (weights: safetensors only). */
 export function isWantedFile(path: string): boolean {
-  return path === "config.json" || path === "tokenizer.json" || path === "tokenizer_config.json" ||
-    path === "generation_config.json" || path === "model.safetensors.index.json" ||
-    (!path.includes("/") && path.endsWith(".safetensors"));
+  return WANTED_FILES.has(path) || (!path.includes("/") && path.endsWith(".safetensors"));
 }
 
 /**
