@@ -113,6 +113,19 @@ export const TINY_CONFIGS: Record<string, Record<string, unknown>> = {
     layer_norm_epsilon: 1e-5,
     tie_word_embeddings: true,
   },
+  // GPT-2 over a byte-level vocabulary (ids 0..255 = bytes), written with a tokenizer.json
+  "gpt2-bytes": {
+    model_type: "gpt2",
+    vocab_size: 256,
+    n_embd: 16,
+    n_layer: 1,
+    n_head: 2,
+    n_positions: 64,
+    n_inner: null,
+    activation_function: "gelu_new",
+    layer_norm_epsilon: 1e-5,
+    tie_word_embeddings: true,
+  },
   // GPT-2 with an untied lm_head and exact-erf GELU
   "gpt2-untied": {
     model_type: "gpt2",
@@ -149,8 +162,48 @@ export function randomWeights(rawConfig: Record<string, unknown>, seed: number):
   return weights;
 }
 
+/** GPT-2's reversible byte → printable character map (the byte-level BPE alphabet). */
+function bytesToUnicode(): string[] {
+  const map: string[] = [];
+  const printable = (b: number) => (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255);
+  for (let b = 0; b < 256; b++) if (printable(b)) map[b] = String.fromCharCode(b);
+  let n = 0;
+  for (let b = 0; b < 256; b++) if (map[b] === undefined) map[b] = String.fromCharCode(256 + n++);
+  return map;
+}
+
+/** A byte-level BPE tokenizer.json without merges: token id = byte value (256 ids). */
+export function byteTokenizerJson(): Record<string, unknown> {
+  const vocab: Record<string, number> = {};
+  bytesToUnicode().forEach((s, i) => (vocab[s] = i));
+  const byteLevel = { type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: true };
+  return {
+    version: "1.0",
+    truncation: null,
+    padding: null,
+    added_tokens: [],
+    normalizer: null,
+    pre_tokenizer: byteLevel,
+    post_processor: null,
+    decoder: byteLevel,
+    model: {
+      type: "BPE",
+      dropout: null,
+      unk_token: null,
+      continuing_subword_prefix: null,
+      end_of_word_suffix: null,
+      fuse_unk: false,
+      byte_fallback: false,
+      ignore_merges: false,
+      vocab,
+      merges: [],
+    },
+  };
+}
+
 /**
- * Writes a checkpoint directory (config.json + model.safetensors) under `parent`.
+ * Writes a checkpoint directory (config.json + model.safetensors, and a byte-level tokenizer.json
+ * when the vocabulary has 256 ids) under `parent`.
  * @returns its path and the weights written
  */
 export async function writeTinyCheckpoint(
@@ -171,5 +224,8 @@ export async function writeTinyCheckpoint(
     ),
     { metadata: { format: "pt" } },
   );
+  if (config.vocab_size === 256) {
+    await Deno.writeTextFile(join(dir, "tokenizer.json"), JSON.stringify(byteTokenizerJson()));
+  }
   return { dir, config, weights };
 }

@@ -9,3 +9,4 @@ export * from "./gpu/mod.ts";
 export * from "./linalg/mod.ts";
 export * from "./model/mod.ts";
 export * from "./data/mod.ts";
+export * from "./eval.ts";
