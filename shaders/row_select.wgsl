@@ -109,10 +109,29 @@ fn select_row(t: u32, row: u32) {
     let high = select(0xffffffffu << (shift + 8u), 0u, radix_pass == 0u);
     let prefix = found_prefix;
     let k_rem = found_rem;
-    for (var j = t; j < p.cols; j += WG) {
-      let key = order_key(scores[src + j]);
-      if ((key & high) == prefix) {
-        atomicAdd(&hist[(key >> shift) & 0xffu], 1u);
+    if (radix_pass == 0u) {
+      for (var j = t; j < p.cols; j += WG) {
+        atomicAdd(&hist[order_key(scores[src + j]) >> 24u], 1u);
+      }
+    } else {
+      // only keys that match the prefix count; when scores repeat they mostly share one digit,
+      // so runs of equal digits are added with one atomic
+      var run_digit = 0u;
+      var run_length = 0u;
+      for (var j = t; j < p.cols; j += WG) {
+        let key = order_key(scores[src + j]);
+        if ((key & high) == prefix) {
+          let digit = (key >> shift) & 0xffu;
+          if (digit != run_digit && run_length != 0u) {
+            atomicAdd(&hist[run_digit], run_length);
+            run_length = 0u;
+          }
+          run_digit = digit;
+          run_length++;
+        }
+      }
+      if (run_length != 0u) {
+        atomicAdd(&hist[run_digit], run_length);
       }
     }
     workgroupBarrier();

@@ -68,15 +68,40 @@ fn main(
     let end = min(start + p.items, p.n);
     var row = start / p.cols;
     var col = start - row * p.cols;
-    for (var f = start; f < end; f++) {
-      let key = order_key(scores[p.offset + row * p.ld + col]);
-      if ((key & high) == prefix) {
-        atomicAdd(&local_hist[(key >> p.shift) & 0xffu], 1u);
+    if (p.shift >= 24u) {
+      // first pass: every element counts
+      for (var f = start; f < end; f++) {
+        atomicAdd(&local_hist[order_key(scores[p.offset + row * p.ld + col]) >> 24u], 1u);
+        col++;
+        if (col == p.cols) {
+          col = 0u;
+          row++;
+        }
       }
-      col++;
-      if (col == p.cols) {
-        col = 0u;
-        row++;
+    } else {
+      // later passes: only the elements that match the prefix count, and when scores repeat they
+      // mostly share one digit, so runs of equal digits are added with one atomic
+      var run_digit = 0u;
+      var run_length = 0u;
+      for (var f = start; f < end; f++) {
+        let key = order_key(scores[p.offset + row * p.ld + col]);
+        if ((key & high) == prefix) {
+          let digit = (key >> p.shift) & 0xffu;
+          if (digit != run_digit && run_length != 0u) {
+            atomicAdd(&local_hist[run_digit], run_length);
+            run_length = 0u;
+          }
+          run_digit = digit;
+          run_length++;
+        }
+        col++;
+        if (col == p.cols) {
+          col = 0u;
+          row++;
+        }
+      }
+      if (run_length != 0u) {
+        atomicAdd(&local_hist[run_digit], run_length);
       }
     }
   }

@@ -84,19 +84,22 @@ function drawn(n: number, values: readonly number[], seed: number): Float32Array
 const GLOBAL_SHAPES: [number, number][] = [[1, 1], [7, 7], [129, 129], [513, 7], [1000, 1000]];
 
 for (const [rows, cols] of GLOBAL_SHAPES) {
-  gpuTest(`kSmallestMask matches the reference on ${rows}x${cols} for k at 0, 1, size−1, size and in between`, async (gpu) => {
-    const size = rows * cols;
-    const data = randn(size, rows * 31 + cols);
-    const order = ref.selectionOrder(data);
-    const c = setup(gpu, data, rows, cols);
-    const u = rng(size);
-    const ks = [...new Set([0, 1, size - 1, size, Math.floor(size / 2), Math.floor(u() * size)])];
-    for (const k of ks) {
-      await kSmallestMask(c.scores, k, c.mask);
-      assertMask(await c.readMask(), ref.firstK(order, k), cols, `${rows}x${cols}, k=${k}`);
-    }
-    c.release();
-  });
+  gpuTest(
+    `kSmallestMask matches the reference on ${rows}x${cols} for k at 0, 1, size−1, size and in between`,
+    async (gpu) => {
+      const size = rows * cols;
+      const data = randn(size, rows * 31 + cols);
+      const order = ref.selectionOrder(data);
+      const c = setup(gpu, data, rows, cols);
+      const u = rng(size);
+      const ks = [...new Set([0, 1, size - 1, size, Math.floor(size / 2), Math.floor(u() * size)])];
+      for (const k of ks) {
+        await kSmallestMask(c.scores, k, c.mask);
+        assertMask(await c.readMask(), ref.firstK(order, k), cols, `${rows}x${cols}, k=${k}`);
+      }
+      c.release();
+    },
+  );
 }
 
 gpuTest("kSmallestMask on a 1-D array of 2^20 + 3 elements", async (gpu) => {
@@ -192,16 +195,36 @@ gpuTest("kSmallestMask reads k from a GPU tensor, clamping k > size to everythin
 gpuTest("kSmallestMask rejects bad arguments with messages that name them", async (gpu) => {
   const s = empty(gpu, [2, 3], "f32", "s");
   const m = empty(gpu, [2, 3], "u32", "m");
-  await assertRejects(() => kSmallestMask(mat(s), 7, mat(m)), RangeError, 'kSmallestMask: k = 7 is outside [0, 6] for scores "s"[0:2, 0:3] (2x3)');
+  await assertRejects(
+    () => kSmallestMask(mat(s), 7, mat(m)),
+    RangeError,
+    'kSmallestMask: k = 7 is outside [0, 6] for scores "s"[0:2, 0:3] (2x3)',
+  );
   await assertRejects(() => kSmallestMask(mat(s), -1, mat(m)), RangeError, "kSmallestMask: k = -1 is outside [0, 6]");
   await assertRejects(() => kSmallestMask(mat(s), 1.5, mat(m)), RangeError, "kSmallestMask: k = 1.5 is outside [0, 6]");
   await assertRejects(() => kSmallestMask(mat(s), NaN, mat(m)), RangeError, "kSmallestMask: k = NaN is outside [0, 6]");
   const m2 = empty(gpu, [3, 2], "u32", "m2");
-  await assertRejects(() => kSmallestMask(mat(s), 1, mat(m2)), RangeError, "kSmallestMask: scores is 2x3 but mask is 3x2; expected the same shape");
-  await assertRejects(() => kSmallestMask(mat(m), 1, mat(m)), TypeError, 'kSmallestMask: scores "m"[0:2, 0:3] (2x3) is u32; expected f32');
-  await assertRejects(() => kSmallestMask(mat(s), 1, mat(s)), TypeError, 'kSmallestMask: mask "s"[0:2, 0:3] (2x3) is f32; expected u32');
+  await assertRejects(
+    () => kSmallestMask(mat(s), 1, mat(m2)),
+    RangeError,
+    "kSmallestMask: scores is 2x3 but mask is 3x2; expected the same shape",
+  );
+  await assertRejects(
+    () => kSmallestMask(mat(m), 1, mat(m)),
+    TypeError,
+    'kSmallestMask: scores "m"[0:2, 0:3] (2x3) is u32; expected f32',
+  );
+  await assertRejects(
+    () => kSmallestMask(mat(s), 1, mat(s)),
+    TypeError,
+    'kSmallestMask: mask "s"[0:2, 0:3] (2x3) is f32; expected u32',
+  );
   const kf = empty(gpu, [1], "f32", "kf");
-  await assertRejects(() => kSmallestMask(mat(s), kf as never, mat(m)), TypeError, 'kSmallestMask: k "kf" is f32; expected u32');
+  await assertRejects(
+    () => kSmallestMask(mat(s), kf as never, mat(m)),
+    TypeError,
+    'kSmallestMask: k "kf" is f32; expected u32',
+  );
   const bad = { tensor: s, offset: 1, rows: 2, cols: 3, ld: 3 };
   await assertRejects(
     () => kSmallestMask(bad, 1, mat(m)),
@@ -254,9 +277,17 @@ gpuTest("rowKSmallestMask rejects bad arguments with messages that name them", a
     RangeError,
     'rowKSmallestMask: k = 4 is outside [0, 3] (the row length of scores "s"[0:2, 0:3] (2x3))',
   );
-  await assertRejects(() => rowKSmallestMask(mat(s), -1, mat(m)), RangeError, "rowKSmallestMask: k = -1 is outside [0, 3]");
+  await assertRejects(
+    () => rowKSmallestMask(mat(s), -1, mat(m)),
+    RangeError,
+    "rowKSmallestMask: k = -1 is outside [0, 3]",
+  );
   const m2 = empty(gpu, [2, 2], "u32", "m2");
-  await assertRejects(() => rowKSmallestMask(mat(s), 1, mat(m2)), RangeError, "rowKSmallestMask: scores is 2x3 but mask is 2x2; expected the same shape");
+  await assertRejects(
+    () => rowKSmallestMask(mat(s), 1, mat(m2)),
+    RangeError,
+    "rowKSmallestMask: scores is 2x3 but mask is 2x2; expected the same shape",
+  );
   for (const t of [s, m, m2]) t.release();
 });
 
@@ -298,11 +329,27 @@ gpuTest("nmMask breaks ties by column, on windows, with −0, NaN and infinities
 gpuTest("nmMask rejects bad arguments with messages that name them", async (gpu) => {
   const s = empty(gpu, [2, 6], "f32", "s");
   const m = empty(gpu, [2, 6], "u32", "m");
-  await assertRejects(() => nmMask(mat(s), 2, 4, mat(m)), RangeError, 'nmMask: cols = 6 is not a multiple of m = 4 (scores "s"[0:2, 0:6] (2x6))');
-  await assertRejects(() => nmMask(mat(s), 3, 3, mat(m)), RangeError, "nmMask: n = 3 with m = 3; expected an integer n with 0 <= n < m");
-  await assertRejects(() => nmMask(mat(s), -1, 3, mat(m)), RangeError, "nmMask: n = -1 with m = 3; expected an integer n with 0 <= n < m");
+  await assertRejects(
+    () => nmMask(mat(s), 2, 4, mat(m)),
+    RangeError,
+    'nmMask: cols = 6 is not a multiple of m = 4 (scores "s"[0:2, 0:6] (2x6))',
+  );
+  await assertRejects(
+    () => nmMask(mat(s), 3, 3, mat(m)),
+    RangeError,
+    "nmMask: n = 3 with m = 3; expected an integer n with 0 <= n < m",
+  );
+  await assertRejects(
+    () => nmMask(mat(s), -1, 3, mat(m)),
+    RangeError,
+    "nmMask: n = -1 with m = 3; expected an integer n with 0 <= n < m",
+  );
   await assertRejects(() => nmMask(mat(s), 0, 0, mat(m)), RangeError, "nmMask: m = 0; expected a positive integer");
   const m2 = empty(gpu, [2, 3], "u32", "m2");
-  await assertRejects(() => nmMask(mat(s), 1, 3, mat(m2)), RangeError, "nmMask: scores is 2x6 but mask is 2x3; expected the same shape");
+  await assertRejects(
+    () => nmMask(mat(s), 1, 3, mat(m2)),
+    RangeError,
+    "nmMask: scores is 2x6 but mask is 2x3; expected the same shape",
+  );
   for (const t of [s, m, m2]) t.release();
 });
