@@ -1,0 +1,34 @@
+// abs_scores: magnitude pruning scores, out_ij = |w_ij| (absScores).
+//
+// Bindings (group 0):
+//   0  uniform Params { count, cols, w_offset, w_ld, out_offset, out_ld: u32 }   (count = rows*cols)
+//   1  w:   array<f32>, read         element (i, j) at w_offset + i*w_ld + j
+//   2  out: array<f32>, read_write   element (i, j) at out_offset + i*out_ld + j
+// Grid: 1-D over the rows*cols elements (flat, row-major), workgroup size WG, folded into y
+//   (linear index = gid.x + gid.y * nwg.x * WG).
+
+override WG: u32 = 256;
+
+struct Params {
+  count: u32,
+  cols: u32,
+  w_offset: u32,
+  w_ld: u32,
+  out_offset: u32,
+  out_ld: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> w: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let f = gid.x + gid.y * nwg.x * WG;
+  if (f >= p.count) {
+    return;
+  }
+  let i = f / p.cols;
+  let j = f - i * p.cols;
+  out[p.out_offset + i * p.out_ld + j] = abs(w[p.w_offset + i * p.w_ld + j]);
+}

@@ -1,0 +1,65 @@
+// count_mask: counter[0] += #{ (i, j) : mask_ij != 0 } (countMask; the caller clears the counter
+// first unless it accumulates).
+//
+// Bindings (group 0):
+//   0  uniform Params { count, cols, offset, ld, items: u32 }   (count = rows*cols)
+//   1  mask:    array<u32>, read                 element (i, j) at offset + i*ld + j
+//   2  counter: array<atomic<u32>>, read_write   [1]
+// Grid: one workgroup per chunk of WG*items consecutive flat (row-major) indices, folded into y
+//   (chunk = wid.x + wid.y * nwg.x); a workgroup total, then one atomic add per workgroup.
+
+override WG: u32 = 256;
+
+struct Params {
+  count: u32,
+  cols: u32,
+  offset: u32,
+  ld: u32,
+  items: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> mask: array<u32>;
+@group(0) @binding(2) var<storage, read_write> counter: array<atomic<u32>>;
+
+var<workgroup> total: atomic<u32>;
+
+@compute @workgroup_size(WG)
+fn main(
+  @builtin(local_invocation_index) t: u32,
+  @builtin(workgroup_id) wid: vec3u,
+  @builtin(num_workgroups) nwg: vec3u,
+) {
+  if (t == 0u) {
+    atomicStore(&total, 0u);
+  }
+  workgroupBarrier();
+  let chunk = wid.x + wid.y * nwg.x;
+  let start = (chunk * WG + t) * p.items;
+  if (start < p.count) {
+    let end = min(start + p.items, p.count);
+    var row = start / p.cols;
+    var col = start - row * p.cols;
+    var mine = 0u;
+    for (var f = start; f < end; f++) {
+      if (mask[p.offset + row * p.ld + col] != 0u) {
+        mine++;
+      }
+      col++;
+      if (col == p.cols) {
+        col = 0u;
+        row++;
+      }
+    }
+    if (mine != 0u) {
+      atomicAdd(&total, mine);
+    }
+  }
+  workgroupBarrier();
+  if (t == 0u) {
+    let c = atomicLoad(&total);
+    if (c != 0u) {
+      atomicAdd(&counter[0], c);
+    }
+  }
+}

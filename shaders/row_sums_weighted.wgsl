@@ -1,0 +1,55 @@
+// row_sums_weighted: out_i = Σ_j w_ij² · norms[j]  (rowSumsWeighted; Thanos's outlier-row metric,
+// with norms = the squared column norms ‖X_j‖²).
+//
+// Bindings (group 0):
+//   0  uniform Params { rows, cols, offset, ld: u32 }
+//   1  w:     array<f32>, read         element (i, j) at offset + i*ld + j
+//   2  norms: array<f32>, read         [cols]
+//   3  out:   array<f32>, read_write   [rows]
+// Grid: one workgroup of WG invocations (a power of two) per row, folded into y
+//   (row = wid.x + wid.y * nwg.x); strided partial sums, then a tree reduction.
+
+override WG: u32 = 256;
+
+struct Params {
+  rows: u32,
+  cols: u32,
+  offset: u32,
+  ld: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> w: array<f32>;
+@group(0) @binding(2) var<storage, read> norms: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+
+var<workgroup> partial: array<f32, WG>;
+
+@compute @workgroup_size(WG)
+fn main(
+  @builtin(local_invocation_index) t: u32,
+  @builtin(workgroup_id) wid: vec3u,
+  @builtin(num_workgroups) nwg: vec3u,
+) {
+  let row = wid.x + wid.y * nwg.x;
+  if (row >= p.rows) {
+    return;
+  }
+  let base = p.offset + row * p.ld;
+  var sum = 0.0;
+  for (var j = t; j < p.cols; j += WG) {
+    let x = w[base + j];
+    sum += x * x * norms[j];
+  }
+  partial[t] = sum;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s >>= 1u) {
+    if (t < s) {
+      partial[t] += partial[t + s];
+    }
+    workgroupBarrier();
+  }
+  if (t == 0u) {
+    out[row] = partial[0];
+  }
+}
