@@ -14,3 +14,14 @@ export {
   matmulVariant,
   type MatmulVariant,
 } from "./matmul.ts";
+export { kSmallestMask, nmMask, rowKSmallestMask } from "./select.ts";
+export {
+  absScores,
+  applyMask,
+  colSumsWeighted,
+  countMask,
+  type CountMaskOptions,
+  kFromBudget,
+  rowSumsWeighted,
+  wandaScores,
+} from "./mask.ts";
