@@ -4,7 +4,7 @@
 // Order key of an f32 with bits b (key order is numeric order, −0 ties with +0, every NaN sorts
 // after +Inf): NaN → 0xffffffff; −0 → key(+0) = 0x80000000; negative → ~b; else b | 0x80000000.
 //
-// Method (one workgroup per row, everything in workgroup memory): four radix passes over 8-bit
+// Method (one row at a time per workgroup, everything in workgroup memory): four radix passes over 8-bit
 // digits of the key, most significant first, each a 256-bin histogram of the keys that match the
 // digits found so far, narrow down the k-th smallest key T and how many elements equal to T are
 // selected (r). Then mask = key < T, plus the first r elements equal to T in column order (a
@@ -14,8 +14,9 @@
 //   0  uniform Params { rows, cols, k, offset, ld, mask_offset, mask_ld: u32 }
 //   1  scores: array<u32>, read         f32 bits; element (i, j) at offset + i*ld + j
 //   2  mask:   array<u32>, read_write   element (i, j) at mask_offset + i*mask_ld + j
-// Grid: one workgroup of WG invocations (WG divides 256) per row, folded into y
-//   (row = wid.x + wid.y * nwg.x).
+// Grid: any number G of workgroups of WG invocations (WG divides 256), in x and y; workgroup
+//   g = wid.x + wid.y * nwg.x takes rows g, g + G, g + 2G, … (few workgroups suit software
+//   adapters, where each one's setup is costly; one per row suits a GPU).
 
 override WG: u32 = 256;
 

@@ -30,6 +30,10 @@ const WG = 256;
 const MIN_ITEMS = 16;
 /** Workgroup size of the per-row select. */
 const ROW_WG = 64;
+/** u32 slots of the global select's state (layout in shaders/select_init.wgsl). */
+const STATE_SLOTS = 8;
+/** 8-bit digits of a 32-bit key. */
+const RADIX_PASSES = 4;
 
 /**
  * The most workgroups a kernel with a workgroup histogram launches (the chunked global select
@@ -37,18 +41,17 @@ const ROW_WG = 64;
  * a software adapter (llvmpipe) runs workgroups one after another on a few cores, and there every
  * workgroup's setup — zeroing the 256-bin histogram, which the WGSL zero-initialisation of
  * workgroup memory has every invocation do — costs as much as reading thousands of scores.
+ * (Shared with mask.ts; not re-exported from mod.ts.)
  */
 export function maxWorkgroups(gpu: Gpu): number {
   return gpu.info.isFallback ? 64 : 4096;
 }
-const STATE_SLOTS = 8;
-const RADIX_PASSES = 4;
 
 /**
  * Marks exactly k elements of the whole view: the k smallest scores, ties broken by the lower
  * row-major index within the view (see the module notes for −0 and NaN).
  *
- * Runs entirely on the GPU (ten dispatches, no readback): radix select of the k-th smallest key,
+ * Runs entirely on the GPU (twelve small dispatches, no readback): radix select of the k-th smallest key,
  * then a prefix count among the elements equal to it. Works on any view inside one tensor, up to
  * the device's storage-binding limit; `scores` may be a window with `ld > cols` (e.g. W[:, i1:]).
  *
@@ -89,7 +92,8 @@ export async function kSmallestMask(scores: MatrixView, k: number | Tensor<"u32"
   const chunks = Math.ceil(n / (WG * items));
   const grid = grid1d(gpu, chunks * WG, WG);
   const constants = { WG };
-  const view = (u: ReturnType<typeof params>) => u.u32(n).u32(scores.cols).u32(scores.offset).u32(scores.ld).u32(items);
+  const viewParams = (u: ReturnType<typeof params>) =>
+    u.u32(n).u32(scores.cols).u32(scores.offset).u32(scores.ld).u32(items);
 
   const state = empty(gpu, [STATE_SLOTS], "u32", `${op}.state`);
   const hist = empty(gpu, [RADIX_PASSES * 256], "u32", `${op}.hist`);
@@ -105,7 +109,7 @@ export async function kSmallestMask(scores: MatrixView, k: number | Tensor<"u32"
       const shift = 24 - 8 * pass;
       await launch(gpu, "select_histogram", [scores.tensor, state, hist], {
         grid,
-        params: view(params()).u32(pass).u32(shift),
+        params: viewParams(params()).u32(pass).u32(shift),
         constants,
       });
       await launch(gpu, "select_digit", [hist, state], {
@@ -116,7 +120,7 @@ export async function kSmallestMask(scores: MatrixView, k: number | Tensor<"u32"
     }
     await launch(gpu, "select_tie_count", [scores.tensor, state, counts], {
       grid,
-      params: view(params()).u32(chunks),
+      params: viewParams(params()).u32(chunks),
       constants,
     });
     await launch(gpu, "select_tie_scan", [state, counts], {
@@ -126,7 +130,7 @@ export async function kSmallestMask(scores: MatrixView, k: number | Tensor<"u32"
     });
     await launch(gpu, "select_mask", [scores.tensor, state, counts, mask.tensor], {
       grid,
-      params: view(params()).u32(chunks).u32(mask.offset).u32(mask.ld),
+      params: viewParams(params()).u32(chunks).u32(mask.offset).u32(mask.ld),
       constants,
     });
   } finally {
@@ -142,7 +146,7 @@ export async function kSmallestMask(scores: MatrixView, k: number | Tensor<"u32"
  * lower column index (see the module notes for −0 and NaN). Wanda's unstructured rule uses
  * k = floor(cols · sparsity).
  *
- * One workgroup per row does a radix select in workgroup memory (one dispatch).
+ * One dispatch: each workgroup does radix selects in workgroup memory, one row at a time.
  *
  * @param scores f32 view of the scores
  * @param k how many to select per row, an integer in [0, cols]
