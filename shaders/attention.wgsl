@@ -3,8 +3,8 @@
 // in FlashAttention), so no [T, T] score matrix is stored.
 //
 // Bindings (group 0):
-//   0  uniform Params { seqLen, heads, kvHeads, headDim, qOffset, qLd, kOffset, kLd, vOffset, vLd,
-//                       outLd: u32, scale: f32 }
+//   0  uniform Params { seqLen, heads, kvHeads, qOffset, qLd, kOffset, kLd, vOffset, vLd, outLd: u32,
+//                       scale: f32 }
 //   1  q: array<f32>, read          view [batch·seqLen, heads·headDim]   (r, c) at qOffset + r·qLd + c
 //   2  k: array<f32>, read          view [batch·seqLen, kvHeads·headDim] (r, c) at kOffset + r·kLd + c
 //   3  v: array<f32>, read          view [batch·seqLen, kvHeads·headDim] (r, c) at vOffset + r·vLd + c
@@ -16,9 +16,12 @@
 //   l_j = l_{j−1}·exp(m_{j−1} − m_j) + exp(s_j − m_j), acc_j = acc_{j−1}·exp(m_{j−1} − m_j) + exp(s_j − m_j)·v_j,
 //   out_i = acc_i / l_i.
 // Grid: (ceil(seqLen / WG), heads, batch); invocation (x, y, z) is query x of head y in window z.
-//   headDim ≤ MAX_HEAD_DIM (256).
+//   The head size headDim = HEAD_DIM is an override constant (≤ MAX_HEAD_DIM = 256).
 
 override WG: u32 = 64;
+// the head size, a pipeline constant: loops over it have a fixed trip count, so the compiler can
+// unroll them and keep qi/acc in registers instead of indexing private arrays dynamically
+override HEAD_DIM: u32 = 64;
 
 const MAX_HEAD_DIM: u32 = 256u;
 
@@ -26,7 +29,6 @@ struct Params {
   seqLen: u32,
   heads: u32,
   kvHeads: u32,
-  headDim: u32,
   qOffset: u32,
   qLd: u32,
   kOffset: u32,
@@ -52,7 +54,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   let h = gid.y;
   let g = h / (p.heads / p.kvHeads);
   let row0 = gid.z * p.seqLen; // first token of this window
-  let hd = p.headDim;
+  let hd = HEAD_DIM;
 
   var qi: array<f32, MAX_HEAD_DIM>;
   var acc: array<f32, MAX_HEAD_DIM>;

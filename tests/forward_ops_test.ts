@@ -5,7 +5,7 @@
  */
 
 import { assertEquals, assertRejects, assertThrows } from "./assert.ts";
-import { empty, upload } from "../thanos/gpu/mod.ts";
+import { empty, launch, params, upload } from "../thanos/gpu/mod.ts";
 import { mat, sub } from "../thanos/linalg/view.ts";
 import {
   activation,
@@ -107,6 +107,45 @@ for (const cols of ODD_SIZES) {
     });
   }
 }
+
+gpuTest(
+  "the row-reduction shaders reduce correctly at every workgroup size (16 on llvmpipe, 128 on GPUs)",
+  async (gpu) => {
+    const rows = 5, cols = 1000;
+    const x = randn(rows * cols, 41), w = randn(cols, 42), b = randn(cols, 43);
+    const targets = randomIds(rows, cols, 44);
+    const xT = upload(gpu, x, [rows, cols]), wT = upload(gpu, w), bT = upload(gpu, b), tT = upload(gpu, targets);
+    for (const WG of [1, 16, 128, 256]) {
+      const y = empty(gpu, [rows, cols]),
+        z = empty(gpu, [rows, cols]),
+        state = empty(gpu, [rows, 3]),
+        nll = empty(gpu, [rows]);
+      await launch(gpu, "rms_norm", [xT, wT, y], {
+        grid: [rows],
+        params: params().u32(rows).u32(cols).f32(1e-5),
+        constants: { WG },
+      });
+      await launch(gpu, "layer_norm", [xT, wT, bT, z], {
+        grid: [rows],
+        params: params().u32(rows).u32(cols).f32(1e-5),
+        constants: { WG },
+      });
+      await launch(gpu, "nll", [xT, tT, state, nll], {
+        grid: [rows],
+        params: params().u32(rows).u32(cols).u32(0).u32(cols).u32(1).u32(1),
+        constants: { WG },
+      });
+      assertClose(await y.read(), ref.rmsNorm(x, rows, cols, w, 1e-5), { rtol: 1e-5, atol: 1e-5 }, `rms_norm WG ${WG}`);
+      assertClose(
+        await z.read(),
+        ref.layerNorm(x, rows, cols, w, b, 1e-5),
+        { rtol: 1e-5, atol: 1e-5 },
+        `layer_norm WG ${WG}`,
+      );
+      assertClose(await nll.read(), ref.nll(x, rows, cols, targets), { rtol: 1e-5, atol: 2e-5 }, `nll WG ${WG}`);
+    }
+  },
+);
 
 gpuTest("layerNorm keeps its precision on rows with a large mean (two-pass variance)", async (gpu) => {
   const rows = 3, cols = 1000;
