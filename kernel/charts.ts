@@ -104,15 +104,17 @@ function xyFigure(kind: "line" | "scatter", input: SeriesInput, options: XYOptio
   const what = kind === "line" ? "lineChart" : "scatter";
   const list = toSeries(input, what);
   const data: PlotlyTrace[] = list.map((s, i) => {
-    const markers = kind === "scatter" || (options.markers ?? s.y.length <= 50);
+    const lines = kind === "line", markers = kind === "scatter" || (options.markers ?? s.y.length <= 50);
+    const color = COLORWAY[i % COLORWAY.length];
     const trace: PlotlyTrace = {
       type: "scatter",
-      mode: kind === "scatter" ? "markers" : markers ? "lines+markers" : "lines",
+      mode: lines && markers ? "lines+markers" : lines ? "lines" : "markers",
       name: s.name ?? `series ${i}`,
       y: Array.from(s.y, plotValue),
-      line: { color: COLORWAY[i % COLORWAY.length] },
-      marker: { color: COLORWAY[i % COLORWAY.length] },
     };
+    // Style only what the mode draws: Plotly.validate rejects a line style on a markers-only trace.
+    if (lines) trace.line = { color };
+    if (markers) trace.marker = { color };
     if (s.x !== undefined) {
       trace.x = Array.from(s.x as ArrayLike<number | string>, (v) => typeof v === "number" ? plotValue(v) : v);
     }

@@ -1,0 +1,553 @@
+/**
+ * Headless notebook runner: executes notebooks with Deno's real Jupyter kernel, converts them to
+ * HTML and checks each page in headless Chromium.
+ *
+ * For each notebook:
+ * 1. `jupyter nbconvert --to notebook` with kernel/nbconvert/deno_execute.py's preprocessor (the
+ *    ExecutePreprocessor plus a per-cell output barrier that works around Deno 2.9's kernel
+ *    publishing outputs after `idle`; see that file) writes the executed notebook, outputs kept, to
+ *    build/notebooks/. Any cell error fails the run with the cell and its error. `THANOS_QUICK=1`
+ *    reaches the kernel when `quick` is set (otherwise the caller's environment passes through).
+ * 2. `jupyter nbconvert --to html` with the offline template (kernel/nbconvert/templates/offline)
+ *    writes build/notebooks/<name>.html.
+ * 3. Chromium (playwright-core, the system /usr/bin/chromium, no browser download) loads the page
+ *    with all network access blocked and requires: no page errors, console errors or blocked
+ *    requests; one figure div per plotly output of the notebook; every figure rendered into an SVG
+ *    with at least one trace and accepted by `Plotly.validate`. A full-page screenshot goes to
+ *    build/screenshots/<name>.png.
+ *
+ * CLI (`deno task notebooks` runs it on notebooks/*.ipynb in full mode):
+ * ```
+ * deno run -A kernel/run_notebooks.ts [--quick] [--no-browser] [--out DIR] [--screenshots DIR]
+ *   [--timeout SECONDS] [notebook.ipynb | dir ...]
+ * ```
+ * Needs Debian's jupyter-nbconvert, python3-nbclient, jupyter-client and chromium, and the Deno
+ * kernel registered with `deno jupyter --install` (.ci/run does all of it).
+ *
+ * @module
+ */
+
+import { basename, dirname, extname, join, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+import { type Browser, chromium } from "playwright-core";
+
+/** The repository root (kernel/..). */
+export const ROOT: string = fileURLToPath(new URL("..", import.meta.url));
+const NBCONVERT_DIR = join(ROOT, "kernel", "nbconvert");
+const LOCAL_MATHJAX = "/usr/share/javascript/mathjax/MathJax.js";
+const PLOTLY_MIME = "application/vnd.plotly.v1+json";
+
+/** Options of the runner. */
+export interface RunnerOptions {
+  /** Executed notebooks and their HTML (default build/notebooks). */
+  outDir?: string;
+  /** Screenshots (default build/screenshots). */
+  screenshotDir?: string;
+  /** Set THANOS_QUICK=1 for the kernel (default: leave the environment as it is). */
+  quick?: boolean;
+  /** Seconds one cell may run (default 1800). */
+  cellTimeoutS?: number;
+  /** Load each page in headless Chromium (default true). */
+  browser?: boolean;
+  /** The jupyter command (default $THANOS_JUPYTER or "jupyter"). */
+  jupyter?: string;
+  /** The Chromium binary (default $THANOS_CHROMIUM or /usr/bin/chromium). */
+  chromium?: string;
+  /** How long a page may take to draw its figures (default 60 s). */
+  renderTimeoutMs?: number;
+}
+
+/** A notebook that failed to execute, convert or render. */
+export class NotebookError extends Error {
+  constructor(readonly notebook: string, message: string) {
+    super(`${basename(notebook)}: ${message}`);
+    this.name = "NotebookError";
+  }
+}
+
+/** One figure of a checked page. */
+export interface PlotReport {
+  id: string;
+  kind: string;
+  /** waiting | rendered | error (the figure script's data-thanos-state) */
+  state: string;
+  svg: boolean;
+  /** Trace groups drawn in the SVG (`.trace` and heatmap `.hm` elements). */
+  traces: number;
+  /** Traces in the figure's JSON. */
+  expectedTraces: number;
+  /** Plotly.validate messages for the figure's JSON (none when plotly.js never loaded: see state). */
+  validation: string[];
+}
+
+/** What loading one HTML page found. */
+export interface PageReport {
+  url: string;
+  plots: PlotReport[];
+  /** Page errors, console errors and blocked or failed requests. */
+  errors: string[];
+  /** Console warnings (reported, not failures). */
+  warnings: string[];
+  screenshot?: string;
+  ms: number;
+}
+
+/** The outcome of one notebook. */
+export interface NotebookRun {
+  notebook: string;
+  executed: string;
+  html: string;
+  /** Plotly outputs in the executed notebook. */
+  plots: number;
+  page?: PageReport;
+  ms: { execute: number; html: number; browser?: number };
+}
+
+function stripAnsi(text: string): string {
+  // deno-lint-ignore no-control-regex
+  return text.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "");
+}
+
+function jupyterCommand(options: RunnerOptions): string {
+  return options.jupyter ?? Deno.env.get("THANOS_JUPYTER") ?? "jupyter";
+}
+
+async function run(
+  cmd: string,
+  args: string[],
+  env: Record<string, string>,
+  notebook: string,
+  step: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const out = await new Deno.Command(cmd, { args, env, stdout: "piped", stderr: "piped" }).output();
+    const dec = new TextDecoder();
+    return { code: out.code, stdout: dec.decode(out.stdout), stderr: stripAnsi(dec.decode(out.stderr)) };
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) {
+      throw new NotebookError(
+        notebook,
+        `${step}: "${cmd}" was not found; install jupyter-nbconvert, python3-nbclient and jupyter-client ` +
+          "(apt) and register the kernel with `deno jupyter --install` (.ci/run does both)",
+      );
+    }
+    throw err;
+  }
+}
+
+interface NotebookJson {
+  cells: { cell_type: string; source: string | string[]; outputs?: { data?: Record<string, unknown> }[] }[];
+}
+
+function source(cell: NotebookJson["cells"][number]): string {
+  return Array.isArray(cell.source) ? cell.source.join("") : cell.source;
+}
+
+/** Explains a failed execution: the failing cell (index and source) and its error, from nbclient's report. */
+function executionFailure(notebook: string, stderr: string, timeoutS: number): string {
+  const marker = "An error occurred while executing the following cell:";
+  const at = stderr.lastIndexOf(marker);
+  if (at >= 0) {
+    const report = stderr.slice(at + marker.length).trim();
+    // The report is "-----\n<source>\n-----\n\n<error>".
+    const parts = report.split(/^-{10,}$/m);
+    const src = parts.length >= 3 ? parts[1].trim() : "";
+    const error = parts.length >= 3 ? parts.slice(2).join("").trim() : report;
+    let where = "a cell";
+    try {
+      const nb = JSON.parse(Deno.readTextFileSync(notebook)) as NotebookJson;
+      const index = nb.cells.findIndex((c) => c.cell_type === "code" && source(c).trim() === src);
+      if (index >= 0) where = `cell ${index}`;
+    } catch { /* the source excerpt below still says which cell */ }
+    return `${where} raised an error:\n${src.split("\n").map((l) => `  | ${l}`).join("\n")}\n${error}`;
+  }
+  if (/CellTimeoutError|Cell execution timed out/.test(stderr)) {
+    return `a cell ran longer than ${timeoutS} s:\n${stderr.split("\n").slice(-25).join("\n")}`;
+  }
+  if (/No such kernel named deno/.test(stderr)) {
+    return "the Deno kernel is not registered; run `deno jupyter --install`";
+  }
+  return `execution failed:\n${stderr.split("\n").slice(-40).join("\n")}`;
+}
+
+/**
+ * Executes a notebook with Deno's kernel into `outDir`, outputs kept.
+ *
+ * @param notebook path of the .ipynb
+ * @param options output folder, quick mode, per-cell timeout
+ * @returns the executed notebook's path and the time taken
+ * @throws NotebookError naming the failing cell and its error
+ */
+export async function executeNotebook(
+  notebook: string,
+  options: RunnerOptions = {},
+): Promise<{ executed: string; ms: number }> {
+  const outDir = resolve(options.outDir ?? join(ROOT, "build", "notebooks"));
+  const timeoutS = options.cellTimeoutS ?? 1800;
+  await Deno.mkdir(outDir, { recursive: true });
+  const name = basename(notebook, extname(notebook));
+  const env: Record<string, string> = {
+    PYTHONPATH: [NBCONVERT_DIR, Deno.env.get("PYTHONPATH")].filter(Boolean).join(":"),
+    NO_COLOR: "1",
+  };
+  if (options.quick) env.THANOS_QUICK = "1";
+  const t0 = performance.now();
+  const { code, stderr } = await run(
+    jupyterCommand(options),
+    [
+      "nbconvert",
+      "--to",
+      "notebook",
+      "--Exporter.preprocessors=deno_execute.DenoExecutePreprocessor",
+      "--DenoExecutePreprocessor.enabled=True",
+      "--DenoExecutePreprocessor.kernel_name=deno",
+      `--DenoExecutePreprocessor.timeout=${timeoutS}`,
+      "--output-dir",
+      outDir,
+      "--output",
+      `${name}.ipynb`,
+      resolve(notebook),
+    ],
+    env,
+    notebook,
+    "execute",
+  );
+  if (code !== 0) throw new NotebookError(notebook, executionFailure(notebook, stderr, timeoutS));
+  return { executed: join(outDir, `${name}.ipynb`), ms: performance.now() - t0 };
+}
+
+/**
+ * Converts an executed notebook to self-contained HTML next to it.
+ *
+ * @param executed path of the executed .ipynb
+ * @param options the jupyter command
+ * @returns the HTML path and the time taken
+ */
+export async function notebookToHtml(
+  executed: string,
+  options: RunnerOptions = {},
+): Promise<{ html: string; ms: number }> {
+  const t0 = performance.now();
+  let mathjax = "";
+  try {
+    if (Deno.statSync(LOCAL_MATHJAX).isFile) mathjax = `file://${LOCAL_MATHJAX}?config=TeX-AMS_CHTML-full,Safe`;
+  } catch { /* no local MathJax: formulas stay as TeX source */ }
+  const { code, stderr } = await run(
+    jupyterCommand(options),
+    [
+      "nbconvert",
+      "--to",
+      "html",
+      `--TemplateExporter.extra_template_basedirs=${join(NBCONVERT_DIR, "templates")}`,
+      "--template",
+      "offline",
+      `--HTMLExporter.mathjax_url=${mathjax}`,
+      "--output-dir",
+      dirname(resolve(executed)),
+      resolve(executed),
+    ],
+    { NO_COLOR: "1" },
+    executed,
+    "html",
+  );
+  if (code !== 0) {
+    throw new NotebookError(executed, `HTML conversion failed:\n${stderr.split("\n").slice(-30).join("\n")}`);
+  }
+  const html = join(dirname(resolve(executed)), `${basename(executed, extname(executed))}.html`);
+  return { html, ms: performance.now() - t0 };
+}
+
+/** Number of outputs that carry a plotly figure in a notebook file. */
+export function countPlotlyOutputs(notebookPath: string): number {
+  const nb = JSON.parse(Deno.readTextFileSync(notebookPath)) as NotebookJson;
+  let n = 0;
+  for (const cell of nb.cells) for (const out of cell.outputs ?? []) if (out.data?.[PLOTLY_MIME]) n++;
+  return n;
+}
+
+/**
+ * Why a checked page fails, if it does.
+ *
+ * @param report what the browser found
+ * @param expectedPlots figure divs the page must have (the notebook's plotly outputs)
+ * @returns one line per problem; empty when the page is fine
+ */
+export function pageProblems(report: PageReport, expectedPlots?: number): string[] {
+  const problems = [...report.errors];
+  if (expectedPlots !== undefined && report.plots.length !== expectedPlots) {
+    problems.push(
+      `expected ${expectedPlots} figures (the notebook's plotly outputs) but the page has ${report.plots.length}`,
+    );
+  }
+  report.plots.forEach((p, i) => {
+    const what = `figure ${i} (${p.kind})`;
+    if (p.state !== "rendered") problems.push(`${what} did not render: state "${p.state}"`);
+    else if (!p.svg) problems.push(`${what} has no SVG`);
+    else if (p.traces < 1) problems.push(`${what} drew no trace (its JSON has ${p.expectedTraces})`);
+    for (const msg of p.validation) problems.push(`${what} fails Plotly.validate: ${msg}`);
+  });
+  return problems;
+}
+
+/** The DOM members the page probes use (the probes run in Chromium; Deno's types have no DOM). */
+interface ProbeElement {
+  id: string;
+  dataset: Record<string, string | undefined>;
+  textContent: string | null;
+  getAttribute(name: string): string | null;
+  querySelector(selector: string): unknown;
+  querySelectorAll(selector: string): ArrayLike<unknown>;
+}
+interface ProbeGlobal {
+  document: {
+    querySelectorAll(selector: string): ArrayLike<ProbeElement>;
+    getElementById(id: string): ProbeElement | null;
+  };
+  Plotly?: { validate?: (data: unknown, layout: unknown) => { msg: string }[] | undefined };
+}
+
+/** A headless Chromium that checks notebook pages; reuse one for several pages, then close it. */
+export class PageChecker {
+  private constructor(private readonly browser: Browser, private readonly renderTimeoutMs: number) {}
+
+  /**
+   * Starts the system Chromium (no download) with flags for containers and no background traffic.
+   *
+   * @param options the Chromium path and the render timeout
+   * @returns a checker to close when done
+   */
+  static async launch(options: RunnerOptions = {}): Promise<PageChecker> {
+    const executablePath = options.chromium ?? Deno.env.get("THANOS_CHROMIUM") ?? "/usr/bin/chromium";
+    const browser = await chromium.launch({
+      executablePath,
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+      ],
+    });
+    return new PageChecker(browser, options.renderTimeoutMs ?? 60_000);
+  }
+
+  /**
+   * Loads a page offline, waits for its figures, inspects them and takes a screenshot.
+   *
+   * @param htmlPath the page
+   * @param screenshot where to save a full-page PNG (optional)
+   * @returns what the page showed; judge it with {@link pageProblems}
+   */
+  async check(htmlPath: string, screenshot?: string): Promise<PageReport> {
+    const t0 = performance.now();
+    const url = pathToFileURL(resolve(htmlPath)).href;
+    const errors: string[] = [], warnings: string[] = [];
+    const page = await this.browser.newPage({ viewport: { width: 1280, height: 900 } });
+    try {
+      page.on("pageerror", (err) => errors.push(`page error: ${err.message}`));
+      page.on("console", (msg) => {
+        if (msg.type() === "error") errors.push(`console error: ${msg.text()}`);
+        else if (msg.type() === "warning") warnings.push(msg.text());
+      });
+      page.on("requestfailed", (req) => {
+        if (!req.url().startsWith("file:")) return; // blocked requests are reported by the route below
+        errors.push(`request failed: ${req.url()} (${req.failure()?.errorText})`);
+      });
+      await page.route("**/*", (route) => {
+        const target = route.request().url();
+        if (/^(file|data|blob):/.test(target)) return route.continue();
+        errors.push(`network request blocked (notebook pages must work offline): ${target}`);
+        return route.abort();
+      });
+      await page.goto(url, { waitUntil: "load" });
+      try {
+        await page.waitForFunction(
+          () =>
+            Array.from((globalThis as unknown as ProbeGlobal).document.querySelectorAll(".thanos-plot")).every((el) =>
+              el.getAttribute("data-thanos-state") !== "waiting"
+            ),
+          undefined,
+          { timeout: this.renderTimeoutMs, polling: 100 },
+        );
+      } catch {
+        errors.push(`figures still waiting for plotly.js after ${this.renderTimeoutMs} ms`);
+      }
+      const plots = await page.evaluate((): PlotReport[] => {
+        const { document, Plotly } = globalThis as unknown as ProbeGlobal;
+        return Array.from(document.querySelectorAll(".thanos-plot")).map((el) => {
+          let validation: string[] = [];
+          try {
+            const spec = JSON.parse(document.getElementById(`${el.id}-spec`)?.textContent ?? "null");
+            if (!spec) validation = ["the figure's JSON is missing"];
+            else if (Plotly?.validate) validation = (Plotly.validate(spec.data, spec.layout) ?? []).map((e) => e.msg);
+          } catch (err) {
+            validation = [`the figure's JSON does not parse: ${err}`];
+          }
+          return {
+            id: el.id,
+            kind: el.dataset.thanosKind ?? "?",
+            state: el.dataset.thanosState ?? "?",
+            svg: el.querySelector("svg.main-svg") !== null,
+            traces: el.querySelectorAll("svg.main-svg .trace, svg.main-svg .hm").length,
+            expectedTraces: Number(el.dataset.thanosTraces ?? 0),
+            validation,
+          };
+        });
+      });
+      if (screenshot) {
+        await Deno.mkdir(dirname(resolve(screenshot)), { recursive: true });
+        await page.screenshot({ path: screenshot, fullPage: true });
+      }
+      return { url, plots, errors, warnings, screenshot, ms: performance.now() - t0 };
+    } finally {
+      await page.close();
+    }
+  }
+
+  /** Stops the browser. */
+  async close(): Promise<void> {
+    await this.browser.close();
+  }
+}
+
+/**
+ * Executes, converts and (with a checker) browser-checks one notebook.
+ *
+ * @param notebook path of the .ipynb
+ * @param options runner options
+ * @param checker a browser from {@link PageChecker.launch}; without one the page is not loaded
+ * @returns paths, figure count, page report and timings
+ * @throws NotebookError on a cell error, a failed conversion or a page problem
+ * @example
+ * ```ts
+ * const checker = await PageChecker.launch();
+ * try {
+ *   const run = await runNotebook("notebooks/01_calibration.ipynb", { quick: true }, checker);
+ *   console.log(run.ms);
+ * } finally {
+ *   await checker.close();
+ * }
+ * ```
+ */
+export async function runNotebook(
+  notebook: string,
+  options: RunnerOptions = {},
+  checker?: PageChecker,
+): Promise<NotebookRun> {
+  const { executed, ms: executeMs } = await executeNotebook(notebook, options);
+  const { html, ms: htmlMs } = await notebookToHtml(executed, options);
+  const plots = countPlotlyOutputs(executed);
+  const result: NotebookRun = { notebook, executed, html, plots, ms: { execute: executeMs, html: htmlMs } };
+  if (checker) {
+    const name = basename(notebook, extname(notebook));
+    const shotDir = resolve(options.screenshotDir ?? join(ROOT, "build", "screenshots"));
+    const page = await checker.check(html, join(shotDir, `${name}.png`));
+    result.page = page;
+    result.ms.browser = page.ms;
+    const problems = pageProblems(page, plots);
+    if (problems.length > 0) {
+      throw new NotebookError(notebook, `the HTML page failed its check (${html}):\n  ${problems.join("\n  ")}`);
+    }
+  }
+  return result;
+}
+
+/**
+ * The notebooks at the given paths: .ipynb files as named, folders searched (not recursively),
+ * sorted by path; checkpoints skipped.
+ *
+ * @param paths files or folders
+ * @param options.missingOk a path that does not exist counts as an empty folder (git keeps no
+ *   empty notebooks/ folder) instead of an error
+ * @returns notebook paths
+ */
+export function findNotebooks(paths: string[], { missingOk = false }: { missingOk?: boolean } = {}): string[] {
+  const found: string[] = [];
+  for (const p of paths) {
+    let info: Deno.FileInfo;
+    try {
+      info = Deno.statSync(p);
+    } catch (err) {
+      if (missingOk && err instanceof Deno.errors.NotFound) continue;
+      throw new NotebookError(p, "no such file or folder");
+    }
+    if (info.isDirectory) {
+      for (const entry of Deno.readDirSync(p)) {
+        if (entry.isFile && entry.name.endsWith(".ipynb")) found.push(join(p, entry.name));
+      }
+    } else {
+      found.push(p);
+    }
+  }
+  return found.filter((p) => !p.includes(".ipynb_checkpoints")).sort();
+}
+
+function seconds(ms: number | undefined): string {
+  return ms === undefined ? "-" : `${(ms / 1000).toFixed(1)}s`;
+}
+
+async function main(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      quick: { type: "boolean", default: false },
+      "no-browser": { type: "boolean", default: false },
+      out: { type: "string" },
+      screenshots: { type: "string" },
+      timeout: { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (values.help) {
+    console.log(
+      "usage: deno run -A kernel/run_notebooks.ts [--quick] [--no-browser] [--out DIR] [--screenshots DIR]\n" +
+        "         [--timeout SECONDS_PER_CELL] [notebook.ipynb | folder ...]   (default: notebooks/)",
+    );
+    return 0;
+  }
+  const timeout = values.timeout === undefined ? undefined : Number(values.timeout);
+  if (timeout !== undefined && !(Number.isFinite(timeout) && timeout > 0)) {
+    console.error(`run_notebooks: --timeout is "${values.timeout}"; expected seconds > 0`);
+    return 2;
+  }
+  const options: RunnerOptions = {
+    quick: values.quick,
+    outDir: values.out,
+    screenshotDir: values.screenshots,
+    cellTimeoutS: timeout,
+  };
+  const notebooks = positionals.length > 0
+    ? findNotebooks(positionals)
+    : findNotebooks([join(ROOT, "notebooks")], { missingOk: true });
+  if (notebooks.length === 0) {
+    console.log("run_notebooks: no notebooks found");
+    return 0;
+  }
+  const checker = values["no-browser"] ? undefined : await PageChecker.launch(options);
+  let failed = 0;
+  try {
+    for (const nb of notebooks) {
+      try {
+        const r = await runNotebook(nb, options, checker);
+        console.log(
+          `ok   ${nb}: execute ${seconds(r.ms.execute)}, html ${seconds(r.ms.html)}, browser ${
+            seconds(r.ms.browser)
+          }, ` +
+            `${r.plots} figures -> ${r.html}${r.page?.screenshot ? `, ${r.page.screenshot}` : ""}`,
+        );
+      } catch (err) {
+        failed++;
+        console.error(`FAIL ${nb}: ${err instanceof Error ? err.message : err}`);
+      }
+    }
+  } finally {
+    await checker?.close();
+  }
+  console.log(`run_notebooks: ${notebooks.length - failed} passed, ${failed} failed`);
+  return failed === 0 ? 0 : 1;
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));
