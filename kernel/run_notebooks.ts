@@ -328,6 +328,7 @@ export class PageChecker {
         "--disable-component-update",
         "--disable-sync",
         "--no-first-run",
+        "--disable-dev-shm-usage", // containers often have a small /dev/shm
       ],
     });
     return new PageChecker(browser, options.renderTimeoutMs ?? 60_000);
