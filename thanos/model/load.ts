@@ -7,6 +7,7 @@
 import { getGpu, type Gpu } from "../gpu/device.ts";
 import { type Checkpoint, openCheckpoint } from "./checkpoint.ts";
 import type { ModelFamily } from "./config.ts";
+import type { Tensor } from "../gpu/tensor.ts";
 import type { CausalLM, DecoderModel, ModelOptions } from "./forward.ts";
 import { Gpt2Model } from "./gpt2.ts";
 import type { HubOptions } from "./hub.ts";
@@ -91,9 +92,17 @@ export async function forwardNll(
 
 /**
  * Embeds `ids` and runs every block: the hidden states entering the final norm.
+ * @param model the model
+ * @param ids [batch·seqLen] token ids, window-major
  * @returns f32 [batch·seqLen, hiddenSize]; release it when done
+ * @example
+ * ```ts
+ * const x = await forwardHidden(model, ids, 1, ids.length);
+ * const logits = await model.logits(x, [ids.length - 1]); // next-token logits
+ * x.release();
+ * ```
  */
-export async function forwardHidden(model: CausalLM, ids: Uint32Array, batch: number, seqLen: number) {
+export async function forwardHidden(model: CausalLM, ids: Uint32Array, batch: number, seqLen: number): Promise<Tensor> {
   let x = await model.embed(ids, batch, seqLen);
   for (let b = 0; b < model.numBlocks; b++) {
     try {
