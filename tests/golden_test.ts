@@ -19,10 +19,15 @@ import { loadTokenizer } from "../thanos/data/tokenizer.ts";
 import { forwardHidden, forwardNll, loadModel } from "../thanos/model/load.ts";
 import { assertClose, maxAbsDiff } from "./util.ts";
 
-/** Logits: absolute tolerance (logits are O(10); float32 accumulation order differs). */
-const LOGITS_ATOL = 2e-3;
-/** Mean NLL per window and overall: relative tolerance. */
-const NLL_RTOL = 1e-4;
+/**
+ * Logits: absolute tolerance. Logits are O(10); both sides compute in float32 with different
+ * accumulation orders. Measured on llvmpipe: max |Δ| 3.3e-6 (tiny-opt), 2.9e-6 (tiny-gpt2), about
+ * the float32-vs-float64 noise golden.json reports for its own forward; 1e-4 leaves room for GPUs
+ * whose exp/rsqrt are less exact.
+ */
+const LOGITS_ATOL = 1e-4;
+/** Mean NLL per window and overall: relative tolerance (measured: 2e-8 relative, 1.6e-7 absolute). */
+const NLL_RTOL = 1e-5;
 
 interface Golden {
   model: string;
