@@ -25,3 +25,15 @@ export {
   rowSumsWeighted,
   wandaScores,
 } from "./mask.ts";
+export { FactorStatus } from "./status.ts";
+export { type Damped, dampHessian, type DampOptions } from "./damp.ts";
+export {
+  cholesky,
+  CHOLESKY_BLOCK,
+  type FactorOptions,
+  spdInverse,
+  spdInverseInPlace,
+  upperCholeskyOfInverse,
+} from "./cholesky.ts";
+export { schurDowndate, type SchurDowndateOptions } from "./downdate.ts";
+export { gatheredSolve, type GatheredSolveOptions } from "./solve.ts";

@@ -1,0 +1,170 @@
+/**
+ * gatheredSolve against the float64 reference (tests/reference/factor.ts) and mathjs.lusolve:
+ * varying and uniform counts (0 … maxQ), maxQ up to 256 (several dispatches per row on llvmpipe),
+ * a shared matrix that is a window of a larger tensor, non-SPD rows and bad input.
+ *
+ * The shared matrix is Thanos's: the inverse of a damped Hessian block (condition ~1e3). Tolerance
+ * (normwise per call, max norm): measured ≤ 3e-6 for maxQ ≤ 256, tested at 3e-5.
+ */
+
+import { lusolve } from "mathjs";
+import { assertEquals, assertRejects } from "./assert.ts";
+import { type Gpu, upload, zeros } from "../thanos/gpu/mod.ts";
+import { gatheredSolve, plan } from "../thanos/linalg/solve.ts";
+import { FactorStatus } from "../thanos/linalg/status.ts";
+import { mat, sub } from "../thanos/linalg/view.ts";
+import * as ref from "./reference/factor.ts";
+import { assertRelErr, dampedHessian, removalSets } from "./factor_util.ts";
+import { gpuTest } from "./util.ts";
+
+const TOL = 3e-5;
+
+/** Hinv of a damped m x m Hessian (f64) and its f32 copy on the GPU. */
+function sharedMatrix(gpu: Gpu, m: number, seed: number) {
+  const { h } = dampedHessian(m, seed, { outliers: 2 });
+  const a = Float32Array.from(ref.spdInverse(h, m));
+  return { a, t: upload(gpu, a, [m, m], "Hinv") };
+}
+
+const CASES: [rows: number, m: number, maxQ: number][] = [
+  [1, 1, 1],
+  [7, 7, 7],
+  [129, 128, 64],
+  [513, 128, 128],
+  [100, 300, 256],
+  [1000, 64, 13],
+];
+
+for (const [rows, m, maxQ] of CASES) {
+  gpuTest(`gatheredSolve matches the reference for ${rows} rows, m=${m}, maxQ=${maxQ}`, async (gpu) => {
+    const { a, t } = sharedMatrix(gpu, m, rows + m);
+    const { idx, counts, rhs } = removalSets(rows, m, maxQ, rows * maxQ);
+    const want = ref.gatheredSolve(a, m, idx, counts, rhs, rows, maxQ);
+    using ti = upload(gpu, idx), tc = upload(gpu, counts), tr = upload(gpu, rhs);
+    using out = upload(gpu, new Float32Array(rows * maxQ).fill(NaN)); // padding must be written
+    await gatheredSolve(mat(t), ti, tc, tr, out, maxQ);
+    assertRelErr(await out.read(), want, TOL, "λ");
+    t.release();
+  });
+}
+
+gpuTest("one count for all rows (n:m case) and a shared matrix inside a larger tensor", async (gpu) => {
+  const rows = 300, m = 64, maxQ = 40, count = 32;
+  const { a } = sharedMatrix(gpu, m, 3);
+  const big = new Float32Array(100 * 100).fill(1e30); // anything read outside the window shows
+  for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) big[(20 + i) * 100 + 30 + j] = a[i * m + j];
+  using t = upload(gpu, big, [100, 100]);
+  const { idx, rhs } = removalSets(rows, m, maxQ, 9, count);
+  const want = ref.gatheredSolve(a, m, idx, new Uint32Array(rows).fill(count), rhs, rows, maxQ);
+  using ti = upload(gpu, idx), tr = upload(gpu, rhs), out = zeros(gpu, [rows, maxQ]);
+  await gatheredSolve(sub(mat(t), 20, 30, m, m), ti, count, tr, out, maxQ);
+  assertRelErr(await out.read(), want, TOL, "λ with a uniform count");
+});
+
+gpuTest("rows beyond options.rows are left alone; count 0 gives zeros", async (gpu) => {
+  const m = 16, maxQ = 8;
+  const { a, t } = sharedMatrix(gpu, m, 4);
+  const { idx, counts, rhs } = removalSets(10, m, maxQ, 5);
+  counts[1] = 0;
+  using ti = upload(gpu, idx), tc = upload(gpu, counts), tr = upload(gpu, rhs);
+  using out = upload(gpu, new Float32Array(10 * maxQ).fill(7));
+  await gatheredSolve(mat(t), ti, tc, tr, out, maxQ, { rows: 4 });
+  const got = await out.read();
+  assertEquals(Array.from(got.subarray(maxQ, 2 * maxQ)), new Array(maxQ).fill(0));
+  assertEquals(Array.from(got.subarray(4 * maxQ)), new Array(6 * maxQ).fill(7));
+  assertRelErr(got.subarray(0, 4 * maxQ), ref.gatheredSolve(a, m, idx, counts, rhs, 4, maxQ), TOL, "first 4 rows");
+  t.release();
+});
+
+for (const q of [3, 12]) {
+  gpuTest(`gatheredSolve agrees with mathjs.lusolve (q=${q})`, async (gpu) => {
+    const m = 20, rows = 5;
+    const { a, t } = sharedMatrix(gpu, m, 30 + q);
+    const { idx, rhs } = removalSets(rows, m, q, 31, q);
+    using ti = upload(gpu, idx), tr = upload(gpu, rhs), out = zeros(gpu, [rows, q]);
+    await gatheredSolve(mat(t), ti, q, tr, out, q);
+    const got = await out.read();
+    for (let r = 0; r < rows; r++) {
+      const sel = Array.from(idx.subarray(r * q, (r + 1) * q));
+      const g = sel.map((i) => sel.map((j) => a[i * m + j]));
+      const want = (lusolve(g, Array.from(rhs.subarray(r * q, (r + 1) * q))) as number[][]).flat();
+      assertRelErr(got.subarray(r * q, (r + 1) * q), want, TOL, `row ${r} vs mathjs.lusolve`);
+    }
+    t.release();
+  });
+}
+
+gpuTest("a row whose gathered matrix is not positive definite is reported by row and pivot", async (gpu) => {
+  // A = diag(1, 1, -1, 1): rows that gather index 2 fail at the position where it appears
+  const a = new Float32Array(16);
+  for (let i = 0; i < 4; i++) a[i * 5] = i === 2 ? -1 : 1;
+  using t = upload(gpu, a, [4, 4], "A");
+  const idx = new Uint32Array([0, 1, 3, /**/ 1, 3, 2, /**/ 2, 0, 0]);
+  const counts = new Uint32Array([3, 3, 1]);
+  using ti = upload(gpu, idx), tc = upload(gpu, counts), tr = upload(gpu, new Float32Array(9).fill(1));
+  using out = zeros(gpu, [3, 3]);
+  await assertRejects(
+    () => gatheredSolve(mat(t), ti, tc, tr, out, 3),
+    Error,
+    'gatheredSolve: A[q_r, q_r] of row r = 1 (A = "A"[0:4, 0:4] (4x4)) is not positive definite (pivot 2 of the gathered matrix ≤ 0)',
+  );
+  const status = new FactorStatus(gpu);
+  await gatheredSolve(mat(t), ti, tc, tr, out, 3, { status, rows: 1 }); // row 0 is fine
+  assertEquals(await status.failure(), null);
+  status.release();
+});
+
+gpuTest("gatheredSolve rejects bad arguments", async (gpu) => {
+  using a = zeros(gpu, [4, 4], "f32", "A");
+  using idx = zeros(gpu, [6], "u32", "idx"), counts = zeros(gpu, [2], "u32", "counts");
+  using rhs = zeros(gpu, [6], "f32", "rhs"), out = zeros(gpu, [6], "f32", "out");
+  await assertRejects(
+    () => gatheredSolve(mat(a), idx, counts, rhs, out, 0),
+    RangeError,
+    "gatheredSolve: maxQ is 0; expected an integer in [1, 256]",
+  );
+  await assertRejects(
+    () => gatheredSolve(mat(a), idx, counts, rhs, out, 4),
+    RangeError,
+    'gatheredSolve: idx "idx" has 6 elements; expected at least 8 (rows x maxQ)',
+  );
+  await assertRejects(
+    () => gatheredSolve(mat(a), idx, 4, rhs, out, 3),
+    RangeError,
+    "gatheredSolve: count is 4; expected an integer in [0, maxQ = 3]",
+  );
+  await assertRejects(
+    () => gatheredSolve(mat(a), rhs as never, counts, rhs, out, 3),
+    TypeError,
+    'gatheredSolve: idx "rhs" is f32; expected u32',
+  );
+  await assertRejects(
+    () => gatheredSolve(mat(a), idx, counts, rhs, rhs, 3),
+    RangeError,
+    "gatheredSolve: out aliases rhs",
+  );
+  await assertRejects(
+    () => gatheredSolve(sub(mat(a), 0, 0, 3, 4), idx, counts, rhs, out, 3),
+    RangeError,
+    "is 3x4; expected a square matrix",
+  );
+});
+
+gpuTest("plan keeps every dispatch under the loop budget and covers all columns once", () => {
+  for (const maxQ of [1, 7, 64, 65, 128, 200, 256]) {
+    const phases = plan(maxQ);
+    assertEquals(phases[0].gather, true);
+    assertEquals(phases.filter((p) => p.forward).length, 1);
+    assertEquals(phases.filter((p) => p.backward).length, 1);
+    let next = 0;
+    for (const p of phases) {
+      if (p.j1 > p.j0) {
+        assertEquals(p.j0, next);
+        next = p.j1;
+      }
+    }
+    assertEquals(next, maxQ);
+  }
+  assertEquals(plan(64).length, 1);
+  return Promise.resolve();
+});

@@ -1,0 +1,297 @@
+/**
+ * Cholesky factorization and what Thanos and SparseGPT build on it, for symmetric positive definite
+ * (SPD) matrices on the GPU:
+ *
+ * - {@link cholesky}: A = L·Lᵀ in place (lower factor);
+ * - {@link spdInverse}: A⁻¹ = L⁻ᵀ·L⁻¹ (the full symmetric inverse — Thanos's Hinv);
+ * - {@link upperCholeskyOfInverse}: U upper triangular with UᵀU = A⁻¹ (SparseGPT's Hinv, i.e.
+ *   torch's `cholesky(cholesky_inverse(cholesky(H)), upper=True)`).
+ *
+ * All three are blocked so that almost every flop is a matrix product: with block size nb (64),
+ *
+ *   factor (right-looking): for each block column k
+ *     A[k,k] = L_kk·L_kkᵀ, D_k = L_kk⁻¹          chol_panel.wgsl (one workgroup, nb x nb)
+ *     L[k+,k] = A[k+,k]·D_kᵀ                      matmul
+ *     A[k+,k+] −= L[k+,k]·L[k+,k]ᵀ                syrk.wgsl, lower triangle only     (n³/3 flops)
+ *   invert (right to left): X = L⁻¹, X[k,k] = D_k and for each block column k
+ *     X[k+,k] = −(X[k+,k+]·L[k+,k])·D_k           trmm_lower.wgsl then matmul        (n³/3 flops)
+ *   multiply: A⁻¹ = XᵀX                            syrk.wgsl, k ≥ max(i, j) only      (n³/3 flops)
+ *
+ * so an inverse costs n³ flops (plus ~2·nb·n² in the small products with D_k), the LAPACK count
+ * for potrf + potri. `upperCholeskyOfInverse` needs no inverse at all: with J the exchange matrix
+ * (reversal), J·A·J = L'·L'ᵀ gives A⁻¹ = (J·L'⁻¹·J)ᵀ·(J·L'⁻¹·J), and J·L'⁻¹·J is upper triangular
+ * with a positive diagonal — exactly the upper Cholesky factor of A⁻¹, in 2n³/3 flops, without the
+ * rounding of forming A⁻¹ first.
+ *
+ * Non-positive-definite input: the panel kernel records the first pivot that is not > 0 (NaN
+ * included) in a {@link FactorStatus}. Without a `status` option these functions read it back
+ * before returning and throw; with one they never wait on the GPU and the caller checks it later.
+ *
+ * @module
+ */
+
+import type { Gpu } from "../gpu/device.ts";
+import { empty, type Tensor, zeros } from "../gpu/tensor.ts";
+import { checkView } from "./checks.ts";
+import {
+  cholPanel,
+  copyReversed,
+  copyStrided,
+  copyView,
+  syrk,
+  transposed,
+  trmmLower,
+  zeroUpper,
+} from "./factor_kernels.ts";
+import { matmul } from "./matmul.ts";
+import { FactorStatus, withStatus } from "./status.ts";
+import { describe, mat, type MatrixView, sub } from "./view.ts";
+
+/** Default block size of the blocked factorizations: the panel kernel's sequential work is nb³/3. */
+export const CHOLESKY_BLOCK = 64;
+
+export interface FactorOptions {
+  /**
+   * Record pivot failures here instead of checking them before returning: the call then never
+   * reads back, and `await status.check()` (once, after a loop, say) throws for a non-SPD input.
+   */
+  status?: FactorStatus;
+  /** block size nb (default {@link CHOLESKY_BLOCK}) */
+  blockSize?: number;
+}
+
+/**
+ * Factors the SPD matrix `a` in place: A = L·Lᵀ with L lower triangular (positive diagonal), stored
+ * in `a` with zeros above the diagonal. Only the lower triangle of `a` is read.
+ *
+ * @param a square f32 view; overwritten by L
+ * @param options `status` (defer the positive-definiteness check) and `blockSize`
+ * @throws RangeError for a non-square view or a bad block size
+ * @throws Error `cholesky: … is not positive definite (pivot j = … is …, expected > 0)` when a pivot
+ *   is not positive (only without `status`, after reading the status back)
+ * @example
+ * ```ts
+ * const a = upload(gpu, new Float32Array([4, 2, 2, 3]), [2, 2]);
+ * await cholesky(mat(a)); // a = [[2, 0], [1, √2]]
+ * ```
+ */
+export async function cholesky(a: MatrixView, options: FactorOptions = {}): Promise<void> {
+  const op = "cholesky";
+  const n = checkSquare(op, "A", a);
+  const nb = blockSize(op, options.blockSize);
+  const gpu = a.tensor.gpu;
+  await withStatus(gpu, options.status, async (status) => {
+    const id = status.register(notPositiveDefinite(op, describe(a)));
+    using work = new Workspace(gpu, n, nb);
+    await factor(a, work, status, id);
+    await zeroUpper(a);
+  });
+}
+
+/**
+ * The inverse of the SPD matrix `a`, as a new full symmetric matrix (both triangles written, exactly
+ * symmetric). `a` is left unchanged; only its lower triangle is read.
+ *
+ * @param a square f32 view
+ * @param options `status` (defer the positive-definiteness check) and `blockSize`
+ * @param label label of the new tensor
+ * @returns A⁻¹, a new [n, n] tensor; release it when done
+ * @throws RangeError for a non-square view or a bad block size
+ * @throws Error `spdInverse: … is not positive definite (pivot j = … is …, expected > 0)` (only
+ *   without `status`)
+ * @example
+ * ```ts
+ * using hinv = await spdInverse(mat(h)); // Thanos: S = (H + λI)⁻¹
+ * ```
+ */
+export async function spdInverse(a: MatrixView, options: FactorOptions = {}, label = "spdInverse"): Promise<Tensor> {
+  const op = "spdInverse";
+  const n = checkSquare(op, "A", a);
+  const out = empty(a.tensor.gpu, [n, n], "f32", label);
+  try {
+    await copyView(a, mat(out));
+    await inverseInPlace(mat(out), options, op, describe(a));
+    return out;
+  } catch (err) {
+    out.release();
+    throw err;
+  }
+}
+
+/**
+ * Overwrites the SPD matrix `a` with its inverse (full symmetric). Only the lower triangle of `a`
+ * is read. Needs one n x n scratch tensor (as {@link spdInverse} needs its result).
+ *
+ * @param a square f32 view; overwritten by A⁻¹
+ * @param options `status` (defer the positive-definiteness check) and `blockSize`
+ * @throws RangeError for a non-square view or a bad block size
+ * @throws Error `spdInverseInPlace: … is not positive definite (…)` (only without `status`)
+ * @example
+ * ```ts
+ * await spdInverseInPlace(mat(h)); // h = h⁻¹
+ * ```
+ */
+export function spdInverseInPlace(a: MatrixView, options: FactorOptions = {}): Promise<void> {
+  return inverseInPlace(a, options, "spdInverseInPlace", describe(a));
+}
+
+/** {@link spdInverseInPlace}, with the operation name and matrix description of its messages. */
+async function inverseInPlace(a: MatrixView, options: FactorOptions, op: string, what: string): Promise<void> {
+  const n = checkSquare(op, "A", a);
+  const nb = blockSize(op, options.blockSize);
+  const gpu = a.tensor.gpu;
+  await withStatus(gpu, options.status, async (status) => {
+    const id = status.register(notPositiveDefinite(op, what));
+    using work = new Workspace(gpu, n, nb);
+    using x = empty(gpu, [n, n], "f32", `${op}.Linv`);
+    await factor(a, work, status, id); //                            a = L (lower)
+    await invertLower(a, work, mat(x)); //                           x = L⁻¹
+    // A⁻¹ = XᵀX: op(A)[i, k] = X[k, i] is zero for k < i
+    await syrk(transposed(mat(x)), n, n, a, { mirror: true, upperInK: true });
+  });
+}
+
+/**
+ * The upper Cholesky factor U of the inverse of the SPD matrix `a`: U upper triangular with a
+ * positive diagonal and UᵀU = A⁻¹ — SparseGPT's `Hinv`, computed as J·L'⁻¹·J from the Cholesky
+ * factor L' of J·A·J (J reverses the order of rows/columns), without forming A⁻¹.
+ *
+ * @param a square f32 view, unchanged; only its lower triangle is read
+ * @param options `status` (defer the positive-definiteness check) and `blockSize`
+ * @param label label of the new tensor
+ * @returns U, a new [n, n] tensor with zeros below the diagonal; release it when done
+ * @throws RangeError for a non-square view or a bad block size
+ * @throws Error `upperCholeskyOfInverse: … is not positive definite (pivot j = …)` (only without
+ *   `status`; j counts from the LAST row, the order in which J·A·J is factored)
+ * @example
+ * ```ts
+ * using u = await upperCholeskyOfInverse(mat(h)); // SparseGPT: Hinv = chol(H⁻¹)ᵀ
+ * ```
+ */
+export async function upperCholeskyOfInverse(
+  a: MatrixView,
+  options: FactorOptions = {},
+  label = "upperCholeskyOfInverse",
+): Promise<Tensor> {
+  const op = "upperCholeskyOfInverse";
+  const n = checkSquare(op, "A", a);
+  const nb = blockSize(op, options.blockSize);
+  const gpu = a.tensor.gpu;
+  const out = empty(gpu, [n, n], "f32", label);
+  try {
+    await withStatus(gpu, options.status, async (status) => {
+      const id = status.register(notPositiveDefinite(op, describe(a), " of the reversed matrix J·A·J"));
+      using work = new Workspace(gpu, n, nb);
+      using x = zeros(gpu, [n, n], "f32", `${op}.Linv`); // zeros: x's strict upper triangle stays 0
+      await copyReversed(a, mat(out)); //                           J·A·J (its upper triangle = A's lower)
+      await factor(mat(out), work, status, id); //                  = L'·L'ᵀ
+      await invertLower(mat(out), work, mat(x)); //                 x = L'⁻¹
+      await copyReversed(mat(x), mat(out)); //                      U = J·L'⁻¹·J
+    });
+    return out;
+  } catch (err) {
+    out.release();
+    throw err;
+  }
+}
+
+/**
+ * Scratch of the blocked algorithms on an n x n matrix: the inverses D_k of the diagonal blocks,
+ * stacked [n, nb] (block k in rows k..k+nb), and one panel [n − nb, nb] (or its transpose).
+ */
+export class Workspace {
+  readonly nb: number;
+  readonly d: Tensor;
+  readonly panel: Tensor;
+
+  constructor(gpu: Gpu, n: number, nb: number) {
+    this.nb = Math.min(nb, n);
+    this.d = empty(gpu, [n, this.nb], "f32", "cholesky.Dinv");
+    this.panel = empty(gpu, [Math.max(1, (n - this.nb) * this.nb)], "f32", "cholesky.panel");
+  }
+
+  /** D_k, the inverse of the diagonal block at k (nbk x nbk). */
+  dinv(k: number, nbk: number): MatrixView {
+    return { tensor: this.d, offset: k * this.nb, rows: nbk, cols: nbk, ld: this.nb };
+  }
+
+  /** The panel scratch as a rows x cols matrix. */
+  panelView(rows: number, cols: number): MatrixView {
+    return { tensor: this.panel, offset: 0, rows, cols, ld: cols };
+  }
+
+  [Symbol.dispose](): void {
+    this.d.release();
+    this.panel.release();
+  }
+}
+
+/**
+ * Right-looking blocked Cholesky of `a` in place: its lower triangle becomes L (the part above the
+ * diagonal blocks keeps whatever it held); `work.d` receives the D_k = L_kk⁻¹.
+ */
+export async function factor(a: MatrixView, work: Workspace, status: FactorStatus, op: number): Promise<void> {
+  const n = a.rows, nb = work.nb;
+  for (let k = 0; k < n; k += nb) {
+    const nbk = Math.min(nb, n - k), m = n - k - nbk;
+    const dk = work.dinv(k, nbk);
+    await cholPanel(sub(a, k, k, nbk, nbk), dk, status, op, k); //           A_kk = L_kk·L_kkᵀ, D_k = L_kk⁻¹
+    if (m === 0) break;
+    const a21 = sub(a, k + nbk, k, m, nbk); //                                [m, nbk]
+    const l21t = work.panelView(nbk, m); //                                   L21ᵀ [nbk, m]
+    await matmul(dk, a21, l21t, { transB: true }); //                         L21ᵀ = D_k·A21ᵀ
+    await copyStrided(transposed(l21t), a21); //                              A21 = L21
+    // A22 −= L21·L21ᵀ (lower triangle): op(A)[i, kk] = L21ᵀ[kk, i]
+    await syrk(transposed(l21t), m, nbk, sub(a, k + nbk, k + nbk), { alpha: -1, accumulate: true });
+  }
+}
+
+/**
+ * X = L⁻¹ for the lower factor `l` left by {@link factor} (reads only its lower triangle and the
+ * D_k in `work`). Writes the lower triangle of `x` (distinct buffer), diagonal blocks included with
+ * zeros above their diagonal; x's other entries above the diagonal are left as they were.
+ */
+export async function invertLower(l: MatrixView, work: Workspace, x: MatrixView): Promise<void> {
+  const n = l.rows, nb = work.nb;
+  const starts: number[] = [];
+  for (let k = 0; k < n; k += nb) starts.push(k);
+  for (const k of starts) {
+    const nbk = Math.min(nb, n - k);
+    await copyView(work.dinv(k, nbk), sub(x, k, k, nbk, nbk)); //             X_kk = D_k
+  }
+  // right to left: X[k+, k] = −X[k+, k+]·L[k+, k]·D_k, with X[k+, k+] (lower triangular) done
+  for (let b = starts.length - 2; b >= 0; b--) {
+    const k = starts[b], nbk = nb, m = n - k - nbk;
+    const t = work.panelView(m, nbk); //                                      [m, nb]
+    await trmmLower(sub(x, k + nbk, k + nbk, m, m), sub(l, k + nbk, k, m, nbk), t);
+    await matmul(t, work.dinv(k, nbk), sub(x, k + nbk, k, m, nbk), { alpha: -1 });
+  }
+}
+
+/** The error message of a factorization whose pivot failed. */
+export function notPositiveDefinite(op: string, what: string, of = "") {
+  return ({ key, pivot }: { key: number; pivot: number }) =>
+    `${op}: ${what} is not positive definite (pivot j = ${key}${of} is ${pivot}, expected > 0)`;
+}
+
+/** Validates a square f32 view and returns its order. */
+export function checkSquare(op: string, name: string, a: MatrixView): number {
+  checkView(op, name, a);
+  if (a.rows !== a.cols) {
+    throw new RangeError(`${op}: ${name} ${describe(a)} is ${a.rows}x${a.cols}; expected a square matrix`);
+  }
+  return a.rows;
+}
+
+/**
+ * Largest block size: the panel kernel's invocations run ~nb³/WG² + nb²/2 loop iterations, and
+ * llvmpipe silently stops an invocation after 65535 (128 → ~41k).
+ */
+export const MAX_CHOLESKY_BLOCK = 128;
+
+function blockSize(op: string, nb = CHOLESKY_BLOCK): number {
+  if (!Number.isInteger(nb) || nb < 1 || nb > MAX_CHOLESKY_BLOCK) {
+    throw new RangeError(`${op}: blockSize is ${nb}; expected an integer in [1, ${MAX_CHOLESKY_BLOCK}]`);
+  }
+  return nb;
+}

@@ -1,0 +1,134 @@
+/**
+ * Building blocks of the factorizations (internal: cholesky.ts and downdate.ts compose them; not
+ * re-exported from mod.ts). Each function records one kernel and validates only what its callers
+ * cannot already guarantee.
+ *
+ * - {@link copyStrided}: a window copy with arbitrary (even negative) source strides — plain,
+ *   transposed and reversed copies.
+ * - {@link cholPanel}: Cholesky factor and inverse factor of one small diagonal block (sequential).
+ * - {@link syrk}: C (+)= alpha·op(A)·op(A)ᵀ on the lower triangle, optionally mirrored, optionally
+ *   with op(A) "upper in k" (the triangular product XᵀX of an inverse).
+ * - {@link trmmLower}: C = alpha·A·B with A lower triangular.
+ * - {@link zeroUpper}: clears the strict upper triangle.
+ *
+ * @module
+ */
+
+import { launch, params } from "../gpu/launch.ts";
+import type { Tensor } from "../gpu/tensor.ts";
+import type { FactorStatus } from "./status.ts";
+import type { MatrixView } from "./view.ts";
+
+/** Register-blocked product kernels (syrk, trmm_lower): TM x TN outputs per invocation. */
+const TILE = { TM: 4, TN: 8, WG_X: 8, WG_Y: 8 } as const;
+/** One-element-per-invocation kernels. */
+const ELEM = { WG_X: 16, WG_Y: 16 } as const;
+/** Invocations of the panel kernel's single workgroup. */
+const PANEL_WG = 64;
+
+/** A matrix operand given by strides: element (i, k) at `offset + i·rowStride + k·colStride`. */
+export interface StridedOperand {
+  tensor: Tensor;
+  offset: number;
+  rowStride: number;
+  colStride: number;
+}
+
+/** The transpose of view `v` as a strided operand: element (i, k) is v[k, i]. */
+export function transposed(v: MatrixView): StridedOperand {
+  return { tensor: v.tensor, offset: v.offset, rowStride: 1, colStride: v.ld };
+}
+
+/**
+ * dst[i, j] = src[offset + i·rowStride + j·colStride] for every element of the dst window.
+ * `src` must not share a buffer with `dst`.
+ */
+export async function copyStrided(src: StridedOperand, dst: MatrixView): Promise<void> {
+  if (dst.rows === 0 || dst.cols === 0) return;
+  await launch(dst.tensor.gpu, "copy_strided", [src.tensor, dst.tensor], {
+    grid: [Math.ceil(dst.cols / ELEM.WG_X), Math.ceil(dst.rows / ELEM.WG_Y)],
+    params: params().u32(dst.rows).u32(dst.cols).i32(src.offset).i32(src.rowStride).i32(src.colStride)
+      .u32(dst.offset).u32(dst.ld),
+    constants: ELEM,
+  });
+}
+
+/** dst = src (same shape, distinct buffers). */
+export function copyView(src: MatrixView, dst: MatrixView): Promise<void> {
+  return copyStrided({ tensor: src.tensor, offset: src.offset, rowStride: src.ld, colStride: 1 }, dst);
+}
+
+/** dst = J·src·J: dst[i, j] = src[rows−1−i, cols−1−j] (same shape, distinct buffers). */
+export function copyReversed(src: MatrixView, dst: MatrixView): Promise<void> {
+  const last = src.offset + (src.rows - 1) * src.ld + src.cols - 1;
+  return copyStrided({ tensor: src.tensor, offset: last, rowStride: -src.ld, colStride: -1 }, dst);
+}
+
+/** A[i, j] = 0 for j > i on a square window. */
+export async function zeroUpper(a: MatrixView): Promise<void> {
+  if (a.rows <= 1) return;
+  await launch(a.tensor.gpu, "zero_upper", [a.tensor], {
+    grid: [Math.ceil(a.rows / ELEM.WG_X), Math.ceil(a.rows / ELEM.WG_Y)],
+    params: params().u32(a.rows).u32(a.offset).u32(a.ld),
+    constants: ELEM,
+  });
+}
+
+/**
+ * Factors the small square block `a` in place (A = L·Lᵀ, zeros above the diagonal) and writes
+ * D = L⁻¹ into `d` (distinct buffer). A non-positive pivot j is reported to `status` under `op`
+ * with key `key0 + j`.
+ */
+export async function cholPanel(
+  a: MatrixView,
+  d: MatrixView,
+  status: FactorStatus,
+  op: number,
+  key0: number,
+): Promise<void> {
+  await launch(a.tensor.gpu, "chol_panel", [a.tensor, d.tensor, status.tensor], {
+    grid: [1],
+    params: params().u32(a.rows).u32(a.offset).u32(a.ld).u32(d.offset).u32(d.ld).u32(op).u32(key0),
+    constants: { WG: PANEL_WG },
+  });
+}
+
+export interface SyrkOptions {
+  /** default 1 */
+  alpha?: number;
+  /** C += … instead of C = … */
+  accumulate?: boolean;
+  /** also write the upper triangle (C[j, i] = C[i, j]), leaving C exactly symmetric */
+  mirror?: boolean;
+  /** op(A)[i, k] = 0 for k < i (op(A) = Xᵀ with X lower triangular): sum over k ≥ max(i, j) only */
+  upperInK?: boolean;
+}
+
+/**
+ * Lower triangle of C (n x n) = alpha·op(A)·op(A)ᵀ (+ C), op(A) = `a` as [n, k] through its strides.
+ * `a` must not share a buffer with `c`.
+ */
+export async function syrk(a: StridedOperand, n: number, k: number, c: MatrixView, options: SyrkOptions = {}) {
+  const { alpha = 1, accumulate = false, mirror = false, upperInK = false } = options;
+  if (n === 0) return;
+  await launch(c.tensor.gpu, "syrk", [a.tensor, c.tensor], {
+    grid: [Math.ceil(n / (TILE.TN * TILE.WG_X)), Math.ceil(n / (TILE.TM * TILE.WG_Y))],
+    params: params().u32(n).u32(k).u32(a.offset).u32(a.rowStride).u32(a.colStride).u32(c.offset).u32(c.ld)
+      .f32(alpha).u32(upperInK ? 1 : 0),
+    constants: { WG_X: TILE.WG_X, WG_Y: TILE.WG_Y, ACCUMULATE: Number(accumulate), MIRROR: Number(mirror) },
+  });
+}
+
+/**
+ * C = alpha·A·B with A (M x M) lower triangular — its upper triangle is never read — and B, C M x N.
+ * `c` must not share a buffer with `a` or `b`.
+ */
+export async function trmmLower(a: MatrixView, b: MatrixView, c: MatrixView, alpha = 1): Promise<void> {
+  if (c.rows === 0 || c.cols === 0) return;
+  await launch(c.tensor.gpu, "trmm_lower", [a.tensor, b.tensor, c.tensor], {
+    grid: [Math.ceil(c.cols / (TILE.TN * TILE.WG_X)), Math.ceil(c.rows / (TILE.TM * TILE.WG_Y))],
+    params: params().u32(c.rows).u32(c.cols).u32(a.offset).u32(a.ld).u32(b.offset).u32(b.ld).u32(c.offset)
+      .u32(c.ld).f32(alpha),
+    constants: { WG_X: TILE.WG_X, WG_Y: TILE.WG_Y },
+  });
+}
