@@ -95,8 +95,8 @@ export async function gatheredSolve(
   if (rows === 0) return;
 
   const gpu = a.tensor.gpu;
-  const triangle = maxQ * (maxQ + 1) / 2;
-  const slots = Math.min(rows, Math.floor(SCRATCH_BYTES / (4 * triangle)));
+  const words = scratchWords(maxQ);
+  const slots = Math.min(rows, Math.floor(SCRATCH_BYTES / (16 * words)));
   const phases = plan(maxQ);
   const what = describe(a);
   await withStatus(gpu, options.status, async (status) => {
@@ -104,7 +104,7 @@ export async function gatheredSolve(
       `${op}: A[q_r, q_r] of row r = ${Math.floor(key / 256)} (A = ${what}) is not positive definite ` +
       `(pivot ${key % 256} of the gathered matrix ≤ 0)`
     );
-    using scratch = empty(gpu, [triangle * slots], "f32", `${op}.factors`);
+    using scratch = empty(gpu, [4 * words * slots], "f32", `${op}.factors`);
     const countsTensor = typeof counts === "number" ? idx : counts; // bound but unread with a uniform count
     for (let row0 = 0; row0 < rows; row0 += slots) {
       const n = Math.min(slots, rows - row0);
@@ -113,8 +113,7 @@ export async function gatheredSolve(
           grid: grid1d(gpu, n, WG),
           params: params().u32(rows).u32(row0).u32(slots).u32(maxQ).u32(a.offset).u32(a.ld)
             .u32(typeof counts === "number" ? counts : 0xffffffff).u32(id)
-            .u32(phase.gather ? 1 : 0).u32(phase.j0).u32(phase.j1).u32(phase.forward ? 1 : 0)
-            .u32(phase.backward ? 1 : 0),
+            .u32(phase.kg0).u32(phase.kg1).u32(phase.forward ? 1 : 0).u32(phase.backward ? 1 : 0),
           constants: { WG },
         });
       }
@@ -124,46 +123,48 @@ export async function gatheredSolve(
 
 /** One dispatch's share of a row's work (see shaders/gathered_solve.wgsl). */
 export interface SolvePhase {
-  gather: boolean;
-  /** factor columns j0 ≤ j < j1 */
-  j0: number;
-  j1: number;
+  /** factor the 4-column blocks kg0 ≤ kg < kg1 */
+  kg0: number;
+  kg1: number;
   forward: boolean;
   backward: boolean;
 }
 
 /**
- * Splits the work of one row with n = maxQ into dispatches of at most {@link LOOP_BUDGET} loop
- * iterations each (an upper bound on the kernel's count for any n ≤ maxQ), packing greedily:
- * gather (n(n+3)/2), factor column j ((n−j)(n−j+5)/2 − 1), forward (n(n+3)/2), backward (n(n+3)/2 + maxQ).
+ * Splits the work of one row into dispatches of at most `budget` loop iterations each, packing
+ * greedily. The counts are upper bounds of the kernel's for any n ≤ maxQ (Mq = ceil(maxQ/4)):
+ * column block kg (Mq − kg)·(4kg + 1) + 1, forward Mq·(Mq + 11)/2, backward that + maxQ.
  */
 export function plan(maxQ: number, budget = LOOP_BUDGET): SolvePhase[] {
-  const n = maxQ;
-  const solveCost = n * (n + 3) / 2 + maxQ;
+  const mq = Math.ceil(maxQ / 4);
   const phases: SolvePhase[] = [];
-  let cur: SolvePhase = { gather: true, j0: 0, j1: 0, forward: false, backward: false };
-  let used = solveCost; // the gather
-  for (let j = 0; j < n; j++) {
-    const c = (n - j) * (n - j + 5) / 2;
-    if (used + c > budget && (cur.gather || cur.j1 > cur.j0)) {
-      phases.push(cur);
-      cur = { gather: false, j0: j, j1: j, forward: false, backward: false };
-      used = 0;
-    }
-    cur.j1 = j + 1;
-    used += c;
+  let cur: SolvePhase = { kg0: 0, kg1: 0, forward: false, backward: false };
+  let used = 0;
+  const start = (kg: number) => {
+    phases.push(cur);
+    cur = { kg0: kg, kg1: kg, forward: false, backward: false };
+    used = 0;
+  };
+  for (let kg = 0; kg < mq; kg++) {
+    const cost = (mq - kg) * (4 * kg + 1) + 1;
+    if (used + cost > budget && used > 0) start(kg);
+    cur.kg1 = kg + 1;
+    used += cost;
   }
-  for (const step of ["forward", "backward"] as const) {
-    if (used + solveCost > budget) {
-      phases.push(cur);
-      cur = { gather: false, j0: n, j1: n, forward: false, backward: false };
-      used = 0;
-    }
+  const solve = mq * (mq + 11) / 2;
+  for (const [step, cost] of [["forward", solve], ["backward", solve + maxQ]] as const) {
+    if (used + cost > budget) start(mq);
     cur[step] = true;
-    used += solveCost;
+    used += cost;
   }
   phases.push(cur);
   return phases;
+}
+
+/** vec4 words of scratch per row: L (2·Mq·(Mq+1)) and y (Mq). */
+export function scratchWords(maxQ: number): number {
+  const mq = Math.ceil(maxQ / 4);
+  return 2 * mq * (mq + 1) + mq;
 }
 
 function needTensor(op: string, name: string, t: Tensor, dtype: "f32" | "u32", min: number): void {
