@@ -1,34 +1,43 @@
-// matmul_register: C = alpha·op(A)·op(B) (+ C when ACCUMULATE), register-blocked, no shared memory.
+// matmul_register: C = alpha·op(A)·op(B) (+ C when ACCUMULATE), register-blocked, scalar loads.
 //
-// The fast variant on CPU-emulated adapters (llvmpipe), where workgroup barriers are expensive:
-// each invocation computes a 4 x 8 tile of C in registers, reading op(A) and op(B) straight from
-// storage (the cache does the reuse).
+// matmul_register_vec4.wgsl with one load per element, for views whose offsets or leading
+// dimensions are not multiples of 4 (see that file for the design). Each invocation keeps an
+// 8 x 8 tile of C in registers; no workgroup memory, no barriers. Loads clamp their row/column
+// index to the operand's last one (those products land in outputs that are never stored) and
+// zero the values past K in the last block of k.
 //
-// Operands are described by strides, so one kernel serves every transpose and every view:
-//   op(A)[i, k] = A[offA + i·sAi + k·sAk]    (A·: sAi = ldA, sAk = 1;  Aᵀ·: sAi = 1, sAk = ldA)
-//   op(B)[k, j] = B[offB + k·sBk + j·sBj]    (·B: sBk = ldB, sBj = 1;  ·Bᵀ: sBk = 1, sBj = ldB)
+//   op(A)[i, k] = A[offA + i·ldA + k]   (A[offA + k·ldA + i] when TRANS_A)
+//   op(B)[k, j] = B[offB + k·ldB + j]   (B[offB + j·ldB + k] when TRANS_B)
 //   C[i, j]     = C[offC + i·ldC + j]
 //
+// SYMMETRIC: for products known to be symmetric (XᵀX: M == N), only the workgroup tiles on and
+// above the diagonal are computed, and an off-diagonal tile is stored both at (i, j) and (j, i).
+//
 // Bindings (group 0):
-//   0  uniform Params { M, N, K, offA, sAi, sAk, offB, sBk, sBj, offC, ldC: u32, alpha: f32 }
+//   0  uniform Params { M, N, K, offA, ldA, offB, ldB, offC, ldC: u32, alpha: f32 }
 //   1  a: array<f32>, read         op(A) is [M, K]
 //   2  b: array<f32>, read         op(B) is [K, N]
 //   3  c: array<f32>, read_write   [M, N] window
-// Grid: (ceil(N / (8·WG_X)), ceil(M / (4·WG_Y))) workgroups of WG_X x WG_Y; invocation (x, y)
-//   owns rows 4y..4y+3 and columns 8x..8x+7 of C. Loads clamp out-of-range rows/columns to the
-//   last valid one (their products are never stored), stores are guarded.
+// Grid: workgroups of WG_X x WG_Y invocations, each computing a (8·WG_Y) x (8·WG_X) tile of C:
+//   (ceil(N / (8·WG_X)), ceil(M / (8·WG_Y))), or when SYMMETRIC (needs WG_X == WG_Y) one
+//   workgroup per tile on/above the diagonal, T·(T+1)/2 with T = ceil(N / (8·WG_X)), numbered
+//   linearly over x then y.
 
 override WG_X: u32 = 8;
 override WG_Y: u32 = 8;
+override TRANS_A: bool = false;
+override TRANS_B: bool = false;
 override ACCUMULATE: bool = false;
+override SYMMETRIC: bool = false;
 
-const TM: u32 = 4u;
-const TN: u32 = 8u;
+const TM: u32 = 8u; // rows of C per invocation
+const TN: u32 = 8u; // columns of C per invocation
+const TN4: u32 = TN / 4u;
 
 struct Params {
   M: u32, N: u32, K: u32,
-  offA: u32, sAi: u32, sAk: u32,
-  offB: u32, sBk: u32, sBj: u32,
+  offA: u32, ldA: u32,
+  offB: u32, ldB: u32,
   offC: u32, ldC: u32,
   alpha: f32,
 }
@@ -39,55 +48,113 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;
 
 @compute @workgroup_size(WG_X, WG_Y)
-fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let i0 = gid.y * TM;
-  let j0 = gid.x * TN;
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+        @builtin(local_invocation_id) lid: vec3u) {
+  var tile = wid.xy; // (tile column, tile row)
+  if (SYMMETRIC) {
+    let t = wid.x + wid.y * nwg.x;
+    if (t >= triangle(ceilDiv(p.N, TN * WG_X))) {
+      return;
+    }
+    tile = upperTile(t);
+  }
+  let i0 = (tile.y * WG_Y + lid.y) * TM;
+  let j0 = (tile.x * WG_X + lid.x) * TN;
   if (i0 >= p.M || j0 >= p.N) {
     return;
   }
-  // start of each of the 4 rows of op(A) and 8 columns of op(B) (clamped at the edges)
-  let lastI = p.M - 1u;
-  let lastJ = p.N - 1u;
-  var ia = vec4u(min(i0, lastI), min(i0 + 1u, lastI), min(i0 + 2u, lastI), min(i0 + 3u, lastI)) * p.sAi + p.offA;
-  var ib0 = vec4u(j0, min(j0 + 1u, lastJ), min(j0 + 2u, lastJ), min(j0 + 3u, lastJ)) * p.sBj + p.offB;
-  var ib1 = vec4u(min(j0 + 4u, lastJ), min(j0 + 5u, lastJ), min(j0 + 6u, lastJ), min(j0 + 7u, lastJ)) * p.sBj + p.offB;
-
-  var acc0 = vec4f(0.0); var acc1 = vec4f(0.0); // row 0, columns 0..3 and 4..7
-  var acc2 = vec4f(0.0); var acc3 = vec4f(0.0);
-  var acc4 = vec4f(0.0); var acc5 = vec4f(0.0);
-  var acc6 = vec4f(0.0); var acc7 = vec4f(0.0);
-  for (var k = 0u; k < p.K; k++) {
-    let b0 = vec4f(b[ib0.x], b[ib0.y], b[ib0.z], b[ib0.w]);
-    let b1 = vec4f(b[ib1.x], b[ib1.y], b[ib1.z], b[ib1.w]);
-    let a0 = a[ia.x]; let a1 = a[ia.y]; let a2 = a[ia.z]; let a3 = a[ia.w];
-    acc0 = fma(vec4f(a0), b0, acc0); acc1 = fma(vec4f(a0), b1, acc1);
-    acc2 = fma(vec4f(a1), b0, acc2); acc3 = fma(vec4f(a1), b1, acc3);
-    acc4 = fma(vec4f(a2), b0, acc4); acc5 = fma(vec4f(a2), b1, acc5);
-    acc6 = fma(vec4f(a3), b0, acc6); acc7 = fma(vec4f(a3), b1, acc7);
-    ia += p.sAk;
-    ib0 += p.sBk;
-    ib1 += p.sBk;
+  var acc: array<vec4f, TM * TN4>; // acc[r·TN4 + q][s] = C[i0 + r, j0 + 4q + s]
+  let fullK = p.K & ~3u;
+  for (var kb = 0u; kb < fullK; kb += 4u) {
+    accumulateBlock(&acc, i0, j0, kb, 4u);
   }
-  store(i0, j0, acc0, acc1);
-  store(i0 + 1u, j0, acc2, acc3);
-  store(i0 + 2u, j0, acc4, acc5);
-  store(i0 + 3u, j0, acc6, acc7);
-}
-
-// C[i, j0..j0+7] = alpha·acc (+ C), for the columns < N
-fn store(i: u32, j0: u32, lo: vec4f, hi: vec4f) {
-  if (i >= p.M) {
-    return;
+  if (fullK < p.K) {
+    accumulateBlock(&acc, i0, j0, fullK, p.K - fullK);
   }
-  let row = p.offC + i * p.ldC;
-  for (var t = 0u; t < TN; t++) {
-    let j = j0 + t;
-    if (j < p.N) {
-      var v = p.alpha * select(hi[t - 4u], lo[t], t < 4u);
-      if (ACCUMULATE) {
-        v += c[row + j];
+  let mirror = SYMMETRIC && tile.x != tile.y;
+  for (var r = 0u; r < TM; r++) {
+    for (var t = 0u; t < TN; t++) {
+      let i = i0 + r;
+      let j = j0 + t;
+      if (i < p.M && j < p.N) {
+        let v = p.alpha * acc[r * TN4 + t / 4u][t % 4u];
+        store(i, j, v);
+        if (mirror) {
+          store(j, i, v);
+        }
       }
-      c[row + j] = v;
     }
   }
+}
+
+// acc += op(A)[i0 .. i0+TM, kb .. kb+live] · op(B)[kb .. kb+live, j0 .. j0+TN]   (live ≤ 4)
+fn accumulateBlock(acc: ptr<function, array<vec4f, TM * TN4>>, i0: u32, j0: u32, kb: u32, live: u32) {
+  let lastI = p.M - 1u;
+  let lastJ = p.N - 1u;
+  let lastK = p.K - 1u;
+  var av: array<vec4f, TM>;       // av[r][kk] = op(A)[i0 + r, kb + kk]
+  var bv: array<vec4f, 4u * TN4>; // bv[kk·TN4 + q][s] = op(B)[kb + kk, j0 + 4q + s]
+  for (var kk = 0u; kk < 4u; kk++) {
+    let k = min(kb + kk, lastK);
+    let keep = kk < live; // false only in the last block of k, past K
+    for (var r = 0u; r < TM; r++) {
+      let i = min(i0 + r, lastI);
+      av[r][kk] = select(0.0, opA(i, k), keep);
+    }
+    for (var t = 0u; t < TN; t++) {
+      let j = min(j0 + t, lastJ);
+      bv[kk * TN4 + t / 4u][t % 4u] = select(0.0, opB(k, j), keep);
+    }
+  }
+  for (var kk = 0u; kk < 4u; kk++) {
+    for (var r = 0u; r < TM; r++) {
+      for (var q = 0u; q < TN4; q++) {
+        (*acc)[r * TN4 + q] = fma(vec4f(av[r][kk]), bv[kk * TN4 + q], (*acc)[r * TN4 + q]);
+      }
+    }
+  }
+}
+
+fn opA(i: u32, k: u32) -> f32 {
+  if (TRANS_A) {
+    return a[p.offA + k * p.ldA + i];
+  }
+  return a[p.offA + i * p.ldA + k];
+}
+
+fn opB(k: u32, j: u32) -> f32 {
+  if (TRANS_B) {
+    return b[p.offB + j * p.ldB + k];
+  }
+  return b[p.offB + k * p.ldB + j];
+}
+
+fn store(i: u32, j: u32, v: f32) {
+  let at = p.offC + i * p.ldC + j;
+  if (ACCUMULATE) {
+    c[at] += v;
+  } else {
+    c[at] = v;
+  }
+}
+
+fn ceilDiv(x: u32, y: u32) -> u32 {
+  return (x + y - 1u) / y;
+}
+
+// number of tiles on and above the diagonal of a T x T grid of tiles
+fn triangle(T: u32) -> u32 {
+  return T * (T + 1u) / 2u;
+}
+
+// the t-th tile on or above the diagonal, numbered column by column: (column, row) with row ≤ column
+fn upperTile(t: u32) -> vec2u {
+  var col = u32((sqrt(8.0 * f32(t) + 1.0) - 1.0) * 0.5);
+  while (triangle(col + 1u) <= t) {
+    col++;
+  }
+  while (triangle(col) > t) {
+    col--;
+  }
+  return vec2u(col, t - triangle(col));
 }

@@ -6,29 +6,37 @@
 // accumulates its 4 x 4 outputs from there. Invocation (tx, ty) owns C[i0 + ty + WG·r, j0 + tx + WG·s],
 // r, s in 0..3, so neighbouring invocations read neighbouring shared-memory words.
 //
-// Operands are described by strides, as in matmul_register.wgsl:
-//   op(A)[i, k] = A[offA + i·sAi + k·sAk],  op(B)[k, j] = B[offB + k·sBk + j·sBj],
-//   C[i, j] = C[offC + i·ldC + j]
-// Staging reads along whichever index has stride 1, so global loads are coalesced for every
-// transpose.
+//   op(A)[i, k] = A[offA + i·ldA + k]   (A[offA + k·ldA + i] when TRANS_A)
+//   op(B)[k, j] = B[offB + k·ldB + j]   (B[offB + j·ldB + k] when TRANS_B)
+//   C[i, j]     = C[offC + i·ldC + j]
+// Staging walks each operand along its contiguous dimension, so consecutive invocations load
+// consecutive addresses (coalesced) for every transpose.
+//
+// SYMMETRIC: for products known to be symmetric (XᵀX: M == N), only the tiles on and above the
+// diagonal are computed, and an off-diagonal tile is stored both at (i, j) and (j, i).
 //
 // Bindings (group 0):
-//   0  uniform Params { M, N, K, offA, sAi, sAk, offB, sBk, sBj, offC, ldC: u32, alpha: f32 }
+//   0  uniform Params { M, N, K, offA, ldA, offB, ldB, offC, ldC: u32, alpha: f32 }
 //   1  a: array<f32>, read         op(A) is [M, K]
 //   2  b: array<f32>, read         op(B) is [K, N]
 //   3  c: array<f32>, read_write   [M, N] window
-// Grid: (ceil(N / (4·WG)), ceil(M / (4·WG))) workgroups of WG x WG.
+// Grid: (ceil(N / (4·WG)), ceil(M / (4·WG))) workgroups of WG x WG, or when SYMMETRIC one
+//   workgroup per tile on/above the diagonal, T·(T+1)/2 with T = ceil(N / (4·WG)), numbered
+//   linearly over x then y.
 
 override WG: u32 = 16;
+override TRANS_A: bool = false;
+override TRANS_B: bool = false;
 override ACCUMULATE: bool = false;
+override SYMMETRIC: bool = false;
 
 const BK: u32 = 16u;
 const T: u32 = 4u; // outputs per invocation along each dimension
 
 struct Params {
   M: u32, N: u32, K: u32,
-  offA: u32, sAi: u32, sAk: u32,
-  offB: u32, sBk: u32, sBj: u32,
+  offA: u32, ldA: u32,
+  offB: u32, ldB: u32,
   offC: u32, ldC: u32,
   alpha: f32,
 }
@@ -42,10 +50,19 @@ var<workgroup> As: array<f32, BK * T * WG>; // [BK][T·WG]: op(A) slice, k-major
 var<workgroup> Bs: array<f32, BK * T * WG>; // [BK][T·WG]: op(B) slice
 
 @compute @workgroup_size(WG, WG)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+        @builtin(local_invocation_id) lid: vec3u) {
   let BM = T * WG;
-  let i0 = wid.y * BM;
-  let j0 = wid.x * BM;
+  var tile = wid.xy; // (tile column, tile row)
+  if (SYMMETRIC) {
+    let t = wid.x + wid.y * nwg.x;
+    if (t >= triangle((p.N + BM - 1u) / BM)) {
+      return; // uniform across the workgroup, so no barrier is skipped by part of it
+    }
+    tile = upperTile(t);
+  }
+  let i0 = tile.y * BM;
+  let j0 = tile.x * BM;
   let tid = lid.y * WG + lid.x;
   let threads = WG * WG;
 
@@ -54,19 +71,19 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
     // stage op(A)[i0 .. i0+BM, k0 .. k0+BK] into As[kk][ii]
     for (var e = tid; e < BK * BM; e += threads) {
       var ii: u32; var kk: u32;
-      if (p.sAk == 1u) { kk = e % BK; ii = e / BK; } else { ii = e % BM; kk = e / BM; }
+      if (TRANS_A) { ii = e % BM; kk = e / BM; } else { kk = e % BK; ii = e / BK; }
       let i = i0 + ii; let k = k0 + kk;
       var v = 0.0;
-      if (i < p.M && k < p.K) { v = a[p.offA + i * p.sAi + k * p.sAk]; }
+      if (i < p.M && k < p.K) { v = opA(i, k); }
       As[kk * BM + ii] = v;
     }
     // stage op(B)[k0 .. k0+BK, j0 .. j0+BM] into Bs[kk][jj]
     for (var e = tid; e < BK * BM; e += threads) {
       var jj: u32; var kk: u32;
-      if (p.sBj == 1u) { jj = e % BM; kk = e / BM; } else { kk = e % BK; jj = e / BK; }
+      if (TRANS_B) { kk = e % BK; jj = e / BK; } else { jj = e % BM; kk = e / BM; }
       let j = j0 + jj; let k = k0 + kk;
       var v = 0.0;
-      if (j < p.N && k < p.K) { v = b[p.offB + k * p.sBk + j * p.sBj]; }
+      if (j < p.N && k < p.K) { v = opB(k, j); }
       Bs[kk * BM + jj] = v;
     }
     workgroupBarrier();
@@ -81,17 +98,57 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
     }
     workgroupBarrier();
   }
+  let mirror = SYMMETRIC && tile.x != tile.y;
   for (var r = 0u; r < T; r++) {
     let i = i0 + lid.y + WG * r;
     if (i >= p.M) { continue; }
     for (var s = 0u; s < T; s++) {
       let j = j0 + lid.x + WG * s;
       if (j < p.N) {
-        let at = p.offC + i * p.ldC + j;
-        var v = p.alpha * acc[r][s];
-        if (ACCUMULATE) { v += c[at]; }
-        c[at] = v;
+        let v = p.alpha * acc[r][s];
+        store(i, j, v);
+        if (mirror) { store(j, i, v); }
       }
     }
   }
+}
+
+fn opA(i: u32, k: u32) -> f32 {
+  if (TRANS_A) {
+    return a[p.offA + k * p.ldA + i];
+  }
+  return a[p.offA + i * p.ldA + k];
+}
+
+fn opB(k: u32, j: u32) -> f32 {
+  if (TRANS_B) {
+    return b[p.offB + j * p.ldB + k];
+  }
+  return b[p.offB + k * p.ldB + j];
+}
+
+fn store(i: u32, j: u32, v: f32) {
+  let at = p.offC + i * p.ldC + j;
+  if (ACCUMULATE) {
+    c[at] += v;
+  } else {
+    c[at] = v;
+  }
+}
+
+// number of tiles on and above the diagonal of a T x T grid of tiles
+fn triangle(T: u32) -> u32 {
+  return T * (T + 1u) / 2u;
+}
+
+// the t-th tile on or above the diagonal, numbered column by column: (column, row) with row ≤ column
+fn upperTile(t: u32) -> vec2u {
+  var col = u32((sqrt(8.0 * f32(t) + 1.0) - 1.0) * 0.5);
+  while (triangle(col + 1u) <= t) {
+    col++;
+  }
+  while (triangle(col) > t) {
+    col--;
+  }
+  return vec2u(col, t - triangle(col));
 }

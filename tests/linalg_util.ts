@@ -16,17 +16,32 @@ export interface TestMatrix {
   host: HostView;
 }
 
-/**
- * A rows x cols standard-normal matrix. With `margin`, it is the window starting at
- * (margin, margin + 1) of a larger tensor whose leading dimension is cols + 2·margin + 3, and
- * the elements around the window are random too (so reading outside the window shows up).
- */
-export function randomMatrix(gpu: Gpu, rows: number, cols: number, seed: number, margin = 0, label = "M"): TestMatrix {
-  const ld = margin === 0 ? cols : cols + 2 * margin + 3;
-  const totalRows = margin === 0 ? rows : rows + 2 * margin;
-  const offset = margin === 0 ? 0 : margin * ld + margin + 1;
-  const data = randn(Math.max(1, totalRows * ld), seed);
-  const tensor = upload(gpu, data, [Math.max(1, totalRows * ld)], label);
+/** Where a test matrix lives inside its tensor. */
+export interface Placement {
+  /**
+   * > 0: the matrix is a window starting about `margin` rows and columns into a larger tensor
+   * whose surrounding elements are random too (so reading outside the window shows up)
+   */
+  margin?: number;
+  /** offset and leading dimension are rounded up to multiples of this (4 selects vec4 kernels) */
+  align?: number;
+  label?: string;
+}
+
+/** A rows x cols standard-normal matrix, placed as asked (by default a whole tight tensor). */
+export function randomMatrix(
+  gpu: Gpu,
+  rows: number,
+  cols: number,
+  seed: number,
+  { margin = 0, align = 1, label = "M" }: Placement = {},
+): TestMatrix {
+  const roundUp = (x: number) => Math.ceil(x / align) * align;
+  const ld = Math.max(1, roundUp(margin === 0 ? cols : cols + 2 * margin + 3));
+  const offset = margin === 0 ? 0 : roundUp(margin * ld + margin + 1);
+  const length = Math.max(1, offset + rows * ld + (margin === 0 ? 0 : margin * ld));
+  const data = randn(length, seed);
+  const tensor = upload(gpu, data, [length], label);
   return {
     tensor,
     view: { tensor, offset, rows, cols, ld },

@@ -8,7 +8,7 @@
  */
 
 import { assertEquals, assertRejects, assertThrows } from "./assert.ts";
-import { empty, type Gpu, upload } from "../thanos/gpu/mod.ts";
+import { empty, type Gpu, type Tensor, upload } from "../thanos/gpu/mod.ts";
 import { fill } from "../thanos/linalg/elementwise.ts";
 import {
   gridChunks,
@@ -17,15 +17,15 @@ import {
   MATMUL_VARIANTS,
   matmulNew,
   type MatmulOptions,
+  matmulShader,
   matmulVariant,
 } from "../thanos/linalg/matmul.ts";
-import { mat, sub } from "../thanos/linalg/view.ts";
+import { mat, type MatrixView, sub } from "../thanos/linalg/view.ts";
 import * as ref from "./reference/matmul.ts";
 import { assertCloseScaled, randomMatrix } from "./linalg_util.ts";
 import { gpuTest } from "./util.ts";
 
 const RTOL = 1e-5;
-const SIZES = [1, 7, 129, 513];
 const TRANSPOSES = [[false, false], [false, true], [true, false], [true, true]] as const;
 const opName = (tA: boolean, tB: boolean) => `${tA ? "Aᵀ" : "A"}·${tB ? "Bᵀ" : "B"}`;
 
@@ -36,12 +36,16 @@ async function check(
   N: number,
   K: number,
   options: MatmulOptions,
-  { margin = 0, seed = 1 } = {},
+  { margin = 0, align = 1, seed = 1 } = {},
 ): Promise<void> {
-  const { transA = false, transB = false } = options;
-  const a = transA ? randomMatrix(gpu, K, M, seed, margin, "A") : randomMatrix(gpu, M, K, seed, margin, "A");
-  const b = transB ? randomMatrix(gpu, N, K, seed + 1, margin, "B") : randomMatrix(gpu, K, N, seed + 1, margin, "B");
-  const c = randomMatrix(gpu, M, N, seed + 2, margin, "C");
+  const { transA = false, transB = false, variant = "register" } = options;
+  const [ra, ca] = transA ? [K, M] : [M, K];
+  const [rb, cb] = transB ? [N, K] : [K, N];
+  const a = randomMatrix(gpu, ra, ca, seed, { margin, align, label: "A" });
+  const b = randomMatrix(gpu, rb, cb, seed + 1, { margin, align, label: "B" });
+  const c = randomMatrix(gpu, M, N, seed + 2, { margin, label: "C" });
+  const shader = matmulShader(variant, a.view, b.view);
+  if (align === 4 && variant === "register") assertEquals(shader, "matmul_register_vec4");
   if (!options.accumulate) {
     // C is write-only without accumulate: poison the window so reading it would show
     for (let i = 0; i < M; i++) c.host.data.fill(NaN, c.host.offset + i * c.host.ld, c.host.offset + i * c.host.ld + N);
@@ -50,7 +54,7 @@ async function check(
   try {
     await matmul(a.view, b.view, c.view, options);
     const expected = ref.matmul(a.host, b.host, c.host, options);
-    const what = `${options.variant} ${opName(transA, transB)} M=${M} N=${N} K=${K}` +
+    const what = `${shader} ${opName(transA, transB)} M=${M} N=${N} K=${K}` +
       `${options.accumulate ? " accumulate" : ""}${margin ? " (views)" : ""}`;
     assertCloseScaled(await c.tensor.read(), expected.data, expected.scale, c.host, RTOL, what);
   } finally {
@@ -60,43 +64,88 @@ async function check(
   }
 }
 
-for (const variant of MATMUL_VARIANTS) {
+/** Each kernel: the variant and the operand alignment that selects it. */
+const KERNELS = [
+  { variant: "register", align: 1, name: "matmul_register" },
+  { variant: "register", align: 4, name: "matmul_register_vec4" },
+  { variant: "tiled", align: 1, name: "matmul_tiled" },
+] as const;
+
+/**
+ * The shapes of the sweep: every M, N, K in {1, 7, 129}, and each of them once at 513 with the
+ * other two in {1, 7, 129} (513 in two dimensions at once costs seconds of reference time while
+ * testing nothing new; the 1000-ish product below covers a large case).
+ */
+function* sweepShapes(): Generator<[number, number, number]> {
+  const small = [1, 7, 129];
+  for (const M of small) for (const N of small) for (const K of small) yield [M, N, K];
+  for (const x of small) {
+    for (const y of small) {
+      yield [513, x, y];
+      yield [x, 513, y];
+      yield [x, y, 513];
+    }
+  }
+}
+
+for (const { variant, align, name } of KERNELS) {
   for (const [transA, transB] of TRANSPOSES) {
-    gpuTest(`matmul ${variant} ${opName(transA, transB)}: every M, N, K in {${SIZES}}`, async (gpu) => {
+    gpuTest(`${name} ${opName(transA, transB)}: odd shapes from {1, 7, 129, 513}`, async (gpu) => {
       let seed = 10;
-      for (const M of SIZES) {
-        for (const N of SIZES) {
-          for (const K of SIZES) await check(gpu, M, N, K, { variant, transA, transB }, { seed: seed += 3 });
-        }
+      for (const [M, N, K] of sweepShapes()) {
+        await check(gpu, M, N, K, { variant, transA, transB }, { seed: seed += 3, align });
       }
     });
   }
 
-  gpuTest(`matmul ${variant}: alpha and accumulate on windows of larger tensors, every transpose`, async (gpu) => {
+  gpuTest(`${name}: alpha and accumulate on windows of larger tensors, every transpose`, async (gpu) => {
     for (const [transA, transB] of TRANSPOSES) {
-      await check(gpu, 129, 7, 513, { variant, transA, transB, alpha: -0.75, accumulate: true }, { margin: 5 });
-      await check(gpu, 7, 130, 33, { variant, transA, transB, alpha: 2.5 }, { margin: 1 });
+      const options = { variant, transA, transB };
+      await check(gpu, 129, 7, 513, { ...options, alpha: -0.75, accumulate: true }, { margin: 5, align });
+      await check(gpu, 7, 130, 33, { ...options, alpha: 2.5 }, { margin: 1, align });
+      await check(gpu, 66, 67, 130, { ...options, accumulate: true }, { margin: 3, align });
     }
   });
+}
 
+for (const variant of MATMUL_VARIANTS) {
   gpuTest(`matmul ${variant}: K = 0 gives C = 0, or leaves C unchanged when accumulating`, async (gpu) => {
     await check(gpu, 7, 9, 0, { variant });
     await check(gpu, 7, 9, 0, { variant, accumulate: true });
   });
 }
 
-gpuTest(`matmul: a 1000-ish product, every kernel`, async (gpu) => {
+gpuTest(`matmul: a 1000-ish product, every kernel (checked on every 7th row and the last)`, async (gpu) => {
   const [M, N, K] = [1000, 1001, 999];
-  const a = randomMatrix(gpu, M, K, 1, 0, "A"), b = randomMatrix(gpu, K, N, 2, 0, "B");
+  const a = randomMatrix(gpu, M, K, 1, { label: "A" }), b = randomMatrix(gpu, K, N, 2, { label: "B" });
+  // the same matrices again with leading dimensions padded to multiples of 4 (vec4 kernel)
+  const a4 = padded(gpu, a.host, 4), b4 = padded(gpu, b.host, 4);
   const c = empty(gpu, [M, N], "f32", "C");
-  const expected = ref.matmul(a.host, b.host, ref.hostMat(new Float32Array(M * N), M, N), { alpha: 0.5 });
-  for (const variant of MATMUL_VARIANTS) {
-    await matmul(a.view, b.view, mat(c), { variant, alpha: 0.5 });
-    const what = `${variant} 1000x1001x999`;
-    assertCloseScaled(await c.read(), expected.data, expected.scale, ref.hostMat(expected.data, M, N), RTOL, what);
+  // the reference on a sample of A's rows keeps this test to seconds (the full one is 1e9 MACs)
+  const rows = [...Array.from({ length: Math.ceil(M / 7) }, (_, t) => 7 * t), M - 1];
+  const aRows = new Float32Array(rows.length * K);
+  rows.forEach((i, t) => aRows.set(a.host.data.subarray(i * K, (i + 1) * K), t * K));
+  const sample = ref.hostMat(new Float32Array(rows.length * N), rows.length, N);
+  const expected = ref.matmul(ref.hostMat(aRows, rows.length, K), b.host, sample, { alpha: 0.5 });
+  for (const [variant, x, y] of [["register", a, b], ["register", a4, b4], ["tiled", a, b]] as const) {
+    await matmul(x.view, y.view, mat(c), { variant, alpha: 0.5 });
+    const all = await c.read();
+    const got = new Float32Array(rows.length * N);
+    rows.forEach((i, t) => got.set(all.subarray(i * N, (i + 1) * N), t * N));
+    const what = `${matmulShader(variant, x.view, y.view)} 1000x1001x999`;
+    assertCloseScaled(got, expected.data, expected.scale, sample, RTOL, what);
   }
-  for (const t of [a.tensor, b.tensor, c]) t.release();
+  for (const t of [a.tensor, b.tensor, a4.tensor, b4.tensor, c]) t.release();
 });
+
+/** A tight host matrix re-uploaded with its leading dimension rounded up to a multiple of `align`. */
+function padded(gpu: Gpu, m: ref.HostView, align: number): { tensor: Tensor; view: MatrixView } {
+  const ld = Math.ceil(m.cols / align) * align;
+  const data = new Float32Array(m.rows * ld);
+  for (let i = 0; i < m.rows; i++) data.set(m.data.subarray(m.offset + i * m.ld, m.offset + i * m.ld + m.cols), i * ld);
+  const tensor = upload(gpu, data, [m.rows, ld], "padded");
+  return { tensor, view: { tensor, offset: 0, rows: m.rows, cols: m.cols, ld } };
+}
 
 gpuTest("matmul register: grids past the workgroup limit are split over several dispatches", async (gpu) => {
   // tall: M needs more than 65535 row tiles; wide: likewise for N (K = 2 keeps it cheap). The
@@ -125,7 +174,7 @@ gpuTest("gridChunks covers the output exactly with grids within the limit", () =
 });
 
 gpuTest("matmul: A and B may be the same view (XᵀX), and all views of one tensor work", async (gpu) => {
-  const x = randomMatrix(gpu, 65, 33, 5, 2, "X");
+  const x = randomMatrix(gpu, 65, 33, 5, { margin: 2, label: "X" });
   const c = upload(gpu, new Float32Array(33 * 33), [33, 33], "C");
   const host = ref.hostMat(new Float32Array(33 * 33), 33, 33);
   for (const variant of MATMUL_VARIANTS) {

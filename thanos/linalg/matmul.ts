@@ -2,24 +2,26 @@
  * Dense matrix product on the GPU: `C = alpha·op(A)·op(B)`, optionally accumulated into C, on
  * {@link MatrixView} windows of row-major f32 tensors, for every combination of transposes.
  *
- * Two kernels compute the same thing:
- * - `"register"` (shaders/matmul_register.wgsl): each invocation keeps a 4 x 8 tile of C in
- *   registers and reads its operands straight from storage. No workgroup memory, no barriers:
- *   the fast path on CPU-emulated adapters such as llvmpipe, where barriers are expensive.
+ * Two families of kernels compute the same thing:
+ * - `"register"`: each invocation keeps an 8 x 8 tile of C in registers and reads its operands
+ *   straight from storage. No workgroup memory, no barriers: the fast path on CPU-emulated
+ *   adapters such as llvmpipe, where barriers are expensive and every load is a gather. It loads
+ *   4 floats at a time (shaders/matmul_register_vec4.wgsl) when A's and B's offsets and leading
+ *   dimensions are multiples of 4, and one at a time otherwise (shaders/matmul_register.wgsl).
  * - `"tiled"` (shaders/matmul_tiled.wgsl): the classic shared-memory tiling (64 x 64 tiles of C,
  *   k-slices of 16 staged in workgroup memory): the fast path on real GPUs.
  *
  * {@link matmulVariant} picks one: the `variant` option, else the environment variable
  * `THANOS_MATMUL_VARIANT`, else `"register"` on fallback adapters and `"tiled"` elsewhere.
  *
- * Both kernels take each operand as (offset, row stride, column stride), so a transpose is only a
- * swap of strides and views with any offset and leading dimension cost nothing extra.
+ * Transposes are compile-time constants of the kernels (one pipeline per combination), and views
+ * cost nothing extra: each operand is passed as (offset, leading dimension).
  *
  * @module
  */
 
 import type { Gpu } from "../gpu/device.ts";
-import { launch, params } from "../gpu/launch.ts";
+import { grid1d, launch, params } from "../gpu/launch.ts";
 import { empty, type Tensor } from "../gpu/tensor.ts";
 import { checkNoAlias, checkView } from "./checks.ts";
 import type { MatrixView } from "./view.ts";
@@ -46,10 +48,16 @@ export interface MatmulOptions {
   variant?: MatmulVariant;
 }
 
-/** Register-blocked kernel geometry: each invocation computes TM x TN outputs. */
-const REGISTER = { TM: 4, TN: 8, WG_X: 8, WG_Y: 8 } as const;
-/** Tiled kernel geometry: WG x WG invocations, 4 x 4 outputs each. */
+/**
+ * Register kernels: workgroups of 8 x 8 invocations (8 = llvmpipe's SIMD width along x, measured
+ * best), each computing 8 x 8 outputs, so a workgroup covers a 64 x 64 tile of C.
+ */
+const REGISTER = { T: 8, WG: 8 } as const;
+/** Tiled kernel: WG x WG invocations, 4 x 4 outputs each: a 64 x 64 tile of C. */
 const TILED = { T: 4, WG: 16 } as const;
+
+/** The shader a product runs: the variant, and for "register" the load width. */
+export type MatmulShader = "matmul_register_vec4" | "matmul_register" | "matmul_tiled";
 
 /**
  * The kernel {@link matmul} runs on `gpu` when no `variant` option is given.
@@ -83,20 +91,6 @@ function readEnv(name: string): string | undefined {
   } catch {
     return undefined; // no --allow-env: behave as if unset
   }
-}
-
-/** Operand of a product as the kernels see it: element (i, j) at `offset + i·rowStride + j·colStride`. */
-interface Operand {
-  offset: number;
-  rowStride: number;
-  colStride: number;
-}
-
-/** `op(v)` as strides: the view itself, or its transpose. */
-function operand(v: MatrixView, transposed: boolean): Operand {
-  return transposed
-    ? { offset: v.offset, rowStride: 1, colStride: v.ld }
-    : { offset: v.offset, rowStride: v.ld, colStride: 1 };
 }
 
 /**
@@ -141,10 +135,7 @@ export async function matmul(a: MatrixView, b: MatrixView, c: MatrixView, option
   if (!Number.isFinite(alpha)) throw new RangeError(`matmul: alpha is ${alpha}; expected a finite number`);
   const gpu = c.tensor.gpu;
   const variant = matmulVariant(gpu, options.variant);
-  await productKernel(gpu, variant, a.tensor, operand(a, transA), b.tensor, operand(b, transB), c, M, N, K, {
-    alpha,
-    accumulate,
-  });
+  await recordProduct({ a, transA, b, transB, c, alpha, accumulate, symmetric: false, variant });
 }
 
 /**
@@ -180,43 +171,70 @@ export async function matmulNew(
   return c;
 }
 
+/** A product as {@link recordProduct} takes it: validated operands and settings. */
+export interface Product {
+  a: MatrixView;
+  transA: boolean;
+  b: MatrixView;
+  transB: boolean;
+  c: MatrixView;
+  alpha: number;
+  accumulate: boolean;
+  /** op(A)·op(B) is symmetric (M == N): compute the tiles on/above the diagonal, mirror them */
+  symmetric: boolean;
+  variant: MatmulVariant;
+}
+
 /**
- * Records C = alpha·op(A)·op(B) (+ C) with already validated operands, splitting the grid into
- * several dispatches where it would exceed the per-dimension workgroup limit.
+ * The shader {@link matmul} runs for these operands: `"tiled"`, or for `"register"` the vec4
+ * kernel when A's and B's offsets and leading dimensions are multiples of 4 (and their buffers
+ * 16-byte multiples), the scalar one otherwise.
  */
-async function productKernel(
-  gpu: Gpu,
-  variant: MatmulVariant,
-  ta: Tensor,
-  opA: Operand,
-  tb: Tensor,
-  opB: Operand,
-  c: MatrixView,
-  M: number,
-  N: number,
-  K: number,
-  { alpha, accumulate }: { alpha: number; accumulate: boolean },
-): Promise<void> {
+export function matmulShader(variant: MatmulVariant, a: MatrixView, b: MatrixView): MatmulShader {
+  if (variant === "tiled") return "matmul_tiled";
+  const aligned = (v: MatrixView) => v.offset % 4 === 0 && v.ld % 4 === 0 && v.tensor.buffer.size % 16 === 0;
+  return aligned(a) && aligned(b) ? "matmul_register_vec4" : "matmul_register";
+}
+
+/**
+ * Records C = alpha·op(A)·op(B) (+ C) for operands the caller has validated (shapes, aliasing,
+ * views), splitting the grid into several dispatches where it would exceed the per-dimension
+ * workgroup limit. Shared by {@link matmul} and the Gram kernel; not part of the public API.
+ */
+export async function recordProduct(product: Product): Promise<void> {
+  const { a, transA, b, transB, c, alpha, accumulate, symmetric, variant } = product;
+  const M = c.rows, N = c.cols, K = transA ? a.rows : a.cols;
   if (M === 0 || N === 0) return;
-  const [tileRows, tileCols, shader, constants] = variant === "register"
-    ? [REGISTER.TM * REGISTER.WG_Y, REGISTER.TN * REGISTER.WG_X, "matmul_register", {
-      WG_X: REGISTER.WG_X,
-      WG_Y: REGISTER.WG_Y,
-      ACCUMULATE: Number(accumulate),
-    }]
-    : [TILED.T * TILED.WG, TILED.T * TILED.WG, "matmul_tiled", { WG: TILED.WG, ACCUMULATE: Number(accumulate) }];
-  for (const { i, m, j, n } of gridChunks(M, N, tileRows, tileCols, gpu.limits.maxComputeWorkgroupsPerDimension)) {
-    const p = params()
-      .u32(m).u32(n).u32(K)
-      .u32(opA.offset + i * opA.rowStride).u32(opA.rowStride).u32(opA.colStride)
-      .u32(opB.offset + j * opB.colStride).u32(opB.rowStride).u32(opB.colStride)
-      .u32(c.offset + i * c.ld + j).u32(c.ld)
-      .f32(alpha);
-    await launch(gpu, shader, [ta, tb, c.tensor], {
-      grid: [Math.ceil(n / tileCols), Math.ceil(m / tileRows)],
-      params: p,
-      constants,
+  const gpu = c.tensor.gpu;
+  const shader = matmulShader(variant, a, b);
+  const [tile, constants] = shader === "matmul_tiled"
+    ? [TILED.T * TILED.WG, { WG: TILED.WG }]
+    : [REGISTER.T * REGISTER.WG, { WG_X: REGISTER.WG, WG_Y: REGISTER.WG }];
+  const flags = {
+    TRANS_A: Number(transA),
+    TRANS_B: Number(transB),
+    ACCUMULATE: Number(accumulate),
+    SYMMETRIC: Number(symmetric),
+  };
+  const launchChunk = (i: number, m: number, j: number, n: number, grid: [number, number, number]) =>
+    launch(gpu, shader, [a.tensor, b.tensor, c.tensor], {
+      grid,
+      params: params()
+        .u32(m).u32(n).u32(K)
+        .u32(a.offset + (transA ? i : i * a.ld)).u32(a.ld)
+        .u32(b.offset + (transB ? j * b.ld : j)).u32(b.ld)
+        .u32(c.offset + i * c.ld + j).u32(c.ld)
+        .f32(alpha),
+      constants: { ...constants, ...flags },
     });
+  if (symmetric) {
+    if (M !== N) throw new RangeError(`matmul: a symmetric product must be square but C is ${M}x${N}`);
+    const tiles = Math.ceil(N / tile);
+    await launchChunk(0, M, 0, N, grid1d(gpu, (tiles * (tiles + 1)) / 2, 1));
+    return;
+  }
+  for (const { i, m, j, n } of gridChunks(M, N, tile, tile, gpu.limits.maxComputeWorkgroupsPerDimension)) {
+    await launchChunk(i, m, j, n, [Math.ceil(n / tile), Math.ceil(m / tile), 1]);
   }
 }
 

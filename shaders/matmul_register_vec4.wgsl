@@ -1,0 +1,184 @@
+// matmul_register_vec4: C = alpha·op(A)·op(B) (+ C when ACCUMULATE), register-blocked, vec4 loads.
+//
+// The fast variant on CPU-emulated adapters (llvmpipe) when A and B are 16-byte aligned (see
+// "Alignment"); matmul_register.wgsl is the same kernel with scalar loads for any view. No
+// workgroup memory and no barriers (expensive on llvmpipe): each invocation keeps an 8 x 8 tile of
+// C in registers and reads its operands straight from storage. llvmpipe runs 8 invocations per
+// SIMD vector, so every load is a gather; loading 4 floats per gather and doing 256 FMAs per 16
+// loads (per 4 steps of k) is what makes this kernel fast there.
+//
+//   op(A)[i, k] = A[offA + i·ldA + k]   (A[offA + k·ldA + i] when TRANS_A)
+//   op(B)[k, j] = B[offB + k·ldB + j]   (B[offB + j·ldB + k] when TRANS_B)
+//   C[i, j]     = C[offC + i·ldC + j]
+// Each operand is read in 4-element chunks along its contiguous dimension: op(A) along k (or i
+// when TRANS_A), op(B) along j (or k when TRANS_B).
+//
+// Alignment (checked by the caller): offA, ldA, offB, ldB are multiples of 4. Then every chunk
+// starts at a multiple of 4 elements and contains at least one element of the operand, so it lies
+// inside the buffer (buffers are 16-byte multiples); chunk elements past the operand's edge are
+// either multiplied into outputs that are never stored (rows ≥ M, columns ≥ N) or zeroed
+// (k ≥ K, in the last block of k).
+//
+// SYMMETRIC: for products known to be symmetric (XᵀX: M == N), only the workgroup tiles on and
+// above the diagonal are computed, and an off-diagonal tile is stored both at (i, j) and (j, i).
+//
+// Bindings (group 0):
+//   0  uniform Params { M, N, K, offA, ldA, offB, ldB, offC, ldC: u32, alpha: f32 }
+//   1  a: array<vec4f>, read         op(A) is [M, K]
+//   2  b: array<vec4f>, read         op(B) is [K, N]
+//   3  c: array<f32>,   read_write   [M, N] window
+// Grid: workgroups of WG_X x WG_Y invocations, each computing a (8·WG_Y) x (8·WG_X) tile of C:
+//   (ceil(N / (8·WG_X)), ceil(M / (8·WG_Y))), or when SYMMETRIC (needs WG_X == WG_Y) one
+//   workgroup per tile on/above the diagonal, T·(T+1)/2 with T = ceil(N / (8·WG_X)), numbered
+//   linearly over x then y.
+
+override WG_X: u32 = 8;
+override WG_Y: u32 = 8;
+override TRANS_A: bool = false;
+override TRANS_B: bool = false;
+override ACCUMULATE: bool = false;
+override SYMMETRIC: bool = false;
+
+const TM: u32 = 8u; // rows of C per invocation
+const TN: u32 = 8u; // columns of C per invocation
+const TN4: u32 = TN / 4u;
+
+struct Params {
+  M: u32, N: u32, K: u32,
+  offA: u32, ldA: u32,
+  offB: u32, ldB: u32,
+  offC: u32, ldC: u32,
+  alpha: f32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> a: array<vec4f>;
+@group(0) @binding(2) var<storage, read> b: array<vec4f>;
+@group(0) @binding(3) var<storage, read_write> c: array<f32>;
+
+@compute @workgroup_size(WG_X, WG_Y)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+        @builtin(local_invocation_id) lid: vec3u) {
+  var tile = wid.xy; // (tile column, tile row)
+  if (SYMMETRIC) {
+    let t = wid.x + wid.y * nwg.x;
+    if (t >= triangle(ceilDiv(p.N, TN * WG_X))) {
+      return;
+    }
+    tile = upperTile(t);
+  }
+  let i0 = (tile.y * WG_Y + lid.y) * TM;
+  let j0 = (tile.x * WG_X + lid.x) * TN;
+  if (i0 >= p.M || j0 >= p.N) {
+    return;
+  }
+  var acc: array<vec4f, TM * TN4>; // acc[r·TN4 + q][s] = C[i0 + r, j0 + 4q + s]
+  let fullK = p.K & ~3u;
+  for (var kb = 0u; kb < fullK; kb += 4u) {
+    accumulateBlock(&acc, i0, j0, kb, 4u);
+  }
+  if (fullK < p.K) {
+    accumulateBlock(&acc, i0, j0, fullK, p.K - fullK);
+  }
+  let mirror = SYMMETRIC && tile.x != tile.y;
+  for (var r = 0u; r < TM; r++) {
+    for (var t = 0u; t < TN; t++) {
+      let i = i0 + r;
+      let j = j0 + t;
+      if (i < p.M && j < p.N) {
+        let v = p.alpha * acc[r * TN4 + t / 4u][t % 4u];
+        store(i, j, v);
+        if (mirror) {
+          store(j, i, v);
+        }
+      }
+    }
+  }
+}
+
+// acc += op(A)[i0 .. i0+TM, kb .. kb+live] · op(B)[kb .. kb+live, j0 .. j0+TN]   (live ≤ 4)
+fn accumulateBlock(acc: ptr<function, array<vec4f, TM * TN4>>, i0: u32, j0: u32, kb: u32, live: u32) {
+  let lastI = p.M - 1u;
+  let lastJ = p.N - 1u;
+  let lastK = p.K - 1u;
+  var av: array<vec4f, TM>;       // av[r][kk] = op(A)[i0 + r, kb + kk]
+  var bv: array<vec4f, 4u * TN4>; // bv[kk·TN4 + q][s] = op(B)[kb + kk, j0 + 4q + s]
+  if (TRANS_A) {
+    for (var kk = 0u; kk < 4u; kk++) {
+      let k = min(kb + kk, lastK);
+      for (var q = 0u; q < TM / 4u; q++) {
+        let v = a[(p.offA + k * p.ldA + min(i0 + 4u * q, lastI & ~3u)) / 4u];
+        for (var s = 0u; s < 4u; s++) {
+          av[4u * q + s][kk] = v[s];
+        }
+      }
+    }
+  } else {
+    for (var r = 0u; r < TM; r++) {
+      av[r] = a[(p.offA + min(i0 + r, lastI) * p.ldA + kb) / 4u];
+    }
+  }
+  if (TRANS_B) {
+    for (var t = 0u; t < TN; t++) {
+      let v = b[(p.offB + min(j0 + t, lastJ) * p.ldB + kb) / 4u];
+      for (var kk = 0u; kk < 4u; kk++) {
+        bv[kk * TN4 + t / 4u][t % 4u] = v[kk];
+      }
+    }
+  } else {
+    for (var kk = 0u; kk < 4u; kk++) {
+      let k = min(kb + kk, lastK);
+      for (var q = 0u; q < TN4; q++) {
+        bv[kk * TN4 + q] = b[(p.offB + k * p.ldB + min(j0 + 4u * q, lastJ & ~3u)) / 4u];
+      }
+    }
+  }
+  if (live < 4u) { // last block of k: the chunks' elements past K are not part of the operands
+    let keep = vec4<bool>(true, live > 1u, live > 2u, false);
+    for (var r = 0u; r < TM; r++) {
+      av[r] = select(vec4f(0.0), av[r], keep);
+    }
+    for (var kk = live; kk < 4u; kk++) {
+      for (var q = 0u; q < TN4; q++) {
+        bv[kk * TN4 + q] = vec4f(0.0);
+      }
+    }
+  }
+  for (var kk = 0u; kk < 4u; kk++) {
+    for (var r = 0u; r < TM; r++) {
+      for (var q = 0u; q < TN4; q++) {
+        (*acc)[r * TN4 + q] = fma(vec4f(av[r][kk]), bv[kk * TN4 + q], (*acc)[r * TN4 + q]);
+      }
+    }
+  }
+}
+
+fn store(i: u32, j: u32, v: f32) {
+  let at = p.offC + i * p.ldC + j;
+  if (ACCUMULATE) {
+    c[at] += v;
+  } else {
+    c[at] = v;
+  }
+}
+
+fn ceilDiv(x: u32, y: u32) -> u32 {
+  return (x + y - 1u) / y;
+}
+
+// number of tiles on and above the diagonal of a T x T grid of tiles
+fn triangle(T: u32) -> u32 {
+  return T * (T + 1u) / 2u;
+}
+
+// the t-th tile on or above the diagonal, numbered column by column: (column, row) with row ≤ column
+fn upperTile(t: u32) -> vec2u {
+  var col = u32((sqrt(8.0 * f32(t) + 1.0) - 1.0) * 0.5);
+  while (triangle(col + 1u) <= t) {
+    col++;
+  }
+  while (triangle(col) > t) {
+    col--;
+  }
+  return vec2u(col, t - triangle(col));
+}
