@@ -14,6 +14,7 @@ export {
   matmulVariant,
   type MatmulVariant,
 } from "./matmul.ts";
+export { columnSquaredNormsAccumulate, gramAccumulate } from "./gram.ts";
 export { kSmallestMask, nmMask, rowKSmallestMask } from "./select.ts";
 export {
   absScores,

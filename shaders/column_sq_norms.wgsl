@@ -1,0 +1,43 @@
+// column_sq_norms: out[j] += scale · Σ_i X[i, j]², the squared column norms of a batch of
+// activation rows, accumulated across calibration batches.
+//
+// One invocation per column walks all rows; neighbouring invocations read neighbouring columns
+// of a row, so the loads are contiguous across a SIMD vector / warp. The Σ is accumulated in f32
+// in row order; the cost is n·d loads, negligible next to the Gram product's n·d² FMAs.
+//
+// Bindings (group 0):
+//   0  uniform Params { rows, cols, off, ld: u32, scale: f32 }
+//   1  x: array<f32>, read           X is the [rows, cols] window at off with leading dimension ld
+//   2  out: array<f32>, read_write   [cols]
+// Grid: 1-D over cols, workgroup size WG, folded into y past 65535 groups
+//   (column = gid.x + gid.y · nwg.x · WG).
+
+override WG: u32 = 64;
+
+struct Params {
+  rows: u32,
+  cols: u32,
+  off: u32,
+  ld: u32,
+  scale: f32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let j = gid.x + gid.y * nwg.x * WG;
+  if (j >= p.cols) {
+    return;
+  }
+  var sum = 0.0;
+  var at = p.off + j;
+  for (var i = 0u; i < p.rows; i++) {
+    let v = x[at];
+    sum = fma(v, v, sum);
+    at += p.ld;
+  }
+  out[j] += p.scale * sum;
+}
