@@ -1,10 +1,17 @@
 /**
- * Elementwise helpers on f32 tensors.
+ * Elementwise helpers on f32 tensors and {@link MatrixView} windows: fill, copy, scale, axpy.
+ *
+ * The view-taking kernels walk the window as one row-major 1-D range (folded into y past the
+ * per-dimension workgroup limit), so any shape works, from one long row to a tall column. A
+ * `Tensor` argument stands for all of its elements.
+ *
  * @module
  */
 
 import { grid1d, launch, params } from "../gpu/launch.ts";
 import type { Tensor } from "../gpu/tensor.ts";
+import { checkNoAlias, checkView } from "./checks.ts";
+import type { MatrixView } from "./view.ts";
 
 const WG = 256;
 
@@ -21,6 +28,114 @@ export async function fill(x: Tensor, value: number): Promise<void> {
   await launch(x.gpu, "fill", [x], {
     grid: grid1d(x.gpu, x.size, WG),
     params: params().u32(x.size).f32(value),
+    constants: { WG },
+  });
+}
+
+/** A tensor as one row of all its elements; a view as itself. */
+function asView(x: Tensor | MatrixView): MatrixView {
+  return "tensor" in x ? x : { tensor: x, offset: 0, rows: 1, cols: x.size, ld: x.size };
+}
+
+/** True when the window's elements are one contiguous range of its tensor. */
+function contiguous(v: MatrixView): boolean {
+  return v.rows <= 1 || v.ld === v.cols;
+}
+
+function checkSameShape(op: string, a: MatrixView, aName: string, b: MatrixView, bName: string): void {
+  if (a.rows !== b.rows || a.cols !== b.cols) {
+    throw new RangeError(
+      `${op}: ${aName} is ${a.rows}x${a.cols} but ${bName} is ${b.rows}x${b.cols}; expected equal shapes`,
+    );
+  }
+}
+
+function checkFinite(op: string, name: string, value: number): void {
+  if (!Number.isFinite(value)) throw new RangeError(`${op}: ${name} is ${value}; expected a finite number`);
+}
+
+/**
+ * dst = src, element by element, for two windows of the same shape in different tensors.
+ * Contiguous windows are copied with one buffer-to-buffer copy, others with a kernel.
+ *
+ * @param src the window to read
+ * @param dst the window to write (same shape, a separate tensor)
+ * @throws RangeError on a shape mismatch, aliasing or an invalid view
+ * @example
+ * ```ts
+ * await copyView(sub(mat(hinv), i1, i1, b, b), mat(block)); // block = Hinv[i1:i2, i1:i2]
+ * ```
+ */
+export async function copyView(src: MatrixView, dst: MatrixView): Promise<void> {
+  checkView("copyView", "src", src);
+  checkView("copyView", "dst", dst);
+  checkSameShape("copyView", src, "src", dst, "dst");
+  checkNoAlias("copyView", "dst", dst, "src", src);
+  const count = src.rows * src.cols;
+  if (count === 0) return;
+  const gpu = dst.tensor.gpu;
+  src.tensor.assertAlive();
+  if (contiguous(src) && contiguous(dst)) {
+    gpu.recorder.copy(src.tensor.buffer, src.offset * 4, dst.tensor.buffer, dst.offset * 4, count * 4);
+    return;
+  }
+  await launch(gpu, "copy_view", [src.tensor, dst.tensor], {
+    grid: grid1d(gpu, count, WG),
+    params: params().u32(src.rows).u32(src.cols).u32(src.offset).u32(src.ld).u32(dst.offset).u32(dst.ld),
+    constants: { WG },
+  });
+}
+
+/**
+ * x *= alpha, in place.
+ *
+ * @param x a tensor (all of it) or a window
+ * @param alpha finite factor
+ * @throws RangeError on a non-finite alpha or an invalid view
+ * @example
+ * ```ts
+ * await scale(hessian, n / (n + b)); // reweight the running mean before adding a batch
+ * ```
+ */
+export async function scale(x: Tensor | MatrixView, alpha: number): Promise<void> {
+  const v = asView(x);
+  checkView("scale", "x", v);
+  checkFinite("scale", "alpha", alpha);
+  const count = v.rows * v.cols;
+  if (count === 0) return;
+  const gpu = v.tensor.gpu;
+  await launch(gpu, "scale", [v.tensor], {
+    grid: grid1d(gpu, count, WG),
+    params: params().u32(v.rows).u32(v.cols).u32(v.offset).u32(v.ld).f32(alpha),
+    constants: { WG },
+  });
+}
+
+/**
+ * y += alpha · x, in place, for two windows of the same shape in different tensors.
+ *
+ * @param y the window to update
+ * @param x the window to add (same shape, a separate tensor)
+ * @param alpha finite factor (default 1)
+ * @throws RangeError on a shape mismatch, aliasing, a non-finite alpha or an invalid view
+ * @example
+ * ```ts
+ * await axpy(mat(delta), mat(weight), -1); // delta = W′ − W, delta holding W′
+ * ```
+ */
+export async function axpy(y: Tensor | MatrixView, x: Tensor | MatrixView, alpha = 1): Promise<void> {
+  const vy = asView(y), vx = asView(x);
+  checkView("axpy", "y", vy);
+  checkView("axpy", "x", vx);
+  checkSameShape("axpy", vy, "y", vx, "x");
+  checkNoAlias("axpy", "y", vy, "x", vx);
+  checkFinite("axpy", "alpha", alpha);
+  const count = vy.rows * vy.cols;
+  if (count === 0) return;
+  const gpu = vy.tensor.gpu;
+  await launch(gpu, "axpy", [vx.tensor, vy.tensor], {
+    grid: grid1d(gpu, count, WG),
+    params: params().u32(vx.rows).u32(vx.cols).u32(vx.offset).u32(vx.ld).u32(vy.offset).u32(vy.ld).f32(alpha),
     constants: { WG },
   });
 }

@@ -4,7 +4,7 @@
  * @module
  */
 export { describe, mat, type MatrixView, sub } from "./view.ts";
-export { fill } from "./elementwise.ts";
+export { axpy, copyView, fill, scale } from "./elementwise.ts";
 export {
   matmul,
   MATMUL_VARIANT_ENV,
