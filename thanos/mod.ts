@@ -7,6 +7,7 @@
  */
 export * from "./gpu/mod.ts";
 export * from "./linalg/mod.ts";
+export * from "./prune/mod.ts";
 export * from "./model/mod.ts";
 export * from "./data/mod.ts";
 export * from "./eval.ts";

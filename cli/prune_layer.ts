@@ -1,0 +1,130 @@
+/**
+ * `deno task prune-layer <input.safetensors> --method thanos|sparsegpt|wanda|magnitude
+ *   [--sparsity 0.5] [--pattern unstructured|2:4|4:8|structured] [--blocksize 128] [--alpha 0]
+ *   [--percdamp 0.01] --out <output.safetensors>`
+ *
+ * Prunes one linear layer. The input holds `weight` (F32 [rows, cols]) and `inputs` (F32 [n, cols],
+ * calibration activations, one row per token); the output holds the pruned `weight` (F32) and `mask`
+ * (U8, 1 = pruned). The last stdout line is {method, pattern, sparsity, relative_error, seconds}.
+ *
+ * @module
+ */
+
+import { getGpu, upload } from "../thanos/gpu/mod.ts";
+import { openSafetensors, writeSafetensors } from "../thanos/model/safetensors.ts";
+import { CalibrationStats, pruneLayer, resolvePruneOptions } from "../thanos/prune/mod.ts";
+import { intFlag, log, main, numberFlag, parse, UsageError } from "./common.ts";
+
+const USAGE = "usage: deno task prune-layer <input.safetensors> --method thanos|sparsegpt|wanda|magnitude " +
+  "[--sparsity 0.5] [--pattern unstructured|2:4|4:8|structured] [--blocksize 128] [--alpha 0] " +
+  "[--percdamp 0.01] --out <output.safetensors>";
+
+/** Calibration rows folded into the statistics per GPU batch. */
+const BATCH_ROWS = 4096;
+
+async function run(): Promise<unknown> {
+  const { values, positionals } = parse(Deno.args, {
+    method: { type: "string" },
+    sparsity: { type: "string" },
+    pattern: { type: "string" },
+    blocksize: { type: "string" },
+    alpha: { type: "string" },
+    percdamp: { type: "string" },
+    out: { type: "string" },
+    help: { type: "boolean", short: "h" },
+  }, true);
+  if (values.help) {
+    console.log(USAGE);
+    return undefined;
+  }
+  if (positionals.length !== 1) throw new UsageError(`Expected one input file\n${USAGE}`);
+  if (!values.method) throw new UsageError(`Missing --method\n${USAGE}`);
+  if (!values.out) throw new UsageError(`Missing --out\n${USAGE}`);
+  const input = positionals[0], out = values.out;
+
+  // everything is validated before any work starts
+  const options = resolvePruneOptions({
+    method: values.method,
+    pattern: values.pattern,
+    sparsity: values.sparsity === undefined ? undefined : numberFlag("sparsity", values.sparsity),
+    blocksize: values.blocksize === undefined ? undefined : intFlag("blocksize", values.blocksize),
+    alpha: values.alpha === undefined ? undefined : numberFlag("alpha", values.alpha),
+    percdamp: values.percdamp === undefined ? undefined : numberFlag("percdamp", values.percdamp),
+  });
+  await checkOutputDirectory(out);
+  const file = await openSafetensors(input);
+  const weight = await readMatrix(file, "weight", input);
+  const inputs = await readMatrix(file, "inputs", input);
+  if (inputs.shape[1] !== weight.shape[1]) {
+    throw new UsageError(
+      `${input}: "weight" is [${weight.shape}] but "inputs" is [${inputs.shape}]; expected inputs [n, ${weight.shape[1]}]`,
+    );
+  }
+  const [rows, cols] = weight.shape, n = inputs.shape[0];
+  if (n === 0) throw new UsageError(`${input}: "inputs" has no rows; expected calibration activations [n, ${cols}]`);
+  log(`prune-layer: ${rows}x${cols} weight, ${n} calibration rows, ${options.method} ${values.pattern ?? "unstructured"}`);
+
+  const gpu = await getGpu();
+  const started = performance.now();
+  using stats = new CalibrationStats(gpu, cols, "layer");
+  for (let t0 = 0; t0 < n; t0 += BATCH_ROWS) {
+    const t1 = Math.min(n, t0 + BATCH_ROWS);
+    using batch = upload(gpu, inputs.data.subarray(t0 * cols, t1 * cols), [t1 - t0, cols], "inputs");
+    await stats.addBatch(batch);
+  }
+  using w = upload(gpu, weight.data, [rows, cols], "weight");
+  const result = await pruneLayer({ name: "weight", weight: w }, stats, options);
+  const pruned = await result.weight.read();
+  const mask = await result.mask.read();
+  result.weight.release();
+  result.mask.release();
+  await writeSafetensors(out, {
+    weight: { dtype: "F32", shape: [rows, cols], data: pruned },
+    mask: { dtype: "U8", shape: [rows, cols], data: Uint8Array.from(mask) },
+  }, { metadata: { format: "pt", method: result.method, pattern: result.pattern, sparsity: String(result.sparsity) } });
+  log(`prune-layer: wrote ${out}`);
+  return {
+    method: result.method,
+    pattern: result.pattern,
+    sparsity: result.sparsity,
+    relative_error: result.relativeError,
+    seconds: result.timings.method,
+    rows,
+    cols,
+    samples: n,
+    total_seconds: (performance.now() - started) / 1000,
+  };
+}
+
+/** A float32 matrix [a, b] named `name`, checked for dtype, rank and finiteness. */
+async function readMatrix(file: Awaited<ReturnType<typeof openSafetensors>>, name: string, path: string) {
+  if (!file.has(name)) {
+    throw new UsageError(`${path}: missing tensor "${name}" (found: ${file.names().join(", ") || "none"})`);
+  }
+  const entry = file.entry(name);
+  if (entry.dtype !== "F32") throw new UsageError(`${path}: "${name}" has dtype ${entry.dtype}; expected F32`);
+  if (entry.shape.length !== 2) {
+    throw new UsageError(`${path}: "${name}" has shape [${entry.shape}]; expected a matrix (rank 2)`);
+  }
+  const { shape, data } = await file.readFloat32(name);
+  const bad = data.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) {
+    throw new UsageError(
+      `${path}: "${name}" contains ${data[bad]} at [${Math.floor(bad / shape[1])}, ${bad % shape[1]}]; expected finite values`,
+    );
+  }
+  return { shape: shape as [number, number], data };
+}
+
+async function checkOutputDirectory(out: string): Promise<void> {
+  const dir = out.includes("/") ? out.slice(0, out.lastIndexOf("/")) || "/" : ".";
+  try {
+    const info = await Deno.stat(dir);
+    if (!info.isDirectory) throw new UsageError(`--out ${out}: ${dir} is not a directory`);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) throw new UsageError(`--out ${out}: directory ${dir} does not exist`);
+    throw err;
+  }
+}
+
+if (import.meta.main) await main(run);

@@ -1,0 +1,31 @@
+/**
+ * Magnitude pruning: remove the weights of smallest |W| — exactly floor(s·rows·cols) of them
+ * across the whole layer (unstructured), or the n smallest of every group of m (n:m).
+ *
+ * INTENT: the official code prunes every weight `<=` the threshold, so ties at the threshold can
+ * remove more than requested; here the count is exact, ties broken by position.
+ *
+ * @module
+ */
+
+import { zeros } from "../gpu/tensor.ts";
+import { copyView } from "../linalg/elementwise.ts";
+import { absScores, applyMask } from "../linalg/mask.ts";
+import { kSmallestMask, nmMask } from "../linalg/select.ts";
+import { mat } from "../linalg/view.ts";
+import { layerShape, type PruneMethod } from "./method.ts";
+
+export const magnitude: PruneMethod = async (layer, _stats, options) => {
+  const [rows, cols] = layerShape(layer);
+  const gpu = layer.weight.gpu;
+  const weight = zeros(gpu, [rows, cols], "f32", `${layer.name}.pruned`);
+  await copyView(mat(layer.weight), mat(weight));
+  using scores = zeros(gpu, [rows, cols], "f32", `${layer.name}.scores`);
+  await absScores(mat(weight), mat(scores));
+  const mask = zeros(gpu, [rows, cols], "u32", `${layer.name}.mask`);
+  const p = options.pattern;
+  if (p.kind === "nm") await nmMask(mat(scores), p.n, p.m, mat(mask));
+  else await kSmallestMask(mat(scores), Math.floor(options.sparsity * rows * cols), mat(mask));
+  await applyMask(mat(weight), mat(mask));
+  return { weight, mask };
+};

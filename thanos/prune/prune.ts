@@ -1,0 +1,149 @@
+/**
+ * `pruneLayer`: the one entry point through which the CLI, notebooks, the pipeline and the tests prune
+ * a linear layer — validate, run the method looked up by name, and measure what it did.
+ *
+ * @module
+ */
+
+import { type Tensor, zeros } from "../gpu/tensor.ts";
+import { axpy, copyView } from "../linalg/elementwise.ts";
+import { countMask } from "../linalg/mask.ts";
+import { matmul } from "../linalg/matmul.ts";
+import { mat } from "../linalg/view.ts";
+import { magnitude } from "./magnitude.ts";
+import { layerShape, type LayerWeight, type PruneMethod } from "./method.ts";
+import { rowDots } from "./ops.ts";
+import {
+  checkLayerFits,
+  type MethodName,
+  patternName,
+  type PruneOptions,
+  type PruneOptionsInput,
+  resolvePruneOptions,
+} from "./options.ts";
+import { sparsegpt } from "./sparsegpt.ts";
+import type { LayerStats } from "./stats.ts";
+import { thanos } from "./thanos.ts";
+import { wanda } from "./wanda.ts";
+
+/** The methods of the paper's comparison, by name. */
+export const METHODS: Readonly<Record<MethodName, PruneMethod>> = Object.freeze({
+  magnitude,
+  wanda,
+  sparsegpt,
+  thanos,
+});
+
+export interface PruneResult {
+  layer: string;
+  method: MethodName;
+  /** "unstructured", "structured" or "n:m" */
+  pattern: string;
+  rows: number;
+  cols: number;
+  /** the pruned weight, f32 [rows, cols], on the GPU (the caller owns it) */
+  weight: Tensor<"f32">;
+  /** u32 [rows, cols], 1 = pruned, on the GPU (the caller owns it) */
+  mask: Tensor<"u32">;
+  /** achieved fraction of pruned weights (mask ones / rows·cols) */
+  sparsity: number;
+  /** ‖(W′−W)Xᵀ‖²_F / ‖W Xᵀ‖²_F = tr(ΔW·H·ΔWᵀ) / tr(W·H·Wᵀ), from the undamped H (no X kept) */
+  relativeError: number;
+  /** wall-clock seconds: the method itself (GPU work included), and the error measurement */
+  timings: { method: number; error: number };
+}
+
+/**
+ * Prunes one linear layer with the method and pattern of `options`.
+ *
+ * @param layer the layer's name and f32 weight [rows, cols] (left unchanged)
+ * @param stats its calibration statistics (H and column norms over the layer's inputs)
+ * @param options method, sparsity, pattern, blocksize, percdamp, alpha, rowBatch (validated here)
+ * @returns the pruned weight and mask (GPU tensors the caller releases), achieved sparsity,
+ *   relative reconstruction error and timings
+ * @throws RangeError for invalid options, a pattern that does not fit the layer, mismatched
+ *   statistics, or non-finite weights/statistics — before any pruning work
+ * @example
+ * ```ts
+ * const stats = new CalibrationStats(gpu, 768, "q_proj");
+ * await stats.addBatch(inputs);                        // f32 [tokens, 768]
+ * const r = await pruneLayer({ name: "q_proj", weight }, stats, { method: "thanos", sparsity: 0.5 });
+ * console.log(r.sparsity, r.relativeError);
+ * ```
+ */
+export async function pruneLayer(
+  layer: LayerWeight,
+  stats: LayerStats,
+  options: PruneOptionsInput | PruneOptions,
+): Promise<PruneResult> {
+  const o = resolvePruneOptions(options as PruneOptionsInput);
+  const [rows, cols] = layerShape(layer);
+  checkLayerFits(layer.name, rows, cols, o);
+  if (stats.cols !== cols) {
+    throw new RangeError(
+      `Layer "${layer.name}" has ${cols} input columns but its calibration statistics have ${stats.cols}`,
+    );
+  }
+  if (o.method !== "magnitude" && stats.samples === 0) {
+    throw new RangeError(`Layer "${layer.name}": ${o.method} needs calibration statistics, but no samples were added`);
+  }
+  const gpu = layer.weight.gpu;
+  const W = mat(layer.weight);
+
+  // validation and tr(W·H·Wᵀ), before any pruning work
+  const wNonFinite = await checkFinite(layer, "weight", layer.weight);
+  if (wNonFinite) throw new RangeError(wNonFinite);
+  const hNonFinite = await checkFinite(layer, "calibration statistics (H)", stats.hessian);
+  if (hNonFinite) throw new RangeError(`${hNonFinite}; the layer's inputs were not finite`);
+  const t0 = performance.now();
+  const denominator = await quadraticForm(layer.weight, stats.hessian);
+  const tDen = performance.now() - t0;
+
+  const t1 = performance.now();
+  const out = await METHODS[o.method](layer, stats, o);
+  await gpu.sync();
+  const tMethod = performance.now() - t1;
+
+  const t2 = performance.now();
+  using delta = zeros(gpu, [rows, cols], "f32", `${layer.name}.delta`);
+  await copyView(mat(out.weight), mat(delta));
+  await axpy(mat(delta), W, -1); //                              ΔW = W′ − W
+  const numerator = await quadraticForm(delta, stats.hessian);
+  using counter = zeros(gpu, [1], "u32", `${layer.name}.maskCount`);
+  await countMask(mat(out.mask), counter);
+  const [pruned] = await counter.read();
+  const tErr = performance.now() - t2 + tDen;
+
+  return {
+    layer: layer.name,
+    method: o.method,
+    pattern: patternName(o.pattern),
+    rows,
+    cols,
+    weight: out.weight,
+    mask: out.mask,
+    sparsity: pruned / (rows * cols),
+    relativeError: denominator > 0 ? numerator / denominator : numerator === 0 ? 0 : Infinity,
+    timings: { method: tMethod / 1000, error: tErr / 1000 },
+  };
+}
+
+/** tr(A·H·Aᵀ) = Σ_r (A·H)[r, :]·A[r, :], summed in float64. */
+async function quadraticForm(a: Tensor, h: Tensor): Promise<number> {
+  using ah = zeros(a.gpu, [a.shape[0], h.shape[1]], "f32", "quadraticForm.AH");
+  await matmul(mat(a), mat(h), mat(ah));
+  const { dots } = await rowDots(mat(ah), mat(a));
+  let s = 0;
+  for (const d of dots) s += d;
+  return s;
+}
+
+/** A message naming the first non-finite value of `t`, or null when all are finite. */
+async function checkFinite(layer: LayerWeight, what: string, t: Tensor): Promise<string | null> {
+  const v = t.shape.length === 2 ? mat(t) : mat(t.reshape([1, t.size]));
+  const { nonFinite } = await rowDots(v, v);
+  const row = nonFinite.findIndex((c) => c > 0);
+  if (row < 0) return null;
+  const total = nonFinite.reduce((a, b) => a + b, 0);
+  return `Layer "${layer.name}": the ${what} contains ${total} NaN/Inf value(s), the first in row ${row}`;
+}
