@@ -38,6 +38,8 @@ import {
   copyReversed,
   copyStrided,
   copyView,
+  isAligned,
+  roundUp4,
   syrk,
   transposed,
   trmmLower,
@@ -109,8 +111,7 @@ export async function spdInverse(a: MatrixView, options: FactorOptions = {}, lab
   const n = checkSquare(op, "A", a);
   const out = empty(a.tensor.gpu, [n, n], "f32", label);
   try {
-    await copyView(a, mat(out));
-    await inverseInPlace(mat(out), options, op, describe(a));
+    await inverse(op, a, mat(out), options);
     return out;
   } catch (err) {
     out.release();
@@ -120,7 +121,8 @@ export async function spdInverse(a: MatrixView, options: FactorOptions = {}, lab
 
 /**
  * Overwrites the SPD matrix `a` with its inverse (full symmetric). Only the lower triangle of `a`
- * is read. Needs one n x n scratch tensor (as {@link spdInverse} needs its result).
+ * is read. Needs one n x n scratch matrix (two when `a`'s offset or leading dimension is not a
+ * multiple of 4).
  *
  * @param a square f32 view; overwritten by A⁻¹
  * @param options `status` (defer the positive-definiteness check) and `blockSize`
@@ -131,23 +133,28 @@ export async function spdInverse(a: MatrixView, options: FactorOptions = {}, lab
  * await spdInverseInPlace(mat(h)); // h = h⁻¹
  * ```
  */
-export function spdInverseInPlace(a: MatrixView, options: FactorOptions = {}): Promise<void> {
-  return inverseInPlace(a, options, "spdInverseInPlace", describe(a));
+export async function spdInverseInPlace(a: MatrixView, options: FactorOptions = {}): Promise<void> {
+  const op = "spdInverseInPlace";
+  checkSquare(op, "A", a);
+  await inverse(op, a, a, options);
 }
 
-/** {@link spdInverseInPlace}, with the operation name and matrix description of its messages. */
-async function inverseInPlace(a: MatrixView, options: FactorOptions, op: string, what: string): Promise<void> {
-  const n = checkSquare(op, "A", a);
+/** dst = src⁻¹ (dst may be src): factor, invert the factor, multiply. */
+async function inverse(op: string, src: MatrixView, dst: MatrixView, options: FactorOptions): Promise<void> {
+  const n = src.rows;
   const nb = blockSize(op, options.blockSize);
-  const gpu = a.tensor.gpu;
+  const gpu = src.tensor.gpu;
   await withStatus(gpu, options.status, async (status) => {
-    const id = status.register(notPositiveDefinite(op, what));
+    const id = status.register(notPositiveDefinite(op, describe(src)));
     using work = new Workspace(gpu, n, nb);
-    using x = empty(gpu, [n, n], "f32", `${op}.Linv`);
-    await factor(a, work, status, id); //                            a = L (lower)
-    await invertLower(a, work, mat(x)); //                           x = L⁻¹
-    // A⁻¹ = XᵀX: op(A)[i, k] = X[k, i] is zero for k < i
-    await syrk(transposed(mat(x)), n, n, a, { mirror: true, upperInK: true });
+    // the factor lives in dst when its vec4 loads line up, else in an aligned scratch
+    using scratch = isAligned(dst) ? null : new Padded(gpu, n, n, `${op}.L`);
+    const l = scratch?.view ?? dst;
+    if (l !== src) await copyView(src, l);
+    using x = new Padded(gpu, n, n, `${op}.Linv`);
+    await factor(l, work, status, id); //                             l = L (lower)
+    await invertLower(l, work, x.view); //                            x = L⁻¹
+    await syrk(x.view, dst, { mirror: true, lowerA: true }); //       A⁻¹ = XᵀX
   });
 }
 
@@ -182,11 +189,13 @@ export async function upperCholeskyOfInverse(
     await withStatus(gpu, options.status, async (status) => {
       const id = status.register(notPositiveDefinite(op, describe(a), " of the reversed matrix J·A·J"));
       using work = new Workspace(gpu, n, nb);
-      using x = zeros(gpu, [n, n], "f32", `${op}.Linv`); // zeros: x's strict upper triangle stays 0
-      await copyReversed(a, mat(out)); //                           J·A·J (its upper triangle = A's lower)
-      await factor(mat(out), work, status, id); //                  = L'·L'ᵀ
-      await invertLower(mat(out), work, mat(x)); //                 x = L'⁻¹
-      await copyReversed(mat(x), mat(out)); //                      U = J·L'⁻¹·J
+      using scratch = isAligned(mat(out)) ? null : new Padded(gpu, n, n, `${op}.L`);
+      const l = scratch?.view ?? mat(out);
+      using x = new Padded(gpu, n, n, `${op}.Linv`, { zero: true }); // x's strict upper triangle stays 0
+      await copyReversed(a, l); //                                    J·A·J (its lower triangle = A's upper)
+      await factor(l, work, status, id); //                           = L'·L'ᵀ
+      await invertLower(l, work, x.view); //                          x = L'⁻¹
+      await copyReversed(x.view, mat(out)); //                        U = J·L'⁻¹·J
     });
     return out;
   } catch (err) {
@@ -195,9 +204,26 @@ export async function upperCholeskyOfInverse(
   }
 }
 
+/** A rows x cols scratch matrix whose leading dimension is a multiple of 4 (vec4 loads line up). */
+export class Padded {
+  readonly tensor: Tensor;
+  readonly view: MatrixView;
+
+  constructor(gpu: Gpu, rows: number, cols: number, label: string, { zero = false } = {}) {
+    const ld = Math.max(4, roundUp4(cols));
+    this.tensor = (zero ? zeros : empty)(gpu, [Math.max(1, rows), ld], "f32", label);
+    this.view = { tensor: this.tensor, offset: 0, rows, cols, ld };
+  }
+
+  [Symbol.dispose](): void {
+    this.tensor.release();
+  }
+}
+
 /**
  * Scratch of the blocked algorithms on an n x n matrix: the inverses D_k of the diagonal blocks,
- * stacked [n, nb] (block k in rows k..k+nb), and one panel [n − nb, nb] (or its transpose).
+ * stacked [n, nb] (block k in rows k..k+nb), and one panel of nb x (n − nb) (or its transpose),
+ * with leading dimensions that keep vec4 loads aligned. A matrix no larger than nb is one block.
  */
 export class Workspace {
   readonly nb: number;
@@ -206,8 +232,8 @@ export class Workspace {
 
   constructor(gpu: Gpu, n: number, nb: number) {
     this.nb = Math.min(nb, n);
-    this.d = empty(gpu, [n, this.nb], "f32", "cholesky.Dinv");
-    this.panel = empty(gpu, [Math.max(1, (n - this.nb) * this.nb)], "f32", "cholesky.panel");
+    this.d = empty(gpu, [Math.max(1, n), Math.max(1, this.nb)], "f32", "cholesky.Dinv");
+    this.panel = empty(gpu, [Math.max(1, this.nb * roundUp4(n - this.nb))], "f32", "cholesky.panel");
   }
 
   /** D_k, the inverse of the diagonal block at k (nbk x nbk). */
@@ -215,9 +241,9 @@ export class Workspace {
     return { tensor: this.d, offset: k * this.nb, rows: nbk, cols: nbk, ld: this.nb };
   }
 
-  /** The panel scratch as a rows x cols matrix. */
+  /** The panel scratch as a rows x cols matrix (leading dimension cols rounded up to 4). */
   panelView(rows: number, cols: number): MatrixView {
-    return { tensor: this.panel, offset: 0, rows, cols, ld: cols };
+    return { tensor: this.panel, offset: 0, rows, cols, ld: roundUp4(cols) };
   }
 
   [Symbol.dispose](): void {
@@ -241,15 +267,15 @@ export async function factor(a: MatrixView, work: Workspace, status: FactorStatu
     const l21t = work.panelView(nbk, m); //                                   L21ᵀ [nbk, m]
     await matmul(dk, a21, l21t, { transB: true }); //                         L21ᵀ = D_k·A21ᵀ
     await copyStrided(transposed(l21t), a21); //                              A21 = L21
-    // A22 −= L21·L21ᵀ (lower triangle): op(A)[i, kk] = L21ᵀ[kk, i]
-    await syrk(transposed(l21t), m, nbk, sub(a, k + nbk, k + nbk), { alpha: -1, accumulate: true });
+    await syrk(l21t, sub(a, k + nbk, k + nbk), { alpha: -1, accumulate: true }); // A22 −= L21·L21ᵀ (lower)
   }
 }
 
 /**
  * X = L⁻¹ for the lower factor `l` left by {@link factor} (reads only its lower triangle and the
- * D_k in `work`). Writes the lower triangle of `x` (distinct buffer), diagonal blocks included with
- * zeros above their diagonal; x's other entries above the diagonal are left as they were.
+ * D_k in `work`; `l` must be aligned when it spans more than one block). Writes the lower triangle
+ * of `x` (aligned, distinct buffer), diagonal blocks included with zeros above their diagonal;
+ * x's other entries above the diagonal are left as they were.
  */
 export async function invertLower(l: MatrixView, work: Workspace, x: MatrixView): Promise<void> {
   const n = l.rows, nb = work.nb;
@@ -290,8 +316,10 @@ export function checkSquare(op: string, name: string, a: MatrixView): number {
 export const MAX_CHOLESKY_BLOCK = 128;
 
 function blockSize(op: string, nb = CHOLESKY_BLOCK): number {
-  if (!Number.isInteger(nb) || nb < 1 || nb > MAX_CHOLESKY_BLOCK) {
-    throw new RangeError(`${op}: blockSize is ${nb}; expected an integer in [1, ${MAX_CHOLESKY_BLOCK}]`);
+  if (!Number.isInteger(nb) || nb < 4 || nb > MAX_CHOLESKY_BLOCK || nb % 4 !== 0) {
+    throw new RangeError(
+      `${op}: blockSize is ${nb}; expected a multiple of 4 in [4, ${MAX_CHOLESKY_BLOCK}] (vec4-aligned blocks)`,
+    );
   }
   return nb;
 }

@@ -15,9 +15,17 @@
  */
 
 import { empty } from "../gpu/tensor.ts";
-import { checkSquare, CHOLESKY_BLOCK, factor, invertLower, notPositiveDefinite, Workspace } from "./cholesky.ts";
+import {
+  checkSquare,
+  CHOLESKY_BLOCK,
+  factor,
+  invertLower,
+  notPositiveDefinite,
+  Padded,
+  Workspace,
+} from "./cholesky.ts";
 import { checkView } from "./checks.ts";
-import { copyView, syrk, transposed } from "./factor_kernels.ts";
+import { copyView, syrk } from "./factor_kernels.ts";
 import { matmul } from "./matmul.ts";
 import { type FactorStatus, withStatus } from "./status.ts";
 import { describe, mat, type MatrixView, sub } from "./view.ts";
@@ -86,17 +94,16 @@ export async function schurDowndate(
   try {
     await withStatus(gpu, options.status, async (status) => {
       const id = status.register(notPositiveDefinite(op, `S11 = ${describe(sub(s, 0, 0, b, b))}`));
-      using f = empty(gpu, [b, b], "f32", `${op}.L11`);
-      using x = empty(gpu, [b, b], "f32", `${op}.L11inv`);
-      using w = empty(gpu, [b, r], "f32", `${op}.W`);
+      using f = new Padded(gpu, b, b, `${op}.L11`);
+      using x = new Padded(gpu, b, b, `${op}.L11inv`);
+      using w = new Padded(gpu, b, r, `${op}.W`);
       using work = new Workspace(gpu, b, b <= SINGLE_PANEL ? b : CHOLESKY_BLOCK);
-      await copyView(sub(s, 0, 0, b, b), mat(f));
-      await factor(mat(f), work, status, id); //                     S11 = L11·L11ᵀ
-      await invertLower(mat(f), work, mat(x)); //                    x = L11⁻¹
-      await matmul(mat(x), sub(s, 0, b, b, r), mat(w)); //           W = L11⁻¹·S12          [b, r]
+      await copyView(sub(s, 0, 0, b, b), f.view);
+      await factor(f.view, work, status, id); //                     S11 = L11·L11ᵀ
+      await invertLower(f.view, work, x.view); //                    x = L11⁻¹
+      await matmul(x.view, sub(s, 0, b, b, r), w.view); //           W = L11⁻¹·S12          [b, r]
       if (!options.inPlace) await copyView(sub(s, b, b), target); //      target = S22
-      // target = S22 − WᵀW: op(A)[i, k] = W[k, i]
-      await syrk(transposed(mat(w)), r, b, target, { alpha: -1, accumulate: true, mirror: true });
+      await syrk(w.view, target, { alpha: -1, accumulate: true, mirror: true }); // target −= WᵀW
     });
     return target;
   } catch (err) {

@@ -6,9 +6,11 @@
  * - {@link copyStrided}: a window copy with arbitrary (even negative) source strides — plain,
  *   transposed and reversed copies.
  * - {@link cholPanel}: Cholesky factor and inverse factor of one small diagonal block (sequential).
- * - {@link syrk}: C (+)= alpha·op(A)·op(A)ᵀ on the lower triangle, optionally mirrored, optionally
- *   with op(A) "upper in k" (the triangular product XᵀX of an inverse).
+ * - {@link syrk}: C (+)= alpha·AᵀA on the lower triangle, optionally mirrored, optionally with A
+ *   lower triangular (the product XᵀX of an inverse factor).
  * - {@link trmmLower}: C = alpha·A·B with A lower triangular.
+ * The two products load vec4s and need 16-byte aligned operands ({@link isAligned}); the callers
+ * keep their scratch matrices aligned with {@link roundUp4} leading dimensions.
  * - {@link zeroUpper}: clears the strict upper triangle.
  *
  * @module
@@ -19,8 +21,8 @@ import type { Tensor } from "../gpu/tensor.ts";
 import type { FactorStatus } from "./status.ts";
 import type { MatrixView } from "./view.ts";
 
-/** Register-blocked product kernels (syrk, trmm_lower): TM x TN outputs per invocation. */
-const TILE = { TM: 4, TN: 8, WG_X: 8, WG_Y: 8 } as const;
+/** Register-blocked product kernels (syrk, trmm_lower): T x T outputs per invocation, WG x WG invocations. */
+const TILE = { T: 8, WG: 8 } as const;
 /** One-element-per-invocation kernels. */
 const ELEM = { WG_X: 16, WG_Y: 16 } as const;
 /** Invocations of the panel kernel's single workgroup. */
@@ -100,35 +102,55 @@ export interface SyrkOptions {
   accumulate?: boolean;
   /** also write the upper triangle (C[j, i] = C[i, j]), leaving C exactly symmetric */
   mirror?: boolean;
-  /** op(A)[i, k] = 0 for k < i (op(A) = Xᵀ with X lower triangular): sum over k ≥ max(i, j) only */
-  upperInK?: boolean;
+  /** A is lower triangular (A[k, i] = 0 for k < i): sum over k ≥ max(i, j) only (C = AᵀA of a factor) */
+  lowerA?: boolean;
+}
+
+/** True when a view's offset and leading dimension allow vec4 loads (multiples of 4). */
+export function isAligned(v: MatrixView): boolean {
+  return v.offset % 4 === 0 && v.ld % 4 === 0;
+}
+
+/** x rounded up to a multiple of 4 (leading dimensions of scratch matrices, for vec4 loads). */
+export function roundUp4(x: number): number {
+  return Math.ceil(x / 4) * 4;
+}
+
+function needAligned(kernel: string, name: string, v: MatrixView): void {
+  if (!isAligned(v)) {
+    throw new Error(`${kernel}: ${name} (offset ${v.offset}, ld ${v.ld}) must be 16-byte aligned (internal error)`);
+  }
 }
 
 /**
- * Lower triangle of C (n x n) = alpha·op(A)·op(A)ᵀ (+ C), op(A) = `a` as [n, k] through its strides.
- * `a` must not share a buffer with `c`.
+ * Lower triangle of C (n x n) = alpha·AᵀA (+ C) for A = `a` [k, n] (an aligned view, not sharing
+ * a buffer with `c`).
  */
-export async function syrk(a: StridedOperand, n: number, k: number, c: MatrixView, options: SyrkOptions = {}) {
-  const { alpha = 1, accumulate = false, mirror = false, upperInK = false } = options;
+export async function syrk(a: MatrixView, c: MatrixView, options: SyrkOptions = {}): Promise<void> {
+  const { alpha = 1, accumulate = false, mirror = false, lowerA = false } = options;
+  const n = a.cols;
   if (n === 0) return;
+  needAligned("syrk", "A", a);
   await launch(c.tensor.gpu, "syrk", [a.tensor, c.tensor], {
-    grid: [Math.ceil(n / (TILE.TN * TILE.WG_X)), Math.ceil(n / (TILE.TM * TILE.WG_Y))],
-    params: params().u32(n).u32(k).u32(a.offset).u32(a.rowStride).u32(a.colStride).u32(c.offset).u32(c.ld)
-      .f32(alpha).u32(upperInK ? 1 : 0),
-    constants: { WG_X: TILE.WG_X, WG_Y: TILE.WG_Y, ACCUMULATE: Number(accumulate), MIRROR: Number(mirror) },
+    grid: [Math.ceil(n / (TILE.T * TILE.WG)), Math.ceil(n / (TILE.T * TILE.WG))],
+    params: params().u32(n).u32(a.rows).u32(a.offset).u32(a.ld).u32(c.offset).u32(c.ld).f32(alpha)
+      .u32(lowerA ? 1 : 0),
+    constants: { WG_X: TILE.WG, WG_Y: TILE.WG, ACCUMULATE: Number(accumulate), MIRROR: Number(mirror) },
   });
 }
 
 /**
- * C = alpha·A·B with A (M x M) lower triangular — its upper triangle is never read — and B, C M x N.
- * `c` must not share a buffer with `a` or `b`.
+ * C = alpha·A·B with A (M x M) lower triangular — its upper triangle is never used — and B, C
+ * M x N. `a` and `b` must be aligned views; `c` must not share a buffer with them.
  */
 export async function trmmLower(a: MatrixView, b: MatrixView, c: MatrixView, alpha = 1): Promise<void> {
   if (c.rows === 0 || c.cols === 0) return;
+  needAligned("trmmLower", "A", a);
+  needAligned("trmmLower", "B", b);
   await launch(c.tensor.gpu, "trmm_lower", [a.tensor, b.tensor, c.tensor], {
-    grid: [Math.ceil(c.cols / (TILE.TN * TILE.WG_X)), Math.ceil(c.rows / (TILE.TM * TILE.WG_Y))],
+    grid: [Math.ceil(c.cols / (TILE.T * TILE.WG)), Math.ceil(c.rows / (TILE.T * TILE.WG))],
     params: params().u32(c.rows).u32(c.cols).u32(a.offset).u32(a.ld).u32(b.offset).u32(b.ld).u32(c.offset)
       .u32(c.ld).f32(alpha),
-    constants: { WG_X: TILE.WG_X, WG_Y: TILE.WG_Y },
+    constants: { WG_X: TILE.WG, WG_Y: TILE.WG },
   });
 }

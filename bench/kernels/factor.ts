@@ -1,0 +1,131 @@
+/**
+ * Factorization benchmarks (thanos/linalg/{cholesky,downdate,solve}.ts), with the plain-TS
+ * reference timed on the smallest size of each. Flop counts (multiply and add each count one):
+ *
+ *   spdInverse               d³            (Cholesky d³/3 + triangular inverse d³/3 + L⁻ᵀL⁻¹ d³/3)
+ *   cholesky                 d³/3
+ *   upperCholeskyOfInverse   2d³/3         (Cholesky + triangular inverse)
+ *   schurDowndate            2b³/3 + 2b²r + b·r²,  r = m − b   (S11 factor and inverse, W = L11⁻¹S12,
+ *                                                                lower triangle of S22 − WᵀW)
+ *   gatheredSolve            Σ_rows n³/3 + 2n²   (Cholesky of each gathered n x n matrix, two solves)
+ *
+ * The matrices are damped Hessians (2/s)·XᵀX + 1%, like Thanos's.
+ */
+import type { Gpu } from "../../thanos/gpu/device.ts";
+import { type Tensor, upload, zeros } from "../../thanos/gpu/tensor.ts";
+import { cholesky, spdInverse, upperCholeskyOfInverse } from "../../thanos/linalg/cholesky.ts";
+import { schurDowndate } from "../../thanos/linalg/downdate.ts";
+import { matmulNew } from "../../thanos/linalg/matmul.ts";
+import { gatheredSolve } from "../../thanos/linalg/solve.ts";
+import { dampHessian } from "../../thanos/linalg/damp.ts";
+import { mat } from "../../thanos/linalg/view.ts";
+import * as ref from "../../tests/reference/factor.ts";
+import { removalSets } from "../../tests/factor_util.ts";
+import { randn } from "../../tests/util.ts";
+import type { BenchRow } from "./row.ts";
+
+const RUNS = 3;
+
+/** Best wall time of `runs` calls after one warm-up; `f` records GPU work and the GPU is synced. */
+async function best(gpu: Gpu | null, f: () => unknown, runs = RUNS): Promise<number> {
+  await f();
+  await gpu?.sync();
+  let seconds = Infinity;
+  for (let r = 0; r < runs; r++) {
+    const t0 = performance.now();
+    await f();
+    await gpu?.sync();
+    seconds = Math.min(seconds, (performance.now() - t0) / 1000);
+  }
+  return seconds;
+}
+
+function row(kernel: string, size: string, flops: number, seconds: number, referenceSeconds?: number): BenchRow {
+  return {
+    kernel,
+    size,
+    seconds,
+    rate: flops / seconds / 1e9,
+    unit: "GFLOP/s",
+    ...(referenceSeconds === undefined ? {} : { referenceSeconds }),
+  };
+}
+
+/** A damped d x d Hessian of 2d random samples, built and damped on the GPU. */
+async function hessian(gpu: Gpu, d: number): Promise<Tensor> {
+  using x = upload(gpu, randn(2 * d * d, d), [2 * d, d], "X");
+  const h = await matmulNew(mat(x), mat(x), { transA: true, alpha: 1 / d }, "H");
+  (await dampHessian(h, 0.01)).dead.release();
+  return h;
+}
+
+/** Runs the factorization benchmarks on `gpu`. */
+export async function bench(gpu: Gpu): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  for (const [d, withReference] of [[768, true], [2048, false]] as const) {
+    using h = await hessian(gpu, d);
+    const host = withReference ? Float64Array.from(await h.read()) : null;
+    rows.push(row(
+      "spdInverse",
+      `${d}x${d}`,
+      d ** 3,
+      await best(gpu, async () => (await spdInverse(mat(h))).release()),
+      host ? await best(null, () => ref.spdInverse(host, d), 1) : undefined,
+    ));
+    rows.push(row(
+      "upperCholeskyOfInverse",
+      `${d}x${d}`,
+      2 * d ** 3 / 3,
+      await best(gpu, async () => (await upperCholeskyOfInverse(mat(h))).release()),
+      host ? await best(null, () => ref.upperCholeskyOfInverse(host, d), 1) : undefined,
+    ));
+    using work = zeros(gpu, [d, d]);
+    const copy = () => gpu.recorder.copy(h.buffer, 0, work.buffer, 0, h.byteLength);
+    const copySeconds = await best(gpu, copy);
+    rows.push(row(
+      "cholesky",
+      `${d}x${d}`,
+      d ** 3 / 3,
+      Math.max(
+        1e-9,
+        await best(gpu, () => {
+          copy();
+          return cholesky(mat(work));
+        }) - copySeconds,
+      ),
+      host ? await best(null, () => ref.cholesky(host, d), 1) : undefined,
+    ));
+  }
+
+  {
+    const m = 768, b = 128, r = m - b;
+    using h = await hessian(gpu, m);
+    using s = await spdInverse(mat(h));
+    using out = zeros(gpu, [r, r]);
+    const host = Float64Array.from(await s.read());
+    rows.push(row(
+      "schurDowndate",
+      `m=${m} b=${b}`,
+      2 * b ** 3 / 3 + 2 * b * b * r + b * r * r,
+      await best(gpu, () => schurDowndate(mat(s), b, { out: mat(out) })),
+      await best(null, () => ref.schurDowndate(host, m, b), 1),
+    ));
+  }
+
+  for (const [nRows, maxQ, m, withReference] of [[768, 64, 128, true], [4096, 128, 128, false]] as const) {
+    using h = await hessian(gpu, m);
+    using a = await spdInverse(mat(h));
+    const { idx, counts, rhs } = removalSets(nRows, m, maxQ, 7, maxQ);
+    using ti = upload(gpu, idx), tc = upload(gpu, counts), tr = upload(gpu, rhs);
+    using out = zeros(gpu, [nRows, maxQ]);
+    const host = withReference ? await a.read() : null;
+    rows.push(row(
+      "gatheredSolve",
+      `${nRows} rows x ${maxQ}`,
+      nRows * (maxQ ** 3 / 3 + 2 * maxQ ** 2),
+      await best(gpu, () => gatheredSolve(mat(a), ti, tc, tr, out, maxQ)),
+      host ? await best(null, () => ref.gatheredSolve(host, m, idx, counts, rhs, nRows, maxQ), 1) : undefined,
+    ));
+  }
+  return rows;
+}
