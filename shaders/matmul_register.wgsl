@@ -63,53 +63,47 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   if (i0 >= p.M || j0 >= p.N) {
     return;
   }
+  let lastI = p.M - 1u;
+  let lastJ = p.N - 1u;
+  let lastK = p.K - 1u;
   var acc: array<vec4f, TM * TN4>; // acc[r·TN4 + q][s] = C[i0 + r, j0 + 4q + s]
-  let fullK = p.K & ~3u;
-  for (var kb = 0u; kb < fullK; kb += 4u) {
-    accumulateBlock(&acc, i0, j0, kb, 4u);
+  // acc += op(A)[i0 .. i0+TM, kb .. kb+4] · op(B)[kb .. kb+4, j0 .. j0+TN], 4 steps of k at a time
+  for (var kb = 0u; kb < p.K; kb += 4u) {
+    var av: array<vec4f, TM>;       // av[r][kk] = op(A)[i0 + r, kb + kk]
+    var bv: array<vec4f, 4u * TN4>; // bv[kk·TN4 + q][s] = op(B)[kb + kk, j0 + 4q + s]
+    for (var kk = 0u; kk < 4u; kk++) {
+      let k = min(kb + kk, lastK);
+      let keep = kb + kk < p.K; // false only in the last block of k, past K
+      for (var r = 0u; r < TM; r++) {
+        av[r][kk] = select(0.0, opA(min(i0 + r, lastI), k), keep);
+      }
+      for (var t = 0u; t < TN; t++) {
+        bv[kk * TN4 + t / 4u][t % 4u] = select(0.0, opB(k, min(j0 + t, lastJ)), keep);
+      }
+    }
+    for (var kk = 0u; kk < 4u; kk++) {
+      for (var r = 0u; r < TM; r++) {
+        for (var q = 0u; q < TN4; q++) {
+          acc[r * TN4 + q] = fma(vec4f(av[r][kk]), bv[kk * TN4 + q], acc[r * TN4 + q]);
+        }
+      }
+    }
   }
-  if (fullK < p.K) {
-    accumulateBlock(&acc, i0, j0, fullK, p.K - fullK);
-  }
+  // (a row loop that breaks, as here, measured ~1.5x faster on llvmpipe than 64 guarded stores)
   let mirror = SYMMETRIC && tile.x != tile.y;
   for (var r = 0u; r < TM; r++) {
+    let i = i0 + r;
+    if (i >= p.M) {
+      break;
+    }
     for (var t = 0u; t < TN; t++) {
-      let i = i0 + r;
       let j = j0 + t;
-      if (i < p.M && j < p.N) {
+      if (j < p.N) {
         let v = p.alpha * acc[r * TN4 + t / 4u][t % 4u];
         store(i, j, v);
         if (mirror) {
           store(j, i, v);
         }
-      }
-    }
-  }
-}
-
-// acc += op(A)[i0 .. i0+TM, kb .. kb+live] · op(B)[kb .. kb+live, j0 .. j0+TN]   (live ≤ 4)
-fn accumulateBlock(acc: ptr<function, array<vec4f, TM * TN4>>, i0: u32, j0: u32, kb: u32, live: u32) {
-  let lastI = p.M - 1u;
-  let lastJ = p.N - 1u;
-  let lastK = p.K - 1u;
-  var av: array<vec4f, TM>;       // av[r][kk] = op(A)[i0 + r, kb + kk]
-  var bv: array<vec4f, 4u * TN4>; // bv[kk·TN4 + q][s] = op(B)[kb + kk, j0 + 4q + s]
-  for (var kk = 0u; kk < 4u; kk++) {
-    let k = min(kb + kk, lastK);
-    let keep = kk < live; // false only in the last block of k, past K
-    for (var r = 0u; r < TM; r++) {
-      let i = min(i0 + r, lastI);
-      av[r][kk] = select(0.0, opA(i, k), keep);
-    }
-    for (var t = 0u; t < TN; t++) {
-      let j = min(j0 + t, lastJ);
-      bv[kk * TN4 + t / 4u][t % 4u] = select(0.0, opB(k, j), keep);
-    }
-  }
-  for (var kk = 0u; kk < 4u; kk++) {
-    for (var r = 0u; r < TM; r++) {
-      for (var q = 0u; q < TN4; q++) {
-        (*acc)[r * TN4 + q] = fma(vec4f(av[r][kk]), bv[kk * TN4 + q], (*acc)[r * TN4 + q]);
       }
     }
   }

@@ -1,0 +1,156 @@
+/**
+ * Dense-kernel benchmarks: matmul (A·B at 512², 1024², 2048² and 4096x768·768x768 on the adapter's
+ * default kernel; every transpose and every kernel at 1024²), the Gram accumulation of calibration
+ * (n=4096, d=768), column norms and the elementwise helpers. GFLOP/s counts 2·M·N·K for a product
+ * and 2·n·d² for Gram (which does about half of that by symmetry). The plain-TS reference is
+ * timed on matmul 512² and column norms.
+ */
+import type { Gpu } from "../../thanos/gpu/device.ts";
+import { empty, type Tensor, upload, zeros } from "../../thanos/gpu/tensor.ts";
+import { axpy, copyView } from "../../thanos/linalg/elementwise.ts";
+import { columnSquaredNormsAccumulate, gramAccumulate } from "../../thanos/linalg/gram.ts";
+import {
+  matmul,
+  type MatmulOptions,
+  matmulShader,
+  type MatmulVariant,
+  matmulVariant,
+} from "../../thanos/linalg/matmul.ts";
+import { mat, type MatrixView, sub } from "../../thanos/linalg/view.ts";
+import * as ref from "../../tests/reference/matmul.ts";
+import { randn } from "../../tests/util.ts";
+import type { BenchRow } from "./row.ts";
+
+const RUNS = 3;
+
+/** Best wall time of `runs` calls after one warm-up; `f` records GPU work, then the GPU is synced. */
+async function best(gpu: Gpu | null, f: () => unknown, runs = RUNS): Promise<number> {
+  await f();
+  await gpu?.sync();
+  let seconds = Infinity;
+  for (let r = 0; r < runs; r++) {
+    const t0 = performance.now();
+    await f();
+    await gpu?.sync();
+    seconds = Math.min(seconds, (performance.now() - t0) / 1000);
+  }
+  return seconds;
+}
+
+/** A random [rows, cols] matrix, optionally as a window of a tensor with one extra column (odd ld). */
+function random(gpu: Gpu, rows: number, cols: number, seed: number, oddLd = false): { t: Tensor; v: MatrixView } {
+  const ld = oddLd ? cols + 1 : cols;
+  const t = upload(gpu, randn(rows * ld, seed), [rows, ld], "bench");
+  return { t, v: { tensor: t, offset: 0, rows, cols, ld } };
+}
+
+const opName = (o: MatmulOptions) => `${o.transA ? "Aᵀ" : "A"}·${o.transB ? "Bᵀ" : "B"}`;
+
+/** Runs the dense-kernel benchmarks on `gpu`. */
+export async function bench(gpu: Gpu): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  const owned: Tensor[] = [];
+  const product = async (
+    M: number,
+    N: number,
+    K: number,
+    options: MatmulOptions,
+    { oddLd = false, runs = RUNS, withReference = false } = {},
+  ) => {
+    const a = options.transA ? random(gpu, K, M, 1, oddLd) : random(gpu, M, K, 1, oddLd);
+    const b = options.transB ? random(gpu, N, K, 2, oddLd) : random(gpu, K, N, 2, oddLd);
+    const c = empty(gpu, [M, N], "f32", "C");
+    owned.push(a.t, b.t, c);
+    const variant = matmulVariant(gpu, options.variant);
+    const seconds = await best(gpu, () => matmul(a.v, b.v, mat(c), { ...options, variant }), runs);
+    let referenceSeconds: number | undefined;
+    if (withReference) {
+      const host = (m: { t: Tensor; v: MatrixView }, seed: number) => ({
+        data: randn(m.v.rows * m.v.ld, seed),
+        offset: 0,
+        rows: m.v.rows,
+        cols: m.v.cols,
+        ld: m.v.ld,
+      });
+      const [ha, hb] = [host(a, 1), host(b, 2)];
+      const hc = ref.hostMat(new Float32Array(M * N), M, N);
+      referenceSeconds = await best(null, () => ref.matmul(ha, hb, hc, options), 1);
+    }
+    rows.push({
+      kernel: `matmul ${opName(options)} [${matmulShader(variant, a.v, b.v)}]`,
+      size: `${M}x${K}·${K}x${N}`,
+      seconds,
+      rate: (2 * M * N * K) / seconds / 1e9,
+      unit: "GFLOP/s",
+      ...(referenceSeconds === undefined ? {} : { referenceSeconds }),
+    });
+  };
+
+  try {
+    // the adapter's default kernel, A·B, growing sizes
+    await product(512, 512, 512, {}, { withReference: true });
+    await product(1024, 1024, 1024, {});
+    await product(2048, 2048, 2048, {}, { runs: 2 });
+    await product(4096, 768, 768, {});
+    // transposes at 1024²
+    await product(1024, 1024, 1024, { transB: true });
+    await product(1024, 1024, 1024, { transA: true });
+    await product(1024, 1024, 1024, { transA: true, transB: true });
+    // every kernel at 1024²: scalar loads (odd leading dimensions), and the other family
+    const variants: MatmulVariant[] = ["register", "tiled"];
+    await product(1024, 1024, 1024, { variant: "register" }, { oddLd: true });
+    const other = variants.find((v) => v !== matmulVariant(gpu))!;
+    await product(1024, 1024, 1024, { variant: other }, { runs: 1 });
+
+    // calibration: Gram and column norms of a 4096 x 768 batch
+    const [n, d] = [4096, 768];
+    const x = random(gpu, n, d, 3);
+    const h = zeros(gpu, [d, d], "f32", "H");
+    const norms = zeros(gpu, [d], "f32", "norms");
+    owned.push(x.t, h, norms);
+    for (const variant of variants) {
+      const seconds = await best(gpu, () => gramAccumulate(x.v, mat(h), 1, { variant }), variant === other ? 1 : RUNS);
+      rows.push({
+        kernel: `gramAccumulate [${matmulShader(variant, x.v, x.v)}]`,
+        size: `n=${n} d=${d}`,
+        seconds,
+        rate: (2 * n * d * d) / seconds / 1e9,
+        unit: "GFLOP/s",
+      });
+    }
+    const hostX = ref.hostMat(randn(n * d, 3), n, d);
+    const normsSeconds = await best(gpu, () => columnSquaredNormsAccumulate(x.v, norms, 1));
+    rows.push({
+      kernel: "columnSquaredNormsAccumulate",
+      size: `n=${n} d=${d}`,
+      seconds: normsSeconds,
+      rate: (n * d) / normsSeconds / 1e6,
+      unit: "Melem/s",
+      referenceSeconds: await best(null, () => ref.columnSquaredNormsAccumulate(hostX, new Float32Array(d), 1), 1),
+    });
+
+    // elementwise on the same batch: a strided window copy (kernel) and axpy
+    const y = empty(gpu, [n, d], "f32", "Y");
+    owned.push(y);
+    const window = sub(x.v, 0, 1, n, d - 1);
+    const copySeconds = await best(gpu, () => copyView(window, sub(mat(y), 0, 0, n, d - 1)));
+    rows.push({
+      kernel: "copyView (strided window)",
+      size: `${n}x${d - 1}`,
+      seconds: copySeconds,
+      rate: (n * (d - 1)) / copySeconds / 1e6,
+      unit: "Melem/s",
+    });
+    const axpySeconds = await best(gpu, () => axpy(mat(y), x.v, 0.5));
+    rows.push({
+      kernel: "axpy",
+      size: `${n}x${d}`,
+      seconds: axpySeconds,
+      rate: (n * d) / axpySeconds / 1e6,
+      unit: "Melem/s",
+    });
+  } finally {
+    for (const t of owned) t.release();
+  }
+  return rows;
+}
