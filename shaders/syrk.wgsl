@@ -18,12 +18,12 @@
 //   0  uniform Params { N, K, offA, ldA, offC, ldC: u32, alpha: f32, tri: u32 }
 //   1  a: array<vec4f>, read       A [K, N] window at offA, leading dimension ldA
 //   2  c: array<f32>, read_write   [N, N] window at offC, leading dimension ldC
-// Grid: (ceil(N / (8·WG_X)), ceil(N / (8·WG_Y))) workgroups of WG_X x WG_Y; invocation (x, y)
-//   owns the 8 x 8 tile of C at rows 8y.., columns 8x.., and returns at once when it lies above the
-//   diagonal.
+// Grid: one workgroup of WG x WG invocations per (8·WG) x (8·WG) tile of C on or below the
+//   diagonal, T·(T+1)/2 with T = ceil(N / (8·WG)), numbered linearly over x then y (row by row
+//   of tiles); invocation (x, y) owns the 8 x 8 block at rows i0 = 8·(WG·tileRow + y), columns
+//   j0 = 8·(WG·tileColumn + x), and returns at once when it lies above the diagonal.
 
-override WG_X: u32 = 8;
-override WG_Y: u32 = 8;
+override WG: u32 = 8;
 override ACCUMULATE: bool = false;
 override MIRROR: bool = false;
 
@@ -44,23 +44,17 @@ struct Params {
 @group(0) @binding(1) var<storage, read> a: array<vec4f>;
 @group(0) @binding(2) var<storage, read_write> c: array<f32>;
 
-// acc[2r + h][s] = C[i0 + r, j0 + 4h + s]
-var<private> acc: array<vec4f, 16>;
-
-// acc += A[k, i0..i0+7]ᵀ·A[k, j0..j0+7]
-fn rank1(ai0: vec4f, ai1: vec4f, aj0: vec4f, aj1: vec4f) {
-  for (var r = 0u; r < 4u; r++) {
-    acc[2u * r] = fma(vec4f(ai0[r]), aj0, acc[2u * r]);
-    acc[2u * r + 1u] = fma(vec4f(ai0[r]), aj1, acc[2u * r + 1u]);
-    acc[2u * r + 8u] = fma(vec4f(ai1[r]), aj0, acc[2u * r + 8u]);
-    acc[2u * r + 9u] = fma(vec4f(ai1[r]), aj1, acc[2u * r + 9u]);
+@compute @workgroup_size(WG, WG)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+        @builtin(local_invocation_id) lid: vec3u) {
+  let t = wid.x + wid.y * nwg.x;
+  let tiles = (p.N + T * WG - 1u) / (T * WG);
+  if (t >= tiles * (tiles + 1u) / 2u) {
+    return;
   }
-}
-
-@compute @workgroup_size(WG_X, WG_Y)
-fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let i0 = gid.y * T;
-  let j0 = gid.x * T;
+  let tile = lowerTile(t); // (column, row), column ≤ row
+  let i0 = (tile.y * WG + lid.y) * T;
+  let j0 = (tile.x * WG + lid.x) * T;
   if (i0 >= p.N || j0 >= p.N || i0 + T - 1u < j0) {
     return;
   }
@@ -72,9 +66,10 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   let cj0 = j0 / 4u;
   let cj1 = min(cj0 + 1u, lastChunk);
   let zero = vec4f(0.0);
+  var acc: array<vec4f, 16>; // acc[2r + h][s] = C[i0 + r, j0 + 4h + s]
   var k = 0u;
   if (p.tri != 0u) {
-    // terms with k < max(i, j) vanish; below kFull some entries of the tile still need masking
+    // terms with k < max(i, j) vanish; below kFull some entries of the block still need masking
     k = min(max(i0, j0), p.K);
     let kFull = min(max(i0, j0) + T, p.K);
     let ri0 = vec4u(i0, i0 + 1u, i0 + 2u, i0 + 3u);
@@ -86,25 +81,40 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
       let ai1 = select(zero, a[row + ci1], kv >= ri0 + 4u);
       let aj0 = select(zero, a[row + cj0], kv >= rj0);
       let aj1 = select(zero, a[row + cj1], kv >= rj0 + 4u);
-      rank1(ai0, ai1, aj0, aj1);
+      for (var r = 0u; r < 4u; r++) {
+        acc[2u * r] = fma(vec4f(ai0[r]), aj0, acc[2u * r]);
+        acc[2u * r + 1u] = fma(vec4f(ai0[r]), aj1, acc[2u * r + 1u]);
+        acc[2u * r + 8u] = fma(vec4f(ai1[r]), aj0, acc[2u * r + 8u]);
+        acc[2u * r + 9u] = fma(vec4f(ai1[r]), aj1, acc[2u * r + 9u]);
+      }
     }
   }
-  for (; k + 4u <= p.K; k += 4u) {
+  // 4 steps of k per iteration (the last iteration may run past K: its rows are clamped and zeroed)
+  for (; k < p.K; k += 4u) {
     for (var kk = 0u; kk < 4u; kk++) {
-      let row = (p.offA + (k + kk) * p.ldA) / 4u;
-      rank1(a[row + ci0], a[row + ci1], a[row + cj0], a[row + cj1]);
+      let live = k + kk < p.K;
+      let row = (p.offA + min(k + kk, p.K - 1u) * p.ldA) / 4u;
+      let ai0 = a[row + ci0];
+      let ai1 = a[row + ci1];
+      let aj0 = select(zero, a[row + cj0], live);
+      let aj1 = select(zero, a[row + cj1], live);
+      for (var r = 0u; r < 4u; r++) {
+        acc[2u * r] = fma(vec4f(ai0[r]), aj0, acc[2u * r]);
+        acc[2u * r + 1u] = fma(vec4f(ai0[r]), aj1, acc[2u * r + 1u]);
+        acc[2u * r + 8u] = fma(vec4f(ai1[r]), aj0, acc[2u * r + 8u]);
+        acc[2u * r + 9u] = fma(vec4f(ai1[r]), aj1, acc[2u * r + 9u]);
+      }
     }
-  }
-  for (; k < p.K; k++) {
-    let row = (p.offA + k * p.ldA) / 4u;
-    rank1(a[row + ci0], a[row + ci1], a[row + cj0], a[row + cj1]);
   }
   for (var r = 0u; r < T; r++) {
     let i = i0 + r;
-    for (var t = 0u; t < T; t++) {
-      let j = j0 + t;
-      if (i < p.N && j <= i) {
-        var v = p.alpha * acc[2u * r + t / 4u][t % 4u];
+    if (i >= p.N) {
+      break;
+    }
+    for (var u = 0u; u < T; u++) {
+      let j = j0 + u;
+      if (j <= i) {
+        var v = p.alpha * acc[2u * r + u / 4u][u % 4u];
         let at = p.offC + i * p.ldC + j;
         if (ACCUMULATE) {
           v += c[at];
@@ -116,4 +126,16 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
       }
     }
   }
+}
+
+// the t-th tile on or below the diagonal, numbered row by row: (column, row) with column ≤ row
+fn lowerTile(t: u32) -> vec2u {
+  var row = u32((sqrt(8.0 * f32(t) + 1.0) - 1.0) * 0.5);
+  while ((row + 1u) * (row + 2u) / 2u <= t) {
+    row++;
+  }
+  while (row * (row + 1u) / 2u > t) {
+    row--;
+  }
+  return vec2u(t - row * (row + 1u) / 2u, row);
 }

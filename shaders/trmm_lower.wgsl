@@ -41,32 +41,6 @@ struct Params {
 @group(0) @binding(2) var<storage, read> b: array<vec4f>;
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;
 
-var<private> acc: array<vec4f, 16>; // acc[2r + h][s] = C[i0 + r, j0 + 4h + s]
-var<private> av: array<vec4f, 8>; //   av[r][kk] = A[i0 + r, kc + kk]
-var<private> bv: array<vec4f, 8>; //   bv[2kk + h][s] = B[kc + kk, j0 + 4h + s]
-
-fn loadChunk(i0: u32, j0: u32, kc: u32) {
-  let lastI = p.M - 1u;
-  for (var r = 0u; r < T; r++) {
-    av[r] = a[(p.offA + min(i0 + r, lastI) * p.ldA + kc) / 4u];
-  }
-  let cj1 = min(j0 + 4u, (p.N - 1u) & ~3u); // past N: the last chunk holding an element of B
-  for (var kk = 0u; kk < 4u; kk++) {
-    let k = min(kc + kk, lastI);
-    bv[2u * kk] = b[(p.offB + k * p.ldB + j0) / 4u];
-    bv[2u * kk + 1u] = b[(p.offB + k * p.ldB + cj1) / 4u];
-  }
-}
-
-fn multiplyChunk() {
-  for (var kk = 0u; kk < 4u; kk++) {
-    for (var r = 0u; r < T; r++) {
-      acc[2u * r] = fma(vec4f(av[r][kk]), bv[2u * kk], acc[2u * r]);
-      acc[2u * r + 1u] = fma(vec4f(av[r][kk]), bv[2u * kk + 1u], acc[2u * r + 1u]);
-    }
-  }
-}
-
 @compute @workgroup_size(WG_X, WG_Y)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
   let i0 = gid.y * T;
@@ -74,28 +48,41 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   if (i0 >= p.M || j0 >= p.N) {
     return;
   }
-  // chunks before i0: every row of the tile is at or below the diagonal, and k < M
-  var kc = 0u;
-  for (; kc < i0; kc += 4u) {
-    loadChunk(i0, j0, kc);
-    multiplyChunk();
-  }
-  // chunks from i0: keep A[i, k] only for k ≤ i and k < M
-  for (; kc < min(i0 + T, p.M); kc += 4u) {
-    loadChunk(i0, j0, kc);
-    let kv = vec4u(kc, kc + 1u, kc + 2u, kc + 3u);
-    let inside = kv < vec4u(p.M);
+  let lastI = p.M - 1u;
+  let cj1 = min(j0 + 4u, (p.N - 1u) & ~3u); // past N: the last chunk holding an element of B
+  var acc: array<vec4f, 16>; // acc[2r + h][s] = C[i0 + r, j0 + 4h + s]
+  // chunks of 4 steps of k up to the tile's last row (the sum stops at the diagonal); from i0 on,
+  // A[i, k] is kept only for k ≤ i and k < M
+  for (var kc = 0u; kc < min(i0 + T, p.M); kc += 4u) {
+    var av: array<vec4f, 8>; // av[r][kk] = A[i0 + r, kc + kk]
     for (var r = 0u; r < T; r++) {
-      av[r] = select(vec4f(0.0), av[r], (kv <= vec4u(i0 + r)) & inside);
+      av[r] = a[(p.offA + min(i0 + r, lastI) * p.ldA + kc) / 4u];
     }
-    multiplyChunk();
+    if (kc + 4u > i0) {
+      let kv = vec4u(kc, kc + 1u, kc + 2u, kc + 3u);
+      for (var r = 0u; r < T; r++) {
+        av[r] = select(vec4f(0.0), av[r], (kv <= vec4u(i0 + r)) & (kv < vec4u(p.M)));
+      }
+    }
+    for (var kk = 0u; kk < 4u; kk++) {
+      let row = p.offB + min(kc + kk, lastI) * p.ldB;
+      let b0 = b[(row + j0) / 4u];
+      let b1 = b[(row + cj1) / 4u];
+      for (var r = 0u; r < T; r++) {
+        acc[2u * r] = fma(vec4f(av[r][kk]), b0, acc[2u * r]);
+        acc[2u * r + 1u] = fma(vec4f(av[r][kk]), b1, acc[2u * r + 1u]);
+      }
+    }
   }
   for (var r = 0u; r < T; r++) {
     let i = i0 + r;
-    for (var t = 0u; t < T; t++) {
-      let j = j0 + t;
-      if (i < p.M && j < p.N) {
-        c[p.offC + i * p.ldC + j] = p.alpha * acc[2u * r + t / 4u][t % 4u];
+    if (i >= p.M) {
+      break;
+    }
+    for (var u = 0u; u < T; u++) {
+      let j = j0 + u;
+      if (j < p.N) {
+        c[p.offC + i * p.ldC + j] = p.alpha * acc[2u * r + u / 4u][u % 4u];
       }
     }
   }

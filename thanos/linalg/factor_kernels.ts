@@ -16,7 +16,7 @@
  * @module
  */
 
-import { launch, params } from "../gpu/launch.ts";
+import { grid1d, launch, params } from "../gpu/launch.ts";
 import type { Tensor } from "../gpu/tensor.ts";
 import type { FactorStatus } from "./status.ts";
 import type { MatrixView } from "./view.ts";
@@ -131,11 +131,12 @@ export async function syrk(a: MatrixView, c: MatrixView, options: SyrkOptions = 
   const n = a.cols;
   if (n === 0) return;
   needAligned("syrk", "A", a);
+  const tiles = Math.ceil(n / (TILE.T * TILE.WG));
   await launch(c.tensor.gpu, "syrk", [a.tensor, c.tensor], {
-    grid: [Math.ceil(n / (TILE.T * TILE.WG)), Math.ceil(n / (TILE.T * TILE.WG))],
+    grid: grid1d(c.tensor.gpu, tiles * (tiles + 1) / 2, 1), // the tiles on or below the diagonal
     params: params().u32(n).u32(a.rows).u32(a.offset).u32(a.ld).u32(c.offset).u32(c.ld).f32(alpha)
       .u32(lowerA ? 1 : 0),
-    constants: { WG_X: TILE.WG, WG_Y: TILE.WG, ACCUMULATE: Number(accumulate), MIRROR: Number(mirror) },
+    constants: { WG: TILE.WG, ACCUMULATE: Number(accumulate), MIRROR: Number(mirror) },
   });
 }
 
