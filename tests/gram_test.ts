@@ -9,7 +9,7 @@
 
 import { assert, assertEquals, assertRejects } from "./assert.ts";
 import { empty, type Gpu, upload, zeros } from "../thanos/gpu/mod.ts";
-import { columnSquaredNormsAccumulate, gramAccumulate } from "../thanos/linalg/gram.ts";
+import { columnSquaredNormsAccumulate, GRAM_ROWS_PER_DISPATCH, gramAccumulate } from "../thanos/linalg/gram.ts";
 import { matmulShader } from "../thanos/linalg/matmul.ts";
 import { mat, sub } from "../thanos/linalg/view.ts";
 import * as ref from "./reference/matmul.ts";
@@ -85,12 +85,17 @@ for (const kernel of KERNELS) {
   });
 }
 
-gpuTest("gramAccumulate: 1000-ish shapes (n=1000 d=257, n=100 d=1000), every kernel", async (gpu) => {
-  for (const kernel of KERNELS) {
-    await checkGram(gpu, 1000, 257, kernel, { seed: 3 });
-    await checkGram(gpu, 100, 1000, kernel, { seed: 4, scale: 2 / 100 });
-  }
-});
+gpuTest(
+  "gramAccumulate: 1000-ish shapes (n=1000 d=257, n=2085 d=65 in 3 dispatches, n=100 d=1000), every kernel",
+  async (gpu) => {
+    for (const kernel of KERNELS) {
+      await checkGram(gpu, 1000, 257, kernel, { seed: 3 });
+      // more rows than one dispatch takes: folded in as ceil(n / GRAM_ROWS_PER_DISPATCH) accumulations
+      await checkGram(gpu, 2 * GRAM_ROWS_PER_DISPATCH + 37, 65, kernel, { seed: 5 });
+      await checkGram(gpu, 100, 1000, kernel, { seed: 4, scale: 2 / 100 });
+    }
+  },
+);
 
 gpuTest("gramAccumulate over several batches equals the Gram matrix of all rows", async (gpu) => {
   const [n, d] = [300, 70];
