@@ -21,12 +21,12 @@ import { assertClose, maxAbsDiff } from "./util.ts";
 
 /**
  * Logits: absolute tolerance. Logits are O(10); both sides compute in float32 with different
- * accumulation orders. Measured on llvmpipe: max |Δ| 3.3e-6 (tiny-opt), 2.9e-6 (tiny-gpt2), about
+ * accumulation orders. Measured on llvmpipe: max |Δ| 7.6e-6 (tiny-llama), 3.3e-6 (tiny-opt), 2.9e-6 (tiny-gpt2), about
  * the float32-vs-float64 noise golden.json reports for its own forward; 1e-4 leaves room for GPUs
  * whose exp/rsqrt are less exact.
  */
 const LOGITS_ATOL = 1e-4;
-/** Mean NLL per window and overall: relative tolerance (measured: 2e-8 relative, 1.6e-7 absolute). */
+/** Mean NLL per window and overall: relative tolerance (measured: ≤ 2.8e-8 relative overall, ≤ 2.6e-7 absolute per window). */
 const NLL_RTOL = 1e-5;
 
 interface Golden {
