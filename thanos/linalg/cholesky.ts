@@ -26,8 +26,10 @@
  * The product kernels load vec4s (llvmpipe gathers every load; 4 floats per gather is what makes
  * them fast there), so scratch matrices have leading dimensions rounded up to 4 ({@link Padded}),
  * the factor of a matrix whose view is not 16-byte aligned is computed in such a scratch, and
- * block sizes are multiples of 4. Measured on llvmpipe (2 shared cores): d = 2048 inverse 3.2 s
- * (2.65 GFLOP/s counting d³; matmul in the same runs 2.1–3.8 GFLOP/s), d = 4096 27 s.
+ * block sizes are multiples of 4. Measured on llvmpipe (2 cores shared with other jobs, so
+ * timings vary 3x with the load): d = 2048 inverse in 1.2–1.7 s at load ~3 (5–7 GFLOP/s counting
+ * d³, while matmul ran at 9.6–12 GFLOP/s: the inverse takes about the time of one d x d x d
+ * product), 3.6 s at load ~7; d = 4096 in 27–34 s at load 5–7.
  *
  * Non-positive-definite input: the panel kernel records the first pivot that is not > 0 (NaN
  * included) in a {@link FactorStatus}. Without a `status` option these functions read it back
