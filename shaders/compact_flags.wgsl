@@ -1,16 +1,19 @@
-// compact_flags: the ascending list of positions whose flag is set.
+// compact_flags: the ascending list of positions whose flag is set, one range of positions per
+//   dispatch (the caller splits n into ranges under llvmpipe's 65535-iterations-per-invocation limit
+//   and clears count first; each range appends after the previous ones).
 //
 // Bindings (group 0):
-//   0  uniform Params { n: u32 }
+//   0  uniform Params { begin, end: u32 }
 //   1  flags: array<u32>, read       [n] (non-zero = set)
 //   2  idx: array<u32>, read_write   [n]  idx[0..count) = set positions ascending; rest untouched
-//   3  count: array<u32>, read_write [1]
-// Math: idx = { j : flags[j] != 0 } in order. Sequential by design: n is a layer width (≤ ~16k), and
-//   a single pass is cheaper here than a parallel scan's extra dispatches.
+//   3  count: array<u32>, read_write [1]  running count (0 before the first range)
+// Math: idx = { j : flags[j] != 0 } in order. Sequential by design: n is a layer width, and a single
+//   pass is cheaper here than a parallel scan's extra dispatches.
 // Grid: exactly one workgroup of one invocation.
 
 struct Params {
-  n: u32,
+  begin: u32,
+  end: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -20,8 +23,8 @@ struct Params {
 
 @compute @workgroup_size(1)
 fn main() {
-  var c = 0u;
-  for (var j = 0u; j < p.n; j++) {
+  var c = count[0];
+  for (var j = p.begin; j < p.end; j++) {
     if (flags[j] != 0u) {
       idx[c] = j;
       c++;

@@ -1,12 +1,13 @@
 // row_dot: per-row inner products of two equally shaped views, and per-row counts of non-finite
-//   values of the first view.
+//   values of the first view, over one range of columns per dispatch (the caller splits long rows
+//   under llvmpipe's 65535-iterations-per-invocation limit and accumulates).
 //
 // Bindings (group 0):
-//   0  uniform Params { rows, cols, a_offset, a_ld, b_offset, b_ld: u32 }
+//   0  uniform Params { rows, a_offset, a_ld, b_offset, b_ld, col_begin, col_end, accumulate: u32 }
 //   1  a: array<f32>, read           view [rows, cols]
 //   2  b: array<f32>, read           view [rows, cols]
-//   3  dots: array<f32>, read_write  [rows]  dots[r] = Σ_j a[r, j]·b[r, j]
-//   4  bad: array<u32>, read_write   [rows]  bad[r] = #{ j : a[r, j] is NaN or ±Inf }
+//   3  dots: array<f32>, read_write  [rows]  dots[r] (+)= Σ_{j in range} a[r, j]·b[r, j]
+//   4  bad: array<u32>, read_write   [rows]  bad[r] (+)= #{ j in range : a[r, j] is NaN or ±Inf }
 // Math: the reconstruction error ‖ΔW·Xᵀ‖² = tr(ΔW·H·ΔWᵀ)·n/2 is Σ_r row_dot(ΔW·H, ΔW)[r]; the caller
 //   sums the rows in float64. Non-finite values are detected from the bits (fast-math safe).
 // Grid: 1-D over rows (one invocation per row), workgroup size WG, folded into y past 65535 groups.
@@ -15,11 +16,13 @@ override WG: u32 = 64;
 
 struct Params {
   rows: u32,
-  cols: u32,
   a_offset: u32,
   a_ld: u32,
   b_offset: u32,
   b_ld: u32,
+  col_begin: u32,
+  col_end: u32,
+  accumulate: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -37,7 +40,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   var s = 0.0;
   var c = 0.0; // Kahan compensation: rows can be thousands of columns long
   var n = 0u;
-  for (var j = 0u; j < p.cols; j++) {
+  for (var j = p.col_begin; j < p.col_end; j++) {
     let x = a[p.a_offset + r * p.a_ld + j];
     if ((bitcast<u32>(x) & 0x7f800000u) == 0x7f800000u) {
       n++;
@@ -47,6 +50,11 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
     c = (t - s) - y;
     s = t;
   }
-  dots[r] = s;
-  bad[r] = n;
+  if (p.accumulate != 0u) {
+    dots[r] += s;
+    bad[r] += n;
+  } else {
+    dots[r] = s;
+    bad[r] = n;
+  }
 }

@@ -1,13 +1,16 @@
 // sparsegpt_block: SparseGPT's column-by-column OBS sweep inside one column block, every row at once.
 //
 // Bindings (group 0):
-//   0  uniform Params { rows, count, w_offset, w_ld, u_offset, u_ld, mask_offset, mask_ld, n, m: u32 }
+//   0  uniform Params { rows, count, w_offset, w_ld, u_offset, u_ld, mask_offset, mask_ld, n, m,
+//                       i_begin, i_end: u32 }
 //   1  w: array<f32>, read_write     view [rows, count] = W[:, i1:i2], overwritten with the pruned block Q1
 //   2  u: array<f32>, read           view [count, count] = Hinv1 = U[i1:i2, i1:i2] (U upper, UᵀU = H⁻¹)
 //   3  mask: array<u32>, read_write  view [rows, count]; unstructured (m == 0): read, chosen beforehand;
 //                                    n:m (m > 0): written here, group by group, as the sweep reaches it
 //   4  err: array<f32>, read_write   [rows, count]  Err1, for the deferred update W[:, i2:] −= Err1·U[i1:i2, i2:]
-// Math (per row, for i = 0 .. count−1, as in SparseGPT's fasterprune):
+// Math (per row, for i = i_begin .. i_end−1 of the block, as in SparseGPT's fasterprune; the caller
+//   splits the sweep over several dispatches so that no invocation loops more than ~60k times —
+//   llvmpipe silently stops an invocation after 65535 loop iterations):
 //   if n:m and i % m == 0: mask the n smallest w_t²/U_tt² for t in [i, i+m) (ties: lower t first)
 //   q = mask ? 0 : w_i;  e = (w_i − q) / U_ii;  w_j −= e·U_ij for j in [i, count);  w_i = q;  err_i = e
 // Rows are independent: one invocation per row walks the block sequentially (no barriers).
@@ -26,6 +29,8 @@ struct Params {
   mask_ld: u32,
   n: u32,
   m: u32,
+  i_begin: u32,
+  i_end: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -48,7 +53,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   }
   let wrow = p.w_offset + r * p.w_ld;
   let mrow = p.mask_offset + r * p.mask_ld;
-  for (var i = 0u; i < p.count; i++) {
+  for (var i = p.i_begin; i < p.i_end; i++) {
     if (p.m > 0u && i % p.m == 0u) {
       // n smallest of the group [i, i+m): t is chosen iff fewer than n group members rank before it
       for (var t = i; t < i + p.m; t++) {

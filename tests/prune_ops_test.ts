@@ -71,7 +71,7 @@ gpuTest("gather2d picks submatrices by row and column lists, or identity", async
   assertEquals(await outCols.read(), ref.gather2d(src, n, Array.from({ length: n }, (_, i) => i), colIdx));
 });
 
-for (const n of [1, 7, 1000]) {
+for (const n of [1, 7, 1000, 130_001]) {
   gpuTest(`compactFlags lists set positions in order (n=${n})`, async (gpu) => {
     const flags = randomMask(n, 0.3, n);
     const idx = zeros(gpu, [n], "u32"), count = empty(gpu, [1], "u32");
@@ -131,7 +131,17 @@ function upperFactorLike(count: number, seed: number): Float32Array {
   return u;
 }
 
-for (const [rows, count, nm] of [[1, 4, null], [7, 8, { n: 2, m: 4 }], [129, 16, null], [33, 24, { n: 4, m: 8 }], [5, 9, { n: 1, m: 3 }]] as const) {
+for (
+  const [rows, count, nm] of [
+    [1, 4, null],
+    [7, 8, { n: 2, m: 4 }],
+    [129, 16, null],
+    [33, 24, { n: 4, m: 8 }],
+    [5, 9, { n: 1, m: 3 }],
+    [3, 520, null], //           a sweep longer than one dispatch's loop budget
+    [2, 400, { n: 2, m: 4 }],
+  ] as const
+) {
   gpuTest(`sparsegptBlock matches the reference (${rows}x${count}, ${nm ? `${nm.n}:${nm.m}` : "unstructured"})`, async (gpu) => {
     const w0 = randn(rows * count, rows + count), u = upperFactorLike(count, 7);
     const mask0 = nm ? new Uint32Array(rows * count) : randomMask(rows * count, 0.5, 8);
@@ -155,16 +165,16 @@ gpuTest("sparsegptScores is w²/u_jj²", async (gpu) => {
   assertClose(await out.read(), want, { rtol: 1e-6 });
 });
 
-gpuTest("rowDots sums products per row and counts non-finite values", async (gpu) => {
-  const rows = 5, cols = 1000, a0 = randn(rows * cols, 1), b0 = randn(rows * cols, 2);
+gpuTest("rowDots sums products per row and counts non-finite values (rows longer than one dispatch)", async (gpu) => {
+  const rows = 5, cols = 130_003, a0 = randn(rows * cols, 1), b0 = randn(rows * cols, 2);
   a0[2 * cols + 3] = NaN;
-  a0[4 * cols] = -Infinity;
+  a0[4 * cols + 100_000] = -Infinity;
   const { dots, nonFinite } = await rowDots(mat(upload(gpu, a0, [rows, cols])), mat(upload(gpu, b0, [rows, cols])));
   assertEquals([...nonFinite], [0, 0, 1, 0, 1]);
   for (const r of [0, 1, 3]) {
     let s = 0;
     for (let j = 0; j < cols; j++) s += a0[r * cols + j] * b0[r * cols + j];
-    assertClose([dots[r]], [s], { rtol: 1e-5, atol: 1e-4 }, `row ${r}`);
+    assertClose([dots[r]], [s], { rtol: 1e-4, atol: 1e-2 }, `row ${r}`);
   }
 });
 

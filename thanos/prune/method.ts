@@ -6,6 +6,7 @@
  */
 
 import type { Tensor } from "../gpu/tensor.ts";
+import type { MatrixView } from "../linalg/view.ts";
 import type { PruneOptions } from "./options.ts";
 import type { LayerStats } from "./stats.ts";
 
@@ -24,10 +25,52 @@ export interface MethodOutput {
 }
 
 /**
- * A pruning method: reads the layer and its calibration statistics, returns new GPU tensors.
- * Options are already validated (see `resolvePruneOptions`).
+ * One column block of a block-wise method (SparseGPT, Thanos), as an observer sees it. The views
+ * are the method's live GPU state: read them during the call (e.g. `await view.tensor.read()`), do
+ * not keep or modify them.
+ *
+ * - phase "selected": the block's mask is chosen (SparseGPT n:m chooses it during the sweep, so its
+ *   block mask is only complete in the next phase), nothing is updated yet;
+ * - phase "compensated": the block is pruned and the remaining weights updated; for Thanos the
+ *   removal sets and multipliers of the (last) row batch are included.
  */
-export type PruneMethod = (layer: LayerWeight, stats: LayerStats, options: PruneOptions) => Promise<MethodOutput>;
+export interface BlockStep {
+  method: "sparsegpt" | "thanos";
+  phase: "selected" | "compensated";
+  /** the block's columns [i1, i2) */
+  i1: number;
+  i2: number;
+  /** the whole working weight [rows, cols] */
+  weight: MatrixView;
+  /** the whole mask [rows, cols]; columns before i2 are final, later ones are not */
+  mask: MatrixView;
+  /** Thanos: (H[i1:, i1:])⁻¹ before the downdate; SparseGPT: the block of the upper factor U */
+  hinv: MatrixView;
+  /** Thanos unstructured: u32 [1] — weights still to prune before this block (target − zeros so far) */
+  budget?: Tensor<"u32">;
+  /**
+   * Thanos, phase "compensated": rows [r0, r0 + rows) of the last row batch: removal sets
+   * idx/counts/rhs ([rows, i2 − i1], padded) and the multipliers λ (same layout)
+   */
+  removal?: { r0: number; rows: number; idx: Tensor<"u32">; counts: Tensor<"u32">; rhs: Tensor; lambda: Tensor };
+}
+
+/** Optional observer of a method's progress (notebooks show Thanos block by block through it). */
+export interface MethodObserver {
+  onBlock?(step: BlockStep): Promise<void> | void;
+}
+
+/**
+ * A pruning method: reads the layer and its calibration statistics, returns new GPU tensors.
+ * Options are already validated (see `resolvePruneOptions`). Methods without column blocks ignore
+ * the observer.
+ */
+export type PruneMethod = (
+  layer: LayerWeight,
+  stats: LayerStats,
+  options: PruneOptions,
+  observer?: MethodObserver,
+) => Promise<MethodOutput>;
 
 /** [rows, cols] of a layer's weight, checking it is a 2-D f32 tensor. */
 export function layerShape(layer: LayerWeight): [number, number] {

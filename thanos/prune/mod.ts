@@ -4,7 +4,7 @@
  * @module
  */
 export { CalibrationStats, type LayerStats } from "./stats.ts";
-export { type LayerWeight, type MethodOutput, type PruneMethod } from "./method.ts";
+export { type BlockStep, type LayerWeight, type MethodObserver, type MethodOutput, type PruneMethod } from "./method.ts";
 export {
   checkLayerFits,
   DEFAULTS,
@@ -18,4 +18,4 @@ export {
   PruneOptionsSchema,
   resolvePruneOptions,
 } from "./options.ts";
-export { METHODS, pruneLayer, type PruneResult } from "./prune.ts";
+export { METHODS, outputEnergy, pruneLayer, type PruneResult, reconstructionError } from "./prune.ts";

@@ -14,6 +14,13 @@ import { describe, type MatrixView } from "../linalg/view.ts";
 
 const WG = 64;
 
+/**
+ * Loop iterations one invocation may run per dispatch. Mesa's llvmpipe silently ends an invocation
+ * after 65535 loop iterations in total (all loops of the shader together), so kernels whose loops
+ * scale with the input split their work over several dispatches below this budget.
+ */
+export const LOOP_BUDGET = 60000;
+
 function sameShape(op: string, a: MatrixView, b: MatrixView, aName: string, bName: string): void {
   if (a.rows !== b.rows || a.cols !== b.cols) {
     throw new RangeError(
@@ -132,7 +139,11 @@ export async function compactFlags(flags: Tensor<"u32">, idx: Tensor<"u32">, cou
   needDtype(op, flags, "u32");
   needSize(op, idx, flags.size, "idx");
   needSize(op, count, 1, "count");
-  await launch(flags.gpu, "compact_flags", [flags, idx, count], { grid: [1], params: params().u32(flags.size) });
+  flags.gpu.recorder.clear(count.buffer, 4);
+  for (let begin = 0; begin < flags.size; begin += LOOP_BUDGET) {
+    const end = Math.min(flags.size, begin + LOOP_BUDGET);
+    await launch(flags.gpu, "compact_flags", [flags, idx, count], { grid: [1], params: params().u32(begin).u32(end) });
+  }
 }
 
 /**
@@ -224,12 +235,34 @@ export async function sparsegptBlock(
   if (nm && w.cols % nm.m !== 0) {
     throw new RangeError(`${op}: block width ${w.cols} is not divisible by m = ${nm.m}`);
   }
-  await launch(w.tensor.gpu, "sparsegpt_block", [w.tensor, u.tensor, mask.tensor, err], {
-    grid: grid1d(w.tensor.gpu, w.rows, WG),
-    params: params().u32(w.rows).u32(w.cols).u32(w.offset).u32(w.ld).u32(u.offset).u32(u.ld)
-      .u32(mask.offset).u32(mask.ld).u32(nm?.n ?? 0).u32(nm?.m ?? 0),
-    constants: { WG },
-  });
+  for (const [i0, i1] of sweepChunks(w.cols, nm?.m ?? 0)) {
+    await launch(w.tensor.gpu, "sparsegpt_block", [w.tensor, u.tensor, mask.tensor, err], {
+      grid: grid1d(w.tensor.gpu, w.rows, WG),
+      params: params().u32(w.rows).u32(w.cols).u32(w.offset).u32(w.ld).u32(u.offset).u32(u.ld)
+        .u32(mask.offset).u32(mask.ld).u32(nm?.n ?? 0).u32(nm?.m ?? 0).u32(i0).u32(i1),
+      constants: { WG },
+    });
+  }
+}
+
+/**
+ * Column ranges [i0, i1) of a SparseGPT block sweep, each within {@link LOOP_BUDGET}: column i costs
+ * (count − i) update iterations, plus m² at the start of every n:m group.
+ */
+export function sweepChunks(count: number, m: number): [number, number][] {
+  const chunks: [number, number][] = [];
+  let start = 0, cost = 0;
+  for (let i = 0; i < count; i++) {
+    const c = (count - i) + (m > 0 && i % m === 0 ? m * m + m : 0) + 1;
+    if (cost + c > LOOP_BUDGET && i > start) {
+      chunks.push([start, i]);
+      start = i;
+      cost = 0;
+    }
+    cost += c;
+  }
+  if (start < count) chunks.push([start, count]);
+  return chunks;
 }
 
 /**
@@ -244,10 +277,13 @@ export async function rowDots(a: MatrixView, b: MatrixView): Promise<{ dots: Flo
   const gpu = a.tensor.gpu;
   using dots = empty(gpu, [a.rows], "f32", "rowDots.dots");
   using bad = empty(gpu, [a.rows], "u32", "rowDots.nonFinite");
-  await launch(gpu, "row_dot", [a.tensor, b.tensor, dots, bad], {
-    grid: grid1d(gpu, a.rows, WG),
-    params: params().u32(a.rows).u32(a.cols).u32(a.offset).u32(a.ld).u32(b.offset).u32(b.ld),
-    constants: { WG },
-  });
+  for (let j0 = 0; j0 < Math.max(a.cols, 1); j0 += LOOP_BUDGET) {
+    const j1 = Math.min(a.cols, j0 + LOOP_BUDGET);
+    await launch(gpu, "row_dot", [a.tensor, b.tensor, dots, bad], {
+      grid: grid1d(gpu, a.rows, WG),
+      params: params().u32(a.rows).u32(a.offset).u32(a.ld).u32(b.offset).u32(b.ld).u32(j0).u32(j1).u32(j0 > 0 ? 1 : 0),
+      constants: { WG },
+    });
+  }
   return { dots: await dots.read(), nonFinite: await bad.read() };
 }

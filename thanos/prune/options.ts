@@ -75,6 +75,9 @@ export type PruneOptionsInput = {
   rowBatch?: number;
 };
 
+/** Largest Thanos block: the per-row removal sets are solved by `gatheredSolve` (maxQ ≤ 256). */
+export const MAX_THANOS_BLOCKSIZE = 256;
+
 export const DEFAULTS = {
   sparsity: 0.5,
   pattern: { kind: "unstructured" } as Pattern,
@@ -161,6 +164,12 @@ export function resolvePruneOptions(input: PruneOptionsInput): PruneOptions {
     throw new RangeError(`Structured sparsity ${sparsity} with alpha ${alpha} needs sparsity < 1 - alpha`);
   }
   const blocksize = o.blocksize ?? DEFAULTS.blocksize;
+  if (method === "thanos" && pattern.kind !== "structured" && blocksize > MAX_THANOS_BLOCKSIZE) {
+    throw new RangeError(
+      `thanos blocksize ${blocksize} is too large: a row removes up to blocksize weights at once and the ` +
+        `batched per-row solve handles at most ${MAX_THANOS_BLOCKSIZE}`,
+    );
+  }
   if (pattern.kind === "nm" && (method === "thanos" || method === "sparsegpt") && blocksize % pattern.m !== 0) {
     throw new RangeError(
       `blocksize ${blocksize} must be a multiple of m = ${pattern.m} for the ${patternName(pattern)} pattern`,

@@ -11,7 +11,7 @@ import { countMask } from "../linalg/mask.ts";
 import { matmul } from "../linalg/matmul.ts";
 import { mat } from "../linalg/view.ts";
 import { magnitude } from "./magnitude.ts";
-import { layerShape, type LayerWeight, type PruneMethod } from "./method.ts";
+import { layerShape, type LayerWeight, type MethodObserver, type PruneMethod } from "./method.ts";
 import { rowDots } from "./ops.ts";
 import {
   checkLayerFits,
@@ -59,6 +59,7 @@ export interface PruneResult {
  * @param layer the layer's name and f32 weight [rows, cols] (left unchanged)
  * @param stats its calibration statistics (H and column norms over the layer's inputs)
  * @param options method, sparsity, pattern, blocksize, percdamp, alpha, rowBatch (validated here)
+ * @param observer sees SparseGPT's and Thanos's column blocks as they are pruned (see BlockStep)
  * @returns the pruned weight and mask (GPU tensors the caller releases), achieved sparsity,
  *   relative reconstruction error and timings
  * @throws RangeError for invalid options, a pattern that does not fit the layer, mismatched
@@ -75,6 +76,7 @@ export async function pruneLayer(
   layer: LayerWeight,
   stats: LayerStats,
   options: PruneOptionsInput | PruneOptions,
+  observer?: MethodObserver,
 ): Promise<PruneResult> {
   const o = resolvePruneOptions(options as PruneOptionsInput);
   const [rows, cols] = layerShape(layer);
@@ -88,7 +90,6 @@ export async function pruneLayer(
     throw new RangeError(`Layer "${layer.name}": ${o.method} needs calibration statistics, but no samples were added`);
   }
   const gpu = layer.weight.gpu;
-  const W = mat(layer.weight);
 
   // validation and tr(W·H·Wᵀ), before any pruning work
   const wNonFinite = await checkFinite(layer, "weight", layer.weight);
@@ -100,15 +101,12 @@ export async function pruneLayer(
   const tDen = performance.now() - t0;
 
   const t1 = performance.now();
-  const out = await METHODS[o.method](layer, stats, o);
+  const out = await METHODS[o.method](layer, stats, o, observer);
   await gpu.sync();
   const tMethod = performance.now() - t1;
 
   const t2 = performance.now();
-  using delta = zeros(gpu, [rows, cols], "f32", `${layer.name}.delta`);
-  await copyView(mat(out.weight), mat(delta));
-  await axpy(mat(delta), W, -1); //                              ΔW = W′ − W
-  const numerator = await quadraticForm(delta, stats.hessian);
+  const numerator = await reconstructionError(layer.weight, out.weight, stats);
   using counter = zeros(gpu, [1], "u32", `${layer.name}.maskCount`);
   await countMask(mat(out.mask), counter);
   const [pruned] = await counter.read();
@@ -126,6 +124,28 @@ export async function pruneLayer(
     relativeError: denominator > 0 ? numerator / denominator : numerator === 0 ? 0 : Infinity,
     timings: { method: tMethod / 1000, error: tErr / 1000 },
   };
+}
+
+/**
+ * The squared reconstruction error of replacing `weight` by `pruned` on the calibration inputs,
+ * ‖(W′−W)Xᵀ‖²_F·(2/n) = tr(ΔW·H·ΔWᵀ), from the undamped H. Divide by {@link outputEnergy} for the
+ * relative error.
+ * @example
+ * ```ts
+ * const rel = await reconstructionError(w, wPruned, stats) / await outputEnergy(w, stats);
+ * ```
+ */
+export async function reconstructionError(weight: Tensor, pruned: Tensor, stats: LayerStats): Promise<number> {
+  const [rows, cols] = weight.shape;
+  using delta = zeros(weight.gpu, [rows, cols], "f32", "reconstructionError.delta");
+  await copyView(mat(pruned), mat(delta));
+  await axpy(mat(delta), mat(weight), -1); //                     ΔW = W′ − W
+  return await quadraticForm(delta, stats.hessian);
+}
+
+/** tr(W·H·Wᵀ) = ‖W·Xᵀ‖²_F·(2/n): the layer's output energy on the calibration inputs. */
+export function outputEnergy(weight: Tensor, stats: LayerStats): Promise<number> {
+  return quadraticForm(weight, stats.hessian);
 }
 
 /** tr(A·H·Aᵀ) = Σ_r (A·H)[r, :]·A[r, :], summed in float64. */

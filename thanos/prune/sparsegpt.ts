@@ -30,7 +30,7 @@ function scratch(t: Tensor, rows: number, cols: number): MatrixView {
   return { tensor: t, offset: 0, rows, cols, ld: cols };
 }
 
-export const sparsegpt: PruneMethod = async (layer, stats, options) => {
+export const sparsegpt: PruneMethod = async (layer, stats, options, observer) => {
   const [rows, cols] = layerShape(layer);
   const gpu = layer.weight.gpu;
   const B = Math.min(options.blocksize, cols);
@@ -56,6 +56,8 @@ export const sparsegpt: PruneMethod = async (layer, stats, options) => {
       await sparsegptScores(W1, U1, scratch(scores, rows, count));
       await kSmallestMask(scratch(scores, rows, count), Math.floor(options.sparsity * rows * count), M1);
     }
+    const step = { method: "sparsegpt", i1, i2, weight: W, mask: M, hinv: U1 } as const;
+    await observer?.onBlock?.({ ...step, phase: "selected" });
     await sparsegptBlock(W1, U1, M1, err, nm);
     if (i2 < cols) {
       // W[:, i2:] −= Err1 · Hinv[i1:i2, i2:]
@@ -64,6 +66,7 @@ export const sparsegpt: PruneMethod = async (layer, stats, options) => {
         accumulate: true,
       });
     }
+    await observer?.onBlock?.({ ...step, phase: "compensated" });
   }
   await status.check();
   return { weight, mask };

@@ -37,7 +37,7 @@ import { kSmallestMask, nmMask } from "../linalg/select.ts";
 import { gatheredSolve } from "../linalg/solve.ts";
 import { mat, type MatrixView, sub } from "../linalg/view.ts";
 import { dampedHessian } from "./hessian.ts";
-import { layerShape, type LayerWeight, type PruneMethod } from "./method.ts";
+import { layerShape, type LayerWeight, type MethodObserver, type PruneMethod } from "./method.ts";
 import { broadcastRow, compactFlags, gather2d, type RemovalSets, removalSets, scatterRows, zeroRows } from "./ops.ts";
 import type { PruneOptions } from "./options.ts";
 import type { LayerStats } from "./stats.ts";
@@ -47,7 +47,7 @@ function scratch(t: Tensor, rows: number, cols: number, r0 = 0): MatrixView {
   return { tensor: t, offset: r0 * cols, rows, cols, ld: cols };
 }
 
-export const thanos: PruneMethod = async (layer, stats, options) => {
+export const thanos: PruneMethod = async (layer, stats, options, observer) => {
   const [rows, cols] = layerShape(layer);
   const gpu = layer.weight.gpu;
   const weight = zeros(gpu, [rows, cols], "f32", `${layer.name}.pruned`);
@@ -57,7 +57,7 @@ export const thanos: PruneMethod = async (layer, stats, options) => {
   if (options.pattern.kind === "structured") {
     await structured(layer.name, mat(weight), mat(mask), h, stats, options);
   } else {
-    await blockwise(layer, mat(weight), mat(mask), h, stats, options);
+    await blockwise(layer, mat(weight), mat(mask), h, stats, options, observer);
   }
   return { weight, mask };
 };
@@ -70,6 +70,7 @@ async function blockwise(
   h: Tensor,
   stats: LayerStats,
   options: PruneOptions,
+  observer?: MethodObserver,
 ): Promise<void> {
   const { rows, cols } = W;
   const gpu = W.tensor.gpu;
@@ -118,9 +119,14 @@ async function blockwise(
         await countMask(Mblock, zerosSoFar, { accumulate: true });
       }
 
+      const step = { method: "thanos", i1, i2, weight: W, mask: M, hinv: Hinv, budget: nm ? undefined : k } as const;
+      await observer?.onBlock?.({ ...step, phase: "selected" });
+
       // per-row solves Hinv[q_r, q_r]·λ_r = W[r, q_r]ᵀ, then W[:, i1:] −= Λ·Hinv[0:B, :]
+      let lastR0 = 0, nr = 0; //                                   the last row batch, for the observer
       for (let r0 = 0; r0 < rows; r0 += rowBatch) {
-        const nr = Math.min(rowBatch, rows - r0);
+        lastR0 = r0;
+        nr = Math.min(rowBatch, rows - r0);
         await removalSets(sub(Mblock, r0, 0, nr, count), sub(Wblock, r0, 0, nr, count), sets);
         await gatheredSolve(sub(Hinv, 0, 0, count, count), sets.idx, sets.counts, sets.rhs, lambda, count, {
           rows: nr,
@@ -133,6 +139,10 @@ async function blockwise(
         });
       }
       await applyMask(Wblock, Mblock); //                          W[r, q_r] = 0 exactly
+      if (observer?.onBlock) {
+        const removal = { r0: lastR0, rows: nr, ...sets, lambda };
+        await observer.onBlock({ ...step, phase: "compensated", removal });
+      }
 
       // (H[i2:, i2:])⁻¹ from (H[i1:, i1:])⁻¹ by the Schur complement, in place
       if (i2 < cols) await schurDowndate(Hinv, count, { inPlace: true, status });
