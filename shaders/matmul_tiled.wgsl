@@ -46,13 +46,16 @@ struct Params {
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;
 
-var<workgroup> As: array<f32, BK * T * WG>; // [BK][T·WG]: op(A) slice, k-major
-var<workgroup> Bs: array<f32, BK * T * WG>; // [BK][T·WG]: op(B) slice
+// Staged slices, k-major with rows padded by one word (stride T·WG + 1): staging along k then
+// writes 16 consecutive invocations to 16 different banks instead of one.
+var<workgroup> As: array<f32, BK * (T * WG + 1u)>; // As[kk·S + ii] = op(A)[i0 + ii, k0 + kk]
+var<workgroup> Bs: array<f32, BK * (T * WG + 1u)>; // Bs[kk·S + jj] = op(B)[k0 + kk, j0 + jj]
 
 @compute @workgroup_size(WG, WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         @builtin(local_invocation_id) lid: vec3u) {
   let BM = T * WG;
+  let S = BM + 1u; // row stride of As and Bs
   var tile = wid.xy; // (tile column, tile row)
   if (SYMMETRIC) {
     let t = wid.x + wid.y * nwg.x;
@@ -75,7 +78,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
       let i = i0 + ii; let k = k0 + kk;
       var v = 0.0;
       if (i < p.M && k < p.K) { v = opA(i, k); }
-      As[kk * BM + ii] = v;
+      As[kk * S + ii] = v;
     }
     // stage op(B)[k0 .. k0+BK, j0 .. j0+BM] into Bs[kk][jj]
     for (var e = tid; e < BK * BM; e += threads) {
@@ -84,14 +87,14 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
       let j = j0 + jj; let k = k0 + kk;
       var v = 0.0;
       if (j < p.N && k < p.K) { v = opB(k, j); }
-      Bs[kk * BM + jj] = v;
+      Bs[kk * S + jj] = v;
     }
     workgroupBarrier();
     for (var kk = 0u; kk < BK; kk++) {
       var av: array<f32, 4>;
       var bv: array<f32, 4>;
-      for (var r = 0u; r < T; r++) { av[r] = As[kk * BM + lid.y + WG * r]; }
-      for (var s = 0u; s < T; s++) { bv[s] = Bs[kk * BM + lid.x + WG * s]; }
+      for (var r = 0u; r < T; r++) { av[r] = As[kk * S + lid.y + WG * r]; }
+      for (var s = 0u; s < T; s++) { bv[s] = Bs[kk * S + lid.x + WG * s]; }
       for (var r = 0u; r < T; r++) {
         for (var s = 0u; s < T; s++) { acc[r][s] = fma(av[r], bv[s], acc[r][s]); }
       }
