@@ -21,10 +21,8 @@
  * @module
  */
 
-import { evalWindows, sampleCalibration } from "../thanos/data/calibration.ts";
-import { corpusTokens, loadCorpus } from "../thanos/data/corpus.ts";
-import { loadTokenizer } from "../thanos/data/tokenizer.ts";
 import { perplexity } from "../thanos/eval.ts";
+import { DATA_DEFAULTS, prepareData } from "../thanos/experiment.ts";
 import { type Checkpoint, openCheckpoint, writeCheckpoint } from "../thanos/model/checkpoint.ts";
 import { loadModel } from "../thanos/model/load.ts";
 import { checkLayerFits, resolvePruneOptions } from "../thanos/prune/options.ts";
@@ -38,10 +36,6 @@ const USAGE = "usage: deno task prune [--model <dir|hf:ORG/NAME>] [--method than
   "[--dtype source|F32|F16|BF16] [--streaming] [--out <dir>] [--force]";
 
 export const DEFAULT_MODEL = "models/tiny-llama";
-export const DEFAULT_NSAMPLES = 32;
-export const DEFAULT_EVAL_WINDOWS = 64;
-/** The references cap the window length at 2048 tokens (`min(2048, model.seqlen)`). */
-export const MAX_DEFAULT_SEQLEN = 2048;
 
 async function run(): Promise<unknown> {
   const { values } = parse(Deno.args, {
@@ -79,45 +73,28 @@ async function run(): Promise<unknown> {
     blocksize: values.blocksize === undefined ? undefined : intFlag("blocksize", values.blocksize),
     percdamp: values.percdamp === undefined ? undefined : numberFlag("percdamp", values.percdamp),
   });
-  const nsamples = intFlag("nsamples", values.nsamples, DEFAULT_NSAMPLES);
-  if (nsamples < 1) throw new UsageError(`Expected --nsamples >= 1 but found ${nsamples}`);
-  const seed = intFlag("seed", values.seed, 0);
-  const maxWindows = intFlag("max-windows", values["max-windows"], DEFAULT_EVAL_WINDOWS);
-  if (maxWindows < 0) throw new UsageError(`Expected --max-windows >= 0 (0 = all) but found ${maxWindows}`);
+  const maxWindows = intFlag("max-windows", values["max-windows"], DATA_DEFAULTS.maxWindows);
   const dtype = values.dtype!.toUpperCase();
   if (!["SOURCE", "F32", "F16", "BF16"].includes(dtype)) {
     throw new UsageError(`Unknown --dtype "${values.dtype}": expected source, F32, F16 or BF16`);
   }
   const checkpoint = await asInput(() => openCheckpoint(values.model!));
-  const context = checkpoint.config.maxPositions;
-  const seqlen = intFlag("seqlen", values.seqlen, Math.min(context, MAX_DEFAULT_SEQLEN));
-  if (seqlen < 2) throw new UsageError(`Expected --seqlen >= 2 but found ${seqlen}`);
-  if (seqlen > context) {
-    throw new UsageError(`--seqlen ${seqlen} exceeds the model's context of ${context} tokens`);
-  }
   for (const layer of checkpoint.layout.blocks[0]?.linears ?? []) {
     checkLayerFits(layer.name, layer.outFeatures, layer.inFeatures, options);
   }
-  if (!checkpoint.tokenizerPath) {
-    throw new UsageError(`${checkpoint.dir} has no tokenizer.json (or vocab.json + merges.txt); corpora need one`);
-  }
+  const spec = {
+    calibration: values.calibration!,
+    nsamples: intFlag("nsamples", values.nsamples, DATA_DEFAULTS.nsamples),
+    seqlen: values.seqlen === undefined ? undefined : intFlag("seqlen", values.seqlen),
+    seed: intFlag("seed", values.seed, DATA_DEFAULTS.seed),
+    eval: values.eval!,
+    maxWindows,
+  };
   const out = values.out ?? defaultOut(values.model!, options);
   const staging = await prepareOutput(out, values.force!);
   try {
-    const tokenizer = await asInput(() => loadTokenizer(checkpoint.tokenizerPath!));
-    const calibTokens = corpusTokens(await asInput(() => loadCorpus(values.calibration!)), tokenizer);
-    if (calibTokens.length < nsamples * seqlen) {
-      throw new UsageError(
-        `Calibration corpus "${values.calibration}" has ${calibTokens.length} tokens, fewer than ` +
-          `--nsamples x --seqlen = ${nsamples} x ${seqlen} = ${nsamples * seqlen}`,
-      );
-    }
-    const evalTokens = corpusTokens(await asInput(() => loadCorpus(values.eval!)), tokenizer);
-    if (evalTokens.length < seqlen) {
-      throw new UsageError(`Evaluation corpus "${values.eval}" has ${evalTokens.length} tokens, fewer than one window of ${seqlen}`);
-    }
-    const calibration = sampleCalibration(calibTokens, { nsamples, seqlen, seed });
-    const evaluation = evalWindows(evalTokens, seqlen, maxWindows === 0 ? undefined : maxWindows);
+    const { calibration, evaluation, spec: data } = await asInput(() => prepareData(checkpoint, spec));
+    const { nsamples, seqlen, seed } = data;
 
     // ---- work
     log(`prune: ${checkpoint.dir} (${checkpoint.config.family}, ${checkpoint.layout.blocks.length} blocks), ` +
