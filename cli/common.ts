@@ -57,6 +57,18 @@ export function intFlag(name: string, value: string | undefined, fallback?: numb
   return n;
 }
 
+/**
+ * Runs `what`, turning any error into a UsageError: for steps whose failures are the user's input
+ * (opening their checkpoint, reading their corpus), so the CLI exits 2 with the message.
+ */
+export async function asInput<T>(what: () => Promise<T>): Promise<T> {
+  try {
+    return await what();
+  } catch (err) {
+    throw err instanceof UsageError ? err : new UsageError((err as Error).message);
+  }
+}
+
 /** One progress line on stderr (never stdout: stdout's last line is the JSON result). */
 export function log(message: string): void {
   console.error(message);

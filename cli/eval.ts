@@ -30,7 +30,7 @@ import { corpusTokens, loadCorpus } from "../thanos/data/corpus.ts";
 import { evalWindows } from "../thanos/data/calibration.ts";
 import { loadTokenizer } from "../thanos/data/tokenizer.ts";
 import { type EvalWindows, perplexity } from "../thanos/eval.ts";
-import { intFlag, log, main, parse, UsageError } from "./common.ts";
+import { asInput, intFlag, log, main, parse, UsageError } from "./common.ts";
 
 const USAGE = "usage: deno task eval --model <dir|hf:ORG/NAME> --data <corpus|path|ids.json> " +
   "[--seqlen N] [--max-windows K] [--batch-size B] [--streaming]";
@@ -38,14 +38,6 @@ const USAGE = "usage: deno task eval --model <dir|hf:ORG/NAME> --data <corpus|pa
 /** Default window length cap (see the module documentation). */
 export const DEFAULT_SEQLEN = 256;
 
-/** Runs `what`, turning any error into a UsageError (for steps whose failures are bad input). */
-async function asInputError<T>(what: () => Promise<T>): Promise<T> {
-  try {
-    return await what();
-  } catch (err) {
-    throw err instanceof UsageError ? err : new UsageError((err as Error).message);
-  }
-}
 
 /**
  * Reads a JSON file of token ids: an array of equal-length windows, or one flat token stream.
@@ -105,7 +97,7 @@ async function loadWindows(
     }
     const seqlen = seqlenFlag ?? defaultSeqlen;
     checkSeqlen(seqlen, context);
-    return asInputError(() => Promise.resolve(evalWindows(ids.stream, seqlen, maxWindows)));
+    return asInput(() => Promise.resolve(evalWindows(ids.stream, seqlen, maxWindows)));
   }
   const seqlen = seqlenFlag ?? defaultSeqlen;
   checkSeqlen(seqlen, context);
@@ -114,13 +106,13 @@ async function loadWindows(
       `${checkpoint.dir} has no tokenizer (tokenizer.json, or vocab.json with merges.txt); pass --data as a .json file of token ids instead`,
     );
   }
-  const tokens = await asInputError(async () => {
+  const tokens = await asInput(async () => {
     const [corpus, tokenizer] = await Promise.all([loadCorpus(data), loadTokenizer(checkpoint.tokenizerPath!)]);
     log(`eval: ${corpus.description}`);
     return corpusTokens(corpus, tokenizer);
   });
   if (tokens.length === 0) throw new UsageError(`${data}: the corpus is empty (0 tokens)`);
-  return asInputError(() => Promise.resolve(evalWindows(tokens, seqlen, maxWindows)));
+  return asInput(() => Promise.resolve(evalWindows(tokens, seqlen, maxWindows)));
 }
 
 function checkSeqlen(seqlen: number, context: number): void {
@@ -156,7 +148,7 @@ async function run(): Promise<unknown> {
     throw new UsageError(`Expected --batch-size >= 1 but found ${batchSize}`);
   }
 
-  const checkpoint = await asInputError(() => openCheckpoint(values.model!));
+  const checkpoint = await asInput(() => openCheckpoint(values.model!));
   const windows = await loadWindows(checkpoint, values.data, seqlen, maxWindows);
   const vocab = checkpoint.config.vocabSize;
   const bad = windows.tokens.findIndex((id) => id >= vocab);

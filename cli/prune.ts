@@ -27,7 +27,7 @@ import { type Checkpoint, openCheckpoint, writeCheckpoint } from "../thanos/mode
 import { loadModel } from "../thanos/model/load.ts";
 import { checkLayerFits, resolvePruneOptions } from "../thanos/prune/options.ts";
 import { describeOptions, type PipelineProgress, pruneModel } from "../thanos/pipeline.ts";
-import { intFlag, log, main, numberFlag, parse, UsageError } from "./common.ts";
+import { asInput, intFlag, log, main, numberFlag, parse, UsageError } from "./common.ts";
 import { formatSeconds, prepareOutput, type Staging } from "./output.ts";
 
 const USAGE = "usage: deno task prune [--model <dir|hf:ORG/NAME>] [--method thanos|sparsegpt|wanda|magnitude] " +
@@ -190,14 +190,6 @@ function defaultOut(model: string, o: ReturnType<typeof resolvePruneOptions>): s
   const name = model.replace(/^hf:/, "").split("@")[0].split("/").filter(Boolean).pop() ?? "model";
   const pattern = o.pattern.kind === "nm" ? `${o.pattern.n}-${o.pattern.m}` : `${o.pattern.kind}-${o.sparsity}`;
   return `out/${name}-${o.method}-${pattern}${o.alpha ? `-alpha${o.alpha}` : ""}`;
-}
-
-async function asInput<T>(f: () => Promise<T>): Promise<T> {
-  try {
-    return await f();
-  } catch (err) {
-    throw err instanceof UsageError ? err : new UsageError((err as Error).message);
-  }
 }
 
 if (import.meta.main) await main(run);

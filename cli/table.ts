@@ -1,0 +1,117 @@
+/**
+ * `deno task table [--model <dir|hf:ORG/NAME>] [--calibration sotu-calib] [--nsamples 32]
+ *   [--seqlen N] [--seed 0] [--eval sotu-eval] [--max-windows 64] [--out <file.json>]`
+ *
+ * The paper's comparison on one model: perplexity of the dense model and of magnitude, Wanda,
+ * SparseGPT, Thanos (alpha 0) and Thanos (alpha 0.1) at unstructured 50%, 4:8, 2:4 and structured
+ * 30% (structured for Thanos only, as in the paper; alpha applies to the n:m and structured
+ * patterns). Every cell prunes a fresh copy of the model with the same calibration windows and
+ * evaluates on the same windows. Prints the table as markdown on stdout, then (last line) the JSON
+ * of every cell; progress on stderr.
+ *
+ * @module
+ */
+
+import { DATA_DEFAULTS, prepareData, pruneAndEvaluate } from "../thanos/experiment.ts";
+import { openCheckpoint } from "../thanos/model/checkpoint.ts";
+import type { PruneOptionsInput } from "../thanos/prune/options.ts";
+import { asInput, intFlag, log, main, parse } from "./common.ts";
+import { formatSeconds } from "./output.ts";
+
+/** Table rows: label → options (null = the dense model). */
+export const ROWS: [string, Omit<PruneOptionsInput, "pattern" | "sparsity"> | null][] = [
+  ["dense", null],
+  ["magnitude", { method: "magnitude" }],
+  ["wanda", { method: "wanda" }],
+  ["sparsegpt", { method: "sparsegpt" }],
+  ["thanos (alpha 0)", { method: "thanos" }],
+  ["thanos (alpha 0.1)", { method: "thanos", alpha: 0.1 }],
+];
+
+/** Table columns: label → pattern and sparsity. */
+export const COLUMNS: [string, { pattern: string; sparsity?: number }][] = [
+  ["unstructured 50%", { pattern: "unstructured", sparsity: 0.5 }],
+  ["4:8", { pattern: "4:8" }],
+  ["2:4", { pattern: "2:4" }],
+  ["structured 30%", { pattern: "structured", sparsity: 0.3 }],
+];
+
+/** Whether a cell is part of the paper's comparison. */
+export function applies(row: Omit<PruneOptionsInput, "pattern" | "sparsity"> | null, pattern: string): boolean {
+  if (row === null) return true;
+  if (pattern === "structured") return row.method === "thanos";
+  if ((row.alpha ?? 0) > 0) return pattern !== "unstructured";
+  return true;
+}
+
+async function run(): Promise<unknown> {
+  const { values } = parse(Deno.args, {
+    model: { type: "string", default: "models/tiny-llama" },
+    calibration: { type: "string", default: DATA_DEFAULTS.calibration },
+    nsamples: { type: "string" },
+    seqlen: { type: "string" },
+    seed: { type: "string" },
+    eval: { type: "string", default: DATA_DEFAULTS.eval },
+    "max-windows": { type: "string" },
+    out: { type: "string" },
+  });
+  const checkpoint = await asInput(() => openCheckpoint(values.model!));
+  const data = await asInput(() =>
+    prepareData(checkpoint, {
+      calibration: values.calibration,
+      nsamples: intFlag("nsamples", values.nsamples, DATA_DEFAULTS.nsamples),
+      seqlen: values.seqlen === undefined ? undefined : intFlag("seqlen", values.seqlen),
+      seed: intFlag("seed", values.seed, DATA_DEFAULTS.seed),
+      eval: values.eval,
+      maxWindows: intFlag("max-windows", values["max-windows"], DATA_DEFAULTS.maxWindows),
+    })
+  );
+  type Cell = { row: string; column: string | null; options: PruneOptionsInput | null };
+  const cells: Cell[] = ROWS.flatMap(([row, r]): Cell[] =>
+    r === null ? [{ row, column: null, options: null }] : COLUMNS.filter(([, c]) => applies(r, c.pattern))
+      .map(([column, c]) => ({ row, column, options: { ...r, ...c } }))
+  );
+  const started = performance.now();
+  log(`table: ${values.model}, ${cells.length} runs; calibration ${data.spec.nsamples} x ${data.spec.seqlen} of ` +
+    `${data.spec.calibration}, eval ${data.evaluation.count} windows of ${data.spec.eval}`);
+  const results: { row: string; column: string | null; perplexity: number; sparsity: number; seconds: number }[] = [];
+  for (const [i, cell] of cells.entries()) {
+    const t0 = performance.now();
+    const r = await pruneAndEvaluate(checkpoint, data, cell.options);
+    const seconds = (performance.now() - t0) / 1000;
+    results.push({ row: cell.row, column: cell.column, perplexity: r.perplexity, sparsity: r.sparsity, seconds });
+    const elapsed = (performance.now() - started) / 1000;
+    log(`table: [${i + 1}/${cells.length}] ${cell.row}${cell.column ? `, ${cell.column}` : ""}: perplexity ` +
+      `${r.perplexity.toFixed(3)} (sparsity ${r.sparsity.toFixed(4)}, ${formatSeconds(seconds)}; ETA ` +
+      `${formatSeconds(elapsed / (i + 1) * (cells.length - i - 1))})`);
+  }
+  console.log(markdown(results));
+  const json = {
+    model: values.model,
+    calibration: data.spec,
+    eval: { corpus: data.spec.eval, windows: data.evaluation.count, seqlen: data.spec.seqlen },
+    cells: results,
+    seconds: (performance.now() - started) / 1000,
+  };
+  if (values.out) await Deno.writeTextFile(values.out, JSON.stringify(json, null, 2) + "\n");
+  return json;
+}
+
+/** The results as a markdown table (rows × columns; "—" where a method does not apply). */
+export function markdown(results: { row: string; column: string | null; perplexity: number }[]): string {
+  const dense = results.find((r) => r.column === null);
+  const lines = [
+    `| method | ${COLUMNS.map(([c]) => c).join(" | ")} |`,
+    `|---|${COLUMNS.map(() => "---:").join("|")}|`,
+  ];
+  for (const [row] of ROWS) {
+    const cells = COLUMNS.map(([column]) => {
+      const r = row === "dense" ? dense : results.find((x) => x.row === row && x.column === column);
+      return r ? r.perplexity.toFixed(2) : "—";
+    });
+    lines.push(`| ${row} | ${cells.join(" | ")} |`);
+  }
+  return lines.join("\n");
+}
+
+if (import.meta.main) await main(run);
