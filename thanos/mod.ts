@@ -11,3 +11,6 @@ export * from "./prune/mod.ts";
 export * from "./model/mod.ts";
 export * from "./data/mod.ts";
 export * from "./eval.ts";
+export * from "./pipeline.ts";
+export * from "./experiment.ts";
+export * from "./inspect.ts";
