@@ -160,15 +160,17 @@ for (const n of [1, 7, 129, 513, 1000]) {
   });
 }
 
-gpuTest("columnSquaredNormsAccumulate on a window, over two batches", async (gpu) => {
-  const x = randomMatrix(gpu, 40, 33, 5, { margin: 4, label: "X" });
-  const out = zeros(gpu, [33], "f32", "norms");
-  await columnSquaredNormsAccumulate({ ...x.view, rows: 25 }, out, 0.5);
-  await columnSquaredNormsAccumulate({ ...x.view, offset: x.view.offset + 25 * x.view.ld, rows: 15 }, out, 0.5);
-  const expected = ref.columnSquaredNormsAccumulate(x.host, new Float32Array(33), 0.5);
-  assertClose(await out.read(), expected, { rtol: RTOL, atol: 0 }, "two batches");
-  x.tensor.release();
-  out.release();
+gpuTest("columnSquaredNormsAccumulate on windows, over two batches", async (gpu) => {
+  for (const d of [1, 33, 130]) {
+    const x = randomMatrix(gpu, 40, d, 5 + d, { margin: 4, label: "X" });
+    const out = zeros(gpu, [d], "f32", "norms");
+    await columnSquaredNormsAccumulate({ ...x.view, rows: 25 }, out, 0.5);
+    await columnSquaredNormsAccumulate({ ...x.view, offset: x.view.offset + 25 * x.view.ld, rows: 15 }, out, 0.5);
+    const expected = ref.columnSquaredNormsAccumulate(x.host, new Float32Array(d), 0.5);
+    assertClose(await out.read(), expected, { rtol: RTOL, atol: 0 }, `two batches, d=${d}`);
+    x.tensor.release();
+    out.release();
+  }
 });
 
 gpuTest("columnSquaredNormsAccumulate folds more than 65535 workgroups of columns", async (gpu) => {
@@ -178,7 +180,6 @@ gpuTest("columnSquaredNormsAccumulate folds more than 65535 workgroups of column
   const out = zeros(gpu, [d], "f32", "norms");
   await columnSquaredNormsAccumulate(mat(x), out, 2);
   const got = await out.read();
-  for (const j of [0, 1, 6, 65535 * 64 - 1, 65535 * 64, d - 1]) assertEquals(got[j], 2 * row[j] ** 2, `column ${j}`);
   assert(got.every((v, j) => v === 2 * row[j] ** 2), "every column");
   x.release();
   out.release();
