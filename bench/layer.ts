@@ -1,0 +1,81 @@
+/**
+ * `deno task bench:layer [--shapes 768x768,3072x768,768x3072] [--n 4096] [--reps 2] [--methods …]
+ *   [--patterns unstructured,2:4,4:8,structured]`
+ *
+ * Single-layer pruning speed and quality: for each layer shape (rows x cols = out x in features) with
+ * n calibration rows, every method x pattern — the best wall time of the method itself over `reps`
+ * runs (statistics already accumulated, shaders already compiled by a warm-up run) and the relative
+ * reconstruction error — then the Thanos / SparseGPT time ratio per pattern (the paper reports
+ * Thanos faster than SparseGPT for small models).
+ *
+ * Activations are synthetic: Gaussian with a few outlier features (x20), as in LLM layers.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { getGpu, upload } from "../thanos/gpu/mod.ts";
+import { CalibrationStats, METHOD_NAMES, pruneLayer } from "../thanos/prune/mod.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    shapes: { type: "string", default: "768x768,3072x768,768x3072" },
+    n: { type: "string", default: "4096" },
+    reps: { type: "string", default: "2" },
+    methods: { type: "string", default: METHOD_NAMES.join(",") },
+    patterns: { type: "string", default: "unstructured,2:4,4:8,structured" },
+  },
+});
+
+function gaussian(n: number, seed: number): Float32Array {
+  let s = seed >>> 0;
+  const u = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) + 0.5) / 4294967296;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
+  return out;
+}
+
+const gpu = await getGpu();
+const n = Number(values.n), reps = Number(values.reps);
+const methods = values.methods!.split(",");
+const patterns = values.patterns!.split(",");
+console.log(`# bench:layer on ${gpu.info.description}; n = ${n} calibration rows, best of ${reps}\n`);
+console.log("| shape (out x in) | method | pattern | seconds | relative error |");
+console.log("|---|---|---|---:|---:|");
+const ratios: string[] = [];
+
+for (const shape of values.shapes!.split(",")) {
+  const [rows, cols] = shape.split("x").map(Number);
+  const x = gaussian(n * cols, cols);
+  for (let t = 0; t < n; t++) for (let j = 0; j < cols; j += 97) x[t * cols + j] *= 20;
+  using stats = new CalibrationStats(gpu, cols, "bench");
+  for (let t0 = 0; t0 < n; t0 += 1024) {
+    using batch = upload(gpu, x.subarray(t0 * cols, Math.min(n, t0 + 1024) * cols), [Math.min(1024, n - t0), cols]);
+    await stats.addBatch(batch);
+  }
+  using weight = upload(gpu, gaussian(rows * cols, rows + 7), [rows, cols], "W");
+  const seconds: Record<string, number> = {};
+  for (const pattern of patterns) {
+    for (const method of methods) {
+      if (pattern === "structured" && method !== "thanos") continue;
+      const options = { method, pattern, sparsity: pattern === "structured" ? 0.3 : undefined };
+      let best = Infinity, error = NaN;
+      for (let r = 0; r <= reps; r++) { // run 0 compiles shaders and fills the pool
+        const result = await pruneLayer({ name: shape, weight }, stats, options);
+        result.weight.release();
+        result.mask.release();
+        if (r > 0) best = Math.min(best, result.timings.method);
+        error = result.relativeError;
+      }
+      seconds[`${method} ${pattern}`] = best;
+      console.log(`| ${rows}x${cols} | ${method} | ${pattern} | ${best.toFixed(3)} | ${error.toExponential(3)} |`);
+    }
+    const t = seconds[`thanos ${pattern}`], s = seconds[`sparsegpt ${pattern}`];
+    if (t !== undefined && s !== undefined) ratios.push(`| ${rows}x${cols} | ${pattern} | ${(t / s).toFixed(2)} |`);
+  }
+}
+if (ratios.length > 0) {
+  console.log("\n| shape | pattern | Thanos / SparseGPT time |\n|---|---|---:|");
+  for (const r of ratios) console.log(r);
+}
