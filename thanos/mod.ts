@@ -14,3 +14,4 @@ export * from "./eval.ts";
 export * from "./pipeline.ts";
 export * from "./experiment.ts";
 export * from "./inspect.ts";
+export * from "./block_trace.ts";
