@@ -9,8 +9,8 @@
 
 import { assert, assertEquals, assertRejects } from "./assert.ts";
 import { empty, type Gpu, upload, zeros } from "../thanos/gpu/mod.ts";
-import { columnSquaredNormsAccumulate, GRAM_ROWS_PER_DISPATCH, gramAccumulate } from "../thanos/linalg/gram.ts";
-import { matmulShader } from "../thanos/linalg/matmul.ts";
+import { columnSquaredNormsAccumulate, gramAccumulate } from "../thanos/linalg/gram.ts";
+import { matmulShader, REGISTER_K_PER_DISPATCH } from "../thanos/linalg/matmul.ts";
 import { mat, sub } from "../thanos/linalg/view.ts";
 import * as ref from "./reference/matmul.ts";
 import { assertCloseScaled, randomMatrix, type TestMatrix } from "./linalg_util.ts";
@@ -86,12 +86,12 @@ for (const kernel of KERNELS) {
 }
 
 gpuTest(
-  "gramAccumulate: 1000-ish shapes (n=1000 d=257, n=2085 d=65 in 3 dispatches, n=100 d=1000), every kernel",
+  "gramAccumulate: 1000-ish shapes (n=1000 d=257, n=2085 d=65, n=100 d=1000), every kernel",
   async (gpu) => {
     for (const kernel of KERNELS) {
       await checkGram(gpu, 1000, 257, kernel, { seed: 3 });
-      // more rows than one dispatch takes: folded in as ceil(n / GRAM_ROWS_PER_DISPATCH) accumulations
-      await checkGram(gpu, 2 * GRAM_ROWS_PER_DISPATCH + 37, 65, kernel, { seed: 5 });
+      // more rows than one register dispatch takes (k = rows of X): several accumulated slices
+      await checkGram(gpu, 4 * REGISTER_K_PER_DISPATCH + 37, 65, kernel, { seed: 5 });
       await checkGram(gpu, 100, 1000, kernel, { seed: 4, scale: 2 / 100 });
     }
   },

@@ -60,6 +60,14 @@ export interface MatmulOptions {
  * best), each computing 8 x 8 outputs, so a workgroup covers a 64 x 64 tile of C.
  */
 const REGISTER = { T: 8, WG: 8 } as const;
+/**
+ * The register kernels take at most this many steps of k per dispatch; longer products are
+ * accumulated over several dispatches. Each workgroup streams 64-wide panels of op(A) and op(B)
+ * along k, and shorter panels stay in cache: on llvmpipe, 2048² ran at 7.7 GFLOP per CPU-second
+ * in slices of 512 (or 256) against 5.7 in one dispatch; the Gram product n=4096, d=768 gained
+ * ~15%.
+ */
+export const REGISTER_K_PER_DISPATCH = 512;
 /** Tiled kernel: WG x WG invocations, 4 x 4 outputs each: a 64 x 64 tile of C. */
 const TILED = { T: 4, WG: 16 } as const;
 
@@ -212,36 +220,43 @@ export async function recordProduct(product: Product): Promise<void> {
   const { a, transA, b, transB, c, alpha, accumulate, symmetric, variant } = product;
   const M = c.rows, N = c.cols, K = transA ? a.rows : a.cols;
   if (M === 0 || N === 0) return;
+  if (symmetric && M !== N) throw new RangeError(`matmul: a symmetric product must be square but C is ${M}x${N}`);
   const gpu = c.tensor.gpu;
   const shader = matmulShader(variant, a, b);
   const [tile, constants] = shader === "matmul_tiled"
     ? [TILED.T * TILED.WG, { WG: TILED.WG }]
     : [REGISTER.T * REGISTER.WG, { WG_X: REGISTER.WG, WG_Y: REGISTER.WG }];
-  const flags = {
-    TRANS_A: Number(transA),
-    TRANS_B: Number(transB),
-    ACCUMULATE: Number(accumulate),
-    SYMMETRIC: Number(symmetric),
-  };
-  const launchChunk = (i: number, m: number, j: number, n: number, grid: [number, number, number]) =>
-    launch(gpu, shader, [a.tensor, b.tensor, c.tensor], {
-      grid,
-      params: params()
-        .u32(m).u32(n).u32(K)
-        .u32(a.offset + (transA ? i : i * a.ld)).u32(a.ld)
-        .u32(b.offset + (transB ? j * b.ld : j)).u32(b.ld)
-        .u32(c.offset + i * c.ld + j).u32(c.ld)
-        .f32(alpha),
-      constants: { ...constants, ...flags },
-    });
-  if (symmetric) {
-    if (M !== N) throw new RangeError(`matmul: a symmetric product must be square but C is ${M}x${N}`);
-    const tiles = Math.ceil(N / tile);
-    await launchChunk(0, M, 0, N, grid1d(gpu, (tiles * (tiles + 1)) / 2, 1));
-    return;
-  }
-  for (const { i, m, j, n } of gridChunks(M, N, tile, tile, gpu.limits.maxComputeWorkgroupsPerDimension)) {
-    await launchChunk(i, m, j, n, [Math.ceil(n / tile), Math.ceil(m / tile), 1]);
+  // the register kernels take k in slices of K_PER_DISPATCH (the first as asked, the rest accumulated)
+  const kStep = shader === "matmul_tiled" ? Math.max(K, 1) : REGISTER_K_PER_DISPATCH;
+  for (let k0 = 0; k0 < Math.max(K, 1); k0 += kStep) {
+    const kc = Math.min(kStep, K - k0); // K = 0: one dispatch with kc = 0 (C = 0, or C unchanged)
+    const constantsK = {
+      ...constants,
+      TRANS_A: Number(transA),
+      TRANS_B: Number(transB),
+      ACCUMULATE: Number(accumulate || k0 > 0),
+      SYMMETRIC: Number(symmetric),
+    };
+    // op(A)[i, k0 + k] and op(B)[k0 + k, j] for the rows i.., columns j.. of one dispatch
+    const record = (i: number, m: number, j: number, n: number, grid: [number, number, number]) =>
+      launch(gpu, shader, [a.tensor, b.tensor, c.tensor], {
+        grid,
+        params: params()
+          .u32(m).u32(n).u32(kc)
+          .u32(a.offset + (transA ? k0 * a.ld + i : i * a.ld + k0)).u32(a.ld)
+          .u32(b.offset + (transB ? j * b.ld + k0 : k0 * b.ld + j)).u32(b.ld)
+          .u32(c.offset + i * c.ld + j).u32(c.ld)
+          .f32(alpha),
+        constants: constantsK,
+      });
+    if (symmetric) {
+      const tiles = Math.ceil(N / tile);
+      await record(0, M, 0, N, grid1d(gpu, (tiles * (tiles + 1)) / 2, 1));
+      continue;
+    }
+    for (const { i, m, j, n } of gridChunks(M, N, tile, tile, gpu.limits.maxComputeWorkgroupsPerDimension)) {
+      await record(i, m, j, n, [Math.ceil(n / tile), Math.ceil(m / tile), 1]);
+    }
   }
 }
 
