@@ -12,6 +12,8 @@ export * from "./figure.ts";
 export * from "./format.ts";
 export * from "./heatmap.ts";
 export * from "./charts.ts";
+export * from "./histogram.ts";
+export * from "./crop.ts";
 export * from "./grid.ts";
 export * from "./table.ts";
 export * from "./progress.ts";
