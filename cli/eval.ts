@@ -13,8 +13,8 @@
  *   length, which is then the seqlen; `--seqlen` must agree or be omitted), or one flat array
  *   (`[id, id, …]`, a token stream cut into windows of `--seqlen`).
  *
- * Default seqlen: min(the model's context, 256). The papers evaluate at the model's full context
- * (2048 for OPT / LLaMA-2); pass `--seqlen 2048` to reproduce them (slow on a software adapter).
+ * Default seqlen: min(the model's context, 2048), as the papers' reference code (and `deno task
+ * prune`) evaluates; on a software adapter pass e.g. `--seqlen 256` for speed with large models.
  *
  * Progress goes to stderr; the last stdout line is
  * `{model, data, windows, tokens, perplexity, seconds, seqlen, nll}`. Bad input (missing
@@ -30,13 +30,14 @@ import { corpusTokens, loadCorpus } from "../thanos/data/corpus.ts";
 import { evalWindows } from "../thanos/data/calibration.ts";
 import { loadTokenizer } from "../thanos/data/tokenizer.ts";
 import { type EvalWindows, perplexity } from "../thanos/eval.ts";
+import { DATA_DEFAULTS } from "../thanos/experiment.ts";
 import { asInput, intFlag, log, main, parse, UsageError } from "./common.ts";
 
 const USAGE = "usage: deno task eval --model <dir|hf:ORG/NAME> --data <corpus|path|ids.json> " +
   "[--seqlen N] [--max-windows K] [--batch-size B] [--streaming]";
 
 /** Default window length cap (see the module documentation). */
-export const DEFAULT_SEQLEN = 256;
+export const DEFAULT_SEQLEN = DATA_DEFAULTS.maxSeqlen;
 
 
 /**
