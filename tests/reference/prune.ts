@@ -222,7 +222,7 @@ export function refMagnitude(W0: ArrayLike<number>, rows: number, cols: number, 
   if (o.pattern.kind === "nm") {
     mask = nmMask(scores, rows, cols, o.pattern.n, o.pattern.m);
   } else {
-    // INTENT: exactly floor(s·numel) weights; the official `W_metric <= thresh` prunes every tie.
+    // INTENT: exactly floor(s·numel) weights; the official `W_metric <= sort(W_metric)[k]` prunes k+1 and every tie.
     mask = new Uint8Array(rows * cols);
     for (const i of kSmallest(scores, Math.floor(o.sparsity * rows * cols))) mask[i] = 1;
   }
@@ -268,7 +268,7 @@ export function refSparseGPT(W0: ArrayLike<number>, rows: number, cols: number, 
       for (let r = 0; r < rows; r++) {
         for (let i = 0; i < count; i++) tmp[r * count + i] = W[r * cols + i1 + i] ** 2 / U[(i1 + i) * cols + i1 + i] ** 2;
       }
-      // INTENT: exactly floor(s·rows·count); the official `tmp <= thresh` prunes every tie.
+      // INTENT: exactly floor(s·rows·count); the official `tmp <= sort(tmp)[k]` prunes k+1 and every tie.
       for (const f of kSmallest(tmp, Math.floor(o.sparsity * rows * count))) {
         mask[Math.floor(f / count) * cols + i1 + (f % count)] = 1;
       }

@@ -2,8 +2,8 @@
  * Magnitude pruning: remove the weights of smallest |W| — exactly floor(s·rows·cols) of them
  * across the whole layer (unstructured), or the n smallest of every group of m (n:m).
  *
- * INTENT: the official code prunes every weight `<=` the threshold, so ties at the threshold can
- * remove more than requested; here the count is exact, ties broken by position.
+ * INTENT: the official code takes thresh = sort(|W|)[k] with k = int(s·numel) and prunes every
+ * |W| <= thresh — k+1 weights, more with ties; here exactly k, ties broken by position.
  *
  * @module
  */

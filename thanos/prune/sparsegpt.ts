@@ -8,8 +8,9 @@
  *     sweep i = i1 … i2−1 (all rows at once):  e = (w_i − q_i)/U_ii;  W[:, i:i2] −= e·U[i, i:i2]
  *     deferred: W[:, i2:] −= Err·U[i1:i2, i2:]
  *
- * INTENT: the official unstructured mask prunes every score `<=` the block threshold; here the
- * count is exact, ties broken by position.
+ * INTENT: the official unstructured mask takes thresh = sort(scores)[k] with k = int(s·rows·B) and
+ * prunes every score <= thresh — k+1 weights per block, more with ties; here exactly k, ties broken
+ * by position.
  *
  * @module
  */
