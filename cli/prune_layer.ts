@@ -12,8 +12,8 @@
 
 import { getGpu, upload } from "../thanos/gpu/mod.ts";
 import { openSafetensors, writeSafetensors } from "../thanos/model/safetensors.ts";
-import { CalibrationStats, pruneLayer, resolvePruneOptions } from "../thanos/prune/mod.ts";
-import { intFlag, log, main, numberFlag, parse, UsageError } from "./common.ts";
+import { CalibrationStats, checkLayerFits, pruneLayer, resolvePruneOptions } from "../thanos/prune/mod.ts";
+import { asInput, intFlag, log, main, numberFlag, parse, UsageError } from "./common.ts";
 
 const USAGE = "usage: deno task prune-layer <input.safetensors> --method thanos|sparsegpt|wanda|magnitude " +
   "[--sparsity 0.5] [--pattern unstructured|2:4|4:8|structured] [--blocksize 128] [--alpha 0] " +
@@ -52,9 +52,9 @@ async function run(): Promise<unknown> {
     percdamp: values.percdamp === undefined ? undefined : numberFlag("percdamp", values.percdamp),
   });
   await checkOutputDirectory(out);
-  const file = await openSafetensors(input);
-  const weight = await readMatrix(file, "weight", input);
-  const inputs = await readMatrix(file, "inputs", input);
+  const file = await asInput(() => openSafetensors(input));
+  const weight = await asInput(() => readMatrix(file, "weight", input));
+  const inputs = await asInput(() => readMatrix(file, "inputs", input));
   if (inputs.shape[1] !== weight.shape[1]) {
     throw new UsageError(
       `${input}: "weight" is [${weight.shape}] but "inputs" is [${inputs.shape}]; expected inputs [n, ${weight.shape[1]}]`,
@@ -62,6 +62,7 @@ async function run(): Promise<unknown> {
   }
   const [rows, cols] = weight.shape, n = inputs.shape[0];
   if (n === 0) throw new UsageError(`${input}: "inputs" has no rows; expected calibration activations [n, ${cols}]`);
+  checkLayerFits("weight", rows, cols, options);
   log(`prune-layer: ${rows}x${cols} weight, ${n} calibration rows, ${options.method} ${values.pattern ?? "unstructured"}`);
 
   const gpu = await getGpu();
