@@ -9,3 +9,4 @@ export { type Constants, type Kernel, PipelineCache, shaderSource } from "./pipe
 export { Recorder } from "./recorder.ts";
 export { type DType, empty, numel, Tensor, tensor, type TypedArrayOf, upload, zeros } from "./tensor.ts";
 export { grid1d, launch, type LaunchOptions, Params, params } from "./launch.ts";
+export { budgetRanges, checkLoopBudget, LOOP_BUDGET, LOOP_LIMIT, loopCost } from "./loop_budget.ts";
