@@ -4,6 +4,8 @@
 // One invocation per column walks all rows; neighbouring invocations read neighbouring columns
 // of a row, so the loads are contiguous across a SIMD vector / warp. The Σ is accumulated in f32
 // in row order; the cost is n·d loads, negligible next to the Gram product's n·d² FMAs.
+// An invocation loops rows + 1 times: the caller passes at most LOOP_BUDGET rows per dispatch
+// (llvmpipe silently ends an invocation after 65535 loop iterations; see thanos/gpu/loop_budget.ts).
 //
 // Bindings (group 0):
 //   0  uniform Params { rows, cols, off, ld: u32, scale: f32 }

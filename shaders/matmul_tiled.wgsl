@@ -20,6 +20,8 @@
 //   1  a: array<f32>, read         op(A) is [M, K]
 //   2  b: array<f32>, read         op(B) is [K, N]
 //   3  c: array<f32>, read_write   [M, N] window
+// Loops: ~28 iterations per slice of k; llvmpipe silently ends an invocation after 65535, so the
+//   caller passes at most TILED_K_PER_DISPATCH (34240) steps of k per dispatch and accumulates.
 // Grid: (ceil(N / (4·WG)), ceil(M / (4·WG))) workgroups of WG x WG, or when SYMMETRIC one
 //   workgroup per tile on/above the diagonal, T·(T+1)/2 with T = ceil(N / (4·WG)), numbered
 //   linearly over x then y.

@@ -3,8 +3,9 @@
 // when the full [rows, vocab] logits would not fit one storage binding).
 //
 // Bindings (group 0):
-//   0  uniform Params { rows, cols, lo, ld, first, last: u32 }
-//   1  logits: array<f32>, read        [rows, ld]: columns lo .. lo+cols−1 of the full logits
+//   0  uniform Params { rows, cols, lo, offset, ld, first, last: u32 }
+//   1  logits: array<f32>, read        view [rows, cols] at offset (leading dimension ld): columns
+//                                      lo .. lo+cols−1 of the full logits
 //   2  targets: array<u32>, read       [rows] vocab ids
 //   3  state: array<f32>, read_write   [rows, 3] running (max m, Σ exp(x − m), target logit)
 //   4  nll: array<f32>, read_write     [rows], written by the chunk with last = 1
@@ -12,6 +13,9 @@
 //   m' = max(m, m_c), s' = s·exp(m − m') + s_c·exp(m_c − m'); the target's logit is taken from the
 //   chunk that holds it. After the last chunk: nll = m + log(s) − x[target] = logsumexp − x[target].
 //   first = 1 starts a fresh state (m = −inf, s = 0).
+// An invocation loops 2·ceil(cols / WG) times: the caller splits wider chunks into several
+//   dispatches (llvmpipe silently ends an invocation after 65535 loop iterations; see
+//   thanos/gpu/loop_budget.ts).
 // Grid: one workgroup of WG invocations per row, rows folded into y past 65535 groups
 //   (row = wid.x + wid.y * nwg.x); WG must be a power of two.
 
@@ -23,6 +27,7 @@ struct Params {
   rows: u32,
   cols: u32,
   lo: u32,
+  offset: u32,
   ld: u32,
   first: u32,
   last: u32,
@@ -46,7 +51,7 @@ fn main(
   if (row >= p.rows) {
     return;
   }
-  let base = row * p.ld;
+  let base = p.offset + row * p.ld;
   // chunk max
   var mx = NEG_BIG;
   for (var c = lid; c < p.cols; c += WG) {

@@ -2,7 +2,9 @@
 // the view's column 0), the n smallest scores, ties broken by the lower column index (nmMask).
 //   mask_ij = 1  iff  #{ j' in group(j) : key_ij' < key_ij  or  (key_ij' == key_ij and j' < j) } < n
 // Order key as in row_select.wgsl (numeric order, −0 ties with +0, NaN after +Inf).
-// Cost: m reads per element (the group's scores, cached), so O(m) per element.
+// Cost: m reads per element (the group's scores, cached), so O(m) per element; m + 1 loop
+// iterations per invocation (the caller rejects m past llvmpipe's loop budget, see
+// thanos/gpu/loop_budget.ts).
 //
 // Bindings (group 0):
 //   0  uniform Params { count, cols, n, m, offset, ld, mask_offset, mask_ld: u32 }   (count = rows*cols)

@@ -16,7 +16,10 @@
 //   2  mask:   array<u32>, read_write   element (i, j) at mask_offset + i*mask_ld + j
 // Grid: any number G of workgroups of WG invocations (WG divides 256), in x and y; workgroup
 //   g = wid.x + wid.y * nwg.x takes rows g, g + G, g + 2G, … (few workgroups suit software
-//   adapters, where each one's setup is costly; one per row suits a GPU).
+//   adapters, where each one's setup is costly; one per row suits a GPU). A row costs an
+//   invocation ~6·cols/WG + 104 loop iterations, and llvmpipe silently ends an invocation after
+//   65535: the caller launches enough workgroups that none takes more rows than that allows
+//   (rowSelectWorkgroups in thanos/linalg/select.ts).
 
 override WG: u32 = 256;
 

@@ -132,7 +132,7 @@ gpuTest(
       });
       await launch(gpu, "nll", [xT, tT, state, nll], {
         grid: [rows],
-        params: params().u32(rows).u32(cols).u32(0).u32(cols).u32(1).u32(1),
+        params: params().u32(rows).u32(cols).u32(0).u32(0).u32(cols).u32(1).u32(1), // rows, cols, lo, offset, ld, first, last
         constants: { WG },
       });
       assertClose(await y.read(), ref.rmsNorm(x, rows, cols, w, 1e-5), { rtol: 1e-5, atol: 1e-5 }, `rms_norm WG ${WG}`);

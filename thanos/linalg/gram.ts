@@ -13,6 +13,7 @@
  */
 
 import { grid1d, launch, params } from "../gpu/launch.ts";
+import { budgetRanges, loopCost } from "../gpu/loop_budget.ts";
 import type { Tensor } from "../gpu/tensor.ts";
 import { checkNoAlias, checkView } from "./checks.ts";
 import { type MatmulVariant, matmulVariant, recordProduct } from "./matmul.ts";
@@ -95,9 +96,13 @@ export async function columnSquaredNormsAccumulate(x: MatrixView, out: Tensor, s
   if (!Number.isFinite(scale)) throw new RangeError(`${op}: scale is ${scale}; expected a finite number`);
   if (x.rows === 0 || x.cols === 0) return;
   const gpu = out.gpu;
-  await launch(gpu, "column_sq_norms", [x.tensor, out], {
-    grid: grid1d(gpu, x.cols, NORMS_WG),
-    params: params().u32(x.rows).u32(x.cols).u32(x.offset).u32(x.ld).f32(scale),
-    constants: { WG: NORMS_WG },
-  });
+  // an invocation walks the rows of its column (rows + 1 loop iterations): a batch of more rows
+  // than the loop budget allows is folded in several dispatches, each adding its rows' share
+  for (const [r0, r1] of budgetRanges(op, x.rows, 1, loopCost(0))) {
+    await launch(gpu, "column_sq_norms", [x.tensor, out], {
+      grid: grid1d(gpu, x.cols, NORMS_WG),
+      params: params().u32(r1 - r0).u32(x.cols).u32(x.offset + r0 * x.ld).u32(x.ld).f32(scale),
+      constants: { WG: NORMS_WG },
+    });
+  }
 }

@@ -24,13 +24,12 @@
 
 import { grid1d, launch, params } from "../gpu/launch.ts";
 import { empty, type Tensor } from "../gpu/tensor.ts";
-import { maxWorkgroups } from "./select.ts";
+import { checkLoopBudget, loopCost } from "../gpu/loop_budget.ts";
+import { chunkItems, maxWorkgroups } from "./select.ts";
 import { describe, type MatrixView } from "./view.ts";
 import { checkDistinct, checkSameShape, checkTensor, checkView } from "./view_args.ts";
 
 const WG = 256;
-/** countMask: each workgroup takes WG·items elements, items ≥ 16, at most maxWorkgroups(gpu) workgroups. */
-const COUNT_MIN_ITEMS = 16;
 const ROW_SUM_WG = 64;
 const COL_SUM_WGX = 64;
 const COL_SUM_WGY = 4;
@@ -167,7 +166,9 @@ export async function countMask(
   if (!options.accumulate) gpu.recorder.clear(counter.buffer, 4);
   const count = mask.rows * mask.cols;
   if (count === 0) return;
-  const items = Math.max(COUNT_MIN_ITEMS, Math.ceil(count / (WG * maxWorkgroups(gpu))));
+  // each workgroup takes WG·items elements: items ≥ 16, at most maxWorkgroups(gpu) workgroups while
+  // an invocation's items stay within the loop budget (see chunkItems)
+  const items = chunkItems(count, maxWorkgroups(gpu));
   const chunks = Math.ceil(count / (WG * items));
   await launch(gpu, "count_mask", [mask.tensor, counter], {
     grid: grid1d(gpu, chunks * WG, WG),
@@ -211,7 +212,8 @@ export async function kFromBudget(target: number, counter: Tensor<"u32">, kOut: 
  * @param colSqNorms f32 tensor with one entry per column of w
  * @param out f32 tensor with at least w.rows elements; element i receives row i's sum
  * @returns when the work is recorded
- * @throws RangeError on size mismatches or a view that does not fit; TypeError on wrong element types
+ * @throws RangeError on size mismatches, a view that does not fit, or rows too long for one
+ *   invocation's loop budget (> ~3.8M columns, thanos/gpu/loop_budget.ts); TypeError on wrong element types
  * @example
  * ```ts
  * const rowScore = empty(gpu, [rows]);
@@ -231,6 +233,12 @@ export async function rowSumsWeighted(w: MatrixView, colSqNorms: Tensor, out: Te
     gpu.recorder.clear(out.buffer, w.rows * 4);
     return;
   }
+  // an invocation sums every WG-th column of its row, then the workgroup reduces
+  checkLoopBudget(
+    op,
+    loopCost(Math.ceil(w.cols / ROW_SUM_WG)) + loopCost(Math.log2(ROW_SUM_WG)),
+    `rows of ${w.cols} columns`,
+  );
   await launch(gpu, "row_sums_weighted", [w.tensor, colSqNorms, out], {
     grid: grid1d(gpu, w.rows * ROW_SUM_WG, ROW_SUM_WG),
     params: params().u32(w.rows).u32(w.cols).u32(w.offset).u32(w.ld),
@@ -248,7 +256,8 @@ export async function rowSumsWeighted(w: MatrixView, colSqNorms: Tensor, out: Te
  * @param rowMask u32 tensor with at least w.rows elements (1 = row excluded), or null/undefined
  * @param out f32 tensor with at least w.cols elements; element j receives column j's sum
  * @returns when the work is recorded
- * @throws RangeError on size mismatches or a view that does not fit; TypeError on wrong element types
+ * @throws RangeError on size mismatches, a view that does not fit, or columns too long for one
+ *   invocation's loop budget (> ~240k rows, thanos/gpu/loop_budget.ts); TypeError on wrong element types
  * @example
  * ```ts
  * await colSumsWeighted(mat(W), colSqNorms, outlierRows, colScore);
@@ -268,6 +277,12 @@ export async function colSumsWeighted(
   checkDistinct(op, "w", w.tensor, "out", out);
   checkDistinct(op, "colSqNorms", colSqNorms, "out", out);
   if (w.cols === 0) return;
+  // an invocation sums every WGY-th row of its column, then the workgroup reduces
+  checkLoopBudget(
+    op,
+    loopCost(Math.ceil(w.rows / COL_SUM_WGY)) + loopCost(Math.log2(COL_SUM_WGY)),
+    `columns of ${w.rows} rows`,
+  );
   const gpu = w.tensor.gpu;
   // a kernel binding must exist even when unused: a 1-element placeholder stands in for rowMask
   const placeholder = rowMask ? null : empty(gpu, [1], "u32", `${op}.noRowMask`);

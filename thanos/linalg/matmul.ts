@@ -29,6 +29,7 @@
 
 import type { Gpu } from "../gpu/device.ts";
 import { grid1d, launch, params } from "../gpu/launch.ts";
+import { LOOP_BUDGET, loopCost } from "../gpu/loop_budget.ts";
 import { empty, type Tensor } from "../gpu/tensor.ts";
 import { checkNoAlias, checkView } from "./checks.ts";
 import type { MatrixView } from "./view.ts";
@@ -68,8 +69,22 @@ const REGISTER = { T: 8, WG: 8 } as const;
  * ~15%.
  */
 export const REGISTER_K_PER_DISPATCH = 512;
-/** Tiled kernel: WG x WG invocations, 4 x 4 outputs each: a 64 x 64 tile of C. */
-const TILED = { T: 4, WG: 16 } as const;
+/** Tiled kernel: WG x WG invocations, 4 x 4 outputs each: a 64 x 64 tile of C; k in slices of BK = 16. */
+const TILED = { T: 4, WG: 16, BK: 16 } as const;
+/**
+ * Loop iterations of one k-slice of the tiled kernel: the slice loop, staging op(A) and op(B)
+ * (BK·64 elements over WG² invocations each) and the BK steps (their 4 x 4 loops unroll): 28,
+ * as measured with tests/loop_probe.ts.
+ */
+const TILED_ITERATIONS_PER_SLICE = 1 + 2 * loopCost((TILED.BK * TILED.T * TILED.WG) / TILED.WG ** 2) +
+  loopCost(TILED.BK);
+/**
+ * The tiled kernel takes at most this many steps of k per dispatch (34240), longer products are
+ * accumulated over several: llvmpipe silently ends an invocation after 65535 loop iterations
+ * (thanos/gpu/loop_budget.ts), and a Gram product over a calibration batch has k = tokens (65536
+ * for 32 x 2048). The 64 iterations spared cover the stores and the symmetric mode's tile search.
+ */
+export const TILED_K_PER_DISPATCH = TILED.BK * Math.floor((LOOP_BUDGET - 64) / TILED_ITERATIONS_PER_SLICE);
 
 /** The shader a product runs: the variant, and for "register" the load width. */
 export type MatmulShader = "matmul_register_vec4" | "matmul_register" | "matmul_tiled";
@@ -226,8 +241,9 @@ export async function recordProduct(product: Product): Promise<void> {
   const [tile, constants] = shader === "matmul_tiled"
     ? [TILED.T * TILED.WG, { WG: TILED.WG }]
     : [REGISTER.T * REGISTER.WG, { WG_X: REGISTER.WG, WG_Y: REGISTER.WG }];
-  // the register kernels take k in slices of K_PER_DISPATCH (the first as asked, the rest accumulated)
-  const kStep = shader === "matmul_tiled" ? Math.max(K, 1) : REGISTER_K_PER_DISPATCH;
+  // k in slices (the first as asked, the rest accumulated): the register kernels' panels stay in
+  // cache, the tiled kernel's invocations stay within the loop budget
+  const kStep = shader === "matmul_tiled" ? TILED_K_PER_DISPATCH : REGISTER_K_PER_DISPATCH;
   for (let k0 = 0; k0 < Math.max(K, 1); k0 += kStep) {
     const kc = Math.min(kStep, K - k0); // K = 0: one dispatch with kc = 0 (C = 0, or C unchanged)
     const constantsK = {

@@ -20,6 +20,7 @@
 
 import type { Gpu } from "../gpu/device.ts";
 import { grid1d, launch, params } from "../gpu/launch.ts";
+import { checkLoopBudget, LOOP_BUDGET, loopCost } from "../gpu/loop_budget.ts";
 import { empty, type Tensor } from "../gpu/tensor.ts";
 import { describe, type MatrixView } from "./view.ts";
 import { checkSameShape, checkTensor, checkView } from "./view_args.ts";
@@ -28,6 +29,14 @@ import { checkSameShape, checkTensor, checkView } from "./view_args.ts";
 const WG = 256;
 /** Fewest flat elements per invocation of the chunked global-select kernels. */
 const MIN_ITEMS = 16;
+/**
+ * Most flat elements per invocation of the chunked global-select kernels (a multiple of 16):
+ * select_mask walks its elements twice (tie count, then mask) around a workgroup scan, and
+ * llvmpipe allows an invocation 65535 loop iterations (thanos/gpu/loop_budget.ts); past this, more
+ * workgroups are launched instead. (Reached only beyond ~1.9·10⁹ elements with 64 workgroups; a
+ * storage binding holds far fewer.)
+ */
+const MAX_ITEMS = 16 * Math.floor((LOOP_BUDGET - loopCost(Math.log2(WG)) - 2 * loopCost(0)) / 32);
 /** Workgroup size of the per-row select. */
 const ROW_WG = 64;
 /** u32 slots of the global select's state (layout in shaders/select_init.wgsl). */
@@ -45,6 +54,32 @@ const RADIX_PASSES = 4;
  */
 export function maxWorkgroups(gpu: Gpu): number {
   return gpu.info.isFallback ? 64 : 4096;
+}
+
+/**
+ * Flat elements per invocation of the chunked global select (and of countMask): enough that at
+ * most `maxGroups` workgroups of {@link WG} cover `n`, at least {@link MIN_ITEMS}, and at most
+ * {@link MAX_ITEMS} (then more workgroups are launched). Internal; exported for tests.
+ */
+export function chunkItems(n: number, maxGroups: number): number {
+  return Math.min(MAX_ITEMS, Math.max(MIN_ITEMS, Math.ceil(n / (WG * maxGroups))));
+}
+
+/**
+ * Workgroups of the per-row select: one per row up to `maxGroups`, each then taking every
+ * G-th row — but never more rows per workgroup than fit in one invocation's loop budget
+ * (thanos/gpu/loop_budget.ts), so tall matrices get more workgroups. A row costs an invocation
+ * ~6·ceil(cols / 64) + 104 loop iterations (four radix passes over its share of the row, the
+ * tie-ranking pass, and the 256-bin histogram and scan loops of each pass).
+ * @throws RangeError when a single row is too long for the budget (~640k columns)
+ */
+export function rowSelectWorkgroups(rows: number, cols: number, maxGroups: number): number {
+  const n = Math.ceil(cols / ROW_WG), bins = 256 / ROW_WG, scan = loopCost(Math.log2(ROW_WG));
+  const pass = loopCost(bins) + loopCost(n) + 2 * loopCost(bins) + scan; // clear, histogram, find the bin
+  const perRow = 1 + RADIX_PASSES * pass + 1 + 2 * loopCost(n) + scan; //   + the ties' ranks and the mask
+  checkLoopBudget("rowKSmallestMask", perRow, `rows of ${cols} columns`);
+  const rowsPerGroup = Math.floor((LOOP_BUDGET - 1) / perRow);
+  return Math.max(Math.min(rows, maxGroups), Math.ceil(rows / rowsPerGroup));
 }
 
 /**
@@ -88,7 +123,7 @@ export async function kSmallestMask(scores: MatrixView, k: number | Tensor<"u32"
   if (n === 0) return;
 
   const gpu = scores.tensor.gpu;
-  const items = Math.max(MIN_ITEMS, Math.ceil(n / (WG * maxWorkgroups(gpu))));
+  const items = chunkItems(n, maxWorkgroups(gpu));
   const chunks = Math.ceil(n / (WG * items));
   const grid = grid1d(gpu, chunks * WG, WG);
   const constants = { WG };
@@ -146,14 +181,16 @@ export async function kSmallestMask(scores: MatrixView, k: number | Tensor<"u32"
  * lower column index (see the module notes for −0 and NaN). Wanda's unstructured rule uses
  * k = floor(cols · sparsity).
  *
- * One dispatch: each workgroup does radix selects in workgroup memory, one row at a time.
+ * One dispatch: each workgroup does radix selects in workgroup memory, one row at a time (tall
+ * matrices get more workgroups, so that none runs past the loop budget: {@link rowSelectWorkgroups}).
  *
  * @param scores f32 view of the scores
  * @param k how many to select per row, an integer in [0, cols]
  * @param mask u32 view of the same shape; receives 1 for the selected elements and 0 elsewhere
  * @returns when the work is recorded
- * @throws RangeError when k is outside [0, cols], the shapes differ, or a view does not fit in its
- *   tensor; TypeError on wrong element types
+ * @throws RangeError when k is outside [0, cols], the shapes differ, a view does not fit in its
+ *   tensor, or rows are too long for one invocation's loop budget (~640k columns); TypeError on
+ *   wrong element types
  * @example
  * ```ts
  * const s = upload(gpu, new Float32Array([3, 1, 2, 5, 5, 4]), [2, 3]);
@@ -175,7 +212,7 @@ export async function rowKSmallestMask(scores: MatrixView, k: number, mask: Matr
   if (scores.rows === 0 || scores.cols === 0) return;
   const gpu = scores.tensor.gpu;
   await launch(gpu, "row_select", [scores.tensor, mask.tensor], {
-    grid: [Math.min(scores.rows, maxWorkgroups(gpu))],
+    grid: grid1d(gpu, rowSelectWorkgroups(scores.rows, scores.cols, maxWorkgroups(gpu)), 1),
     params: params().u32(scores.rows).u32(scores.cols).u32(k).u32(scores.offset).u32(scores.ld)
       .u32(mask.offset).u32(mask.ld),
     constants: { WG: ROW_WG },
@@ -194,8 +231,9 @@ export async function rowKSmallestMask(scores: MatrixView, k: number, mask: Matr
  * @param m group length, a positive integer dividing scores.cols
  * @param mask u32 view of the same shape; receives 1 for the selected elements and 0 elsewhere
  * @returns when the work is recorded
- * @throws RangeError when m does not divide the columns, n is outside [0, m), the shapes differ, or
- *   a view does not fit in its tensor; TypeError on wrong element types
+ * @throws RangeError when m does not divide the columns, n is outside [0, m), m is too large for one
+ *   invocation's loop budget (> 59999), the shapes differ, or a view does not fit in its tensor;
+ *   TypeError on wrong element types
  * @example
  * ```ts
  * const s = upload(gpu, new Float32Array([4, 3, 2, 1, 1, 2, 3, 4]), [1, 8]);
@@ -216,6 +254,7 @@ export async function nmMask(scores: MatrixView, n: number, m: number, mask: Mat
   if (scores.cols % m !== 0) {
     throw new RangeError(`${op}: cols = ${scores.cols} is not a multiple of m = ${m} (scores ${describe(scores)})`);
   }
+  checkLoopBudget(op, loopCost(m), `groups of m = ${m}`); // each element ranks itself in its group
   const count = scores.rows * scores.cols;
   if (count === 0) return;
   const gpu = scores.tensor.gpu;

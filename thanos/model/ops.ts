@@ -12,6 +12,7 @@
 
 import type { Gpu } from "../gpu/device.ts";
 import { grid1d, launch, params } from "../gpu/launch.ts";
+import { budgetRanges, checkLoopBudget, loopCost } from "../gpu/loop_budget.ts";
 import { empty, type Tensor } from "../gpu/tensor.ts";
 import { checkView } from "../linalg/checks.ts";
 import { describe, type MatrixView } from "../linalg/view.ts";
@@ -152,7 +153,8 @@ export async function gatherRows(
  * @param eps added to the mean square (config `rms_norm_eps`)
  * @param out f32 [rows, d], distinct from x (allocated when omitted)
  * @returns `out`
- * @throws RangeError on shape mismatches or a negative / non-finite eps
+ * @throws RangeError on shape mismatches, a negative / non-finite eps, or rows too long for one
+ *   invocation's loop budget (thanos/gpu/loop_budget.ts)
  * @example
  * ```ts
  * const h = await rmsNorm(x, inputLayernorm, 1e-5); // [T, d]
@@ -166,6 +168,7 @@ export async function rmsNorm(x: Tensor, weight: Tensor, eps: number, out?: Tens
   const y = out ?? empty(x.gpu, [rows, cols], "f32", "rmsNorm");
   check2d(op, "out", y, rows, cols);
   checkDistinct(op, "x", x, "out", y);
+  checkRowLoops(op, x.gpu, cols, 2, 1);
   await launch(x.gpu, "rms_norm", [x, weight, y], {
     grid: rowGrid(x.gpu, rows),
     params: params().u32(rows).u32(cols).f32(eps),
@@ -183,7 +186,8 @@ export async function rmsNorm(x: Tensor, weight: Tensor, eps: number, out?: Tens
  * @param eps added to the variance
  * @param out f32 [rows, d], distinct from x (allocated when omitted)
  * @returns `out`
- * @throws RangeError on shape mismatches or a negative / non-finite eps
+ * @throws RangeError on shape mismatches, a negative / non-finite eps, or rows too long for one
+ *   invocation's loop budget (thanos/gpu/loop_budget.ts)
  * @example
  * ```ts
  * const h = await layerNorm(x, ln1.weight, ln1.bias, 1e-5);
@@ -198,12 +202,24 @@ export async function layerNorm(x: Tensor, weight: Tensor, bias: Tensor, eps: nu
   const y = out ?? empty(x.gpu, [rows, cols], "f32", "layerNorm");
   check2d(op, "out", y, rows, cols);
   checkDistinct(op, "x", x, "out", y);
+  checkRowLoops(op, x.gpu, cols, 3, 2);
   await launch(x.gpu, "layer_norm", [x, weight, bias, y], {
     grid: rowGrid(x.gpu, rows),
     params: params().u32(rows).u32(cols).f32(eps),
     constants: { WG: rowWorkgroupSize(x.gpu) },
   });
   return y;
+}
+
+/**
+ * The row-reduction kernels (one workgroup per row) walk a row `passes` times in steps of the
+ * workgroup size and reduce `reductions` times: rows longer than the loop budget allows (~300k
+ * columns on software adapters; hidden sizes are far smaller) are rejected.
+ */
+function checkRowLoops(op: string, gpu: Gpu, cols: number, passes: number, reductions: number): void {
+  const wg = rowWorkgroupSize(gpu);
+  const iterations = passes * loopCost(Math.ceil(cols / wg)) + reductions * loopCost(Math.log2(wg));
+  checkLoopBudget(op, iterations, `rows of ${cols} columns`);
 }
 
 function checkEps(op: string, eps: number): void {
@@ -365,14 +381,32 @@ export async function causalAttention(
     checkDistinct(op, "out", out, name, view.tensor);
   }
   check2d(op, "out", out, rows, heads * headDim);
-  await launch(out.gpu, "attention", [q.tensor, k.tensor, v.tensor, out], {
-    grid: [Math.ceil(seqLen / ATTENTION_WG), heads, batch],
-    params: params()
-      .u32(seqLen).u32(heads).u32(kvHeads)
-      .u32(q.offset).u32(q.ld).u32(k.offset).u32(k.ld).u32(v.offset).u32(v.ld)
-      .u32(heads * headDim).f32(scale),
-    constants: { WG: ATTENTION_WG, HEAD_DIM: headDim },
-  });
+  const gpu = out.gpu;
+  const keyRanges = attentionKeyRanges(seqLen, headDim);
+  // (m, l) of every query and head between the dispatches of a long window (a stand-in when one does it all)
+  using state = empty(gpu, [keyRanges.length > 1 ? rows * heads * 2 : 1], "f32", `${op}.state`);
+  for (const [keyBegin, keyEnd] of keyRanges) {
+    await launch(gpu, "attention", [q.tensor, k.tensor, v.tensor, out, state], {
+      grid: [Math.ceil((seqLen - keyBegin) / ATTENTION_WG), heads, batch],
+      params: params()
+        .u32(seqLen).u32(heads).u32(kvHeads)
+        .u32(q.offset).u32(q.ld).u32(k.offset).u32(k.ld).u32(v.offset).u32(v.ld)
+        .u32(heads * headDim).u32(keyBegin).u32(keyEnd).f32(scale),
+      constants: { WG: ATTENTION_WG, HEAD_DIM: headDim },
+    });
+  }
+}
+
+/**
+ * The key ranges [begin, end) of the dispatches of {@link causalAttention} for a window of
+ * `seqLen` tokens: a key costs an invocation up to 3·(headDim + 1) + 1 loop iterations (the dot
+ * product and, when the lanes of a SIMD vector disagree on a new running max, both accumulation
+ * loops), and each dispatch stays within the loop budget (thanos/gpu/loop_budget.ts). One range
+ * up to ~150 keys per dispatch at headDim 128, ~300 at 64.
+ */
+export function attentionKeyRanges(seqLen: number, headDim: number): [number, number][] {
+  const perDim = loopCost(headDim);
+  return budgetRanges("causalAttention", seqLen, 3 * perDim + 1, 4 * perDim);
 }
 
 /**
@@ -448,9 +482,11 @@ export interface NllChunk {
 /**
  * Folds one column chunk of logits into a running log-sum-exp per row and, on the last chunk,
  * writes `nll[r] = logsumexp(logits[r, :]) − logits[r, targets[r]]`, so the vocabulary is reduced
- * on the GPU however many chunks it takes.
+ * on the GPU however many chunks it takes. A chunk wider than one invocation's loop budget allows
+ * (~480k columns on software adapters, see thanos/gpu/loop_budget.ts) is folded in over several
+ * dispatches.
  *
- * @param logits view [rows, cols]: vocabulary columns lo .. lo+cols−1
+ * @param logits view [rows, cols] (any window): vocabulary columns lo .. lo+cols−1
  * @param targets u32 [rows] vocabulary ids
  * @param state f32 [rows, 3] running (max, Σexp, target logit), carried between chunks
  * @param nll f32 [rows], written by the last chunk
@@ -484,14 +520,21 @@ export async function nllUpdate(
   checkDistinct(op, "state", state, "logits", logits.tensor);
   checkDistinct(op, "nll", nll, "logits", logits.tensor);
   checkDistinct(op, "nll", nll, "state", state);
-  if (logits.offset !== 0) throw new RangeError(`${op}: logits ${describe(logits)} must start at offset 0`);
   if (!Number.isInteger(chunk.lo) || chunk.lo < 0) {
     throw new RangeError(`${op}: lo is ${chunk.lo}; expected an integer >= 0`);
   }
-  await launch(logits.tensor.gpu, "nll", [logits.tensor, targets, state, nll], {
-    grid: rowGrid(logits.tensor.gpu, rows),
-    params: params().u32(rows).u32(logits.cols).u32(chunk.lo).u32(logits.ld)
-      .u32(Number(chunk.first)).u32(Number(chunk.last)),
-    constants: { WG: rowWorkgroupSize(logits.tensor.gpu) },
-  });
+  const gpu = logits.tensor.gpu;
+  const wg = rowWorkgroupSize(gpu);
+  // an invocation reads every WG-th column twice (max, then Σ exp): a chunk wider than the loop
+  // budget allows is folded in as several narrower ones
+  const ranges = budgetRanges(op, Math.max(1, Math.ceil(logits.cols / wg)), 2, 2 * loopCost(Math.log2(wg)) + 2);
+  for (const [i, [b0, b1]] of ranges.entries()) {
+    const c0 = b0 * wg, c1 = Math.min(logits.cols, b1 * wg);
+    await launch(gpu, "nll", [logits.tensor, targets, state, nll], {
+      grid: rowGrid(gpu, rows),
+      params: params().u32(rows).u32(c1 - c0).u32(chunk.lo + c0).u32(logits.offset + c0).u32(logits.ld)
+        .u32(Number(chunk.first && i === 0)).u32(Number(chunk.last && i === ranges.length - 1)),
+      constants: { WG: wg },
+    });
+  }
 }

@@ -1,0 +1,196 @@
+/**
+ * llvmpipe's loop limit (thanos/gpu/loop_budget.ts): every kernel whose loops grow with its input
+ * is run here at a size past 65535 iterations per invocation — each of these cases came out wrong,
+ * silently, before its wrapper split the work — and compared with the plain-TS references. Where
+ * the adapter has the limit, the loop probe (tests/loop_probe.ts) also measures that every dispatch
+ * stays within LOOP_BUDGET, which checks the wrappers' cost models against the real counter.
+ * Other dimensions are kept small so that each case takes about a second on llvmpipe.
+ */
+import { assert, assertEquals, assertRejects, assertThrows } from "./assert.ts";
+import { type Gpu, upload, zeros } from "../thanos/gpu/mod.ts";
+import { budgetRanges, checkLoopBudget, LOOP_BUDGET, LOOP_LIMIT, loopCost } from "../thanos/gpu/loop_budget.ts";
+import { columnSquaredNormsAccumulate, gramAccumulate } from "../thanos/linalg/gram.ts";
+import { matmul } from "../thanos/linalg/matmul.ts";
+import { chunkItems, maxWorkgroups, rowKSmallestMask, rowSelectWorkgroups } from "../thanos/linalg/select.ts";
+import { mat } from "../thanos/linalg/view.ts";
+import { attentionKeyRanges, causalAttention, layerNorm, nllUpdate, rmsNorm } from "../thanos/model/ops.ts";
+import * as fwd from "./reference/forward.ts";
+import * as refSelect from "./reference/select.ts";
+import { hasLoopLimit, measureLoops } from "./loop_probe.ts";
+import { assertClose, gpuTest, randn } from "./util.ts";
+
+/**
+ * Runs `fn` under the loop probe (where the adapter has the limit) and asserts that every dispatch
+ * of each named shader stayed within LOOP_BUDGET; returns the measured use.
+ */
+async function assertWithinBudget(
+  gpu: Gpu,
+  shaders: string[],
+  fn: () => Promise<unknown>,
+): Promise<Map<string, number>> {
+  if (!(await hasLoopLimit(gpu))) {
+    await fn();
+    return new Map();
+  }
+  const used = await measureLoops(gpu, fn);
+  for (const shader of shaders) {
+    const n = used.get(shader);
+    assert(n !== undefined, `${shader}: no invocation was measured`);
+    assert(n <= LOOP_BUDGET, `${shader}: an invocation used ${n} loop iterations; expected at most ${LOOP_BUDGET}`);
+  }
+  return used;
+}
+
+/** Exact equality of two masks, reporting the first difference (a deep-equality diff of 10⁵ elements is unreadable). */
+function assertSameMask(got: Uint32Array, want: Uint32Array): void {
+  assertEquals(got.length, want.length);
+  const bad = got.findIndex((v, i) => v !== want[i]);
+  const wrong = got.reduce((n, v, i) => n + (v !== want[i] ? 1 : 0), 0);
+  assert(
+    bad < 0,
+    `mask: ${wrong} of ${got.length} elements differ, the first at ${bad} (got ${got[bad]}, expected ${want[bad]})`,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// the limit itself and the shared helpers
+
+gpuTest("the loop probe measures a kernel's iterations (a loop of t trips costs t + 1)", async (gpu) => {
+  if (!(await hasLoopLimit(gpu))) return; // nothing to measure on an adapter without the limit
+  const x = zeros(gpu, [1000, 2]), out = zeros(gpu, [2]);
+  const used = await measureLoops(gpu, () => columnSquaredNormsAccumulate(mat(x), out, 1));
+  assertEquals(used.get("column_sq_norms"), loopCost(1000));
+  x.release();
+  out.release();
+});
+
+Deno.test("budgetRanges covers [0, n) in ranges within the budget; checkLoopBudget names the operation", () => {
+  assertEquals(budgetRanges("op", 0, 5), []);
+  assertEquals(budgetRanges("op", 3, 1), [[0, 3]]);
+  const ranges = budgetRanges("op", 130_000, 2, 100);
+  assertEquals(ranges[0], [0, 29_950]);
+  assertEquals(ranges.at(-1)![1], 130_000);
+  for (const [a, b] of ranges) assert(100 + 2 * (b - a) <= LOOP_BUDGET);
+  assert(LOOP_BUDGET < LOOP_LIMIT);
+  checkLoopBudget("op", LOOP_BUDGET, "fits");
+  assertThrows(
+    () => checkLoopBudget("rmsNorm", 70_000, "rows of 560000 columns"),
+    RangeError,
+    "rmsNorm: rows of 560000 columns need ~70000 loop iterations per GPU invocation; expected at most 60000 " +
+      "(Mesa's llvmpipe silently stops an invocation after 65535)",
+  );
+  assertThrows(() => budgetRanges("op", 10, 70_000), RangeError, "op: items of 70000 iterations");
+});
+
+// ---------------------------------------------------------------------------------------------
+// calibration statistics
+
+gpuTest(
+  "columnSquaredNormsAccumulate folds a batch of 70001 rows (one invocation per column walks them all)",
+  async (gpu) => {
+    const rows = 70_001, cols = 3;
+    const x = randn(rows * cols, 11);
+    const want = new Float64Array(cols);
+    for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) want[j] += 0.5 * x[i * cols + j] ** 2;
+    using xt = upload(gpu, x, [rows, cols]), out = zeros(gpu, [cols]);
+    await columnSquaredNormsAccumulate(mat(xt), out, 0.5);
+    assertClose(await out.read(), want, { rtol: 1e-4 }); // f32 sums of 70k terms
+    using again = zeros(gpu, [cols]);
+    await assertWithinBudget(gpu, ["column_sq_norms"], () => columnSquaredNormsAccumulate(mat(xt), again, 0.5));
+  },
+);
+
+// ---------------------------------------------------------------------------------------------
+// forward pass
+
+for (const [seqLen, headDim] of [[600, 64], [400, 128]]) {
+  gpuTest(
+    `causalAttention over a window of ${seqLen} tokens, heads of ${headDim} (keys in several dispatches)`,
+    async (gpu) => {
+      const batch = 1, heads = 2, kvHeads = 1, scale = 1 / Math.sqrt(headDim);
+      assert(attentionKeyRanges(seqLen, headDim).length > 1, "the case spans several dispatches");
+      const rows = batch * seqLen;
+      const q = randn(rows * heads * headDim, 1).map((v) => 2 * v),
+        k = randn(rows * kvHeads * headDim, 2).map((v) => 2 * v);
+      const v = randn(rows * kvHeads * headDim, 3);
+      using qt = upload(gpu, q, [rows, heads * headDim]), kt = upload(gpu, k, [rows, kvHeads * headDim]);
+      using vt = upload(gpu, v, [rows, kvHeads * headDim]), out = zeros(gpu, [rows, heads * headDim]);
+      const shape = { batch, seqLen, heads, kvHeads, headDim, scale };
+      await causalAttention(mat(qt), mat(kt), mat(vt), out, shape);
+      const want = fwd.attention(q, k, v, batch, seqLen, heads, kvHeads, headDim, scale);
+      assertClose(await out.read(), want, { rtol: 1e-4, atol: 1e-5 });
+      await assertWithinBudget(gpu, ["attention"], () => causalAttention(mat(qt), mat(kt), mat(vt), out, shape));
+    },
+  );
+}
+
+gpuTest("nllUpdate reduces a chunk of 600000 vocabulary columns (several dispatches per chunk)", async (gpu) => {
+  const rows = 2, vocab = 600_000;
+  const logits = randn(rows * vocab, 5).map((v) => 3 * v);
+  const targets = new Uint32Array([599_999, 12_345]);
+  using lt = upload(gpu, logits, [rows, vocab]), tt = upload(gpu, targets, [rows]);
+  using state = zeros(gpu, [rows, 3]), out = zeros(gpu, [rows]);
+  const run = () => nllUpdate(mat(lt), tt, state, out, { lo: 0, first: true, last: true });
+  await run();
+  assertClose(await out.read(), fwd.nll(logits, rows, vocab, targets), { rtol: 1e-5, atol: 1e-4 });
+  await assertWithinBudget(gpu, ["nll"], run);
+});
+
+gpuTest("rmsNorm and layerNorm reject rows too long for one invocation's loop budget", async (gpu) => {
+  const cols = 2_000_000; // ~1e6 iterations per invocation even with 128 invocations per row
+  using x = zeros(gpu, [1, cols]), w = zeros(gpu, [cols]), b = zeros(gpu, [cols]);
+  await assertRejects(() => rmsNorm(x, w, 1e-5), RangeError, "rmsNorm: rows of 2000000 columns need ~");
+  await assertRejects(() => layerNorm(x, w, b, 1e-5), RangeError, "layerNorm: rows of 2000000 columns need ~");
+});
+
+// ---------------------------------------------------------------------------------------------
+// selection and masks
+
+gpuTest("rowKSmallestMask on 60000 rows of 8 (more workgroups, not more rows per workgroup)", async (gpu) => {
+  const rows = 60_000, cols = 8, k = 3;
+  // many ties: the threshold's ties are ranked by column, the costliest path of the kernel
+  const scores = randn(rows * cols, 9).map((v) => Math.round(2 * v));
+  using st = upload(gpu, scores, [rows, cols]), mt = zeros(gpu, [rows, cols], "u32");
+  assert(
+    rowSelectWorkgroups(rows, cols, maxWorkgroups(gpu)) > Math.min(rows, maxWorkgroups(gpu)) || !gpu.info.isFallback,
+  );
+  await rowKSmallestMask(mat(st), k, mat(mt));
+  assertSameMask(await mt.read(), refSelect.rowKSmallestMask(scores, rows, cols, k));
+  await assertWithinBudget(gpu, ["row_select"], () => rowKSmallestMask(mat(st), k, mat(mt)));
+});
+
+Deno.test("the chunked selections cap the elements per invocation and add workgroups instead", () => {
+  assertEquals(chunkItems(1000, 64), 16);
+  assertEquals(chunkItems(256 * 64 * 100, 64), 100);
+  const huge = 4_000_000_000; // more than 64 workgroups of 256 invocations can take within the budget
+  const items = chunkItems(huge, 64);
+  assert(2 * loopCost(items) + loopCost(Math.log2(256)) <= LOOP_BUDGET, `${items} items per invocation`);
+  assert(Math.ceil(huge / (256 * items)) > 64);
+  assertThrows(() => rowSelectWorkgroups(1, 1_000_000, 64), RangeError, "rowKSmallestMask: rows of 1000000 columns");
+});
+
+// ---------------------------------------------------------------------------------------------
+// dense products
+
+gpuTest("tiled matmul and Gram over k = 40000 (k sliced over dispatches)", async (gpu) => {
+  const m = 5, n = 3, k = 40_000;
+  const a = randn(m * k, 21), b = randn(k * n, 22);
+  using at = upload(gpu, a, [m, k]), bt = upload(gpu, b, [k, n]), c = zeros(gpu, [m, n]);
+  const product = () => matmul(mat(at), mat(bt), mat(c), { variant: "tiled" });
+  await product();
+  const want = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) {
+    for (let t = 0; t < k; t++) for (let j = 0; j < n; j++) want[i * n + j] += a[i * k + t] * b[t * n + j];
+  }
+  assertClose(await c.read(), want, { rtol: 1e-3, atol: 2e-3 }); // f32 sums of 40k products of N(0, 1)
+  await assertWithinBudget(gpu, ["matmul_tiled"], product);
+
+  // H += XᵀX with X = Bᵀ's rows: [k, n] → [n, n], the symmetric mode
+  using h = zeros(gpu, [n, n]);
+  await gramAccumulate(mat(bt), mat(h), 1, { variant: "tiled" });
+  const gram = new Float64Array(n * n);
+  for (let t = 0; t < k; t++) {
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) gram[i * n + j] += b[t * n + i] * b[t * n + j];
+  }
+  assertClose(await h.read(), gram, { rtol: 1e-4, atol: 1e-2 });
+});
