@@ -9,8 +9,9 @@
 //                                    n:m (m > 0): written here, group by group, as the sweep reaches it
 //   4  err: array<f32>, read_write   [rows, count]  Err1, for the deferred update W[:, i2:] −= Err1·U[i1:i2, i2:]
 // Math (per row, for i = i_begin .. i_end−1 of the block, as in SparseGPT's fasterprune; the caller
-//   splits the sweep over several dispatches so that no invocation loops more than ~60k times —
-//   llvmpipe silently stops an invocation after 65535 loop iterations):
+//   splits the sweep over several dispatches so that no invocation loops more than LOOP_BUDGET times —
+//   llvmpipe silently stops an invocation after 65535 loop iterations; column i costs
+//   (count − i) + 2, an n:m group's ranking (m + 1)²; see sweepChunks in thanos/prune/ops.ts):
 //   if n:m and i % m == 0: mask the n smallest w_t²/U_tt² for t in [i, i+m) (ties: lower t first)
 //   q = mask ? 0 : w_i;  e = (w_i − q) / U_ii;  w_j −= e·U_ij for j in [i, count);  w_i = q;  err_i = e
 // Rows are independent: one invocation per row walks the block sequentially (no barriers).

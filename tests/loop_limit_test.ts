@@ -12,8 +12,12 @@ import { budgetRanges, checkLoopBudget, LOOP_BUDGET, LOOP_LIMIT, loopCost } from
 import { columnSquaredNormsAccumulate, gramAccumulate } from "../thanos/linalg/gram.ts";
 import { matmul } from "../thanos/linalg/matmul.ts";
 import { chunkItems, maxWorkgroups, rowKSmallestMask, rowSelectWorkgroups } from "../thanos/linalg/select.ts";
+import { cholesky, MAX_CHOLESKY_BLOCK, spdInverse } from "../thanos/linalg/cholesky.ts";
+import { gatheredSolve } from "../thanos/linalg/solve.ts";
 import { mat } from "../thanos/linalg/view.ts";
 import { attentionKeyRanges, causalAttention, layerNorm, nllUpdate, rmsNorm } from "../thanos/model/ops.ts";
+import { compactFlags, rowDots, sparsegptBlock, sweepChunks } from "../thanos/prune/ops.ts";
+import { resolvePruneOptions } from "../thanos/prune/options.ts";
 import * as fwd from "./reference/forward.ts";
 import * as refSelect from "./reference/select.ts";
 import { hasLoopLimit, measureLoops } from "./loop_probe.ts";
@@ -32,7 +36,7 @@ async function assertWithinBudget(
     await fn();
     return new Map();
   }
-  const used = await measureLoops(gpu, fn);
+  const used = await measureLoops(gpu, fn, shaders);
   for (const shader of shaders) {
     const n = used.get(shader);
     assert(n !== undefined, `${shader}: no invocation was measured`);
@@ -194,3 +198,91 @@ gpuTest("tiled matmul and Gram over k = 40000 (k sliced over dispatches)", async
   }
   assertClose(await h.read(), gram, { rtol: 1e-4, atol: 1e-2 });
 });
+
+// ---------------------------------------------------------------------------------------------
+// pruning kernels: their splits were planned before this suite existed (correctness past the limit is
+// tested in solve_test.ts and prune_ops_test.ts); here the plans are measured against the counter
+
+gpuTest("gatheredSolve's phases stay within the budget at every maxQ that needs them (measured)", async (gpu) => {
+  const rows = 8;
+  for (const maxQ of [125, 129, 200, 256]) {
+    const a = new Float32Array(maxQ * maxQ);
+    for (let i = 0; i < maxQ; i++) a[i * maxQ + i] = 2;
+    using at = upload(gpu, a, [maxQ, maxQ]), rhs = upload(gpu, new Float32Array(rows * maxQ).fill(1));
+    using idx = upload(gpu, Uint32Array.from({ length: rows * maxQ }, (_, i) => i % maxQ));
+    using out = zeros(gpu, [rows * maxQ]);
+    // every row removes maxQ columns: the largest work the plan allows for
+    const used = await assertWithinBudget(
+      gpu,
+      ["gathered_solve"],
+      () => gatheredSolve(mat(at), idx, maxQ, rhs, out, maxQ),
+    );
+    if (maxQ === 256 && used.size > 0) {
+      assert(used.get("gathered_solve")! > LOOP_BUDGET / 2, "the plan packs its dispatches");
+    }
+    assertClose(await out.read(), new Float32Array(rows * maxQ).fill(0.5), { rtol: 1e-6 });
+  }
+});
+
+gpuTest(
+  "the SparseGPT sweep's column ranges stay within the budget (measured), and huge n:m groups are rejected",
+  async (gpu) => {
+    const rows = 3;
+    for (const [count, nm] of [[4096, null], [1024, { n: 2, m: 4 }], [240, { n: 100, m: 240 }]] as const) {
+      const u = new Float32Array(count * count);
+      for (let i = 0; i < count; i++) u[i * count + i] = 1;
+      using ut = upload(gpu, u, [count, count]), w = upload(gpu, randn(rows * count, count), [rows, count]);
+      using mask = zeros(gpu, [rows, count], "u32"), err = zeros(gpu, [rows, count]);
+      assert(sweepChunks(count, nm?.m ?? 0).length > 1);
+      await assertWithinBudget(gpu, ["sparsegpt_block"], () => sparsegptBlock(mat(w), mat(ut), mat(mask), err, nm));
+    }
+    assertThrows(
+      () => sweepChunks(256, 256),
+      RangeError,
+      "sparsegptBlock: n:m groups of m = 256 in a block of 256 columns need ~66311 loop iterations per GPU invocation; " +
+        "expected at most 60000",
+    );
+  },
+);
+
+gpuTest("compactFlags and rowDots walk 130001 positions in budget-sized ranges (measured)", async (gpu) => {
+  const n = 130_001;
+  using flags = upload(gpu, Uint32Array.from({ length: n }, (_, i) => (i % 3 === 0 ? 1 : 0)));
+  using idx = zeros(gpu, [n], "u32"), count = zeros(gpu, [1], "u32"), a = upload(gpu, randn(2 * n, 4), [2, n]);
+  await assertWithinBudget(gpu, ["compact_flags", "row_dot"], async () => {
+    await compactFlags(flags, idx, count);
+    await rowDots(mat(a), mat(a));
+  });
+  assertEquals((await count.read())[0], Math.ceil(n / 3));
+});
+
+Deno.test("SparseGPT with n:m groups past the loop budget is rejected when the options are resolved", () => {
+  resolvePruneOptions({ method: "sparsegpt", pattern: "100:200", blocksize: 200 });
+  assertThrows(
+    () => resolvePruneOptions({ method: "sparsegpt", pattern: "128:256", blocksize: 256 }),
+    RangeError,
+    "sparsegptBlock: n:m groups of m = 256 in a block of 256 columns need ~66311 loop iterations",
+  );
+});
+
+// ---------------------------------------------------------------------------------------------
+// factorizations: block sizes are bounded, the products' k loops are short
+
+gpuTest(
+  "the Cholesky panel at the largest block size, and a d = 1024 inverse, stay within the budget (measured)",
+  async (gpu) => {
+    for (const n of [MAX_CHOLESKY_BLOCK, 1024]) {
+      const a = new Float32Array(n * n);
+      for (let i = 0; i < n; i++) a[i * n + i] = 4;
+      using at = upload(gpu, a, [n, n]);
+      await assertWithinBudget(
+        gpu,
+        n > MAX_CHOLESKY_BLOCK ? ["chol_panel", "syrk", "trmm_lower"] : ["chol_panel"],
+        async () => {
+          await cholesky(mat(at), { blockSize: MAX_CHOLESKY_BLOCK });
+          if (n > MAX_CHOLESKY_BLOCK) (await spdInverse(mat(at))).release();
+        },
+      );
+    }
+  },
+);

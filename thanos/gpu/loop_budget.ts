@@ -11,7 +11,9 @@
  *   iteration, loops in called functions included;
  * - a loop of t trips costs t + 1 (the test that exits counts too; see {@link loopCost});
  * - the counter belongs to a SIMD vector of 8 invocations: lanes that loop longer, and loops on
- *   both sides of a divergent branch, are paid by the whole vector;
+ *   both sides of a divergent branch, are paid by the whole vector — and a loop in a branch that
+ *   no lane takes still costs 1 each time it is reached (llvmpipe runs it under an all-off mask),
+ *   its nested loops 1 more each;
  * - loops with a small constant trip count (override constants included) that the compiler unrolls
  *   cost nothing — but whether it does is its choice (attention's `d < HEAD_DIM` loops unroll at
  *   32 and not at 64), so cost models here assume loops are not unrolled unless measured otherwise.

@@ -318,8 +318,9 @@ export function checkSquare(op: string, name: string, a: MatrixView): number {
 }
 
 /**
- * Largest block size: the panel kernel's invocations run ~nb³/WG² + nb²/2 loop iterations, and
- * llvmpipe silently stops an invocation after 65535 (128 → ~41k).
+ * Largest block size: the panel kernel's invocations run ~nb³/(6·WG) + nb²/2 loop iterations, and
+ * llvmpipe silently stops an invocation after 65535 (thanos/gpu/loop_budget.ts): 29175 measured at
+ * 128 (tests/loop_limit_test.ts), within LOOP_BUDGET; ~98k at 192.
  */
 export const MAX_CHOLESKY_BLOCK = 128;
 

@@ -11,6 +11,7 @@
  */
 
 import { launch, params } from "../gpu/launch.ts";
+import { checkLoopBudget, loopCost } from "../gpu/loop_budget.ts";
 import { empty, type Tensor } from "../gpu/tensor.ts";
 import { checkView } from "./checks.ts";
 import { describe, mat, type MatrixView } from "./view.ts";
@@ -66,6 +67,9 @@ export async function dampHessian(
   }
   const gpu = v.tensor.gpu;
   const d = v.rows;
+  // one workgroup: an invocation visits every WG-th diagonal entry twice (far within the loop budget
+  // for any H that fits a storage binding)
+  checkLoopBudget(op, 2 * loopCost(Math.ceil(d / WG)) + loopCost(Math.log2(WG)), `an H of order ${d}`);
   const dead = empty(gpu, [d], "u32", `${v.tensor.label}.dead`);
   if (d === 0) return { dead };
   const out = lambda ?? empty(gpu, [1], "f32", `${op}.lambda`);

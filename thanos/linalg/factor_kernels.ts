@@ -17,6 +17,7 @@
  */
 
 import { grid1d, launch, params } from "../gpu/launch.ts";
+import { checkLoopBudget, loopCost } from "../gpu/loop_budget.ts";
 import type { Tensor } from "../gpu/tensor.ts";
 import type { FactorStatus } from "./status.ts";
 import type { MatrixView } from "./view.ts";
@@ -131,6 +132,13 @@ export async function syrk(a: MatrixView, c: MatrixView, options: SyrkOptions = 
   const n = a.cols;
   if (n === 0) return;
   needAligned("syrk", "A", a);
+  // an invocation walks k in steps of 4 (after at most 8 single steps on a triangular A): k is a
+  // block size or the order of a matrix that fits one binding, far within the loop budget
+  checkLoopBudget(
+    "syrk",
+    loopCost(TILE.T) + loopCost(Math.ceil(a.rows / 4)) + 2 * TILE.T,
+    `products over k = ${a.rows}`,
+  );
   const tiles = Math.ceil(n / (TILE.T * TILE.WG));
   await launch(c.tensor.gpu, "syrk", [a.tensor, c.tensor], {
     grid: grid1d(c.tensor.gpu, tiles * (tiles + 1) / 2, 1), // the tiles on or below the diagonal
@@ -148,6 +156,7 @@ export async function trmmLower(a: MatrixView, b: MatrixView, c: MatrixView, alp
   if (c.rows === 0 || c.cols === 0) return;
   needAligned("trmmLower", "A", a);
   needAligned("trmmLower", "B", b);
+  checkLoopBudget("trmmLower", loopCost(Math.ceil(c.rows / 4)) + 2 * TILE.T, `products over k = ${c.rows}`); // k ≤ i < M
   await launch(c.tensor.gpu, "trmm_lower", [a.tensor, b.tensor, c.tensor], {
     grid: [Math.ceil(c.cols / (TILE.T * TILE.WG)), Math.ceil(c.rows / (TILE.T * TILE.WG))],
     params: params().u32(c.rows).u32(c.cols).u32(a.offset).u32(a.ld).u32(b.offset).u32(b.ld).u32(c.offset)

@@ -20,13 +20,14 @@
  *
  * Mesa's llvmpipe silently ends an invocation after 65535 loop iterations in total, so the work of
  * a row (~maxQ³/96 iterations) is spread over several dispatches when maxQ > 128 (see {@link plan}),
- * each under {@link LOOP_BUDGET}; rows are processed in chunks whose scratch stays under
- * {@link SCRATCH_BYTES}.
+ * each within the loop budget (thanos/gpu/loop_budget.ts); rows are processed in chunks whose
+ * scratch stays under {@link SCRATCH_BYTES}.
  *
  * @module
  */
 
 import { grid1d, launch, params } from "../gpu/launch.ts";
+import { LOOP_BUDGET, loopCost } from "../gpu/loop_budget.ts";
 import { empty, type Tensor } from "../gpu/tensor.ts";
 import { checkView } from "./checks.ts";
 import { type FactorStatus, withStatus } from "./status.ts";
@@ -34,8 +35,6 @@ import { describe, type MatrixView } from "./view.ts";
 
 /** Largest removal-set size (the status key packs the pivot index into 8 bits). */
 export const MAX_GATHERED = 256;
-/** Loop iterations allowed per invocation and dispatch (llvmpipe stops at 65535). */
-export const LOOP_BUDGET = 60000;
 /** Scratch for the gathered factors of one chunk of rows. */
 export const SCRATCH_BYTES = 64 * 1024 * 1024;
 const WG = 64;
@@ -127,6 +126,9 @@ export async function gatheredSolve(
   });
 }
 
+/** Loop iterations of the skipped phases' loops in a dispatch (7 loops, at most one test each). */
+const SKIPPED_PHASES = 7;
+
 /** One dispatch's share of a row's work (see shaders/gathered_solve.wgsl). */
 export interface SolvePhase {
   /** factor the 4-column blocks kg0 ≤ kg < kg1 */
@@ -138,27 +140,32 @@ export interface SolvePhase {
 
 /**
  * Splits the work of one row into dispatches of at most `budget` loop iterations each, packing
- * greedily. The counts are upper bounds of the kernel's for any n ≤ maxQ (Mq = ceil(maxQ/4)):
- * column block kg (Mq − kg)·(4kg + 1) + 1, forward Mq·(Mq + 11)/2, backward that + maxQ.
+ * greedily. The counts are the kernel's loop iterations (a loop of t trips costs t + 1, see
+ * thanos/gpu/loop_budget.ts) at the largest n = maxQ, Mq = ceil(maxQ/4) blocks: column block kg
+ * 1 + (4kg + 1) + (Mq − kg − 1)·(4kg + 2) + 1 (its own update, then the tiles below it), forward
+ * Mq·(Mq − 1)/2 + 7·Mq + 1, backward that + maxQ + 1 (the zero padding), and per dispatch 1 for
+ * the block loop's exit plus {@link SKIPPED_PHASES} for the loops of the phases it skips (reached
+ * under an all-off mask, they cost a test each). tests/loop_limit_test.ts measures the dispatches.
  */
 export function plan(maxQ: number, budget = LOOP_BUDGET): SolvePhase[] {
   const mq = Math.ceil(maxQ / 4);
   const phases: SolvePhase[] = [];
   let cur: SolvePhase = { kg0: 0, kg1: 0, forward: false, backward: false };
-  let used = 0;
+  const base = loopCost(0) + SKIPPED_PHASES;
+  let used = base;
   const start = (kg: number) => {
     phases.push(cur);
     cur = { kg0: kg, kg1: kg, forward: false, backward: false };
-    used = 0;
+    used = base;
   };
   for (let kg = 0; kg < mq; kg++) {
-    const cost = (mq - kg) * (4 * kg + 1) + 1;
-    if (used + cost > budget && used > 0) start(kg);
+    const cost = 1 + loopCost(4 * kg) + (mq - kg - 1) * (1 + loopCost(4 * kg)) + 1;
+    if (used + cost > budget && cur.kg1 > cur.kg0) start(kg);
     cur.kg1 = kg + 1;
     used += cost;
   }
-  const solve = mq * (mq + 11) / 2;
-  for (const [step, cost] of [["forward", solve], ["backward", solve + maxQ]] as const) {
+  const solve = (mq * (mq - 1)) / 2 + 7 * mq + 1;
+  for (const [step, cost] of [["forward", solve], ["backward", solve + loopCost(maxQ)]] as const) {
     if (used + cost > budget) start(mq);
     cur[step] = true;
     used += cost;

@@ -9,17 +9,11 @@
  */
 
 import { grid1d, launch, params } from "../gpu/launch.ts";
+import { budgetRanges, checkLoopBudget, LOOP_BUDGET, loopCost } from "../gpu/loop_budget.ts";
 import { empty, type Tensor } from "../gpu/tensor.ts";
 import { describe, type MatrixView } from "../linalg/view.ts";
 
 const WG = 64;
-
-/**
- * Loop iterations one invocation may run per dispatch. Mesa's llvmpipe silently ends an invocation
- * after 65535 loop iterations in total (all loops of the shader together), so kernels whose loops
- * scale with the input split their work over several dispatches below this budget.
- */
-export const LOOP_BUDGET = 60000;
 
 function sameShape(op: string, a: MatrixView, b: MatrixView, aName: string, bName: string): void {
   if (a.rows !== b.rows || a.cols !== b.cols) {
@@ -65,6 +59,8 @@ export async function removalSets(mask: MatrixView, w: MatrixView, out: RemovalS
   needSize(op, out.idx, rows * count, "idx");
   needSize(op, out.rhs, rows * count, "rhs");
   needSize(op, out.counts, rows, "counts");
+  // an invocation walks its row twice (the set, then the padding); Thanos's blocks are ≤ 256 wide
+  checkLoopBudget(op, 2 * loopCost(count), `blocks of ${count} columns`);
   await launch(w.tensor.gpu, "removal_sets", [mask.tensor, w.tensor, out.idx, out.rhs, out.counts], {
     grid: grid1d(w.tensor.gpu, rows, WG),
     params: params().u32(rows).u32(count).u32(mask.offset).u32(mask.ld).u32(w.offset).u32(w.ld),
@@ -91,6 +87,7 @@ export async function scatterRows(
   needSize(op, sets.idx, rows * count, "idx");
   needSize(op, sets.counts, rows, "counts");
   if (count > out.cols) throw new RangeError(`${op}: count ${count} exceeds the output width ${out.cols}`);
+  checkLoopBudget(op, loopCost(out.cols) + loopCost(count), `rows of ${out.cols} columns`); // clear, then scatter
   await launch(out.tensor.gpu, "scatter_rows", [values, sets.idx, sets.counts, out.tensor], {
     grid: grid1d(out.tensor.gpu, rows, WG),
     params: params().u32(rows).u32(count).u32(out.cols).u32(out.offset).u32(out.ld),
@@ -140,8 +137,8 @@ export async function compactFlags(flags: Tensor<"u32">, idx: Tensor<"u32">, cou
   needSize(op, idx, flags.size, "idx");
   needSize(op, count, 1, "count");
   flags.gpu.recorder.clear(count.buffer, 4);
-  for (let begin = 0; begin < flags.size; begin += LOOP_BUDGET) {
-    const end = Math.min(flags.size, begin + LOOP_BUDGET);
+  // one invocation walks the flags: ranges of them in successive dispatches, each appending
+  for (const [begin, end] of budgetRanges(op, flags.size, 1, loopCost(0))) {
     await launch(flags.gpu, "compact_flags", [flags, idx, count], { grid: [1], params: params().u32(begin).u32(end) });
   }
 }
@@ -200,7 +197,9 @@ export async function sparsegptScores(w: MatrixView, u: MatrixView, out: MatrixV
   const op = "sparsegptScores";
   sameShape(op, w, out, "w", "out");
   if (u.rows !== w.cols || u.cols !== w.cols) {
-    throw new RangeError(`${op}: w is ${w.rows}x${w.cols} so u must be ${w.cols}x${w.cols}, but it is ${u.rows}x${u.cols}`);
+    throw new RangeError(
+      `${op}: w is ${w.rows}x${w.cols} so u must be ${w.cols}x${w.cols}, but it is ${u.rows}x${u.cols}`,
+    );
   }
   await launch(w.tensor.gpu, "sparsegpt_scores", [w.tensor, u.tensor, out.tensor], {
     grid: [Math.ceil(w.cols / 64), Math.ceil(w.rows / 4)],
@@ -229,7 +228,9 @@ export async function sparsegptBlock(
   sameShape(op, w, mask, "w", "mask");
   needDtype(op, mask, "u32");
   if (u.rows !== w.cols || u.cols !== w.cols) {
-    throw new RangeError(`${op}: w is ${w.rows}x${w.cols} so u must be ${w.cols}x${w.cols}, but it is ${u.rows}x${u.cols}`);
+    throw new RangeError(
+      `${op}: w is ${w.rows}x${w.cols} so u must be ${w.cols}x${w.cols}, but it is ${u.rows}x${u.cols}`,
+    );
   }
   needSize(op, err, w.rows * w.cols, "err");
   if (nm && w.cols % nm.m !== 0) {
@@ -246,18 +247,25 @@ export async function sparsegptBlock(
 }
 
 /**
- * Column ranges [i0, i1) of a SparseGPT block sweep, each within {@link LOOP_BUDGET}: column i costs
- * (count − i) update iterations, plus m² at the start of every n:m group.
+ * Column ranges [i0, i1) of a SparseGPT block sweep, one per dispatch, each within the loop
+ * budget (thanos/gpu/loop_budget.ts): column i costs its trip of the sweep and its update loop,
+ * (count − i) + 2 iterations, and the n:m group ranking (every member against every member)
+ * (m + 1)² at the start of a group, else 2 (its two loops, reached under an all-off mask); a
+ * dispatch adds a few for its loop's exit (4, as measured).
+ * @throws RangeError when one column (with its group's ranking) exceeds the budget: m ≳ 240
  */
 export function sweepChunks(count: number, m: number): [number, number][] {
+  const overhead = 4;
   const chunks: [number, number][] = [];
-  let start = 0, cost = 0;
+  let start = 0, cost = overhead;
   for (let i = 0; i < count; i++) {
-    const c = (count - i) + (m > 0 && i % m === 0 ? m * m + m : 0) + 1;
-    if (cost + c > LOOP_BUDGET && i > start) {
+    const group = m > 0 && i % m === 0 ? loopCost(m) * loopCost(m) : 2;
+    const c = 1 + loopCost(count - i) + group;
+    checkLoopBudget("sparsegptBlock", overhead + c, `n:m groups of m = ${m} in a block of ${count} columns`);
+    if (cost + c > LOOP_BUDGET) {
       chunks.push([start, i]);
       start = i;
-      cost = 0;
+      cost = overhead;
     }
     cost += c;
   }
@@ -277,8 +285,8 @@ export async function rowDots(a: MatrixView, b: MatrixView): Promise<{ dots: Flo
   const gpu = a.tensor.gpu;
   using dots = empty(gpu, [a.rows], "f32", "rowDots.dots");
   using bad = empty(gpu, [a.rows], "u32", "rowDots.nonFinite");
-  for (let j0 = 0; j0 < Math.max(a.cols, 1); j0 += LOOP_BUDGET) {
-    const j1 = Math.min(a.cols, j0 + LOOP_BUDGET);
+  // an invocation walks its row: long rows in column ranges, the later ones accumulating
+  for (const [j0, j1] of budgetRanges(op, Math.max(a.cols, 1), 1, loopCost(0))) {
     await launch(gpu, "row_dot", [a.tensor, b.tensor, dots, bad], {
       grid: grid1d(gpu, a.rows, WG),
       params: params().u32(a.rows).u32(a.offset).u32(a.ld).u32(b.offset).u32(b.ld).u32(j0).u32(j1).u32(j0 > 0 ? 1 : 0),

@@ -7,6 +7,7 @@
  */
 
 import { z } from "zod";
+import { sweepChunks } from "./ops.ts";
 
 /** The four methods of the paper's comparison, in the order of its tables. */
 export const METHOD_NAMES = ["magnitude", "wanda", "sparsegpt", "thanos"] as const;
@@ -175,6 +176,9 @@ export function resolvePruneOptions(input: PruneOptionsInput): PruneOptions {
       `blocksize ${blocksize} must be a multiple of m = ${pattern.m} for the ${patternName(pattern)} pattern`,
     );
   }
+  // SparseGPT ranks each n:m group inside its sweep kernel, (m + 1)² loop iterations at once: groups
+  // past llvmpipe's loop budget (m ≳ 240) are rejected here, before any work
+  if (pattern.kind === "nm" && method === "sparsegpt") sweepChunks(blocksize, pattern.m);
   return {
     method,
     sparsity,
