@@ -1,14 +1,16 @@
-// copy_strided: dst[i, j] = src[offS + i·sI + j·sJ] for a rows x cols window — a plain copy, a
-// transposed copy (sI = 1, sJ = ld) or a copy with rows and columns reversed (negative strides).
+// copy_strided: dst[i, j] = src[offS + i·sI + j·sJ] for every element of a rows x cols window — a
+// plain copy of a view (sI = ld, sJ = 1), a transposed copy (sI = 1, sJ = ld) or a copy with rows
+// and columns reversed (negative strides). The one copy kernel of the project (copyView and
+// copyStrided in thanos/linalg/elementwise.ts).
 //
 // Bindings (group 0):
 //   0  uniform Params { rows, cols: u32, offS, sI, sJ: i32, offD, ldD: u32 }
-//   1  src: array<f32>, read         any element the strides reach
+//   1  src: array<f32>, read         any element the strides reach (the caller checks they lie inside)
 //   2  dst: array<f32>, read_write   [rows, cols] window at offD with leading dimension ldD
-// Grid: (ceil(cols / WG_X), ceil(rows / WG_Y)) workgroups of WG_X x WG_Y; one element each.
+// Grid: 1-D over rows·cols (row-major, so consecutive invocations write consecutive elements),
+//   workgroup size WG, folded into y past 65535 groups (linear index = gid.x + gid.y · nwg.x · WG).
 
-override WG_X: u32 = 16;
-override WG_Y: u32 = 16;
+override WG: u32 = 256;
 
 struct Params {
   rows: u32,
@@ -24,12 +26,13 @@ struct Params {
 @group(0) @binding(1) var<storage, read> src: array<f32>;
 @group(0) @binding(2) var<storage, read_write> dst: array<f32>;
 
-@compute @workgroup_size(WG_X, WG_Y)
-fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let i = gid.y;
-  let j = gid.x;
-  if (i >= p.rows || j >= p.cols) {
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let e = gid.x + gid.y * nwg.x * WG;
+  if (e >= p.rows * p.cols) {
     return;
   }
+  let i = e / p.cols;
+  let j = e - i * p.cols;
   dst[p.offD + i * p.ldD + j] = src[u32(p.offS + i32(i) * p.sI + i32(j) * p.sJ)];
 }

@@ -291,7 +291,11 @@ gpuTest("bad arguments are rejected with the operation's name", async (gpu) => {
     'cholesky: A "R"[0:3, 0:4] (3x4) is 3x4; expected a square matrix',
   );
   using u = zeros(gpu, [2, 2], "u32", "U");
-  await assertRejects(() => spdInverse(mat(u as never)), TypeError, "spdInverse: A must be an f32 tensor");
+  await assertRejects(
+    () => spdInverse(mat(u as never)),
+    TypeError,
+    'spdInverse: A "U"[0:2, 0:2] (2x2) is u32; expected f32',
+  );
   const e = empty(gpu, [2, 2]);
   e.release();
   await assertRejects(() => spdInverse(mat(e)), Error, "was used after release()");

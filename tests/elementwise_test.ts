@@ -1,6 +1,7 @@
 /**
- * copyView, scale and axpy against the plain-TS reference on odd shapes, windows of larger
- * tensors (elements outside the window must not change) and whole tensors, plus bad input.
+ * copyView, copyStrided (transposed and reversed), scale and axpy against the plain-TS reference on
+ * odd shapes, windows of larger tensors (elements outside the window must not change) and whole
+ * tensors, plus bad input.
  *
  * Tolerances: copy and scale are exact (one f32 rounding of an exact product); axpy allows one
  * rounding of the sum, |y − y_ref| ≤ 2⁻²³·(|y| + |alpha·x|), since WGSL may or may not fuse fma.
@@ -8,7 +9,7 @@
 
 import { assertEquals, assertRejects } from "./assert.ts";
 import { empty, type Gpu, upload } from "../thanos/gpu/mod.ts";
-import { axpy, copyView, fill, scale } from "../thanos/linalg/elementwise.ts";
+import { axpy, copyStrided, copyView, fill, scale, transposed } from "../thanos/linalg/elementwise.ts";
 import { mat, sub } from "../thanos/linalg/view.ts";
 import * as ref from "./reference/elementwise.ts";
 import { assertCloseScaled, randomMatrix, type TestMatrix } from "./linalg_util.ts";
@@ -101,6 +102,49 @@ gpuTest(
   },
 );
 
+gpuTest("copyStrided copies transposed and reversed windows exactly (the kernel behind copyView)", async (gpu) => {
+  for (const [rows, cols] of [[1, 1], [7, 129], [129, 7], [513, 1000]]) {
+    // transposed: dst [rows, cols] = srcᵀ with src a [cols, rows] window of a larger tensor
+    const src = matrix(gpu, cols, rows, rows * 3 + cols, true);
+    const dst = randomMatrix(gpu, rows, cols, rows + 7 * cols, { margin: 1 });
+    await copyStrided(transposed(src.view), dst.view);
+    let want = ref.copyStrided(src.host.data, src.host.offset, 1, src.host.ld, dst.host);
+    assertCloseScaled(await dst.tensor.read(), want, exact(rows * cols), dst.host, 0, `transposed ${rows}x${cols}`, 0);
+    // reversed: dst[i, j] = src'[rows−1−i, cols−1−j] with src' a [rows, cols] window
+    const fwd = matrix(gpu, rows, cols, rows + cols, true);
+    const last = fwd.host.offset + (rows - 1) * fwd.host.ld + cols - 1;
+    await copyStrided({ tensor: fwd.tensor, offset: last, rowStride: -fwd.host.ld, colStride: -1 }, dst.view);
+    want = ref.copyStrided(fwd.host.data, last, -fwd.host.ld, -1, { ...dst.host, data: want });
+    assertCloseScaled(await dst.tensor.read(), want, exact(rows * cols), dst.host, 0, `reversed ${rows}x${cols}`, 0);
+    release(src, dst, fwd);
+  }
+});
+
+gpuTest("copyStrided rejects strides that leave the source and aliased or non-f32 operands", async (gpu) => {
+  const a = empty(gpu, [3, 4], "f32", "a"), b = empty(gpu, [4, 3], "f32", "b"), m = empty(gpu, [12], "u32", "mask");
+  await assertRejects(
+    () => copyStrided({ tensor: a, offset: 11, rowStride: -4, colStride: 1 }, mat(b)),
+    RangeError,
+    `copyStrided: src offset 11 with strides (-4, 1) reaches elements -1 … 13 for a 4x3 copy; expected them within "a" of 12`,
+  );
+  await assertRejects(
+    () => copyStrided(transposed(sub(mat(a), 0, 0, 3, 2)), sub(mat(a), 0, 2, 2, 2)),
+    RangeError,
+    `copyStrided: dst aliases src (both live in the buffer of "a"); expected dst in a separate tensor`,
+  );
+  await assertRejects(
+    () => copyStrided({ tensor: m, offset: 0, rowStride: 3, colStride: 1 }, mat(b)),
+    TypeError,
+    `copyStrided: src "mask" is u32; expected f32`,
+  );
+  await assertRejects(
+    () => copyStrided({ tensor: a, offset: 0, rowStride: 0.5, colStride: 1 }, mat(b)),
+    RangeError,
+    "copyStrided: src offset 0 and strides (0.5, 1) must be integers below 2^31 in magnitude",
+  );
+  for (const t of [a, b, m]) t.release();
+});
+
 gpuTest("elementwise kernels fold 1-D grids past 65535 workgroups", async (gpu) => {
   const n = 65535 * 256 + 9;
   const x = upload(gpu, new Float32Array(n).fill(3), [n], "x");
@@ -125,14 +169,14 @@ gpuTest("elementwise helpers reject bad input with messages naming the shapes", 
   await assertRejects(
     () => copyView(mat(a), mat(b)),
     RangeError,
-    "copyView: src is 3x4 but dst is 4x3; expected equal shapes",
+    "copyView: src is 3x4 but dst is 4x3; expected the same shape",
   );
   await assertRejects(
     () => copyView(sub(mat(a), 0, 0, 1, 2), sub(mat(a), 2, 2, 1, 2)),
     RangeError,
     `copyView: dst aliases src (both live in the buffer of "a"); expected dst in a separate tensor`,
   );
-  await assertRejects(() => axpy(mat(a), mat(b)), RangeError, "axpy: y is 3x4 but x is 4x3; expected equal shapes");
+  await assertRejects(() => axpy(mat(a), mat(b)), RangeError, "axpy: y is 3x4 but x is 4x3; expected the same shape");
   await assertRejects(
     () => axpy(sub(mat(a), 0, 0, 1, 2), sub(mat(a), 1, 0, 1, 2)),
     RangeError,
@@ -144,7 +188,7 @@ gpuTest("elementwise helpers reject bad input with messages naming the shapes", 
     "axpy: alpha is NaN; expected a finite number",
   );
   await assertRejects(() => scale(a, Infinity), RangeError, "scale: alpha is Infinity; expected a finite number");
-  await assertRejects(() => scale(m, 2), TypeError, `scale: x must be an f32 tensor but "mask" is u32`);
+  await assertRejects(() => scale(m, 2), TypeError, `scale: x "mask"[0:1, 0:12] (1x12) is u32; expected f32`);
   await assertRejects(
     () => scale({ tensor: a, offset: 10, rows: 1, cols: 4, ld: 4 }, 2),
     RangeError,

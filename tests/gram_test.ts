@@ -202,7 +202,7 @@ gpuTest("columnSquaredNormsAccumulate rejects bad input", async (gpu) => {
   await assertRejects(
     () => columnSquaredNormsAccumulate(mat(x), ints, 1),
     TypeError,
-    `columnSquaredNormsAccumulate: out must be an f32 tensor but "counts" is u32`,
+    `columnSquaredNormsAccumulate: out "counts"[0:1, 0:3] (1x3) is u32; expected f32`,
   );
   const row = empty(gpu, [3], "f32", "row");
   await assertRejects(

@@ -238,7 +238,7 @@ gpuTest("mask helpers reject bad arguments with messages that name them", async 
   await assertRejects(
     () => wandaScores(mat(W), n3, 0, mat(W)),
     RangeError,
-    'wandaScores: w and out share the buffer of "W"; expected distinct tensors',
+    'wandaScores: out aliases w (both live in the buffer of "W"); expected out in a separate tensor',
   );
   await assertRejects(
     () => wandaScores(mat(W), n3, 0, sub(mat(S), 0, 1)),
@@ -268,7 +268,7 @@ gpuTest("mask helpers reject bad arguments with messages that name them", async 
   await assertRejects(
     () => kFromBudget(3, c, c),
     RangeError,
-    'kFromBudget: counter and kOut share the buffer of "c"; expected distinct tensors',
+    'kFromBudget: kOut aliases counter (both live in the buffer of "c"); expected kOut in a separate tensor',
   );
   await assertRejects(
     () => rowSumsWeighted(mat(W), n4, out3),

@@ -271,7 +271,7 @@ gpuTest("matmul rejects bad input with messages naming the shapes", async (gpu) 
   await assertRejects(
     () => matmul(mat(u), sub(mat(big), 0, 0, 4, 2), mat(c)),
     TypeError,
-    `matmul: A must be an f32 tensor but "mask" is u32`,
+    `matmul: A "mask"[0:3, 0:4] (3x4) is u32; expected f32`,
   );
   await assertRejects(
     () => matmul({ tensor: a, offset: 2, rows: 3, cols: 4, ld: 4 }, sub(mat(big), 0, 0, 4, 2), mat(c)),

@@ -180,7 +180,7 @@ gpuTest("rowDots sums products per row and counts non-finite values (rows longer
 
 gpuTest("shape mismatches are reported with both shapes", async (gpu) => {
   const a = empty(gpu, [3, 4]), b = empty(gpu, [3, 5]);
-  await assertRejects(() => rowDots(mat(a), mat(b)), RangeError, "rowDots: a is 3x4 but b is 3x5; expected equal shapes");
+  await assertRejects(() => rowDots(mat(a), mat(b)), RangeError, "rowDots: a is 3x4 but b is 3x5; expected the same shape");
   const m = empty(gpu, [3, 4], "u32");
   await assertRejects(
     () => sparsegptBlock(mat(a), mat(empty(gpu, [3, 3])), mat(m), empty(gpu, [12]), null),

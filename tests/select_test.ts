@@ -229,7 +229,7 @@ gpuTest("kSmallestMask rejects bad arguments with messages that name them", asyn
   await assertRejects(
     () => kSmallestMask(bad, 1, mat(m)),
     RangeError,
-    'kSmallestMask: scores view {offset 1, rows 2, cols 3, ld 3} does not fit in "s" of 6 elements; expected offset + (rows-1)*ld + cols <= 6 and ld >= cols',
+    'kSmallestMask: scores (offset 1, 2x3, ld 3) ends at element 7 but "s" has only 6',
   );
   for (const t of [s, m, m2, kf]) t.release();
 });

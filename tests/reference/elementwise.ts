@@ -43,3 +43,18 @@ export function axpy(y: HostWindow, x: HostWindow, alpha: number): Float32Array 
   }
   return out;
 }
+
+/** dst[i, j] = src[offset + i·rowStride + j·colStride] on dst's window; returns a copy of dst's array. */
+export function copyStrided(
+  src: Float32Array,
+  offset: number,
+  rowStride: number,
+  colStride: number,
+  dst: HostWindow,
+): Float32Array {
+  const out = dst.data.slice();
+  for (let i = 0; i < dst.rows; i++) {
+    for (let j = 0; j < dst.cols; j++) out[dst.offset + i * dst.ld + j] = src[offset + i * rowStride + j * colStride];
+  }
+  return out;
+}

@@ -41,18 +41,8 @@
 import type { Gpu } from "../gpu/device.ts";
 import { empty, type Tensor, zeros } from "../gpu/tensor.ts";
 import { checkView } from "./checks.ts";
-import {
-  cholPanel,
-  copyReversed,
-  copyStrided,
-  copyView,
-  isAligned,
-  roundUp4,
-  syrk,
-  transposed,
-  trmmLower,
-  zeroUpper,
-} from "./factor_kernels.ts";
+import { copyStrided, copyView, transposed } from "./elementwise.ts";
+import { cholPanel, copyReversed, isAligned, roundUp4, syrk, trmmLower, zeroUpper } from "./factor_kernels.ts";
 import { matmul } from "./matmul.ts";
 import { FactorStatus, withStatus } from "./status.ts";
 import { describe, mat, type MatrixView, sub } from "./view.ts";

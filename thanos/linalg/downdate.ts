@@ -25,7 +25,8 @@ import {
   Workspace,
 } from "./cholesky.ts";
 import { checkView } from "./checks.ts";
-import { copyView, syrk } from "./factor_kernels.ts";
+import { copyView } from "./elementwise.ts";
+import { syrk } from "./factor_kernels.ts";
 import { matmul } from "./matmul.ts";
 import { type FactorStatus, withStatus } from "./status.ts";
 import { describe, mat, type MatrixView, sub } from "./view.ts";

@@ -5,12 +5,16 @@
  * per-dimension workgroup limit), so any shape works, from one long row to a tall column. A
  * `Tensor` argument stands for all of its elements.
  *
+ * Copies: {@link copyView} copies a window (one buffer-to-buffer copy when both windows are
+ * contiguous), {@link copyStrided} reads its source through arbitrary, even negative, strides
+ * (transposed and reversed copies); both run the one copy kernel, shaders/copy_strided.wgsl.
+ *
  * @module
  */
 
 import { grid1d, launch, params } from "../gpu/launch.ts";
 import type { Tensor } from "../gpu/tensor.ts";
-import { checkNoAlias, checkView } from "./checks.ts";
+import { checkNoAlias, checkSameShape, checkView } from "./checks.ts";
 import type { MatrixView } from "./view.ts";
 
 const WG = 256;
@@ -42,14 +46,6 @@ function contiguous(v: MatrixView): boolean {
   return v.rows <= 1 || v.ld === v.cols;
 }
 
-function checkSameShape(op: string, a: MatrixView, aName: string, b: MatrixView, bName: string): void {
-  if (a.rows !== b.rows || a.cols !== b.cols) {
-    throw new RangeError(
-      `${op}: ${aName} is ${a.rows}x${a.cols} but ${bName} is ${b.rows}x${b.cols}; expected equal shapes`,
-    );
-  }
-}
-
 function checkFinite(op: string, name: string, value: number): void {
   if (!Number.isFinite(value)) throw new RangeError(`${op}: ${name} is ${value}; expected a finite number`);
 }
@@ -69,19 +65,90 @@ function checkFinite(op: string, name: string, value: number): void {
 export async function copyView(src: MatrixView, dst: MatrixView): Promise<void> {
   checkView("copyView", "src", src);
   checkView("copyView", "dst", dst);
-  checkSameShape("copyView", src, "src", dst, "dst");
+  checkSameShape("copyView", "src", src, "dst", dst);
   checkNoAlias("copyView", "dst", dst, "src", src);
   const count = src.rows * src.cols;
   if (count === 0) return;
-  const gpu = dst.tensor.gpu;
-  src.tensor.assertAlive();
   if (contiguous(src) && contiguous(dst)) {
-    gpu.recorder.copy(src.tensor.buffer, src.offset * 4, dst.tensor.buffer, dst.offset * 4, count * 4);
+    dst.tensor.gpu.recorder.copy(src.tensor.buffer, src.offset * 4, dst.tensor.buffer, dst.offset * 4, count * 4);
     return;
   }
-  await launch(gpu, "copy_view", [src.tensor, dst.tensor], {
-    grid: grid1d(gpu, count, WG),
-    params: params().u32(src.rows).u32(src.cols).u32(src.offset).u32(src.ld).u32(dst.offset).u32(dst.ld),
+  await recordCopy({ tensor: src.tensor, offset: src.offset, rowStride: src.ld, colStride: 1 }, dst);
+}
+
+/**
+ * A matrix operand given by strides: element (i, j) at `offset + i·rowStride + j·colStride`
+ * (strides may be negative or zero).
+ */
+export interface StridedOperand {
+  tensor: Tensor;
+  offset: number;
+  rowStride: number;
+  colStride: number;
+}
+
+/**
+ * The transpose of view `v` as a strided operand: element (i, j) is v[j, i].
+ * @example
+ * ```ts
+ * await copyStrided(transposed(mat(a)), mat(at)); // at = aᵀ
+ * ```
+ */
+export function transposed(v: MatrixView): StridedOperand {
+  return { tensor: v.tensor, offset: v.offset, rowStride: 1, colStride: v.ld };
+}
+
+/**
+ * dst[i, j] = src[offset + i·rowStride + j·colStride] for every element of the dst window: plain,
+ * transposed ({@link transposed}) and reversed (negative strides) copies.
+ *
+ * @param src the source tensor and the offset and strides (elements) that address it
+ * @param dst the window to write, in another tensor
+ * @throws RangeError when dst is not a valid view, an element the strides reach lies outside src's
+ *   tensor, the strides or offset are not integers below 2³¹ in magnitude, or src and dst share a
+ *   buffer; TypeError for non-f32 tensors
+ * @example
+ * ```ts
+ * // J·A·J: rows and columns reversed
+ * const last = (n - 1) * n + n - 1;
+ * await copyStrided({ tensor: a, offset: last, rowStride: -n, colStride: -1 }, mat(out));
+ * ```
+ */
+export async function copyStrided(src: StridedOperand, dst: MatrixView): Promise<void> {
+  const op = "copyStrided";
+  checkView(op, "dst", dst);
+  src.tensor.assertAlive();
+  if (src.tensor.dtype !== "f32") {
+    throw new TypeError(`${op}: src "${src.tensor.label}" is ${src.tensor.dtype}; expected f32`);
+  }
+  checkNoAlias(op, "dst", dst, "src", src.tensor);
+  if (dst.rows === 0 || dst.cols === 0) return;
+  const { offset, rowStride, colStride } = src;
+  const lastRow = (dst.rows - 1) * rowStride, lastCol = (dst.cols - 1) * colStride;
+  const corners = [offset, offset + lastRow, offset + lastCol, offset + lastRow + lastCol];
+  const i32 = (x: number) => Number.isInteger(x) && Math.abs(x) < 2 ** 31;
+  if (![offset, rowStride, colStride, ...corners].every(i32)) {
+    throw new RangeError(
+      `${op}: src offset ${offset} and strides (${rowStride}, ${colStride}) must be integers below 2^31 in magnitude`,
+    );
+  }
+  const [lo, hi] = [Math.min(...corners), Math.max(...corners)];
+  if (lo < 0 || hi >= src.tensor.size) {
+    throw new RangeError(
+      `${op}: src offset ${offset} with strides (${rowStride}, ${colStride}) reaches elements ${lo} … ${hi} ` +
+        `for a ${dst.rows}x${dst.cols} copy; expected them within "${src.tensor.label}" of ${src.tensor.size}`,
+    );
+  }
+  await recordCopy(src, dst);
+}
+
+/** Records the copy kernel for validated operands. */
+async function recordCopy(src: StridedOperand, dst: MatrixView): Promise<void> {
+  const gpu = dst.tensor.gpu;
+  await launch(gpu, "copy_strided", [src.tensor, dst.tensor], {
+    grid: grid1d(gpu, dst.rows * dst.cols, WG),
+    params: params().u32(dst.rows).u32(dst.cols).i32(src.offset).i32(src.rowStride).i32(src.colStride)
+      .u32(dst.offset).u32(dst.ld),
     constants: { WG },
   });
 }
@@ -127,7 +194,7 @@ export async function axpy(y: Tensor | MatrixView, x: Tensor | MatrixView, alpha
   const vy = asView(y), vx = asView(x);
   checkView("axpy", "y", vy);
   checkView("axpy", "x", vx);
-  checkSameShape("axpy", vy, "y", vx, "x");
+  checkSameShape("axpy", "y", vy, "x", vx);
   checkNoAlias("axpy", "y", vy, "x", vx);
   checkFinite("axpy", "alpha", alpha);
   const count = vy.rows * vy.cols;

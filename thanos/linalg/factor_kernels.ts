@@ -1,10 +1,10 @@
 /**
  * Building blocks of the factorizations (internal: cholesky.ts and downdate.ts compose them; not
  * re-exported from mod.ts). Each function records one kernel and validates only what its callers
- * cannot already guarantee.
+ * cannot already guarantee. (Copies — plain, transposed — are elementwise.ts's copyView and
+ * copyStrided.)
  *
- * - {@link copyStrided}: a window copy with arbitrary (even negative) source strides — plain,
- *   transposed and reversed copies.
+ * - {@link copyReversed}: J·A·J, a copy with rows and columns reversed.
  * - {@link cholPanel}: Cholesky factor and inverse factor of one small diagonal block (sequential).
  * - {@link syrk}: C (+)= alpha·AᵀA on the lower triangle, optionally mirrored, optionally with A
  *   lower triangular (the product XᵀX of an inverse factor).
@@ -18,7 +18,7 @@
 
 import { grid1d, launch, params } from "../gpu/launch.ts";
 import { checkLoopBudget, loopCost } from "../gpu/loop_budget.ts";
-import type { Tensor } from "../gpu/tensor.ts";
+import { copyStrided } from "./elementwise.ts";
 import type { FactorStatus } from "./status.ts";
 import type { MatrixView } from "./view.ts";
 
@@ -28,38 +28,6 @@ const TILE = { T: 8, WG: 8 } as const;
 const ELEM = { WG_X: 16, WG_Y: 16 } as const;
 /** Invocations of the panel kernel's single workgroup. */
 const PANEL_WG = 64;
-
-/** A matrix operand given by strides: element (i, k) at `offset + i·rowStride + k·colStride`. */
-export interface StridedOperand {
-  tensor: Tensor;
-  offset: number;
-  rowStride: number;
-  colStride: number;
-}
-
-/** The transpose of view `v` as a strided operand: element (i, k) is v[k, i]. */
-export function transposed(v: MatrixView): StridedOperand {
-  return { tensor: v.tensor, offset: v.offset, rowStride: 1, colStride: v.ld };
-}
-
-/**
- * dst[i, j] = src[offset + i·rowStride + j·colStride] for every element of the dst window.
- * `src` must not share a buffer with `dst`.
- */
-export async function copyStrided(src: StridedOperand, dst: MatrixView): Promise<void> {
-  if (dst.rows === 0 || dst.cols === 0) return;
-  await launch(dst.tensor.gpu, "copy_strided", [src.tensor, dst.tensor], {
-    grid: [Math.ceil(dst.cols / ELEM.WG_X), Math.ceil(dst.rows / ELEM.WG_Y)],
-    params: params().u32(dst.rows).u32(dst.cols).i32(src.offset).i32(src.rowStride).i32(src.colStride)
-      .u32(dst.offset).u32(dst.ld),
-    constants: ELEM,
-  });
-}
-
-/** dst = src (same shape, distinct buffers). */
-export function copyView(src: MatrixView, dst: MatrixView): Promise<void> {
-  return copyStrided({ tensor: src.tensor, offset: src.offset, rowStride: src.ld, colStride: 1 }, dst);
-}
 
 /** dst = J·src·J: dst[i, j] = src[rows−1−i, cols−1−j] (same shape, distinct buffers). */
 export function copyReversed(src: MatrixView, dst: MatrixView): Promise<void> {

@@ -27,7 +27,7 @@ import { empty, type Tensor } from "../gpu/tensor.ts";
 import { checkLoopBudget, loopCost } from "../gpu/loop_budget.ts";
 import { chunkItems, maxWorkgroups } from "./select.ts";
 import { describe, type MatrixView } from "./view.ts";
-import { checkDistinct, checkSameShape, checkTensor, checkView } from "./view_args.ts";
+import { checkNoAlias, checkSameShape, checkTensor, checkView } from "./checks.ts";
 
 const WG = 256;
 const ROW_SUM_WG = 64;
@@ -59,7 +59,7 @@ export async function wandaScores(
   checkView(op, "w", w, "f32");
   checkView(op, "out", out, "f32");
   checkSameShape(op, "w", w, "out", out);
-  checkDistinct(op, "w", w.tensor, "out", out.tensor);
+  checkNoAlias(op, "out", out, "w", w);
   checkTensor(op, "colSqNorms", colSqNorms, "f32", 0);
   if (!Number.isInteger(colOffset) || colOffset < 0 || colOffset + w.cols > colSqNorms.size) {
     throw new RangeError(
@@ -94,7 +94,7 @@ export async function absScores(w: MatrixView, out: MatrixView): Promise<void> {
   checkView(op, "w", w, "f32");
   checkView(op, "out", out, "f32");
   checkSameShape(op, "w", w, "out", out);
-  checkDistinct(op, "w", w.tensor, "out", out.tensor);
+  checkNoAlias(op, "out", out, "w", w);
   const count = w.rows * w.cols;
   if (count === 0) return;
   await launch(w.tensor.gpu, "abs_scores", [w.tensor, out.tensor], {
@@ -161,7 +161,7 @@ export async function countMask(
   const op = "countMask";
   checkView(op, "mask", mask, "u32");
   checkTensor(op, "counter", counter, "u32", 1);
-  checkDistinct(op, "mask", mask.tensor, "counter", counter);
+  checkNoAlias(op, "counter", counter, "mask", mask);
   const gpu = counter.gpu;
   if (!options.accumulate) gpu.recorder.clear(counter.buffer, 4);
   const count = mask.rows * mask.cols;
@@ -200,7 +200,7 @@ export async function kFromBudget(target: number, counter: Tensor<"u32">, kOut: 
   }
   checkTensor(op, "counter", counter, "u32", 1);
   checkTensor(op, "kOut", kOut, "u32", 1);
-  checkDistinct(op, "counter", counter, "kOut", kOut);
+  checkNoAlias(op, "kOut", kOut, "counter", counter);
   await launch(counter.gpu, "k_from_budget", [counter, kOut], { grid: [1], params: params().u32(target) });
 }
 
@@ -225,8 +225,8 @@ export async function rowSumsWeighted(w: MatrixView, colSqNorms: Tensor, out: Te
   checkView(op, "w", w, "f32");
   checkNorms(op, colSqNorms, w);
   checkTensor(op, "out", out, "f32", w.rows);
-  checkDistinct(op, "w", w.tensor, "out", out);
-  checkDistinct(op, "colSqNorms", colSqNorms, "out", out);
+  checkNoAlias(op, "out", out, "w", w);
+  checkNoAlias(op, "out", out, "colSqNorms", colSqNorms);
   if (w.rows === 0) return;
   const gpu = w.tensor.gpu;
   if (w.cols === 0) {
@@ -274,8 +274,8 @@ export async function colSumsWeighted(
   checkNorms(op, colSqNorms, w);
   if (rowMask) checkTensor(op, "rowMask", rowMask, "u32", w.rows);
   checkTensor(op, "out", out, "f32", w.cols);
-  checkDistinct(op, "w", w.tensor, "out", out);
-  checkDistinct(op, "colSqNorms", colSqNorms, "out", out);
+  checkNoAlias(op, "out", out, "w", w);
+  checkNoAlias(op, "out", out, "colSqNorms", colSqNorms);
   if (w.cols === 0) return;
   // an invocation sums every WGY-th row of its column, then the workgroup reduces
   checkLoopBudget(

@@ -23,7 +23,7 @@ import { grid1d, launch, params } from "../gpu/launch.ts";
 import { checkLoopBudget, LOOP_BUDGET, loopCost } from "../gpu/loop_budget.ts";
 import { empty, type Tensor } from "../gpu/tensor.ts";
 import { describe, type MatrixView } from "./view.ts";
-import { checkSameShape, checkTensor, checkView } from "./view_args.ts";
+import { checkSameShape, checkTensor, checkView } from "./checks.ts";
 
 /** Invocations per workgroup of the chunked global-select kernels. */
 const WG = 256;

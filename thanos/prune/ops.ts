@@ -11,17 +11,10 @@
 import { grid1d, launch, params } from "../gpu/launch.ts";
 import { budgetRanges, checkLoopBudget, LOOP_BUDGET, loopCost } from "../gpu/loop_budget.ts";
 import { empty, type Tensor } from "../gpu/tensor.ts";
+import { checkSameShape } from "../linalg/checks.ts";
 import { describe, type MatrixView } from "../linalg/view.ts";
 
 const WG = 64;
-
-function sameShape(op: string, a: MatrixView, b: MatrixView, aName: string, bName: string): void {
-  if (a.rows !== b.rows || a.cols !== b.cols) {
-    throw new RangeError(
-      `${op}: ${aName} is ${a.rows}x${a.cols} but ${bName} is ${b.rows}x${b.cols}; expected equal shapes`,
-    );
-  }
-}
 
 function needDtype(op: string, v: MatrixView | Tensor, dtype: "f32" | "u32"): void {
   const t = "tensor" in v ? v.tensor : v;
@@ -52,7 +45,7 @@ export interface RemovalSets {
  */
 export async function removalSets(mask: MatrixView, w: MatrixView, out: RemovalSets): Promise<void> {
   const op = "removalSets";
-  sameShape(op, mask, w, "mask", "w");
+  checkSameShape(op, "mask", mask, "w", w);
   needDtype(op, mask, "u32");
   needDtype(op, w, "f32");
   const { rows, cols: count } = mask;
@@ -195,7 +188,7 @@ export async function broadcastRow(row: Tensor<"u32">, x: MatrixView): Promise<v
  */
 export async function sparsegptScores(w: MatrixView, u: MatrixView, out: MatrixView): Promise<void> {
   const op = "sparsegptScores";
-  sameShape(op, w, out, "w", "out");
+  checkSameShape(op, "w", w, "out", out);
   if (u.rows !== w.cols || u.cols !== w.cols) {
     throw new RangeError(
       `${op}: w is ${w.rows}x${w.cols} so u must be ${w.cols}x${w.cols}, but it is ${u.rows}x${u.cols}`,
@@ -225,7 +218,7 @@ export async function sparsegptBlock(
   nm: { n: number; m: number } | null,
 ): Promise<void> {
   const op = "sparsegptBlock";
-  sameShape(op, w, mask, "w", "mask");
+  checkSameShape(op, "w", w, "mask", mask);
   needDtype(op, mask, "u32");
   if (u.rows !== w.cols || u.cols !== w.cols) {
     throw new RangeError(
@@ -279,7 +272,7 @@ export function sweepChunks(count: number, m: number): [number, number][] {
  */
 export async function rowDots(a: MatrixView, b: MatrixView): Promise<{ dots: Float32Array; nonFinite: Uint32Array }> {
   const op = "rowDots";
-  sameShape(op, a, b, "a", "b");
+  checkSameShape(op, "a", a, "b", b);
   needDtype(op, a, "f32");
   needDtype(op, b, "f32");
   const gpu = a.tensor.gpu;
