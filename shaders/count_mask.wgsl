@@ -6,7 +6,8 @@
 //   1  mask:    array<u32>, read                 element (i, j) at offset + i*ld + j
 //   2  counter: array<atomic<u32>>, read_write   [1]
 // Grid: one workgroup per chunk of WG*items consecutive flat (row-major) indices, folded into y
-//   (chunk = wid.x + wid.y * nwg.x); a workgroup total, then one atomic add per workgroup.
+//   (chunk = wid.x + wid.y * nwg.x); a workgroup total, then one atomic add per workgroup. An
+//   invocation loops items + 1 times (capped by the caller within llvmpipe's loop budget).
 
 override WG: u32 = 256;
 

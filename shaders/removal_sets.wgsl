@@ -9,6 +9,8 @@
 //   5  counts: array<u32>, read_write [rows]        counts[r] = |q_r|
 // Math: q_r = { j : mask[r, j] = 1 }, b_r = W[r, q_r]ᵀ — the right-hand side of Hinv[q,q]·λ = b.
 // Grid: 1-D over rows (one invocation per row), workgroup size WG, folded into y past 65535 groups.
+//   An invocation loops 2·(count + 1) times (Thanos's blocks are ≤ 256 wide; the caller rejects
+//   blocks past llvmpipe's loop budget, see thanos/gpu/loop_budget.ts).
 
 override WG: u32 = 64;
 

@@ -9,6 +9,7 @@
 // Math: out[r, :] = 0; out[r, idx[r, k]] = values[r, k] for k < counts[r]. Thanos uses it to turn the
 //   per-row multipliers λ_r into a dense Λ [rows, B] so that W[:, i1:] −= Λ·Hinv[0:B, :] is one matmul.
 // Grid: 1-D over rows (one invocation per row), workgroup size WG, folded into y past 65535 groups.
+//   An invocation loops width + count + 2 times (checked by the caller against llvmpipe's loop budget).
 
 override WG: u32 = 64;
 

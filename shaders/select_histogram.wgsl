@@ -15,7 +15,9 @@
 // Grid: one workgroup per chunk of WG*items consecutive flat (row-major) indices, folded into y
 //   (chunk = wid.x + wid.y * nwg.x); invocation t takes the `items` indices from (chunk*WG + t)*items.
 //   Counts gather in a workgroup histogram, then one atomic per non-empty bin. (Large chunks keep
-//   the per-workgroup cost — zeroing the workgroup histogram — small next to the data.)
+//   the per-workgroup cost — zeroing the workgroup histogram — small next to the data; the caller
+//   caps `items` so that select_mask's two walks stay within llvmpipe's loop budget, see
+//   chunkItems in thanos/linalg/select.ts.)
 
 override WG: u32 = 256;
 
