@@ -6,7 +6,7 @@
  * just stops, and whatever it had not written yet is missing or stale. Real GPUs have no such
  * limit, so a kernel that passes its tests at small sizes can be wrong at realistic ones.
  *
- * What counts (measured with the loop probe in tests/loop_probe.ts, llvmpipe of Mesa 22/LLVM 15):
+ * What counts (measured with the loop probe in tests/loop_probe.ts, llvmpipe of Mesa 22.3/LLVM 15):
  * - one counter per invocation for all of its loops together, nested loops once per inner
  *   iteration, loops in called functions included;
  * - a loop of t trips costs t + 1 (the test that exits counts too; see {@link loopCost});
@@ -28,9 +28,9 @@
  * and measures the planned iteration counts.
  *
  * The budget applies on every adapter, not only on llvmpipe: a split happens only where a single
- * invocation would otherwise loop more than 60,000 times, so each extra dispatch still carries at
- * least that much work per invocation and its launch cost (microseconds on a GPU) is noise; in
- * exchange there is one code path, and the one CI runs is the one GPUs run.
+ * invocation would otherwise loop more than 60,000 times, so every dispatch but the last of a split
+ * still carries ~60,000 iterations per invocation and the extra launches (microseconds each on a
+ * GPU) are noise; in exchange there is one code path, and the one CI runs is the one GPUs run.
  *
  * @module
  */
