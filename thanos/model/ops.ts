@@ -341,7 +341,9 @@ export interface AttentionShape extends HeadShape {
 /**
  * Causal multi-head self-attention with grouped-query attention: for each window, head h and
  * query i, `out_i = softmax_j≤i(scale · q_i·k_j) · v_j` with key/value head `h / (heads/kvHeads)`;
- * softmax in f32 with max-subtraction. No [T, T] matrix is stored.
+ * softmax in f32 with max-subtraction. No [T, T] matrix is stored. Long windows take their keys
+ * in several dispatches ({@link attentionKeyRanges}), carrying each query's running softmax state
+ * between them, so no invocation runs past llvmpipe's loop limit.
  *
  * @param q view [batch·seqLen, heads·headDim]
  * @param k view [batch·seqLen, kvHeads·headDim]
@@ -401,8 +403,12 @@ export async function causalAttention(
  * The key ranges [begin, end) of the dispatches of {@link causalAttention} for a window of
  * `seqLen` tokens: a key costs an invocation up to 3·(headDim + 1) + 1 loop iterations (the dot
  * product and, when the lanes of a SIMD vector disagree on a new running max, both accumulation
- * loops), and each dispatch stays within the loop budget (thanos/gpu/loop_budget.ts). One range
- * up to ~150 keys per dispatch at headDim 128, ~300 at 64.
+ * loops), and each dispatch stays within the loop budget (thanos/gpu/loop_budget.ts): up to 153
+ * keys per dispatch at headDim 128, 304 at 64 (a window of 2048 tokens takes 14 and 7 dispatches).
+ * @example
+ * ```ts
+ * attentionKeyRanges(600, 64); // [[0, 304], [304, 600]]
+ * ```
  */
 export function attentionKeyRanges(seqLen: number, headDim: number): [number, number][] {
   const perDim = loopCost(headDim);
