@@ -14,12 +14,13 @@ import { type Gpu, upload, zeros } from "../thanos/gpu/mod.ts";
 import { budgetRanges, checkLoopBudget, LOOP_BUDGET, LOOP_LIMIT, loopCost } from "../thanos/gpu/loop_budget.ts";
 import { columnSquaredNormsAccumulate, gramAccumulate } from "../thanos/linalg/gram.ts";
 import { matmul } from "../thanos/linalg/matmul.ts";
-import { chunkItems, maxWorkgroups, rowKSmallestMask, rowSelectWorkgroups } from "../thanos/linalg/select.ts";
+import { colSumsWeighted } from "../thanos/linalg/mask.ts";
+import { chunkItems, maxWorkgroups, nmMask, rowKSmallestMask, rowSelectWorkgroups } from "../thanos/linalg/select.ts";
 import { cholesky, MAX_CHOLESKY_BLOCK, spdInverse } from "../thanos/linalg/cholesky.ts";
 import { gatheredSolve } from "../thanos/linalg/solve.ts";
-import { mat } from "../thanos/linalg/view.ts";
+import { mat, sub } from "../thanos/linalg/view.ts";
 import { attentionKeyRanges, causalAttention, layerNorm, nllUpdate, rmsNorm } from "../thanos/model/ops.ts";
-import { compactFlags, rowDots, sparsegptBlock, sweepChunks } from "../thanos/prune/ops.ts";
+import { compactFlags, removalSets, rowDots, sparsegptBlock, sweepChunks } from "../thanos/prune/ops.ts";
 import { resolvePruneOptions } from "../thanos/prune/options.ts";
 import * as fwd from "./reference/forward.ts";
 import * as refSelect from "./reference/select.ts";
@@ -287,3 +288,25 @@ gpuTest(
     }
   },
 );
+
+gpuTest("guards name the operation and the size that would run past the budget", async (gpu) => {
+  using s = zeros(gpu, [1, 60_000]), m = zeros(gpu, [1, 60_000], "u32");
+  await assertRejects(
+    () => nmMask(mat(s), 1, 60_000, mat(m)),
+    RangeError,
+    "nmMask: groups of m = 60000 need ~60001 loop iterations per GPU invocation; expected at most 60000",
+  );
+  using tall = zeros(gpu, [250_000, 1]), norms = zeros(gpu, [1]), out = zeros(gpu, [1]);
+  await assertRejects(
+    () => colSumsWeighted(mat(tall), norms, null, out),
+    RangeError,
+    "colSumsWeighted: columns of 250000 rows need ~62504 loop iterations per GPU invocation",
+  );
+  const sets = { idx: zeros(gpu, [30_000], "u32"), counts: zeros(gpu, [1], "u32"), rhs: zeros(gpu, [30_000]) };
+  await assertRejects(
+    () => removalSets(sub(mat(m), 0, 0, 1, 30_000), sub(mat(s), 0, 0, 1, 30_000), sets),
+    RangeError,
+    "removalSets: blocks of 30000 columns need ~60002 loop iterations per GPU invocation",
+  );
+  for (const t of Object.values(sets)) t.release();
+});
