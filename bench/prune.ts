@@ -1,6 +1,6 @@
 /**
  * `deno task bench:prune [--model models/tiny-llama] [--methods thanos,sparsegpt,wanda,magnitude]
- *   [--nsamples 32] [--max-windows 64]`
+ *   [--nsamples 128] [--max-windows 64]`
  *
  * Wall time of the default `deno task prune` (50% unstructured, the default data settings), split
  * into calibration forward passes, pruning, propagation through the pruned blocks and evaluation,

@@ -1,7 +1,7 @@
 /**
  * `deno task prune [--model <dir|hf:ORG/NAME>] [--method thanos|sparsegpt|wanda|magnitude]
  *   [--pattern unstructured|2:4|4:8|structured] [--sparsity 0.5] [--alpha 0] [--blocksize 128]
- *   [--percdamp 0.01] [--calibration sotu-calib] [--nsamples 32] [--seqlen N] [--seed 0]
+ *   [--percdamp 0.01] [--calibration sotu-calib] [--nsamples 128] [--seqlen N] [--seed 0]
  *   [--eval sotu-eval] [--max-windows 64] [--dtype source|F32|F16|BF16] [--streaming]
  *   [--out <dir>] [--force]`
  *
@@ -10,9 +10,9 @@
  * model.safetensors, tokenizer files) plus report.json. With no arguments it prunes the bundled
  * tiny-llama with Thanos to 50% unstructured sparsity.
  *
- * Defaults that differ from the papers' scripts, for speed on a software adapter: 32 calibration
- * windows (the references use 128) and 64 evaluation windows (`--max-windows 0` evaluates all).
- * The window length defaults to min(context, 2048), as in the references.
+ * Defaults follow the papers' scripts — 128 calibration windows, window length min(context, 2048) —
+ * except that only the first 64 evaluation windows are scored, for speed on a software adapter
+ * (`--max-windows 0` evaluates all).
  *
  * Everything is validated before any work starts (bad input: one line on stderr, exit code 2).
  * Output goes to a temporary directory beside --out, renamed at the end: a failed or interrupted
@@ -32,7 +32,7 @@ import { formatSeconds, prepareOutput, type Staging } from "./output.ts";
 
 const USAGE = "usage: deno task prune [--model <dir|hf:ORG/NAME>] [--method thanos|sparsegpt|wanda|magnitude] " +
   "[--pattern unstructured|2:4|4:8|structured] [--sparsity 0.5] [--alpha 0] [--blocksize 128] [--percdamp 0.01] " +
-  "[--calibration sotu-calib] [--nsamples 32] [--seqlen N] [--seed 0] [--eval sotu-eval] [--max-windows 64] " +
+  "[--calibration sotu-calib] [--nsamples 128] [--seqlen N] [--seed 0] [--eval sotu-eval] [--max-windows 64] " +
   "[--dtype source|F32|F16|BF16] [--streaming] [--out <dir>] [--force]";
 
 export const DEFAULT_MODEL = "models/tiny-llama";

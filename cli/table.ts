@@ -1,5 +1,5 @@
 /**
- * `deno task table [--model <dir|hf:ORG/NAME>] [--calibration sotu-calib] [--nsamples 32]
+ * `deno task table [--model <dir|hf:ORG/NAME>] [--calibration sotu-calib] [--nsamples 128]
  *   [--seqlen N] [--seed 0] [--eval sotu-eval] [--max-windows 64] [--out <file.json>]`
  *
  * The paper's comparison on one model: perplexity of the dense model and of magnitude, Wanda,
