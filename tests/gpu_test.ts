@@ -1,5 +1,5 @@
 import { assertEquals, assertRejects, assertThrows } from "./assert.ts";
-import { empty, getGpu, launch, params, upload, zeros } from "../thanos/gpu/mod.ts";
+import { empty, getGpu, launch, params, readAll, upload, zeros } from "../thanos/gpu/mod.ts";
 import { fill } from "../thanos/linalg/elementwise.ts";
 import * as ref from "./reference/elementwise.ts";
 import { assertClose, gpuTest, ODD_SIZES, randn } from "./util.ts";
@@ -79,4 +79,20 @@ gpuTest("a binding error names the shader", async (gpu) => {
   await launch(gpu, "fill", [x, x], { grid: [1], params: params().u32(4).f32(0) });
   await assertRejects(() => gpu.sync(), Error, 'WebGPU validation error in shader "fill"');
   x.release();
+});
+
+gpuTest("readAll reads several tensors of mixed types in one round trip", async (gpu) => {
+  const f = upload(gpu, randn(1001, 3), [7, 143]);
+  const u = upload(gpu, new Uint32Array([1, 2, 3]));
+  const i = upload(gpu, new Int32Array([-1]));
+  await fill(f, 0.5); // recorded work is flushed before the copies
+  const before = gpu.recorder.submitCount;
+  const [a, b, c] = await readAll(f, u, i);
+  assertEquals(a, new Float32Array(1001).fill(0.5));
+  assertEquals(b, new Uint32Array([1, 2, 3]));
+  assertEquals(c, new Int32Array([-1]));
+  assertEquals(gpu.recorder.submitCount - before, 1, "one submission for all three");
+  assertEquals(gpu.recorder.unwaited, false, "the readback leaves the GPU known idle");
+  await gpu.sync(); // nothing to wait for
+  assertEquals(gpu.recorder.submitCount - before, 1);
 });

@@ -217,6 +217,7 @@ export async function pruneModel(
       inputs = outputs;
       times.propagate += (performance.now() - t0) / 1000;
     }
+    report("propagate", numBlocks - 1, `pruned ${layers.length} layers in ${numBlocks} blocks`); // done == total
   } finally {
     for (const t of inputs) t.release();
   }

@@ -75,7 +75,10 @@ export class Gpu {
   /** Submits everything recorded so far and waits until the GPU has finished it. */
   async sync(): Promise<void> {
     await this.recorder.flush();
-    await this.device.queue.onSubmittedWorkDone();
+    if (this.recorder.unwaited) {
+      await this.device.queue.onSubmittedWorkDone();
+      this.recorder.markIdle();
+    }
     this.checkAlive();
   }
 }

@@ -26,6 +26,7 @@ export class Recorder {
   #shaders = new Set<string>();
   #uniforms: GPUBuffer[] = [];
   #errors: PendingError[] = [];
+  #unwaited = false;
   /** Dispatches recorded since creation (for benchmarks and tests). */
   dispatchCount = 0;
   /** Submissions made since creation. */
@@ -124,6 +125,17 @@ export class Recorder {
     this.#commands = 0;
     this.#shaders.clear();
     this.submitCount++;
+    this.#unwaited = true;
+  }
+
+  /** True when work was submitted (or written) since the GPU was last known to be idle. */
+  get unwaited(): boolean {
+    return this.#unwaited;
+  }
+
+  /** Records that everything submitted so far has completed (after a wait or a readback). */
+  markIdle(): void {
+    if (this.#encoder === null) this.#unwaited = false;
   }
 
   /**
@@ -143,19 +155,40 @@ export class Recorder {
   write(buffer: GPUBuffer, offset: number, data: ArrayBufferView): void {
     this.submit();
     this.#device.queue.writeBuffer(buffer, offset, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
+    this.#unwaited = true;
   }
 
   /** Reads `size` bytes of `buffer` from `offset` back to the CPU (waits for the GPU). */
   async read(buffer: GPUBuffer, offset: number, size: number): Promise<ArrayBuffer> {
-    if (size === 0) return new ArrayBuffer(0);
-    const padded = Math.ceil(size / 4) * 4;
-    const staging = this.#pool.acquire(padded, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, "readback");
+    const [out] = await this.readMany([{ buffer, offset, size }]);
+    return out;
+  }
+
+  /**
+   * Reads several buffer ranges back with one mapping. A readback costs a round trip to the GPU's
+   * poll loop (~10 ms on llvmpipe even when idle), so callers that need several small results read
+   * them together.
+   */
+  async readMany(parts: readonly { buffer: GPUBuffer; offset: number; size: number }[]): Promise<ArrayBuffer[]> {
+    const offsets: number[] = [];
+    let total = 0;
+    for (const p of parts) {
+      offsets.push(total);
+      total += Math.ceil(p.size / 4) * 4;
+    }
+    if (total === 0) return parts.map(() => new ArrayBuffer(0));
+    const staging = this.#pool.acquire(total, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, "readback");
     try {
-      this.#currentEncoder().copyBufferToBuffer(buffer, offset, staging, 0, padded);
+      const encoder = this.#currentEncoder();
+      parts.forEach((p, i) => {
+        if (p.size > 0) encoder.copyBufferToBuffer(p.buffer, p.offset, staging, offsets[i], Math.ceil(p.size / 4) * 4);
+      });
       await this.flush();
-      await staging.mapAsync(GPUMapMode.READ, 0, padded);
-      const out = staging.getMappedRange(0, padded).slice(0, size);
+      await staging.mapAsync(GPUMapMode.READ, 0, total);
+      const mapped = staging.getMappedRange(0, total);
+      const out = parts.map((p, i) => mapped.slice(offsets[i], offsets[i] + p.size));
       staging.unmap();
+      this.markIdle(); // the mapping completed after every earlier submission
       return out;
     } finally {
       this.#pool.release(staging);

@@ -10,7 +10,7 @@
 
 import { grid1d, launch, params } from "../gpu/launch.ts";
 import { budgetRanges, checkLoopBudget, LOOP_BUDGET, loopCost } from "../gpu/loop_budget.ts";
-import { empty, type Tensor } from "../gpu/tensor.ts";
+import { empty, readAll, type Tensor } from "../gpu/tensor.ts";
 import { checkSameShape } from "../linalg/checks.ts";
 import { describe, type MatrixView } from "../linalg/view.ts";
 
@@ -271,13 +271,33 @@ export function sweepChunks(count: number, m: number): [number, number][] {
  * @returns dots (float32 row sums, to be summed in float64 by the caller) and the non-finite counts
  */
 export async function rowDots(a: MatrixView, b: MatrixView): Promise<{ dots: Float32Array; nonFinite: Uint32Array }> {
+  using pending = await recordRowDots(a, b);
+  return await pending.read();
+}
+
+/** Row dot products recorded on the GPU, read back later (several with one `readAll`). */
+export interface PendingRowDots {
+  /** f32 [rows]: the per-row sums */
+  dots: Tensor<"f32">;
+  /** u32 [rows]: the per-row counts of non-finite values of `a` */
+  nonFinite: Tensor<"u32">;
+  /** waits for the GPU and returns both (one round trip) */
+  read(): Promise<{ dots: Float32Array; nonFinite: Uint32Array }>;
+  [Symbol.dispose](): void;
+}
+
+/**
+ * Records {@link rowDots} without reading back: record several, then `read()` each — only the first
+ * read waits for the GPU.
+ */
+export async function recordRowDots(a: MatrixView, b: MatrixView): Promise<PendingRowDots> {
   const op = "rowDots";
   checkSameShape(op, "a", a, "b", b);
   needDtype(op, a, "f32");
   needDtype(op, b, "f32");
   const gpu = a.tensor.gpu;
-  using dots = empty(gpu, [a.rows], "f32", "rowDots.dots");
-  using bad = empty(gpu, [a.rows], "u32", "rowDots.nonFinite");
+  const dots = empty(gpu, [a.rows], "f32", "rowDots.dots");
+  const bad = empty(gpu, [a.rows], "u32", "rowDots.nonFinite");
   // an invocation walks its row: long rows in column ranges, the later ones accumulating
   for (const [j0, j1] of budgetRanges(op, Math.max(a.cols, 1), 1, loopCost(0))) {
     await launch(gpu, "row_dot", [a.tensor, b.tensor, dots, bad], {
@@ -286,5 +306,16 @@ export async function rowDots(a: MatrixView, b: MatrixView): Promise<{ dots: Flo
       constants: { WG },
     });
   }
-  return { dots: await dots.read(), nonFinite: await bad.read() };
+  return {
+    dots,
+    nonFinite: bad,
+    read: async () => {
+      const [d, n] = await readAll(dots, bad);
+      return { dots: d, nonFinite: n };
+    },
+    [Symbol.dispose]: () => {
+      dots.release();
+      bad.release();
+    },
+  };
 }

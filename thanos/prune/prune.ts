@@ -5,14 +5,14 @@
  * @module
  */
 
-import { type Tensor, zeros } from "../gpu/tensor.ts";
+import { readAll, type Tensor, zeros } from "../gpu/tensor.ts";
 import { axpy, copyView } from "../linalg/elementwise.ts";
 import { countMask } from "../linalg/mask.ts";
 import { matmul } from "../linalg/matmul.ts";
 import { mat } from "../linalg/view.ts";
 import { magnitude } from "./magnitude.ts";
 import { layerShape, type LayerWeight, type MethodObserver, type PruneMethod } from "./method.ts";
-import { rowDots } from "./ops.ts";
+import { type PendingRowDots, recordRowDots } from "./ops.ts";
 import {
   checkLayerFits,
   type MethodName,
@@ -91,13 +91,17 @@ export async function pruneLayer(
   }
   const gpu = layer.weight.gpu;
 
-  // validation and tr(W·H·Wᵀ), before any pruning work
-  const wNonFinite = await checkFinite(layer, "weight", layer.weight);
-  if (wNonFinite) throw new RangeError(wNonFinite);
-  const hNonFinite = await checkFinite(layer, "calibration statistics (H)", stats.hessian);
-  if (hNonFinite) throw new RangeError(`${hNonFinite}; the layer's inputs were not finite`);
+  // before any pruning work: W and H finite, and tr(W·H·Wᵀ) — recorded together, read back once
   const t0 = performance.now();
-  const denominator = await quadraticForm(layer.weight, stats.hessian);
+  const H = mat(stats.hessian);
+  using energy = await recordQuadraticForm(layer.weight, stats.hessian); // also counts W's NaN/Inf
+  using hCheck = await recordRowDots(H, H);
+  const [energyRows, wBad, hBad] = await readAll(energy.dots, energy.nonFinite, hCheck.nonFinite);
+  const wNonFinite = nonFiniteMessage(layer, "weight", wBad);
+  if (wNonFinite) throw new RangeError(wNonFinite);
+  const hNonFinite = nonFiniteMessage(layer, "calibration statistics (H)", hBad);
+  if (hNonFinite) throw new RangeError(`${hNonFinite}; the layer's inputs were not finite`);
+  const denominator = sum(energyRows);
   const tDen = performance.now() - t0;
 
   const t1 = performance.now();
@@ -105,11 +109,14 @@ export async function pruneLayer(
   await gpu.sync();
   const tMethod = performance.now() - t1;
 
+  // the error and the mask count, recorded together and read back once
   const t2 = performance.now();
-  const numerator = await reconstructionError(layer.weight, out.weight, stats);
+  using delta = await difference(layer.weight, out.weight);
+  using error = await recordQuadraticForm(delta, stats.hessian);
   using counter = zeros(gpu, [1], "u32", `${layer.name}.maskCount`);
   await countMask(mat(out.mask), counter);
-  const [pruned] = await counter.read();
+  const [errorRows, [pruned]] = await readAll(error.dots, counter);
+  const numerator = sum(errorRows);
   const tErr = performance.now() - t2 + tDen;
 
   return {
@@ -136,32 +143,44 @@ export async function pruneLayer(
  * ```
  */
 export async function reconstructionError(weight: Tensor, pruned: Tensor, stats: LayerStats): Promise<number> {
-  const [rows, cols] = weight.shape;
-  using delta = zeros(weight.gpu, [rows, cols], "f32", "reconstructionError.delta");
-  await copyView(mat(pruned), mat(delta));
-  await axpy(mat(delta), mat(weight), -1); //                     ΔW = W′ − W
-  return await quadraticForm(delta, stats.hessian);
+  using delta = await difference(weight, pruned);
+  using pending = await recordQuadraticForm(delta, stats.hessian);
+  return sum((await pending.read()).dots);
 }
 
 /** tr(W·H·Wᵀ) = ‖W·Xᵀ‖²_F·(2/n): the layer's output energy on the calibration inputs. */
-export function outputEnergy(weight: Tensor, stats: LayerStats): Promise<number> {
-  return quadraticForm(weight, stats.hessian);
+export async function outputEnergy(weight: Tensor, stats: LayerStats): Promise<number> {
+  using pending = await recordQuadraticForm(weight, stats.hessian);
+  return sum((await pending.read()).dots);
 }
 
-/** tr(A·H·Aᵀ) = Σ_r (A·H)[r, :]·A[r, :], summed in float64. */
-async function quadraticForm(a: Tensor, h: Tensor): Promise<number> {
+/** ΔW = W′ − W, a new tensor. */
+async function difference(weight: Tensor, pruned: Tensor): Promise<Tensor> {
+  const [rows, cols] = weight.shape;
+  const delta = zeros(weight.gpu, [rows, cols], "f32", "delta");
+  await copyView(mat(pruned), mat(delta));
+  await axpy(mat(delta), mat(weight), -1); //                     ΔW = W′ − W
+  return delta;
+}
+
+/**
+ * Records the rows of tr(A·H·Aᵀ) = Σ_r A[r, :]·(A·H)[r, :] (summed in float64 after the read);
+ * its non-finite counts are those of A.
+ */
+async function recordQuadraticForm(a: Tensor, h: Tensor): Promise<PendingRowDots> {
   using ah = zeros(a.gpu, [a.shape[0], h.shape[1]], "f32", "quadraticForm.AH");
   await matmul(mat(a), mat(h), mat(ah));
-  const { dots } = await rowDots(mat(ah), mat(a));
+  return await recordRowDots(mat(a), mat(ah));
+}
+
+function sum(values: Float32Array): number {
   let s = 0;
-  for (const d of dots) s += d;
+  for (const v of values) s += v;
   return s;
 }
 
-/** A message naming the first non-finite value of `t`, or null when all are finite. */
-async function checkFinite(layer: LayerWeight, what: string, t: Tensor): Promise<string | null> {
-  const v = t.shape.length === 2 ? mat(t) : mat(t.reshape([1, t.size]));
-  const { nonFinite } = await rowDots(v, v);
+/** A message naming the first row with NaN/Inf, or null when all are finite. */
+function nonFiniteMessage(layer: LayerWeight, what: string, nonFinite: Uint32Array): string | null {
   const row = nonFinite.findIndex((c) => c > 0);
   if (row < 0) return null;
   const total = nonFinite.reduce((a, b) => a + b, 0);
