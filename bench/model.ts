@@ -24,6 +24,7 @@ import { loadTokenizer } from "../thanos/data/tokenizer.ts";
 import { defaultBatchSize, perplexity } from "../thanos/eval.ts";
 import { openCheckpoint } from "../thanos/model/checkpoint.ts";
 import { forwardNll, loadModel } from "../thanos/model/load.ts";
+import { exists } from "../thanos/util/fs.ts";
 
 const FIXTURES = ["models/tiny-llama", "models/tiny-opt", "models/tiny-gpt2"];
 
@@ -57,15 +58,6 @@ const { values } = parseArgs({
   },
   strict: true,
 });
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const root = new URL("../", import.meta.url).pathname;
 const models = values.model ??

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { exists, statOrNull } from "../thanos/util/fs.ts";
 import { UsageError } from "./common.ts";
 
 export interface Staging {
@@ -19,22 +20,13 @@ export interface Staging {
   discard(): Promise<void>;
 }
 
-async function stat(path: string): Promise<Deno.FileInfo | null> {
-  try {
-    return await Deno.stat(path);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return null;
-    throw err;
-  }
-}
-
 /**
  * Checks that `out` may be written and returns its staging directory. Creates `out`'s parent
  * directories. Interrupt signals remove the staging directory before exiting.
  * @throws UsageError when `out` is a file, or a non-empty directory without `force`
  */
 export async function prepareOutput(out: string, force: boolean): Promise<Staging> {
-  const info = await stat(out);
+  const info = await statOrNull(out);
   if (info && !info.isDirectory) throw new UsageError(`--out ${out} exists and is not a directory`);
   if (info && !force) {
     for await (const _ of Deno.readDir(out)) {
@@ -72,7 +64,7 @@ export async function prepareOutput(out: string, force: boolean): Promise<Stagin
     out,
     dir,
     async commit() {
-      if (await stat(out)) await Deno.remove(out, { recursive: true });
+      if (await exists(out)) await Deno.remove(out, { recursive: true });
       await Deno.rename(dir, out);
       committed = true;
       unlisten();

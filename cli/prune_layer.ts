@@ -13,6 +13,7 @@
 import { getGpu, upload } from "../thanos/gpu/mod.ts";
 import { openSafetensors, writeSafetensors } from "../thanos/model/safetensors.ts";
 import { CalibrationStats, checkLayerFits, pruneLayer, resolvePruneOptions } from "../thanos/prune/mod.ts";
+import { statOrNull } from "../thanos/util/fs.ts";
 import { asInput, intFlag, log, main, numberFlag, parse, UsageError } from "./common.ts";
 
 const USAGE = "usage: deno task prune-layer <input.safetensors> --method thanos|sparsegpt|wanda|magnitude " +
@@ -119,13 +120,9 @@ async function readMatrix(file: Awaited<ReturnType<typeof openSafetensors>>, nam
 
 async function checkOutputDirectory(out: string): Promise<void> {
   const dir = out.includes("/") ? out.slice(0, out.lastIndexOf("/")) || "/" : ".";
-  try {
-    const info = await Deno.stat(dir);
-    if (!info.isDirectory) throw new UsageError(`--out ${out}: ${dir} is not a directory`);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) throw new UsageError(`--out ${out}: directory ${dir} does not exist`);
-    throw err;
-  }
+  const info = await statOrNull(dir);
+  if (info === null) throw new UsageError(`--out ${out}: directory ${dir} does not exist`);
+  if (!info.isDirectory) throw new UsageError(`--out ${out}: ${dir} is not a directory`);
 }
 
 if (import.meta.main) await main(run);

@@ -11,6 +11,7 @@ import { openCheckpoint, writeCheckpoint } from "../thanos/model/checkpoint.ts";
 import { loadModel } from "../thanos/model/load.ts";
 import { type LayerReport, pruneModel } from "../thanos/pipeline.ts";
 import type { PruneResult } from "../thanos/prune/prune.ts";
+import { exists } from "../thanos/util/fs.ts";
 import { assert, assertEquals } from "./assert.ts";
 import { gpuTest } from "./util.ts";
 
@@ -157,15 +158,6 @@ async function cli(task: string, args: string[]): Promise<{ code: number; stdout
 function lastJson(stdout: string): Record<string, unknown> {
   const lines = stdout.trim().split("\n");
   return JSON.parse(lines[lines.length - 1]);
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 gpuTest("deno task prune on tiny-gpt2 writes a checkpoint that reloads with the same perplexity", async () => {

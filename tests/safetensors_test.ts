@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { assert, assertEquals, assertRejects } from "./assert.ts";
 import { assertClose, gpuTest, randn } from "./util.ts";
 import { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16 } from "../thanos/model/half.ts";
+import { exists } from "../thanos/util/fs.ts";
 import {
   openSafetensors,
   SafetensorsFile,
@@ -21,15 +22,6 @@ async function rawFile(path: string, header: string | object, data: Uint8Array, 
   out.set(data, 8 + json.length);
   await Deno.writeFile(path, out);
   return path;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 Deno.test("F16 widening matches the runtime's Float16Array for all 65536 bit patterns", () => {

@@ -25,6 +25,7 @@ import { parquetReadObjects } from "hyparquet";
 import { dirname, extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
+import { statOrNull } from "../util/fs.ts";
 import type { TextTokenizer } from "./tokenizer.ts";
 
 /** Corpora available by name. */
@@ -184,15 +185,6 @@ async function parquetTexts(path: string): Promise<string[]> {
     }
     return t;
   });
-}
-
-async function statOrNull(path: string): Promise<Deno.FileInfo | null> {
-  try {
-    return await Deno.stat(path);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return null;
-    throw err;
-  }
 }
 
 /**

@@ -15,6 +15,7 @@
 
 import { Tokenizer } from "@huggingface/tokenizers";
 import { basename, dirname, join } from "node:path";
+import { isDirectory, isFile } from "../util/fs.ts";
 
 /** Encoding / decoding of one model's text. */
 export interface TextTokenizer {
@@ -47,15 +48,6 @@ async function readJson(path: string, what: string): Promise<unknown> {
     return JSON.parse(text);
   } catch (err) {
     throw new Error(`loadTokenizer: ${path} is not valid JSON (${(err as Error).message})`);
-  }
-}
-
-async function isFile(path: string): Promise<boolean> {
-  try {
-    return (await Deno.stat(path)).isFile;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
   }
 }
 
@@ -160,13 +152,7 @@ async function byteLevelBpeFromVocab(vocabPath: string, config: Record<string, u
  */
 export async function loadTokenizer(pathOrDir: string): Promise<TextTokenizer> {
   let path = pathOrDir;
-  let isDir = false;
-  try {
-    isDir = (await Deno.stat(pathOrDir)).isDirectory;
-  } catch (err) {
-    if (!(err instanceof Deno.errors.NotFound)) throw err;
-  }
-  if (isDir) {
+  if (await isDirectory(pathOrDir)) {
     path = join(pathOrDir, "tokenizer.json");
     if (!(await isFile(path))) {
       const vocab = join(pathOrDir, "vocab.json");

@@ -8,6 +8,7 @@
 
 import { basename, dirname, join, resolve } from "node:path";
 import type { Gpu, Tensor } from "../gpu/mod.ts";
+import { isFile, lstatOrNull, statOrNull } from "../util/fs.ts";
 import { type ModelConfig, parseConfig } from "./config.ts";
 import { type HubOptions, isHubId, resolveHubModel } from "./hub.ts";
 import { detectPrefix, type ModelLayout, modelLayout } from "./layout.ts";
@@ -44,15 +45,6 @@ export interface Checkpoint {
   readFloat32(name: string): Promise<{ shape: number[]; data: Float32Array }>;
   /** reads a float tensor (or rows [start, end) of it) into an f32 GPU tensor */
   uploadTensor(gpu: Gpu, name: string, rows?: [number, number]): Promise<Tensor<"f32">>;
-}
-
-async function isFile(path: string): Promise<boolean> {
-  try {
-    return (await Deno.stat(path)).isFile;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
-  }
 }
 
 /**
@@ -187,21 +179,10 @@ export async function writeCheckpoint(
   const { dtype = "F32", tokenizer = null, maxShardBytes = 2 * 1024 ** 3, overwrite = false } = options;
   const target = resolve(dir);
   const parent = dirname(target);
-  try {
-    if (!(await Deno.stat(parent)).isDirectory) throw new Error(`${op}: ${parent} is not a directory`);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) {
-      throw new Error(`${op}: cannot write ${dir}: directory ${parent} does not exist`);
-    }
-    throw err;
-  }
-  let targetExists = false;
-  try {
-    await Deno.lstat(target);
-    targetExists = true;
-  } catch (err) {
-    if (!(err instanceof Deno.errors.NotFound)) throw err;
-  }
+  const parentInfo = await statOrNull(parent);
+  if (parentInfo === null) throw new Error(`${op}: cannot write ${dir}: directory ${parent} does not exist`);
+  if (!parentInfo.isDirectory) throw new Error(`${op}: ${parent} is not a directory`);
+  const targetExists = (await lstatOrNull(target)) !== null; //          a dangling symlink counts
   if (targetExists && !overwrite) throw new Error(`${op}: ${dir} already exists; pass overwrite: true to replace it`);
 
   // Validate names and shapes against the layout before writing anything.

@@ -12,6 +12,7 @@
  */
 
 import { z } from "zod";
+import { isDirectory } from "../util/fs.ts";
 
 /** Families this project implements, keyed by `model_type`. */
 export const SUPPORTED_MODEL_TYPES = ["llama", "opt", "gpt2"] as const;
@@ -402,12 +403,7 @@ export function parseConfig(raw: unknown, source = "config.json"): ModelConfig {
  * ```
  */
 export async function loadConfig(pathOrDir: string): Promise<ModelConfig> {
-  let path = pathOrDir;
-  try {
-    if ((await Deno.stat(pathOrDir)).isDirectory) path = `${pathOrDir.replace(/\/+$/, "")}/config.json`;
-  } catch (err) {
-    if (!(err instanceof Deno.errors.NotFound)) throw err;
-  }
+  const path = (await isDirectory(pathOrDir)) ? `${pathOrDir.replace(/\/+$/, "")}/config.json` : pathOrDir;
   let text: string;
   try {
     text = await Deno.readTextFile(path);

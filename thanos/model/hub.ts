@@ -22,6 +22,7 @@
 import { downloadFile, listFiles, modelInfo } from "@huggingface/hub";
 import { homedir } from "node:os";
 import { dirname, join, relative } from "node:path";
+import { exists } from "../util/fs.ts";
 
 /** A parsed `hf:ORG/NAME[@REV]` id. */
 export interface HubModelId {
@@ -137,16 +138,6 @@ export function repoCacheDir(cacheDir: string, repo: string): string {
   return join(cacheDir, `models--${repo.replaceAll("/", "--")}`);
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path); // follows symlinks: a dangling link into blobs/ is not a hit
-    return true;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
-  }
-}
-
 /**
  * Looks a model up in the cache without touching the network.
  * @param id the parsed model id
@@ -169,6 +160,7 @@ export async function findCachedModel(id: HubModelId, cacheDir: string): Promise
     }
   }
   const snapshot = join(repoDir, "snapshots", commit);
+  // exists() follows symlinks: a dangling link into blobs/ is not a hit
   if (!(await exists(join(snapshot, "config.json")))) return null;
   const index = join(snapshot, "model.safetensors.index.json");
   if (await exists(index)) {

@@ -19,6 +19,7 @@
 
 import { basename, dirname, join } from "node:path";
 import { type Gpu, type Tensor, upload } from "../gpu/mod.ts";
+import { exists, statOrNull } from "../util/fs.ts";
 import { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16 } from "./half.ts";
 
 /** Bytes per element of every dtype the safetensors format defines. */
@@ -484,15 +485,6 @@ export class SafetensorsReader {
   }
 }
 
-async function statOrNull(path: string): Promise<Deno.FileInfo | null> {
-  try {
-    return await Deno.stat(path);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return null;
-    throw err;
-  }
-}
-
 /**
  * Opens a checkpoint's tensors: a `.safetensors` file, a `model.safetensors.index.json`, or a
  * directory holding either (the index wins when both exist).
@@ -511,9 +503,9 @@ export async function openSafetensors(path: string): Promise<SafetensorsReader> 
   if (info === null) throw new Error(`safetensors ${path}: not found`);
   if (info.isDirectory) {
     const index = join(path, INDEX_FILE);
-    if (await statOrNull(index)) return openIndex(index);
+    if (await exists(index)) return openIndex(index);
     const single = join(path, SINGLE_FILE);
-    if (await statOrNull(single)) return openSingle(single);
+    if (await exists(single)) return openSingle(single);
     throw new Error(`safetensors ${path}: directory has neither ${INDEX_FILE} nor ${SINGLE_FILE}`);
   }
   return path.endsWith(".json") ? openIndex(path) : openSingle(path);
