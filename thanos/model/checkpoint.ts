@@ -8,13 +8,14 @@
 
 import { basename, dirname, join, resolve } from "node:path";
 import type { Gpu, Tensor } from "../gpu/mod.ts";
-import { isFile, lstatOrNull, statOrNull } from "../util/fs.ts";
+import { isFile, lstatOrNull } from "../util/fs.ts";
 import { type ModelConfig, parseConfig } from "./config.ts";
 import { type HubOptions, isHubId, resolveHubModel } from "./hub.ts";
 import { detectPrefix, type ModelLayout, modelLayout } from "./layout.ts";
 import {
   openSafetensors,
   type SafetensorsReader,
+  temporarySibling,
   type TensorData,
   type TensorInput,
   writeSafetensorsSharded,
@@ -179,9 +180,7 @@ export async function writeCheckpoint(
   const { dtype = "F32", tokenizer = null, maxShardBytes = 2 * 1024 ** 3, overwrite = false } = options;
   const target = resolve(dir);
   const parent = dirname(target);
-  const parentInfo = await statOrNull(parent);
-  if (parentInfo === null) throw new Error(`${op}: cannot write ${dir}: directory ${parent} does not exist`);
-  if (!parentInfo.isDirectory) throw new Error(`${op}: ${parent} is not a directory`);
+  const tmp = await temporarySibling(target, op); //                     checks that the parent exists
   const targetExists = (await lstatOrNull(target)) !== null; //          a dangling symlink counts
   if (targetExists && !overwrite) throw new Error(`${op}: ${dir} already exists; pass overwrite: true to replace it`);
 
@@ -216,7 +215,6 @@ export async function writeCheckpoint(
     );
   }
 
-  const tmp = join(parent, `.${basename(target)}.${crypto.randomUUID().slice(0, 8)}.tmp`);
   await Deno.mkdir(tmp);
   try {
     const files: string[] = [];

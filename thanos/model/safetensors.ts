@@ -644,8 +644,9 @@ function buildHeader(plan: [string, TensorInput][], metadata?: Record<string, st
 }
 
 /**
- * Creates a temporary path beside `target`, checking that the directory exists.
- * @internal shared with the checkpoint writer
+ * A fresh temporary name beside `target` (nothing is created yet), after checking that the
+ * directory exists. Internal: shared with the checkpoint writer.
+ * @throws Error `<op>: cannot write <target>: directory <dir> does not exist` (or `… is not a directory`)
  */
 export async function temporarySibling(target: string, op: string): Promise<string> {
   const dir = dirname(target);
