@@ -43,6 +43,31 @@ export function checkView(op: string, name: string, v: MatrixView, dtype: DType 
 }
 
 /**
+ * Throws unless `a` is a well-formed square f32 view (see {@link checkView}).
+ * @returns its order n (a is n x n)
+ * @throws RangeError `"<op>: <name> <window> is RxC; expected a square matrix"`
+ * @example
+ * ```ts
+ * const n = checkSquare("cholesky", "A", a);
+ * ```
+ */
+export function checkSquare(op: string, name: string, a: MatrixView): number {
+  checkView(op, name, a);
+  if (a.rows !== a.cols) {
+    throw new RangeError(`${op}: ${name} ${describe(a)} is ${a.rows}x${a.cols}; expected a square matrix`);
+  }
+  return a.rows;
+}
+
+/**
+ * Throws unless `value` is a finite number (a scale or a step the kernel multiplies by).
+ * @throws RangeError `"<op>: <name> is <value>; expected a finite number"`
+ */
+export function checkFinite(op: string, name: string, value: number): void {
+  if (!Number.isFinite(value)) throw new RangeError(`${op}: ${name} is ${value}; expected a finite number`);
+}
+
+/**
  * Throws unless views `a` and `b` have the same rows x cols.
  * @throws RangeError naming both shapes
  */

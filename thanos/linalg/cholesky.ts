@@ -40,7 +40,7 @@
 
 import type { Gpu } from "../gpu/device.ts";
 import { empty, type Tensor, zeros } from "../gpu/tensor.ts";
-import { checkView } from "./checks.ts";
+import { checkSquare } from "./checks.ts";
 import { copyStrided, copyView, transposed } from "./elementwise.ts";
 import { cholPanel, copyReversed, isAligned, roundUp4, syrk, trmmLower, zeroUpper } from "./factor_kernels.ts";
 import { matmul } from "./matmul.ts";
@@ -296,15 +296,6 @@ export async function invertLower(l: MatrixView, work: Workspace, x: MatrixView)
 export function notPositiveDefinite(op: string, what: string, of = "") {
   return ({ key, pivot }: { key: number; pivot: number }) =>
     `${op}: ${what} is not positive definite (pivot j = ${key}${of} is ${pivot}, expected > 0)`;
-}
-
-/** Validates a square f32 view and returns its order. */
-export function checkSquare(op: string, name: string, a: MatrixView): number {
-  checkView(op, name, a);
-  if (a.rows !== a.cols) {
-    throw new RangeError(`${op}: ${name} ${describe(a)} is ${a.rows}x${a.cols}; expected a square matrix`);
-  }
-  return a.rows;
 }
 
 /**

@@ -13,8 +13,8 @@
 import { launch, params } from "../gpu/launch.ts";
 import { checkLoopBudget, loopCost } from "../gpu/loop_budget.ts";
 import { empty, type Tensor } from "../gpu/tensor.ts";
-import { checkView } from "./checks.ts";
-import { describe, mat, type MatrixView } from "./view.ts";
+import { checkSquare } from "./checks.ts";
+import { mat, type MatrixView } from "./view.ts";
 
 /** Invocations of the damping kernel's single workgroup (a power of two, for the tree reduction). */
 const WG = 256;
@@ -52,10 +52,7 @@ export async function dampHessian(
 ): Promise<Damped> {
   const op = "dampHessian";
   const v = "tensor" in h ? h : mat(h);
-  checkView(op, "H", v);
-  if (v.rows !== v.cols) {
-    throw new RangeError(`${op}: H ${describe(v)} is ${v.rows}x${v.cols}; expected a square matrix`);
-  }
+  const d = checkSquare(op, "H", v);
   if (!Number.isFinite(percdamp) || percdamp < 0) {
     throw new RangeError(`${op}: percdamp is ${percdamp}; expected a finite number ≥ 0`);
   }
@@ -66,7 +63,6 @@ export async function dampHessian(
     );
   }
   const gpu = v.tensor.gpu;
-  const d = v.rows;
   // one workgroup: an invocation visits every WG-th diagonal entry twice (far within the loop budget
   // for any H that fits a storage binding)
   checkLoopBudget(op, 2 * loopCost(Math.ceil(d / WG)) + loopCost(Math.log2(WG)), `an H of order ${d}`);

@@ -15,16 +15,8 @@
  */
 
 import { empty } from "../gpu/tensor.ts";
-import {
-  checkSquare,
-  CHOLESKY_BLOCK,
-  factor,
-  invertLower,
-  notPositiveDefinite,
-  Padded,
-  Workspace,
-} from "./cholesky.ts";
-import { checkView } from "./checks.ts";
+import { CHOLESKY_BLOCK, factor, invertLower, notPositiveDefinite, Padded, Workspace } from "./cholesky.ts";
+import { checkSquare, checkView } from "./checks.ts";
 import { copyView } from "./elementwise.ts";
 import { syrk } from "./factor_kernels.ts";
 import { matmul } from "./matmul.ts";

@@ -14,7 +14,7 @@
 
 import { grid1d, launch, params } from "../gpu/launch.ts";
 import type { Tensor } from "../gpu/tensor.ts";
-import { checkNoAlias, checkSameShape, checkView } from "./checks.ts";
+import { checkFinite, checkNoAlias, checkSameShape, checkTensor, checkView } from "./checks.ts";
 import type { MatrixView } from "./view.ts";
 
 const WG = 256;
@@ -28,7 +28,7 @@ const WG = 256;
  * ```
  */
 export async function fill(x: Tensor, value: number): Promise<void> {
-  if (x.dtype !== "f32") throw new TypeError(`fill: expected an f32 tensor but "${x.label}" is ${x.dtype}`);
+  checkTensor("fill", "x", x, "f32", 0);
   await launch(x.gpu, "fill", [x], {
     grid: grid1d(x.gpu, x.size, WG),
     params: params().u32(x.size).f32(value),
@@ -44,10 +44,6 @@ function asView(x: Tensor | MatrixView): MatrixView {
 /** True when the window's elements are one contiguous range of its tensor. */
 function contiguous(v: MatrixView): boolean {
   return v.rows <= 1 || v.ld === v.cols;
-}
-
-function checkFinite(op: string, name: string, value: number): void {
-  if (!Number.isFinite(value)) throw new RangeError(`${op}: ${name} is ${value}; expected a finite number`);
 }
 
 /**
@@ -117,10 +113,7 @@ export function transposed(v: MatrixView): StridedOperand {
 export async function copyStrided(src: StridedOperand, dst: MatrixView): Promise<void> {
   const op = "copyStrided";
   checkView(op, "dst", dst);
-  src.tensor.assertAlive();
-  if (src.tensor.dtype !== "f32") {
-    throw new TypeError(`${op}: src "${src.tensor.label}" is ${src.tensor.dtype}; expected f32`);
-  }
+  checkTensor(op, "src", src.tensor, "f32", 0);
   checkNoAlias(op, "dst", dst, "src", src.tensor);
   if (dst.rows === 0 || dst.cols === 0) return;
   const { offset, rowStride, colStride } = src;

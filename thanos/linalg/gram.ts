@@ -15,7 +15,7 @@
 import { grid1d, launch, params } from "../gpu/launch.ts";
 import { budgetRanges, loopCost } from "../gpu/loop_budget.ts";
 import type { Tensor } from "../gpu/tensor.ts";
-import { checkNoAlias, checkView } from "./checks.ts";
+import { checkFinite, checkNoAlias, checkView } from "./checks.ts";
 import { type MatmulVariant, matmulVariant, recordProduct } from "./matmul.ts";
 import type { MatrixView } from "./view.ts";
 
@@ -54,7 +54,7 @@ export async function gramAccumulate(
     );
   }
   checkNoAlias("gramAccumulate", "H", h, "X", x);
-  if (!Number.isFinite(scale)) throw new RangeError(`gramAccumulate: scale is ${scale}; expected a finite number`);
+  checkFinite("gramAccumulate", "scale", scale);
   if (x.rows === 0 || d === 0) return;
   await recordProduct({
     a: x,
@@ -93,7 +93,7 @@ export async function columnSquaredNormsAccumulate(x: MatrixView, out: Tensor, s
     );
   }
   checkNoAlias(op, "out", outView, "X", x);
-  if (!Number.isFinite(scale)) throw new RangeError(`${op}: scale is ${scale}; expected a finite number`);
+  checkFinite(op, "scale", scale);
   if (x.rows === 0 || x.cols === 0) return;
   const gpu = out.gpu;
   // an invocation walks the rows of its column (rows + 1 loop iterations): a batch of more rows

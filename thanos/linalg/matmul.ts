@@ -31,7 +31,7 @@ import type { Gpu } from "../gpu/device.ts";
 import { grid1d, launch, params } from "../gpu/launch.ts";
 import { LOOP_BUDGET, loopCost } from "../gpu/loop_budget.ts";
 import { empty, type Tensor } from "../gpu/tensor.ts";
-import { checkNoAlias, checkView } from "./checks.ts";
+import { checkFinite, checkNoAlias, checkView } from "./checks.ts";
 import type { MatrixView } from "./view.ts";
 
 /** The matmul kernels (see the module documentation). */
@@ -162,7 +162,7 @@ export async function matmul(a: MatrixView, b: MatrixView, c: MatrixView, option
   }
   checkNoAlias("matmul", "C", c, "A", a);
   checkNoAlias("matmul", "C", c, "B", b);
-  if (!Number.isFinite(alpha)) throw new RangeError(`matmul: alpha is ${alpha}; expected a finite number`);
+  checkFinite("matmul", "alpha", alpha);
   const gpu = c.tensor.gpu;
   const variant = matmulVariant(gpu, options.variant);
   await recordProduct({ a, transA, b, transB, c, alpha, accumulate, symmetric: false, variant });

@@ -29,7 +29,7 @@
 import { grid1d, launch, params } from "../gpu/launch.ts";
 import { LOOP_BUDGET, loopCost } from "../gpu/loop_budget.ts";
 import { empty, type Tensor } from "../gpu/tensor.ts";
-import { checkView } from "./checks.ts";
+import { checkNoAlias, checkSquare, checkTensor } from "./checks.ts";
 import { type FactorStatus, withStatus } from "./status.ts";
 import { describe, type MatrixView } from "./view.ts";
 
@@ -76,10 +76,7 @@ export async function gatheredSolve(
   options: GatheredSolveOptions = {},
 ): Promise<void> {
   const op = "gatheredSolve";
-  checkView(op, "A", a);
-  if (a.rows !== a.cols) {
-    throw new RangeError(`${op}: A ${describe(a)} is ${a.rows}x${a.cols}; expected a square matrix`);
-  }
+  checkSquare(op, "A", a);
   if (!Number.isInteger(maxQ) || maxQ < 1 || maxQ > MAX_GATHERED) {
     throw new RangeError(`${op}: maxQ is ${maxQ}; expected an integer in [1, ${MAX_GATHERED}]`);
   }
@@ -88,15 +85,14 @@ export async function gatheredSolve(
   }
   const rows = options.rows ?? (typeof counts === "number" ? Math.floor(idx.size / maxQ) : counts.size);
   if (!Number.isInteger(rows) || rows < 0) throw new RangeError(`${op}: rows is ${rows}; expected an integer ≥ 0`);
-  needTensor(op, "idx", idx, "u32", rows * maxQ);
-  if (typeof counts !== "number") needTensor(op, "counts", counts, "u32", rows);
-  needTensor(op, "rhs", rhs, "f32", rows * maxQ);
-  needTensor(op, "out", out, "f32", rows * maxQ);
-  for (const [name, t] of [["A", a.tensor], ["idx", idx], ["rhs", rhs], ["counts", counts]] as const) {
-    if (typeof t !== "number" && t.buffer === out.buffer) {
-      throw new RangeError(`${op}: out aliases ${name} (the buffer of "${out.label}"); expected a separate tensor`);
-    }
-  }
+  checkTensor(op, "idx", idx, "u32", rows * maxQ);
+  if (typeof counts !== "number") checkTensor(op, "counts", counts, "u32", rows);
+  checkTensor(op, "rhs", rhs, "f32", rows * maxQ);
+  checkTensor(op, "out", out, "f32", rows * maxQ);
+  checkNoAlias(op, "out", out, "A", a);
+  checkNoAlias(op, "out", out, "idx", idx);
+  checkNoAlias(op, "out", out, "rhs", rhs);
+  if (typeof counts !== "number") checkNoAlias(op, "out", out, "counts", counts);
   if (rows === 0) return;
 
   const gpu = a.tensor.gpu;
@@ -178,12 +174,4 @@ export function plan(maxQ: number, budget = LOOP_BUDGET): SolvePhase[] {
 export function scratchWords(maxQ: number): number {
   const mq = Math.ceil(maxQ / 4);
   return 2 * mq * (mq + 1) + mq;
-}
-
-function needTensor(op: string, name: string, t: Tensor, dtype: "f32" | "u32", min: number): void {
-  t.assertAlive();
-  if (t.dtype !== dtype) throw new TypeError(`${op}: ${name} "${t.label}" is ${t.dtype}; expected ${dtype}`);
-  if (t.size < min) {
-    throw new RangeError(`${op}: ${name} "${t.label}" has ${t.size} elements; expected at least ${min} (rows x maxQ)`);
-  }
 }
