@@ -11,21 +11,10 @@
 import { grid1d, launch, params } from "../gpu/launch.ts";
 import { budgetRanges, checkLoopBudget, LOOP_BUDGET, loopCost } from "../gpu/loop_budget.ts";
 import { empty, readAll, type Tensor } from "../gpu/tensor.ts";
-import { checkSameShape } from "../linalg/checks.ts";
+import { checkSameShape, checkTensor, checkView } from "../linalg/checks.ts";
 import { describe, type MatrixView } from "../linalg/view.ts";
 
 const WG = 64;
-
-function needDtype(op: string, v: MatrixView | Tensor, dtype: "f32" | "u32"): void {
-  const t = "tensor" in v ? v.tensor : v;
-  if (t.dtype !== dtype) throw new TypeError(`${op}: expected ${dtype} data but "${t.label}" is ${t.dtype}`);
-}
-
-function needSize(op: string, t: Tensor, size: number, what: string): void {
-  if (t.size < size) {
-    throw new RangeError(`${op}: ${what} "${t.label}" has ${t.size} elements; expected at least ${size}`);
-  }
-}
 
 /** The per-row removal sets of one block: their column lists, counts and right-hand sides. */
 export interface RemovalSets {
@@ -45,13 +34,13 @@ export interface RemovalSets {
  */
 export async function removalSets(mask: MatrixView, w: MatrixView, out: RemovalSets): Promise<void> {
   const op = "removalSets";
+  checkView(op, "mask", mask, "u32");
+  checkView(op, "w", w, "f32");
   checkSameShape(op, "mask", mask, "w", w);
-  needDtype(op, mask, "u32");
-  needDtype(op, w, "f32");
   const { rows, cols: count } = mask;
-  needSize(op, out.idx, rows * count, "idx");
-  needSize(op, out.rhs, rows * count, "rhs");
-  needSize(op, out.counts, rows, "counts");
+  checkTensor(op, "idx", out.idx, "u32", rows * count);
+  checkTensor(op, "rhs", out.rhs, "f32", rows * count);
+  checkTensor(op, "counts", out.counts, "u32", rows);
   // an invocation walks its row twice (the set, then the padding); Thanos's blocks are ≤ 256 wide
   checkLoopBudget(op, 2 * loopCost(count), `blocks of ${count} columns`);
   await launch(w.tensor.gpu, "removal_sets", [mask.tensor, w.tensor, out.idx, out.rhs, out.counts], {
@@ -74,11 +63,11 @@ export async function scatterRows(
   out: MatrixView,
 ): Promise<void> {
   const op = "scatterRows";
-  needDtype(op, out, "f32");
+  checkView(op, "out", out, "f32");
   const rows = out.rows;
-  needSize(op, values, rows * count, "values");
-  needSize(op, sets.idx, rows * count, "idx");
-  needSize(op, sets.counts, rows, "counts");
+  checkTensor(op, "values", values, "f32", rows * count);
+  checkTensor(op, "idx", sets.idx, "u32", rows * count);
+  checkTensor(op, "counts", sets.counts, "u32", rows);
   if (count > out.cols) throw new RangeError(`${op}: count ${count} exceeds the output width ${out.cols}`);
   checkLoopBudget(op, loopCost(out.cols) + loopCost(count), `rows of ${out.cols} columns`); // clear, then scatter
   await launch(out.tensor.gpu, "scatter_rows", [values, sets.idx, sets.counts, out.tensor], {
@@ -102,11 +91,11 @@ export async function gather2d(
   out: MatrixView,
 ): Promise<void> {
   const op = "gather2d";
-  needDtype(op, src, "f32");
-  needDtype(op, out, "f32");
-  if (rowIdx) needSize(op, rowIdx, out.rows, "rowIdx");
+  checkView(op, "src", src, "f32");
+  checkView(op, "out", out, "f32");
+  if (rowIdx) checkTensor(op, "rowIdx", rowIdx, "u32", out.rows);
   else if (out.rows > src.rows) throw new RangeError(`${op}: ${out.rows} rows requested from ${describe(src)}`);
-  if (colIdx) needSize(op, colIdx, out.cols, "colIdx");
+  if (colIdx) checkTensor(op, "colIdx", colIdx, "u32", out.cols);
   else if (out.cols > src.cols) throw new RangeError(`${op}: ${out.cols} columns requested from ${describe(src)}`);
   const gpu = src.tensor.gpu;
   const placeholder = rowIdx ?? colIdx ?? src.tensor; // unused binding when both are identity
@@ -126,9 +115,9 @@ export async function gather2d(
  */
 export async function compactFlags(flags: Tensor<"u32">, idx: Tensor<"u32">, count: Tensor<"u32">): Promise<void> {
   const op = "compactFlags";
-  needDtype(op, flags, "u32");
-  needSize(op, idx, flags.size, "idx");
-  needSize(op, count, 1, "count");
+  checkTensor(op, "flags", flags, "u32", 0);
+  checkTensor(op, "idx", idx, "u32", flags.size);
+  checkTensor(op, "count", count, "u32", 1);
   flags.gpu.recorder.clear(count.buffer, 4);
   // one invocation walks the flags: ranges of them in successive dispatches, each appending
   for (const [begin, end] of budgetRanges(op, flags.size, 1, loopCost(0))) {
@@ -156,8 +145,7 @@ export async function zeroCols(x: MatrixView, flags: Tensor<"u32">, invert = fal
 
 async function zeroFlagged(x: MatrixView, flags: Tensor<"u32">, invert: boolean, axis: 0 | 1): Promise<void> {
   const op = axis === 0 ? "zeroRows" : "zeroCols";
-  needDtype(op, flags, "u32");
-  needSize(op, flags, axis === 0 ? x.rows : x.cols, "flags");
+  checkTensor(op, "flags", flags, "u32", axis === 0 ? x.rows : x.cols);
   await launch(x.tensor.gpu, "zero_flagged", [flags, x.tensor], {
     grid: [Math.ceil(x.cols / 64), Math.ceil(x.rows / 4)],
     params: params().u32(x.rows).u32(x.cols).u32(x.offset).u32(x.ld).u32(invert ? 1 : 0).u32(axis),
@@ -170,9 +158,8 @@ async function zeroFlagged(x: MatrixView, flags: Tensor<"u32">, invert: boolean,
  * @param row u32 [x.cols]
  */
 export async function broadcastRow(row: Tensor<"u32">, x: MatrixView): Promise<void> {
-  needDtype("broadcastRow", row, "u32");
-  needDtype("broadcastRow", x, "u32");
-  needSize("broadcastRow", row, x.cols, "row");
+  checkView("broadcastRow", "x", x, "u32");
+  checkTensor("broadcastRow", "row", row, "u32", x.cols);
   await launch(x.tensor.gpu, "broadcast_rows", [row, x.tensor], {
     grid: [Math.ceil(x.cols / 64), Math.ceil(x.rows / 4)],
     params: params().u32(x.rows).u32(x.cols).u32(x.offset).u32(x.ld),
@@ -218,14 +205,14 @@ export async function sparsegptBlock(
   nm: { n: number; m: number } | null,
 ): Promise<void> {
   const op = "sparsegptBlock";
+  checkView(op, "mask", mask, "u32");
   checkSameShape(op, "w", w, "mask", mask);
-  needDtype(op, mask, "u32");
   if (u.rows !== w.cols || u.cols !== w.cols) {
     throw new RangeError(
       `${op}: w is ${w.rows}x${w.cols} so u must be ${w.cols}x${w.cols}, but it is ${u.rows}x${u.cols}`,
     );
   }
-  needSize(op, err, w.rows * w.cols, "err");
+  checkTensor(op, "err", err, "f32", w.rows * w.cols);
   if (nm && w.cols % nm.m !== 0) {
     throw new RangeError(`${op}: block width ${w.cols} is not divisible by m = ${nm.m}`);
   }
@@ -292,9 +279,9 @@ export interface PendingRowDots {
  */
 export async function recordRowDots(a: MatrixView, b: MatrixView): Promise<PendingRowDots> {
   const op = "rowDots";
+  checkView(op, "a", a, "f32");
+  checkView(op, "b", b, "f32");
   checkSameShape(op, "a", a, "b", b);
-  needDtype(op, a, "f32");
-  needDtype(op, b, "f32");
   const gpu = a.tensor.gpu;
   const dots = empty(gpu, [a.rows], "f32", "rowDots.dots");
   const bad = empty(gpu, [a.rows], "u32", "rowDots.nonFinite");
