@@ -170,7 +170,7 @@ gpuTest("norms reject shape mismatches and bad eps", async (gpu) => {
   await assertRejects(
     () => rmsNorm(x, upload(gpu, new Float32Array(3)), 1e-5, x),
     RangeError,
-    "rmsNorm: x and out share the buffer",
+    'rmsNorm: out aliases x (both live in the buffer of "x"); expected out in a separate tensor',
   );
 });
 

@@ -14,7 +14,7 @@ import type { Gpu } from "../gpu/device.ts";
 import { grid1d, launch, params } from "../gpu/launch.ts";
 import { budgetRanges, checkLoopBudget, loopCost } from "../gpu/loop_budget.ts";
 import { empty, type Tensor } from "../gpu/tensor.ts";
-import { checkView } from "../linalg/checks.ts";
+import { checkFinite, checkNoAlias, checkTensor, checkView } from "../linalg/checks.ts";
 import { describe, type MatrixView } from "../linalg/view.ts";
 import type { Activation } from "./config.ts";
 
@@ -90,12 +90,6 @@ function checkVector(op: string, name: string, t: Tensor, n: number): void {
   if (t.size !== n) throw new RangeError(`${op}: ${name} "${t.label}" has ${t.size} elements; expected ${n}`);
 }
 
-function checkDistinct(op: string, aName: string, a: Tensor, bName: string, b: Tensor): void {
-  if (a.buffer === b.buffer) {
-    throw new RangeError(`${op}: ${aName} and ${bName} share the buffer of "${a.label}"; expected distinct tensors`);
-  }
-}
-
 /** One workgroup per row, rows folded into y past the per-dimension limit. */
 function rowGrid(gpu: Gpu, rows: number): [number, number] {
   const max = gpu.limits.maxComputeWorkgroupsPerDimension;
@@ -129,13 +123,12 @@ export async function gatherRows(
 ): Promise<void> {
   const op = "gatherRows";
   const chunks = "chunks" in table ? table : asRowChunks(table);
-  ids.assertAlive();
-  if (ids.dtype !== "u32") throw new TypeError(`${op}: ids "${ids.label}" is ${ids.dtype}; expected u32`);
+  checkTensor(op, "ids", ids, "u32", 0);
   const n = ids.size;
   check2d(op, "out", out, n, chunks.cols);
   for (const { lo, tensor } of chunks.chunks) {
     check2d(op, "table chunk", tensor, undefined, chunks.cols);
-    checkDistinct(op, "out", out, "table", tensor);
+    checkNoAlias(op, "out", out, "table", tensor);
     const rows = tensor.shape[0];
     await launch(out.gpu, "embedding", [ids, tensor, out], {
       grid: grid1d(out.gpu, n * chunks.cols, WG),
@@ -167,7 +160,7 @@ export async function rmsNorm(x: Tensor, weight: Tensor, eps: number, out?: Tens
   checkEps(op, eps);
   const y = out ?? empty(x.gpu, [rows, cols], "f32", "rmsNorm");
   check2d(op, "out", y, rows, cols);
-  checkDistinct(op, "x", x, "out", y);
+  checkNoAlias(op, "out", y, "x", x);
   checkRowLoops(op, x.gpu, cols, 2, 1);
   await launch(x.gpu, "rms_norm", [x, weight, y], {
     grid: rowGrid(x.gpu, rows),
@@ -201,7 +194,7 @@ export async function layerNorm(x: Tensor, weight: Tensor, bias: Tensor, eps: nu
   checkEps(op, eps);
   const y = out ?? empty(x.gpu, [rows, cols], "f32", "layerNorm");
   check2d(op, "out", y, rows, cols);
-  checkDistinct(op, "x", x, "out", y);
+  checkNoAlias(op, "out", y, "x", x);
   checkRowLoops(op, x.gpu, cols, 3, 2);
   await launch(x.gpu, "layer_norm", [x, weight, bias, y], {
     grid: rowGrid(x.gpu, rows),
@@ -239,7 +232,7 @@ export async function biasAdd(x: Tensor, bias: Tensor): Promise<void> {
   const op = "biasAdd";
   const [rows, cols] = check2d(op, "x", x);
   checkVector(op, "bias", bias, cols);
-  checkDistinct(op, "x", x, "bias", bias);
+  checkNoAlias(op, "x", x, "bias", bias);
   await launch(x.gpu, "bias_add", [bias, x], {
     grid: grid1d(x.gpu, rows * cols, WG),
     params: params().u32(rows * cols).u32(cols),
@@ -268,7 +261,7 @@ export async function residualAdd(x: Tensor, y: Tensor): Promise<void> {
       `${op}: x "${x.label}" has shape [${x.shape}] but y "${y.label}" has [${y.shape}]; expected the same size`,
     );
   }
-  checkDistinct(op, "x", x, "y", y);
+  checkNoAlias(op, "x", x, "y", y);
   await launch(x.gpu, "residual_add", [y, x], {
     grid: grid1d(x.gpu, x.size, WG),
     params: params().u32(x.size),
@@ -313,8 +306,8 @@ export async function rope(x: MatrixView, cos: Tensor, sin: Tensor, shape: HeadS
   }
   checkVector(op, "cos", cos, seqLen * headDim / 2);
   checkVector(op, "sin", sin, seqLen * headDim / 2);
-  checkDistinct(op, "x", x.tensor, "cos", cos);
-  checkDistinct(op, "x", x.tensor, "sin", sin);
+  checkNoAlias(op, "x", x, "cos", cos);
+  checkNoAlias(op, "x", x, "sin", sin);
   await launch(x.tensor.gpu, "rope", [cos, sin, x.tensor], {
     grid: grid1d(x.tensor.gpu, x.rows * heads * headDim / 2, WG),
     params: params().u32(x.rows).u32(seqLen).u32(heads).u32(headDim).u32(x.offset).u32(x.ld),
@@ -370,7 +363,7 @@ export async function causalAttention(
     throw new RangeError(`${op}: heads is ${heads} and kvHeads ${kvHeads}; expected heads to be a multiple of kvHeads`);
   }
   if (headDim > MAX_HEAD_DIM) throw new RangeError(`${op}: headDim is ${headDim}; expected at most ${MAX_HEAD_DIM}`);
-  if (!Number.isFinite(scale)) throw new RangeError(`${op}: scale is ${scale}; expected a finite number`);
+  checkFinite(op, "scale", scale);
   const rows = batch * seqLen;
   for (const [name, view, h] of [["q", q, heads], ["k", k, kvHeads], ["v", v, kvHeads]] as const) {
     checkView(op, name, view);
@@ -380,7 +373,7 @@ export async function causalAttention(
           `(${batch}·${seqLen} tokens, ${h} heads of ${headDim})`,
       );
     }
-    checkDistinct(op, "out", out, name, view.tensor);
+    checkNoAlias(op, "out", out, name, view);
   }
   check2d(op, "out", out, rows, heads * headDim);
   const gpu = out.gpu;
@@ -426,8 +419,7 @@ export function attentionKeyRanges(seqLen: number, headDim: number): [number, nu
  */
 export async function activation(x: Tensor, kind: Activation): Promise<void> {
   const op = "activation";
-  x.assertAlive();
-  if (x.dtype !== "f32") throw new TypeError(`${op}: x "${x.label}" is ${x.dtype}; expected f32`);
+  checkTensor(op, "x", x, "f32", 0);
   await launch(x.gpu, "activation", [x], {
     grid: grid1d(x.gpu, x.size, WG),
     params: params().u32(x.size),
@@ -457,7 +449,7 @@ export async function gatedActivation(gate: Tensor, up: Tensor, kind: Activation
   if (gate.size !== up.size) {
     throw new RangeError(`${op}: gate has shape [${gate.shape}] but up has [${up.shape}]; expected the same size`);
   }
-  checkDistinct(op, "gate", gate, "up", up);
+  checkNoAlias(op, "gate", gate, "up", up);
   await launch(gate.gpu, "gated_activation", [up, gate], {
     grid: grid1d(gate.gpu, gate.size, WG),
     params: params().u32(gate.size),
@@ -512,10 +504,7 @@ export async function nllUpdate(
   const op = "nllUpdate";
   checkView(op, "logits", logits);
   const rows = logits.rows;
-  targets.assertAlive();
-  if (targets.dtype !== "u32") {
-    throw new TypeError(`${op}: targets "${targets.label}" is ${targets.dtype}; expected u32`);
-  }
+  checkTensor(op, "targets", targets, "u32", 0);
   if (targets.size !== rows) {
     throw new RangeError(
       `${op}: targets "${targets.label}" has ${targets.size} elements; expected ${rows} (one per logits row)`,
@@ -523,9 +512,9 @@ export async function nllUpdate(
   }
   checkVector(op, "state", state, rows * 3);
   checkVector(op, "nll", nll, rows);
-  checkDistinct(op, "state", state, "logits", logits.tensor);
-  checkDistinct(op, "nll", nll, "logits", logits.tensor);
-  checkDistinct(op, "nll", nll, "state", state);
+  checkNoAlias(op, "state", state, "logits", logits);
+  checkNoAlias(op, "nll", nll, "logits", logits);
+  checkNoAlias(op, "nll", nll, "state", state);
   if (!Number.isInteger(chunk.lo) || chunk.lo < 0) {
     throw new RangeError(`${op}: lo is ${chunk.lo}; expected an integer >= 0`);
   }
