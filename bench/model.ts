@@ -25,6 +25,7 @@ import { defaultBatchSize, perplexity } from "../thanos/eval.ts";
 import { openCheckpoint } from "../thanos/model/checkpoint.ts";
 import { forwardNll, loadModel } from "../thanos/model/load.ts";
 import { exists } from "../thanos/util/fs.ts";
+import { bestSeconds } from "./timing.ts";
 
 const FIXTURES = ["models/tiny-llama", "models/tiny-opt", "models/tiny-gpt2"];
 
@@ -92,13 +93,8 @@ for (const source of models) {
   // forward throughput on the first `batch` windows of the corpus
   const ids = all.tokens.subarray(0, Math.min(batch, all.count) * seqlen);
   const b = ids.length / seqlen;
-  await forwardNll(model, ids, b, seqlen); // warm-up: pipeline compilation, lazy block loads
-  let best = Infinity;
-  for (let r = 0; r < repeats; r++) {
-    const t = performance.now();
-    await forwardNll(model, ids, b, seqlen);
-    best = Math.min(best, (performance.now() - t) / 1000);
-  }
+  // after a warm-up run (pipeline compilation, lazy block loads); forwardNll reads back, so it waits for the GPU
+  const best = await bestSeconds(null, () => forwardNll(model, ids, b, seqlen), { runs: repeats });
   console.error(`${source}: forward ${b}x${seqlen} tokens in ${best.toFixed(3)} s`);
 
   const ppl = await perplexity(model, windows, {

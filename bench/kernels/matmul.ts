@@ -19,30 +19,17 @@ import {
 import { mat, type MatrixView, sub } from "../../thanos/linalg/view.ts";
 import * as ref from "../../tests/reference/matmul.ts";
 import { randn } from "../../tests/util.ts";
+import { bestSeconds } from "../timing.ts";
 import type { BenchRow } from "./row.ts";
 
 const RUNS = 3;
 
 /**
- * Best wall time of at least `runs` calls after one warm-up; `f` records GPU work, then the GPU is
- * synced. Short kernels get more runs (up to 10, about 2 s in all), since on a shared machine the
- * best of a few runs of a CPU adapter is still noisy.
+ * Best wall time of at least `runs` calls after one warm-up (see bench/timing.ts). Short kernels get
+ * more runs (up to 10, about 2 s in all), since on a shared machine the best of a few runs of a CPU
+ * adapter is still noisy.
  */
-async function best(gpu: Gpu | null, f: () => unknown, runs = RUNS): Promise<number> {
-  const t0 = performance.now();
-  await f();
-  await gpu?.sync();
-  const warmUp = (performance.now() - t0) / 1000;
-  runs = Math.max(runs, Math.min(10, Math.ceil(2 / Math.max(warmUp, 1e-3))));
-  let seconds = Infinity;
-  for (let r = 0; r < runs; r++) {
-    const t1 = performance.now();
-    await f();
-    await gpu?.sync();
-    seconds = Math.min(seconds, (performance.now() - t1) / 1000);
-  }
-  return seconds;
-}
+const best = (gpu: Gpu | null, f: () => unknown, runs = RUNS) => bestSeconds(gpu, f, { runs, fillSeconds: 2 });
 
 /** A random [rows, cols] matrix, optionally as a window of a tensor with one extra column (odd ld). */
 function random(gpu: Gpu, rows: number, cols: number, seed: number, oddLd = false): { t: Tensor; v: MatrixView } {

@@ -9,23 +9,13 @@ import { mat } from "../../thanos/linalg/view.ts";
 import { kSmallestMask, nmMask, rowKSmallestMask } from "../../thanos/linalg/select.ts";
 import * as ref from "../../tests/reference/select.ts";
 import { randn, rng } from "../../tests/util.ts";
+import { bestSeconds } from "../timing.ts";
 import type { BenchRow } from "./row.ts";
 
 const RUNS = 3;
 
-/** Best wall time of `runs` calls after one warm-up; `f` records GPU work and the GPU is synced. */
-async function best(gpu: Gpu | null, f: () => unknown, runs = RUNS): Promise<number> {
-  await f();
-  await gpu?.sync();
-  let seconds = Infinity;
-  for (let r = 0; r < runs; r++) {
-    const t0 = performance.now();
-    await f();
-    await gpu?.sync();
-    seconds = Math.min(seconds, (performance.now() - t0) / 1000);
-  }
-  return seconds;
-}
+/** Best wall time of `runs` calls after one warm-up (see bench/timing.ts). */
+const best = (gpu: Gpu | null, f: () => unknown, runs = RUNS) => bestSeconds(gpu, f, { runs });
 
 function row(kernel: string, rows: number, cols: number, seconds: number, referenceSeconds?: number): BenchRow {
   return {
