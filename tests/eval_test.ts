@@ -6,6 +6,7 @@
 
 import { join } from "node:path";
 import { assertEquals, assertRejects } from "./assert.ts";
+import { type CliRun, lastJson, runCli } from "./cli_util.ts";
 import { evalWindows } from "../thanos/data/calibration.ts";
 import { perplexity, type PerplexityProgress } from "../thanos/eval.ts";
 import { loadModel } from "../thanos/model/load.ts";
@@ -78,18 +79,9 @@ gpuTest("perplexity rejects windows without predictions and bad batch sizes", as
 // ---------------------------------------------------------------------------------------------
 // deno task eval
 
-const CLI = new URL("../cli/eval.ts", import.meta.url).pathname;
-
-async function evalCli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string; result?: any }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", CLI, ...args],
-    stdout: "piped",
-    stderr: "piped",
-    env: { XDG_RUNTIME_DIR: Deno.env.get("XDG_RUNTIME_DIR") ?? tmp },
-  }).output();
-  const stdout = new TextDecoder().decode(out.stdout), stderr = new TextDecoder().decode(out.stderr);
-  const last = stdout.trim().split("\n").at(-1);
-  return { code: out.code, stdout, stderr, result: out.code === 0 && last ? JSON.parse(last) : undefined };
+async function evalCli(...args: string[]): Promise<CliRun & { result?: any }> {
+  const run = await runCli("cli/eval.ts", args, { XDG_RUNTIME_DIR: Deno.env.get("XDG_RUNTIME_DIR") ?? tmp });
+  return { ...run, result: run.code === 0 && run.stdout.trim() ? lastJson(run.stdout) : undefined };
 }
 
 gpuTest("deno task eval: token-id JSON as windows or as a flat stream, and a text corpus", async () => {

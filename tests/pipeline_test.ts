@@ -13,6 +13,7 @@ import { type LayerReport, pruneModel } from "../thanos/pipeline.ts";
 import type { PruneResult } from "../thanos/prune/prune.ts";
 import { exists } from "../thanos/util/fs.ts";
 import { assert, assertEquals } from "./assert.ts";
+import { lastJson, runCli, withTempDir } from "./cli_util.ts";
 import { gpuTest } from "./util.ts";
 
 const NSAMPLES = 8;
@@ -145,24 +146,10 @@ gpuTest("the same seed gives the same pruned model; another seed does not", asyn
 // ------------------------------------------------------------------------------------------------
 // the CLI
 
-async function cli(task: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `cli/${task}.ts`, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
-
-function lastJson(stdout: string): Record<string, unknown> {
-  const lines = stdout.trim().split("\n");
-  return JSON.parse(lines[lines.length - 1]);
-}
+const cli = (task: string, args: string[]) => runCli(`cli/${task}.ts`, args);
 
 gpuTest("deno task prune on tiny-gpt2 writes a checkpoint that reloads with the same perplexity", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir(async (dir) => {
     const out = `${dir}/gpt2-pruned`;
     const args = ["--model", "models/tiny-gpt2", "--method", "wanda", "--pattern", "2:4"];
     const small = ["--nsamples", "4", "--seqlen", String(SEQLEN), "--max-windows", "4"];
@@ -190,14 +177,11 @@ gpuTest("deno task prune on tiny-gpt2 writes a checkpoint that reloads with the 
     const again = await cli("prune", [...args, ...small, "--out", out]);
     assertEquals(again.code, 2);
     assert(again.stderr.includes("exists and is not empty; pass --force"), again.stderr);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 gpuTest("a prune that fails midway leaves nothing at --out", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir(async (dir) => {
     // a copy of tiny-opt whose second block has a NaN weight: block 0 prunes, block 1 fails
     const src = await openCheckpoint("models/tiny-opt");
     const poisoned = "model.decoder.layers.1.fc1.weight";
@@ -229,9 +213,7 @@ gpuTest("a prune that fails midway leaves nothing at --out", async () => {
     assert(run.stderr.includes("block 1/2"), "block 0 was pruned before the failure");
     assertEquals(await exists(out), false);
     assertEquals([...Deno.readDirSync(dir)].map((e) => e.name).sort(), ["bad-opt"], "no staging directory left");
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 gpuTest("bad prune arguments fail before any work with exit code 2", async () => {

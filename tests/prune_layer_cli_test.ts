@@ -4,28 +4,12 @@
  */
 import { openSafetensors, type TensorInput, writeSafetensors } from "../thanos/model/safetensors.ts";
 import { assert, assertEquals } from "./assert.ts";
+import { lastJson, runCli, withTempDir } from "./cli_util.ts";
 import { randn } from "./util.ts";
 
 const ROWS = 12, COLS = 16, N = 40;
 
-async function cli(args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "cli/prune_layer.ts", ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
-
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir();
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const cli = (args: string[]) => runCli("cli/prune_layer.ts", args);
 
 function layerFile(overrides: Record<string, TensorInput | null> = {}): Record<string, TensorInput> {
   const base: Record<string, TensorInput | null> = {
@@ -40,11 +24,11 @@ Deno.test({
   name: "prune-layer round-trips a file: pruned F32 weight, U8 mask, JSON summary last",
   sanitizeResources: false,
   fn: () =>
-    withDir(async (dir) => {
+    withTempDir(async (dir) => {
       await writeSafetensors(`${dir}/in.safetensors`, layerFile());
       const run = await cli([`${dir}/in.safetensors`, "--method", "thanos", "--pattern", "2:4", "--blocksize", "8", "--out", `${dir}/out.safetensors`]);
       assertEquals(run.code, 0, run.stderr);
-      const summary = JSON.parse(run.stdout.trim().split("\n").pop()!);
+      const summary = lastJson(run.stdout);
       assertEquals(summary.method, "thanos");
       assertEquals(summary.pattern, "2:4");
       assertEquals(summary.sparsity, 0.5);
@@ -73,7 +57,7 @@ Deno.test({
   name: "prune-layer rejects bad input with exit code 2 and writes nothing",
   sanitizeResources: false,
   fn: () =>
-    withDir(async (dir) => {
+    withTempDir(async (dir) => {
       const nan = randn(ROWS * COLS, 1);
       nan[20] = NaN;
       const files: Record<string, Record<string, TensorInput>> = {
