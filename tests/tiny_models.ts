@@ -172,19 +172,36 @@ function bytesToUnicode(): string[] {
   return map;
 }
 
-/** A byte-level BPE tokenizer.json without merges: token id = byte value (256 ids). */
-export function byteTokenizerJson(): Record<string, unknown> {
+/**
+ * A byte-level BPE tokenizer.json in GPT-2's layout: ids 0..255 are the bytes, then one id per
+ * merge, then the special tokens. Without options: no merges, token id = byte value (256 ids).
+ * @param options `merges` (pairs of tokens), `special` tokens, a `postProcessor`
+ */
+export function byteTokenizerJson(
+  options: { merges?: [string, string][]; special?: string[]; postProcessor?: unknown } = {},
+) {
+  const { merges = [], special = [], postProcessor = null } = options;
   const vocab: Record<string, number> = {};
   bytesToUnicode().forEach((s, i) => (vocab[s] = i));
+  merges.forEach(([a, b], r) => (vocab[a + b] = 256 + r));
+  special.forEach((s, i) => (vocab[s] = 256 + merges.length + i));
   const byteLevel = { type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: true };
   return {
     version: "1.0",
     truncation: null,
     padding: null,
-    added_tokens: [],
+    added_tokens: special.map((content) => ({
+      id: vocab[content],
+      content,
+      single_word: false,
+      lstrip: false,
+      rstrip: false,
+      normalized: false,
+      special: true,
+    })),
     normalizer: null,
     pre_tokenizer: byteLevel,
-    post_processor: null,
+    post_processor: postProcessor,
     decoder: byteLevel,
     model: {
       type: "BPE",
@@ -196,7 +213,7 @@ export function byteTokenizerJson(): Record<string, unknown> {
       byte_fallback: false,
       ignore_merges: false,
       vocab,
-      merges: [],
+      merges: merges.map(([a, b]) => `${a} ${b}`),
     },
   };
 }

@@ -6,59 +6,15 @@
 import { join } from "node:path";
 import { assertEquals, assertRejects } from "./assert.ts";
 import { loadTokenizer } from "../thanos/data/tokenizer.ts";
+import { byteTokenizerJson } from "./tiny_models.ts";
 
-/** GPT-2's reversible byte → printable character map. */
-function bytesToUnicode(): string[] {
-  const bs: number[] = [];
-  for (let b = 33; b <= 126; b++) bs.push(b);
-  for (let b = 161; b <= 172; b++) bs.push(b);
-  for (let b = 174; b <= 255; b++) bs.push(b);
-  const map: string[] = [];
-  for (const b of bs) map[b] = String.fromCharCode(b);
-  let n = 0;
-  for (let b = 0; b < 256; b++) if (map[b] === undefined) map[b] = String.fromCharCode(256 + n++);
-  return map;
-}
-
+/** Three merges ("th", "the", "Ġthe") and <|endoftext|> (id 259) on top of the 256 bytes. */
 function tinyTokenizer(postProcessor: unknown = null) {
-  const bytes = bytesToUnicode();
-  const vocab: Record<string, number> = {};
-  bytes.forEach((s, i) => (vocab[s] = i));
-  const merges = [["t", "h"], ["th", "e"], ["Ġ", "the"]];
-  merges.forEach(([a, b], r) => (vocab[a + b] = 256 + r));
-  const eot = 256 + merges.length;
-  vocab["<|endoftext|>"] = eot;
-  const byteLevel = { type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: true };
-  return {
-    version: "1.0",
-    truncation: null,
-    padding: null,
-    added_tokens: [{
-      id: eot,
-      content: "<|endoftext|>",
-      single_word: false,
-      lstrip: false,
-      rstrip: false,
-      normalized: false,
-      special: true,
-    }],
-    normalizer: null,
-    pre_tokenizer: byteLevel,
-    post_processor: postProcessor,
-    decoder: byteLevel,
-    model: {
-      type: "BPE",
-      dropout: null,
-      unk_token: null,
-      continuing_subword_prefix: null,
-      end_of_word_suffix: null,
-      fuse_unk: false,
-      byte_fallback: false,
-      ignore_merges: false,
-      vocab,
-      merges: merges.map(([a, b]) => `${a} ${b}`),
-    },
-  };
+  return byteTokenizerJson({
+    merges: [["t", "h"], ["th", "e"], ["Ġ", "the"]],
+    special: ["<|endoftext|>"],
+    postProcessor,
+  });
 }
 
 /** A post-processor that prepends <|endoftext|> as a BOS, like Llama's template. */
