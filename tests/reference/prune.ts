@@ -11,6 +11,8 @@
  * flat (row-major) index.
  */
 
+import { cholesky, damp, spdInverse } from "./factor.ts";
+
 export type RefPattern =
   | { kind: "unstructured" }
   | { kind: "nm"; n: number; m: number }
@@ -80,25 +82,8 @@ export function refRelativeError(
 }
 
 // ---------------------------------------------------------------------------------------------
-// small dense linear algebra (float64)
-
-/** Lower Cholesky factor of an SPD matrix [d, d]. */
-export function cholesky(A: ArrayLike<number>, d: number): Float64Array {
-  const L = new Float64Array(d * d);
-  for (let j = 0; j < d; j++) {
-    let s = A[j * d + j];
-    for (let k = 0; k < j; k++) s -= L[j * d + k] * L[j * d + k];
-    if (!(s > 0)) throw new Error(`cholesky: not positive definite at pivot ${j} (${s})`);
-    const ljj = Math.sqrt(s);
-    L[j * d + j] = ljj;
-    for (let i = j + 1; i < d; i++) {
-      let t = A[i * d + j];
-      for (let k = 0; k < j; k++) t -= L[i * d + k] * L[j * d + k];
-      L[i * d + j] = t / ljj;
-    }
-  }
-  return L;
-}
+// small dense linear algebra (float64; Cholesky, inverse and damping are the factorization
+// reference's, ./factor.ts)
 
 /** Solves A·x = b for SPD A [d, d] via Cholesky. */
 export function spdSolve(A: ArrayLike<number>, b: ArrayLike<number>, d: number): Float64Array {
@@ -116,19 +101,6 @@ export function spdSolve(A: ArrayLike<number>, b: ArrayLike<number>, d: number):
     x[i] = s / L[i * d + i];
   }
   return x;
-}
-
-/** Inverse of an SPD matrix [d, d]. */
-export function spdInverse(A: ArrayLike<number>, d: number): Float64Array {
-  const inv = new Float64Array(d * d);
-  const e = new Float64Array(d);
-  for (let j = 0; j < d; j++) {
-    e.fill(0);
-    e[j] = 1;
-    const x = spdSolve(A, e, d);
-    for (let i = 0; i < d; i++) inv[i * d + j] = x[i];
-  }
-  return inv;
 }
 
 /** The square window A[i0:, i0:] of A [d, d]. */
@@ -150,17 +122,9 @@ export function dampHessian(
   percdamp: number,
 ): Float64Array {
   const d = stats.cols;
-  const H = Float64Array.from(stats.H);
-  for (let j = 0; j < d; j++) {
-    if (H[j * d + j] === 0) {
-      H[j * d + j] = 1;
-      for (let r = 0; r < rows; r++) W[r * d + j] = 0;
-    }
-  }
-  let mean = 0;
-  for (let j = 0; j < d; j++) mean += H[j * d + j] / d;
-  for (let j = 0; j < d; j++) H[j * d + j] += percdamp * mean;
-  return H;
+  const { h, dead } = damp(stats.H, d, percdamp);
+  for (let j = 0; j < d; j++) if (dead[j]) for (let r = 0; r < rows; r++) W[r * d + j] = 0;
+  return h;
 }
 
 // ---------------------------------------------------------------------------------------------
