@@ -117,8 +117,8 @@ async function acquire(): Promise<Gpu> {
   const adapter = await nav.gpu.requestAdapter({ powerPreference: "high-performance" });
   if (!adapter) {
     throw new Error(
-      "No WebGPU adapter found. On Linux without a GPU install Mesa's software Vulkan driver " +
-        "(Debian: `apt-get install mesa-vulkan-drivers`), which provides the llvmpipe adapter.",
+      "No WebGPU adapter found. On Linux without a GPU install Mesa's OpenGL/EGL drivers " +
+        "(Debian: `apt-get install libgl1-mesa-dri libegl1 libegl-mesa0`), which provide the llvmpipe adapter.",
     );
   }
   const requiredLimits: Record<string, number> = {};
