@@ -9,17 +9,15 @@
  */
 
 import { zeros } from "../gpu/tensor.ts";
-import { copyView } from "../linalg/elementwise.ts";
 import { absScores, applyMask } from "../linalg/mask.ts";
 import { kSmallestMask, nmMask } from "../linalg/select.ts";
 import { mat } from "../linalg/view.ts";
-import { layerShape, type PruneMethod } from "./method.ts";
+import { layerShape, type PruneMethod, workingCopy } from "./method.ts";
 
 export const magnitude: PruneMethod = async (layer, _stats, options) => {
   const [rows, cols] = layerShape(layer);
   const gpu = layer.weight.gpu;
-  const weight = zeros(gpu, [rows, cols], "f32", `${layer.name}.pruned`);
-  await copyView(mat(layer.weight), mat(weight));
+  const weight = await workingCopy(layer);
   using scores = zeros(gpu, [rows, cols], "f32", `${layer.name}.scores`);
   await absScores(mat(weight), mat(scores));
   const mask = zeros(gpu, [rows, cols], "u32", `${layer.name}.mask`);

@@ -5,8 +5,9 @@
  * @module
  */
 
-import type { Tensor } from "../gpu/tensor.ts";
-import type { MatrixView } from "../linalg/view.ts";
+import { empty, type Tensor } from "../gpu/tensor.ts";
+import { copyView } from "../linalg/elementwise.ts";
+import { mat, type MatrixView } from "../linalg/view.ts";
 import type { PruneOptions } from "./options.ts";
 import type { LayerStats } from "./stats.ts";
 
@@ -79,4 +80,17 @@ export function layerShape(layer: LayerWeight): [number, number] {
     throw new TypeError(`Layer "${layer.name}": expected an f32 weight of rank 2 but found ${w.dtype} [${w.shape}]`);
   }
   return [w.shape[0], w.shape[1]];
+}
+
+/** A new f32 copy of the layer's weight, labelled `<name>.pruned`: what a method prunes in place. */
+export async function workingCopy(layer: LayerWeight): Promise<Tensor<"f32">> {
+  const [rows, cols] = layerShape(layer);
+  const weight = empty(layer.weight.gpu, [rows, cols], "f32", `${layer.name}.pruned`);
+  await copyView(mat(layer.weight), mat(weight));
+  return weight;
+}
+
+/** A [rows, cols] window of a flat scratch tensor (ld = cols), starting at row `r0`. */
+export function scratch(t: Tensor, rows: number, cols: number, r0 = 0): MatrixView {
+  return { tensor: t, offset: r0 * cols, rows, cols, ld: cols };
 }

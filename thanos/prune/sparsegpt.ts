@@ -15,28 +15,21 @@
  * @module
  */
 
-import { type Tensor, zeros } from "../gpu/tensor.ts";
+import { zeros } from "../gpu/tensor.ts";
 import { upperCholeskyOfInverse } from "../linalg/cholesky.ts";
 import { FactorStatus } from "../linalg/status.ts";
 import { matmul } from "../linalg/matmul.ts";
 import { kSmallestMask } from "../linalg/select.ts";
-import { mat, type MatrixView, sub } from "../linalg/view.ts";
-import { copyView } from "../linalg/elementwise.ts";
+import { mat, sub } from "../linalg/view.ts";
 import { dampedHessian } from "./hessian.ts";
-import { layerShape, type PruneMethod } from "./method.ts";
+import { layerShape, type PruneMethod, scratch, workingCopy } from "./method.ts";
 import { sparsegptBlock, sparsegptScores } from "./ops.ts";
-
-/** A [rows, cols] window at the start of a scratch tensor (ld = cols). */
-function scratch(t: Tensor, rows: number, cols: number): MatrixView {
-  return { tensor: t, offset: 0, rows, cols, ld: cols };
-}
 
 export const sparsegpt: PruneMethod = async (layer, stats, options, observer) => {
   const [rows, cols] = layerShape(layer);
   const gpu = layer.weight.gpu;
   const B = Math.min(options.blocksize, cols);
-  const weight = zeros(gpu, [rows, cols], "f32", `${layer.name}.pruned`);
-  await copyView(mat(layer.weight), mat(weight));
+  const weight = await workingCopy(layer);
   const W = mat(weight);
   using h = await dampedHessian(stats, weight, options.percdamp, layer.name);
   using status = new FactorStatus(gpu, `${layer.name}.factorStatus`);

@@ -30,28 +30,22 @@ import { type Tensor, zeros } from "../gpu/tensor.ts";
 import { spdInverse } from "../linalg/cholesky.ts";
 import { FactorStatus } from "../linalg/status.ts";
 import { schurDowndate } from "../linalg/downdate.ts";
-import { copyView, scale } from "../linalg/elementwise.ts";
+import { scale } from "../linalg/elementwise.ts";
 import { matmul } from "../linalg/matmul.ts";
 import { applyMask, colSumsWeighted, countMask, kFromBudget, rowSumsWeighted, wandaScores } from "../linalg/mask.ts";
 import { kSmallestMask, nmMask } from "../linalg/select.ts";
 import { gatheredSolve } from "../linalg/solve.ts";
 import { mat, type MatrixView, sub } from "../linalg/view.ts";
 import { dampedHessian } from "./hessian.ts";
-import { layerShape, type LayerWeight, type MethodObserver, type PruneMethod } from "./method.ts";
+import { layerShape, type LayerWeight, type MethodObserver, type PruneMethod, scratch, workingCopy } from "./method.ts";
 import { broadcastRow, compactFlags, gather2d, type RemovalSets, removalSets, scatterRows, zeroRows } from "./ops.ts";
 import type { PruneOptions } from "./options.ts";
 import type { LayerStats } from "./stats.ts";
 
-/** A [rows, cols] window at the start of a scratch tensor (ld = cols). */
-function scratch(t: Tensor, rows: number, cols: number, r0 = 0): MatrixView {
-  return { tensor: t, offset: r0 * cols, rows, cols, ld: cols };
-}
-
 export const thanos: PruneMethod = async (layer, stats, options, observer) => {
   const [rows, cols] = layerShape(layer);
   const gpu = layer.weight.gpu;
-  const weight = zeros(gpu, [rows, cols], "f32", `${layer.name}.pruned`);
-  await copyView(mat(layer.weight), mat(weight));
+  const weight = await workingCopy(layer);
   const mask = zeros(gpu, [rows, cols], "u32", `${layer.name}.mask`);
   using h = await dampedHessian(stats, weight, options.percdamp, layer.name);
   if (options.pattern.kind === "structured") {

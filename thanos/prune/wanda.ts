@@ -6,17 +6,15 @@
  */
 
 import { zeros } from "../gpu/tensor.ts";
-import { copyView } from "../linalg/elementwise.ts";
 import { applyMask, wandaScores } from "../linalg/mask.ts";
 import { nmMask, rowKSmallestMask } from "../linalg/select.ts";
 import { mat } from "../linalg/view.ts";
-import { layerShape, type PruneMethod } from "./method.ts";
+import { layerShape, type PruneMethod, workingCopy } from "./method.ts";
 
 export const wanda: PruneMethod = async (layer, stats, options) => {
   const [rows, cols] = layerShape(layer);
   const gpu = layer.weight.gpu;
-  const weight = zeros(gpu, [rows, cols], "f32", `${layer.name}.pruned`);
-  await copyView(mat(layer.weight), mat(weight));
+  const weight = await workingCopy(layer);
   using scores = zeros(gpu, [rows, cols], "f32", `${layer.name}.scores`);
   await wandaScores(mat(weight), stats.colSqNorms, 0, mat(scores));
   const mask = zeros(gpu, [rows, cols], "u32", `${layer.name}.mask`);
