@@ -25,8 +25,8 @@ import { perplexity } from "../thanos/eval.ts";
 import { DATA_DEFAULTS, prepareData } from "../thanos/experiment.ts";
 import { type Checkpoint, openCheckpoint, writeCheckpoint } from "../thanos/model/checkpoint.ts";
 import { loadModel } from "../thanos/model/load.ts";
-import { checkLayerFits, resolvePruneOptions } from "../thanos/prune/options.ts";
-import { describeOptions, type PipelineProgress, pruneModel } from "../thanos/pipeline.ts";
+import { resolvePruneOptions } from "../thanos/prune/options.ts";
+import { checkModelFits, describeOptions, type PipelineProgress, pruneModel } from "../thanos/pipeline.ts";
 import { asInput, intFlag, log, main, numberFlag, parse, UsageError } from "./common.ts";
 import { formatSeconds, prepareOutput, type Staging } from "./output.ts";
 
@@ -79,9 +79,7 @@ async function run(): Promise<unknown> {
     throw new UsageError(`Unknown --dtype "${values.dtype}": expected source, F32, F16 or BF16`);
   }
   const checkpoint = await asInput(() => openCheckpoint(values.model!));
-  for (const layer of checkpoint.layout.blocks[0]?.linears ?? []) {
-    checkLayerFits(layer.name, layer.outFeatures, layer.inFeatures, options);
-  }
+  checkModelFits(checkpoint.layout, options);
   const spec = {
     calibration: values.calibration!,
     nsamples: intFlag("nsamples", values.nsamples, DATA_DEFAULTS.nsamples),

@@ -13,8 +13,8 @@ import { perplexity, type PerplexityProgress } from "./eval.ts";
 import { type Checkpoint, openCheckpoint } from "./model/checkpoint.ts";
 import type { CausalLM } from "./model/forward.ts";
 import { loadModel } from "./model/load.ts";
-import { type LayerReport, type PipelineProgress, pruneModel } from "./pipeline.ts";
-import { checkLayerFits, type PruneOptions, type PruneOptionsInput, resolvePruneOptions } from "./prune/options.ts";
+import { checkModelFits, type LayerReport, type PipelineProgress, pruneModel } from "./pipeline.ts";
+import { type PruneOptions, type PruneOptionsInput, resolvePruneOptions } from "./prune/options.ts";
 
 /** Where calibration and evaluation tokens come from (defaults in {@link DATA_DEFAULTS}). */
 export interface DataSpec {
@@ -137,11 +137,7 @@ export async function pruneAndEvaluate(
 ): Promise<RunResult> {
   const checkpoint = typeof source === "string" ? await openCheckpoint(source) : source;
   const resolved = prune === null ? null : resolvePruneOptions(prune as PruneOptionsInput);
-  if (resolved) {
-    for (const layer of checkpoint.layout.blocks[0]?.linears ?? []) {
-      checkLayerFits(layer.name, layer.outFeatures, layer.inFeatures, resolved);
-    }
-  }
+  if (resolved) checkModelFits(checkpoint.layout, resolved);
   const model: CausalLM = await loadModel(checkpoint, { streaming: options.streaming });
   try {
     let layers: LayerReport[] = [], sparsity = 0, pruneSeconds = 0;

@@ -19,10 +19,16 @@
 import { defaultBatchSize } from "./eval.ts";
 import type { Tensor } from "./gpu/tensor.ts";
 import type { CausalLM, LinearGroup } from "./model/forward.ts";
-import { patternName, type PruneOptions, type PruneOptionsInput, resolvePruneOptions } from "./prune/options.ts";
+import type { ModelLayout } from "./model/layout.ts";
+import {
+  checkLayerFits,
+  patternName,
+  type PruneOptions,
+  type PruneOptionsInput,
+  resolvePruneOptions,
+} from "./prune/options.ts";
 import { pruneLayer, type PruneResult } from "./prune/prune.ts";
 import { CalibrationStats } from "./prune/stats.ts";
-import { checkLayerFits } from "./prune/options.ts";
 
 /** Calibration token windows: `count` windows of `seqlen` ids, window-major (e.g. `sampleCalibration`). */
 export interface CalibrationWindows {
@@ -113,9 +119,7 @@ export async function pruneModel(
   const prune = resolvePruneOptions(options.prune as PruneOptionsInput);
   const { count, seqlen, tokens } = calibration;
   checkCalibration(model, calibration);
-  for (const layer of model.layout.blocks[0]?.linears ?? []) {
-    checkLayerFits(layer.name, layer.outFeatures, layer.inFeatures, prune);
-  }
+  checkModelFits(model.layout, prune);
   const batchSize = options.batchSize ?? defaultBatchSize(model, seqlen);
   const batches: [number, number][] = [];
   for (let w0 = 0; w0 < count; w0 += batchSize) batches.push([w0, Math.min(batchSize, count - w0)]);
@@ -242,6 +246,24 @@ export function checkCalibration(model: CausalLM, calibration: CalibrationWindow
   }
   if (tokens.length !== count * seqlen) {
     throw new RangeError(`Calibration has ${tokens.length} tokens; expected count·seqlen = ${count}·${seqlen}`);
+  }
+}
+
+/**
+ * Checks before any work that every linear layer of a model can take the pattern of `options`
+ * (n:m needs each layer's input columns divisible by m); the blocks of a model have the same
+ * layers, so block 0 stands for all.
+ * @param layout the model's layout (`model.layout`, `checkpoint.layout`)
+ * @param options resolved pruning options
+ * @throws RangeError naming the first layer that cannot, as {@link checkLayerFits}
+ * @example
+ * ```ts
+ * checkModelFits(checkpoint.layout, resolvePruneOptions({ method: "thanos", pattern: "2:4" }));
+ * ```
+ */
+export function checkModelFits(layout: ModelLayout, options: PruneOptions): void {
+  for (const layer of layout.blocks[0]?.linears ?? []) {
+    checkLayerFits(layer.name, layer.outFeatures, layer.inFeatures, options);
   }
 }
 
