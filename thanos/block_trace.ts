@@ -8,14 +8,15 @@
  * what the compensation of one block bought: ‖ΔW·Xᵀ‖² of pruning the block by its mask alone
  * against pruning it with Thanos's (or SparseGPT's) update.
  *
- * Reading the method's live state costs one GPU round trip per block (two with Thanos's budget),
- * plus a full read of the weight and mask for each snapshotted block: fine for a layer in a
- * notebook, not meant for whole-model runs.
+ * Reading the method's live state costs one GPU round trip per block (after its compensation),
+ * and one more after its selection when something is read there (Thanos's budget, `masks`, a
+ * snapshot's weight); each reads all it needs at once. Snapshotted blocks copy the whole weight
+ * and mask: fine for a layer in a notebook, not meant for whole-model runs.
  *
  * @module
  */
 
-import { type Tensor, upload, zeros } from "./gpu/tensor.ts";
+import { readAll, type Tensor, upload, zeros } from "./gpu/tensor.ts";
 import { applyMask, countMask } from "./linalg/mask.ts";
 import { mat, type MatrixView, sub } from "./linalg/view.ts";
 import type { BlockStep, MethodObserver } from "./prune/method.ts";
@@ -94,12 +95,23 @@ export interface BlockRecord {
   snapshot?: BlockSnapshot;
 }
 
-/** Reads the window of a view as a compact row-major array. */
-async function readView(v: MatrixView): Promise<Float32Array | Uint32Array | Int32Array> {
-  const all = await v.tensor.read();
+/**
+ * Reads several tensors with one GPU round trip (`readAll`); `null` entries are skipped and read
+ * back as undefined.
+ */
+async function readSome(
+  ...tensors: (Tensor | null | undefined)[]
+): Promise<(Float32Array | Uint32Array | Int32Array | undefined)[]> {
+  const present = tensors.filter((t): t is Tensor => !!t);
+  const data = present.length > 0 ? await readAll(...present) : [];
+  let next = 0;
+  return tensors.map((t) => (t ? data[next++] : undefined));
+}
+
+/** The window of view `v` as a compact row-major array, from `all`, the data of its tensor. */
+function windowOf<A extends Float32Array | Uint32Array | Int32Array>(all: A, v: MatrixView): A {
   if (v.offset === 0 && v.ld === v.cols && v.rows * v.cols === all.length) return all;
-  const Ctor = all.constructor as new (n: number) => typeof all;
-  const out = new Ctor(v.rows * v.cols);
+  const out = new (all.constructor as new (n: number) => A)(v.rows * v.cols);
   for (let r = 0; r < v.rows; r++) {
     const from = v.offset + r * v.ld;
     out.set(all.subarray(from, from + v.cols), r * v.cols);
@@ -170,6 +182,12 @@ export class BlockTrace implements MethodObserver {
     }
     const index = this.blocks.length;
     const last = this.blocks[index - 1];
+    const snapshot = this.#snapshots.has(index);
+    const [budget, mask, weight] = await readSome( //                 one round trip
+      step.budget,
+      this.#masks ? step.mask.tensor : null,
+      snapshot ? step.weight.tensor : null,
+    );
     const record: BlockRecord = {
       index,
       method: step.method,
@@ -177,13 +195,10 @@ export class BlockTrace implements MethodObserver {
       i2: step.i2,
       pruned: 0,
       prunedBefore: last ? last.prunedBefore + last.pruned : 0,
-      budget: step.budget ? (await step.budget.read())[0] : null,
+      budget: budget ? budget[0] : null,
     };
-    if (this.#masks) record.selectedMask = await readView(step.mask) as Uint32Array;
-    this.#pending = {
-      record,
-      weightBefore: this.#snapshots.has(index) ? await readView(step.weight) as Float32Array : undefined,
-    };
+    if (mask) record.selectedMask = windowOf(mask as Uint32Array, step.mask);
+    this.#pending = { record, weightBefore: weight ? windowOf(weight as Float32Array, step.weight) : undefined };
   }
 
   async #compensated(step: BlockStep): Promise<void> {
@@ -199,27 +214,39 @@ export class BlockTrace implements MethodObserver {
     const gpu = step.weight.tensor.gpu;
     this.#counter ??= zeros(gpu, [1], "u32", "BlockTrace.count");
     await countMask(blockMask, this.#counter); //                   ones in mask[:, i1:i2]
-    record.pruned = (await this.#counter.read())[0];
+    const snapshot = pending.weightBefore !== undefined;
+    const removal = snapshot ? step.removal : undefined;
+    const hinv = sub(step.hinv, 0, 0, width, width);
+    const [count, weight, mask, hinvData, counts, idx, rhs, lambda] = await readSome( // one round trip
+      this.#counter,
+      snapshot ? step.weight.tensor : null,
+      snapshot ? step.mask.tensor : null,
+      snapshot ? hinv.tensor : null,
+      removal?.counts,
+      removal?.idx,
+      removal?.rhs,
+      removal?.lambda,
+    );
+    record.pruned = count![0];
     if (pending.weightBefore) {
-      const removal = step.removal;
       record.snapshot = {
         rows,
         cols,
         i1: step.i1,
         i2: step.i2,
         weightBefore: pending.weightBefore,
-        weightAfter: await readView(step.weight) as Float32Array,
-        mask: await readView(blockMask) as Uint32Array,
-        hinv: await readView(sub(step.hinv, 0, 0, width, width)) as Float32Array,
+        weightAfter: windowOf(weight as Float32Array, step.weight),
+        mask: windowOf(mask as Uint32Array, blockMask),
+        hinv: windowOf(hinvData as Float32Array, hinv),
         removal: removal
           ? {
             r0: removal.r0,
             rows: removal.rows,
             width,
-            counts: (await removal.counts.read() as Uint32Array).slice(0, removal.rows),
-            idx: (await removal.idx.read() as Uint32Array).slice(0, removal.rows * width),
-            rhs: (await removal.rhs.read() as Float32Array).slice(0, removal.rows * width),
-            lambda: (await removal.lambda.read() as Float32Array).slice(0, removal.rows * width),
+            counts: (counts as Uint32Array).slice(0, removal.rows),
+            idx: (idx as Uint32Array).slice(0, removal.rows * width),
+            rhs: (rhs as Float32Array).slice(0, removal.rows * width),
+            lambda: (lambda as Float32Array).slice(0, removal.rows * width),
           }
           : null,
       };
