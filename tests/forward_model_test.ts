@@ -64,21 +64,29 @@ for (const variant of Object.keys(TINY_CONFIGS)) {
 }
 
 gpuTest(
-  "chunked embedding tables, LM head and logits blocks give the same NLL (llama3-tied, opt-post-ln-proj)",
+  "chunked embedding tables, LM head and logits blocks give the same NLL and logits (llama3-tied, opt-post-ln-proj)",
   async () => {
     for (const variant of ["llama3-tied", "opt-post-ln-proj", "gpt2-untied"]) {
       const { dir, config } = await writeTinyCheckpoint(tmp, variant, 4);
       const V = config.vocab_size as number, T = 9, batch = 3;
       const ids = randomIds(batch * T, V, 8);
+      const rows = [0, 7, batch * T - 1];
       const whole = await loadModel(dir);
       const expected = await forwardNll(whole, ids, batch, T);
+      const xWhole = await forwardHidden(whole, ids, batch, T);
+      const expectedLogits = await whole.logits(xWhole, rows);
+      xWhole.release();
       whole.release();
       // tables split into chunks of 5 rows; logits computed 3 vocabulary columns at a time
       const cols = (config.word_embed_proj_dim ?? config.hidden_size ?? config.n_embd) as number;
       const chunked = await loadModel(dir, { maxChunkBytes: 5 * cols * 4, logitsBytes: 3 * 4 * batch * (T - 1) });
       const got = await forwardNll(chunked, ids, batch, T);
+      const xChunked = await forwardHidden(chunked, ids, batch, T);
+      const gotLogits = await chunked.logits(xChunked, rows); //      one matmul per LM head chunk
+      xChunked.release();
       chunked.release();
       assertClose(got, expected, { rtol: 0, atol: 2e-5 }, `${variant} chunked`);
+      assertClose(gotLogits, expectedLogits, { rtol: 0, atol: 2e-5 }, `${variant} chunked logits`);
     }
   },
 );

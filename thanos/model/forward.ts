@@ -19,7 +19,7 @@
  */
 
 import type { Gpu } from "../gpu/device.ts";
-import { empty, type Tensor, upload } from "../gpu/tensor.ts";
+import { empty, readAll, type Tensor, upload } from "../gpu/tensor.ts";
 import { matmul, matmulNew } from "../linalg/matmul.ts";
 import { mat, type MatrixView, sub } from "../linalg/view.ts";
 import type { Checkpoint } from "./checkpoint.ts";
@@ -417,16 +417,20 @@ export abstract class DecoderModel<C extends ModelConfig = ModelConfig> implemen
     if (m === 0) return new Float32Array(0);
     const final = await this.#finalRows(hidden, Uint32Array.from(rows));
     const out = new Float32Array(m * V);
+    const parts: Tensor[] = [];
     try {
-      for (const { lo, tensor } of this.globals.lmHead.chunks) {
-        const part = await matmulNew(mat(final), mat(tensor), { transB: true }, "logits"); // [m, chunk]
-        const values = (await part.read()) as Float32Array;
+      const chunks = this.globals.lmHead.chunks;
+      for (const { tensor } of chunks) {
+        parts.push(await matmulNew(mat(final), mat(tensor), { transB: true }, "logits")); // [m, chunk]
+      }
+      const values = await readAll(...parts); //                       one round trip for every chunk
+      for (const [i, { lo, tensor }] of chunks.entries()) {
         const width = tensor.shape[0];
-        for (let r = 0; r < m; r++) out.set(values.subarray(r * width, (r + 1) * width), r * V + lo);
-        part.release();
+        for (let r = 0; r < m; r++) out.set(values[i].subarray(r * width, (r + 1) * width), r * V + lo);
       }
     } finally {
       final.release();
+      for (const p of parts) p.release();
     }
     return out;
   }
