@@ -10,7 +10,7 @@
  * @module
  */
 
-import { getGpu, upload } from "../thanos/gpu/mod.ts";
+import { getGpu, readAll, upload } from "../thanos/gpu/mod.ts";
 import { openSafetensors, writeSafetensors } from "../thanos/model/safetensors.ts";
 import { CalibrationStats, checkLayerFits, pruneLayer, resolvePruneOptions } from "../thanos/prune/mod.ts";
 import { statOrNull } from "../thanos/util/fs.ts";
@@ -76,8 +76,7 @@ async function run(): Promise<unknown> {
   }
   using w = upload(gpu, weight.data, [rows, cols], "weight");
   const result = await pruneLayer({ name: "weight", weight: w }, stats, options);
-  const pruned = await result.weight.read();
-  const mask = await result.mask.read();
+  const [pruned, mask] = await readAll(result.weight, result.mask);
   result.weight.release();
   result.mask.release();
   await writeSafetensors(out, {
