@@ -30,15 +30,11 @@ import { corpusTokens, loadCorpus } from "../thanos/data/corpus.ts";
 import { evalWindows } from "../thanos/data/calibration.ts";
 import { loadTokenizer } from "../thanos/data/tokenizer.ts";
 import { type EvalWindows, perplexity } from "../thanos/eval.ts";
-import { DATA_DEFAULTS } from "../thanos/experiment.ts";
+import { defaultSeqlen } from "../thanos/experiment.ts";
 import { asInput, intFlag, log, main, parse, UsageError } from "./common.ts";
 
 const USAGE = "usage: deno task eval --model <dir|hf:ORG/NAME> --data <corpus|path|ids.json> " +
   "[--seqlen N] [--max-windows K] [--batch-size B] [--streaming]";
-
-/** Default window length cap (see the module documentation). */
-export const DEFAULT_SEQLEN = DATA_DEFAULTS.maxSeqlen;
-
 
 /**
  * Reads a JSON file of token ids: an array of equal-length windows, or one flat token stream.
@@ -84,7 +80,6 @@ async function loadWindows(
   maxWindows: number | undefined,
 ): Promise<EvalWindows> {
   const context = checkpoint.config.maxPositions;
-  const defaultSeqlen = Math.min(context, DEFAULT_SEQLEN);
   if (data.toLowerCase().endsWith(".json")) {
     const ids = await readTokenJson(data);
     if ("windows" in ids) {
@@ -96,11 +91,11 @@ async function loadWindows(
       checkSeqlen(seqlen, context);
       return { tokens: Uint32Array.from(ids.windows.slice(0, count).flat()), count, seqlen };
     }
-    const seqlen = seqlenFlag ?? defaultSeqlen;
+    const seqlen = seqlenFlag ?? defaultSeqlen(context);
     checkSeqlen(seqlen, context);
     return asInput(() => Promise.resolve(evalWindows(ids.stream, seqlen, maxWindows)));
   }
-  const seqlen = seqlenFlag ?? defaultSeqlen;
+  const seqlen = seqlenFlag ?? defaultSeqlen(context);
   checkSeqlen(seqlen, context);
   if (checkpoint.tokenizerPath === null) {
     throw new UsageError(

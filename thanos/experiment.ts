@@ -46,6 +46,18 @@ export const DATA_DEFAULTS = {
   maxSeqlen: 2048,
 } as const;
 
+/**
+ * The default window length for a model with `context` positions: min(context, 2048), as the
+ * references calibrate and evaluate (`deno task prune`, `deno task eval` and {@link prepareData}).
+ * @example
+ * ```ts
+ * defaultSeqlen(checkpoint.config.maxPositions); // 256 for the bundled tiny models
+ * ```
+ */
+export function defaultSeqlen(context: number): number {
+  return Math.min(context, DATA_DEFAULTS.maxSeqlen);
+}
+
 /** Calibration and evaluation windows, tokenized for one checkpoint. */
 export interface ExperimentData {
   calibration: TokenWindows;
@@ -68,7 +80,7 @@ export async function prepareData(checkpoint: Checkpoint, spec: DataSpec = {}): 
   const full: Required<DataSpec> = {
     calibration: spec.calibration ?? DATA_DEFAULTS.calibration,
     nsamples: spec.nsamples ?? DATA_DEFAULTS.nsamples,
-    seqlen: spec.seqlen ?? Math.min(context, DATA_DEFAULTS.maxSeqlen),
+    seqlen: spec.seqlen ?? defaultSeqlen(context),
     seed: spec.seed ?? DATA_DEFAULTS.seed,
     eval: spec.eval ?? DATA_DEFAULTS.eval,
     maxWindows: spec.maxWindows ?? DATA_DEFAULTS.maxWindows,
