@@ -8,6 +8,9 @@
 
 import { parseArgs, type ParseArgsConfig } from "node:util";
 
+/** The checkpoint `deno task prune` and `deno task table` use without --model: the bundled fixture. */
+export const DEFAULT_MODEL = "models/tiny-llama";
+
 /** An error caused by the user's input (arguments, files, data): exit code 2, no stack trace. */
 export class UsageError extends Error {
   override name = "UsageError";

@@ -27,15 +27,13 @@ import { type Checkpoint, openCheckpoint, writeCheckpoint } from "../thanos/mode
 import { loadModel } from "../thanos/model/load.ts";
 import { resolvePruneOptions } from "../thanos/prune/options.ts";
 import { checkModelFits, describeOptions, type PipelineProgress, pruneModel } from "../thanos/pipeline.ts";
-import { asInput, intFlag, log, main, numberFlag, parse, UsageError } from "./common.ts";
+import { asInput, DEFAULT_MODEL, intFlag, log, main, numberFlag, parse, UsageError } from "./common.ts";
 import { formatSeconds, prepareOutput, type Staging } from "./output.ts";
 
 const USAGE = "usage: deno task prune [--model <dir|hf:ORG/NAME>] [--method thanos|sparsegpt|wanda|magnitude] " +
   "[--pattern unstructured|2:4|4:8|structured] [--sparsity 0.5] [--alpha 0] [--blocksize 128] [--percdamp 0.01] " +
   "[--calibration sotu-calib] [--nsamples 128] [--seqlen N] [--seed 0] [--eval sotu-eval] [--max-windows 64] " +
   "[--dtype source|F32|F16|BF16] [--streaming] [--out <dir>] [--force]";
-
-export const DEFAULT_MODEL = "models/tiny-llama";
 
 async function run(): Promise<unknown> {
   const { values } = parse(Deno.args, {
@@ -46,11 +44,11 @@ async function run(): Promise<unknown> {
     alpha: { type: "string" },
     blocksize: { type: "string" },
     percdamp: { type: "string" },
-    calibration: { type: "string", default: "sotu-calib" },
+    calibration: { type: "string", default: DATA_DEFAULTS.calibration },
     nsamples: { type: "string" },
     seqlen: { type: "string" },
     seed: { type: "string" },
-    eval: { type: "string", default: "sotu-eval" },
+    eval: { type: "string", default: DATA_DEFAULTS.eval },
     "max-windows": { type: "string" },
     dtype: { type: "string", default: "source" },
     streaming: { type: "boolean", default: false },

@@ -15,7 +15,7 @@
 import { DATA_DEFAULTS, prepareData, pruneAndEvaluate } from "../thanos/experiment.ts";
 import { openCheckpoint } from "../thanos/model/checkpoint.ts";
 import type { PruneOptionsInput } from "../thanos/prune/options.ts";
-import { asInput, intFlag, log, main, parse } from "./common.ts";
+import { asInput, DEFAULT_MODEL, intFlag, log, main, parse } from "./common.ts";
 import { formatSeconds } from "./output.ts";
 
 /** Table rows: label → options (null = the dense model). */
@@ -46,7 +46,7 @@ export function applies(row: Omit<PruneOptionsInput, "pattern" | "sparsity"> | n
 
 async function run(): Promise<unknown> {
   const { values } = parse(Deno.args, {
-    model: { type: "string", default: "models/tiny-llama" },
+    model: { type: "string", default: DEFAULT_MODEL },
     calibration: { type: "string", default: DATA_DEFAULTS.calibration },
     nsamples: { type: "string" },
     seqlen: { type: "string" },
