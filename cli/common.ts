@@ -7,6 +7,7 @@
  */
 
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { DATA_DEFAULTS, type DataSpec } from "../thanos/experiment.ts";
 
 /** The checkpoint `deno task prune` and `deno task table` use without --model: the bundled fixture. */
 export const DEFAULT_MODEL = "models/tiny-llama";
@@ -58,6 +59,32 @@ export function intFlag(name: string, value: string | undefined, fallback?: numb
   const n = numberFlag(name, value, fallback);
   if (!Number.isInteger(n)) throw new UsageError(`Expected --${name} to be an integer but found "${value}"`);
   return n;
+}
+
+/** The data flags of `deno task prune` and `deno task table`: corpora and windows (see `prepareData`). */
+export const DATA_FLAGS = {
+  calibration: { type: "string", default: DATA_DEFAULTS.calibration },
+  nsamples: { type: "string" },
+  seqlen: { type: "string" },
+  seed: { type: "string" },
+  eval: { type: "string", default: DATA_DEFAULTS.eval },
+  "max-windows": { type: "string" },
+} as const;
+
+/**
+ * The {@link DATA_FLAGS} as parsed into a `DataSpec` (defaults from DATA_DEFAULTS; seqlen left to
+ * the model's context).
+ * @throws UsageError for a flag that is not an integer
+ */
+export function dataSpec(values: { [K in keyof typeof DATA_FLAGS]?: string }): DataSpec {
+  return {
+    calibration: values.calibration ?? DATA_DEFAULTS.calibration,
+    nsamples: intFlag("nsamples", values.nsamples, DATA_DEFAULTS.nsamples),
+    seqlen: values.seqlen === undefined ? undefined : intFlag("seqlen", values.seqlen),
+    seed: intFlag("seed", values.seed, DATA_DEFAULTS.seed),
+    eval: values.eval ?? DATA_DEFAULTS.eval,
+    maxWindows: intFlag("max-windows", values["max-windows"], DATA_DEFAULTS.maxWindows),
+  };
 }
 
 /**

@@ -22,12 +22,12 @@
  */
 
 import { perplexity } from "../thanos/eval.ts";
-import { DATA_DEFAULTS, prepareData } from "../thanos/experiment.ts";
+import { prepareData } from "../thanos/experiment.ts";
 import { type Checkpoint, openCheckpoint, writeCheckpoint } from "../thanos/model/checkpoint.ts";
 import { loadModel } from "../thanos/model/load.ts";
 import { resolvePruneOptions } from "../thanos/prune/options.ts";
 import { checkModelFits, describeOptions, type PipelineProgress, pruneModel } from "../thanos/pipeline.ts";
-import { asInput, DEFAULT_MODEL, intFlag, log, main, numberFlag, parse, UsageError } from "./common.ts";
+import { asInput, DATA_FLAGS, dataSpec, DEFAULT_MODEL, intFlag, log, main, numberFlag, parse, UsageError } from "./common.ts";
 import { formatSeconds, prepareOutput, type Staging } from "./output.ts";
 
 const USAGE = "usage: deno task prune [--model <dir|hf:ORG/NAME>] [--method thanos|sparsegpt|wanda|magnitude] " +
@@ -44,12 +44,7 @@ async function run(): Promise<unknown> {
     alpha: { type: "string" },
     blocksize: { type: "string" },
     percdamp: { type: "string" },
-    calibration: { type: "string", default: DATA_DEFAULTS.calibration },
-    nsamples: { type: "string" },
-    seqlen: { type: "string" },
-    seed: { type: "string" },
-    eval: { type: "string", default: DATA_DEFAULTS.eval },
-    "max-windows": { type: "string" },
+    ...DATA_FLAGS,
     dtype: { type: "string", default: "source" },
     streaming: { type: "boolean", default: false },
     out: { type: "string" },
@@ -71,21 +66,13 @@ async function run(): Promise<unknown> {
     blocksize: values.blocksize === undefined ? undefined : intFlag("blocksize", values.blocksize),
     percdamp: values.percdamp === undefined ? undefined : numberFlag("percdamp", values.percdamp),
   });
-  const maxWindows = intFlag("max-windows", values["max-windows"], DATA_DEFAULTS.maxWindows);
+  const spec = dataSpec(values);
   const dtype = values.dtype!.toUpperCase();
   if (!["SOURCE", "F32", "F16", "BF16"].includes(dtype)) {
     throw new UsageError(`Unknown --dtype "${values.dtype}": expected source, F32, F16 or BF16`);
   }
   const checkpoint = await asInput(() => openCheckpoint(values.model!));
   checkModelFits(checkpoint.layout, options);
-  const spec = {
-    calibration: values.calibration!,
-    nsamples: intFlag("nsamples", values.nsamples, DATA_DEFAULTS.nsamples),
-    seqlen: values.seqlen === undefined ? undefined : intFlag("seqlen", values.seqlen),
-    seed: intFlag("seed", values.seed, DATA_DEFAULTS.seed),
-    eval: values.eval!,
-    maxWindows,
-  };
   const out = values.out ?? defaultOut(values.model!, options);
   const staging = await prepareOutput(out, values.force!);
   try {

@@ -12,10 +12,10 @@
  * @module
  */
 
-import { DATA_DEFAULTS, prepareData, pruneAndEvaluate } from "../thanos/experiment.ts";
+import { prepareData, pruneAndEvaluate } from "../thanos/experiment.ts";
 import { openCheckpoint } from "../thanos/model/checkpoint.ts";
 import type { PruneOptionsInput } from "../thanos/prune/options.ts";
-import { asInput, DEFAULT_MODEL, intFlag, log, main, parse } from "./common.ts";
+import { asInput, DATA_FLAGS, dataSpec, DEFAULT_MODEL, log, main, parse } from "./common.ts";
 import { formatSeconds } from "./output.ts";
 
 /** Table rows: label → options (null = the dense model). */
@@ -47,25 +47,11 @@ export function applies(row: Omit<PruneOptionsInput, "pattern" | "sparsity"> | n
 async function run(): Promise<unknown> {
   const { values } = parse(Deno.args, {
     model: { type: "string", default: DEFAULT_MODEL },
-    calibration: { type: "string", default: DATA_DEFAULTS.calibration },
-    nsamples: { type: "string" },
-    seqlen: { type: "string" },
-    seed: { type: "string" },
-    eval: { type: "string", default: DATA_DEFAULTS.eval },
-    "max-windows": { type: "string" },
+    ...DATA_FLAGS,
     out: { type: "string" },
   });
   const checkpoint = await asInput(() => openCheckpoint(values.model!));
-  const data = await asInput(() =>
-    prepareData(checkpoint, {
-      calibration: values.calibration,
-      nsamples: intFlag("nsamples", values.nsamples, DATA_DEFAULTS.nsamples),
-      seqlen: values.seqlen === undefined ? undefined : intFlag("seqlen", values.seqlen),
-      seed: intFlag("seed", values.seed, DATA_DEFAULTS.seed),
-      eval: values.eval,
-      maxWindows: intFlag("max-windows", values["max-windows"], DATA_DEFAULTS.maxWindows),
-    })
-  );
+  const data = await asInput(() => prepareData(checkpoint, dataSpec(values)));
   type Cell = { row: string; column: string | null; options: PruneOptionsInput | null };
   const cells: Cell[] = ROWS.flatMap(([row, r]): Cell[] =>
     r === null ? [{ row, column: null, options: null }] : COLUMNS.filter(([, c]) => applies(r, c.pattern))
