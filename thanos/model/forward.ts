@@ -26,7 +26,9 @@ import type { Checkpoint } from "./checkpoint.ts";
 import type { ModelConfig } from "./config.ts";
 import type { BlockLayout, LinearLayer, ModelLayout, NormLayer } from "./layout.ts";
 import {
+  type AttentionShape,
   biasAdd,
+  causalAttention,
   gatherRows,
   layerNorm,
   nllUpdate,
@@ -183,6 +185,27 @@ export async function linear(x: Tensor, layer: LinearWeights, label = layer.name
   const y = await matmulNew(mat(x), mat(layer.weight), { transB: true }, label); // [rows, out]
   if (layer.bias) await biasAdd(y, layer.bias);
   return y;
+}
+
+/**
+ * Causal self-attention with the 1/sqrt(headDim) scale every supported family uses (see
+ * `causalAttention`); q, k and v may be windows of one fused projection.
+ * @returns a new f32 [batch·seqLen, heads·headDim] tensor labelled "attention"
+ */
+export async function attention(
+  q: MatrixView,
+  k: MatrixView,
+  v: MatrixView,
+  shape: Omit<AttentionShape, "scale">,
+): Promise<Tensor> {
+  const out = empty(q.tensor.gpu, [shape.batch * shape.seqLen, shape.heads * shape.headDim], "f32", "attention");
+  try {
+    await causalAttention(q, k, v, out, { ...shape, scale: shape.headDim ** -0.5 });
+  } catch (err) {
+    out.release();
+    throw err;
+  }
+  return out;
 }
 
 /** RMSNorm or LayerNorm of x [rows, d] with the given weights. @returns a new tensor */

@@ -17,8 +17,8 @@
 import { empty, type Tensor } from "../gpu/tensor.ts";
 import { mat, sub } from "../linalg/view.ts";
 import type { Gpt2Config } from "./config.ts";
-import { applyNorm, type BlockWeights, DecoderModel, type ForwardHooks, linear } from "./forward.ts";
-import { activation, causalAttention, gatherRows, residualAdd } from "./ops.ts";
+import { applyNorm, attention, type BlockWeights, DecoderModel, type ForwardHooks, linear } from "./forward.ts";
+import { activation, gatherRows, residualAdd } from "./ops.ts";
 
 /** A GPT-2 model (see the module documentation). */
 export class Gpt2Model extends DecoderModel<Gpt2Config> {
@@ -44,9 +44,8 @@ export class Gpt2Model extends DecoderModel<Gpt2Config> {
     await this.observe(hooks, "attn_in", h);
     const qkv = await linear(h, this.linearOf(w, "attn.c_attn")); // [N, 3d] = q | k | v
     h.release();
-    const att = empty(this.gpu, [N, d], "f32", "attention"); // [N, d]
     const [q, k, v] = [0, 1, 2].map((i) => sub(mat(qkv), 0, i * d, N, d)); // [N, d] windows, ld 3d
-    await causalAttention(q, k, v, att, { batch, seqLen: T, heads: nh, kvHeads: nh, headDim: hs, scale: hs ** -0.5 });
+    const att = await attention(q, k, v, { batch, seqLen: T, heads: nh, kvHeads: nh, headDim: hs }); // [N, d]
     qkv.release();
     await this.observe(hooks, "attn_out", att);
     const x1 = await linear(att, this.linearOf(w, "attn.c_proj"), "residual"); // [N, d]

@@ -17,8 +17,8 @@
 import { empty, type Tensor } from "../gpu/tensor.ts";
 import { mat } from "../linalg/view.ts";
 import type { LlamaConfig } from "./config.ts";
-import { applyNorm, type BlockWeights, DecoderModel, type ForwardHooks, linear } from "./forward.ts";
-import { causalAttention, gatedActivation, gatherRows, residualAdd, rope } from "./ops.ts";
+import { applyNorm, attention, type BlockWeights, DecoderModel, type ForwardHooks, linear } from "./forward.ts";
+import { gatedActivation, gatherRows, residualAdd, rope } from "./ops.ts";
 import { ropeInverseFrequencies, ropeTablesOnGpu } from "./rope.ts";
 
 /** A LLaMA-family model (see the module documentation). */
@@ -52,15 +52,8 @@ export class LlamaModel extends DecoderModel<LlamaConfig> {
     h.release();
     await rope(mat(q), cos, sin, { seqLen: T, heads: nh, headDim: hs });
     await rope(mat(k), cos, sin, { seqLen: T, heads: nkv, headDim: hs });
-    const att = empty(this.gpu, [batch * T, nh * hs], "f32", "attention"); // [N, nh·hs]
-    await causalAttention(mat(q), mat(k), mat(v), att, {
-      batch,
-      seqLen: T,
-      heads: nh,
-      kvHeads: nkv,
-      headDim: hs,
-      scale: hs ** -0.5,
-    });
+    const shape = { batch, seqLen: T, heads: nh, kvHeads: nkv, headDim: hs };
+    const att = await attention(mat(q), mat(k), mat(v), shape); // [N, nh·hs]
     q.release(), k.release(), v.release();
     await this.observe(hooks, "attn_out", att);
     const x1 = await linear(att, this.linearOf(w, "self_attn.o_proj"), "residual"); // [N, d]

@@ -18,8 +18,8 @@
 import { empty, type Tensor } from "../gpu/tensor.ts";
 import { mat } from "../linalg/view.ts";
 import type { OptConfig } from "./config.ts";
-import { applyNorm, type BlockWeights, DecoderModel, type ForwardHooks, linear } from "./forward.ts";
-import { activation, causalAttention, gatherRows, residualAdd } from "./ops.ts";
+import { applyNorm, attention, type BlockWeights, DecoderModel, type ForwardHooks, linear } from "./forward.ts";
+import { activation, gatherRows, residualAdd } from "./ops.ts";
 
 /** An OPT model (see the module documentation). */
 export class OptModel extends DecoderModel<OptConfig> {
@@ -53,15 +53,7 @@ export class OptModel extends DecoderModel<OptConfig> {
     const k = await linear(h, this.linearOf(w, "self_attn.k_proj")); // [N, d]
     const v = await linear(h, this.linearOf(w, "self_attn.v_proj")); // [N, d]
     if (h !== x) h.release();
-    const att = empty(this.gpu, [batch * T, nh * hs], "f32", "attention"); // [N, d]
-    await causalAttention(mat(q), mat(k), mat(v), att, {
-      batch,
-      seqLen: T,
-      heads: nh,
-      kvHeads: nh,
-      headDim: hs,
-      scale: hs ** -0.5,
-    });
+    const att = await attention(mat(q), mat(k), mat(v), { batch, seqLen: T, heads: nh, kvHeads: nh, headDim: hs });
     q.release(), k.release(), v.release();
     await this.observe(hooks, "attn_out", att);
     let x1 = await linear(att, this.linearOf(w, "self_attn.out_proj"), "residual"); // [N, d]
