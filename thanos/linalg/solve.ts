@@ -36,7 +36,7 @@ import { describe, type MatrixView } from "./view.ts";
 /** Largest removal-set size (the status key packs the pivot index into 8 bits). */
 export const MAX_GATHERED = 256;
 /** Scratch for the gathered factors of one chunk of rows. */
-export const SCRATCH_BYTES = 64 * 1024 * 1024;
+const SCRATCH_BYTES = 64 * 1024 * 1024;
 const WG = 64;
 
 export interface GatheredSolveOptions {
@@ -171,7 +171,7 @@ export function plan(maxQ: number, budget = LOOP_BUDGET): SolvePhase[] {
 }
 
 /** vec4 words of scratch per row: L (2·Mq·(Mq+1)) and y (Mq). */
-export function scratchWords(maxQ: number): number {
+function scratchWords(maxQ: number): number {
   const mq = Math.ceil(maxQ / 4);
   return 2 * mq * (mq + 1) + mq;
 }

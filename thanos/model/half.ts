@@ -98,7 +98,7 @@ export function f32ToF16(values: Float32Array): Uint16Array {
  * f32BitsToF16(0x3f800000); // 0x3c00 (1.0)
  * ```
  */
-export function f32BitsToF16(x: number): number {
+function f32BitsToF16(x: number): number {
   const sign = (x >>> 16) & 0x8000;
   const exp = (x >>> 23) & 0xff;
   const mant = x & 0x7fffff;

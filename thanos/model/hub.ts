@@ -64,7 +64,7 @@ const WANTED_FILES = new Set([
 ]);
 
 /** Files a checkpoint needs from a repository (weights: safetensors only). */
-export function isWantedFile(path: string): boolean {
+function isWantedFile(path: string): boolean {
   return WANTED_FILES.has(path) || (!path.includes("/") && path.endsWith(".safetensors"));
 }
 

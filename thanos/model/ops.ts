@@ -24,7 +24,7 @@ const WG = 256;
  * adapters, where each workgroup barrier costs time in proportion to the workgroup size
  * (llvmpipe: RMSNorm of 1024x256 takes 5 ms at 16 and 60 ms at 128).
  */
-export function rowWorkgroupSize(gpu: Gpu): number {
+function rowWorkgroupSize(gpu: Gpu): number {
   return gpu.info.isFallback ? 16 : 128;
 }
 /** Queries per workgroup of the attention kernel. */
@@ -66,7 +66,7 @@ export function releaseRowChunks(m: RowChunks): void {
 }
 
 /** A whole 2-D tensor as a single-chunk {@link RowChunks}. */
-export function asRowChunks(t: Tensor): RowChunks {
+function asRowChunks(t: Tensor): RowChunks {
   if (t.shape.length !== 2) throw new RangeError(`asRowChunks: "${t.label}" has shape [${t.shape}]; expected 2-D`);
   return { rows: t.shape[0], cols: t.shape[1], chunks: [{ lo: 0, tensor: t }] };
 }

@@ -119,7 +119,7 @@ function isFloat(dtype: string): dtype is FloatDType {
  * @throws Error naming the file (and tensor) for malformed JSON, an unknown dtype, a bad shape,
  *   offsets that disagree with dtype × shape, gaps or overlaps, or data past the end of the file
  */
-export function parseHeader(
+function parseHeader(
   bytes: Uint8Array,
   fileSize: number,
   file: string,
