@@ -7,6 +7,7 @@
  */
 
 import { z } from "zod";
+import { MAX_GATHERED } from "../linalg/solve.ts";
 import { sweepChunks } from "./ops.ts";
 
 /** The four methods of the paper's comparison, in the order of its tables. */
@@ -77,7 +78,7 @@ export type PruneOptionsInput = {
 };
 
 /** Largest Thanos block: the per-row removal sets are solved by `gatheredSolve` (maxQ ≤ 256). */
-export const MAX_THANOS_BLOCKSIZE = 256;
+export const MAX_THANOS_BLOCKSIZE = MAX_GATHERED;
 
 export const DEFAULTS = {
   sparsity: 0.5,
