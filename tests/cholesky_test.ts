@@ -79,7 +79,7 @@ gpuTest("dampHessian rejects a bad percdamp or a non-square H", async (gpu) => {
   await assertRejects(
     () => dampHessian(h, -0.1),
     RangeError,
-    "dampHessian: percdamp is -0.1; expected a finite number ≥ 0",
+    "dampHessian: percdamp is -0.1; expected a finite number >= 0",
   );
   await assertRejects(() => dampHessian(h, NaN), RangeError, "percdamp is NaN");
   await assertRejects(() => dampHessian(sub(mat(h), 0, 0, 2, 3), 0.01), RangeError, "is 2x3; expected a square matrix");

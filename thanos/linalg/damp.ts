@@ -54,7 +54,7 @@ export async function dampHessian(
   const v = "tensor" in h ? h : mat(h);
   const d = checkSquare(op, "H", v);
   if (!Number.isFinite(percdamp) || percdamp < 0) {
-    throw new RangeError(`${op}: percdamp is ${percdamp}; expected a finite number ≥ 0`);
+    throw new RangeError(`${op}: percdamp is ${percdamp}; expected a finite number >= 0`);
   }
   const { lambda } = options;
   if (lambda && (lambda.dtype !== "f32" || lambda.size < 1 || lambda.buffer === v.tensor.buffer)) {

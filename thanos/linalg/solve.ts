@@ -84,7 +84,7 @@ export async function gatheredSolve(
     throw new RangeError(`${op}: count is ${counts}; expected an integer in [0, maxQ = ${maxQ}]`);
   }
   const rows = options.rows ?? (typeof counts === "number" ? Math.floor(idx.size / maxQ) : counts.size);
-  if (!Number.isInteger(rows) || rows < 0) throw new RangeError(`${op}: rows is ${rows}; expected an integer ≥ 0`);
+  if (!Number.isInteger(rows) || rows < 0) throw new RangeError(`${op}: rows is ${rows}; expected an integer >= 0`);
   checkTensor(op, "idx", idx, "u32", rows * maxQ);
   if (typeof counts !== "number") checkTensor(op, "counts", counts, "u32", rows);
   checkTensor(op, "rhs", rhs, "f32", rows * maxQ);
