@@ -164,11 +164,7 @@ export async function loadTokenizer(pathOrDir: string): Promise<TextTokenizer> {
   }
   let config: Record<string, unknown> = {};
   const configPath = join(dirname(path), "tokenizer_config.json");
-  try {
-    config = (await readJson(configPath, "tokenizer config")) as Record<string, unknown>;
-  } catch (err) {
-    if (!(err as Error).message.includes("not found")) throw err;
-  }
+  if (await isFile(configPath)) config = (await readJson(configPath, "tokenizer config")) as Record<string, unknown>;
   const json = basename(path) === "vocab.json"
     ? await byteLevelBpeFromVocab(path, config)
     : await readJson(path, "tokenizer file");
