@@ -12,14 +12,14 @@ import { perplexity, type PerplexityProgress } from "../thanos/eval.ts";
 import { loadModel } from "../thanos/model/load.ts";
 import * as ref from "./reference/forward.ts";
 import { writeTinyCheckpoint } from "./tiny_models.ts";
-import { assertClose, gpuTest, rng } from "./util.ts";
+import { assertClose, gpuTest, randomIds } from "./util.ts";
 
 const tmp = await Deno.makeTempDir({ prefix: "thanos-eval-" });
 globalThis.addEventListener("unload", () => Deno.removeSync(tmp, { recursive: true }));
 
-function randomIds(n: number, vocab: number, seed: number): number[] {
-  const u = rng(seed);
-  return Array.from({ length: n }, () => Math.floor(u() * vocab));
+/** Token ids as a plain array (what the CLI's JSON files hold). */
+function idList(n: number, vocab: number, seed: number): number[] {
+  return Array.from(randomIds(n, vocab, seed));
 }
 
 /** exp(mean NLL of predictions 1..T−1 of each window), from the float64 reference logits. */
@@ -36,7 +36,7 @@ function referencePerplexity(config: Record<string, any>, weights: ref.Weights, 
 
 gpuTest("perplexity = exp(mean NLL over every window's predictions), independent of the batch size", async () => {
   const { dir, config, weights } = await writeTinyCheckpoint(tmp, "opt-pre-ln", 21);
-  const stream = randomIds(5 * 12 + 7, config.vocab_size as number, 1); // 5 windows of 12, remainder dropped
+  const stream = idList(5 * 12 + 7, config.vocab_size as number, 1); // 5 windows of 12, remainder dropped
   const windows = evalWindows(stream, 12);
   const want = referencePerplexity(
     config,
@@ -86,7 +86,7 @@ async function evalCli(...args: string[]): Promise<CliRun & { result?: any }> {
 
 gpuTest("deno task eval: token-id JSON as windows or as a flat stream, and a text corpus", async () => {
   const { dir, config, weights } = await writeTinyCheckpoint(tmp, "gpt2-bytes", 23);
-  const windows = [randomIds(16, 256, 2), randomIds(16, 256, 3), randomIds(16, 256, 4)];
+  const windows = [idList(16, 256, 2), idList(16, 256, 3), idList(16, 256, 4)];
   const want = referencePerplexity(config, weights, windows);
   const asWindows = join(tmp, "windows.json"), asStream = join(tmp, "stream.json");
   await Deno.writeTextFile(asWindows, JSON.stringify(windows));
@@ -142,9 +142,9 @@ gpuTest("deno task eval: token-id JSON as windows or as a flat stream, and a tex
 gpuTest("deno task eval: bad input exits with code 2 and one clear line", async () => {
   const { dir } = await writeTinyCheckpoint(tmp, "gpt2-bytes", 24);
   const ids = join(tmp, "ids.json");
-  await Deno.writeTextFile(ids, JSON.stringify([randomIds(8, 256, 5)]));
+  await Deno.writeTextFile(ids, JSON.stringify([idList(8, 256, 5)]));
   const flat = join(tmp, "flat.json");
-  await Deno.writeTextFile(flat, JSON.stringify(randomIds(200, 256, 6)));
+  await Deno.writeTextFile(flat, JSON.stringify(idList(200, 256, 6)));
   const noConfig = await Deno.makeTempDir({ dir: tmp });
   const noWeights = await Deno.makeTempDir({ dir: tmp });
   await Deno.copyFile(join(dir, "config.json"), join(noWeights, "config.json"));

@@ -14,18 +14,13 @@ import { DecoderModel } from "../thanos/model/forward.ts";
 import { forwardHidden, forwardNll, loadModel } from "../thanos/model/load.ts";
 import * as ref from "./reference/forward.ts";
 import { TINY_CONFIGS, writeTinyCheckpoint } from "./tiny_models.ts";
-import { assertClose, gpuTest, maxAbsDiff, rng } from "./util.ts";
+import { assertClose, gpuTest, maxAbsDiff, randomIds } from "./util.ts";
 
 const LOGITS_TOL = { rtol: 1e-4, atol: 1e-4 };
 const NLL_TOL = { rtol: 0, atol: 1e-4 };
 
 const tmp = await Deno.makeTempDir({ prefix: "thanos-forward-" });
 globalThis.addEventListener("unload", () => Deno.removeSync(tmp, { recursive: true }));
-
-function randomIds(n: number, vocab: number, seed: number): Uint32Array {
-  const u = rng(seed);
-  return Uint32Array.from({ length: n }, () => Math.floor(u() * vocab));
-}
 
 function referenceNll(logits: Float64Array, ids: Uint32Array, batch: number, T: number, V: number): Float64Array {
   const rows: number[] = [], targets: number[] = [];

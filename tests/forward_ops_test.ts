@@ -22,12 +22,7 @@ import {
 } from "../thanos/model/ops.ts";
 import { ropeInverseFrequencies, ropeTables, ropeTablesOnGpu } from "../thanos/model/rope.ts";
 import * as ref from "./reference/forward.ts";
-import { assertClose, gpuTest, ODD_SIZES, randn, rng } from "./util.ts";
-
-function randomIds(n: number, max: number, seed: number): Uint32Array {
-  const u = rng(seed);
-  return Uint32Array.from({ length: n }, () => Math.floor(u() * max));
-}
+import { assertClose, gpuTest, ODD_SIZES, randn, randomIds } from "./util.ts";
 
 /** Splits a [rows, cols] table into chunks of `per` rows on the GPU. */
 function chunked(

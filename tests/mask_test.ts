@@ -17,7 +17,7 @@ import {
 import { kSmallestMask } from "../thanos/linalg/select.ts";
 import * as ref from "./reference/mask.ts";
 import * as selectRef from "./reference/select.ts";
-import { assertClose, gpuTest, ODD_SIZES, randn, rng } from "./util.ts";
+import { assertClose, gpuTest, ODD_SIZES, randn, randomMask } from "./util.ts";
 
 const SENTINEL = 12345;
 
@@ -62,11 +62,6 @@ function norms(n: number, seed: number): Float32Array {
 }
 
 /** A random 0/1 mask. */
-function randomMask(n: number, seed: number, density = 0.5): Uint32Array {
-  const u = rng(seed);
-  return Uint32Array.from({ length: n }, () => (u() < density ? 1 : 0));
-}
-
 const SHAPES: [number, number][] = ODD_SIZES.map((n, i) => [n, [1, 7, 129, 513, 7][i]]);
 
 // ---------------------------------------------------------------------------------------------
@@ -114,7 +109,7 @@ gpuTest("wandaScores on the window W[:, i1:] uses colSqNorms[i1 + j]", async (gp
 for (const [rows, cols] of SHAPES) {
   gpuTest(`applyMask zeroes exactly the masked elements on ${rows}x${cols} windows`, async (gpu) => {
     const w = randn(rows * cols, rows * cols);
-    const m = randomMask(rows * cols, rows);
+    const m = randomMask(rows * cols, 0.5, rows);
     m[0] = 5; // any non-zero value prunes
     const W = place(gpu, w, rows, cols, true, "W");
     const M = place(gpu, m, rows, cols, true, "M");
@@ -131,7 +126,7 @@ for (const [rows, cols] of SHAPES) {
 gpuTest("countMask counts non-zero entries of windows, overwriting or accumulating", async (gpu) => {
   const counter = empty(gpu, [1], "u32", "counter");
   for (const [rows, cols] of [...SHAPES, [1, (1 << 20) + 3], [1000, 1000]] as [number, number][]) {
-    const m = randomMask(rows * cols, rows + cols, 0.3);
+    const m = randomMask(rows * cols, 0.3, rows + cols);
     const M = place(gpu, m, rows, cols, true, "M");
     await countMask(M.view, counter);
     assertEquals((await counter.read())[0], ref.countMask(m), `count ${rows}x${cols}`);
@@ -139,7 +134,7 @@ gpuTest("countMask counts non-zero entries of windows, overwriting or accumulati
   }
   // accumulate: start from a known value, add two masks without a readback in between
   counter.write(new Uint32Array([1000]));
-  const a = upload(gpu, randomMask(513 * 7, 1), [513, 7], "a");
+  const a = upload(gpu, randomMask(513 * 7, 0.5, 1), [513, 7], "a");
   const b = upload(gpu, new Uint32Array(129).fill(1), [129], "b");
   await countMask(mat(a), counter, { accumulate: true });
   await countMask(mat(b), counter, { accumulate: true });
@@ -198,7 +193,7 @@ for (const [rows, cols] of [...SHAPES, [300, 1000]] as [number, number][]) {
   gpuTest(`rowSumsWeighted and colSumsWeighted match the reference on ${rows}x${cols} windows`, async (gpu) => {
     const w = randn(rows * cols, 3 * rows + cols);
     const n = norms(cols, rows);
-    const rowMask = randomMask(rows, cols, 0.2);
+    const rowMask = randomMask(rows, 0.2, cols);
     const W = place(gpu, w, rows, cols, true, "W");
     const normsT = upload(gpu, n, [cols], "colSqNorms");
     const rowMaskT = upload(gpu, rowMask, [rows], "rowMask");

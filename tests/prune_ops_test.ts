@@ -14,12 +14,7 @@ import {
 } from "../thanos/prune/ops.ts";
 import { assertEquals, assertRejects } from "./assert.ts";
 import * as ref from "./reference/prune_ops.ts";
-import { assertClose, gpuTest, randn, rng } from "./util.ts";
-
-function randomMask(n: number, p: number, seed: number): Uint32Array {
-  const u = rng(seed);
-  return Uint32Array.from({ length: n }, () => (u() < p ? 1 : 0));
-}
+import { assertClose, gpuTest, randn, randomMask } from "./util.ts";
 
 for (const [rows, count] of [[1, 1], [7, 5], [129, 64], [513, 17]]) {
   gpuTest(`removalSets and scatterRows match the reference on ${rows}x${count} inside a wider view`, async (gpu) => {

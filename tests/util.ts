@@ -92,5 +92,17 @@ export function randn(n: number, seed: number): Float32Array {
   return out;
 }
 
+/** `n` token ids drawn uniformly from [0, vocab) by a seeded generator. */
+export function randomIds(n: number, vocab: number, seed: number): Uint32Array {
+  const u = rng(seed);
+  return Uint32Array.from({ length: n }, () => Math.floor(u() * vocab));
+}
+
+/** `n` mask entries from a seeded generator, each 1 (selected) with probability `density`, else 0. */
+export function randomMask(n: number, density: number, seed: number): Uint32Array {
+  const u = rng(seed);
+  return Uint32Array.from({ length: n }, () => (u() < density ? 1 : 0));
+}
+
 /** Odd shapes every kernel is tested on (plus 1, the degenerate case). */
 export const ODD_SIZES = [1, 7, 129, 513, 1000] as const;
