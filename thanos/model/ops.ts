@@ -90,14 +90,6 @@ function checkVector(op: string, name: string, t: Tensor, n: number): void {
   if (t.size !== n) throw new RangeError(`${op}: ${name} "${t.label}" has ${t.size} elements; expected ${n}`);
 }
 
-/** One workgroup per row, rows folded into y past the per-dimension limit. */
-function rowGrid(gpu: Gpu, rows: number): [number, number] {
-  const max = gpu.limits.maxComputeWorkgroupsPerDimension;
-  if (rows <= max) return [rows, 1];
-  const y = Math.ceil(rows / max);
-  return [Math.ceil(rows / y), y];
-}
-
 /**
  * Gathers rows of a table by index: `out[t, :] = table[ids[t], :]` (or `+=` with `accumulate`).
  * Token embeddings, learned position embeddings (ids = positions + offset) and picking hidden
@@ -163,7 +155,7 @@ export async function rmsNorm(x: Tensor, weight: Tensor, eps: number, out?: Tens
   checkNoAlias(op, "out", y, "x", x);
   checkRowLoops(op, x.gpu, cols, 2, 1);
   await launch(x.gpu, "rms_norm", [x, weight, y], {
-    grid: rowGrid(x.gpu, rows),
+    grid: grid1d(x.gpu, rows, 1), // one workgroup per row
     params: params().u32(rows).u32(cols).f32(eps),
     constants: { WG: rowWorkgroupSize(x.gpu) },
   });
@@ -197,7 +189,7 @@ export async function layerNorm(x: Tensor, weight: Tensor, bias: Tensor, eps: nu
   checkNoAlias(op, "out", y, "x", x);
   checkRowLoops(op, x.gpu, cols, 3, 2);
   await launch(x.gpu, "layer_norm", [x, weight, bias, y], {
-    grid: rowGrid(x.gpu, rows),
+    grid: grid1d(x.gpu, rows, 1), // one workgroup per row
     params: params().u32(rows).u32(cols).f32(eps),
     constants: { WG: rowWorkgroupSize(x.gpu) },
   });
@@ -526,7 +518,7 @@ export async function nllUpdate(
   for (const [i, [b0, b1]] of ranges.entries()) {
     const c0 = b0 * wg, c1 = Math.min(logits.cols, b1 * wg);
     await launch(gpu, "nll", [logits.tensor, targets, state, nll], {
-      grid: rowGrid(gpu, rows),
+      grid: grid1d(gpu, rows, 1), // one workgroup per row
       params: params().u32(rows).u32(c1 - c0).u32(chunk.lo + c0).u32(logits.offset + c0).u32(logits.ld)
         .u32(Number(chunk.first && i === 0)).u32(Number(chunk.last && i === ranges.length - 1)),
       constants: { WG: wg },
