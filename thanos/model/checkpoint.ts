@@ -13,6 +13,7 @@ import { type ModelConfig, parseConfig } from "./config.ts";
 import { type HubOptions, isHubId, resolveHubModel } from "./hub.ts";
 import { detectPrefix, type ModelLayout, modelLayout } from "./layout.ts";
 import {
+  isFloat,
   openSafetensors,
   type SafetensorsReader,
   temporarySibling,
@@ -101,7 +102,7 @@ export async function openCheckpoint(source: string, hub: HubOptions = {}): Prom
       );
     }
     const { shape: found, dtype } = tensors.entry(name);
-    if (dtype !== "F32" && dtype !== "F16" && dtype !== "BF16") {
+    if (!isFloat(dtype)) {
       throw new Error(`openCheckpoint: ${dir}: ${name} has dtype ${dtype}; expected F32, F16 or BF16`);
     }
     if (found.length !== shape.length || found.some((d, i) => d !== shape[i])) {
@@ -209,10 +210,7 @@ export async function writeCheckpoint(
   const ordered = new Map<string, TensorInput>();
   for (const { name } of layout.tensors) {
     const t = given.get(name)!;
-    ordered.set(
-      name,
-      t.dtype === "F32" || t.dtype === "F16" || t.dtype === "BF16" ? { ...t, dtype } as TensorInput : t,
-    );
+    ordered.set(name, isFloat(t.dtype) ? { ...t, dtype } as TensorInput : t);
   }
 
   await Deno.mkdir(tmp);

@@ -105,7 +105,8 @@ function isSupported(dtype: string): dtype is SupportedDType {
   return (SUPPORTED_DTYPES as readonly string[]).includes(dtype);
 }
 
-function isFloat(dtype: string): dtype is FloatDType {
+/** True for the float dtypes read as (and written from) Float32Array. Internal: shared with checkpoint.ts. */
+export function isFloat(dtype: string): dtype is FloatDType {
   return dtype === "F32" || dtype === "F16" || dtype === "BF16";
 }
 
