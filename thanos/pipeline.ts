@@ -18,7 +18,7 @@
 
 import { defaultBatchSize } from "./eval.ts";
 import type { Tensor } from "./gpu/tensor.ts";
-import type { CausalLM, LinearGroup } from "./model/forward.ts";
+import type { CausalLM, ForwardHooks } from "./model/forward.ts";
 import type { ModelLayout } from "./model/layout.ts";
 import {
   checkLayerFits,
@@ -159,8 +159,8 @@ export async function pruneModel(
       let t0 = performance.now();
       const stats = new Map<string, CalibrationStats>();
       try {
-        const hooks = {
-          onLinearInput: async (group: LinearGroup, x: Parameters<CalibrationStats["addBatch"]>[0]) => {
+        const hooks: ForwardHooks = {
+          onLinearInput: async (group, x) => {
             let s = stats.get(group.input);
             if (!s) stats.set(group.input, s = new CalibrationStats(model.gpu, group.inFeatures, `block${b}.${group.input}`));
             await s.addBatch(x);
