@@ -1,6 +1,7 @@
 /**
  * Test helpers shared by the suites: GPU test registration, tolerance comparison that reports the
- * largest difference, and a seeded random source.
+ * largest difference, and seeded random data (uniform, normal, token ids, masks). Subprocesses and
+ * scratch directories: cli_util.ts.
  */
 
 import { type Gpu, getGpu } from "../thanos/gpu/mod.ts";
