@@ -22,3 +22,17 @@ export function quickMode(): boolean {
   const value = Deno.env.get(QUICK_ENV)?.trim().toLowerCase();
   return value === "1" || value === "true" || value === "yes";
 }
+
+/**
+ * The environment variable that says the page showing the outputs provides plotly.js itself
+ * (`THANOS_PLOTLY_LOADER=page`), so figures never inline the 4.8 MB library. The headless notebook
+ * runner sets it and injects plotly.js into the exported HTML once: Deno 2.9's kernel occasionally
+ * corrupts an iopub message of several MB under load, and without the library every figure output is
+ * small. Interactive sessions leave it unset: the first figure of a session carries the library.
+ */
+export const PLOTLY_LOADER_ENV = "THANOS_PLOTLY_LOADER";
+
+/** True when `THANOS_PLOTLY_LOADER=page` (see {@link PLOTLY_LOADER_ENV}). */
+export function pageProvidesPlotly(): boolean {
+  return Deno.env.get(PLOTLY_LOADER_ENV)?.trim().toLowerCase() === "page";
+}

@@ -28,10 +28,16 @@ export function formatNumber(value: number, digits = 4): string {
 
 /**
  * A value for plotly JSON: 6 significant digits (ample for a plot, and a third of the JSON of a
- * float32 printed as a double), `null` for NaN and ±Infinity (plotly draws a gap).
+ * float32 printed as a double), `null` for NaN and ±Infinity (plotly draws a gap). One argument, so
+ * it can be passed to `Array.from(values, plotValue)`.
  */
 export function plotValue(value: number): number | null {
-  return Number.isFinite(value) ? Number(value.toPrecision(6)) : null;
+  return roundedPlotValue(value, 6);
+}
+
+/** {@link plotValue} with `digits` significant digits. */
+export function roundedPlotValue(value: number, digits: number): number | null {
+  return Number.isFinite(value) ? Number(value.toPrecision(digits)) : null;
 }
 
 /**

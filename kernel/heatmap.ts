@@ -5,7 +5,7 @@
  */
 
 import { Figure, type PlotlyLayout, type PlotlyTrace } from "./figure.ts";
-import { formatNumber, plotValue } from "./format.ts";
+import { formatNumber, roundedPlotValue } from "./format.ts";
 import { downsample, type DownsampleOptions, finiteRange, type MatrixInput, toMatrix } from "./matrix.ts";
 
 /** Options of {@link heatmap}. */
@@ -42,6 +42,9 @@ function checkFinite(name: string, v: number | undefined): void {
   }
 }
 
+/** Significant digits of the values a heatmap sends to plotly. */
+export const HEATMAP_DIGITS = 4;
+
 /**
  * A heatmap of a matrix, row 0 at the top like a printed matrix.
  *
@@ -70,7 +73,9 @@ export function heatmap(matrix: MatrixInput, options: HeatmapOptions = {}): Figu
   const z: (number | null)[][] = [];
   for (let r = 0; r < shown.rows; r++) {
     const row = new Array<number | null>(shown.cols);
-    for (let c = 0; c < shown.cols; c++) row[c] = plotValue(shown.data[r * shown.cols + c]);
+    // 4 significant digits: plenty for a colour scale and its hover text, and a 256x256 heatmap's
+    // output stays around 1 MB (large kernel messages are what Deno 2.9's kernel occasionally corrupts)
+    for (let c = 0; c < shown.cols; c++) row[c] = roundedPlotValue(shown.data[r * shown.cols + c], HEATMAP_DIGITS);
     z.push(row);
   }
   const trace: PlotlyTrace = { type: "heatmap", z, colorscale, hoverongaps: false };

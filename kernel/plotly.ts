@@ -13,6 +13,7 @@
 
 import plotlySource from "plotly.js-dist-min/plotly.min.js" with { type: "text" };
 import { $display, type MimeBundle } from "./display.ts";
+import { pageProvidesPlotly } from "./env.ts";
 
 /** The pinned plotly.js version; figures are written against its schema. */
 export const PLOTLY_VERSION = "4.1.2";
@@ -27,9 +28,10 @@ const SESSION_KEY = Symbol.for("thanos.kernel.plotlyLoaderShown");
  * Marks the loader as emitted for this kernel session.
  *
  * @returns true the first time in a session (the caller must then include {@link plotlyLoaderHtml}),
- *   false afterwards
+ *   false afterwards — and always false when the page provides plotly.js (`THANOS_PLOTLY_LOADER=page`)
  */
 export function claimPlotlyLoader(): boolean {
+  if (pageProvidesPlotly()) return false;
   const g = globalThis as Record<symbol, unknown>;
   if (g[SESSION_KEY]) return false;
   g[SESSION_KEY] = true;

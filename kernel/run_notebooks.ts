@@ -31,12 +31,16 @@ import { basename, dirname, extname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { type Browser, chromium } from "playwright-core";
+import { PLOTLY_LOADER_ENV } from "./env.ts";
+import { PLOTLY_VERSION, plotlyLoaderHtml } from "./plotly.ts";
 
 /** The repository root (kernel/..). */
 export const ROOT: string = fileURLToPath(new URL("..", import.meta.url));
 const NBCONVERT_DIR = join(ROOT, "kernel", "nbconvert");
 const LOCAL_MATHJAX = "/usr/share/javascript/mathjax/MathJax.js";
 const PLOTLY_MIME = "application/vnd.plotly.v1+json";
+/** The banner comment of the loader script (kernel/plotly.ts): present once a page has plotly.js. */
+const PLOTLY_BANNER = `plotly.js ${PLOTLY_VERSION} (MIT license, Plotly, Inc.)`;
 
 /** Options of the runner. */
 export interface RunnerOptions {
@@ -171,6 +175,23 @@ function executionFailure(notebook: string, stderr: string, timeoutS: number): s
   return `execution failed:\n${stderr.split("\n").slice(-40).join("\n")}`;
 }
 
+/** Re-executions of a notebook whose run died of a corrupted kernel message (see isCorruptedMessage). */
+const TRANSPORT_RETRIES = 2;
+
+/**
+ * Whether nbconvert failed because a message from the kernel arrived corrupted rather than because
+ * of the notebook. Deno 2.9's kernel occasionally corrupts a large iopub message (a figure output of
+ * several MB) — probably a race between its late outputs and its own status messages on one socket
+ * (see kernel/nbconvert/deno_execute.py): with signing jupyter_client reports "Invalid Signature", without it the content
+ * fails to parse (an unescaped control character megabytes in). Seen in about 1 of 4 runs of
+ * 02-masking on a loaded 2-core machine, never on an idle one. Signing stays on, so corruption is
+ * always detected; the notebook is simply run again.
+ */
+export function isCorruptedMessage(stderr: string): boolean {
+  return stderr.includes("Invalid Signature") ||
+    (stderr.includes("jupyter_client/session.py") && stderr.includes("JSONDecodeError"));
+}
+
 /**
  * Executes a notebook with Deno's kernel into `outDir`, outputs kept.
  *
@@ -190,30 +211,37 @@ export async function executeNotebook(
   const env: Record<string, string> = {
     PYTHONPATH: [NBCONVERT_DIR, Deno.env.get("PYTHONPATH")].filter(Boolean).join(":"),
     NO_COLOR: "1",
+    // figures leave plotly.js out; notebookToHtml puts it into the page once (see PLOTLY_LOADER_ENV)
+    [PLOTLY_LOADER_ENV]: "page",
   };
   if (options.quick) env.THANOS_QUICK = "1";
   const t0 = performance.now();
-  const { code, stderr } = await run(
-    jupyterCommand(options),
-    [
-      "nbconvert",
-      "--to",
-      "notebook",
-      "--Exporter.preprocessors=deno_execute.DenoExecutePreprocessor",
-      "--DenoExecutePreprocessor.enabled=True",
-      "--DenoExecutePreprocessor.kernel_name=deno",
-      `--DenoExecutePreprocessor.timeout=${timeoutS}`,
-      "--output-dir",
-      outDir,
-      "--output",
-      `${name}.ipynb`,
-      resolve(notebook),
-    ],
-    env,
-    notebook,
-    "execute",
-  );
-  if (code !== 0) throw new NotebookError(notebook, executionFailure(notebook, stderr, timeoutS));
+  const args = [
+    "nbconvert",
+    "--to",
+    "notebook",
+    "--Exporter.preprocessors=deno_execute.DenoExecutePreprocessor",
+    "--DenoExecutePreprocessor.enabled=True",
+    "--DenoExecutePreprocessor.kernel_name=deno",
+    `--DenoExecutePreprocessor.timeout=${timeoutS}`,
+    "--output-dir",
+    outDir,
+    "--output",
+    `${name}.ipynb`,
+    resolve(notebook),
+  ];
+  for (let attempt = 1;; attempt++) {
+    const { code, stderr } = await run(jupyterCommand(options), args, env, notebook, "execute");
+    if (code === 0) break;
+    if (attempt <= TRANSPORT_RETRIES && isCorruptedMessage(stderr)) {
+      console.error(
+        `run_notebooks: ${name}: the kernel sent a corrupted message (Deno 2.9 kernel bug, see ` +
+          `isCorruptedMessage); executing again (attempt ${attempt + 1} of ${TRANSPORT_RETRIES + 1})`,
+      );
+      continue;
+    }
+    throw new NotebookError(notebook, executionFailure(notebook, stderr, timeoutS));
+  }
   return { executed: join(outDir, `${name}.ipynb`), ms: performance.now() - t0 };
 }
 
@@ -255,7 +283,21 @@ export async function notebookToHtml(
     throw new NotebookError(executed, `HTML conversion failed:\n${stderr.split("\n").slice(-30).join("\n")}`);
   }
   const html = join(dirname(resolve(executed)), `${basename(executed, extname(executed))}.html`);
+  await injectPlotly(html);
   return { html, ms: performance.now() - t0 };
+}
+
+/**
+ * Puts the plotly.js loader at the start of the page's body unless an output already carries it
+ * (notebooks executed by this runner leave it out of their outputs; see PLOTLY_LOADER_ENV).
+ */
+async function injectPlotly(htmlPath: string): Promise<void> {
+  const page = await Deno.readTextFile(htmlPath);
+  if (page.includes(PLOTLY_BANNER)) return;
+  const at = page.search(/<body[^>]*>/i);
+  if (at < 0) throw new NotebookError(htmlPath, "HTML conversion produced a page without <body>");
+  const end = page.indexOf(">", at) + 1;
+  await Deno.writeTextFile(htmlPath, page.slice(0, end) + "\n" + plotlyLoaderHtml() + "\n" + page.slice(end));
 }
 
 /** Number of outputs that carry a plotly figure in a notebook file. */

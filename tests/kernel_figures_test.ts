@@ -312,3 +312,8 @@ Deno.test("formatNumber and formatDuration", () => {
   ]);
   assertEquals(formatDuration(NaN), "?");
 });
+
+Deno.test("heatmap values are sent with 4 significant digits (small kernel messages)", () => {
+  const fig = heatmap([[0.123456789, 12345.678], [-0.000987654, NaN]]);
+  assertEquals(fig.toJSON().data[0].z, [[0.1235, 12350], [-0.0009877, null]]);
+});
