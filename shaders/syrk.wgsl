@@ -106,23 +106,36 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
       }
     }
   }
-  for (var r = 0u; r < T; r++) {
-    let i = i0 + r;
-    if (i >= p.N) {
-      break;
-    }
-    for (var u = 0u; u < T; u++) {
-      let j = j0 + u;
-      if (j <= i) {
-        var v = p.alpha * acc[2u * r + u / 4u][u % 4u];
-        let at = p.offC + i * p.ldC + j;
-        if (ACCUMULATE) {
-          v += c[at];
-        }
-        c[at] = v;
-        if (MIRROR && j < i) {
-          c[p.offC + j * p.ldC + i] = v;
-        }
+  // Rows are stored by calls with constant indices into acc: a store loop over acc that the
+  // compiler does not unroll fully demotes acc to scratch memory and makes the whole kernel ~1.5x
+  // slower on llvmpipe (as in matmul_register_vec4.wgsl).
+  storeRow(i0, j0, acc[0], acc[1]);
+  storeRow(i0 + 1u, j0, acc[2], acc[3]);
+  storeRow(i0 + 2u, j0, acc[4], acc[5]);
+  storeRow(i0 + 3u, j0, acc[6], acc[7]);
+  storeRow(i0 + 4u, j0, acc[8], acc[9]);
+  storeRow(i0 + 5u, j0, acc[10], acc[11]);
+  storeRow(i0 + 6u, j0, acc[12], acc[13]);
+  storeRow(i0 + 7u, j0, acc[14], acc[15]);
+}
+
+// C[i, j0 .. j0+8] on and below the diagonal (j ≤ i < N), mirrored above it when MIRROR
+fn storeRow(i: u32, j0: u32, lo: vec4f, hi: vec4f) {
+  if (i >= p.N) {
+    return;
+  }
+  let values = array<f32, 8>(lo.x, lo.y, lo.z, lo.w, hi.x, hi.y, hi.z, hi.w);
+  for (var u = 0u; u < T; u++) {
+    let j = j0 + u;
+    if (j <= i) {
+      var v = p.alpha * values[u];
+      let at = p.offC + i * p.ldC + j;
+      if (ACCUMULATE) {
+        v += c[at];
+      }
+      c[at] = v;
+      if (MIRROR && j < i) {
+        c[p.offC + j * p.ldC + i] = v;
       }
     }
   }

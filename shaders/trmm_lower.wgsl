@@ -74,16 +74,28 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
       }
     }
   }
-  for (var r = 0u; r < T; r++) {
-    let i = i0 + r;
-    if (i >= p.M) {
-      break;
-    }
-    for (var u = 0u; u < T; u++) {
-      let j = j0 + u;
-      if (j < p.N) {
-        c[p.offC + i * p.ldC + j] = p.alpha * acc[2u * r + u / 4u][u % 4u];
-      }
+  // constant indices into acc (a store loop over it demotes acc to scratch memory on llvmpipe;
+  // see syrk.wgsl)
+  storeRow(i0, j0, acc[0], acc[1]);
+  storeRow(i0 + 1u, j0, acc[2], acc[3]);
+  storeRow(i0 + 2u, j0, acc[4], acc[5]);
+  storeRow(i0 + 3u, j0, acc[6], acc[7]);
+  storeRow(i0 + 4u, j0, acc[8], acc[9]);
+  storeRow(i0 + 5u, j0, acc[10], acc[11]);
+  storeRow(i0 + 6u, j0, acc[12], acc[13]);
+  storeRow(i0 + 7u, j0, acc[14], acc[15]);
+}
+
+// C[i, j0 .. j0+8] = alpha·(lo, hi), the columns past N skipped
+fn storeRow(i: u32, j0: u32, lo: vec4f, hi: vec4f) {
+  if (i >= p.M) {
+    return;
+  }
+  let values = array<f32, 8>(lo.x, lo.y, lo.z, lo.w, hi.x, hi.y, hi.z, hi.w);
+  for (var u = 0u; u < T; u++) {
+    let j = j0 + u;
+    if (j < p.N) {
+      c[p.offC + i * p.ldC + j] = p.alpha * values[u];
     }
   }
 }
