@@ -2,7 +2,7 @@ import { assertEquals, assertRejects, assertThrows } from "./assert.ts";
 import { empty, getGpu, launch, params, readAll, upload, zeros } from "../thanos/gpu/mod.ts";
 import { fill } from "../thanos/linalg/elementwise.ts";
 import * as ref from "./reference/elementwise.ts";
-import { assertClose, gpuTest, ODD_SIZES, randn } from "./util.ts";
+import { assertClose, gpuTest, ODD_SIZES, randn, withPoisonedEmpty } from "./util.ts";
 
 gpuTest("getGpu returns one shared device with the adapter's storage limit", async (gpu) => {
   assertEquals(await getGpu(), gpu);
@@ -25,6 +25,19 @@ gpuTest("zeros is zero even on a reused buffer", async (gpu) => {
   const z = zeros(gpu, [129]);
   assertEquals(await z.read(), new Float32Array(129));
 });
+
+gpuTest("poisonEmpty hands out NaN-filled tensors from empty(), and zeros() stays zero", (gpu) =>
+  withPoisonedEmpty(gpu, async () => {
+    const a = upload(gpu, new Float32Array(37).fill(3), [37]); // a poisoned buffer, then overwritten
+    assertEquals(await a.read(), new Float32Array(37).fill(3));
+    a.release();
+    const e = empty(gpu, [37]); // the same pooled buffer: no longer 3s
+    const got = await e.read();
+    assertEquals(got.every(Number.isNaN), true, `empty() under poison read ${got.slice(0, 4)}…`);
+    e.release();
+    assertEquals(await zeros(gpu, [37]).read(), new Float32Array(37));
+    assertEquals([...await empty(gpu, [2], "u32").read()], [0xffffffff, 0xffffffff]);
+  }));
 
 for (const n of ODD_SIZES) {
   gpuTest(`fill matches the reference for n=${n}`, async (gpu) => {

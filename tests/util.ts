@@ -19,6 +19,21 @@ export function gpuTest(name: string, fn: (gpu: Gpu) => Promise<void>): void {
   });
 }
 
+/**
+ * Runs `fn` with `gpu.poisonEmpty` on (every `empty()` tensor NaN-filled), so a kernel that reads
+ * scratch it never wrote fails here whatever the pool happens to hold. `deno task test` sets
+ * THANOS_POISON_EMPTY=1 for the whole suite; this keeps a regression test strict when run alone.
+ */
+export async function withPoisonedEmpty<T>(gpu: Gpu, fn: () => Promise<T>): Promise<T> {
+  const was = gpu.poisonEmpty;
+  gpu.poisonEmpty = true;
+  try {
+    return await fn();
+  } finally {
+    gpu.poisonEmpty = was;
+  }
+}
+
 export interface Tolerance {
   /** relative tolerance, scaled by |expected| */
   rtol?: number;

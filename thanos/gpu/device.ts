@@ -11,6 +11,7 @@
 import { BufferPool } from "./pool.ts";
 import { PipelineCache } from "./pipelines.ts";
 import { Recorder } from "./recorder.ts";
+import { envFlag } from "../util/env.ts";
 
 /** Limits we ask for at the adapter's maximum: big buffers are the whole point of this project. */
 const LIMITS_AT_ADAPTER_MAX = [
@@ -44,6 +45,12 @@ export class Gpu {
   readonly pool: BufferPool;
   readonly pipelines: PipelineCache;
   readonly recorder: Recorder;
+  /**
+   * Fill every tensor from `empty()` with 0xFF bytes (NaN) before handing it out, instead of
+   * whatever its pooled buffer last held: a debugging aid that makes reads of never-written scratch
+   * fail loudly (`deno task test` sets `THANOS_POISON_EMPTY=1`). Costs one extra write per tensor.
+   */
+  poisonEmpty: boolean;
   #lost: string | null = null;
 
   constructor(adapter: GPUAdapter, device: GPUDevice) {
@@ -62,6 +69,7 @@ export class Gpu {
     this.pool = new BufferPool(device);
     this.pipelines = new PipelineCache(device);
     this.recorder = new Recorder(device, this.pool);
+    this.poisonEmpty = envFlag("THANOS_POISON_EMPTY");
     device.lost.then((reason) => {
       this.#lost = `${reason.reason}: ${reason.message}`;
     });

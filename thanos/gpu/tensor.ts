@@ -155,7 +155,13 @@ export function empty<D extends DType = "f32">(
         `maxStorageBufferBindingSize of ${maxBinding} bytes`,
     );
   }
-  return new Tensor(gpu, gpu.pool.acquire(bytes, TENSOR_USAGE, label), shape, dtype, label);
+  const buffer = gpu.pool.acquire(bytes, TENSOR_USAGE, label);
+  if (gpu.poisonEmpty) {
+    // debugging aid: every byte 0xFF (NaN as f32, 2³²−1 as u32, −1 as i32), written after all
+    // recorded work, so a kernel that reads a part of an empty tensor it never wrote shows up
+    gpu.recorder.write(buffer, 0, new Uint8Array(buffer.size).fill(0xff));
+  }
+  return new Tensor(gpu, buffer, shape, dtype, label);
 }
 
 /** Allocates a tensor filled with zeros. */

@@ -33,6 +33,7 @@ import { LOOP_BUDGET, loopCost } from "../gpu/loop_budget.ts";
 import { empty, type Tensor } from "../gpu/tensor.ts";
 import { checkFinite, checkNoAlias, checkView } from "./checks.ts";
 import type { MatrixView } from "./view.ts";
+import { readEnv } from "../util/env.ts";
 
 /** The matmul kernels (see the module documentation). */
 export type MatmulVariant = "register" | "tiled";
@@ -113,14 +114,6 @@ export function matmulVariant(gpu: Gpu, requested?: MatmulVariant): MatmulVarian
     );
   }
   return chosen as MatmulVariant;
-}
-
-function readEnv(name: string): string | undefined {
-  try {
-    return Deno.env.get(name);
-  } catch {
-    return undefined; // no --allow-env: behave as if unset
-  }
 }
 
 /**
