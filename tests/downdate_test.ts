@@ -17,7 +17,7 @@ import { FactorStatus } from "../thanos/linalg/status.ts";
 import { mat, sub } from "../thanos/linalg/view.ts";
 import * as ref from "./reference/factor.ts";
 import { assertRelErr, dampedHessian, relErr, window } from "./factor_util.ts";
-import { gpuTest, randn } from "./util.ts";
+import { gpuTest, randn, withPoisonedEmpty } from "./util.ts";
 
 const TOL = 5e-6;
 
@@ -55,6 +55,21 @@ for (const [m, b] of [[2, 1], [8, 7], [130, 1], [129, 64], [513, 128], [700, 300
     t.release();
   });
 }
+
+// Regression: with b > 128, S11 is factored in several blocks and L11⁻¹'s scratch was read whole
+// while only its lower triangle was written — right on fresh (zero) buffers, NaN on reused ones.
+gpuTest(
+  "schurDowndate with a multi-block S11 reads no scratch it did not write (poisoned pool)",
+  (gpu) =>
+    withPoisonedEmpty(gpu, async () => {
+      const m = 260, b = 200;
+      const { s, t } = inverseOf(gpu, m, 9);
+      const out = await schurDowndate(mat(t), b);
+      assertRelErr(await out.tensor.read(), ref.schurDowndate(s, m, b), TOL, "poisoned scratch");
+      out.tensor.release();
+      t.release();
+    }),
+);
 
 gpuTest("the result is exactly symmetric even when S22's upper triangle is stale", async (gpu) => {
   const m = 100, b = 30;

@@ -14,7 +14,7 @@ import {
 } from "../thanos/prune/mod.ts";
 import { assert, assertEquals, assertRejects } from "./assert.ts";
 import * as ref from "./reference/prune.ts";
-import { assertClose, gpuTest, randn } from "./util.ts";
+import { assertClose, gpuTest, randn, withPoisonedEmpty } from "./util.ts";
 
 /** Calibration activations with a few outlier features (as in LLMs) and a correlated pair. */
 function activations(n: number, cols: number, seed: number): Float32Array {
@@ -158,6 +158,26 @@ for (const { rows, cols, n, blocksize } of CASES) {
       }
     }
   }
+}
+
+// Thanos with a block wider than one Cholesky panel (128): each Schur downdate factors its S11 in
+// several blocks (the case whose scratch read was wrong on reused buffers; see downdate_test.ts)
+for (const patternText of ["unstructured", "4:8"] as const) {
+  gpuTest(
+    `thanos ${patternText} with blocksize 200 on 6x416 matches the reference (poisoned pool)`,
+    (gpu) =>
+      withPoisonedEmpty(gpu, async () => {
+        const rows = 6, cols = 416, blocksize = 200, sparsity = 0.5;
+        const c = makeCase(rows, cols, 500, 4242);
+        const pattern = parsePattern(patternText);
+        const { W, mask } = await run(gpu, c, { method: "thanos", sparsity, pattern, blocksize });
+        const want = reference("thanos", c, { sparsity, pattern, blocksize, alpha: 0, percdamp: 0.01 });
+        let differ = 0;
+        for (let i = 0; i < mask.length; i++) if (mask[i] !== want.mask[i]) differ++;
+        assertEquals(differ, 0, `${differ} mask entries differ from the reference`);
+        assertClose(W, want.W, { rtol: 2e-3, atol: 2e-4 }, "pruned weights");
+      }),
+  );
 }
 
 // ------------------------------------------------------------------------------------------------

@@ -88,7 +88,9 @@ export async function schurDowndate(
     await withStatus(gpu, options.status, async (status) => {
       const id = status.register(notPositiveDefinite(op, `S11 = ${describe(sub(s, 0, 0, b, b))}`));
       using f = new Padded(gpu, b, b, `${op}.L11`);
-      using x = new Padded(gpu, b, b, `${op}.L11inv`);
+      // zeroed: invertLower leaves x's upper off-diagonal blocks as they were, and the product
+      // below reads all of x (a pooled buffer may hold anything)
+      using x = new Padded(gpu, b, b, `${op}.L11inv`, { zero: true });
       using w = new Padded(gpu, b, r, `${op}.W`);
       using work = new Workspace(gpu, b, b <= SINGLE_PANEL ? b : CHOLESKY_BLOCK);
       await copyView(sub(s, 0, 0, b, b), f.view);
