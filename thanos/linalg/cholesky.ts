@@ -13,6 +13,7 @@
  *     A[k,k] = L_kk·L_kkᵀ, D_k = L_kk⁻¹          chol_panel.wgsl (one workgroup, nb x nb)
  *     L[k+,k] = A[k+,k]·D_kᵀ                      matmul
  *     A[k+,k+] −= L[k+,k]·L[k+,k]ᵀ                syrk.wgsl, lower triangle only     (n³/3 flops)
+ *     (in two levels: the trailing update is deferred to once per 4 blocks, see {@link factor})
  *   invert (right to left): X = L⁻¹, X[k,k] = D_k and for each block column k
  *     X[k+,k] = −(X[k+,k+]·L[k+,k])·D_k           trmm_lower.wgsl then matmul        (n³/3 flops)
  *   multiply: A⁻¹ = XᵀX                            syrk.wgsl, k ≥ max(i, j) only      (n³/3 flops)
@@ -27,9 +28,10 @@
  * them fast there), so scratch matrices have leading dimensions rounded up to 4 ({@link Padded}),
  * the factor of a matrix whose view is not 16-byte aligned is computed in such a scratch, and
  * block sizes are multiples of 4. Measured on llvmpipe (2 cores; timings vary up to 3x with other
- * load): d = 2048 inverse in 0.89–0.92 s on a quiet machine (9.3–9.7 GFLOP/s counting d³, while
- * matmul ran at 15.7: factor 0.30 s, invert 0.32 s, XᵀX 0.28 s — the factor's trailing updates
- * have k = nb = 64, where syrk reaches only ~8 GFLOP/s against ~14 at k ≥ 256).
+ * load): d = 2048 inverse in 0.86–0.89 s on a quiet machine (~10 GFLOP/s counting d³, while
+ * matmul ran at 15.7): factor 0.26 s (two-level, see {@link factor}), invert 0.30 s, XᵀX 0.27 s.
+ * The triangular products (trmm_lower, the triangular syrk) run at ~2/3 of matmul's rate: that is
+ * where the rest of the gap is.
  *
  * Non-positive-definite input: the panel kernel records the first pivot that is not > 0 (NaN
  * included) in a {@link FactorStatus}. Without a `status` option these functions read it back
@@ -292,11 +294,9 @@ export async function factor(a: MatrixView, work: Workspace, status: FactorStatu
       if (right === 0) continue;
       await syrk(sub(l21t, 0, 0, nbk, right), sub(a, k + nbk, k + nbk, right, right), { alpha: -1, accumulate: true });
       if (m > right) { //                                                     rows below the panel
-        await matmul(sub(l21t, 0, right, nbk, m - right), sub(l21t, 0, 0, nbk, right), sub(a, end, k + nbk, m - right, right), {
-          transA: true,
-          alpha: -1,
-          accumulate: true,
-        });
+        const lBelowT = sub(l21t, 0, right, nbk, m - right), lPanelT = sub(l21t, 0, 0, nbk, right);
+        const aBelow = sub(a, end, k + nbk, m - right, right);
+        await matmul(lBelowT, lPanelT, aBelow, { transA: true, alpha: -1, accumulate: true });
       }
     }
     const below = n - end;
