@@ -45,7 +45,7 @@ export interface BlockStep {
   weight: MatrixView;
   /** the whole mask [rows, cols]; columns before i2 are final, later ones are not */
   mask: MatrixView;
-  /** Thanos: (H[i1:, i1:])⁻¹ before the downdate; SparseGPT: the block of the upper factor U */
+  /** Thanos: rows 0..i2−i1 of (H[i1:, i1:])⁻¹ ([i2 − i1, cols − i1]); SparseGPT: the block of the upper factor U */
   hinv: MatrixView;
   /** Thanos unstructured: u32 [1] — weights still to prune before this block (target − zeros so far) */
   budget?: Tensor<"u32">;
