@@ -89,8 +89,8 @@ gpuTest("the result is exactly symmetric even when S22's upper triangle is stale
 });
 
 /**
- * Drift of Thanos's block loop: S = (H + λI)⁻¹ once, then 7 in-place downdates with b = 128 on
- * d = 1000, against the float64 inverse of H[i1:, i1:] (the same f32 Hessian) at the middle and
+ * Drift of a block loop of downdates: S = (H + λI)⁻¹ once, then 7 in-place downdates with b = 128
+ * on d = 1000, against the float64 inverse of H[i1:, i1:] (the same f32 Hessian) at the middle and
  * the last block. H is (2/n)·XᵀX of 2000 random activations with 4 features 30x larger and 3 dead
  * ones, damped 1% on the GPU. Measured (normwise, max norm): 1.0e-6 after 4 downdates (the same as
  * inverting that block afresh in f32: 1.0e-6) and 6.2e-7 after the last (fresh f32: 4.5e-7), so

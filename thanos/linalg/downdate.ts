@@ -1,5 +1,8 @@
 /**
- * Schur-complement downdate of an inverse: Thanos's step from one column block to the next.
+ * Schur-complement downdate of an inverse: from (H[i1:, i1:])⁻¹ to (H[i1+b:, i1+b:])⁻¹ without
+ * re-inverting. (Thanos used it between column blocks; it now reads the same rows off one upper
+ * Cholesky factor of H⁻¹ — see thanos/prune/thanos.ts — which is cheaper. This stays a tested
+ * linalg building block for code that holds a full inverse.)
  *
  * Given S = (H[i1:, i1:])⁻¹ as an m x m view and a block size b, the inverse of the trailing block
  * H[i1+b:, i1+b:] is the Schur complement of S11 = S[0:b, 0:b] in S:
@@ -54,7 +57,7 @@ export interface SchurDowndateOptions {
  *   (only without `status`)
  * @example
  * ```ts
- * // Thanos block loop: S = Hinv[i1:, i1:] becomes Hinv[i2:, i2:] for the next block
+ * // a block loop over a full inverse: S = Hinv[i1:, i1:] becomes Hinv[i2:, i2:] for the next block
  * await schurDowndate(sub(hinv, i1, i1), i2 - i1, { inPlace: true, status });
  * ```
  */

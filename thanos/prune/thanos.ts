@@ -20,10 +20,10 @@
  * removed from every non-outlier row in one solve: W −= W[:, P]·Hinv[P, P]⁻¹·Hinv[P, :].
  *
  * Differences from the official code (INTENT): it re-inverts H[i2:, i2:] after every block (here:
- * the same matrix from one Cholesky factor of H⁻¹, as above — 2n³/3 flops for the whole layer
- * instead of a full inverse and a Schur downdate per block); its n:m/structured paths keep num_outliers + 1 rows dense (here exactly
- * floor(alpha·rows)); its outlier/column metrics use a squared-input sum reset every batch (here the
- * accumulated ‖X_j‖²); ties in its top-k are unordered (here broken by position).
+ * the same matrix's rows from one Cholesky factor of H⁻¹, as above — 2n³/3 flops for the whole
+ * layer); its n:m/structured paths keep num_outliers + 1 rows dense (here exactly floor(alpha·rows));
+ * its outlier/column metrics use a squared-input sum reset every batch (here the accumulated
+ * ‖X_j‖²); ties in its top-k are unordered (here broken by position).
  *
  * @module
  */
