@@ -58,7 +58,7 @@ gpuTest("fill folds a 1-D grid past 65535 workgroups", async (gpu) => {
   x.release();
 });
 
-gpuTest("buffers are pooled and reused after release", async (gpu) => {
+gpuTest("buffers are pooled and reused after release", (gpu) => {
   const a = empty(gpu, [333]);
   const buffer = a.buffer;
   a.release();
@@ -73,7 +73,7 @@ gpuTest("a released tensor cannot be used", async (gpu) => {
   await assertRejects(() => fill(a, 0), Error, 'Tensor "tensor" was used after release()');
 });
 
-gpuTest("a tensor larger than the storage-binding limit is refused", async (gpu) => {
+gpuTest("a tensor larger than the storage-binding limit is refused", (gpu) => {
   const limit = gpu.limits.maxStorageBufferBindingSize;
   assertThrows(
     () => empty(gpu, [limit / 4 + 1], "f32", "huge"),

@@ -10,12 +10,12 @@ import { type Gpu, getGpu } from "../thanos/gpu/mod.ts";
  * Registers a test that uses the shared GPU. Sanitizers are off because the device and its pooled
  * buffers intentionally outlive each test.
  */
-export function gpuTest(name: string, fn: (gpu: Gpu) => Promise<void>): void {
+export function gpuTest(name: string, fn: (gpu: Gpu) => Promise<void> | void): void {
   Deno.test({
     name,
     sanitizeOps: false,
     sanitizeResources: false,
-    fn: async () => fn(await getGpu()),
+    fn: async () => await fn(await getGpu()),
   });
 }
 
