@@ -28,7 +28,7 @@ gpuTest("zeros is zero even on a reused buffer", async (gpu) => {
 
 gpuTest("poisonEmpty hands out NaN-filled tensors from empty(), and zeros() stays zero", (gpu) =>
   withPoisonedEmpty(gpu, async () => {
-    const a = upload(gpu, new Float32Array(37).fill(3), [37]); // a poisoned buffer, then overwritten
+    const a = upload(gpu, new Float32Array(37).fill(3), [37]); // written whole: never poisoned
     assertEquals(await a.read(), new Float32Array(37).fill(3));
     a.release();
     const e = empty(gpu, [37]); // the same pooled buffer: no longer 3s

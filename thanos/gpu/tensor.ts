@@ -147,6 +147,17 @@ export function empty<D extends DType = "f32">(
   dtype: D = "f32" as D,
   label = "tensor",
 ): Tensor<D> {
+  const t = allocate(gpu, shape, dtype, label);
+  if (gpu.poisonEmpty) {
+    // debugging aid: every byte 0xFF (NaN as f32, 2³²−1 as u32, −1 as i32), written after all
+    // recorded work, so a kernel that reads a part of an empty tensor it never wrote shows up
+    gpu.recorder.write(t.buffer, 0, new Uint8Array(t.buffer.size).fill(0xff));
+  }
+  return t;
+}
+
+/** A tensor on a pooled buffer, as is: for `empty` and for the allocators that overwrite it whole. */
+function allocate<D extends DType>(gpu: Gpu, shape: readonly number[], dtype: D, label: string): Tensor<D> {
   const bytes = numel(shape) * 4;
   const maxBinding = gpu.limits.maxStorageBufferBindingSize;
   if (bytes > maxBinding) {
@@ -155,13 +166,7 @@ export function empty<D extends DType = "f32">(
         `maxStorageBufferBindingSize of ${maxBinding} bytes`,
     );
   }
-  const buffer = gpu.pool.acquire(bytes, TENSOR_USAGE, label);
-  if (gpu.poisonEmpty) {
-    // debugging aid: every byte 0xFF (NaN as f32, 2³²−1 as u32, −1 as i32), written after all
-    // recorded work, so a kernel that reads a part of an empty tensor it never wrote shows up
-    gpu.recorder.write(buffer, 0, new Uint8Array(buffer.size).fill(0xff));
-  }
-  return new Tensor(gpu, buffer, shape, dtype, label);
+  return new Tensor(gpu, gpu.pool.acquire(bytes, TENSOR_USAGE, label), shape, dtype, label);
 }
 
 /** Allocates a tensor filled with zeros. */
@@ -171,7 +176,7 @@ export function zeros<D extends DType = "f32">(
   dtype: D = "f32" as D,
   label = "zeros",
 ): Tensor<D> {
-  const t = empty(gpu, shape, dtype, label);
+  const t = allocate(gpu, shape, dtype, label);
   // clearBuffer is recorded like a dispatch, so it is ordered with the surrounding work
   gpu.recorder.clear(t.buffer, t.byteLength);
   return t;
@@ -197,7 +202,7 @@ export function upload<A extends Float32Array | Uint32Array | Int32Array>(
   if (numel(shape) !== data.length) {
     throw new RangeError(`upload "${label}": ${data.length} values do not fill shape [${shape}]`);
   }
-  const t = empty(gpu, shape, dtypeOf(data), label);
+  const t = allocate(gpu, shape, dtypeOf(data), label);
   gpu.recorder.write(t.buffer, 0, data);
   return t as never;
 }
