@@ -5,7 +5,7 @@
  */
 
 import { assertEquals, assertRejects, assertThrows } from "./assert.ts";
-import { empty, launch, params, upload } from "../thanos/gpu/mod.ts";
+import { empty, launch, upload } from "../thanos/gpu/mod.ts";
 import { mat, sub } from "../thanos/linalg/view.ts";
 import {
   activation,
@@ -115,19 +115,19 @@ gpuTest(
         z = empty(gpu, [rows, cols]),
         state = empty(gpu, [rows, 3]),
         nll = empty(gpu, [rows]);
-      await launch(gpu, "rms_norm", [xT, wT, y], {
+      await launch(gpu, "rms_norm", { x: xT, w: wT, y }, {
         grid: [rows],
-        params: params().u32(rows).u32(cols).f32(1e-5),
+        params: { rows, cols, eps: 1e-5 },
         constants: { WG },
       });
-      await launch(gpu, "layer_norm", [xT, wT, bT, z], {
+      await launch(gpu, "layer_norm", { x: xT, w: wT, b: bT, y: z }, {
         grid: [rows],
-        params: params().u32(rows).u32(cols).f32(1e-5),
+        params: { rows, cols, eps: 1e-5 },
         constants: { WG },
       });
-      await launch(gpu, "nll", [xT, tT, state, nll], {
+      await launch(gpu, "nll", { logits: xT, targets: tT, state, nll }, {
         grid: [rows],
-        params: params().u32(rows).u32(cols).u32(0).u32(0).u32(cols).u32(1).u32(1), // rows, cols, lo, offset, ld, first, last
+        params: { rows, cols, lo: 0, offset: 0, ld: cols, first: 1, last: 1 },
         constants: { WG },
       });
       assertClose(await y.read(), ref.rmsNorm(x, rows, cols, w, 1e-5), { rtol: 1e-5, atol: 1e-5 }, `rms_norm WG ${WG}`);

@@ -1,5 +1,5 @@
 import { assertEquals, assertRejects, assertThrows } from "./assert.ts";
-import { empty, getGpu, launch, params, readAll, upload, zeros } from "../thanos/gpu/mod.ts";
+import { empty, getGpu, launch, readAll, upload, zeros } from "../thanos/gpu/mod.ts";
 import { fill } from "../thanos/linalg/elementwise.ts";
 import * as ref from "./reference/elementwise.ts";
 import { assertClose, gpuTest, ODD_SIZES, randn, withPoisonedEmpty } from "./util.ts";
@@ -83,15 +83,16 @@ gpuTest("a tensor larger than the storage-binding limit is refused", (gpu) => {
 });
 
 gpuTest("a missing shader is reported by name", async (gpu) => {
-  await assertRejects(() => launch(gpu, "no_such_kernel", [], { grid: [1] }), Error, 'Shader "no_such_kernel" not found');
+  await assertRejects(() => launch(gpu, "no_such_kernel", {}, { grid: [1] }), Error, 'Shader "no_such_kernel" not found');
 });
 
-gpuTest("a binding error names the shader", async (gpu) => {
-  const x = empty(gpu, [4]);
-  // fill expects (params, x); binding a u32 tensor where none is declared is a validation error
-  await launch(gpu, "fill", [x, x], { grid: [1], params: params().u32(4).f32(0) });
+gpuTest("a binding of the wrong type is a validation error naming the shader", async (gpu) => {
+  using x = empty(gpu, [4], "u32");
+  const buffer = gpu.device.createBuffer({ size: 16, usage: GPUBufferUsage.UNIFORM, label: "not storage" });
+  await launch(gpu, "fill", { x: buffer }, { grid: [1], params: { n: 4, value: 0 } });
   await assertRejects(() => gpu.sync(), Error, 'WebGPU validation error in shader "fill"');
-  x.release();
+  buffer.destroy();
+  void x;
 });
 
 gpuTest("readAll reads several tensors of mixed types in one round trip", async (gpu) => {

@@ -107,7 +107,8 @@ export async function measureLoops(
       counter.unmap();
       counters.set(kernel.name, counter);
     }
-    dispatch.call(gpu.recorder, kernel, [...buffers, counter], params, grid);
+    const probeBinding = instrument(shaderSource(kernel.name)).binding;
+    dispatch.call(gpu.recorder, kernel, [...buffers, [probeBinding, counter]], params, grid);
   };
   try {
     await fn();

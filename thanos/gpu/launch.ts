@@ -1,67 +1,31 @@
 /**
- * Kernel launch: binds tensors and a uniform parameter block, and records one dispatch.
+ * Kernel launch: binds named tensors and a named uniform parameter record, and records one dispatch.
  *
- * Binding convention shared by every shader in `shaders/`: group 0; binding 0 is the uniform
- * `Params` struct when the kernel has parameters; storage buffers follow at bindings 1, 2, … in the
- * order they are passed here. `Params` structs hold only 4-byte scalars (u32, i32, f32), written
- * in declaration order with the {@link Params} builder.
+ * The shader's WGSL is the one description of its arguments: the loader parses its `struct Params`
+ * (4-byte scalars) and its `@group(0) @binding(n) var<…> name` declarations
+ * ({@link shaderInterface}), and a launch is checked against them: a missing, extra or misspelt
+ * binding or param, or a value of the wrong kind, throws naming the shader, the name and the
+ * expected list — before anything is recorded.
  *
  * @module
  */
 
 import type { Gpu } from "./device.ts";
-import type { Constants } from "./pipelines.ts";
+import { type Constants, shaderInterface } from "./pipelines.ts";
+import { bindingEntries, encodeParams } from "./shader_interface.ts";
 import type { Tensor } from "./tensor.ts";
 
-/** Builder for a uniform block of 4-byte scalars, in the order of the WGSL struct's fields. */
-export class Params {
-  #view = new DataView(new ArrayBuffer(256));
-  #bytes = 0;
+/** Named storage buffers of a launch, keyed by the shader's binding names. */
+export type Bindings = Readonly<Record<string, Tensor | GPUBuffer>>;
 
-  #next(): number {
-    if (this.#bytes + 4 > this.#view.byteLength) {
-      const bigger = new DataView(new ArrayBuffer(this.#view.byteLength * 2));
-      new Uint8Array(bigger.buffer).set(new Uint8Array(this.#view.buffer));
-      this.#view = bigger;
-    }
-    const at = this.#bytes;
-    this.#bytes += 4;
-    return at;
-  }
-  u32(value: number): this {
-    if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) {
-      throw new RangeError(`Params.u32: ${value} is not an unsigned 32-bit integer`);
-    }
-    this.#view.setUint32(this.#next(), value, true);
-    return this;
-  }
-  i32(value: number): this {
-    if (!Number.isInteger(value) || value < -0x80000000 || value > 0x7fffffff) {
-      throw new RangeError(`Params.i32: ${value} is not a signed 32-bit integer`);
-    }
-    this.#view.setInt32(this.#next(), value, true);
-    return this;
-  }
-  f32(value: number): this {
-    this.#view.setFloat32(this.#next(), value, true);
-    return this;
-  }
-  /** The bytes written so far, padded to 16. */
-  bytes(): ArrayBuffer {
-    return this.#view.buffer.slice(0, Math.max(16, Math.ceil(this.#bytes / 16) * 16));
-  }
-}
-
-/** Starts a parameter block: `params().u32(M).u32(N).f32(alpha)`. */
-export function params(): Params {
-  return new Params();
-}
+/** Named uniform values of a launch, keyed by the shader's `struct Params` field names. */
+export type ParamRecord = Readonly<Record<string, number>>;
 
 export interface LaunchOptions {
   /** Workgroup counts; y and z default to 1. Use {@link grid1d} for long 1-D work. */
   grid: readonly [number, number?, number?];
-  /** Uniform parameters at binding 0 (omit for kernels without a Params struct). */
-  params?: Params;
+  /** The `struct Params` fields by name (omit for kernels without a Params struct). */
+  params?: ParamRecord;
   /** Values for the shader's `override` constants (each distinct set is its own pipeline). */
   constants?: Constants;
 }
@@ -72,29 +36,28 @@ export interface LaunchOptions {
  *
  * @param gpu the shared GPU context
  * @param shader shader file name without `.wgsl`
- * @param tensors storage buffers, bound at 1, 2, … (or 0, 1, … without params)
- * @param options grid, params and override constants
+ * @param bindings storage buffers by the shader's binding names
+ * @param options grid, params by field name, and override constants
+ * @throws RangeError naming the shader and the field or binding when the records do not match it
  * @example
  * ```ts
- * await launch(gpu, "fill", [x], { grid: grid1d(gpu, x.size, 256), params: params().u32(x.size).f32(1) });
+ * await launch(gpu, "fill", { x }, { grid: grid1d(gpu, x.size, 256), params: { n: x.size, value: 1 } });
  * ```
  */
-export async function launch(
-  gpu: Gpu,
-  shader: string,
-  tensors: readonly (Tensor | GPUBuffer)[],
-  options: LaunchOptions,
-): Promise<void> {
-  const kernel = await gpu.pipelines.get(shader, options.constants);
-  const buffers = tensors.map((t) => {
+export async function launch(gpu: Gpu, shader: string, bindings: Bindings, options: LaunchOptions): Promise<void> {
+  const iface = shaderInterface(shader);
+  const entries = bindingEntries(iface, bindings).map(([binding, t]): [number, GPUBuffer] => {
     if ("assertAlive" in t) {
       t.assertAlive();
-      return t.buffer;
+      return [binding, t.buffer];
     }
-    return t;
+    return [binding, t];
   });
+  const bytes = encodeParams(iface, options.params);
+  const kernel = await gpu.pipelines.get(shader, options.constants);
   const [x, y = 1, z = 1] = options.grid;
-  gpu.recorder.dispatch(kernel, buffers, options.params?.bytes() ?? null, [x, y, z]);
+  const uniform = bytes === null ? null : { binding: iface.paramsBinding!, bytes };
+  gpu.recorder.dispatch(kernel, entries, uniform, [x, y, z]);
 }
 
 /**

@@ -1,10 +1,13 @@
 /**
- * Pipeline cache: WGSL is loaded from `shaders/<name>.wgsl`, compiled once, and one compute
- * pipeline is kept per (shader, override constants). Compilation errors are rethrown naming the
- * shader file and line.
+ * Pipeline cache: WGSL is loaded from `shaders/<name>.wgsl` with its `// #include`s expanded,
+ * compiled once, and one compute pipeline is kept per (shader, override constants). Each shader's
+ * interface (Params fields, bindings) is parsed from the same source. Compilation errors are
+ * rethrown naming the original file and line (an included module's, where the error is in one).
  *
  * @module
  */
+
+import { type ExpandedSource, expandIncludes, parseShaderInterface, type ShaderInterface } from "./shader_interface.ts";
 
 /** A compiled compute kernel: a pipeline plus the shader name used in error messages. */
 export interface Kernel {
@@ -17,24 +20,50 @@ export interface Kernel {
 export type Constants = Record<string, number>;
 
 const SHADER_DIR = new URL("../../shaders/", import.meta.url);
-const sourceCache = new Map<string, string>();
+const sourceCache = new Map<string, ExpandedSource>();
+const interfaceCache = new Map<string, ShaderInterface>();
+
+function readShaderFile(file: string): string {
+  const url = new URL(file, SHADER_DIR);
+  try {
+    return Deno.readTextFileSync(url);
+  } catch (err) {
+    throw new Error(`Shader "${file.replace(/\.wgsl$/, "")}" not found at ${url.pathname}: ${(err as Error).message}`);
+  }
+}
 
 /**
- * The WGSL source of `shaders/<name>.wgsl`.
- * @throws Error naming the file when it does not exist
+ * The WGSL source of `shaders/<name>.wgsl` with its includes expanded, and its line map.
+ * @throws Error naming the file when it (or an included module) does not exist
  */
-export function shaderSource(name: string): string {
-  let code = sourceCache.get(name);
-  if (code === undefined) {
-    const url = new URL(`${name}.wgsl`, SHADER_DIR);
-    try {
-      code = Deno.readTextFileSync(url);
-    } catch (err) {
-      throw new Error(`Shader "${name}" not found at ${url.pathname}: ${(err as Error).message}`);
-    }
-    sourceCache.set(name, code);
+export function expandedShader(name: string): ExpandedSource {
+  let src = sourceCache.get(name);
+  if (src === undefined) {
+    src = expandIncludes(name, readShaderFile);
+    sourceCache.set(name, src);
   }
-  return code;
+  return src;
+}
+
+/** The expanded WGSL source of `shaders/<name>.wgsl`. */
+export function shaderSource(name: string): string {
+  return expandedShader(name).code;
+}
+
+/**
+ * The parsed interface of `shaders/<name>.wgsl`: its Params fields and bindings.
+ * @example
+ * ```ts
+ * shaderInterface("axpy").params.map((f) => f.name); // ["rows", "cols", "offX", "ldX", "offY", "ldY", "alpha"]
+ * ```
+ */
+export function shaderInterface(name: string): ShaderInterface {
+  let iface = interfaceCache.get(name);
+  if (iface === undefined) {
+    iface = parseShaderInterface(name, shaderSource(name));
+    interfaceCache.set(name, iface);
+  }
+  return iface;
 }
 
 export class PipelineCache {
@@ -76,7 +105,9 @@ export class PipelineCache {
     const error = await device.popErrorScope();
     if (error) {
       throw new Error(
-        `Shader "${name}.wgsl": creating the pipeline with constants ${JSON.stringify(constants)} failed: ${error.message}`,
+        `Shader "${name}.wgsl": creating the pipeline with constants ${
+          JSON.stringify(constants)
+        } failed: ${error.message}`,
       );
     }
     return { name, pipeline, layout: pipeline.getBindGroupLayout(0) };
@@ -93,7 +124,7 @@ export class PipelineCache {
   }
 
   async #compile(name: string): Promise<GPUShaderModule> {
-    const code = shaderSource(name);
+    const { code, lines } = expandedShader(name);
     const device = this.#device;
     device.pushErrorScope("validation");
     const module = device.createShaderModule({ label: name, code });
@@ -101,7 +132,10 @@ export class PipelineCache {
     const info = await module.getCompilationInfo();
     const errors = info.messages.filter((m) => m.type === "error");
     if (errors.length > 0 || error) {
-      const where = errors.map((m) => `  ${name}.wgsl:${m.lineNum}:${m.linePos}: ${m.message}`).join("\n");
+      const where = errors.map((m) => {
+        const at = lines[m.lineNum - 1] ?? { file: `${name}.wgsl`, line: m.lineNum };
+        return `  ${at.file}:${at.line}:${m.linePos}: ${m.message}`;
+      }).join("\n");
       throw new Error(`Shader "${name}.wgsl" failed to compile:\n${where || error?.message}`);
     }
     return module;

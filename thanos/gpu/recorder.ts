@@ -43,13 +43,13 @@ export class Recorder {
   }
 
   /**
-   * Records one dispatch of `kernel` with storage `buffers` at bindings 1.. (binding 0 is the
-   * uniform `params` block when given, otherwise the buffers start at binding 0).
+   * Records one dispatch of `kernel`: `params` (uniform bytes) at binding `paramsBinding`, and each
+   * `[binding, buffer]` of `buffers`.
    */
   dispatch(
     kernel: Kernel,
-    buffers: readonly GPUBuffer[],
-    params: ArrayBuffer | null,
+    buffers: readonly (readonly [number, GPUBuffer])[],
+    params: { binding: number; bytes: ArrayBuffer } | null,
     grid: readonly [number, number, number],
   ): void {
     const max = this.#device.limits.maxComputeWorkgroupsPerDimension;
@@ -61,21 +61,20 @@ export class Recorder {
     if (grid[0] === 0 || grid[1] === 0 || grid[2] === 0) return; // nothing to do
     const device = this.#device;
     const entries: GPUBindGroupEntry[] = [];
-    let binding = 0;
     if (params !== null) {
-      const size = Math.max(16, Math.ceil(params.byteLength / 16) * 16);
+      const size = Math.max(16, Math.ceil(params.bytes.byteLength / 16) * 16);
       const uniform = device.createBuffer({
         size,
         usage: GPUBufferUsage.UNIFORM,
         mappedAtCreation: true,
         label: `${kernel.name}.params`,
       });
-      new Uint8Array(uniform.getMappedRange()).set(new Uint8Array(params));
+      new Uint8Array(uniform.getMappedRange()).set(new Uint8Array(params.bytes));
       uniform.unmap();
       this.#uniforms.push(uniform);
-      entries.push({ binding: binding++, resource: { buffer: uniform } });
+      entries.push({ binding: params.binding, resource: { buffer: uniform } });
     }
-    for (const buffer of buffers) entries.push({ binding: binding++, resource: { buffer } });
+    for (const [binding, buffer] of buffers) entries.push({ binding, resource: { buffer } });
     device.pushErrorScope("validation");
     const bindGroup = device.createBindGroup({ layout: kernel.layout, entries, label: kernel.name });
     this.#errors.push(device.popErrorScope().then((error) => ({ where: `shader "${kernel.name}"`, error })));

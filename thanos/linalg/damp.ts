@@ -10,7 +10,7 @@
  * @module
  */
 
-import { launch, params } from "../gpu/launch.ts";
+import { launch } from "../gpu/launch.ts";
 import { checkLoopBudget, loopCost } from "../gpu/loop_budget.ts";
 import { empty, type Tensor } from "../gpu/tensor.ts";
 import { checkSquare } from "./checks.ts";
@@ -70,9 +70,9 @@ export async function dampHessian(
   if (d === 0) return { dead };
   const out = lambda ?? empty(gpu, [1], "f32", `${op}.lambda`);
   try {
-    await launch(gpu, "damp", [v.tensor, dead, out], {
+    await launch(gpu, "damp", { h: v.tensor, dead, lambda: out }, {
       grid: [1],
-      params: params().u32(d).u32(v.offset).u32(v.ld).f32(percdamp),
+      params: { n: d, off: v.offset, ld: v.ld, percdamp },
       constants: { WG },
     });
   } catch (err) {

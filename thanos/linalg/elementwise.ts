@@ -12,7 +12,7 @@
  * @module
  */
 
-import { grid1d, launch, params } from "../gpu/launch.ts";
+import { grid1d, launch } from "../gpu/launch.ts";
 import type { Tensor } from "../gpu/tensor.ts";
 import { checkFinite, checkNoAlias, checkSameShape, checkTensor, checkView } from "./checks.ts";
 import type { MatrixView } from "./view.ts";
@@ -29,9 +29,9 @@ const WG = 256;
  */
 export async function fill(x: Tensor, value: number): Promise<void> {
   checkTensor("fill", "x", x, "f32", 0);
-  await launch(x.gpu, "fill", [x], {
+  await launch(x.gpu, "fill", { x }, {
     grid: grid1d(x.gpu, x.size, WG),
-    params: params().u32(x.size).f32(value),
+    params: { n: x.size, value },
     constants: { WG },
   });
 }
@@ -138,10 +138,9 @@ export async function copyStrided(src: StridedOperand, dst: MatrixView): Promise
 /** Records the copy kernel for validated operands. */
 async function recordCopy(src: StridedOperand, dst: MatrixView): Promise<void> {
   const gpu = dst.tensor.gpu;
-  await launch(gpu, "copy_strided", [src.tensor, dst.tensor], {
+  await launch(gpu, "copy_strided", { src: src.tensor, dst: dst.tensor }, {
     grid: grid1d(gpu, dst.rows * dst.cols, WG),
-    params: params().u32(dst.rows).u32(dst.cols).i32(src.offset).i32(src.rowStride).i32(src.colStride)
-      .u32(dst.offset).u32(dst.ld),
+    params: { rows: dst.rows, cols: dst.cols, offS: src.offset, sI: src.rowStride, sJ: src.colStride, offD: dst.offset, ldD: dst.ld },
     constants: { WG },
   });
 }
@@ -164,9 +163,9 @@ export async function scale(x: Tensor | MatrixView, alpha: number): Promise<void
   const count = v.rows * v.cols;
   if (count === 0) return;
   const gpu = v.tensor.gpu;
-  await launch(gpu, "scale", [v.tensor], {
+  await launch(gpu, "scale", { x: v.tensor }, {
     grid: grid1d(gpu, count, WG),
-    params: params().u32(v.rows).u32(v.cols).u32(v.offset).u32(v.ld).f32(alpha),
+    params: { rows: v.rows, cols: v.cols, off: v.offset, ld: v.ld, alpha },
     constants: { WG },
   });
 }
@@ -193,9 +192,9 @@ export async function axpy(y: Tensor | MatrixView, x: Tensor | MatrixView, alpha
   const count = vy.rows * vy.cols;
   if (count === 0) return;
   const gpu = vy.tensor.gpu;
-  await launch(gpu, "axpy", [vx.tensor, vy.tensor], {
+  await launch(gpu, "axpy", { x: vx.tensor, y: vy.tensor }, {
     grid: grid1d(gpu, count, WG),
-    params: params().u32(vx.rows).u32(vx.cols).u32(vx.offset).u32(vx.ld).u32(vy.offset).u32(vy.ld).f32(alpha),
+    params: { rows: vx.rows, cols: vx.cols, offX: vx.offset, ldX: vx.ld, offY: vy.offset, ldY: vy.ld, alpha },
     constants: { WG },
   });
 }

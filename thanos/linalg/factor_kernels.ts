@@ -16,7 +16,7 @@
  * @module
  */
 
-import { grid1d, launch, params } from "../gpu/launch.ts";
+import { grid1d, launch } from "../gpu/launch.ts";
 import { checkLoopBudget, loopCost } from "../gpu/loop_budget.ts";
 import { copyStrided } from "./elementwise.ts";
 import type { FactorStatus } from "./status.ts";
@@ -38,9 +38,9 @@ export function copyReversed(src: MatrixView, dst: MatrixView): Promise<void> {
 /** A[i, j] = 0 for j > i on a square window. */
 export async function zeroUpper(a: MatrixView): Promise<void> {
   if (a.rows <= 1) return;
-  await launch(a.tensor.gpu, "zero_upper", [a.tensor], {
+  await launch(a.tensor.gpu, "zero_upper", { a: a.tensor }, {
     grid: [Math.ceil(a.rows / ELEM.WG_X), Math.ceil(a.rows / ELEM.WG_Y)],
-    params: params().u32(a.rows).u32(a.offset).u32(a.ld),
+    params: { n: a.rows, off: a.offset, ld: a.ld },
     constants: ELEM,
   });
 }
@@ -57,9 +57,9 @@ export async function cholPanel(
   op: number,
   key0: number,
 ): Promise<void> {
-  await launch(a.tensor.gpu, "chol_panel", [a.tensor, d.tensor, status.tensor], {
+  await launch(a.tensor.gpu, "chol_panel", { a: a.tensor, d: d.tensor, status: status.tensor }, {
     grid: [1],
-    params: params().u32(a.rows).u32(a.offset).u32(a.ld).u32(d.offset).u32(d.ld).u32(op).u32(key0),
+    params: { n: a.rows, offA: a.offset, ldA: a.ld, offD: d.offset, ldD: d.ld, op, key0 },
     constants: { WG: PANEL_WG },
   });
 }
@@ -108,10 +108,10 @@ export async function syrk(a: MatrixView, c: MatrixView, options: SyrkOptions = 
     `products over k = ${a.rows}`,
   );
   const tiles = Math.ceil(n / (TILE.T * TILE.WG));
-  await launch(c.tensor.gpu, "syrk", [a.tensor, c.tensor], {
-    grid: grid1d(c.tensor.gpu, tiles * (tiles + 1) / 2, 1), // the tiles on or below the diagonal
-    params: params().u32(n).u32(a.rows).u32(a.offset).u32(a.ld).u32(c.offset).u32(c.ld).f32(alpha)
-      .u32(lowerA ? 1 : 0),
+  await launch(c.tensor.gpu, "syrk", { a: a.tensor, c: c.tensor }, {
+    grid: grid1d(c.tensor.gpu, tiles * (tiles + 1) / 2, 1),
+    // the tiles on or below the diagonal
+    params: { N: n, K: a.rows, offA: a.offset, ldA: a.ld, offC: c.offset, ldC: c.ld, alpha, tri: lowerA ? 1 : 0 },
     constants: { WG: TILE.WG, ACCUMULATE: Number(accumulate), MIRROR: Number(mirror) },
   });
 }
@@ -125,10 +125,9 @@ export async function trmmLower(a: MatrixView, b: MatrixView, c: MatrixView, alp
   needAligned("trmmLower", "A", a);
   needAligned("trmmLower", "B", b);
   checkLoopBudget("trmmLower", loopCost(Math.ceil(c.rows / 4)) + 2 * TILE.T, `products over k = ${c.rows}`); // k ≤ i < M
-  await launch(c.tensor.gpu, "trmm_lower", [a.tensor, b.tensor, c.tensor], {
+  await launch(c.tensor.gpu, "trmm_lower", { a: a.tensor, b: b.tensor, c: c.tensor }, {
     grid: [Math.ceil(c.cols / (TILE.T * TILE.WG)), Math.ceil(c.rows / (TILE.T * TILE.WG))],
-    params: params().u32(c.rows).u32(c.cols).u32(a.offset).u32(a.ld).u32(b.offset).u32(b.ld).u32(c.offset)
-      .u32(c.ld).f32(alpha),
+    params: { M: c.rows, N: c.cols, offA: a.offset, ldA: a.ld, offB: b.offset, ldB: b.ld, offC: c.offset, ldC: c.ld, alpha },
     constants: { WG_X: TILE.WG, WG_Y: TILE.WG },
   });
 }

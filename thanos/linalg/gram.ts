@@ -12,7 +12,7 @@
  * @module
  */
 
-import { grid1d, launch, params } from "../gpu/launch.ts";
+import { grid1d, launch } from "../gpu/launch.ts";
 import { budgetRanges, loopCost } from "../gpu/loop_budget.ts";
 import type { Tensor } from "../gpu/tensor.ts";
 import { checkFinite, checkNoAlias, checkView } from "./checks.ts";
@@ -99,9 +99,9 @@ export async function columnSquaredNormsAccumulate(x: MatrixView, out: Tensor, s
   // an invocation walks the rows of its column (rows + 1 loop iterations): a batch of more rows
   // than the loop budget allows is folded in several dispatches, each adding its rows' share
   for (const [r0, r1] of budgetRanges(op, x.rows, 1, loopCost(0))) {
-    await launch(gpu, "column_sq_norms", [x.tensor, out], {
+    await launch(gpu, "column_sq_norms", { x: x.tensor, out }, {
       grid: grid1d(gpu, x.cols, NORMS_WG),
-      params: params().u32(r1 - r0).u32(x.cols).u32(x.offset + r0 * x.ld).u32(x.ld).f32(scale),
+      params: { rows: r1 - r0, cols: x.cols, off: x.offset + r0 * x.ld, ld: x.ld, scale },
       constants: { WG: NORMS_WG },
     });
   }

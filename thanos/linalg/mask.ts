@@ -22,7 +22,7 @@
  * @module
  */
 
-import { grid1d, launch, params } from "../gpu/launch.ts";
+import { grid1d, launch } from "../gpu/launch.ts";
 import { empty, type Tensor } from "../gpu/tensor.ts";
 import { checkLoopBudget, loopCost } from "../gpu/loop_budget.ts";
 import { chunkItems, maxWorkgroups } from "./select.ts";
@@ -69,9 +69,9 @@ export async function wandaScores(
   }
   const count = w.rows * w.cols;
   if (count === 0) return;
-  await launch(w.tensor.gpu, "wanda_scores", [w.tensor, colSqNorms, out.tensor], {
+  await launch(w.tensor.gpu, "wanda_scores", { w: w.tensor, norms: colSqNorms, out: out.tensor }, {
     grid: grid1d(w.tensor.gpu, count, WG),
-    params: params().u32(count).u32(w.cols).u32(w.offset).u32(w.ld).u32(out.offset).u32(out.ld).u32(colOffset),
+    params: { count, cols: w.cols, w_offset: w.offset, w_ld: w.ld, out_offset: out.offset, out_ld: out.ld, col_offset: colOffset },
     constants: { WG },
   });
 }
@@ -97,9 +97,9 @@ export async function absScores(w: MatrixView, out: MatrixView): Promise<void> {
   checkNoAlias(op, "out", out, "w", w);
   const count = w.rows * w.cols;
   if (count === 0) return;
-  await launch(w.tensor.gpu, "abs_scores", [w.tensor, out.tensor], {
+  await launch(w.tensor.gpu, "abs_scores", { w: w.tensor, out: out.tensor }, {
     grid: grid1d(w.tensor.gpu, count, WG),
-    params: params().u32(count).u32(w.cols).u32(w.offset).u32(w.ld).u32(out.offset).u32(out.ld),
+    params: { count, cols: w.cols, w_offset: w.offset, w_ld: w.ld, out_offset: out.offset, out_ld: out.ld },
     constants: { WG },
   });
 }
@@ -124,9 +124,9 @@ export async function applyMask(w: MatrixView, mask: MatrixView): Promise<void> 
   checkSameShape(op, "w", w, "mask", mask);
   const count = w.rows * w.cols;
   if (count === 0) return;
-  await launch(w.tensor.gpu, "apply_mask", [mask.tensor, w.tensor], {
+  await launch(w.tensor.gpu, "apply_mask", { mask: mask.tensor, w: w.tensor }, {
     grid: grid1d(w.tensor.gpu, count, WG),
-    params: params().u32(count).u32(w.cols).u32(w.offset).u32(w.ld).u32(mask.offset).u32(mask.ld),
+    params: { count, cols: w.cols, w_offset: w.offset, w_ld: w.ld, mask_offset: mask.offset, mask_ld: mask.ld },
     constants: { WG },
   });
 }
@@ -170,9 +170,9 @@ export async function countMask(
   // an invocation's items stay within the loop budget (see chunkItems)
   const items = chunkItems(count, maxWorkgroups(gpu));
   const chunks = Math.ceil(count / (WG * items));
-  await launch(gpu, "count_mask", [mask.tensor, counter], {
+  await launch(gpu, "count_mask", { mask: mask.tensor, counter }, {
     grid: grid1d(gpu, chunks * WG, WG),
-    params: params().u32(count).u32(mask.cols).u32(mask.offset).u32(mask.ld).u32(items),
+    params: { count, cols: mask.cols, offset: mask.offset, ld: mask.ld, items },
     constants: { WG },
   });
 }
@@ -201,7 +201,10 @@ export async function kFromBudget(target: number, counter: Tensor<"u32">, kOut: 
   checkTensor(op, "counter", counter, "u32", 1);
   checkTensor(op, "kOut", kOut, "u32", 1);
   checkNoAlias(op, "kOut", kOut, "counter", counter);
-  await launch(counter.gpu, "k_from_budget", [counter, kOut], { grid: [1], params: params().u32(target) });
+  await launch(counter.gpu, "k_from_budget", { counter, k_out: kOut }, {
+  grid: [1],
+  params: { budget: target },
+});
 }
 
 /**
@@ -239,9 +242,9 @@ export async function rowSumsWeighted(w: MatrixView, colSqNorms: Tensor, out: Te
     loopCost(Math.ceil(w.cols / ROW_SUM_WG)) + loopCost(Math.log2(ROW_SUM_WG)),
     `rows of ${w.cols} columns`,
   );
-  await launch(gpu, "row_sums_weighted", [w.tensor, colSqNorms, out], {
+  await launch(gpu, "row_sums_weighted", { w: w.tensor, norms: colSqNorms, out }, {
     grid: grid1d(gpu, w.rows * ROW_SUM_WG, ROW_SUM_WG),
-    params: params().u32(w.rows).u32(w.cols).u32(w.offset).u32(w.ld),
+    params: { rows: w.rows, cols: w.cols, offset: w.offset, ld: w.ld },
     constants: { WG: ROW_SUM_WG },
   });
 }
@@ -289,9 +292,9 @@ export async function colSumsWeighted(
   try {
     const blocks = Math.ceil(w.cols / COL_SUM_WGX);
     const [gx, gy] = grid1d(gpu, blocks, 1);
-    await launch(gpu, "col_sums_weighted", [w.tensor, colSqNorms, rowMask ?? placeholder!, out], {
+    await launch(gpu, "col_sums_weighted", { w: w.tensor, norms: colSqNorms, row_mask: rowMask ?? placeholder!, out }, {
       grid: [gx, gy],
-      params: params().u32(w.rows).u32(w.cols).u32(w.offset).u32(w.ld).u32(rowMask ? 1 : 0),
+      params: { rows: w.rows, cols: w.cols, offset: w.offset, ld: w.ld, use_row_mask: rowMask ? 1 : 0 },
       constants: { WGX: COL_SUM_WGX, WGY: COL_SUM_WGY },
     });
   } finally {

@@ -28,7 +28,7 @@
  */
 
 import type { Gpu } from "../gpu/device.ts";
-import { grid1d, launch, params } from "../gpu/launch.ts";
+import { grid1d, launch } from "../gpu/launch.ts";
 import { LOOP_BUDGET, loopCost } from "../gpu/loop_budget.ts";
 import { empty, type Tensor } from "../gpu/tensor.ts";
 import { checkFinite, checkNoAlias, checkView } from "./checks.ts";
@@ -248,14 +248,20 @@ export async function recordProduct(product: Product): Promise<void> {
     };
     // op(A)[i, k0 + k] and op(B)[k0 + k, j] for the rows i.., columns j.. of one dispatch
     const record = (i: number, m: number, j: number, n: number, grid: [number, number, number]) =>
-      launch(gpu, shader, [a.tensor, b.tensor, c.tensor], {
+      launch(gpu, shader, { a: a.tensor, b: b.tensor, c: c.tensor }, {
         grid,
-        params: params()
-          .u32(m).u32(n).u32(kc)
-          .u32(a.offset + (transA ? k0 * a.ld + i : i * a.ld + k0)).u32(a.ld)
-          .u32(b.offset + (transB ? j * b.ld + k0 : k0 * b.ld + j)).u32(b.ld)
-          .u32(c.offset + i * c.ld + j).u32(c.ld)
-          .f32(alpha),
+        params: {
+          M: m,
+          N: n,
+          K: kc,
+          offA: a.offset + (transA ? k0 * a.ld + i : i * a.ld + k0),
+          ldA: a.ld,
+          offB: b.offset + (transB ? j * b.ld + k0 : k0 * b.ld + j),
+          ldB: b.ld,
+          offC: c.offset + i * c.ld + j,
+          ldC: c.ld,
+          alpha,
+        },
         constants: constantsK,
       });
     if (symmetric) {

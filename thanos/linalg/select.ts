@@ -19,7 +19,7 @@
  */
 
 import type { Gpu } from "../gpu/device.ts";
-import { grid1d, launch, params } from "../gpu/launch.ts";
+import { grid1d, launch } from "../gpu/launch.ts";
 import { checkLoopBudget, LOOP_BUDGET, loopCost } from "../gpu/loop_budget.ts";
 import { empty, type Tensor } from "../gpu/tensor.ts";
 import { describe, type MatrixView } from "./view.ts";
@@ -127,45 +127,44 @@ export async function kSmallestMask(scores: MatrixView, k: number | Tensor<"u32"
   const chunks = Math.ceil(n / (WG * items));
   const grid = grid1d(gpu, chunks * WG, WG);
   const constants = { WG };
-  const viewParams = (u: ReturnType<typeof params>) =>
-    u.u32(n).u32(scores.cols).u32(scores.offset).u32(scores.ld).u32(items);
+  const view = { n, cols: scores.cols, offset: scores.offset, ld: scores.ld, items };
 
   const state = empty(gpu, [STATE_SLOTS], "u32", `${op}.state`);
   const hist = empty(gpu, [RADIX_PASSES * 256], "u32", `${op}.hist`);
   const counts = empty(gpu, [chunks], "u32", `${op}.counts`);
   try {
     if (typeof k !== "number") gpu.recorder.copy(k.buffer, 0, state.buffer, 0, 4); // → state[K_IN]
-    await launch(gpu, "select_init", [state, hist], {
+    await launch(gpu, "select_init", { state, hist }, {
       grid: [1],
-      params: params().u32(n).u32(typeof k === "number" ? k : 0).u32(typeof k === "number" ? 0 : 1),
+      params: { n, k: typeof k === "number" ? k : 0, k_from_state: typeof k === "number" ? 0 : 1 },
       constants: { WG },
     });
     for (let pass = 0; pass < RADIX_PASSES; pass++) {
       const shift = 24 - 8 * pass;
-      await launch(gpu, "select_histogram", [scores.tensor, state, hist], {
+      await launch(gpu, "select_histogram", { scores: scores.tensor, state, hist }, {
         grid,
-        params: viewParams(params()).u32(pass).u32(shift),
+        params: { ...view, radix_pass: pass, shift },
         constants,
       });
-      await launch(gpu, "select_digit", [hist, state], {
+      await launch(gpu, "select_digit", { hist, state }, {
         grid: [1],
-        params: params().u32(pass).u32(shift).u32(pass === RADIX_PASSES - 1 ? 1 : 0),
+        params: { radix_pass: pass, shift, last: pass === RADIX_PASSES - 1 ? 1 : 0 },
         constants: { WG },
       });
     }
-    await launch(gpu, "select_tie_count", [scores.tensor, state, counts], {
+    await launch(gpu, "select_tie_count", { scores: scores.tensor, state, counts }, {
       grid,
-      params: viewParams(params()).u32(chunks),
+      params: { ...view, chunks },
       constants,
     });
-    await launch(gpu, "select_tie_scan", [state, counts], {
+    await launch(gpu, "select_tie_scan", { state, counts }, {
       grid: [1],
-      params: params().u32(chunks),
+      params: { chunks },
       constants: { WG },
     });
-    await launch(gpu, "select_mask", [scores.tensor, state, counts, mask.tensor], {
+    await launch(gpu, "select_mask", { scores: scores.tensor, state, counts, mask: mask.tensor }, {
       grid,
-      params: viewParams(params()).u32(chunks).u32(mask.offset).u32(mask.ld),
+      params: { ...view, chunks, mask_offset: mask.offset, mask_ld: mask.ld },
       constants,
     });
   } finally {
@@ -211,10 +210,9 @@ export async function rowKSmallestMask(scores: MatrixView, k: number, mask: Matr
   }
   if (scores.rows === 0 || scores.cols === 0) return;
   const gpu = scores.tensor.gpu;
-  await launch(gpu, "row_select", [scores.tensor, mask.tensor], {
+  await launch(gpu, "row_select", { scores: scores.tensor, mask: mask.tensor }, {
     grid: grid1d(gpu, rowSelectWorkgroups(scores.rows, scores.cols, maxWorkgroups(gpu)), 1),
-    params: params().u32(scores.rows).u32(scores.cols).u32(k).u32(scores.offset).u32(scores.ld)
-      .u32(mask.offset).u32(mask.ld),
+    params: { rows: scores.rows, cols: scores.cols, k, offset: scores.offset, ld: scores.ld, mask_offset: mask.offset, mask_ld: mask.ld },
     constants: { WG: ROW_WG },
   });
 }
@@ -258,10 +256,9 @@ export async function nmMask(scores: MatrixView, n: number, m: number, mask: Mat
   const count = scores.rows * scores.cols;
   if (count === 0) return;
   const gpu = scores.tensor.gpu;
-  await launch(gpu, "nm_mask", [scores.tensor, mask.tensor], {
+  await launch(gpu, "nm_mask", { scores: scores.tensor, mask: mask.tensor }, {
     grid: grid1d(gpu, count, WG),
-    params: params().u32(count).u32(scores.cols).u32(n).u32(m).u32(scores.offset).u32(scores.ld)
-      .u32(mask.offset).u32(mask.ld),
+    params: { count, cols: scores.cols, n, m, offset: scores.offset, ld: scores.ld, mask_offset: mask.offset, mask_ld: mask.ld },
     constants: { WG },
   });
 }

@@ -26,7 +26,7 @@
  * @module
  */
 
-import { grid1d, launch, params } from "../gpu/launch.ts";
+import { grid1d, launch } from "../gpu/launch.ts";
 import { LOOP_BUDGET, loopCost } from "../gpu/loop_budget.ts";
 import { empty, type Tensor } from "../gpu/tensor.ts";
 import { checkNoAlias, checkSquare, checkTensor } from "./checks.ts";
@@ -110,11 +110,9 @@ export async function gatheredSolve(
     for (let row0 = 0; row0 < rows; row0 += slots) {
       const n = Math.min(slots, rows - row0);
       for (const phase of phases) {
-        await launch(gpu, "gathered_solve", [a.tensor, idx, countsTensor, rhs, out, scratch, status.tensor], {
+        await launch(gpu, "gathered_solve", { a: a.tensor, idx, counts: countsTensor, rhs, out, scratch, status: status.tensor }, {
           grid: grid1d(gpu, n, WG),
-          params: params().u32(rows).u32(row0).u32(slots).u32(maxQ).u32(a.offset).u32(a.ld)
-            .u32(typeof counts === "number" ? counts : 0xffffffff).u32(id)
-            .u32(phase.kg0).u32(phase.kg1).u32(phase.forward ? 1 : 0).u32(phase.backward ? 1 : 0),
+          params: { rows, row0, slots, maxQ, offA: a.offset, ldA: a.ld, count: typeof counts === "number" ? counts : 0xffffffff, op: id, kg0: phase.kg0, kg1: phase.kg1, forward: phase.forward ? 1 : 0, backward: phase.backward ? 1 : 0 },
           constants: { WG },
         });
       }

@@ -11,7 +11,7 @@
  */
 
 import type { Gpu } from "../gpu/device.ts";
-import { grid1d, launch, params } from "../gpu/launch.ts";
+import { grid1d, launch } from "../gpu/launch.ts";
 import { budgetRanges, checkLoopBudget, loopCost } from "../gpu/loop_budget.ts";
 import { empty, type Tensor } from "../gpu/tensor.ts";
 import { checkFinite, checkNoAlias, checkTensor, checkView } from "../linalg/checks.ts";
@@ -122,9 +122,9 @@ export async function gatherRows(
     check2d(op, "table chunk", tensor, undefined, chunks.cols);
     checkNoAlias(op, "out", out, "table", tensor);
     const rows = tensor.shape[0];
-    await launch(out.gpu, "embedding", [ids, tensor, out], {
+    await launch(out.gpu, "embedding", { ids, table: tensor, out }, {
       grid: grid1d(out.gpu, n * chunks.cols, WG),
-      params: params().u32(n).u32(chunks.cols).u32(lo).u32(rows),
+      params: { n, d: chunks.cols, lo, rows },
       constants: { WG, ACCUMULATE: Number(options.accumulate ?? false) },
     });
   }
@@ -154,9 +154,9 @@ export async function rmsNorm(x: Tensor, weight: Tensor, eps: number, out?: Tens
   check2d(op, "out", y, rows, cols);
   checkNoAlias(op, "out", y, "x", x);
   checkRowLoops(op, x.gpu, cols, 2, 1);
-  await launch(x.gpu, "rms_norm", [x, weight, y], {
+  await launch(x.gpu, "rms_norm", { x, w: weight, y }, {
     grid: grid1d(x.gpu, rows, 1), // one workgroup per row
-    params: params().u32(rows).u32(cols).f32(eps),
+    params: { rows, cols, eps },
     constants: { WG: rowWorkgroupSize(x.gpu) },
   });
   return y;
@@ -188,9 +188,9 @@ export async function layerNorm(x: Tensor, weight: Tensor, bias: Tensor, eps: nu
   check2d(op, "out", y, rows, cols);
   checkNoAlias(op, "out", y, "x", x);
   checkRowLoops(op, x.gpu, cols, 3, 2);
-  await launch(x.gpu, "layer_norm", [x, weight, bias, y], {
+  await launch(x.gpu, "layer_norm", { x, w: weight, b: bias, y }, {
     grid: grid1d(x.gpu, rows, 1), // one workgroup per row
-    params: params().u32(rows).u32(cols).f32(eps),
+    params: { rows, cols, eps },
     constants: { WG: rowWorkgroupSize(x.gpu) },
   });
   return y;
@@ -225,9 +225,9 @@ export async function biasAdd(x: Tensor, bias: Tensor): Promise<void> {
   const [rows, cols] = check2d(op, "x", x);
   checkVector(op, "bias", bias, cols);
   checkNoAlias(op, "x", x, "bias", bias);
-  await launch(x.gpu, "bias_add", [bias, x], {
+  await launch(x.gpu, "bias_add", { bias, x }, {
     grid: grid1d(x.gpu, rows * cols, WG),
-    params: params().u32(rows * cols).u32(cols),
+    params: { n: rows * cols, cols },
     constants: { WG },
   });
 }
@@ -254,9 +254,9 @@ export async function residualAdd(x: Tensor, y: Tensor): Promise<void> {
     );
   }
   checkNoAlias(op, "x", x, "y", y);
-  await launch(x.gpu, "residual_add", [y, x], {
+  await launch(x.gpu, "residual_add", { y, x }, {
     grid: grid1d(x.gpu, x.size, WG),
-    params: params().u32(x.size),
+    params: { n: x.size },
     constants: { WG },
   });
 }
@@ -300,9 +300,9 @@ export async function rope(x: MatrixView, cos: Tensor, sin: Tensor, shape: HeadS
   checkVector(op, "sin", sin, seqLen * headDim / 2);
   checkNoAlias(op, "x", x, "cos", cos);
   checkNoAlias(op, "x", x, "sin", sin);
-  await launch(x.tensor.gpu, "rope", [cos, sin, x.tensor], {
+  await launch(x.tensor.gpu, "rope", { cosTable: cos, sinTable: sin, x: x.tensor }, {
     grid: grid1d(x.tensor.gpu, x.rows * heads * headDim / 2, WG),
-    params: params().u32(x.rows).u32(seqLen).u32(heads).u32(headDim).u32(x.offset).u32(x.ld),
+    params: { rows: x.rows, seqLen, heads, headDim, offset: x.offset, ld: x.ld },
     constants: { WG },
   });
 }
@@ -373,12 +373,9 @@ export async function causalAttention(
   // (m, l) of every query and head between the dispatches of a long window (a stand-in when one does it all)
   using state = empty(gpu, [keyRanges.length > 1 ? rows * heads * 2 : 1], "f32", `${op}.state`);
   for (const [keyBegin, keyEnd] of keyRanges) {
-    await launch(gpu, "attention", [q.tensor, k.tensor, v.tensor, out, state], {
+    await launch(gpu, "attention", { q: q.tensor, k: k.tensor, v: v.tensor, out, state }, {
       grid: [Math.ceil((seqLen - keyBegin) / ATTENTION_WG), heads, batch],
-      params: params()
-        .u32(seqLen).u32(heads).u32(kvHeads)
-        .u32(q.offset).u32(q.ld).u32(k.offset).u32(k.ld).u32(v.offset).u32(v.ld)
-        .u32(heads * headDim).u32(keyBegin).u32(keyEnd).f32(scale),
+      params: { seqLen, heads, kvHeads, qOffset: q.offset, qLd: q.ld, kOffset: k.offset, kLd: k.ld, vOffset: v.offset, vLd: v.ld, outLd: heads * headDim, keyBegin, keyEnd, scale },
       constants: { WG: ATTENTION_WG, HEAD_DIM: headDim },
     });
   }
@@ -412,9 +409,9 @@ export function attentionKeyRanges(seqLen: number, headDim: number): [number, nu
 export async function activation(x: Tensor, kind: Activation): Promise<void> {
   const op = "activation";
   checkTensor(op, "x", x, "f32", 0);
-  await launch(x.gpu, "activation", [x], {
+  await launch(x.gpu, "activation", { x }, {
     grid: grid1d(x.gpu, x.size, WG),
-    params: params().u32(x.size),
+    params: { n: x.size },
     constants: { WG, ACT: actCode(op, kind) },
   });
 }
@@ -442,9 +439,9 @@ export async function gatedActivation(gate: Tensor, up: Tensor, kind: Activation
     throw new RangeError(`${op}: gate has shape [${gate.shape}] but up has [${up.shape}]; expected the same size`);
   }
   checkNoAlias(op, "gate", gate, "up", up);
-  await launch(gate.gpu, "gated_activation", [up, gate], {
+  await launch(gate.gpu, "gated_activation", { up, gate }, {
     grid: grid1d(gate.gpu, gate.size, WG),
-    params: params().u32(gate.size),
+    params: { n: gate.size },
     constants: { WG, ACT: actCode(op, kind) },
   });
 }
@@ -517,10 +514,17 @@ export async function nllUpdate(
   const ranges = budgetRanges(op, Math.max(1, Math.ceil(logits.cols / wg)), 2, 2 * loopCost(Math.log2(wg)) + 2);
   for (const [i, [b0, b1]] of ranges.entries()) {
     const c0 = b0 * wg, c1 = Math.min(logits.cols, b1 * wg);
-    await launch(gpu, "nll", [logits.tensor, targets, state, nll], {
+    await launch(gpu, "nll", { logits: logits.tensor, targets, state, nll }, {
       grid: grid1d(gpu, rows, 1), // one workgroup per row
-      params: params().u32(rows).u32(c1 - c0).u32(chunk.lo + c0).u32(logits.offset + c0).u32(logits.ld)
-        .u32(Number(chunk.first && i === 0)).u32(Number(chunk.last && i === ranges.length - 1)),
+      params: {
+        rows,
+        cols: c1 - c0,
+        lo: chunk.lo + c0,
+        offset: logits.offset + c0,
+        ld: logits.ld,
+        first: Number(chunk.first && i === 0),
+        last: Number(chunk.last && i === ranges.length - 1),
+      },
       constants: { WG: wg },
     });
   }

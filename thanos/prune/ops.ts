@@ -8,7 +8,7 @@
  * @module
  */
 
-import { grid1d, launch, params } from "../gpu/launch.ts";
+import { grid1d, launch } from "../gpu/launch.ts";
 import { budgetRanges, checkLoopBudget, LOOP_BUDGET, loopCost } from "../gpu/loop_budget.ts";
 import { empty, readAll, type Tensor } from "../gpu/tensor.ts";
 import { checkSameShape, checkTensor, checkView } from "../linalg/checks.ts";
@@ -43,9 +43,9 @@ export async function removalSets(mask: MatrixView, w: MatrixView, out: RemovalS
   checkTensor(op, "counts", out.counts, "u32", rows);
   // an invocation walks its row twice (the set, then the padding); Thanos's blocks are ≤ 256 wide
   checkLoopBudget(op, 2 * loopCost(count), `blocks of ${count} columns`);
-  await launch(w.tensor.gpu, "removal_sets", [mask.tensor, w.tensor, out.idx, out.rhs, out.counts], {
+  await launch(w.tensor.gpu, "removal_sets", { mask: mask.tensor, w: w.tensor, idx: out.idx, rhs: out.rhs, counts: out.counts }, {
     grid: grid1d(w.tensor.gpu, rows, WG),
-    params: params().u32(rows).u32(count).u32(mask.offset).u32(mask.ld).u32(w.offset).u32(w.ld),
+    params: { rows, count, mask_offset: mask.offset, mask_ld: mask.ld, w_offset: w.offset, w_ld: w.ld },
     constants: { WG },
   });
 }
@@ -70,9 +70,9 @@ export async function scatterRows(
   checkTensor(op, "counts", sets.counts, "u32", rows);
   if (count > out.cols) throw new RangeError(`${op}: count ${count} exceeds the output width ${out.cols}`);
   checkLoopBudget(op, loopCost(out.cols) + loopCost(count), `rows of ${out.cols} columns`); // clear, then scatter
-  await launch(out.tensor.gpu, "scatter_rows", [values, sets.idx, sets.counts, out.tensor], {
+  await launch(out.tensor.gpu, "scatter_rows", { values, idx: sets.idx, counts: sets.counts, out: out.tensor }, {
     grid: grid1d(out.tensor.gpu, rows, WG),
-    params: params().u32(rows).u32(count).u32(out.cols).u32(out.offset).u32(out.ld),
+    params: { rows, count, width: out.cols, out_offset: out.offset, out_ld: out.ld },
     constants: { WG },
   });
 }
@@ -99,10 +99,9 @@ export async function gather2d(
   else if (out.cols > src.cols) throw new RangeError(`${op}: ${out.cols} columns requested from ${describe(src)}`);
   const gpu = src.tensor.gpu;
   const placeholder = rowIdx ?? colIdx ?? src.tensor; // unused binding when both are identity
-  await launch(gpu, "gather2d", [src.tensor, rowIdx ?? placeholder, colIdx ?? placeholder, out.tensor], {
+  await launch(gpu, "gather2d", { src: src.tensor, row_idx: rowIdx ?? placeholder, col_idx: colIdx ?? placeholder, out: out.tensor }, {
     grid: [Math.ceil(out.cols / 16), Math.ceil(out.rows / 4)],
-    params: params().u32(out.rows).u32(out.cols).u32(src.offset).u32(src.ld).u32(out.offset).u32(out.ld)
-      .u32(rowIdx ? 1 : 0).u32(colIdx ? 1 : 0),
+    params: { rows: out.rows, cols: out.cols, src_offset: src.offset, src_ld: src.ld, out_offset: out.offset, out_ld: out.ld, use_row_idx: rowIdx ? 1 : 0, use_col_idx: colIdx ? 1 : 0 },
     constants: { WG_X: 16, WG_Y: 4 },
   });
 }
@@ -121,7 +120,10 @@ export async function compactFlags(flags: Tensor<"u32">, idx: Tensor<"u32">, cou
   flags.gpu.recorder.clear(count.buffer, 4);
   // one invocation walks the flags: ranges of them in successive dispatches, each appending
   for (const [begin, end] of budgetRanges(op, flags.size, 1, loopCost(0))) {
-    await launch(flags.gpu, "compact_flags", [flags, idx, count], { grid: [1], params: params().u32(begin).u32(end) });
+    await launch(flags.gpu, "compact_flags", { flags, idx, count }, {
+  grid: [1],
+  params: { begin, end },
+});
   }
 }
 
@@ -146,9 +148,9 @@ export async function zeroCols(x: MatrixView, flags: Tensor<"u32">, invert = fal
 async function zeroFlagged(x: MatrixView, flags: Tensor<"u32">, invert: boolean, axis: 0 | 1): Promise<void> {
   const op = axis === 0 ? "zeroRows" : "zeroCols";
   checkTensor(op, "flags", flags, "u32", axis === 0 ? x.rows : x.cols);
-  await launch(x.tensor.gpu, "zero_flagged", [flags, x.tensor], {
+  await launch(x.tensor.gpu, "zero_flagged", { flags, x: x.tensor }, {
     grid: [Math.ceil(x.cols / 64), Math.ceil(x.rows / 4)],
-    params: params().u32(x.rows).u32(x.cols).u32(x.offset).u32(x.ld).u32(invert ? 1 : 0).u32(axis),
+    params: { rows: x.rows, cols: x.cols, offset: x.offset, ld: x.ld, invert: invert ? 1 : 0, axis },
     constants: { WG_X: 64, WG_Y: 4 },
   });
 }
@@ -160,9 +162,9 @@ async function zeroFlagged(x: MatrixView, flags: Tensor<"u32">, invert: boolean,
 export async function broadcastRow(row: Tensor<"u32">, x: MatrixView): Promise<void> {
   checkView("broadcastRow", "x", x, "u32");
   checkTensor("broadcastRow", "row", row, "u32", x.cols);
-  await launch(x.tensor.gpu, "broadcast_rows", [row, x.tensor], {
+  await launch(x.tensor.gpu, "broadcast_rows", { row, x: x.tensor }, {
     grid: [Math.ceil(x.cols / 64), Math.ceil(x.rows / 4)],
-    params: params().u32(x.rows).u32(x.cols).u32(x.offset).u32(x.ld),
+    params: { rows: x.rows, cols: x.cols, offset: x.offset, ld: x.ld },
     constants: { WG_X: 64, WG_Y: 4 },
   });
 }
@@ -181,10 +183,9 @@ export async function sparsegptScores(w: MatrixView, u: MatrixView, out: MatrixV
       `${op}: w is ${w.rows}x${w.cols} so u must be ${w.cols}x${w.cols}, but it is ${u.rows}x${u.cols}`,
     );
   }
-  await launch(w.tensor.gpu, "sparsegpt_scores", [w.tensor, u.tensor, out.tensor], {
+  await launch(w.tensor.gpu, "sparsegpt_scores", { w: w.tensor, u: u.tensor, out: out.tensor }, {
     grid: [Math.ceil(w.cols / 64), Math.ceil(w.rows / 4)],
-    params: params().u32(w.rows).u32(w.cols).u32(w.offset).u32(w.ld).u32(u.offset).u32(u.ld)
-      .u32(out.offset).u32(out.ld),
+    params: { rows: w.rows, count: w.cols, w_offset: w.offset, w_ld: w.ld, u_offset: u.offset, u_ld: u.ld, out_offset: out.offset, out_ld: out.ld },
     constants: { WG_X: 64, WG_Y: 4 },
   });
 }
@@ -217,10 +218,9 @@ export async function sparsegptBlock(
     throw new RangeError(`${op}: block width ${w.cols} is not divisible by m = ${nm.m}`);
   }
   for (const [i0, i1] of sweepChunks(w.cols, nm?.m ?? 0)) {
-    await launch(w.tensor.gpu, "sparsegpt_block", [w.tensor, u.tensor, mask.tensor, err], {
+    await launch(w.tensor.gpu, "sparsegpt_block", { w: w.tensor, u: u.tensor, mask: mask.tensor, err }, {
       grid: grid1d(w.tensor.gpu, w.rows, WG),
-      params: params().u32(w.rows).u32(w.cols).u32(w.offset).u32(w.ld).u32(u.offset).u32(u.ld)
-        .u32(mask.offset).u32(mask.ld).u32(nm?.n ?? 0).u32(nm?.m ?? 0).u32(i0).u32(i1),
+      params: { rows: w.rows, count: w.cols, w_offset: w.offset, w_ld: w.ld, u_offset: u.offset, u_ld: u.ld, mask_offset: mask.offset, mask_ld: mask.ld, n: nm?.n ?? 0, m: nm?.m ?? 0, i_begin: i0, i_end: i1 },
       constants: { WG },
     });
   }
@@ -287,9 +287,9 @@ export async function recordRowDots(a: MatrixView, b: MatrixView): Promise<Pendi
   const bad = empty(gpu, [a.rows], "u32", "rowDots.nonFinite");
   // an invocation walks its row: long rows in column ranges, the later ones accumulating
   for (const [j0, j1] of budgetRanges(op, Math.max(a.cols, 1), 1, loopCost(0))) {
-    await launch(gpu, "row_dot", [a.tensor, b.tensor, dots, bad], {
+    await launch(gpu, "row_dot", { a: a.tensor, b: b.tensor, dots, bad }, {
       grid: grid1d(gpu, a.rows, WG),
-      params: params().u32(a.rows).u32(a.offset).u32(a.ld).u32(b.offset).u32(b.ld).u32(j0).u32(j1).u32(j0 > 0 ? 1 : 0),
+      params: { rows: a.rows, a_offset: a.offset, a_ld: a.ld, b_offset: b.offset, b_ld: b.ld, col_begin: j0, col_end: j1, accumulate: j0 > 0 ? 1 : 0 },
       constants: { WG },
     });
   }
