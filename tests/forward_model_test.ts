@@ -206,6 +206,33 @@ gpuTest("streaming keeps one block on the GPU and preserves replaced weights acr
   model.release();
 });
 
+for (const variant of ["llama-gqa", "opt-post-ln-proj", "gpt2"]) {
+  gpuTest(`${variant}: an error thrown inside a block or the LM head frees every tensor the call made`, async (gpu) => {
+    const { dir } = await writeTinyCheckpoint(tmp, variant, 12);
+    const before = gpu.pool.liveBytes;
+    const model = await loadModel(dir);
+    const T = 9, ids = randomIds(T, model.config.vocabSize, 5);
+    using x = await model.embed(ids, 1, T);
+    (await model.runBlock(0, x, 1, T)).release(); // loads block 0 and the family's caches
+    const loaded = gpu.pool.liveBytes;
+    for (let failAt = 0; failAt < model.linearGroups.length; failAt++) {
+      let seen = 0;
+      const hooks = {
+        onLinearInput() {
+          if (seen++ === failAt) throw new Error(`hook ${failAt}`);
+        },
+      };
+      await assertRejects(() => model.runBlock(0, x, 1, T, hooks), Error, `hook ${failAt}`);
+      assertEquals(gpu.pool.liveBytes, loaded, `live bytes after a throw in group ${failAt}`);
+    }
+    x.release();
+    await assertRejects(() => model.nll(x, ids, 1, T), Error, "used after release()");
+    assertEquals(gpu.pool.liveBytes, loaded - x.byteLength);
+    model.release();
+    assertEquals(gpu.pool.liveBytes, before, "live bytes after model.release()");
+  });
+}
+
 gpuTest("bad input is rejected with messages that name the value and what was expected", async (gpu) => {
   const { dir } = await writeTinyCheckpoint(tmp, "opt-pre-ln", 9);
   const model = await loadModel(dir);

@@ -140,6 +140,24 @@ function dtypeOf(data: Float32Array | Uint32Array | Int32Array): DType {
   return "i32";
 }
 
+/**
+ * Returns `t` once `write(t)` has finished, and releases `t` if it throws: the ownership rule of a
+ * function that returns a new tensor (the caller owns it; on an error nobody does).
+ * @example
+ * ```ts
+ * const y = await filledBy(empty(gpu, [rows, cols]), (out) => residualAdd(out, x));
+ * ```
+ */
+export async function filledBy<T extends Tensor>(t: T, write: (t: T) => Promise<unknown> | unknown): Promise<T> {
+  try {
+    await write(t);
+    return t;
+  } catch (err) {
+    t.release();
+    throw err;
+  }
+}
+
 /** Allocates an uninitialised tensor (contents are whatever the pooled buffer held). */
 export function empty<D extends DType = "f32">(
   gpu: Gpu,

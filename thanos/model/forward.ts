@@ -5,26 +5,23 @@
  * hook that sees every linear layer's input, once per distinct input), compute next-token NLL
  * (final norm + LM head + log-softmax on the GPU), hand out and replace a block's linear weights.
  * The families (llama.ts, opt.ts, gpt2.ts) each write their forward pass in one readable file on
- * top of {@link DecoderModel}, which owns the weights:
+ * top of {@link DecoderModel}, which checks arguments, computes the LM head and delegates where
+ * weights live (resident, lazily loaded, streamed, written back) to a {@link WeightStore}.
  *
- * - embeddings, positions, final norm and LM head are resident; a table larger than one storage
- *   binding (a 128k vocabulary) is kept as row chunks ({@link RowChunks});
- * - decoder blocks are loaded lazily, the first time they are used; with `streaming` only one
- *   block is on the GPU at a time (checkpoints larger than GPU memory). A block whose weights were
- *   handed out or replaced is read back to the CPU before it is evicted, so pruned weights survive;
- * - every linear weight is f32 [outFeatures, inFeatures]: GPT-2's Conv1D weights are transposed on
- *   load and transposed back by {@link DecoderModel.checkpointTensors}.
+ * Ownership: a function that returns a tensor hands it to the caller; everything else a forward
+ * pass allocates is declared with `using`, so it is freed when its scope ends — also when a
+ * kernel throws.
  *
  * @module
  */
 
 import type { Gpu } from "../gpu/device.ts";
-import { empty, readAll, type Tensor, upload } from "../gpu/tensor.ts";
+import { empty, filledBy, readAll, type Tensor, upload } from "../gpu/tensor.ts";
 import { matmul, matmulNew } from "../linalg/matmul.ts";
 import { mat, type MatrixView, sub } from "../linalg/view.ts";
 import type { Checkpoint } from "./checkpoint.ts";
 import type { ModelConfig } from "./config.ts";
-import type { BlockLayout, LinearLayer, ModelLayout, NormLayer } from "./layout.ts";
+import type { BlockLayout, ModelLayout } from "./layout.ts";
 import {
   type AttentionShape,
   biasAdd,
@@ -32,22 +29,22 @@ import {
   gatherRows,
   layerNorm,
   nllUpdate,
-  releaseRowChunks,
+  residualAdd,
   rmsNorm,
-  type RowChunks,
-  rowsPerBinding,
 } from "./ops.ts";
 import type { TensorInput } from "./safetensors.ts";
+import {
+  type BlockWeights,
+  type GlobalWeights,
+  type LinearWeights,
+  type NormWeights,
+  type ResidencyOptions,
+  transpose,
+  WeightStore,
+} from "./weights.ts";
 
-/** One linear layer of a block, as pruning sees it: y = x·Wᵀ + b. */
-export interface LinearWeights {
-  /** module path inside the block, e.g. "self_attn.q_proj" or "attn.c_attn" (the layout's name) */
-  readonly name: string;
-  /** f32 [outFeatures, inFeatures] (GPT-2's Conv1D weights are transposed on load) */
-  readonly weight: Tensor;
-  /** f32 [outFeatures], or null */
-  readonly bias: Tensor | null;
-}
+export type { BlockWeights, GlobalWeights, LinearWeights, NormWeights } from "./weights.ts";
+export { transpose };
 
 /**
  * Linear layers of a block that read the SAME input, so calibration statistics (XᵀX, column
@@ -129,50 +126,9 @@ export interface CausalLM {
 }
 
 /** Options of `loadModel` that shape how weights live on the GPU. */
-export interface ModelOptions {
-  /**
-   * Keep at most one decoder block's weights on the GPU (evicting the others, reading modified
-   * weights back to the CPU first). Default false: blocks stay once loaded.
-   */
-  streaming?: boolean;
-  /**
-   * Largest tensor (bytes) of an embedding table or LM head chunk; default the device's storage
-   * binding limit. Tests lower it to exercise chunking.
-   */
-  maxChunkBytes?: number;
+export interface ModelOptions extends ResidencyOptions {
   /** Bytes of logits computed per LM head matmul (default 64 MiB, capped by the binding limit). */
   logitsBytes?: number;
-}
-
-/** A norm's parameters on the GPU (a LayerNorm without affine parameters gets ones and zeros). */
-export interface NormWeights {
-  readonly kind: "rmsnorm" | "layernorm";
-  readonly weight: Tensor;
-  readonly bias: Tensor | null;
-  readonly eps: number;
-}
-
-/** One decoder block's weights on the GPU. */
-export interface BlockWeights {
-  readonly index: number;
-  readonly attentionNorm: NormWeights;
-  readonly mlpNorm: NormWeights;
-  /** by layout name, e.g. "self_attn.q_proj" */
-  readonly linears: Map<string, LinearWeights>;
-}
-
-/** The resident (non-block) weights. */
-export interface GlobalWeights {
-  /** [vocab, embedDim] */
-  tokenEmbedding: RowChunks;
-  /** learned positions [maxPositions + offset, hiddenSize], or null (rotary models) */
-  positionEmbedding: RowChunks | null;
-  /** OPT-350m's projections between the embedding width and the hidden size */
-  projectIn: LinearWeights | null;
-  projectOut: LinearWeights | null;
-  finalNorm: NormWeights | null;
-  /** [vocab, embedDim]: the same object as tokenEmbedding when tied */
-  lmHead: RowChunks;
 }
 
 const DEFAULT_LOGITS_BYTES = 64 * 1024 * 1024;
@@ -183,8 +139,17 @@ const DEFAULT_LOGITS_BYTES = 64 * 1024 * 1024;
  */
 export async function linear(x: Tensor, layer: LinearWeights, label = layer.name): Promise<Tensor> {
   const y = await matmulNew(mat(x), mat(layer.weight), { transB: true }, label); // [rows, out]
-  if (layer.bias) await biasAdd(y, layer.bias);
-  return y;
+  return filledBy(y, (y) => layer.bias && biasAdd(y, layer.bias));
+}
+
+/**
+ * A residual branch's output added to the stream: skip + x·Wᵀ + b.
+ * @param skip the residual stream [rows, out] (not modified)
+ * @returns a new f32 [rows, out] tensor labelled "residual"
+ */
+export async function residual(skip: Tensor, x: Tensor, layer: LinearWeights): Promise<Tensor> {
+  const y = await linear(x, layer, "residual"); // [rows, out]
+  return filledBy(y, (y) => residualAdd(y, skip));
 }
 
 /**
@@ -192,20 +157,14 @@ export async function linear(x: Tensor, layer: LinearWeights, label = layer.name
  * `causalAttention`); q, k and v may be windows of one fused projection.
  * @returns a new f32 [batch·seqLen, heads·headDim] tensor labelled "attention"
  */
-export async function attention(
+export function attention(
   q: MatrixView,
   k: MatrixView,
   v: MatrixView,
   shape: Omit<AttentionShape, "scale">,
 ): Promise<Tensor> {
   const out = empty(q.tensor.gpu, [shape.batch * shape.seqLen, shape.heads * shape.headDim], "f32", "attention");
-  try {
-    await causalAttention(q, k, v, out, { ...shape, scale: shape.headDim ** -0.5 });
-  } catch (err) {
-    out.release();
-    throw err;
-  }
-  return out;
+  return filledBy(out, (out) => causalAttention(q, k, v, out, { ...shape, scale: shape.headDim ** -0.5 }));
 }
 
 /** RMSNorm or LayerNorm of x [rows, d] with the given weights. @returns a new tensor */
@@ -213,17 +172,10 @@ export function applyNorm(x: Tensor, n: NormWeights): Promise<Tensor> {
   return n.kind === "rmsnorm" ? rmsNorm(x, n.weight, n.eps) : layerNorm(x, n.weight, n.bias!, n.eps);
 }
 
-/** Transposes a row-major [rows, cols] matrix on the CPU. */
-export function transpose(data: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(rows * cols);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c];
-  return out;
-}
-
 /**
- * Everything the families share: weight loading (resident globals, lazy or streamed blocks),
- * argument checks, the LM head with a vocabulary-chunked NLL, and the hook plumbing. A family
- * implements {@link embedTokens}, {@link forwardBlock} and {@link finalHidden}.
+ * Everything the families share: argument checks, the LM head with a vocabulary-chunked NLL, and
+ * the hook plumbing; the weights come from a {@link WeightStore}. A family implements
+ * {@link embedTokens}, {@link forwardBlock} and {@link finalHidden}.
  */
 export abstract class DecoderModel<C extends ModelConfig = ModelConfig> implements CausalLM {
   readonly config: C;
@@ -233,12 +185,9 @@ export abstract class DecoderModel<C extends ModelConfig = ModelConfig> implemen
   readonly gpu: Gpu;
   readonly checkpoint: Checkpoint;
   readonly options: Readonly<ModelOptions>;
-  protected globals!: GlobalWeights;
-  readonly #blocks = new Map<number, BlockWeights>();
-  /** blocks whose linear weights may differ from the checkpoint (handed out or replaced) */
-  readonly #modified = new Set<number>();
-  /** modified linear weights of evicted blocks, [out, in], by tensor name */
-  readonly #offloaded = new Map<string, Float32Array>();
+  /** tensors a family caches across calls (e.g. rotary tables), freed by {@link release} */
+  protected readonly caches = new DisposableStack();
+  readonly #weights: WeightStore;
   #released = false;
 
   constructor(checkpoint: Checkpoint, gpu: Gpu, options: ModelOptions = {}) {
@@ -249,6 +198,7 @@ export abstract class DecoderModel<C extends ModelConfig = ModelConfig> implemen
     this.gpu = gpu;
     this.options = options;
     this.linearGroups = groupsOf(checkpoint.layout.blocks[0]);
+    this.#weights = new WeightStore(checkpoint, gpu, options);
   }
 
   // ------------------------------------------------------------------------------------------
@@ -278,101 +228,31 @@ export abstract class DecoderModel<C extends ModelConfig = ModelConfig> implemen
    */
   protected abstract finalHidden(x: Tensor): Promise<Tensor>;
 
+  /** The resident weights (embeddings, final norm, LM head). */
+  protected get globals(): GlobalWeights {
+    return this.#weights.globals;
+  }
+
   // ------------------------------------------------------------------------------------------
   // loading
 
   /** Loads the resident weights; called once by `loadModel`. */
-  async init(): Promise<void> {
-    const L = this.layout;
-    const tokenEmbedding = await this.#loadRowChunks(L.tokenEmbedding.name, L.tokenEmbedding.shape);
-    const positionEmbedding = L.positionEmbedding
-      ? await this.#loadRowChunks(L.positionEmbedding.name, L.positionEmbedding.shape)
-      : null;
-    const lmHead = L.lmHead.tied ? tokenEmbedding : await this.#loadRowChunks(L.lmHead.weight, L.lmHead.shape);
-    this.globals = {
-      tokenEmbedding,
-      positionEmbedding,
-      projectIn: L.projectIn ? await this.#loadLinear(L.projectIn) : null,
-      projectOut: L.projectOut ? await this.#loadLinear(L.projectOut) : null,
-      finalNorm: L.finalNorm ? await this.#loadNorm(L.finalNorm) : null,
-      lmHead,
-    };
-  }
-
-  async #loadRowChunks(name: string, [rows, cols]: readonly number[]): Promise<RowChunks> {
-    const per = rowsPerBinding(this.gpu, cols, this.options.maxChunkBytes);
-    const chunks = [];
-    for (let lo = 0; lo < rows; lo += per) {
-      const hi = Math.min(rows, lo + per);
-      const rowRange: [number, number] | undefined = lo === 0 && hi === rows ? undefined : [lo, hi];
-      chunks.push({ lo, tensor: await this.checkpoint.uploadTensor(this.gpu, name, rowRange) });
-    }
-    return { rows, cols, chunks };
-  }
-
-  async #loadLinear(layer: LinearLayer): Promise<LinearWeights> {
-    const { outFeatures: out, inFeatures: inF } = layer;
-    let data = this.#offloaded.get(layer.weight);
-    if (!data) {
-      data = (await this.checkpoint.readFloat32(layer.weight)).data;
-      if (layer.transposed) data = transpose(data, inF, out); // Conv1D [in, out] → [out, in]
-    }
-    const weight = upload(this.gpu, data, [out, inF], layer.weight);
-    const bias = layer.bias ? await this.checkpoint.uploadTensor(this.gpu, layer.bias) : null;
-    return { name: layer.name, weight, bias };
-  }
-
-  async #loadNorm(n: NormLayer): Promise<NormWeights> {
-    const weight = n.weight
-      ? await this.checkpoint.uploadTensor(this.gpu, n.weight)
-      : upload(this.gpu, new Float32Array(n.size).fill(1), [n.size], `${n.name}.weight (ones)`);
-    let bias: Tensor | null = null;
-    if (n.kind === "layernorm") {
-      bias = n.bias
-        ? await this.checkpoint.uploadTensor(this.gpu, n.bias)
-        : upload(this.gpu, new Float32Array(n.size), [n.size], `${n.name}.bias (zeros)`);
-    }
-    return { kind: n.kind, weight, bias, eps: n.eps };
+  init(): Promise<void> {
+    return this.#weights.loadGlobals();
   }
 
   /** Block `b`'s weights, loading them (and, when streaming, evicting the others) if needed. */
-  protected async block(b: number): Promise<BlockWeights> {
+  protected block(b: number): Promise<BlockWeights> {
     this.#checkAlive();
     if (!Number.isInteger(b) || b < 0 || b >= this.numBlocks) {
       throw new RangeError(`block index ${b} is out of range; expected an integer in [0, ${this.numBlocks})`);
     }
-    const resident = this.#blocks.get(b);
-    if (resident) return resident;
-    if (this.options.streaming) { for (const other of [...this.#blocks.keys()]) await this.#evict(other); }
-    const layout = this.layout.blocks[b];
-    const linears = new Map<string, LinearWeights>();
-    for (const layer of layout.linears) linears.set(layer.name, await this.#loadLinear(layer));
-    const weights: BlockWeights = {
-      index: b,
-      attentionNorm: await this.#loadNorm(layout.attentionNorm),
-      mlpNorm: await this.#loadNorm(layout.mlpNorm),
-      linears,
-    };
-    this.#blocks.set(b, weights);
-    return weights;
-  }
-
-  /** Frees block `b`'s GPU weights, first reading modified linear weights back to the CPU. */
-  async #evict(b: number): Promise<void> {
-    const w = this.#blocks.get(b);
-    if (!w) return;
-    if (this.#modified.has(b)) {
-      for (const layer of this.layout.blocks[b].linears) {
-        this.#offloaded.set(layer.weight, (await w.linears.get(layer.name)!.weight.read()) as Float32Array);
-      }
-    }
-    releaseBlock(w);
-    this.#blocks.delete(b);
+    return this.#weights.block(b);
   }
 
   /** Indices of the blocks currently on the GPU. */
   get residentBlocks(): number[] {
-    return [...this.#blocks.keys()].sort((a, b) => a - b);
+    return this.#weights.residentBlocks;
   }
 
   // ------------------------------------------------------------------------------------------
@@ -384,14 +264,9 @@ export abstract class DecoderModel<C extends ModelConfig = ModelConfig> implemen
     const n = batch * seqLen;
     const offset = this.layout.positionEmbedding?.offset ?? 0;
     const positions = Uint32Array.from({ length: n }, (_, r) => (r % seqLen) + offset);
-    const idsT = upload(this.gpu, ids, [n], "token ids");
-    const posT = upload(this.gpu, positions, [n], "positions");
-    try {
-      return await this.embedTokens(idsT, posT, n);
-    } finally {
-      idsT.release();
-      posT.release();
-    }
+    using idsT = upload(this.gpu, ids, [n], "token ids");
+    using posT = upload(this.gpu, positions, [n], "positions");
+    return await this.embedTokens(idsT, posT, n);
   }
 
   async runBlock(b: number, hidden: Tensor, batch: number, seqLen: number, hooks: ForwardHooks = {}): Promise<Tensor> {
@@ -414,17 +289,10 @@ export abstract class DecoderModel<C extends ModelConfig = ModelConfig> implemen
         targets[i] = ids[b * seqLen + t + 1]; // ... of the token at t + 1
       }
     }
-    const final = await this.#finalRows(hidden, rows); // [m, embedDim]
-    const targetsT = upload(this.gpu, targets, [m], "targets");
-    try {
-      const out = await this.#headNll(final, targetsT);
-      const values = (await out.read()) as Float32Array;
-      out.release();
-      return values;
-    } finally {
-      final.release();
-      targetsT.release();
-    }
+    using final = await this.#finalRows(hidden, rows); // [m, embedDim]
+    using targetsT = upload(this.gpu, targets, [m], "targets");
+    using out = await this.#headNll(final, targetsT); // [m]
+    return (await out.read()) as Float32Array;
   }
 
   async logits(hidden: Tensor, rows: readonly number[]): Promise<Float32Array> {
@@ -438,34 +306,30 @@ export abstract class DecoderModel<C extends ModelConfig = ModelConfig> implemen
     }
     const m = rows.length, V = this.globals.lmHead.rows;
     if (m === 0) return new Float32Array(0);
-    const final = await this.#finalRows(hidden, Uint32Array.from(rows));
+    using final = await this.#finalRows(hidden, Uint32Array.from(rows)); // [m, embedDim]
+    using parts = new DisposableStack();
+    const chunks = this.globals.lmHead.chunks;
+    const logits: Tensor[] = [];
+    for (const { tensor } of chunks) {
+      logits.push(parts.use(await matmulNew(mat(final), mat(tensor), { transB: true }, "logits"))); // [m, chunk]
+    }
+    const values = await readAll(...logits); //                         one round trip for every chunk
     const out = new Float32Array(m * V);
-    const parts: Tensor[] = [];
-    try {
-      const chunks = this.globals.lmHead.chunks;
-      for (const { tensor } of chunks) {
-        parts.push(await matmulNew(mat(final), mat(tensor), { transB: true }, "logits")); // [m, chunk]
-      }
-      const values = await readAll(...parts); //                       one round trip for every chunk
-      for (const [i, { lo, tensor }] of chunks.entries()) {
-        const width = tensor.shape[0];
-        for (let r = 0; r < m; r++) out.set(values[i].subarray(r * width, (r + 1) * width), r * V + lo);
-      }
-    } finally {
-      final.release();
-      for (const p of parts) p.release();
+    for (const [i, { lo, tensor }] of chunks.entries()) {
+      const width = tensor.shape[0];
+      for (let r = 0; r < m; r++) out.set(values[i].subarray(r * width, (r + 1) * width), r * V + lo);
     }
     return out;
   }
 
   async blockLinears(b: number): Promise<LinearWeights[]> {
     const w = await this.block(b);
-    this.#modified.add(b); // handed out: pruning may change them in place
+    this.#weights.markModified(b); // handed out: pruning may change them in place
     return this.layout.blocks[b].linears.map((l) => w.linears.get(l.name)!);
   }
 
   async setLinearWeight(b: number, name: string, weight: Tensor): Promise<void> {
-    const w = await this.block(b);
+    await this.block(b);
     const layer = this.layout.blocks[b].linears.find((l) => l.name === name);
     if (!layer) {
       const names = this.layout.blocks[b].linears.map((l) => l.name).join(", ");
@@ -479,55 +343,20 @@ export abstract class DecoderModel<C extends ModelConfig = ModelConfig> implemen
           `${weight.dtype} [${weight.shape.join(", ")}]`,
       );
     }
-    const current = w.linears.get(name)!;
-    if (current.weight !== weight) current.weight.release();
-    w.linears.set(name, { name, weight, bias: current.bias });
-    this.#modified.add(b);
+    this.#weights.replaceLinear(b, name, weight);
   }
 
   checkpointTensors(): Map<string, TensorInput> {
     this.#checkAlive();
-    const out = new Map<string, TensorInput>();
-    const linearOf = new Map<string, { block: number; layer: LinearLayer }>();
-    for (const block of this.layout.blocks) {
-      for (const layer of block.linears) linearOf.set(layer.weight, { block: block.index, layer });
-    }
-    for (const { name, shape } of this.layout.tensors) {
-      const owner = linearOf.get(name);
-      const data = owner && this.#modified.has(owner.block)
-        ? () => this.#currentWeight(owner.block, owner.layer)
-        : async () => (await this.checkpoint.readFloat32(name)).data;
-      out.set(name, { dtype: "F32", shape, data });
-    }
-    return out;
-  }
-
-  /** The current values of a linear weight in its stored layout (Conv1D transposed back). */
-  async #currentWeight(b: number, layer: LinearLayer): Promise<Float32Array> {
-    const resident = this.#blocks.get(b)?.linears.get(layer.name);
-    const data = resident ? (await resident.weight.read()) as Float32Array : this.#offloaded.get(layer.weight);
-    if (!data) return (await this.checkpoint.readFloat32(layer.weight)).data;
-    return layer.transposed ? transpose(data, layer.outFeatures, layer.inFeatures) : data;
+    return this.#weights.checkpointTensors();
   }
 
   release(): void {
     if (this.#released) return;
     this.#released = true;
-    for (const w of this.#blocks.values()) releaseBlock(w);
-    this.#blocks.clear();
-    this.#offloaded.clear();
-    const g = this.globals;
-    if (!g) return;
-    releaseRowChunks(g.tokenEmbedding);
-    if (g.lmHead !== g.tokenEmbedding) releaseRowChunks(g.lmHead);
-    if (g.positionEmbedding) releaseRowChunks(g.positionEmbedding);
-    for (const l of [g.projectIn, g.projectOut]) releaseLinear(l);
-    releaseNorm(g.finalNorm);
-    this.releaseCaches();
+    this.#weights[Symbol.dispose]();
+    this.caches.dispose();
   }
-
-  /** Families free their own caches (e.g. rotary tables) here. */
-  protected releaseCaches(): void {}
 
   // ------------------------------------------------------------------------------------------
   // shared pieces
@@ -547,9 +376,9 @@ export abstract class DecoderModel<C extends ModelConfig = ModelConfig> implemen
     return l;
   }
 
-  /** Gathers rows of `hidden` and applies the family's final norm: [rows.length, lmHead.cols]. */
+  /** Gathers rows of `hidden` and applies the family's final norm: a new [rows.length, lmHead.cols]. */
   async #finalRows(hidden: Tensor, rows: Uint32Array): Promise<Tensor> {
-    const rowsT = upload(this.gpu, rows, [rows.length], "rows");
+    using rowsT = upload(this.gpu, rows, [rows.length], "rows");
     const picked = empty(this.gpu, [rows.length, hidden.shape[1]], "f32", "picked rows");
     let final: Tensor | null = null;
     try {
@@ -557,14 +386,14 @@ export abstract class DecoderModel<C extends ModelConfig = ModelConfig> implemen
       final = await this.finalHidden(picked);
       return final;
     } finally {
-      rowsT.release();
-      if (final !== picked) picked.release();
+      if (final !== picked) picked.release(); // finalHidden made a new tensor, or threw
     }
   }
 
   /**
    * NLL of each row of x [m, embedDim] against `targets`, with the LM head applied one block of
    * vocabulary columns at a time (a [m, block] logits buffer), reduced on the GPU.
+   * @returns a new f32 [m]
    */
   async #headNll(x: Tensor, targets: Tensor): Promise<Tensor> {
     const m = x.shape[0];
@@ -575,10 +404,9 @@ export abstract class DecoderModel<C extends ModelConfig = ModelConfig> implemen
     );
     const largestChunk = Math.max(...head.chunks.map((c) => c.tensor.shape[0]));
     const width = Math.max(1, Math.min(largestChunk, Math.floor(budget / (4 * m))));
-    const logits = empty(this.gpu, [m, width], "f32", "logits");
-    const state = empty(this.gpu, [m, 3], "f32", "nll state");
-    const out = empty(this.gpu, [m], "f32", "nll");
-    try {
+    using logits = empty(this.gpu, [m, width], "f32", "logits");
+    using state = empty(this.gpu, [m, 3], "f32", "nll state");
+    return await filledBy(empty(this.gpu, [m], "f32", "nll"), async (out) => {
       for (const [i, { lo, tensor }] of head.chunks.entries()) {
         const chunkRows = tensor.shape[0];
         for (let v0 = 0; v0 < chunkRows; v0 += width) {
@@ -593,14 +421,7 @@ export abstract class DecoderModel<C extends ModelConfig = ModelConfig> implemen
           });
         }
       }
-      return out;
-    } catch (err) {
-      out.release();
-      throw err;
-    } finally {
-      logits.release();
-      state.release();
-    }
+    });
   }
 
   #checkAlive(): void {
@@ -655,20 +476,4 @@ function groupsOf(block: BlockLayout | undefined): LinearGroup[] {
     else groups.push({ input: l.input, names: [l.name], inFeatures: l.inFeatures });
   }
   return groups;
-}
-
-function releaseLinear(l: LinearWeights | null): void {
-  l?.weight.release();
-  l?.bias?.release();
-}
-
-function releaseNorm(n: NormWeights | null): void {
-  n?.weight.release();
-  n?.bias?.release();
-}
-
-function releaseBlock(w: BlockWeights): void {
-  releaseNorm(w.attentionNorm);
-  releaseNorm(w.mlpNorm);
-  for (const l of w.linears.values()) releaseLinear(l);
 }

@@ -14,23 +14,30 @@
  * @module
  */
 
-import { empty, type Tensor } from "../gpu/tensor.ts";
+import { empty, filledBy, type Tensor } from "../gpu/tensor.ts";
 import { mat } from "../linalg/view.ts";
 import type { LlamaConfig } from "./config.ts";
-import { applyNorm, attention, type BlockWeights, DecoderModel, type ForwardHooks, linear } from "./forward.ts";
-import { gatedActivation, gatherRows, residualAdd, rope } from "./ops.ts";
+import {
+  applyNorm,
+  attention,
+  type BlockWeights,
+  DecoderModel,
+  type ForwardHooks,
+  linear,
+  residual,
+} from "./forward.ts";
+import { gatedActivation, gatherRows, rope } from "./ops.ts";
 import { ropeInverseFrequencies, ropeTablesOnGpu } from "./rope.ts";
 
 /** A LLaMA-family model (see the module documentation). */
 export class LlamaModel extends DecoderModel<LlamaConfig> {
   readonly #invFreq = ropeInverseFrequencies(this.config.headDim, this.config.rope);
-  /** cos/sin tables [T, hs/2] per sequence length in use */
+  /** cos/sin tables [T, hs/2] per sequence length in use, owned by `caches` */
   readonly #rope = new Map<number, { cos: Tensor; sin: Tensor }>();
 
-  protected async embedTokens(ids: Tensor, _positions: Tensor, n: number): Promise<Tensor> {
+  protected embedTokens(ids: Tensor, _positions: Tensor, n: number): Promise<Tensor> {
     const x = empty(this.gpu, [n, this.config.hiddenSize], "f32", "hidden"); // [N, d]
-    await gatherRows(ids, this.globals.tokenEmbedding, x);
-    return x;
+    return filledBy(x, (x) => gatherRows(ids, this.globals.tokenEmbedding, x));
   }
 
   protected async forwardBlock(
@@ -40,40 +47,35 @@ export class LlamaModel extends DecoderModel<LlamaConfig> {
     T: number,
     hooks: ForwardHooks,
   ): Promise<Tensor> {
-    const { numHeads: nh, numKvHeads: nkv, headDim: hs, activation } = this.config;
-    const { cos, sin } = this.#ropeTables(T);
+    using x1 = await this.#attention(w, x, batch, T, hooks); // x + o_proj(attention(RMSNorm(x)))
+    return await this.#mlp(w, x1, hooks); //                   x1 + down_proj(act(gate)·up of RMSNorm(x1))
+  }
 
-    // attention
-    const h = await applyNorm(x, w.attentionNorm); // [N, d]
+  async #attention(w: BlockWeights, x: Tensor, batch: number, T: number, hooks: ForwardHooks): Promise<Tensor> {
+    const { numHeads: nh, numKvHeads: nkv, headDim: hs } = this.config;
+    const { cos, sin } = this.#ropeTables(T);
+    using h = await applyNorm(x, w.attentionNorm); // [N, d]
     await this.observe(hooks, "attn_in", h);
-    const q = await linear(h, this.linearOf(w, "self_attn.q_proj")); // [N, nh·hs]
-    const k = await linear(h, this.linearOf(w, "self_attn.k_proj")); // [N, nkv·hs]
-    const v = await linear(h, this.linearOf(w, "self_attn.v_proj")); // [N, nkv·hs]
-    h.release();
+    using q = await linear(h, this.linearOf(w, "self_attn.q_proj")); // [N, nh·hs]
+    using k = await linear(h, this.linearOf(w, "self_attn.k_proj")); // [N, nkv·hs]
+    using v = await linear(h, this.linearOf(w, "self_attn.v_proj")); // [N, nkv·hs]
     await rope(mat(q), cos, sin, { seqLen: T, heads: nh, headDim: hs });
     await rope(mat(k), cos, sin, { seqLen: T, heads: nkv, headDim: hs });
     const shape = { batch, seqLen: T, heads: nh, kvHeads: nkv, headDim: hs };
-    const att = await attention(mat(q), mat(k), mat(v), shape); // [N, nh·hs]
-    q.release(), k.release(), v.release();
+    using att = await attention(mat(q), mat(k), mat(v), shape); // [N, nh·hs]
     await this.observe(hooks, "attn_out", att);
-    const x1 = await linear(att, this.linearOf(w, "self_attn.o_proj"), "residual"); // [N, d]
-    att.release();
-    await residualAdd(x1, x); // x1 = x + o_proj(att)
+    return await residual(x, att, this.linearOf(w, "self_attn.o_proj")); // [N, d]
+  }
 
-    // MLP (SwiGLU)
-    const h2 = await applyNorm(x1, w.mlpNorm); // [N, d]
-    await this.observe(hooks, "mlp_in", h2);
-    const gate = await linear(h2, this.linearOf(w, "mlp.gate_proj")); // [N, f]
-    const up = await linear(h2, this.linearOf(w, "mlp.up_proj")); // [N, f]
-    h2.release();
-    await gatedActivation(gate, up, activation); // gate = act(gate) · up
-    up.release();
+  /** The SwiGLU MLP. */
+  async #mlp(w: BlockWeights, x: Tensor, hooks: ForwardHooks): Promise<Tensor> {
+    using h = await applyNorm(x, w.mlpNorm); // [N, d]
+    await this.observe(hooks, "mlp_in", h);
+    using gate = await linear(h, this.linearOf(w, "mlp.gate_proj")); // [N, f]
+    using up = await linear(h, this.linearOf(w, "mlp.up_proj")); // [N, f]
+    await gatedActivation(gate, up, this.config.activation); // gate = act(gate) · up
     await this.observe(hooks, "mlp_hidden", gate);
-    const x2 = await linear(gate, this.linearOf(w, "mlp.down_proj"), "residual"); // [N, d]
-    gate.release();
-    await residualAdd(x2, x1); // x2 = x1 + down_proj(...)
-    x1.release();
-    return x2;
+    return await residual(x, gate, this.linearOf(w, "mlp.down_proj")); // [N, d]
   }
 
   protected finalHidden(x: Tensor): Promise<Tensor> {
@@ -83,14 +85,10 @@ export class LlamaModel extends DecoderModel<LlamaConfig> {
   #ropeTables(T: number): { cos: Tensor; sin: Tensor } {
     let tables = this.#rope.get(T);
     if (!tables) {
-      tables = ropeTablesOnGpu(this.gpu, this.#invFreq, T);
+      const { cos, sin } = ropeTablesOnGpu(this.gpu, this.#invFreq, T);
+      tables = { cos: this.caches.use(cos), sin: this.caches.use(sin) };
       this.#rope.set(T, tables);
     }
     return tables;
-  }
-
-  protected override releaseCaches(): void {
-    for (const { cos, sin } of this.#rope.values()) cos.release(), sin.release();
-    this.#rope.clear();
   }
 }

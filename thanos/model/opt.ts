@@ -15,26 +15,35 @@
  * @module
  */
 
-import { empty, type Tensor } from "../gpu/tensor.ts";
+import { empty, filledBy, type Tensor } from "../gpu/tensor.ts";
 import { mat } from "../linalg/view.ts";
 import type { OptConfig } from "./config.ts";
-import { applyNorm, attention, type BlockWeights, DecoderModel, type ForwardHooks, linear } from "./forward.ts";
-import { activation, gatherRows, residualAdd } from "./ops.ts";
+import {
+  applyNorm,
+  attention,
+  type BlockWeights,
+  DecoderModel,
+  type ForwardHooks,
+  linear,
+  residual,
+} from "./forward.ts";
+import { activation, gatherRows } from "./ops.ts";
 
 /** An OPT model (see the module documentation). */
 export class OptModel extends DecoderModel<OptConfig> {
   protected async embedTokens(ids: Tensor, positions: Tensor, n: number): Promise<Tensor> {
     const { hiddenSize: d, wordEmbedProjDim: p } = this.config;
-    const tokens = empty(this.gpu, [n, p], "f32", this.globals.projectIn ? "token embeddings" : "hidden"); // [N, p]
-    await gatherRows(ids, this.globals.tokenEmbedding, tokens);
-    let x: Tensor = tokens;
-    if (this.globals.projectIn) {
-      x = await linear(tokens, this.globals.projectIn, "hidden"); // [N, d]
-      tokens.release();
+    const { projectIn, tokenEmbedding, positionEmbedding } = this.globals;
+    let x: Tensor = empty(this.gpu, [n, p], "f32", projectIn ? "token embeddings" : "hidden"); // [N, p]
+    await filledBy(x, (x) => gatherRows(ids, tokenEmbedding, x));
+    if (projectIn) {
+      using tokens = x;
+      x = await linear(tokens, projectIn, "hidden"); // [N, d]
     }
-    await gatherRows(positions, this.globals.positionEmbedding!, x, { accumulate: true }); // x += pos[t + 2]
-    if (x.shape[1] !== d) throw new Error(`opt: embeddings are ${x.shape[1]} wide; expected hidden size ${d}`);
-    return x;
+    return filledBy(x, (x) => {
+      if (x.shape[1] !== d) throw new Error(`opt: embeddings are ${x.shape[1]} wide; expected hidden size ${d}`);
+      return gatherRows(positions, positionEmbedding!, x, { accumulate: true }); // x += pos[t + 2]
+    });
   }
 
   protected async forwardBlock(
@@ -44,53 +53,43 @@ export class OptModel extends DecoderModel<OptConfig> {
     T: number,
     hooks: ForwardHooks,
   ): Promise<Tensor> {
-    const { numHeads: nh, headDim: hs, preLayerNorm, activation: act } = this.config;
-
-    // attention
-    const h = preLayerNorm ? await applyNorm(x, w.attentionNorm) : x; // [N, d]
-    await this.observe(hooks, "attn_in", h);
-    const q = await linear(h, this.linearOf(w, "self_attn.q_proj")); // [N, d]
-    const k = await linear(h, this.linearOf(w, "self_attn.k_proj")); // [N, d]
-    const v = await linear(h, this.linearOf(w, "self_attn.v_proj")); // [N, d]
-    if (h !== x) h.release();
-    const att = await attention(mat(q), mat(k), mat(v), { batch, seqLen: T, heads: nh, kvHeads: nh, headDim: hs });
-    q.release(), k.release(), v.release();
-    await this.observe(hooks, "attn_out", att);
-    let x1 = await linear(att, this.linearOf(w, "self_attn.out_proj"), "residual"); // [N, d]
-    att.release();
-    await residualAdd(x1, x); // x1 = x + out_proj(att)
-    if (!preLayerNorm) x1 = await this.#postNorm(x1, w.attentionNorm);
-
-    // MLP
-    const h2 = preLayerNorm ? await applyNorm(x1, w.mlpNorm) : x1; // [N, d]
-    await this.observe(hooks, "mlp_in", h2);
-    const hidden = await linear(h2, this.linearOf(w, "fc1")); // [N, f]
-    if (h2 !== x1) h2.release();
-    await activation(hidden, act);
-    await this.observe(hooks, "mlp_hidden", hidden);
-    let x2 = await linear(hidden, this.linearOf(w, "fc2"), "residual"); // [N, d]
-    hidden.release();
-    await residualAdd(x2, x1); // x2 = x1 + fc2(...)
-    x1.release();
-    if (!preLayerNorm) x2 = await this.#postNorm(x2, w.mlpNorm);
-    return x2;
+    const post = !this.config.preLayerNorm; // OPT-350m: the norms follow the residual adds
+    using sum1 = await this.#attention(w, x, batch, T, hooks); // x + out_proj(attention(LN1(x)))
+    using normed1 = post ? await applyNorm(sum1, w.attentionNorm) : null;
+    const x1 = normed1 ?? sum1;
+    const sum2 = await this.#mlp(w, x1, hooks); //             x1 + fc2(relu(fc1(LN2(x1))))
+    if (!post) return sum2;
+    using owned = sum2;
+    return await applyNorm(owned, w.mlpNorm);
   }
 
-  /** Post-LN: the normalised sum replaces the sum. */
-  async #postNorm(x: Tensor, norm: BlockWeights["mlpNorm"]): Promise<Tensor> {
-    const y = await applyNorm(x, norm);
-    x.release();
-    return y;
+  async #attention(w: BlockWeights, x: Tensor, batch: number, T: number, hooks: ForwardHooks): Promise<Tensor> {
+    const { numHeads: nh, headDim: hs, preLayerNorm } = this.config;
+    using normed = preLayerNorm ? await applyNorm(x, w.attentionNorm) : null;
+    const h = normed ?? x; // [N, d]
+    await this.observe(hooks, "attn_in", h);
+    using q = await linear(h, this.linearOf(w, "self_attn.q_proj")); // [N, d]
+    using k = await linear(h, this.linearOf(w, "self_attn.k_proj")); // [N, d]
+    using v = await linear(h, this.linearOf(w, "self_attn.v_proj")); // [N, d]
+    using att = await attention(mat(q), mat(k), mat(v), { batch, seqLen: T, heads: nh, kvHeads: nh, headDim: hs });
+    await this.observe(hooks, "attn_out", att);
+    return await residual(x, att, this.linearOf(w, "self_attn.out_proj")); // [N, d]
+  }
+
+  async #mlp(w: BlockWeights, x: Tensor, hooks: ForwardHooks): Promise<Tensor> {
+    using normed = this.config.preLayerNorm ? await applyNorm(x, w.mlpNorm) : null;
+    const h = normed ?? x; // [N, d]
+    await this.observe(hooks, "mlp_in", h);
+    using hidden = await linear(h, this.linearOf(w, "fc1")); // [N, f]
+    await activation(hidden, this.config.activation);
+    await this.observe(hooks, "mlp_hidden", hidden);
+    return await residual(x, hidden, this.linearOf(w, "fc2")); // [N, d]
   }
 
   protected async finalHidden(x: Tensor): Promise<Tensor> {
     const { finalNorm, projectOut } = this.globals;
-    let y = finalNorm ? await applyNorm(x, finalNorm) : x; // [m, d]
-    if (projectOut) {
-      const projected = await linear(y, projectOut, "project_out"); // [m, p]
-      if (y !== x) y.release();
-      y = projected;
-    }
-    return y; // x itself for a post-LN model without project_out
+    if (!projectOut) return finalNorm ? await applyNorm(x, finalNorm) : x; // [m, d]; x itself: post-LN
+    using normed = finalNorm ? await applyNorm(x, finalNorm) : null;
+    return await linear(normed ?? x, projectOut, "project_out"); // [m, p]
   }
 }

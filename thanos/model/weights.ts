@@ -1,0 +1,270 @@
+/**
+ * Where a model's weights live: which are on the GPU, when blocks are loaded and evicted, and how
+ * pruned weights survive eviction. {@link DecoderModel} owns one {@link WeightStore}; the family
+ * forward passes only read the {@link GlobalWeights} and {@link BlockWeights} it hands out.
+ *
+ * - embeddings, positions, final norm and LM head are resident; a table larger than one storage
+ *   binding (a 128k vocabulary) is kept as row chunks ({@link RowChunks});
+ * - decoder blocks are loaded lazily, the first time they are used; with `streaming` only one
+ *   block is on the GPU at a time (checkpoints larger than GPU memory). A block whose weights were
+ *   handed out or replaced is read back to the CPU before it is evicted, so pruned weights survive;
+ * - every linear weight is f32 [outFeatures, inFeatures]: GPT-2's Conv1D weights are transposed on
+ *   load and transposed back by {@link WeightStore.checkpointTensors}.
+ *
+ * Each block's tensors (and the resident ones) are owned by one `DisposableStack`, so a load that
+ * fails half-way frees what it had uploaded, and eviction or release frees everything at once.
+ *
+ * @module
+ */
+
+import type { Gpu } from "../gpu/device.ts";
+import { type Tensor, upload } from "../gpu/tensor.ts";
+import type { Checkpoint } from "./checkpoint.ts";
+import type { LinearLayer, ModelLayout, NormLayer } from "./layout.ts";
+import { type RowChunks, rowsPerBinding } from "./ops.ts";
+import type { TensorInput } from "./safetensors.ts";
+
+/** One linear layer of a block, as pruning sees it: y = x·Wᵀ + b. */
+export interface LinearWeights {
+  /** module path inside the block, e.g. "self_attn.q_proj" or "attn.c_attn" (the layout's name) */
+  readonly name: string;
+  /** f32 [outFeatures, inFeatures] (GPT-2's Conv1D weights are transposed on load) */
+  readonly weight: Tensor;
+  /** f32 [outFeatures], or null */
+  readonly bias: Tensor | null;
+}
+
+/** A norm's parameters on the GPU (a LayerNorm without affine parameters gets ones and zeros). */
+export interface NormWeights {
+  readonly kind: "rmsnorm" | "layernorm";
+  readonly weight: Tensor;
+  readonly bias: Tensor | null;
+  readonly eps: number;
+}
+
+/** One decoder block's weights on the GPU. */
+export interface BlockWeights {
+  readonly index: number;
+  readonly attentionNorm: NormWeights;
+  readonly mlpNorm: NormWeights;
+  /** by layout name, e.g. "self_attn.q_proj" */
+  readonly linears: Map<string, LinearWeights>;
+}
+
+/** The resident (non-block) weights. */
+export interface GlobalWeights {
+  /** [vocab, embedDim] */
+  readonly tokenEmbedding: RowChunks;
+  /** learned positions [maxPositions + offset, hiddenSize], or null (rotary models) */
+  readonly positionEmbedding: RowChunks | null;
+  /** OPT-350m's projections between the embedding width and the hidden size */
+  readonly projectIn: LinearWeights | null;
+  readonly projectOut: LinearWeights | null;
+  readonly finalNorm: NormWeights | null;
+  /** [vocab, embedDim]: the same object as tokenEmbedding when tied */
+  readonly lmHead: RowChunks;
+}
+
+/** How weights live on the GPU (the residency part of `loadModel`'s options). */
+export interface ResidencyOptions {
+  /**
+   * Keep at most one decoder block's weights on the GPU (evicting the others, reading modified
+   * weights back to the CPU first). Default false: blocks stay once loaded.
+   */
+  streaming?: boolean;
+  /**
+   * Largest tensor (bytes) of an embedding table or LM head chunk; default the device's storage
+   * binding limit. Tests lower it to exercise chunking.
+   */
+  maxChunkBytes?: number;
+}
+
+/** A resident block: its weights and the stack that owns their tensors. */
+interface Resident {
+  readonly weights: BlockWeights;
+  readonly owner: DisposableStack;
+}
+
+/** The weights of one checkpoint on one GPU (see the module documentation). */
+export class WeightStore implements Disposable {
+  readonly #checkpoint: Checkpoint;
+  readonly #layout: ModelLayout;
+  readonly #gpu: Gpu;
+  readonly #options: ResidencyOptions;
+  readonly #globalOwner = new DisposableStack();
+  #globals: GlobalWeights | null = null;
+  readonly #blocks = new Map<number, Resident>();
+  /** blocks whose linear weights may differ from the checkpoint (handed out or replaced) */
+  readonly #modified = new Set<number>();
+  /** modified linear weights of evicted blocks, [out, in], by tensor name */
+  readonly #offloaded = new Map<string, Float32Array>();
+
+  constructor(checkpoint: Checkpoint, gpu: Gpu, options: ResidencyOptions = {}) {
+    this.#checkpoint = checkpoint;
+    this.#layout = checkpoint.layout;
+    this.#gpu = gpu;
+    this.#options = options;
+  }
+
+  /** The resident weights; {@link loadGlobals} must have run. */
+  get globals(): GlobalWeights {
+    if (!this.#globals) throw new Error("WeightStore: the resident weights are not loaded yet");
+    return this.#globals;
+  }
+
+  /** Indices of the blocks currently on the GPU, ascending. */
+  get residentBlocks(): number[] {
+    return [...this.#blocks.keys()].sort((a, b) => a - b);
+  }
+
+  /** Uploads the resident weights (embeddings, final norm, LM head). */
+  async loadGlobals(): Promise<void> {
+    const L = this.#layout, own = this.#globalOwner;
+    const tokenEmbedding = await this.#loadRowChunks(own, L.tokenEmbedding.name, L.tokenEmbedding.shape);
+    this.#globals = {
+      tokenEmbedding,
+      positionEmbedding: L.positionEmbedding
+        ? await this.#loadRowChunks(own, L.positionEmbedding.name, L.positionEmbedding.shape)
+        : null,
+      projectIn: L.projectIn ? await this.#loadLinear(own, L.projectIn) : null,
+      projectOut: L.projectOut ? await this.#loadLinear(own, L.projectOut) : null,
+      finalNorm: L.finalNorm ? await this.#loadNorm(own, L.finalNorm) : null,
+      lmHead: L.lmHead.tied ? tokenEmbedding : await this.#loadRowChunks(own, L.lmHead.weight, L.lmHead.shape),
+    };
+  }
+
+  /** Block `b`'s weights, loading them (and, when streaming, evicting the others) if needed. */
+  async block(b: number): Promise<BlockWeights> {
+    const resident = this.#blocks.get(b);
+    if (resident) return resident.weights;
+    if (this.#options.streaming) { for (const other of [...this.#blocks.keys()]) await this.#evict(other); }
+    const layout = this.#layout.blocks[b];
+    using loading = new DisposableStack(); // frees the uploads if a later one fails
+    const linears = new Map<string, LinearWeights>();
+    for (const layer of layout.linears) linears.set(layer.name, await this.#loadLinear(loading, layer));
+    const weights: BlockWeights = {
+      index: b,
+      attentionNorm: await this.#loadNorm(loading, layout.attentionNorm),
+      mlpNorm: await this.#loadNorm(loading, layout.mlpNorm),
+      linears,
+    };
+    this.#blocks.set(b, { weights, owner: loading.move() });
+    return weights;
+  }
+
+  /** Records that block `b`'s linear weights may now differ from the checkpoint. */
+  markModified(b: number): void {
+    this.#modified.add(b);
+  }
+
+  /**
+   * Puts `weight` in place of linear layer `name` of resident block `b`; the store takes ownership
+   * of it and frees the tensor it replaces (unless it is the same tensor).
+   */
+  replaceLinear(b: number, name: string, weight: Tensor): void {
+    const resident = this.#blocks.get(b);
+    if (!resident) throw new Error(`WeightStore: block ${b} is not resident`);
+    const current = resident.weights.linears.get(name)!;
+    resident.owner.use(weight);
+    if (current.weight !== weight) current.weight.release();
+    resident.weights.linears.set(name, { name, weight, bias: current.bias });
+    this.#modified.add(b);
+  }
+
+  /**
+   * Every tensor of the checkpoint under its Hugging Face name and stored shape, with the current
+   * (possibly pruned) values, read lazily.
+   */
+  checkpointTensors(): Map<string, TensorInput> {
+    const out = new Map<string, TensorInput>();
+    const linearOf = new Map<string, { block: number; layer: LinearLayer }>();
+    for (const block of this.#layout.blocks) {
+      for (const layer of block.linears) linearOf.set(layer.weight, { block: block.index, layer });
+    }
+    for (const { name, shape } of this.#layout.tensors) {
+      const owner = linearOf.get(name);
+      const data = owner && this.#modified.has(owner.block)
+        ? () => this.#currentWeight(owner.block, owner.layer)
+        : async () => (await this.#checkpoint.readFloat32(name)).data;
+      out.set(name, { dtype: "F32", shape, data });
+    }
+    return out;
+  }
+
+  /** Frees every GPU tensor the store holds. Idempotent. */
+  [Symbol.dispose](): void {
+    for (const { owner } of this.#blocks.values()) owner.dispose();
+    this.#blocks.clear();
+    this.#offloaded.clear();
+    this.#globalOwner.dispose();
+  }
+
+  /** The current values of a linear weight in its stored layout (Conv1D transposed back). */
+  async #currentWeight(b: number, layer: LinearLayer): Promise<Float32Array> {
+    const resident = this.#blocks.get(b)?.weights.linears.get(layer.name);
+    const data = resident ? (await resident.weight.read()) as Float32Array : this.#offloaded.get(layer.weight);
+    if (!data) return (await this.#checkpoint.readFloat32(layer.weight)).data;
+    return layer.transposed ? transpose(data, layer.outFeatures, layer.inFeatures) : data;
+  }
+
+  /** Frees block `b`'s GPU weights, first reading modified linear weights back to the CPU. */
+  async #evict(b: number): Promise<void> {
+    const resident = this.#blocks.get(b);
+    if (!resident) return;
+    if (this.#modified.has(b)) {
+      for (const layer of this.#layout.blocks[b].linears) {
+        const weight = resident.weights.linears.get(layer.name)!.weight;
+        this.#offloaded.set(layer.weight, (await weight.read()) as Float32Array);
+      }
+    }
+    this.#blocks.delete(b);
+    resident.owner.dispose();
+  }
+
+  async #loadRowChunks(owner: DisposableStack, name: string, [rows, cols]: readonly number[]): Promise<RowChunks> {
+    const per = rowsPerBinding(this.#gpu, cols, this.#options.maxChunkBytes);
+    const chunks = [];
+    for (let lo = 0; lo < rows; lo += per) {
+      const hi = Math.min(rows, lo + per);
+      const rowRange: [number, number] | undefined = lo === 0 && hi === rows ? undefined : [lo, hi];
+      chunks.push({ lo, tensor: owner.use(await this.#checkpoint.uploadTensor(this.#gpu, name, rowRange)) });
+    }
+    return { rows, cols, chunks };
+  }
+
+  async #loadLinear(owner: DisposableStack, layer: LinearLayer): Promise<LinearWeights> {
+    const { outFeatures: out, inFeatures: inF } = layer;
+    let data = this.#offloaded.get(layer.weight);
+    if (!data) {
+      data = (await this.#checkpoint.readFloat32(layer.weight)).data;
+      if (layer.transposed) data = transpose(data, inF, out); // Conv1D [in, out] → [out, in]
+    }
+    const weight = owner.use(upload(this.#gpu, data, [out, inF], layer.weight));
+    const bias = layer.bias ? owner.use(await this.#checkpoint.uploadTensor(this.#gpu, layer.bias)) : null;
+    return { name: layer.name, weight, bias };
+  }
+
+  async #loadNorm(owner: DisposableStack, n: NormLayer): Promise<NormWeights> {
+    const weight = owner.use(
+      n.weight
+        ? await this.#checkpoint.uploadTensor(this.#gpu, n.weight)
+        : upload(this.#gpu, new Float32Array(n.size).fill(1), [n.size], `${n.name}.weight (ones)`),
+    );
+    let bias: Tensor | null = null;
+    if (n.kind === "layernorm") {
+      bias = owner.use(
+        n.bias
+          ? await this.#checkpoint.uploadTensor(this.#gpu, n.bias)
+          : upload(this.#gpu, new Float32Array(n.size), [n.size], `${n.name}.bias (zeros)`),
+      );
+    }
+    return { kind: n.kind, weight, bias, eps: n.eps };
+  }
+}
+
+/** Transposes a row-major [rows, cols] matrix on the CPU. */
+export function transpose(data: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c];
+  return out;
+}
