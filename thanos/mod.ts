@@ -10,6 +10,7 @@ export * from "./linalg/mod.ts";
 export * from "./prune/mod.ts";
 export * from "./model/mod.ts";
 export * from "./data/mod.ts";
+export * from "./decode/mod.ts";
 export * from "./eval.ts";
 export * from "./pipeline.ts";
 export * from "./experiment.ts";

@@ -31,6 +31,8 @@ export class Recorder {
   dispatchCount = 0;
   /** Submissions made since creation. */
   submitCount = 0;
+  /** Readbacks (GPU → CPU round trips, each `read`/`readMany`) since creation. */
+  readbackCount = 0;
 
   constructor(device: GPUDevice, pool: BufferPool) {
     this.#device = device;
@@ -176,6 +178,7 @@ export class Recorder {
       total += Math.ceil(p.size / 4) * 4;
     }
     if (total === 0) return parts.map(() => new ArrayBuffer(0));
+    this.readbackCount++;
     const staging = this.#pool.acquire(total, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, "readback");
     try {
       const encoder = this.#currentEncoder();

@@ -250,6 +250,20 @@ export abstract class DecoderModel<C extends ModelConfig = ModelConfig> implemen
     return this.#weights.block(b);
   }
 
+  /**
+   * Block `b`'s weights (loaded if needed) for read-only use by the KV-cache decoder
+   * (thanos/decode/), which runs the families' block math one token at a time.
+   */
+  decoderBlock(b: number): Promise<BlockWeights> {
+    return this.block(b);
+  }
+
+  /** The resident weights (embeddings, final norm, LM head) for read-only use by the decoder. */
+  decoderGlobals(): GlobalWeights {
+    this.#checkAlive();
+    return this.globals;
+  }
+
   /** Indices of the blocks currently on the GPU. */
   get residentBlocks(): number[] {
     return this.#weights.residentBlocks;

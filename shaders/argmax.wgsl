@@ -1,0 +1,57 @@
+// argmax: the index of the largest of n values, ties to the lowest index (greedy decoding's next
+// token, so only 4 bytes are read back per token).
+//
+// Bindings (group 0):
+//   0  uniform Params { n, offset: u32 }
+//   1  x: array<f32>, read           [n] at offset
+//   2  result: array<u32>, read_write [1]: the index (0 when n is 0)
+// Math: result = min { i : x[i] = max_j x[j] }. NaN compares false everywhere and is never picked
+//   unless every value is NaN (then 0).
+// Grid: (1): one workgroup of WG invocations; invocation t scans i ≡ t (mod WG) keeping its first
+//   maximum, then a tree reduction in workgroup memory keeps the larger value, the lower index on
+//   ties. An invocation loops ceil(n / WG) + log2(WG) + 2 times; WG must be a power of two.
+
+override WG: u32 = 64;
+
+struct Params {
+  n: u32,
+  offset: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> result: array<u32>;
+
+var<workgroup> bestValue: array<f32, WG>;
+var<workgroup> bestIndex: array<u32, WG>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(local_invocation_index) t: u32) {
+  var v = -3.4028235e38;
+  var at = 0xffffffffu;
+  for (var i = t; i < p.n; i += WG) {
+    let xi = x[p.offset + i];
+    if (xi > v || (at == 0xffffffffu && xi == v)) {
+      v = xi;
+      at = i;
+    }
+  }
+  bestValue[t] = v;
+  bestIndex[t] = at;
+  workgroupBarrier();
+  for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
+    if (t < stride) {
+      let ov = bestValue[t + stride];
+      let oi = bestIndex[t + stride];
+      let mine = bestIndex[t];
+      if (oi != 0xffffffffu && (mine == 0xffffffffu || ov > bestValue[t] || (ov == bestValue[t] && oi < mine))) {
+        bestValue[t] = ov;
+        bestIndex[t] = oi;
+      }
+    }
+    workgroupBarrier();
+  }
+  if (t == 0u) {
+    result[0] = select(bestIndex[0], 0u, bestIndex[0] == 0xffffffffu);
+  }
+}

@@ -1,0 +1,181 @@
+/**
+ * Text generation: prefill the prompt, then decode one token at a time with the KV cache until an
+ * end-of-sequence token, a stop string or `maxNewTokens`, streaming each token to a callback.
+ *
+ * One readback per token: greedy decoding reads back the argmax computed on the GPU (4 bytes);
+ * sampling reads back the logits row once and picks on the CPU ({@link Sampler}). Timings and the
+ * dispatches and readbacks per decoded token are returned, nothing is printed.
+ *
+ * @module
+ */
+
+import type { TextTokenizer } from "../data/tokenizer.ts";
+import type { CausalLM } from "../model/forward.ts";
+import { Decoder } from "./decoder.ts";
+import { resolveSampling, Sampler, type SamplingOptions } from "./sampling.ts";
+
+/** Options of {@link generate}. */
+export interface GenerateOptions extends SamplingOptions {
+  /** tokens to generate at most (default 64); prompt + maxNewTokens must fit the model's context */
+  maxNewTokens?: number;
+  /** end-of-sequence ids (default the config's `eos_token_id`, one or a list); [] never stops early */
+  eosTokenIds?: readonly number[];
+  /** stop once the generated text contains one of these (the text ends after it) */
+  stop?: readonly string[];
+  /** called after every generated token, with the text it added (may be "" while a character is incomplete) */
+  onToken?: (token: number, text: string) => void | Promise<void>;
+  /** ends generation (with what was generated so far) when aborted */
+  signal?: AbortSignal;
+  /** largest tensor of one KV-cache chunk (tests lower it) */
+  maxChunkBytes?: number;
+}
+
+/** Why generation ended. */
+export type StopReason = "eos" | "stop" | "max_new_tokens" | "aborted";
+
+/** What {@link generate} returns. */
+export interface GenerateResult {
+  /** the prompt's ids, as encoded (special tokens as the tokenizer config adds them) */
+  promptTokens: number[];
+  /** generated ids, prompt excluded (an end-of-sequence id that stopped it included) */
+  tokens: number[];
+  /** the generated text (special tokens skipped; cut after a stop string) */
+  text: string;
+  stopReason: StopReason;
+  /** the prompt through the model and the first token picked */
+  prefillSeconds: number;
+  /** every later token: one decode step and one pick each */
+  decodeSeconds: number;
+  /** decode steps per second: (tokens − 1) / decodeSeconds (0 when only one token was generated) */
+  tokensPerSecond: number;
+  /** GPU dispatches per decode step */
+  dispatchesPerToken: number;
+  /** GPU → CPU readbacks per generated token in the decode phase */
+  readbacksPerToken: number;
+  /** prefill: prompt tokens per second */
+  prefillTokensPerSecond: number;
+}
+
+/**
+ * Checks the length options against the model's context.
+ * @throws RangeError naming the value and what was expected
+ */
+export function checkGenerationLength(promptTokens: number, maxNewTokens: number, context: number): void {
+  if (promptTokens < 1) throw new RangeError("the prompt is empty; expected at least one token");
+  if (promptTokens >= context) {
+    throw new RangeError(
+      `the prompt has ${promptTokens} tokens; expected fewer than the model's context of ${context} positions`,
+    );
+  }
+  if (!Number.isInteger(maxNewTokens) || maxNewTokens < 1) {
+    throw new RangeError(`max-new-tokens is ${maxNewTokens}; expected an integer >= 1`);
+  }
+  if (promptTokens + maxNewTokens > context) {
+    throw new RangeError(
+      `max-new-tokens is ${maxNewTokens}; expected at most ${context - promptTokens} (the model's context of ` +
+        `${context} positions minus the prompt's ${promptTokens} tokens)`,
+    );
+  }
+}
+
+/**
+ * Generates a continuation of `prompt`.
+ *
+ * @param model a model from `loadModel` (dense or pruned)
+ * @param tokenizer encodes a text prompt and decodes the output
+ * @param prompt text (encoded with the tokenizer's special tokens) or token ids
+ * @param options sampling, length, stop conditions, streaming callback
+ * @returns tokens, text, why it stopped, timings and per-token dispatch/readback counts
+ * @throws RangeError for bad options or a prompt that does not fit the context (before GPU work)
+ * @example
+ * ```ts
+ * const model = await loadModel("models/tiny-llama");
+ * const tokenizer = await loadTokenizer("models/tiny-llama");
+ * const out = await generate(model, tokenizer, "The state of the Union is", {
+ *   maxNewTokens: 20,
+ *   onToken: (_id, text) => Deno.stdout.writeSync(new TextEncoder().encode(text)),
+ * });
+ * console.log(out.tokensPerSecond);
+ * ```
+ */
+export async function generate(
+  model: CausalLM,
+  tokenizer: TextTokenizer,
+  prompt: string | readonly number[],
+  options: GenerateOptions = {},
+): Promise<GenerateResult> {
+  const sampling = resolveSampling(options);
+  const maxNewTokens = options.maxNewTokens ?? 64;
+  const promptTokens = typeof prompt === "string" ? tokenizer.encode(prompt, { addSpecialTokens: true }) : [...prompt];
+  if (typeof prompt === "string" && prompt.length === 0) {
+    throw new RangeError("the prompt is empty; expected some text");
+  }
+  checkGenerationLength(promptTokens.length, maxNewTokens, model.config.maxPositions);
+  const eos = new Set(options.eosTokenIds ?? model.config.eosTokenIds);
+  const stops = (options.stop ?? []).filter((s) => s.length > 0);
+  const sampler = new Sampler(sampling);
+  const gpu = model.gpu;
+
+  const t0 = performance.now();
+  using decoder = await Decoder.create(model, {
+    maxLength: promptTokens.length + maxNewTokens,
+    maxChunkBytes: options.maxChunkBytes,
+  });
+  await decoder.prefill(Uint32Array.from(promptTokens));
+  const pick = async () => sampler.greedy ? await decoder.argmax() : sampler.sample(await decoder.readLogits());
+
+  const tokens: number[] = [];
+  let text = "", emitted = 0, stopReason: StopReason = "max_new_tokens";
+  let prefillSeconds = 0, tDecode = 0, dispatches0 = 0, readbacks0 = 0;
+  for (let i = 0; i < maxNewTokens; i++) {
+    if (options.signal?.aborted) {
+      stopReason = "aborted";
+      break;
+    }
+    if (i > 0) await decoder.step(tokens[i - 1]);
+    const token = await pick();
+    if (i === 0) {
+      prefillSeconds = (performance.now() - t0) / 1000;
+      tDecode = performance.now();
+      dispatches0 = gpu.recorder.dispatchCount;
+      readbacks0 = gpu.recorder.readbackCount;
+    }
+    tokens.push(token);
+    text = tokenizer.decode(tokens, { skipSpecialTokens: true });
+    let stopped = false;
+    for (const s of stops) {
+      const at = text.indexOf(s, Math.max(0, emitted - s.length));
+      if (at >= 0) {
+        text = text.slice(0, at + s.length);
+        stopped = true;
+      }
+    }
+    // hold back a trailing incomplete character (U+FFFD from a partial UTF-8 sequence)
+    const ready = stopped || !text.endsWith("\uFFFD") ? text.length : emitted;
+    const piece = text.slice(emitted, Math.max(emitted, ready));
+    emitted = Math.max(emitted, ready);
+    await options.onToken?.(token, piece);
+    if (stopped) {
+      stopReason = "stop";
+      break;
+    }
+    if (eos.has(token)) {
+      stopReason = "eos";
+      break;
+    }
+  }
+  const steps = Math.max(0, tokens.length - 1);
+  const decodeSeconds = tokens.length > 0 ? (performance.now() - tDecode) / 1000 : 0;
+  return {
+    promptTokens,
+    tokens,
+    text,
+    stopReason,
+    prefillSeconds,
+    decodeSeconds,
+    tokensPerSecond: steps > 0 ? steps / decodeSeconds : 0,
+    dispatchesPerToken: steps > 0 ? (gpu.recorder.dispatchCount - dispatches0) / steps : 0,
+    readbacksPerToken: steps > 0 ? (gpu.recorder.readbackCount - readbacks0) / steps : 0,
+    prefillTokensPerSecond: prefillSeconds > 0 ? promptTokens.length / prefillSeconds : 0,
+  };
+}

@@ -1,0 +1,18 @@
+/**
+ * Text generation: KV cache, prefill + one-token decode step, sampling, `generate`.
+ *
+ * This module only re-exports; see the files it names.
+ *
+ * @module
+ */
+
+export { Decoder, type DecoderOptions } from "./decoder.ts";
+export {
+  checkGenerationLength,
+  generate,
+  type GenerateOptions,
+  type GenerateResult,
+  type StopReason,
+} from "./generate.ts";
+export { type CacheChunk, KvCache } from "./kv_cache.ts";
+export { argmaxOf, type ResolvedSampling, resolveSampling, Sampler, type SamplingOptions } from "./sampling.ts";
