@@ -9,11 +9,13 @@
  *    build/notebooks/. Any cell error fails the run with the cell and its error. `THANOS_QUICK=1`
  *    reaches the kernel when `quick` is set (otherwise the caller's environment passes through).
  * 2. `jupyter nbconvert --to html` with the offline template (kernel/nbconvert/templates/offline)
- *    writes build/notebooks/<name>.html.
+ *    writes build/notebooks/<name>.html; plotly.js and KaTeX (kernel/katex.ts, which typesets the
+ *    markdown cells' `$…$` and `$$…$$`) are inlined into it, so it needs no network.
  * 3. Chromium (playwright-core, the system /usr/bin/chromium, no browser download) loads the page
  *    with all network access blocked and requires: no page errors, console errors or blocked
  *    requests; one figure div per plotly output of the notebook; every figure rendered into an SVG
- *    with at least one trace and accepted by `Plotly.validate`. A full-page screenshot goes to
+ *    with at least one trace and accepted by `Plotly.validate`; every equation typeset by KaTeX (no
+ *    TeX source such as `$\lambda` left in the markdown cells' visible text). A full-page screenshot goes to
  *    build/screenshots/<name>.png.
  *
  * CLI (`deno task notebooks` runs it on notebooks/*.ipynb in full mode):
@@ -33,11 +35,11 @@ import { parseArgs } from "node:util";
 import { type Browser, chromium } from "playwright-core";
 import { PLOTLY_LOADER_ENV } from "./env.ts";
 import { PLOTLY_VERSION, plotlyLoaderHtml } from "./plotly.ts";
+import { katexPageHtml, MATH_SCOPE } from "./katex.ts";
 
 /** The repository root (kernel/..). */
 export const ROOT: string = fileURLToPath(new URL("..", import.meta.url));
 const NBCONVERT_DIR = join(ROOT, "kernel", "nbconvert");
-const LOCAL_MATHJAX = "/usr/share/javascript/mathjax/MathJax.js";
 const PLOTLY_MIME = "application/vnd.plotly.v1+json";
 /** The banner comment of the loader script (kernel/plotly.ts): present once a page has plotly.js. */
 const PLOTLY_BANNER = `plotly.js ${PLOTLY_VERSION} (MIT license, Plotly, Inc.)`;
@@ -85,10 +87,23 @@ export interface PlotReport {
   validation: string[];
 }
 
+/** The equations of a checked page. */
+export interface MathReport {
+  /** Markdown cells on the page. */
+  cells: number;
+  /** Whether the typesetting script ran to its end (`<html data-thanos-math="done">`). */
+  done: boolean;
+  /** Formulas KaTeX typeset in the markdown cells. */
+  typeset: number;
+  /** Excerpts of markdown text that still look like TeX source (`$$`, `$\…`, `\name`). */
+  raw: string[];
+}
+
 /** What loading one HTML page found. */
 export interface PageReport {
   url: string;
   plots: PlotReport[];
+  math: MathReport;
   /** Page errors, console errors and blocked or failed requests. */
   errors: string[];
   /** Console warnings (reported, not failures). */
@@ -257,10 +272,6 @@ export async function notebookToHtml(
   options: RunnerOptions = {},
 ): Promise<{ html: string; ms: number }> {
   const t0 = performance.now();
-  let mathjax = "";
-  try {
-    if (Deno.statSync(LOCAL_MATHJAX).isFile) mathjax = `file://${LOCAL_MATHJAX}?config=TeX-AMS_CHTML-full,Safe`;
-  } catch { /* no local MathJax: formulas stay as TeX source */ }
   const { code, stderr } = await run(
     jupyterCommand(options),
     [
@@ -270,7 +281,7 @@ export async function notebookToHtml(
       `--TemplateExporter.extra_template_basedirs=${join(NBCONVERT_DIR, "templates")}`,
       "--template",
       "offline",
-      `--HTMLExporter.mathjax_url=${mathjax}`,
+      "--HTMLExporter.mathjax_url=", // no MathJax (it would come from a CDN): KaTeX is inlined below
       "--output-dir",
       dirname(resolve(executed)),
       resolve(executed),
@@ -284,6 +295,7 @@ export async function notebookToHtml(
   }
   const html = join(dirname(resolve(executed)), `${basename(executed, extname(executed))}.html`);
   await injectPlotly(html);
+  await injectKatex(html);
   return { html, ms: performance.now() - t0 };
 }
 
@@ -298,6 +310,14 @@ async function injectPlotly(htmlPath: string): Promise<void> {
   if (at < 0) throw new NotebookError(htmlPath, "HTML conversion produced a page without <body>");
   const end = page.indexOf(">", at) + 1;
   await Deno.writeTextFile(htmlPath, page.slice(0, end) + "\n" + plotlyLoaderHtml() + "\n" + page.slice(end));
+}
+
+/** Puts KaTeX and the call that typesets the markdown cells at the end of the page's body. */
+async function injectKatex(htmlPath: string): Promise<void> {
+  const page = await Deno.readTextFile(htmlPath);
+  const at = page.lastIndexOf("</body>");
+  if (at < 0) throw new NotebookError(htmlPath, "HTML conversion produced a page without </body>");
+  await Deno.writeTextFile(htmlPath, page.slice(0, at) + katexPageHtml() + "\n" + page.slice(at));
 }
 
 /** Number of outputs that carry a plotly figure in a notebook file. */
@@ -329,12 +349,17 @@ export function pageProblems(report: PageReport, expectedPlots?: number): string
     else if (p.traces < 1) problems.push(`${what} drew no trace (its JSON has ${p.expectedTraces})`);
     for (const msg of p.validation) problems.push(`${what} fails Plotly.validate: ${msg}`);
   });
+  if (report.math.cells > 0 && !report.math.done) problems.push("the equations were not typeset (KaTeX's script did not finish)");
+  for (const raw of report.math.raw) problems.push(`TeX source left in the page's text: "${raw}"`);
   return problems;
 }
 
 /** The DOM members the page probes use (the probes run in Chromium; Deno's types have no DOM). */
 interface ProbeElement {
   id: string;
+  innerText: string;
+  cloneNode(deep: boolean): ProbeElement;
+  remove(): void;
   dataset: Record<string, string | undefined>;
   textContent: string | null;
   getAttribute(name: string): string | null;
@@ -343,6 +368,8 @@ interface ProbeElement {
 }
 interface ProbeGlobal {
   document: {
+    documentElement: ProbeElement;
+    body: ProbeElement & { appendChild(el: ProbeElement): void };
     querySelectorAll(selector: string): ArrayLike<ProbeElement>;
     getElementById(id: string): ProbeElement | null;
   };
@@ -439,11 +466,31 @@ export class PageChecker {
           };
         });
       });
+      const math = await page.evaluate((scope: string): MathReport => {
+        const { document } = globalThis as unknown as ProbeGlobal;
+        const raw: string[] = [];
+        let typeset = 0;
+        const cells = Array.from(document.querySelectorAll(scope));
+        for (const el of cells) {
+          typeset += el.querySelectorAll(".katex").length;
+          // What a reader sees: the cell's text without code (where `$` is literal) and without the
+          // typeset formulas (whose hidden MathML keeps the TeX source for screen readers).
+          const copy = el.cloneNode(true);
+          for (const skip of Array.from(copy.querySelectorAll("code, pre, .katex")) as ProbeElement[]) skip.remove();
+          document.body.appendChild(copy); // innerText needs a rendered element
+          const text = copy.innerText;
+          copy.remove();
+          for (const m of text.matchAll(/\$\$|\$\\|\\[A-Za-z]{2,}/g)) {
+            raw.push(text.slice(Math.max(0, m.index! - 20), m.index! + 30).replace(/\s+/g, " "));
+          }
+        }
+        return { cells: cells.length, done: document.documentElement.getAttribute("data-thanos-math") === "done", typeset, raw };
+      }, MATH_SCOPE);
       if (screenshot) {
         await Deno.mkdir(dirname(resolve(screenshot)), { recursive: true });
         await page.screenshot({ path: screenshot, fullPage: true });
       }
-      return { url, plots, errors, warnings, screenshot, ms: performance.now() - t0 };
+      return { url, plots, math, errors, warnings, screenshot, ms: performance.now() - t0 };
     } finally {
       await page.close();
     }

@@ -14,6 +14,7 @@ import { clearOutputs, notebookJson, outputProblems } from "../kernel/clear_outp
 import {
   findNotebooks,
   NotebookError,
+  notebookToHtml,
   PageChecker,
   pageProblems,
   ROOT,
@@ -225,4 +226,38 @@ browserTest("figures render when the plotly.js loader comes after them, or twice
       "expected 2 figures (the notebook's plotly outputs) but the page has 3",
     );
   }, { ...OPTIONS, renderTimeoutMs: 2000 });
+});
+
+browserTest("the exported page typesets every equation with the inlined KaTeX; TeX left as source fails", async () => {
+  const nb = readNotebook(DEMO);
+  const markdown = (source: string, i: number) => ({ cell_type: "markdown", id: `math-${i}`, metadata: {}, source: [source] });
+  nb.cells = [
+    "Inline $\\lambda_r = \\big(H^{-1}_{q_r q_r}\\big)^{-1} W_{r,q_r}^\\top$ and a price in code: `$HOME`.",
+    "$$H = \\frac{2}{n} X^\\top X \\qquad \\|X_j\\|^2$$",
+    "| score | who |\n|---|---|\n| $\\lvert W_{ij}\\rvert \\cdot \\lVert X_j\\rVert$ | each row |",
+  ].map(markdown);
+  const dir = join(BUILD, "math");
+  await Deno.mkdir(dir, { recursive: true });
+  const good = join(dir, "math.ipynb");
+  await Deno.writeTextFile(good, notebookJson(nb));
+  const { html } = await notebookToHtml(good, OPTIONS);
+  // A page as nbconvert writes it without KaTeX: the formulas stay as TeX.
+  const bare = join(dir, "bare.html");
+  await Deno.writeTextFile(
+    bare,
+    '<!DOCTYPE html><html><body><div class="jp-MarkdownOutput"><p>cost $\\lambda_r$ and <code>$\\x</code></p>' +
+      "<p>$$H = \\frac{2}{n}$$</p></div></body></html>",
+  );
+  await withChecker(async (checker) => {
+    const report = await checker.check(html);
+    assertEquals(pageProblems(report, 0), []);
+    assertEquals(report.math, { cells: 3, done: true, typeset: 3, raw: [] });
+    const scripts = (await Deno.readTextFile(html)).match(/<script[^>]*\ssrc=[^>]*>/g) ?? [];
+    assertEquals(scripts, [], "every script is inlined (no MathJax from a CDN)");
+    const problems = pageProblems(await checker.check(bare), 0);
+    assertEquals(problems[0], "the equations were not typeset (KaTeX's script did not finish)");
+    // $\lambda, $$, \frac, $$ — and not the `$\x` inside <code>
+    assertEquals(problems.length, 5, problems.join("\n"));
+    assertEquals(problems[1], `TeX source left in the page's text: "cost $\\lambda_r$ and $$H = \\frac{2"`);
+  });
 });
