@@ -7,6 +7,9 @@
  * - `text/html`: a `<div>`, the figure as JSON in a `<script type="application/json">`, and a
  *   script that draws it with plotly.js, which the first figure of a kernel session inlines (see
  *   plotly.ts), so notebooks and their HTML exports render offline;
+ * - `image/png`: the same figure drawn by plotly.js in headless Chromium (static_image.ts), for
+ *   viewers without JavaScript (GitHub, nbviewer, docs/); inside a notebook, or with
+ *   `THANOS_STATIC_FIGURES=1`;
  * - `text/plain`: a one-line summary ("heatmap 64x64 'H', min …, max …") for terminals, logs and
  *   tests.
  *
@@ -18,6 +21,7 @@
 
 import { $display, type Displayable, type MimeBundle } from "./display.ts";
 import { claimPlotlyLoader, PLOTLY_QUEUE, PLOTLY_VERSION, plotlyLoaderHtml } from "./plotly.ts";
+import { figurePng, staticImagesEnabled } from "./static_image.ts";
 
 /** One plotly trace (`{type: "heatmap", z: …}`), plain JSON. */
 export type PlotlyTrace = { type: string } & Record<string, unknown>;
@@ -41,6 +45,14 @@ export interface FigureInit {
   config?: Record<string, unknown>;
   /** The `text/plain` representation. */
   summary: string;
+}
+
+let warned = false;
+/** One line on stderr the first time a figure cannot get its static image (the figure still shows). */
+function warnOnce(message: string): void {
+  if (warned) return;
+  warned = true;
+  console.warn(`kernel/figure: ${message} (set THANOS_CHROMIUM to a Chromium binary, or THANOS_STATIC_FIGURES=0)`);
 }
 
 /** CSS class of every figure div in the HTML representation. */
@@ -177,12 +189,33 @@ export class Figure implements Displayable {
       `<body>\n${this.html({ includePlotly: true })}\n</body></html>\n`;
   }
 
-  /** Jupyter display: plotly JSON, offline HTML (plotly.js inlined once per session) and a summary. */
-  [$display](): MimeBundle {
+  /**
+   * The bundle without the static image: plotly JSON, offline HTML (plotly.js inlined when this is
+   * the session's first figure) and the summary.
+   *
+   * @returns the MIME bundle
+   */
+  interactiveBundle(): MimeBundle {
     return {
       "application/vnd.plotly.v1+json": this.toJSON(),
       "text/html": this.html({ includePlotly: claimPlotlyLoader() }),
       "text/plain": this.summary,
     };
+  }
+
+  /**
+   * Jupyter display: plotly JSON, offline HTML (plotly.js inlined once per session), a static PNG
+   * when {@link staticImagesEnabled} (see static_image.ts) and a summary.
+   */
+  async [$display](): Promise<MimeBundle> {
+    const bundle = this.interactiveBundle();
+    if (staticImagesEnabled()) {
+      try {
+        bundle["image/png"] = await figurePng(this.toJSON());
+      } catch (err) {
+        warnOnce(`figures carry no static image: ${err instanceof Error ? err.message.split("\n")[0] : err}`);
+      }
+    }
+    return bundle;
   }
 }

@@ -19,3 +19,4 @@ export * from "./table.ts";
 export * from "./progress.ts";
 export * from "./matrix.ts";
 export { PLOTLY_VERSION, plotlyLoader } from "./plotly.ts";
+export { closeFigureRenderer, figurePng, STATIC_FIGURES_ENV, staticImagesEnabled } from "./static_image.ts";

@@ -329,6 +329,24 @@ export function countPlotlyOutputs(notebookPath: string): number {
 }
 
 /**
+ * The plotly outputs of a notebook file that carry no static image (`image/png` or `image/svg+xml`,
+ * see static_image.ts), by cell index.
+ *
+ * @param notebookPath an executed notebook
+ * @returns one `cell N` line per figure without an image; empty when every figure has one
+ */
+export function figuresWithoutImage(notebookPath: string): string[] {
+  const nb = JSON.parse(Deno.readTextFileSync(notebookPath)) as NotebookJson;
+  const missing: string[] = [];
+  nb.cells.forEach((cell, i) => {
+    for (const out of cell.outputs ?? []) {
+      if (out.data?.[PLOTLY_MIME] && !out.data["image/png"] && !out.data["image/svg+xml"]) missing.push(`cell ${i}`);
+    }
+  });
+  return missing;
+}
+
+/**
  * Why a checked page fails, if it does.
  *
  * @param report what the browser found

@@ -3,10 +3,12 @@
  * safe inside <script>), plotly JSON of each helper, text summaries, downsampling and input errors.
  * Rendering in a real browser (and Plotly.validate) is covered by tests/notebooks_test.ts.
  */
+import { chromium } from "playwright-core";
 import { assert, assertEquals, assertThrows } from "./assert.ts";
 import {
   $display,
   barChart,
+  closeFigureRenderer,
   downsample,
   Figure,
   type FigureJson,
@@ -20,6 +22,8 @@ import {
   plotlyLoader,
   scatter,
   show,
+  STATIC_FIGURES_ENV,
+  staticImagesEnabled,
   toMatrix,
 } from "../kernel/mod.ts";
 import { bundledPlotlyVersion, escapeScript, resetPlotlySession } from "../kernel/plotly.ts";
@@ -61,7 +65,7 @@ Deno.test("a figure's bundle has plotly JSON, offline HTML and a text summary", 
 
 Deno.test("plotly.js is inlined in the first figure of a session only", () => {
   resetPlotlySession();
-  const html = (fig: Figure) => fig[$display]()["text/html"] as string;
+  const html = (fig: Figure) => fig.interactiveBundle()["text/html"] as string;
   const first = html(lineChart([1, 2, 3]));
   const second = html(barChart({ a: 1, b: 2 }));
   const third = html(heatmap([[0]]));
@@ -87,7 +91,7 @@ Deno.test("the inlined library cannot end its <script> early", () => {
     'a = "\\x3C/script>"; b = "\\x3C!--"; c = "\\x3CSCRIPT>"',
   );
   resetPlotlySession();
-  const html = heatmap([[1]])[$display]()["text/html"] as string;
+  const html = heatmap([[1]]).interactiveBundle()["text/html"] as string;
   const loader = html.slice(0, html.indexOf('<div id="thanos-plot-'));
   assertEquals(countOf(loader.toLowerCase(), "</script"), 1);
   assertEquals(countOf(loader, "<!--"), 0);
@@ -97,12 +101,12 @@ Deno.test("figure JSON is escaped inside <script> and ids are unique per display
   resetPlotlySession();
   plotlyLoader()[$display]();
   const fig = lineChart([1, 2], { title: "</script><script>alert(1)</script>" });
-  const a = fig[$display]()["text/html"] as string, b = fig[$display]()["text/html"] as string;
+  const a = fig.interactiveBundle()["text/html"] as string, b = fig.interactiveBundle()["text/html"] as string;
   assertEquals(countOf(a.toLowerCase(), "</script>"), 2); // the spec's and the drawing script's own
   assert(a.includes("\\u003c/script>"));
   const id = (h: string) => /id="(thanos-plot-[^"]+)"/.exec(h)![1];
   assert(id(a) !== id(b));
-  assertEquals(plotly(fig[$display]()).layout.title, { text: "</script><script>alert(1)</script>" });
+  assertEquals(plotly(fig.interactiveBundle()).layout.title, { text: "</script><script>alert(1)</script>" });
 });
 
 Deno.test("toHTML is a standalone page with the library", () => {
@@ -125,15 +129,15 @@ Deno.test("Figure copies typed arrays into plain JSON and rejects traceless figu
 
 Deno.test("heatmap takes rows, {data, shape} and {data, rows, cols}; row 0 at the top", () => {
   const f32 = new Float32Array([0.1, 0.2, 0.3, 0.4, 0.5, 0.6]);
-  const a = plotly(heatmap({ data: f32, shape: [2, 3] })[$display]());
-  const b = plotly(heatmap({ data: f32, rows: 2, cols: 3 })[$display]());
-  const c = plotly(heatmap([[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]])[$display]());
+  const a = plotly(heatmap({ data: f32, shape: [2, 3] }).interactiveBundle());
+  const b = plotly(heatmap({ data: f32, rows: 2, cols: 3 }).interactiveBundle());
+  const c = plotly(heatmap([[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]]).interactiveBundle());
   assertEquals(a.data[0].z, [[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]]); // float32 noise rounded away
   assertEquals(b.data, a.data);
   assertEquals(c.data, a.data);
   assertEquals((a.layout.yaxis as Record<string, unknown>).autorange, "reversed");
   const styled = plotly(
-    heatmap([[1, -1]], { colorscale: "RdBu", zmid: 0, zmin: -2, zmax: 2, xLabel: "in", yLabel: "out" })[$display](),
+    heatmap([[1, -1]], { colorscale: "RdBu", zmid: 0, zmin: -2, zmax: 2, xLabel: "in", yLabel: "out" }).interactiveBundle(),
   );
   assertEquals(styled.data[0].colorscale, "RdBu");
   assertEquals([styled.data[0].zmin, styled.data[0].zmid, styled.data[0].zmax], [-2, 0, 2]);
@@ -316,4 +320,50 @@ Deno.test("formatNumber and formatDuration", () => {
 Deno.test("heatmap values are sent with 4 significant digits (small kernel messages)", () => {
   const fig = heatmap([[0.123456789, 12345.678], [-0.000987654, NaN]]);
   assertEquals(fig.toJSON().data[0].z, [[0.1235, 12350], [-0.0009877, null]]);
+});
+
+Deno.test({
+  name: "with static images on, a figure's bundle carries a PNG that plotly.js drew from the same JSON",
+  sanitizeOps: false, // playwright keeps pipes to the browser across awaits; it is closed below
+  sanitizeResources: false,
+  fn: async () => {
+    const previous = Deno.env.get(STATIC_FIGURES_ENV);
+    Deno.env.set(STATIC_FIGURES_ENV, "1");
+    const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox"] });
+    try {
+      assertEquals(staticImagesEnabled(), true);
+      const dark = await mimeBundle(heatmap([[0, 1], [1, 0]], { colorscale: "Greys", title: "checker" }));
+      const wide = await mimeBundle(lineChart([3, 1, 2], { width: 500, height: 300 }));
+      assertEquals(Object.keys(dark).sort(), [PLOTLY_MIME, "image/png", "text/html", "text/plain"]);
+      // What Chromium decodes from the PNG: its size, and how much of it is drawn (not white).
+      const page = await browser.newPage();
+      const inspect = (png: unknown) =>
+        page.evaluate(async (src: string) => {
+          // deno-lint-ignore no-explicit-any
+          const doc = (globalThis as any).document;
+          const img = doc.createElement("img");
+          img.src = src;
+          await img.decode();
+          const canvas = doc.createElement("canvas");
+          canvas.width = img.width, canvas.height = img.height;
+          const ctx = canvas.getContext("2d");
+          ctx.drawImage(img, 0, 0);
+          const px = ctx.getImageData(0, 0, img.width, img.height).data;
+          let drawn = 0;
+          for (let i = 0; i < px.length; i += 4) if (px[i] + px[i + 1] + px[i + 2] < 600) drawn++;
+          return { width: img.width, height: img.height, drawn: drawn / (img.width * img.height) };
+        }, `data:image/png;base64,${png}`);
+      const a = await inspect(dark["image/png"]), b = await inspect(wide["image/png"]);
+      assertEquals([a.width, a.height, b.width, b.height], [900, 450, 500, 300]); // default width; the layout's size
+      assert(a.drawn > 0.2, `the heatmap's cells are drawn: ${a.drawn}`);
+      assert(b.drawn > 0.005 && b.drawn < 0.2, `a line and axes, not a filled area: ${b.drawn}`);
+      Deno.env.set(STATIC_FIGURES_ENV, "0");
+      assertEquals(Object.keys(await mimeBundle(lineChart([1, 2]))).includes("image/png"), false);
+    } finally {
+      if (previous === undefined) Deno.env.delete(STATIC_FIGURES_ENV);
+      else Deno.env.set(STATIC_FIGURES_ENV, previous);
+      await browser.close();
+      await closeFigureRenderer();
+    }
+  },
 });

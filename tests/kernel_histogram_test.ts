@@ -4,13 +4,13 @@
  * (the notebooks use both).
  */
 import { assertEquals, assertThrows } from "./assert.ts";
-import { $display, crop, type FigureJson, heatmap, histogram } from "../kernel/mod.ts";
+import { crop, type FigureJson, heatmap, histogram } from "../kernel/mod.ts";
 
 const PLOTLY_MIME = "application/vnd.plotly.v1+json";
 
 Deno.test("histogram: raw values for plotly to bin, integer bins on request, a summary", () => {
   const fig = histogram(new Uint32Array([3, 1, 2, 3, 3]), { title: "|q_r|", xLabel: "removed", binSize: 1 });
-  const json = fig[$display]()[PLOTLY_MIME] as FigureJson;
+  const json = fig.interactiveBundle()[PLOTLY_MIME] as FigureJson;
   assertEquals(json.data.length, 1);
   assertEquals(json.data[0].type, "histogram");
   assertEquals(json.data[0].x, [3, 1, 2, 3, 3]);

@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { assert, assertEquals, assertRejects } from "./assert.ts";
 import { clearOutputs, notebookJson, outputProblems } from "../kernel/clear_outputs.ts";
 import {
+  figuresWithoutImage,
   findNotebooks,
   NotebookError,
   notebookToHtml,
@@ -112,6 +113,8 @@ for (const notebook of [...NOTEBOOKS, DEMO]) {
         `browser ${(run.ms.browser! / 1000).toFixed(1)}s, ${run.plots} figures, screenshot ${run.page?.screenshot}`,
     );
     assertEquals(run.page!.plots.length, run.plots);
+    // every figure also carries a static image, for viewers without JavaScript (static_image.ts)
+    assertEquals(figuresWithoutImage(run.executed), [], "figures without image/png");
     if (notebook !== DEMO) return;
 
     // The demo pins down what the helpers do inside the real kernel.
