@@ -23,6 +23,7 @@ import {
   runNotebook,
 } from "../kernel/run_notebooks.ts";
 import { heatmap, lineChart, PLOTLY_VERSION } from "../kernel/mod.ts";
+import { notebookMarkdown } from "../kernel/docs.ts";
 import { resetPlotlySession } from "../kernel/plotly.ts";
 
 const DEMO = join(ROOT, "tests", "fixtures", "notebooks", "demo.ipynb");
@@ -115,6 +116,14 @@ for (const notebook of [...NOTEBOOKS, DEMO]) {
     assertEquals(run.page!.plots.length, run.plots);
     // every figure also carries a static image, for viewers without JavaScript (static_image.ts)
     assertEquals(figuresWithoutImage(run.executed), [], "figures without image/png");
+    // and its docs page (deno task docs) shows each of them as that image, the interactive page beside it
+    const { page, figures } = await notebookMarkdown(run.executed, join(BUILD, "docs"), "quick");
+    const markdown = await Deno.readTextFile(page);
+    const images = [...markdown.matchAll(/!\[[^\]]*\]\(([^)]+\.png)\)\n\n\[interactive version\]\(([^)]+)\)/g)];
+    assertEquals([figures, images.length], [run.plots, run.plots]);
+    for (const [, png, html] of images) {
+      for (const file of [png, html]) assert((await Deno.stat(join(BUILD, "docs", "notebooks", file))).size > 0, file);
+    }
     if (notebook !== DEMO) return;
 
     // The demo pins down what the helpers do inside the real kernel.
