@@ -10,6 +10,15 @@ import { basename, dirname, join, resolve } from "node:path";
 import type { Gpu, Tensor } from "../gpu/mod.ts";
 import { isFile, lstatOrNull } from "../util/fs.ts";
 import { type ModelConfig, parseConfig } from "./config.ts";
+import {
+  CompressedSafetensorsReader,
+  compressedTensors,
+  type CompressionPlan,
+  moduleOf,
+  parseCompressionConfig,
+  planCompression,
+  type SparsityConfig,
+} from "./compressed.ts";
 import { type HubOptions, isHubId, resolveHubModel } from "./hub.ts";
 import { detectPrefix, type ModelLayout, modelLayout } from "./layout.ts";
 import {
@@ -39,6 +48,11 @@ export interface Checkpoint {
    * it, GPT-2-style repositories such as facebook/opt-*), else null
    */
   tokenizerPath: string | null;
+  /**
+   * the sparsity config of a compressed checkpoint (compressed-tensors layout), or null; its
+   * compressed weights read as dense ones (decompressed on read)
+   */
+  compression: SparsityConfig | null;
   /** tensors in the files that the layout does not use (e.g. rotary inv_freq buffers) */
   extraTensors: string[];
   /** reads one tensor (F16/BF16 widened to float32) */
@@ -84,11 +98,18 @@ export async function openCheckpoint(source: string, hub: HubOptions = {}): Prom
     throw new Error(`openCheckpoint: ${configPath} is not valid JSON (${(err as Error).message})`);
   }
   const config = parseConfig(raw, configPath);
+  let compression: SparsityConfig | null;
+  try {
+    compression = parseCompressionConfig(config.raw, configPath);
+  } catch (err) {
+    throw new RangeError(`openCheckpoint: ${(err as Error).message}`);
+  }
   let tensors: SafetensorsReader;
   try {
     tensors = await openSafetensors(dir);
+    if (compression) tensors = await CompressedSafetensorsReader.open(tensors, compression.format);
   } catch (err) {
-    throw new Error(`openCheckpoint: ${dir}: ${(err as Error).message}`);
+    throw new RangeError(`openCheckpoint: ${dir}: ${(err as Error).message}`);
   }
   const names = tensors.names();
   const prefix = detectPrefix(config.family, names);
@@ -106,8 +127,13 @@ export async function openCheckpoint(source: string, hub: HubOptions = {}): Prom
       throw new Error(`openCheckpoint: ${dir}: ${name} has dtype ${dtype}; expected F32, F16 or BF16`);
     }
     if (found.length !== shape.length || found.some((d, i) => d !== shape[i])) {
+      const what = tensors instanceof CompressedSafetensorsReader && tensors.modules.has(moduleOf(name))
+        ? `${moduleOf(name)}.shape is` //                                a compressed weight's recorded shape
+        : `${name} has shape`;
       throw new Error(
-        `openCheckpoint: ${dir}: ${name} has shape [${found.join(", ")}] but the config implies [${shape.join(", ")}]`,
+        `openCheckpoint: ${dir}: ${what} [${found.join(", ")}] but the config implies [${
+          shape.join(", ")
+        }] for ${name}`,
       );
     }
   }
@@ -125,6 +151,7 @@ export async function openCheckpoint(source: string, hub: HubOptions = {}): Prom
     tensors,
     files: tensors.files.map((f) => f.path),
     tokenizerPath,
+    compression,
     extraTensors: names.filter((n) => !used.has(n)),
     readTensor: (name) => tensors.readTensor(name),
     readFloat32: (name) => tensors.readFloat32(name),
@@ -149,6 +176,13 @@ export interface WriteCheckpointOptions {
   maxShardBytes?: number;
   /** replace an existing directory (default false: an existing target is an error) */
   overwrite?: boolean;
+  /**
+   * "dense" (default): every tensor as is. "compressed": sparse linear weights in the
+   * compressed-tensors layout (see `compressed.ts`), each only when smaller that way
+   */
+  format?: "dense" | "compressed";
+  /** the sparsity_structure to record when compressing (default: detected from the zeros) */
+  sparsityStructure?: string;
 }
 
 const TORCH_DTYPE = { F32: "float32", F16: "float16", BF16: "bfloat16" } as const;
@@ -176,9 +210,10 @@ const TORCH_DTYPE = { F32: "float32", F16: "float16", BF16: "bfloat16" } as cons
 export async function writeCheckpoint(
   dir: string,
   options: WriteCheckpointOptions,
-): Promise<{ dir: string; files: string[] }> {
+): Promise<{ dir: string; files: string[]; compression: CompressionPlan | null }> {
   const op = "writeCheckpoint";
   const { dtype = "F32", tokenizer = null, maxShardBytes = 2 * 1024 ** 3, overwrite = false } = options;
+  const { format = "dense" } = options;
   const target = resolve(dir);
   const parent = dirname(target);
   const tmp = await temporarySibling(target, op); //                     checks that the parent exists
@@ -213,13 +248,26 @@ export async function writeCheckpoint(
     ordered.set(name, isFloat(t.dtype) ? { ...t, dtype } as TensorInput : t);
   }
 
+  // A compressed source's quantization_config describes its files, not these: drop it.
+  const { quantization_config: _q, compression_config: _c, ...plainConfig } = options.config;
+  let plan: CompressionPlan | null = null;
+  let toWrite = ordered;
+  let compressionConfig = {};
+  if (format === "compressed") {
+    plan = await planCompression(layout, ordered, dtype, options.sparsityStructure);
+    if (plan.config) {
+      toWrite = compressedTensors(ordered, plan, dtype);
+      compressionConfig = { quantization_config: plan.config };
+    }
+  }
+
   await Deno.mkdir(tmp);
   try {
     const files: string[] = [];
-    const rawConfig = { ...options.config, torch_dtype: TORCH_DTYPE[dtype] };
+    const rawConfig = { ...plainConfig, torch_dtype: TORCH_DTYPE[dtype], ...compressionConfig };
     await Deno.writeTextFile(join(tmp, "config.json"), JSON.stringify(rawConfig, null, 2) + "\n");
     files.push("config.json");
-    const written = await writeSafetensorsSharded(tmp, ordered, { maxShardBytes, metadata: { format: "pt" } });
+    const written = await writeSafetensorsSharded(tmp, toWrite, { maxShardBytes, metadata: { format: "pt" } });
     files.push(...written.files.map((f) => basename(f)));
     if (tokenizer) {
       const slow = basename(tokenizer) === "vocab.json";
@@ -241,7 +289,7 @@ export async function writeCheckpoint(
     } else {
       await Deno.rename(tmp, target);
     }
-    return { dir, files: files.map((f) => join(dir, f)) };
+    return { dir, files: files.map((f) => join(dir, f)), compression: plan };
   } catch (err) {
     await Deno.remove(tmp, { recursive: true }).catch(() => {});
     throw err;

@@ -406,11 +406,20 @@ export class SafetensorsReader {
   readonly metadata: Readonly<Record<string, string>>;
   readonly #fileOf: Map<string, SafetensorsFile>;
 
-  constructor(source: string, files: SafetensorsFile[], fileOf: Map<string, SafetensorsFile>) {
+  /**
+   * @param entries the tensors to present, when they differ from the files' (a subclass that
+   *   shows derived tensors, e.g. compressed weights as dense ones); default: every tensor of `fileOf`
+   */
+  constructor(
+    source: string,
+    files: SafetensorsFile[],
+    fileOf: Map<string, SafetensorsFile>,
+    entries?: Map<string, TensorEntry>,
+  ) {
     this.source = source;
     this.files = files;
     this.#fileOf = fileOf;
-    this.entries = new Map([...fileOf].map(([name, f]) => [name, f.entries.get(name)!]));
+    this.entries = entries ?? new Map([...fileOf].map(([name, f]) => [name, f.entries.get(name)!]));
     this.metadata = files[0]?.metadata ?? {};
   }
 
