@@ -3,12 +3,14 @@
  *   [--pattern unstructured|2:4|4:8|structured] [--sparsity 0.5] [--alpha 0] [--blocksize 128]
  *   [--percdamp 0.01] [--calibration sotu-calib] [--nsamples 128] [--seqlen N] [--seed 0]
  *   [--eval sotu-eval] [--max-windows 64] [--dtype source|F32|F16|BF16] [--streaming]
- *   [--out <dir>] [--force]`
+ *   [--save-format dense|compressed] [--out <dir>] [--force]`
  *
  * The project's main job: prune every linear layer of a checkpoint block by block, evaluate dense
  * and pruned perplexity, and write the pruned checkpoint in the Hugging Face layout (config.json,
  * model.safetensors, tokenizer files) plus report.json. With no arguments it prunes the bundled
- * tiny-llama with Thanos to 50% unstructured sparsity.
+ * tiny-llama with Thanos to 50% unstructured sparsity. `--save-format compressed` stores the sparse
+ * linear weights in the compressed-tensors layout (see thanos/model/compressed.ts); the summary and
+ * report.json then give the bytes before and after per kind of tensor.
  *
  * Defaults follow the papers' scripts — 128 calibration windows, window length min(context, 2048) —
  * except that only the first 64 evaluation windows are scored, for speed on a software adapter
@@ -23,17 +25,29 @@
 
 import { perplexity } from "../thanos/eval.ts";
 import { prepareData } from "../thanos/experiment.ts";
-import { type Checkpoint, openCheckpoint, writeCheckpoint } from "../thanos/model/checkpoint.ts";
+import { type Checkpoint, openCheckpoint, storageDtype, writeCheckpoint } from "../thanos/model/checkpoint.ts";
+import type { CompressionPlan } from "../thanos/model/compressed.ts";
 import { loadModel } from "../thanos/model/load.ts";
 import { resolvePruneOptions } from "../thanos/prune/options.ts";
 import { checkModelFits, describeOptions, type PipelineProgress, pruneModel } from "../thanos/pipeline.ts";
-import { asInput, DATA_FLAGS, dataSpec, DEFAULT_MODEL, intFlag, log, main, numberFlag, parse, UsageError } from "./common.ts";
+import {
+  asInput,
+  DATA_FLAGS,
+  dataSpec,
+  DEFAULT_MODEL,
+  intFlag,
+  log,
+  main,
+  numberFlag,
+  parse,
+  UsageError,
+} from "./common.ts";
 import { formatSeconds, prepareOutput, type Staging } from "./output.ts";
 
 const USAGE = "usage: deno task prune [--model <dir|hf:ORG/NAME>] [--method thanos|sparsegpt|wanda|magnitude] " +
   "[--pattern unstructured|2:4|4:8|structured] [--sparsity 0.5] [--alpha 0] [--blocksize 128] [--percdamp 0.01] " +
   "[--calibration sotu-calib] [--nsamples 128] [--seqlen N] [--seed 0] [--eval sotu-eval] [--max-windows 64] " +
-  "[--dtype source|F32|F16|BF16] [--streaming] [--out <dir>] [--force]";
+  "[--dtype source|F32|F16|BF16] [--streaming] [--save-format dense|compressed] [--out <dir>] [--force]";
 
 async function run(): Promise<unknown> {
   const { values } = parse(Deno.args, {
@@ -47,6 +61,7 @@ async function run(): Promise<unknown> {
     ...DATA_FLAGS,
     dtype: { type: "string", default: "source" },
     streaming: { type: "boolean", default: false },
+    "save-format": { type: "string", default: "dense" },
     out: { type: "string" },
     force: { type: "boolean", default: false },
     help: { type: "boolean", short: "h" },
@@ -71,6 +86,10 @@ async function run(): Promise<unknown> {
   if (!["SOURCE", "F32", "F16", "BF16"].includes(dtype)) {
     throw new UsageError(`Unknown --dtype "${values.dtype}": expected source, F32, F16 or BF16`);
   }
+  const saveFormat = values["save-format"]!;
+  if (saveFormat !== "dense" && saveFormat !== "compressed") {
+    throw new UsageError(`Unknown --save-format "${saveFormat}": expected dense or compressed`);
+  }
   const checkpoint = await asInput(() => openCheckpoint(values.model!));
   checkModelFits(checkpoint.layout, options);
   const out = values.out ?? defaultOut(values.model!, options);
@@ -80,9 +99,13 @@ async function run(): Promise<unknown> {
     const { nsamples, seqlen, seed } = data;
 
     // ---- work
-    log(`prune: ${checkpoint.dir} (${checkpoint.config.family}, ${checkpoint.layout.blocks.length} blocks), ` +
-      `${describeOptions(options)}; calibration ${nsamples} x ${seqlen} tokens of ${values.calibration} (seed ${seed}); ` +
-      `eval ${evaluation.count} windows of ${values.eval}`);
+    log(
+      `prune: ${checkpoint.dir} (${checkpoint.config.family}, ${checkpoint.layout.blocks.length} blocks), ` +
+        `${
+          describeOptions(options)
+        }; calibration ${nsamples} x ${seqlen} tokens of ${values.calibration} (seed ${seed}); ` +
+        `eval ${evaluation.count} windows of ${values.eval}`,
+    );
     const model = await loadModel(checkpoint, { streaming: values.streaming });
     try {
       const evalProgress = (what: string) => (p: { windows: number; total: number; seconds: number }) =>
@@ -102,8 +125,10 @@ async function run(): Promise<unknown> {
         },
       });
       const pruned = await perplexity(model, evaluation, { onProgress: evalProgress("pruned") });
-      log(`prune: pruned perplexity ${pruned.perplexity.toFixed(3)} (dense ${dense.perplexity.toFixed(3)}), ` +
-        `sparsity ${result.sparsity.toFixed(4)}`);
+      log(
+        `prune: pruned perplexity ${pruned.perplexity.toFixed(3)} (dense ${dense.perplexity.toFixed(3)}), ` +
+          `sparsity ${result.sparsity.toFixed(4)}`,
+      );
 
       const report = {
         model: values.model,
@@ -123,8 +148,16 @@ async function run(): Promise<unknown> {
         },
       };
       log(`prune: writing ${out}`);
-      await writeOutput(staging, checkpoint, model.checkpointTensors(), dtype, report);
+      const compression = await writeOutput(staging, checkpoint, model.checkpointTensors(), dtype, saveFormat, report);
       await staging.commit();
+      if (compression) {
+        const { linear, total } = compression.bytes;
+        log(
+          `prune: saved ${compression.format ?? "dense (no layer gains from compression)"}: linear weights ` +
+            `${linear.before} -> ${linear.after} bytes (${(linear.after / linear.before).toFixed(3)}x), ` +
+            `all tensors ${total.before} -> ${total.after} bytes`,
+        );
+      }
       return {
         model: values.model,
         method: options.method,
@@ -133,6 +166,8 @@ async function run(): Promise<unknown> {
         dense_perplexity: dense.perplexity,
         perplexity: pruned.perplexity,
         out,
+        save_format: saveFormat,
+        ...(compression ? { format: compression.format ?? "dense", bytes: compression.bytes } : {}),
         seconds: (performance.now() - started) / 1000,
       };
     } finally {
@@ -148,24 +183,28 @@ async function writeOutput(
   checkpoint: Checkpoint,
   tensors: Awaited<ReturnType<Awaited<ReturnType<typeof loadModel>>["checkpointTensors"]>>,
   dtype: string,
-  report: unknown,
-): Promise<void> {
-  const storage = dtype === "SOURCE" ? sourceDtype(checkpoint) : dtype as "F32" | "F16" | "BF16";
-  await writeCheckpoint(staging.dir, {
+  format: "dense" | "compressed",
+  report: Record<string, unknown>,
+): Promise<CompressionPlan | null> {
+  const storage = dtype === "SOURCE" ? storageDtype(checkpoint) : dtype as "F32" | "F16" | "BF16";
+  const { compression } = await writeCheckpoint(staging.dir, {
     config: { ...checkpoint.config.raw },
     tensors,
     dtype: storage,
     tokenizer: checkpoint.tokenizerPath,
     overwrite: true,
+    format,
   });
-  await Deno.writeTextFile(`${staging.dir}/report.json`, JSON.stringify(report, null, 2) + "\n");
-}
-
-/** The storage dtype of the checkpoint's first decoder weight (F32, F16 or BF16). */
-function sourceDtype(checkpoint: Checkpoint): "F32" | "F16" | "BF16" {
-  const first = checkpoint.layout.blocks[0]?.linears[0]?.weight;
-  const dt = first ? checkpoint.tensors.entry(first).dtype : "F32";
-  return dt === "F16" || dt === "BF16" ? dt : "F32";
+  const saved = compression
+    ? {
+      save_format: format,
+      format: compression.format ?? "dense",
+      bytes: compression.bytes,
+      stored: compression.layers,
+    }
+    : { save_format: format };
+  await Deno.writeTextFile(`${staging.dir}/report.json`, JSON.stringify({ ...report, ...saved }, null, 2) + "\n");
+  return compression;
 }
 
 /** out/<model name>-<method>-<pattern> — e.g. out/tiny-llama-thanos-unstructured-0.5 */

@@ -17,8 +17,6 @@ import {
   unpackBitmask,
   weightSparsity,
 } from "../thanos/model/compressed.ts";
-import { parseConfig } from "../thanos/model/config.ts";
-import { modelLayout } from "../thanos/model/layout.ts";
 import { openCheckpoint, writeCheckpoint } from "../thanos/model/checkpoint.ts";
 import { openSafetensors, type TensorData, type TensorInput } from "../thanos/model/safetensors.ts";
 
@@ -191,3 +189,23 @@ for (const name of CASES) {
     }
   });
 }
+
+Deno.test("openCheckpoint refuses quantized (not sparse) compressed-tensors configs and other quant methods", async () => {
+  const root = await Deno.makeTempDir({ prefix: "thanos-compressed-" });
+  try {
+    const src = join(FIXTURES, "llama-mixed-f32", "dense");
+    const config = JSON.parse(await Deno.readTextFile(join(src, "config.json")));
+    for (const [q, expected] of [
+      [{ quant_method: "gptq", bits: 4 }, `quant_method is "gptq"`],
+      [{ quant_method: "compressed-tensors", config_groups: { group_0: {} } }, "config_groups"],
+    ] as const) {
+      const dir = join(root, crypto.randomUUID().slice(0, 6));
+      await Deno.mkdir(dir);
+      await Deno.copyFile(join(src, "model.safetensors"), join(dir, "model.safetensors"));
+      await Deno.writeTextFile(join(dir, "config.json"), JSON.stringify({ ...config, quantization_config: q }));
+      await assertRejects(() => openCheckpoint(dir), RangeError, expected);
+    }
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

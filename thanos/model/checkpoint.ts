@@ -159,6 +159,16 @@ export async function openCheckpoint(source: string, hub: HubOptions = {}): Prom
   };
 }
 
+/**
+ * The storage dtype of a checkpoint's first decoder weight (F32, F16 or BF16; a compressed weight:
+ * its values' dtype) — what a rewritten checkpoint keeps by default.
+ */
+export function storageDtype(checkpoint: Checkpoint): "F32" | "F16" | "BF16" {
+  const first = checkpoint.layout.blocks[0]?.linears[0]?.weight;
+  const dt = first ? checkpoint.tensors.entry(first).dtype : "F32";
+  return dt === "F16" || dt === "BF16" ? dt : "F32";
+}
+
 /** Options of {@link writeCheckpoint}. */
 export interface WriteCheckpointOptions {
   /** the config.json object to write (normally the source checkpoint's `config.raw`) */

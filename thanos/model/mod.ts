@@ -52,7 +52,21 @@ export {
   PREFIXES,
   storedShape,
 } from "./layout.ts";
-export { type Checkpoint, openCheckpoint, writeCheckpoint, type WriteCheckpointOptions } from "./checkpoint.ts";
+export {
+  type Checkpoint,
+  openCheckpoint,
+  storageDtype,
+  writeCheckpoint,
+  type WriteCheckpointOptions,
+} from "./checkpoint.ts";
+export {
+  type CompressionBytes,
+  type CompressionConfig,
+  type CompressionPlan,
+  type LayerCompression,
+  type SparseFormat,
+  type SparsityConfig,
+} from "./compressed.ts";
 export {
   findCachedModel,
   hubCacheDir,

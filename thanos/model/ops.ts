@@ -375,7 +375,21 @@ export async function causalAttention(
   for (const [keyBegin, keyEnd] of keyRanges) {
     await launch(gpu, "attention", { q: q.tensor, k: k.tensor, v: v.tensor, out, state }, {
       grid: [Math.ceil((seqLen - keyBegin) / ATTENTION_WG), heads, batch],
-      params: { seqLen, heads, kvHeads, qOffset: q.offset, qLd: q.ld, kOffset: k.offset, kLd: k.ld, vOffset: v.offset, vLd: v.ld, outLd: heads * headDim, keyBegin, keyEnd, scale },
+      params: {
+        seqLen,
+        heads,
+        kvHeads,
+        qOffset: q.offset,
+        qLd: q.ld,
+        kOffset: k.offset,
+        kLd: k.ld,
+        vOffset: v.offset,
+        vLd: v.ld,
+        outLd: heads * headDim,
+        keyBegin,
+        keyEnd,
+        scale,
+      },
       constants: { WG: ATTENTION_WG, HEAD_DIM: headDim },
     });
   }
