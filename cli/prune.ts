@@ -27,6 +27,7 @@ import { perplexity } from "../thanos/eval.ts";
 import { prepareData } from "../thanos/experiment.ts";
 import { type Checkpoint, openCheckpoint, storageDtype, writeCheckpoint } from "../thanos/model/checkpoint.ts";
 import type { CompressionPlan } from "../thanos/model/compressed.ts";
+import { shrinkStructured } from "../thanos/model/shrink.ts";
 import { loadModel } from "../thanos/model/load.ts";
 import { resolvePruneOptions } from "../thanos/prune/options.ts";
 import { checkModelFits, describeOptions, type PipelineProgress, pruneModel } from "../thanos/pipeline.ts";
@@ -148,7 +149,31 @@ async function run(): Promise<unknown> {
         },
       };
       log(`prune: writing ${out}`);
-      const compression = await writeOutput(staging, checkpoint, model.checkpointTensors(), dtype, saveFormat, report);
+      // structured with alpha 0: the removed MLP channels are dropped, giving a smaller dense model
+      let config: Record<string, unknown> = { ...checkpoint.config.raw };
+      let tensors = model.checkpointTensors();
+      let structured: Record<string, unknown> | undefined;
+      if (options.pattern.kind === "structured") {
+        if (options.alpha === 0) {
+          const shrunk = await shrinkStructured(checkpoint.config, checkpoint.layout, tensors);
+          ({ config, tensors } = shrunk);
+          structured = { dropped_channels: shrunk.dropped, mlp_width: shrunk.width };
+          log(
+            `prune: dropped ${shrunk.dropped} of ${shrunk.width.before} MLP channels in every block ` +
+              `(intermediate width ${shrunk.width.before} -> ${shrunk.width.after})`,
+          );
+        } else {
+          structured = { dropped_channels: 0, reason: "alpha > 0: the outlier rows keep every column" };
+          log(
+            `prune: alpha ${options.alpha} > 0: the dense outlier rows keep every column, so no MLP channel ` +
+              `can be dropped; the removed columns stay as zeros`,
+          );
+        }
+      }
+      const compression = await writeOutput(staging, checkpoint, config, tensors, dtype, saveFormat, {
+        ...report,
+        ...(structured ? { structured } : {}),
+      });
       await staging.commit();
       if (compression) {
         const { linear, total } = compression.bytes;
@@ -167,6 +192,7 @@ async function run(): Promise<unknown> {
         perplexity: pruned.perplexity,
         out,
         save_format: saveFormat,
+        ...(structured ? { structured } : {}),
         ...(compression ? { format: compression.format ?? "dense", bytes: compression.bytes } : {}),
         seconds: (performance.now() - started) / 1000,
       };
@@ -181,6 +207,7 @@ async function run(): Promise<unknown> {
 async function writeOutput(
   staging: Staging,
   checkpoint: Checkpoint,
+  config: Record<string, unknown>,
   tensors: Awaited<ReturnType<Awaited<ReturnType<typeof loadModel>>["checkpointTensors"]>>,
   dtype: string,
   format: "dense" | "compressed",
@@ -188,7 +215,7 @@ async function writeOutput(
 ): Promise<CompressionPlan | null> {
   const storage = dtype === "SOURCE" ? storageDtype(checkpoint) : dtype as "F32" | "F16" | "BF16";
   const { compression } = await writeCheckpoint(staging.dir, {
-    config: { ...checkpoint.config.raw },
+    config,
     tensors,
     dtype: storage,
     tokenizer: checkpoint.tokenizerPath,

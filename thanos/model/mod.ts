@@ -67,6 +67,7 @@ export {
   type SparseFormat,
   type SparsityConfig,
 } from "./compressed.ts";
+export { type ShrinkResult, shrinkStructured } from "./shrink.ts";
 export {
   findCachedModel,
   hubCacheDir,

@@ -1,0 +1,112 @@
+/**
+ * `deno task prune` output formats: `--save-format compressed` writes the compressed-tensors layout
+ * (GPT-2: sparse-bitmask, structure 2:4) and reads back with the same perplexity; structured with
+ * alpha 0 writes a smaller dense model (lower ffn_dim) with the same perplexity; with alpha > 0 it
+ * says why nothing was dropped; a bad --save-format exits 2.
+ */
+import { openCheckpoint } from "../thanos/model/checkpoint.ts";
+import { assert, assertEquals } from "./assert.ts";
+import { lastJson, runCli, withTempDir } from "./cli_util.ts";
+
+const SMALL = ["--nsamples", "4", "--max-windows", "2", "--seqlen", "64"];
+
+async function evalPerplexity(dir: string): Promise<number> {
+  const run = await runCli("cli/eval.ts", [
+    "--model",
+    dir,
+    "--data",
+    "sotu-eval",
+    "--max-windows",
+    "2",
+    "--seqlen",
+    "64",
+  ]);
+  assertEquals(run.code, 0, run.stderr);
+  return lastJson(run.stdout).perplexity;
+}
+
+Deno.test({
+  name:
+    "prune --save-format compressed: tiny-gpt2 2:4 as sparse-bitmask, bytes in the summary, same perplexity read back",
+  sanitizeResources: false,
+  fn: () =>
+    withTempDir(async (dir) => {
+      const run = await runCli("cli/prune.ts", [
+        "--model",
+        "models/tiny-gpt2",
+        "--pattern",
+        "2:4",
+        "--save-format",
+        "compressed",
+        "--out",
+        `${dir}/c`,
+        ...SMALL,
+      ]);
+      assertEquals(run.code, 0, run.stderr);
+      const s = lastJson(run.stdout);
+      assertEquals([s.save_format, s.format], ["compressed", "sparse-bitmask"]);
+      assert(s.bytes.linear.after < 0.6 * s.bytes.linear.before, JSON.stringify(s.bytes));
+      const ckpt = await openCheckpoint(`${dir}/c`);
+      assertEquals(ckpt.compression?.sparsity_structure, "2:4");
+      assertEquals(ckpt.compression?.targets, ["Conv1D"]);
+      const report = JSON.parse(await Deno.readTextFile(`${dir}/c/report.json`));
+      assertEquals(report.bytes, s.bytes);
+      const ppl = await evalPerplexity(`${dir}/c`);
+      assert(Math.abs(ppl - s.perplexity) <= 1e-5 * ppl, `${ppl} vs ${s.perplexity}`);
+    }),
+});
+
+Deno.test({
+  name: "prune --pattern structured (alpha 0) writes a smaller dense model with the zero-column model's perplexity",
+  sanitizeResources: false,
+  fn: () =>
+    withTempDir(async (dir) => {
+      const run = await runCli("cli/prune.ts", [
+        "--model",
+        "models/tiny-opt",
+        "--pattern",
+        "structured",
+        "--sparsity",
+        "0.3",
+        "--out",
+        `${dir}/s`,
+        ...SMALL,
+      ]);
+      assertEquals(run.code, 0, run.stderr);
+      const s = lastJson(run.stdout);
+      assertEquals(s.structured.dropped_channels, Math.ceil(0.3 * 512));
+      const config = JSON.parse(await Deno.readTextFile(`${dir}/s/config.json`));
+      assertEquals(config.ffn_dim, 512 - Math.ceil(0.3 * 512));
+      const ppl = await evalPerplexity(`${dir}/s`);
+      assert(Math.abs(ppl - s.perplexity) <= 1e-5 * ppl, `${ppl} vs ${s.perplexity}`);
+
+      const alpha = await runCli("cli/prune.ts", [
+        "--model",
+        "models/tiny-opt",
+        "--pattern",
+        "structured",
+        "--sparsity",
+        "0.3",
+        "--alpha",
+        "0.1",
+        "--out",
+        `${dir}/a`,
+        ...SMALL,
+      ]);
+      assertEquals(alpha.code, 0, alpha.stderr);
+      assertEquals(lastJson(alpha.stdout).structured.dropped_channels, 0);
+      assert(alpha.stderr.includes("no MLP channel can be dropped"), alpha.stderr);
+      assertEquals(JSON.parse(await Deno.readTextFile(`${dir}/a/config.json`)).ffn_dim, 512);
+    }),
+});
+
+Deno.test({
+  name: "prune rejects an unknown --save-format with exit 2 before any work",
+  sanitizeResources: false,
+  fn: () =>
+    withTempDir(async (dir) => {
+      const run = await runCli("cli/prune.ts", ["--save-format", "zip", "--out", `${dir}/x`]);
+      assertEquals(run.code, 2);
+      assert(run.stderr.includes(`Unknown --save-format "zip"`), run.stderr);
+    }),
+});
