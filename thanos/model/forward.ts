@@ -42,6 +42,7 @@ import {
   transpose,
   WeightStore,
 } from "./weights.ts";
+import { tokenLogprobUpdate } from "./token_logprob.ts";
 
 export type { BlockWeights, GlobalWeights, LinearWeights, NormWeights } from "./weights.ts";
 export { transpose };
@@ -98,6 +99,16 @@ export interface CausalLM {
    * @returns [batch·(seqLen−1)] NLL values in nats, window-major
    */
   nll(hidden: Tensor, ids: Uint32Array, batch: number, seqLen: number): Promise<Float32Array>;
+  /**
+   * Log-probability of chosen tokens and whether each is the greedy choice: final norm, LM head
+   * and log-softmax of rows of `hidden` on the GPU, reduced over the vocabulary there; only
+   * [rows, 2] values come back (lm-eval's loglikelihood requests, thanos/zeroshot/).
+   * @param hidden f32 [n, hiddenSize], the last block's output (not released)
+   * @param rows row indices into `hidden`
+   * @param targets the token scored at each row (same length as `rows`)
+   * @returns [rows.length, 2]: (log p(target), 1 if target is the first argmax else 0)
+   */
+  tokenLogprobs(hidden: Tensor, rows: Uint32Array, targets: Uint32Array): Promise<Float32Array>;
   /**
    * Logits of chosen rows (final norm + LM head), read back to the CPU.
    * @param hidden f32 [rows, hiddenSize], the last block's output
@@ -334,6 +345,50 @@ export abstract class DecoderModel<C extends ModelConfig = ModelConfig> implemen
       for (let r = 0; r < m; r++) out.set(values[i].subarray(r * width, (r + 1) * width), r * V + lo);
     }
     return out;
+  }
+
+  async tokenLogprobs(hidden: Tensor, rows: Uint32Array, targets: Uint32Array): Promise<Float32Array> {
+    this.#checkAlive();
+    const n = hidden.shape[0];
+    this.#checkHidden("tokenLogprobs", hidden, n);
+    if (targets.length !== rows.length) {
+      throw new RangeError(`tokenLogprobs: ${targets.length} targets for ${rows.length} rows; expected one per row`);
+    }
+    const V = this.config.vocabSize;
+    rows.forEach((r, i) => {
+      if (r >= n) throw new RangeError(`tokenLogprobs: row ${r} is out of range; expected < ${n}`);
+      if (targets[i] >= V) throw new RangeError(`tokenLogprobs: target ${targets[i]} is outside the vocabulary of ${V}`);
+    });
+    const m = rows.length;
+    if (m === 0) return new Float32Array(0);
+    const final = await this.#finalRows(hidden, rows); // [m, embedDim]
+    const targetsT = upload(this.gpu, targets, [m], "targets");
+    const head = this.globals.lmHead;
+    const budget = Math.min(this.options.logitsBytes ?? DEFAULT_LOGITS_BYTES, this.gpu.limits.maxStorageBufferBindingSize);
+    const largestChunk = Math.max(...head.chunks.map((c) => c.tensor.shape[0]));
+    const width = Math.max(1, Math.min(largestChunk, Math.floor(budget / (4 * m))));
+    using logits = empty(this.gpu, [m, width], "f32", "logits");
+    using state = empty(this.gpu, [m, 4], "f32", "token logprob state");
+    using scores = empty(this.gpu, [m, 2], "f32", "token logprobs");
+    try {
+      for (const [i, { lo, tensor }] of head.chunks.entries()) {
+        const chunkRows = tensor.shape[0];
+        for (let v0 = 0; v0 < chunkRows; v0 += width) {
+          const k = Math.min(width, chunkRows - v0); // vocabulary ids lo+v0 .. lo+v0+k−1
+          const view: MatrixView = { tensor: logits, offset: 0, rows: m, cols: k, ld: width };
+          await matmul(mat(final), sub(mat(tensor), v0, 0, k, head.cols), view, { transB: true }); // [m, k]
+          await tokenLogprobUpdate(view, targetsT, state, scores, {
+            lo: lo + v0,
+            first: i === 0 && v0 === 0,
+            last: i === head.chunks.length - 1 && v0 + k >= chunkRows,
+          });
+        }
+      }
+      return (await scores.read()) as Float32Array;
+    } finally {
+      final.release();
+      targetsT.release();
+    }
   }
 
   async blockLinears(b: number): Promise<LinearWeights[]> {

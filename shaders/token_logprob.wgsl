@@ -1,0 +1,139 @@
+// token_logprob: per-row log-probability of a target column and whether the target is the row's
+// greedy (argmax) token — what lm-eval's loglikelihood requests read for each continuation token
+// (lm_eval/models/huggingface.py, _loglikelihood_tokens: log_softmax, gather of the continuation
+// token, `greedy_tokens = logits.argmax(dim=-1)`, `max_equal = (greedy_tokens == cont_toks).all()`).
+// The vocabulary is reduced in column chunks (the LM head is computed one vocabulary chunk at a
+// time), like nll.wgsl.
+//
+// Bindings (group 0):
+//   0  uniform Params { rows, cols, lo, offset, ld, first, last: u32 }
+//   1  logits: array<f32>, read        view [rows, cols] at offset (leading dimension ld): columns
+//                                      lo .. lo+cols−1 of the full logits
+//   2  targets: array<u32>, read       [rows] vocab ids
+//   3  state: array<f32>, read_write   [rows, 4] running (max m, Σ exp(x − m), target logit,
+//                                      argmax id as an f32, exact for vocabularies below 2^24)
+//   4  scores: array<f32>, read_write  [rows, 2] (log p(target), 1 if argmax == target else 0),
+//                                      written by the chunk with last = 1
+// Math: per chunk, m_c = max_c x with a_c its FIRST column (torch.argmax returns the first maximal
+//   index), s_c = Σ_c exp(x − m_c); merged online in f32: m' = max(m, m_c),
+//   s' = s·exp(m − m') + s_c·exp(m_c − m'), a' = a_c if m_c > m else a (chunks arrive in vocabulary
+//   order, so a tie keeps the earlier id). After the last chunk:
+//   log p(target) = x[target] − (m + log s), greedy = (a == target).
+//   first = 1 starts a fresh state (m = −inf, s = 0).
+// An invocation loops 2·ceil(cols / WG) times: the caller splits wider chunks into several
+//   dispatches (llvmpipe silently ends an invocation after 65535 loop iterations; see
+//   thanos/gpu/loop_budget.ts).
+// Grid: one workgroup of WG invocations per row, rows folded into y past 65535 groups
+//   (row = wid.x + wid.y * nwg.x); WG must be a power of two.
+
+override WG: u32 = 128;
+
+const NEG_BIG: f32 = -3.0e38;
+
+struct Params {
+  rows: u32,
+  cols: u32,
+  lo: u32,
+  offset: u32,
+  ld: u32,
+  first: u32,
+  last: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> logits: array<f32>;
+@group(0) @binding(2) var<storage, read> targets: array<u32>;
+@group(0) @binding(3) var<storage, read_write> state: array<f32>;
+@group(0) @binding(4) var<storage, read_write> scores: array<f32>;
+
+var<workgroup> partial: array<f32, WG>;
+var<workgroup> partialIdx: array<u32, WG>;
+
+@compute @workgroup_size(WG)
+fn main(
+  @builtin(workgroup_id) wid: vec3u,
+  @builtin(num_workgroups) nwg: vec3u,
+  @builtin(local_invocation_index) lid: u32,
+) {
+  let row = wid.x + wid.y * nwg.x;
+  if (row >= p.rows) {
+    return;
+  }
+  let base = p.offset + row * p.ld;
+  // chunk max and its first column (columns visited in increasing order: strict > keeps the first)
+  var mx = NEG_BIG;
+  var at = 0xffffffffu;
+  for (var c = lid; c < p.cols; c += WG) {
+    let x = logits[base + c];
+    if (x > mx || at == 0xffffffffu) {
+      mx = x;
+      at = c;
+    }
+  }
+  partial[lid] = mx;
+  partialIdx[lid] = at;
+  workgroupBarrier();
+  for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
+    if (lid < stride) {
+      let a = partial[lid];
+      let b = partial[lid + stride];
+      let ia = partialIdx[lid];
+      let ib = partialIdx[lid + stride];
+      // larger value wins; on a tie (or an empty slot) the smaller column
+      if (ia == 0xffffffffu || (ib != 0xffffffffu && (b > a || (b == a && ib < ia)))) {
+        partial[lid] = b;
+        partialIdx[lid] = ib;
+      }
+    }
+    workgroupBarrier();
+  }
+  let chunkMax = partial[0];
+  let chunkArg = partialIdx[0] + p.lo;
+  workgroupBarrier();
+  // chunk Σ exp(x − max)
+  var sum = 0.0;
+  for (var c = lid; c < p.cols; c += WG) {
+    sum += exp(logits[base + c] - chunkMax);
+  }
+  partial[lid] = sum;
+  workgroupBarrier();
+  for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
+    if (lid < stride) {
+      partial[lid] += partial[lid + stride];
+    }
+    workgroupBarrier();
+  }
+  if (lid != 0u) {
+    return;
+  }
+  let chunkSum = partial[0];
+  var m = NEG_BIG;
+  var s = 0.0;
+  var targetLogit = 0.0;
+  var arg = chunkArg;
+  if (p.first == 0u) {
+    m = state[row * 4u];
+    s = state[row * 4u + 1u];
+    targetLogit = state[row * 4u + 2u];
+    arg = u32(state[row * 4u + 3u]);
+    if (chunkMax > m) {
+      arg = chunkArg;
+    }
+  }
+  let merged = max(m, chunkMax);
+  s = s * exp(m - merged) + chunkSum * exp(chunkMax - merged);
+  m = merged;
+  let t = targets[row];
+  if (t >= p.lo && t - p.lo < p.cols) {
+    targetLogit = logits[base + (t - p.lo)];
+  }
+  if (p.last != 0u) {
+    scores[row * 2u] = targetLogit - (m + log(s));
+    scores[row * 2u + 1u] = select(0.0, 1.0, arg == t);
+  } else {
+    state[row * 4u] = m;
+    state[row * 4u + 1u] = s;
+    state[row * 4u + 2u] = targetLogit;
+    state[row * 4u + 3u] = f32(arg); // exact below 2^24 ids
+  }
+}
