@@ -16,3 +16,4 @@ export * from "./pipeline.ts";
 export * from "./experiment.ts";
 export * from "./inspect.ts";
 export * from "./block_trace.ts";
+export * from "./zeroshot/mod.ts";
