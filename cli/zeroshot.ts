@@ -1,0 +1,158 @@
+/**
+ * `deno task zeroshot --model <dir|hf:ORG/NAME> --tasks t1,t2,… --data DIR [--limit N]
+ *   [--batch-size B] [--out results.json] [--log-samples DIR] [--force]`
+ *
+ * Zero-shot accuracy with lm-evaluation-harness v0.4.7 semantics (thanos/zeroshot/): the paper's
+ * seven tasks (winogrande, openbookqa, boolq, piqa, hellaswag, arc_easy, arc_challenge), each
+ * split read from `DIR/<task>.jsonl` or `DIR/<task>.parquet` in the dataset's own fields
+ * (`data/zeroshot-sample` is a small set written for this project — not the benchmark).
+ *
+ * `--limit N` scores the first N documents of each task (a fraction in (0, 1) takes that share,
+ * rounded up, as lm-eval). `--out` writes results.json in lm-eval's shape; `--log-samples DIR`
+ * writes `DIR/samples_<task>.jsonl` with lm-eval's per-document keys. Both are written only after
+ * every task is scored, through a temporary name: a run that fails leaves no partial file.
+ * Progress goes to stderr; the last stdout line is `{tasks: {name: {acc, acc_norm?, n}}, mean_acc,
+ * requests, seconds}`. Bad input (an unknown task, a data file missing, malformed or lacking a
+ * field, a label out of range, an empty file, --limit ≤ 0) → one line on stderr, exit code 2,
+ * before any GPU work.
+ *
+ * @module
+ */
+
+import { dirname } from "node:path";
+import { openCheckpoint } from "../thanos/model/checkpoint.ts";
+import { loadModel } from "../thanos/model/load.ts";
+import { loadTokenizer } from "../thanos/data/tokenizer.ts";
+import { evaluateZeroShot, type PreparedTask, prepareTask } from "../thanos/zeroshot/evaluate.ts";
+import { loadTaskDocs } from "../thanos/zeroshot/data.ts";
+import { resultsText, sampleLines, summary } from "../thanos/zeroshot/results.ts";
+import { getTask, TASK_NAMES } from "../thanos/zeroshot/tasks.ts";
+import { statOrNull } from "../thanos/util/fs.ts";
+import { asInput, intFlag, log, main, numberFlag, parse, UsageError } from "./common.ts";
+import { formatSeconds, prepareOutput } from "./output.ts";
+
+const USAGE = "usage: deno task zeroshot --model <dir|hf:ORG/NAME> --tasks t1,t2,… --data DIR [--limit N] " +
+  `[--batch-size B] [--out results.json] [--log-samples DIR] [--force]   (tasks: ${TASK_NAMES.join(", ")}, or all)`;
+
+/**
+ * Parses `--tasks`: comma-separated names, or "all".
+ * @throws UsageError naming an unknown task and listing the seven
+ */
+export function parseTasks(spec: string): string[] {
+  const names = spec === "all" ? [...TASK_NAMES] : spec.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  if (names.length === 0) throw new UsageError(`Expected --tasks to name at least one of ${TASK_NAMES.join(", ")}`);
+  for (const n of names) {
+    if (!TASK_NAMES.includes(n)) throw new UsageError(`Unknown task "${n}"; expected one of ${TASK_NAMES.join(", ")}`);
+  }
+  return [...new Set(names)];
+}
+
+async function checkOutFile(out: string): Promise<void> {
+  const info = await statOrNull(out);
+  if (info?.isDirectory) throw new UsageError(`--out ${out} is a directory; expected a file name for results.json`);
+  const parent = await statOrNull(dirname(out));
+  if (parent && !parent.isDirectory) throw new UsageError(`--out ${out}: ${dirname(out)} is not a directory`);
+}
+
+/** Writes `text` to `path` through a temporary file beside it, renamed into place. */
+async function writeAtomically(path: string, text: string): Promise<void> {
+  await Deno.mkdir(dirname(path), { recursive: true });
+  const tmp = `${path}.tmp-${crypto.randomUUID().slice(0, 8)}`;
+  try {
+    await Deno.writeTextFile(tmp, text);
+    await Deno.rename(tmp, path);
+  } catch (err) {
+    await Deno.remove(tmp).catch(() => {});
+    throw err;
+  }
+}
+
+async function run(): Promise<unknown> {
+  const { values } = parse(Deno.args, {
+    model: { type: "string" },
+    tasks: { type: "string" },
+    data: { type: "string" },
+    limit: { type: "string" },
+    "batch-size": { type: "string" },
+    out: { type: "string" },
+    "log-samples": { type: "string" },
+    force: { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return undefined;
+  }
+  if (!values.model) throw new UsageError(`Missing --model\n${USAGE}`);
+  if (!values.tasks) throw new UsageError(`Missing --tasks\n${USAGE}`);
+  if (!values.data) {
+    throw new UsageError(
+      `Missing --data DIR (the splits as <task>.jsonl or <task>.parquet; data/zeroshot-sample is a small sample ` +
+        `written for this project, not the benchmark)`,
+    );
+  }
+  const names = parseTasks(values.tasks);
+  const limit = values.limit === undefined ? undefined : numberFlag("limit", values.limit);
+  if (limit !== undefined && (!(limit > 0) || (limit >= 1 && !Number.isInteger(limit)))) {
+    throw new UsageError(`Expected --limit to be a positive integer (or a fraction in (0, 1)) but found ${values.limit}`);
+  }
+  const batchSize = values["batch-size"] === undefined ? undefined : intFlag("batch-size", values["batch-size"]);
+  if (batchSize !== undefined && batchSize < 1) throw new UsageError(`Expected --batch-size >= 1 but found ${batchSize}`);
+  const dataInfo = await statOrNull(values.data);
+  if (!dataInfo?.isDirectory) throw new UsageError(`--data ${values.data} is not a directory`);
+  if (values.out) await checkOutFile(values.out);
+
+  const checkpoint = await asInput(() => openCheckpoint(values.model!));
+  if (checkpoint.tokenizerPath === null) {
+    throw new UsageError(`${checkpoint.dir} has no tokenizer (tokenizer.json, or vocab.json with merges.txt)`);
+  }
+  const tokenizer = await asInput(() => loadTokenizer(checkpoint.tokenizerPath!));
+  const maxLength = checkpoint.config.maxPositions;
+  const prepared: PreparedTask[] = [];
+  for (const name of names) {
+    const task = getTask(name);
+    const { docs, where, path } = await asInput(() => loadTaskDocs(values.data!, task));
+    const p = await asInput(() => Promise.resolve(prepareTask(task, docs, tokenizer, { limit, maxLength, where })));
+    log(`zeroshot: ${name}: ${p.docs.length} of ${p.original} documents from ${path}, ${p.encoded.flat().length} requests`);
+    prepared.push(p);
+  }
+  const samples = values["log-samples"] ? await prepareOutput(values["log-samples"], values.force ?? false) : null;
+
+  log(`zeroshot: ${checkpoint.config.family} from ${checkpoint.dir} (context ${maxLength})`);
+  const started = Date.now();
+  const model = await loadModel(checkpoint);
+  try {
+    const result = await evaluateZeroShot(model, prepared, {
+      batchSize,
+      maxLength,
+      onProgress: (p) => {
+        const eta = p.done < p.total ? `, ETA ${formatSeconds((p.seconds / p.done) * (p.total - p.done))}` : "";
+        log(`zeroshot: ${p.done}/${p.total} requests, ${formatSeconds(p.seconds)}${eta}`);
+      },
+    });
+    for (const t of result.tasks) {
+      const acc = t.metrics.acc!, norm = t.metrics.acc_norm;
+      log(
+        `zeroshot: ${t.name}: acc ${acc.value.toFixed(4)} ± ${acc.stderr?.toFixed(4) ?? "N/A"}` +
+          (norm ? `, acc_norm ${norm.value.toFixed(4)} ± ${norm.stderr?.toFixed(4) ?? "N/A"}` : ""),
+      );
+    }
+    const run = { model: values.model, batchSize, limit, startTime: started, endTime: Date.now() };
+    if (samples) {
+      await Deno.mkdir(samples.dir, { recursive: true });
+      for (const t of result.tasks) {
+        await Deno.writeTextFile(`${samples.dir}/samples_${t.name}.jsonl`, (await sampleLines(t)).join("\n") + "\n");
+      }
+    }
+    if (values.out) await writeAtomically(values.out, resultsText(result, run));
+    if (samples) await samples.commit();
+    return { model: values.model, ...summary(result) };
+  } catch (err) {
+    await samples?.discard();
+    throw err;
+  } finally {
+    model.release();
+  }
+}
+
+if (import.meta.main) await main(run);
