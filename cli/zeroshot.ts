@@ -94,10 +94,14 @@ async function run(): Promise<unknown> {
   const names = parseTasks(values.tasks);
   const limit = values.limit === undefined ? undefined : numberFlag("limit", values.limit);
   if (limit !== undefined && (!(limit > 0) || (limit >= 1 && !Number.isInteger(limit)))) {
-    throw new UsageError(`Expected --limit to be a positive integer (or a fraction in (0, 1)) but found ${values.limit}`);
+    throw new UsageError(
+      `Expected --limit to be a positive integer (or a fraction in (0, 1)) but found ${values.limit}`,
+    );
   }
   const batchSize = values["batch-size"] === undefined ? undefined : intFlag("batch-size", values["batch-size"]);
-  if (batchSize !== undefined && batchSize < 1) throw new UsageError(`Expected --batch-size >= 1 but found ${batchSize}`);
+  if (batchSize !== undefined && batchSize < 1) {
+    throw new UsageError(`Expected --batch-size >= 1 but found ${batchSize}`);
+  }
   const dataInfo = await statOrNull(values.data);
   if (!dataInfo?.isDirectory) throw new UsageError(`--data ${values.data} is not a directory`);
   if (values.out) await checkOutFile(values.out);
@@ -113,7 +117,9 @@ async function run(): Promise<unknown> {
     const task = getTask(name);
     const { docs, where, path } = await asInput(() => loadTaskDocs(values.data!, task));
     const p = await asInput(() => Promise.resolve(prepareTask(task, docs, tokenizer, { limit, maxLength, where })));
-    log(`zeroshot: ${name}: ${p.docs.length} of ${p.original} documents from ${path}, ${p.encoded.flat().length} requests`);
+    log(
+      `zeroshot: ${name}: ${p.docs.length} of ${p.original} documents from ${path}, ${p.encoded.flat().length} requests`,
+    );
     prepared.push(p);
   }
   const samples = values["log-samples"] ? await prepareOutput(values["log-samples"], values.force ?? false) : null;

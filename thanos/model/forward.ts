@@ -357,14 +357,19 @@ export abstract class DecoderModel<C extends ModelConfig = ModelConfig> implemen
     const V = this.config.vocabSize;
     rows.forEach((r, i) => {
       if (r >= n) throw new RangeError(`tokenLogprobs: row ${r} is out of range; expected < ${n}`);
-      if (targets[i] >= V) throw new RangeError(`tokenLogprobs: target ${targets[i]} is outside the vocabulary of ${V}`);
+      if (targets[i] >= V) {
+        throw new RangeError(`tokenLogprobs: target ${targets[i]} is outside the vocabulary of ${V}`);
+      }
     });
     const m = rows.length;
     if (m === 0) return new Float32Array(0);
     const final = await this.#finalRows(hidden, rows); // [m, embedDim]
     const targetsT = upload(this.gpu, targets, [m], "targets");
     const head = this.globals.lmHead;
-    const budget = Math.min(this.options.logitsBytes ?? DEFAULT_LOGITS_BYTES, this.gpu.limits.maxStorageBufferBindingSize);
+    const budget = Math.min(
+      this.options.logitsBytes ?? DEFAULT_LOGITS_BYTES,
+      this.gpu.limits.maxStorageBufferBindingSize,
+    );
     const largestChunk = Math.max(...head.chunks.map((c) => c.tensor.shape[0]));
     const width = Math.max(1, Math.min(largestChunk, Math.floor(budget / (4 * m))));
     using logits = empty(this.gpu, [m, width], "f32", "logits");

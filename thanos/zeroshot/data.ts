@@ -68,9 +68,13 @@ export function checkDoc(task: ZeroShotTask, doc: unknown, where: string): Doc {
   }
   for (const [field, kind] of Object.entries(task.fields)) {
     const v = (doc as Doc)[field];
-    if (v === undefined) throw new RangeError(`${where}: missing field "${field}" (${KIND_TEXT[kind]}) for ${task.name}`);
+    if (v === undefined) {
+      throw new RangeError(`${where}: missing field "${field}" (${KIND_TEXT[kind]}) for ${task.name}`);
+    }
     if (!fits(kind, v)) {
-      throw new RangeError(`${where}: field "${field}" is ${JSON.stringify(v)?.slice(0, 80)}; expected ${KIND_TEXT[kind]}`);
+      throw new RangeError(
+        `${where}: field "${field}" is ${JSON.stringify(v)?.slice(0, 80)}; expected ${KIND_TEXT[kind]}`,
+      );
     }
   }
   return doc as Doc;

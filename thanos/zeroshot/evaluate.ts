@@ -10,8 +10,8 @@ import type { TextTokenizer } from "../data/tokenizer.ts";
 import type { CausalLM } from "../model/forward.ts";
 import {
   checkRequests,
-  encodeRequest,
   type EncodedRequest,
+  encodeRequest,
   type LoglikelihoodProgress,
   type LoglikelihoodResult,
   loglikelihoods,

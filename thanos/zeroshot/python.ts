@@ -39,8 +39,18 @@ export function pyStrip(s: string): string {
 
 /** Titlecase forms that differ from the uppercase of the same character (Unicode's digraphs). */
 const TITLECASE: Record<string, string> = {
-  "Ǆ": "ǅ", "ǅ": "ǅ", "ǆ": "ǅ", "Ǉ": "ǈ", "ǈ": "ǈ", "ǉ": "ǈ", "Ǌ": "ǋ", "ǋ": "ǋ", "ǌ": "ǋ",
-  "Ǳ": "ǲ", "ǲ": "ǲ", "ǳ": "ǲ",
+  "Ǆ": "ǅ",
+  "ǅ": "ǅ",
+  "ǆ": "ǅ",
+  "Ǉ": "ǈ",
+  "ǈ": "ǈ",
+  "ǉ": "ǈ",
+  "Ǌ": "ǋ",
+  "ǋ": "ǋ",
+  "ǌ": "ǋ",
+  "Ǳ": "ǲ",
+  "ǲ": "ǲ",
+  "ǳ": "ǲ",
 };
 
 /**
@@ -89,8 +99,17 @@ export type PyJson = null | boolean | number | string | PyFloat | PyJson[] | { [
 
 function pyString(s: string): string {
   // json.dumps(ensure_ascii=False) escapes ", \ and control characters below U+0020 only
+  // deno-lint-ignore no-control-regex
   return '"' + s.replace(/[\\"\u0000-\u001f]/g, (c) => {
-    const named: Record<string, string> = { '"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f" };
+    const named: Record<string, string> = {
+      '"': '\\"',
+      "\\": "\\\\",
+      "\n": "\\n",
+      "\r": "\\r",
+      "\t": "\\t",
+      "\b": "\\b",
+      "\f": "\\f",
+    };
     return named[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
   }) + '"';
 }

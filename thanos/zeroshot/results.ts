@@ -58,7 +58,9 @@ export function resultsJson(result: ZeroShotResult, run: RunInfo): PyJson {
     higher_is_better: sorted(
       names.map((n) => [n, Object.fromEntries(getTask(n).metrics.map((m) => [m, true]))]),
     ),
-    "n-samples": Object.fromEntries(result.tasks.map((t) => [t.name, { original: t.original, effective: t.effective }])),
+    "n-samples": Object.fromEntries(
+      result.tasks.map((t) => [t.name, { original: t.original, effective: t.effective }]),
+    ),
     config: {
       model: "thanos-webgpu",
       model_args: `pretrained=${run.model}`,
