@@ -24,8 +24,32 @@ export function isInputError(err: unknown): boolean {
     (err instanceof Error && /^(Invalid|Unknown|Unsupported|Missing|Malformed|Expected)/.test(err.message));
 }
 
+/** A value that reads as a (negative) number: `-0.1`, `-5`, `-.5`, `-1e-3`, `-Infinity`. */
+const NEGATIVE_NUMBER = /^-(\d|\.\d|Infinity$|inf$|nan$)/i;
+
+/**
+ * Joins `--flag -0.1` into `--flag=-0.1` for flags that take a value, so that a negative number
+ * reaches the command's own range check (node:util's parseArgs would call it "ambiguous").
+ */
+function joinNegativeValues(args: string[], options: NonNullable<ParseArgsConfig["options"]>): string[] {
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === "--") {
+      joined.push(...args.slice(i));
+      break;
+    }
+    const name = a.startsWith("--") && !a.includes("=") ? a.slice(2) : null;
+    if (name && options[name]?.type === "string" && i + 1 < args.length && NEGATIVE_NUMBER.test(args[i + 1])) {
+      joined.push(`${a}=${args[++i]}`);
+    } else joined.push(a);
+  }
+  return joined;
+}
+
 /**
  * Parses `args` strictly (unknown flags and stray positionals are errors, reported as UsageError).
+ * A negative number may follow its flag as a separate argument (`--alpha -0.1`, like `--alpha=-0.1`).
  * @example
  * ```ts
  * const { values } = parse(Deno.args, { method: { type: "string", default: "thanos" } });
@@ -37,9 +61,10 @@ export function parse<T extends NonNullable<ParseArgsConfig["options"]>>(
   allowPositionals = false,
 ) {
   try {
-    return parseArgs({ args, options, allowPositionals, strict: true });
+    return parseArgs({ args: joinNegativeValues(args, options), options, allowPositionals, strict: true });
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    // node:util's messages run over several lines (with advice about "--"); keep the first
+    throw new UsageError(`${(err as Error).message.split("\n")[0].replace(/\.$/, "")} (see --help)`);
   }
 }
 
@@ -50,7 +75,9 @@ export function numberFlag(name: string, value: string | undefined, fallback?: n
     return fallback;
   }
   const n = Number(value);
-  if (value.trim() === "" || !Number.isFinite(n)) throw new UsageError(`Expected --${name} to be a number but found "${value}"`);
+  if (value.trim() === "" || !Number.isFinite(n)) {
+    throw new UsageError(`Expected --${name} to be a number but found "${value}"`);
+  }
   return n;
 }
 
@@ -77,13 +104,22 @@ export const DATA_FLAGS = {
  * @throws UsageError for a flag that is not an integer
  */
 export function dataSpec(values: { [K in keyof typeof DATA_FLAGS]?: string }): DataSpec {
+  const atLeast = (name: string, n: number, min: number, note = "") => {
+    if (n < min) throw new UsageError(`Expected --${name} >= ${min}${note} but found ${n}`);
+    return n;
+  };
   return {
     calibration: values.calibration ?? DATA_DEFAULTS.calibration,
-    nsamples: intFlag("nsamples", values.nsamples, DATA_DEFAULTS.nsamples),
-    seqlen: values.seqlen === undefined ? undefined : intFlag("seqlen", values.seqlen),
+    nsamples: atLeast("nsamples", intFlag("nsamples", values.nsamples, DATA_DEFAULTS.nsamples), 1),
+    seqlen: values.seqlen === undefined ? undefined : atLeast("seqlen", intFlag("seqlen", values.seqlen), 2),
     seed: intFlag("seed", values.seed, DATA_DEFAULTS.seed),
     eval: values.eval ?? DATA_DEFAULTS.eval,
-    maxWindows: intFlag("max-windows", values["max-windows"], DATA_DEFAULTS.maxWindows),
+    maxWindows: atLeast(
+      "max-windows",
+      intFlag("max-windows", values["max-windows"], DATA_DEFAULTS.maxWindows),
+      0,
+      " (0 = all)",
+    ),
   };
 }
 
@@ -110,18 +146,36 @@ export function emit(result: unknown): void {
 }
 
 /**
- * Runs a command's main function: prints its JSON result, or the error on stderr with exit code 2
- * (bad input) or 1 (unexpected failure, with the stack when THANOS_DEBUG is set).
+ * True for failures of the environment rather than of the program: disk full, read-only file
+ * system, permission denied, quota exceeded, a name too long.
+ */
+export function isEnvironmentError(err: unknown): boolean {
+  return err instanceof Deno.errors.PermissionDenied || err instanceof Deno.errors.NotCapable ||
+    (err instanceof Error &&
+      /\(os error (1|13|28|30|36|122)\)|No space left|Read-only file system|Permission denied|Disk quota/.test(
+        err.message,
+      ));
+}
+
+/**
+ * Runs a command's main function: prints its JSON result, or the error as one line on stderr —
+ * exit code 2 for bad input and for the environment's failures (disk full, permission denied), 1
+ * for an unexpected internal error, whose stack is printed when THANOS_DEBUG=1 (the line says so).
  */
 export async function main(run: () => Promise<unknown>): Promise<void> {
+  let code = 0;
   try {
     const result = await run();
     if (result !== undefined) emit(result);
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err));
-    const input = isInputError(e);
-    console.error(`error: ${e.message}`);
-    if (!input || Deno.env.get("THANOS_DEBUG")) console.error(e.stack);
-    Deno.exit(input ? 2 : 1);
+    const expected = isInputError(e) || isEnvironmentError(e);
+    const debug = /^(1|true|yes|on)$/i.test(Deno.env.get("THANOS_DEBUG") ?? "");
+    const message = e.message.split("\n")[0];
+    if (expected) console.error(`error: ${message}`);
+    else console.error(`error: ${message} (internal error${debug ? "" : "; THANOS_DEBUG=1 shows the stack trace"})`);
+    if (debug) console.error(e.stack);
+    code = expected ? 2 : 1;
   }
+  if (code !== 0) Deno.exit(code);
 }

@@ -18,7 +18,7 @@
 import { openCheckpoint, storageDtype, writeCheckpoint } from "../thanos/model/checkpoint.ts";
 import type { TensorInput } from "../thanos/model/safetensors.ts";
 import { asInput, log, main, parse, UsageError } from "./common.ts";
-import { prepareOutput } from "./output.ts";
+import { openOutput } from "./output.ts";
 
 const USAGE = "usage: deno task compress --model <dir|hf:ORG/NAME> --out <dir> [--to compressed|dense] " +
   "[--dtype source|F32|F16|BF16] [--force]";
@@ -37,8 +37,8 @@ async function run(): Promise<unknown> {
     return undefined;
   }
   const started = performance.now();
-  if (!values.model) throw new UsageError(`Missing --model; ${USAGE}`);
-  if (!values.out) throw new UsageError(`Missing --out; ${USAGE}`);
+  if (!values.model) throw new UsageError(`Missing --model (see --help)`);
+  if (!values.out) throw new UsageError(`Missing --out (see --help)`);
   const to = values.to!;
   if (to !== "compressed" && to !== "dense") {
     throw new UsageError(`Unknown --to "${to}": expected compressed or dense`);
@@ -49,7 +49,7 @@ async function run(): Promise<unknown> {
   }
   const checkpoint = await asInput(() => openCheckpoint(values.model!)); // checks every compressed part
   const dtype = dtypeFlag === "SOURCE" ? storageDtype(checkpoint) : dtypeFlag as "F32" | "F16" | "BF16";
-  const staging = await prepareOutput(values.out, values.force!);
+  const output = await openOutput(values.out, { kind: "directory", force: values.force });
   try {
     const tensors = new Map<string, TensorInput>();
     for (const { name, shape } of checkpoint.layout.tensors) {
@@ -58,31 +58,33 @@ async function run(): Promise<unknown> {
     log(
       `compress: ${checkpoint.dir} (${checkpoint.compression?.format ?? "dense"}) -> ${values.out} (${to}, ${dtype})`,
     );
-    const { compression } = await writeCheckpoint(staging.dir, {
-      config: { ...checkpoint.config.raw },
-      tensors,
-      dtype,
-      tokenizer: checkpoint.tokenizerPath,
-      overwrite: true,
-      format: to,
+    const { compression, filesBefore, filesAfter, report } = await output.write(async (dir) => {
+      const { compression } = await writeCheckpoint(dir, {
+        config: { ...checkpoint.config.raw },
+        tensors,
+        dtype,
+        tokenizer: checkpoint.tokenizerPath,
+        format: to,
+      });
+      for (const l of compression?.layers ?? []) {
+        if (l.stored === "dense") log(`compress: ${l.name} stays dense (${l.reason})`);
+      }
+      const filesBefore = await sizeOf(checkpoint.files);
+      const filesAfter = await safetensorsBytes(dir);
+      const report = {
+        model: values.model,
+        to,
+        dtype,
+        format: compression?.format ?? "dense",
+        sparsity_config: compression?.config?.sparsity_config ?? null,
+        bytes: compression?.bytes ?? null,
+        files: { before: filesBefore, after: filesAfter },
+        layers: compression?.layers ?? [],
+      };
+      await Deno.writeTextFile(`${dir}/report.json`, JSON.stringify(report, null, 2) + "\n");
+      return { compression, filesBefore, filesAfter, report };
     });
-    for (const l of compression?.layers ?? []) {
-      if (l.stored === "dense") log(`compress: ${l.name} stays dense (${l.reason})`);
-    }
-    const filesBefore = await sizeOf(checkpoint.files);
-    const filesAfter = await safetensorsBytes(staging.dir);
-    const report = {
-      model: values.model,
-      to,
-      dtype,
-      format: compression?.format ?? "dense",
-      sparsity_config: compression?.config?.sparsity_config ?? null,
-      bytes: compression?.bytes ?? null,
-      files: { before: filesBefore, after: filesAfter },
-      layers: compression?.layers ?? [],
-    };
-    await Deno.writeTextFile(`${staging.dir}/report.json`, JSON.stringify(report, null, 2) + "\n");
-    await staging.commit();
+    await output.commit();
     const compressed = compression?.layers.filter((l) => l.stored !== "dense").length ?? 0;
     if (to === "compressed") {
       log(
@@ -104,7 +106,7 @@ async function run(): Promise<unknown> {
       seconds: (performance.now() - started) / 1000,
     };
   } finally {
-    await staging.discard(); // no-op after commit
+    await output.discard(); // no-op after commit
   }
 }
 

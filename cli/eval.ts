@@ -132,8 +132,8 @@ async function run(): Promise<unknown> {
     console.log(USAGE);
     return undefined;
   }
-  if (!values.model) throw new UsageError(`Missing --model\n${USAGE}`);
-  if (!values.data) throw new UsageError(`Missing --data\n${USAGE}`);
+  if (!values.model) throw new UsageError(`Missing --model (see --help)`);
+  if (!values.data) throw new UsageError(`Missing --data (see --help)`);
   const seqlen = values.seqlen === undefined ? undefined : intFlag("seqlen", values.seqlen);
   const maxWindows = values["max-windows"] === undefined ? undefined : intFlag("max-windows", values["max-windows"]);
   if (maxWindows !== undefined && maxWindows < 1) {

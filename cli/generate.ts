@@ -51,8 +51,8 @@ async function run(): Promise<unknown> {
     console.log(USAGE);
     return undefined;
   }
-  if (!values.model) throw new UsageError(`Missing --model\n${USAGE}`);
-  if (values.prompt === undefined) throw new UsageError(`Missing --prompt\n${USAGE}`);
+  if (!values.model) throw new UsageError(`Missing --model (see --help)`);
+  if (values.prompt === undefined) throw new UsageError(`Missing --prompt (see --help)`);
   if (values.prompt.length === 0) throw new UsageError(`Expected a non-empty --prompt but found ""`);
   const maxNewTokens = intFlag("max-new-tokens", values["max-new-tokens"], 64);
   const sampling = asUsage(() =>
@@ -124,7 +124,9 @@ function asUsage<T>(check: () => T): T {
   try {
     return check();
   } catch (err) {
-    if (err instanceof RangeError) throw new UsageError(err.message.replace(/^(temperature|top-k|top-p|seed|max-new-tokens) is /, "--$1 is "));
+    if (err instanceof RangeError) {
+      throw new UsageError(err.message.replace(/^(temperature|top-k|top-p|seed|max-new-tokens) is /, "--$1 is "));
+    }
     throw err;
   }
 }

@@ -17,8 +17,9 @@
  * (`--max-windows 0` evaluates all).
  *
  * Everything is validated before any work starts (bad input: one line on stderr, exit code 2).
- * Output goes to a temporary directory beside --out, renamed at the end: a failed or interrupted
- * run leaves nothing at --out. Progress goes to stderr; the last stdout line is a JSON summary.
+ * Output goes through cli/output.ts (a lock on --out, a staging directory beside it, an atomic
+ * claim at the end): a failed or interrupted run leaves nothing at --out. Progress goes to stderr;
+ * the last stdout line is a JSON summary.
  *
  * @module
  */
@@ -29,6 +30,7 @@ import { type Checkpoint, openCheckpoint, storageDtype, writeCheckpoint } from "
 import type { CompressionPlan } from "../thanos/model/compressed.ts";
 import { shrinkStructured } from "../thanos/model/shrink.ts";
 import { loadModel } from "../thanos/model/load.ts";
+import type { TensorInput } from "../thanos/model/safetensors.ts";
 import { resolvePruneOptions } from "../thanos/prune/options.ts";
 import { checkModelFits, describeOptions, type PipelineProgress, pruneModel } from "../thanos/pipeline.ts";
 import {
@@ -43,7 +45,7 @@ import {
   parse,
   UsageError,
 } from "./common.ts";
-import { formatSeconds, prepareOutput, type Staging } from "./output.ts";
+import { formatSeconds, openOutput } from "./output.ts";
 
 const USAGE = "usage: deno task prune [--model <dir|hf:ORG/NAME>] [--method thanos|sparsegpt|wanda|magnitude] " +
   "[--pattern unstructured|2:4|4:8|structured] [--sparsity 0.5] [--alpha 0] [--blocksize 128] [--percdamp 0.01] " +
@@ -94,7 +96,7 @@ async function run(): Promise<unknown> {
   const checkpoint = await asInput(() => openCheckpoint(values.model!));
   checkModelFits(checkpoint.layout, options);
   const out = values.out ?? defaultOut(values.model!, options);
-  const staging = await prepareOutput(out, values.force!);
+  const output = await openOutput(out, { kind: "directory", force: values.force });
   try {
     const { calibration, evaluation, spec: data } = await asInput(() => prepareData(checkpoint, spec));
     const { nsamples, seqlen, seed } = data;
@@ -170,11 +172,14 @@ async function run(): Promise<unknown> {
           );
         }
       }
-      const compression = await writeOutput(staging, checkpoint, config, tensors, dtype, saveFormat, {
-        ...report,
-        ...(structured ? { structured } : {}),
-      });
-      await staging.commit();
+      const written = withWriteProgress(tensors, out);
+      const compression = await output.write((dir) =>
+        writeOutput(dir, checkpoint, config, written, dtype, saveFormat, {
+          ...report,
+          ...(structured ? { structured } : {}),
+        })
+      );
+      await output.commit();
       if (compression) {
         const { linear, total } = compression.bytes;
         log(
@@ -200,26 +205,51 @@ async function run(): Promise<unknown> {
       model.release();
     }
   } finally {
-    await staging.discard(); // no-op after commit
+    await output.discard(); // no-op after commit
   }
 }
 
+/**
+ * The tensors, each logging "writing <out> [i/n tensors]" (at most every 2 s) as the writer reads
+ * it. THANOS_TEST_WRITE_PAUSE_MS (fault-injection tests only) pauses after each tensor and logs
+ * every one, so a test can signal the run while a partial file is on disk.
+ */
+function withWriteProgress(tensors: Map<string, TensorInput>, out: string): Map<string, TensorInput> {
+  const pause = Number(Deno.env.get("THANOS_TEST_WRITE_PAUSE_MS") ?? 0);
+  let done = 0, lastLog = 0;
+  return new Map([...tensors].map(([name, t]): [string, TensorInput] => {
+    const data = t.data;
+    const lazy = async () => {
+      const value = typeof data === "function" ? await data() : data;
+      done++;
+      const now = performance.now();
+      if (pause > 0 || now - lastLog > 2000 || done === tensors.size) {
+        lastLog = now;
+        log(`prune: writing ${out} [${done}/${tensors.size} tensors]`);
+      }
+      if (pause > 0) await new Promise((r) => setTimeout(r, pause));
+      return value;
+    };
+    return [name, { ...t, data: lazy } as TensorInput];
+  }));
+}
+
+/** Writes the checkpoint and report.json into `dir` (the staging path given by output.write). */
 async function writeOutput(
-  staging: Staging,
+  dir: string,
   checkpoint: Checkpoint,
   config: Record<string, unknown>,
-  tensors: Awaited<ReturnType<Awaited<ReturnType<typeof loadModel>>["checkpointTensors"]>>,
+  tensors: Map<string, TensorInput>,
   dtype: string,
   format: "dense" | "compressed",
   report: Record<string, unknown>,
 ): Promise<CompressionPlan | null> {
   const storage = dtype === "SOURCE" ? storageDtype(checkpoint) : dtype as "F32" | "F16" | "BF16";
-  const { compression } = await writeCheckpoint(staging.dir, {
+  const { compression } = await writeCheckpoint(dir, {
     config,
     tensors,
     dtype: storage,
     tokenizer: checkpoint.tokenizerPath,
-    overwrite: true,
     format,
   });
   const saved = compression
@@ -230,7 +260,7 @@ async function writeOutput(
       stored: compression.layers,
     }
     : { save_format: format };
-  await Deno.writeTextFile(`${staging.dir}/report.json`, JSON.stringify({ ...report, ...saved }, null, 2) + "\n");
+  await Deno.writeTextFile(`${dir}/report.json`, JSON.stringify({ ...report, ...saved }, null, 2) + "\n");
   return compression;
 }
 

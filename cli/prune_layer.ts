@@ -1,11 +1,13 @@
 /**
  * `deno task prune-layer <input.safetensors> --method thanos|sparsegpt|wanda|magnitude
  *   [--sparsity 0.5] [--pattern unstructured|2:4|4:8|structured] [--blocksize 128] [--alpha 0]
- *   [--percdamp 0.01] --out <output.safetensors>`
+ *   [--percdamp 0.01] --out <output.safetensors> [--force]`
  *
  * Prunes one linear layer. The input holds `weight` (F32 [rows, cols]) and `inputs` (F32 [n, cols],
  * calibration activations, one row per token); the output holds the pruned `weight` (F32) and `mask`
  * (U8, 1 = pruned). The last stdout line is {method, pattern, sparsity, relative_error, seconds}.
+ * The output file goes through cli/output.ts: checked before any work, an existing file replaced
+ * only with --force, never half-written.
  *
  * @module
  */
@@ -13,12 +15,12 @@
 import { getGpu, readAll, upload } from "../thanos/gpu/mod.ts";
 import { openSafetensors, writeSafetensors } from "../thanos/model/safetensors.ts";
 import { CalibrationStats, checkLayerFits, pruneLayer, resolvePruneOptions } from "../thanos/prune/mod.ts";
-import { statOrNull } from "../thanos/util/fs.ts";
 import { asInput, intFlag, log, main, numberFlag, parse, UsageError } from "./common.ts";
+import { openOutput } from "./output.ts";
 
 const USAGE = "usage: deno task prune-layer <input.safetensors> --method thanos|sparsegpt|wanda|magnitude " +
   "[--sparsity 0.5] [--pattern unstructured|2:4|4:8|structured] [--blocksize 128] [--alpha 0] " +
-  "[--percdamp 0.01] --out <output.safetensors>";
+  "[--percdamp 0.01] --out <output.safetensors> [--force]";
 
 /** Calibration rows folded into the statistics per GPU batch. */
 const BATCH_ROWS = 4096;
@@ -32,15 +34,18 @@ async function run(): Promise<unknown> {
     alpha: { type: "string" },
     percdamp: { type: "string" },
     out: { type: "string" },
+    force: { type: "boolean", default: false },
     help: { type: "boolean", short: "h" },
   }, true);
   if (values.help) {
     console.log(USAGE);
     return undefined;
   }
-  if (positionals.length !== 1) throw new UsageError(`Expected one input file\n${USAGE}`);
-  if (!values.method) throw new UsageError(`Missing --method\n${USAGE}`);
-  if (!values.out) throw new UsageError(`Missing --out\n${USAGE}`);
+  if (positionals.length !== 1) {
+    throw new UsageError(`Expected one input file but found ${positionals.length} (see --help)`);
+  }
+  if (!values.method) throw new UsageError(`Missing --method (see --help)`);
+  if (!values.out) throw new UsageError(`Missing --out (see --help)`);
   const input = positionals[0], out = values.out;
 
   // everything is validated before any work starts
@@ -52,19 +57,23 @@ async function run(): Promise<unknown> {
     alpha: values.alpha === undefined ? undefined : numberFlag("alpha", values.alpha),
     percdamp: values.percdamp === undefined ? undefined : numberFlag("percdamp", values.percdamp),
   });
-  await checkOutputDirectory(out);
   const file = await asInput(() => openSafetensors(input));
   const weight = await asInput(() => readMatrix(file, "weight", input));
   const inputs = await asInput(() => readMatrix(file, "inputs", input));
   if (inputs.shape[1] !== weight.shape[1]) {
     throw new UsageError(
-      `${input}: "weight" is [${weight.shape}] but "inputs" is [${inputs.shape}]; expected inputs [n, ${weight.shape[1]}]`,
+      `${input}: "weight" is [${weight.shape}] but "inputs" is [${inputs.shape}]; expected inputs [n, ${
+        weight.shape[1]
+      }]`,
     );
   }
   const [rows, cols] = weight.shape, n = inputs.shape[0];
   if (n === 0) throw new UsageError(`${input}: "inputs" has no rows; expected calibration activations [n, ${cols}]`);
   checkLayerFits("weight", rows, cols, options);
-  log(`prune-layer: ${rows}x${cols} weight, ${n} calibration rows, ${options.method} ${values.pattern ?? "unstructured"}`);
+  await using output = await openOutput(out, { kind: "file", force: values.force });
+  log(
+    `prune-layer: ${rows}x${cols} weight, ${n} calibration rows, ${options.method} ${values.pattern ?? "unstructured"}`,
+  );
 
   const gpu = await getGpu();
   const started = performance.now();
@@ -79,10 +88,15 @@ async function run(): Promise<unknown> {
   const [pruned, mask] = await readAll(result.weight, result.mask);
   result.weight.release();
   result.mask.release();
-  await writeSafetensors(out, {
-    weight: { dtype: "F32", shape: [rows, cols], data: pruned },
-    mask: { dtype: "U8", shape: [rows, cols], data: Uint8Array.from(mask) },
-  }, { metadata: { format: "pt", method: result.method, pattern: result.pattern, sparsity: String(result.sparsity) } });
+  await output.write((path) =>
+    writeSafetensors(path, {
+      weight: { dtype: "F32", shape: [rows, cols], data: pruned },
+      mask: { dtype: "U8", shape: [rows, cols], data: Uint8Array.from(mask) },
+    }, {
+      metadata: { format: "pt", method: result.method, pattern: result.pattern, sparsity: String(result.sparsity) },
+    })
+  );
+  await output.commit();
   log(`prune-layer: wrote ${out}`);
   return {
     method: result.method,
@@ -111,17 +125,12 @@ async function readMatrix(file: Awaited<ReturnType<typeof openSafetensors>>, nam
   const bad = data.findIndex((v) => !Number.isFinite(v));
   if (bad >= 0) {
     throw new UsageError(
-      `${path}: "${name}" contains ${data[bad]} at [${Math.floor(bad / shape[1])}, ${bad % shape[1]}]; expected finite values`,
+      `${path}: "${name}" contains ${data[bad]} at [${Math.floor(bad / shape[1])}, ${
+        bad % shape[1]
+      }]; expected finite values`,
     );
   }
   return { shape: shape as [number, number], data };
-}
-
-async function checkOutputDirectory(out: string): Promise<void> {
-  const dir = out.includes("/") ? out.slice(0, out.lastIndexOf("/")) || "/" : ".";
-  const info = await statOrNull(dir);
-  if (info === null) throw new UsageError(`--out ${out}: directory ${dir} does not exist`);
-  if (!info.isDirectory) throw new UsageError(`--out ${out}: ${dir} is not a directory`);
 }
 
 if (import.meta.main) await main(run);

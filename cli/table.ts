@@ -1,13 +1,14 @@
 /**
  * `deno task table [--model <dir|hf:ORG/NAME>] [--calibration sotu-calib] [--nsamples 128]
- *   [--seqlen N] [--seed 0] [--eval sotu-eval] [--max-windows 64] [--out <file.json>]`
+ *   [--seqlen N] [--seed 0] [--eval sotu-eval] [--max-windows 64] [--out <file.json>] [--force]`
  *
  * The paper's comparison on one model: perplexity of the dense model and of magnitude, Wanda,
  * SparseGPT, Thanos (alpha 0) and Thanos (alpha 0.1) at unstructured 50%, 4:8, 2:4 and structured
  * 30% (structured for Thanos only, as in the paper; alpha applies to the n:m and structured
  * patterns). Every cell prunes a fresh copy of the model with the same calibration windows and
  * evaluates on the same windows. Prints the table as markdown on stdout, then (last line) the JSON
- * of every cell; progress on stderr.
+ * of every cell; progress on stderr. `--out` goes through cli/output.ts: checked (and locked)
+ * before the first prune, an existing file replaced only with --force, never half-written.
  *
  * @module
  */
@@ -16,7 +17,10 @@ import { prepareData, pruneAndEvaluate } from "../thanos/experiment.ts";
 import { openCheckpoint } from "../thanos/model/checkpoint.ts";
 import type { PruneOptionsInput } from "../thanos/prune/options.ts";
 import { asInput, DATA_FLAGS, dataSpec, DEFAULT_MODEL, log, main, parse } from "./common.ts";
-import { formatSeconds } from "./output.ts";
+import { formatSeconds, openOutput } from "./output.ts";
+
+const USAGE = "usage: deno task table [--model <dir|hf:ORG/NAME>] [--calibration sotu-calib] [--nsamples 128] " +
+  "[--seqlen N] [--seed 0] [--eval sotu-eval] [--max-windows 64] [--out <file.json>] [--force]";
 
 /** Table rows: label → options (null = the dense model). */
 export const ROWS: [string, Omit<PruneOptionsInput, "pattern" | "sparsity"> | null][] = [
@@ -49,17 +53,29 @@ async function run(): Promise<unknown> {
     model: { type: "string", default: DEFAULT_MODEL },
     ...DATA_FLAGS,
     out: { type: "string" },
+    force: { type: "boolean", default: false },
+    help: { type: "boolean", short: "h" },
   });
+  if (values.help) {
+    console.log(USAGE);
+    return undefined;
+  }
+  const spec = dataSpec(values);
   const checkpoint = await asInput(() => openCheckpoint(values.model!));
-  const data = await asInput(() => prepareData(checkpoint, dataSpec(values)));
+  await using output = values.out === undefined
+    ? null
+    : await openOutput(values.out, { kind: "file", force: values.force });
+  const data = await asInput(() => prepareData(checkpoint, spec));
   type Cell = { row: string; column: string | null; options: PruneOptionsInput | null };
   const cells: Cell[] = ROWS.flatMap(([row, r]): Cell[] =>
     r === null ? [{ row, column: null, options: null }] : COLUMNS.filter(([, c]) => applies(r, c.pattern))
       .map(([column, c]) => ({ row, column, options: { ...r, ...c } }))
   );
   const started = performance.now();
-  log(`table: ${values.model}, ${cells.length} runs; calibration ${data.spec.nsamples} x ${data.spec.seqlen} of ` +
-    `${data.spec.calibration}, eval ${data.evaluation.count} windows of ${data.spec.eval}`);
+  log(
+    `table: ${values.model}, ${cells.length} runs; calibration ${data.spec.nsamples} x ${data.spec.seqlen} of ` +
+      `${data.spec.calibration}, eval ${data.evaluation.count} windows of ${data.spec.eval}`,
+  );
   const results: { row: string; column: string | null; perplexity: number; sparsity: number; seconds: number }[] = [];
   for (const [i, cell] of cells.entries()) {
     const t0 = performance.now();
@@ -67,9 +83,11 @@ async function run(): Promise<unknown> {
     const seconds = (performance.now() - t0) / 1000;
     results.push({ row: cell.row, column: cell.column, perplexity: r.perplexity, sparsity: r.sparsity, seconds });
     const elapsed = (performance.now() - started) / 1000;
-    log(`table: [${i + 1}/${cells.length}] ${cell.row}${cell.column ? `, ${cell.column}` : ""}: perplexity ` +
-      `${r.perplexity.toFixed(3)} (sparsity ${r.sparsity.toFixed(4)}, ${formatSeconds(seconds)}; ETA ` +
-      `${formatSeconds(elapsed / (i + 1) * (cells.length - i - 1))})`);
+    log(
+      `table: [${i + 1}/${cells.length}] ${cell.row}${cell.column ? `, ${cell.column}` : ""}: perplexity ` +
+        `${r.perplexity.toFixed(3)} (sparsity ${r.sparsity.toFixed(4)}, ${formatSeconds(seconds)}; ETA ` +
+        `${formatSeconds(elapsed / (i + 1) * (cells.length - i - 1))})`,
+    );
   }
   console.log(markdown(results));
   const json = {
@@ -79,7 +97,10 @@ async function run(): Promise<unknown> {
     cells: results,
     seconds: (performance.now() - started) / 1000,
   };
-  if (values.out) await Deno.writeTextFile(values.out, JSON.stringify(json, null, 2) + "\n");
+  if (output) {
+    await output.write((path) => Deno.writeTextFile(path, JSON.stringify(json, null, 2) + "\n"));
+    await output.commit();
+  }
   return json;
 }
 

@@ -26,7 +26,17 @@ Deno.test({
   fn: () =>
     withTempDir(async (dir) => {
       await writeSafetensors(`${dir}/in.safetensors`, layerFile());
-      const run = await cli([`${dir}/in.safetensors`, "--method", "thanos", "--pattern", "2:4", "--blocksize", "8", "--out", `${dir}/out.safetensors`]);
+      const run = await cli([
+        `${dir}/in.safetensors`,
+        "--method",
+        "thanos",
+        "--pattern",
+        "2:4",
+        "--blocksize",
+        "8",
+        "--out",
+        `${dir}/out.safetensors`,
+      ]);
       assertEquals(run.code, 0, run.stderr);
       const summary = lastJson(run.stdout);
       assertEquals(summary.method, "thanos");
@@ -68,14 +78,16 @@ Deno.test({
         "nan": layerFile({ weight: { dtype: "F32", shape: [ROWS, COLS], data: nan } }),
         "ok": layerFile(),
       };
-      for (const [name, tensors] of Object.entries(files)) await writeSafetensors(`${dir}/${name}.safetensors`, tensors);
+      for (const [name, tensors] of Object.entries(files)) {
+        await writeSafetensors(`${dir}/${name}.safetensors`, tensors);
+      }
       await Deno.writeTextFile(`${dir}/garbage.safetensors`, "not a safetensors file");
       const out = `${dir}/out.safetensors`;
       const cases: [string[], string][] = [
         [[`${dir}/no-inputs.safetensors`, "--method", "wanda"], 'missing tensor "inputs"'],
         [[`${dir}/f16.safetensors`, "--method", "wanda"], '"weight" has dtype F16; expected F32'],
         [[`${dir}/rank.safetensors`, "--method", "wanda"], '"weight" has shape [192]; expected a matrix'],
-        [[`${dir}/cols.safetensors`, "--method", "wanda"], 'expected inputs [n, 16]'],
+        [[`${dir}/cols.safetensors`, "--method", "wanda"], "expected inputs [n, 16]"],
         [[`${dir}/nan.safetensors`, "--method", "wanda"], '"weight" contains NaN at [1, 4]'],
         [[`${dir}/garbage.safetensors`, "--method", "wanda"], "garbage.safetensors"],
         [[`${dir}/missing.safetensors`, "--method", "wanda"], "missing.safetensors"],
@@ -92,8 +104,22 @@ Deno.test({
         assertEquals(run.stderr.trim().split("\n").length, 1, `one line on stderr: ${run.stderr}`);
         assertEquals([...Deno.readDirSync(dir)].some((e) => e.name.startsWith("out")), false, "no output written");
       }
-      const missingDir = await cli([`${dir}/ok.safetensors`, "--method", "wanda", "--out", `${dir}/nope/out.safetensors`]);
-      assertEquals(missingDir.code, 2);
-      assert(missingDir.stderr.includes(`directory ${dir}/nope does not exist`), missingDir.stderr);
+      // --out is checked before any work: under a file, an existing directory, an existing file
+      const bad: [string, string][] = [
+        [`${dir}/ok.safetensors/out.safetensors`, `${dir}/ok.safetensors is not a directory`],
+        [dir, "is a directory; expected a file path"],
+        [`${dir}/ok.safetensors`, "exists; pass --force to replace it"],
+      ];
+      for (const [o, message] of bad) {
+        const run = await cli([`${dir}/ok.safetensors`, "--method", "wanda", "--out", o]);
+        assertEquals(run.code, 2, run.stderr);
+        assert(run.stderr.includes(message), run.stderr);
+        assert(!run.stderr.includes("prune-layer:"), `no progress before the error: ${run.stderr}`);
+        assertEquals(run.stderr.trim().split("\n").length, 1, `one line on stderr: ${run.stderr}`);
+      }
+      // a missing parent directory is created
+      const nested = await cli([`${dir}/ok.safetensors`, "--method", "wanda", "--out", `${dir}/new/out.safetensors`]);
+      assertEquals(nested.code, 0, nested.stderr);
+      assertEquals([...Deno.readDirSync(`${dir}/new`)].map((e) => e.name), ["out.safetensors"]);
     }),
 });
