@@ -162,7 +162,9 @@ export async function pruneModel(
         const hooks: ForwardHooks = {
           onLinearInput: async (group, x) => {
             let s = stats.get(group.input);
-            if (!s) stats.set(group.input, s = new CalibrationStats(model.gpu, group.inFeatures, `block${b}.${group.input}`));
+            if (!s) {
+              stats.set(group.input, s = new CalibrationStats(model.gpu, group.inFeatures, `block${b}.${group.input}`));
+            }
             await s.addBatch(x);
           },
         };
@@ -219,6 +221,7 @@ export async function pruneModel(
       }
       await model.gpu.sync();
       inputs = outputs;
+      await model.checkActivations(); //  NaN/Inf recorded at this block's boundaries (a tiny readback)
       times.propagate += (performance.now() - t0) / 1000;
     }
     report("propagate", numBlocks - 1, `pruned ${layers.length} layers in ${numBlocks} blocks`); // done == total

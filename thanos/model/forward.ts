@@ -33,6 +33,7 @@ import {
   rmsNorm,
 } from "./ops.ts";
 import type { TensorInput } from "./safetensors.ts";
+import { ActivationWatch } from "./finite.ts";
 import {
   type BlockWeights,
   type GlobalWeights,
@@ -91,6 +92,12 @@ export interface CausalLM {
    * @returns the block's output, a new tensor of the same shape
    */
   runBlock(b: number, hidden: Tensor, batch: number, seqLen: number, hooks?: ForwardHooks): Promise<Tensor>;
+  /**
+   * Reads the NaN/Inf checks recorded at block boundaries since the last check (one small
+   * readback; `nll` does it with its own) and clears them.
+   * @throws NonFiniteError naming the first block and layer whose activations are not finite
+   */
+  checkActivations(): Promise<void>;
   /**
    * Next-token NLL: final norm, LM head and log-softmax of each window's positions 0..seqLen−2
    * against the tokens at 1..seqLen−1. The vocabulary is reduced on the GPU.
@@ -200,6 +207,10 @@ export abstract class DecoderModel<C extends ModelConfig = ModelConfig> implemen
   protected readonly caches = new DisposableStack();
   readonly #weights: WeightStore;
   #released = false;
+  /** NaN/Inf checks of activations at block boundaries (see finite.ts) */
+  readonly #watch: ActivationWatch;
+  /** the block being run, for the checks recorded by {@link observe} */
+  #current = 0;
 
   constructor(checkpoint: Checkpoint, gpu: Gpu, options: ModelOptions = {}) {
     this.checkpoint = checkpoint;
@@ -210,6 +221,7 @@ export abstract class DecoderModel<C extends ModelConfig = ModelConfig> implemen
     this.options = options;
     this.linearGroups = groupsOf(checkpoint.layout.blocks[0]);
     this.#weights = new WeightStore(checkpoint, gpu, options);
+    this.#watch = new ActivationWatch(gpu, this.numBlocks, this.linearGroups, this.config.hiddenSize);
   }
 
   // ------------------------------------------------------------------------------------------
@@ -298,7 +310,14 @@ export abstract class DecoderModel<C extends ModelConfig = ModelConfig> implemen
     const w = await this.block(b);
     this.#checkHidden("runBlock", hidden, batch * seqLen);
     checkWindows("runBlock", batch, seqLen, this.config.maxPositions);
-    return this.forwardBlock(w, hidden, batch, seqLen, hooks);
+    this.#current = b;
+    const out = await this.forwardBlock(w, hidden, batch, seqLen, hooks);
+    await this.#watch.record(b, null, out);
+    return out;
+  }
+
+  checkActivations(): Promise<void> {
+    return this.#watch.check();
   }
 
   async nll(hidden: Tensor, ids: Uint32Array, batch: number, seqLen: number): Promise<Float32Array> {
@@ -317,7 +336,9 @@ export abstract class DecoderModel<C extends ModelConfig = ModelConfig> implemen
     using final = await this.#finalRows(hidden, rows); // [m, embedDim]
     using targetsT = upload(this.gpu, targets, [m], "targets");
     using out = await this.#headNll(final, targetsT); // [m]
-    return (await out.read()) as Float32Array;
+    const [values, flags] = await readAll(out, this.#watch.flags); // one round trip for both
+    this.#watch.verify(flags, { seqLen });
+    return values as Float32Array;
   }
 
   async logits(hidden: Tensor, rows: readonly number[]): Promise<Float32Array> {
@@ -429,6 +450,7 @@ export abstract class DecoderModel<C extends ModelConfig = ModelConfig> implemen
     if (this.#released) return;
     this.#released = true;
     this.#weights[Symbol.dispose]();
+    this.#watch[Symbol.dispose]();
     this.caches.dispose();
   }
 
@@ -437,10 +459,10 @@ export abstract class DecoderModel<C extends ModelConfig = ModelConfig> implemen
 
   /** Calls the hook of the group fed by `input` with x. */
   protected async observe(hooks: ForwardHooks, input: string, x: Tensor): Promise<void> {
-    if (!hooks.onLinearInput) return;
     const group = this.linearGroups.find((g) => g.input === input);
     if (!group) throw new Error(`${this.config.family}: no linear group reads "${input}"`);
-    await hooks.onLinearInput(group, mat(x));
+    await this.#watch.record(this.#current, group, x); // a NaN/Inf check at this boundary (no readback)
+    if (hooks.onLinearInput) await hooks.onLinearInput(group, mat(x));
   }
 
   /** The linear layer `name` of a block's weights. */

@@ -23,6 +23,7 @@ import type { Checkpoint } from "./checkpoint.ts";
 import type { LinearLayer, ModelLayout, NormLayer } from "./layout.ts";
 import { type RowChunks, rowsPerBinding } from "./ops.ts";
 import type { TensorInput } from "./safetensors.ts";
+import { checkBlockWeights, checkGlobalWeights } from "./finite.ts";
 
 /** One linear layer of a block, as pruning sees it: y = x·Wᵀ + b. */
 export interface LinearWeights {
@@ -131,6 +132,7 @@ export class WeightStore implements Disposable {
       finalNorm: L.finalNorm ? await this.#loadNorm(own, L.finalNorm) : null,
       lmHead: L.lmHead.tied ? tokenEmbedding : await this.#loadRowChunks(own, L.lmHead.weight, L.lmHead.shape),
     };
+    await checkGlobalWeights(this.#gpu, L, this.#globals, this.#checkpoint.dir); // NaN/Inf: one reduction each
   }
 
   /** Block `b`'s weights, loading them (and, when streaming, evicting the others) if needed. */
@@ -139,6 +141,8 @@ export class WeightStore implements Disposable {
     if (resident) return resident.weights;
     if (this.#options.streaming) { for (const other of [...this.#blocks.keys()]) await this.#evict(other); }
     const layout = this.#layout.blocks[b];
+    // weights restored after an eviction were checked when first loaded (and may be pruned)
+    const restored = new Set(layout.linears.filter((l) => this.#offloaded.has(l.weight)).map((l) => l.weight));
     using loading = new DisposableStack(); // frees the uploads if a later one fails
     const linears = new Map<string, LinearWeights>();
     for (const layer of layout.linears) linears.set(layer.name, await this.#loadLinear(loading, layer));
@@ -148,6 +152,7 @@ export class WeightStore implements Disposable {
       mlpNorm: await this.#loadNorm(loading, layout.mlpNorm),
       linears,
     };
+    await checkBlockWeights(this.#gpu, layout, weights, this.#checkpoint.dir, restored); // NaN/Inf
     this.#blocks.set(b, { weights, owner: loading.move() });
     return weights;
   }
