@@ -3,13 +3,14 @@
  * file into the staging area, prints "writing" on stderr, then waits for a line on stdin before
  * finishing the file and committing — so a test can signal, kill or race it at the writing stage.
  *
- * `deno run -A tests/output_probe.ts <out> <directory|file> [force]`
+ * `deno run -A tests/output_probe.ts <out> <directory|file|crash> [force]` (crash: throws a plain Error)
  */
 import { main } from "../cli/common.ts";
 import { openOutput } from "../cli/output.ts";
 
 await main(async () => {
   const [out, kind, force] = Deno.args;
+  if (kind === "crash") throw new Error("a bug"); // an unexpected internal error, for main()'s report
   await using output = await openOutput(out, { kind: kind as "directory" | "file", force: force === "force" });
   await output.write(async (path) => {
     const file = kind === "directory" ? `${path}/model.safetensors` : path;
