@@ -266,7 +266,7 @@ export async function openOutput(out: string, options: OutputOptions): Promise<O
   }
 
   // ---- leftovers of killed runs (we hold the lock: nothing else can be writing them)
-  const output = new OutputImpl(out, target, kind, force, lock, created, info);
+  const output = new OutputImpl(out, target, kind, force, lock, created, info, flag);
   try {
     for await (const entry of Deno.readDir(parent)) {
       const n = entry.name;
@@ -354,6 +354,7 @@ class OutputImpl implements Output {
     readonly lock: string,
     readonly createdParents: string[],
     readonly initial: Deno.FileInfo | null,
+    readonly flag: string,
   ) {
     this.staging = join(dirname(target), `${stagingPrefix(basename(target))}${Deno.pid}`);
     this.path = join(this.staging, basename(target));
@@ -371,7 +372,7 @@ class OutputImpl implements Output {
   }
 
   get #what(): string {
-    return `--out ${this.out}`;
+    return `${this.flag} ${this.out}`;
   }
 
   async commit(): Promise<void> {

@@ -29,7 +29,7 @@ import { resultsText, sampleLines, summary } from "../thanos/zeroshot/results.ts
 import { getTask, TASK_NAMES } from "../thanos/zeroshot/tasks.ts";
 import { statOrNull } from "../thanos/util/fs.ts";
 import { asInput, intFlag, log, main, numberFlag, parse, UsageError } from "./common.ts";
-import { formatSeconds, prepareOutput } from "./output.ts";
+import { formatSeconds, openOutput } from "./output.ts";
 
 const USAGE = "usage: deno task zeroshot --model <dir|hf:ORG/NAME> --tasks t1,t2,… --data DIR [--limit N] " +
   `[--batch-size B] [--out results.json] [--log-samples DIR] [--force]   (tasks: ${TASK_NAMES.join(", ")}, or all)`;
@@ -122,7 +122,13 @@ async function run(): Promise<unknown> {
     );
     prepared.push(p);
   }
-  const samples = values["log-samples"] ? await prepareOutput(values["log-samples"], values.force ?? false) : null;
+  const samples = values["log-samples"]
+    ? await openOutput(values["log-samples"], {
+      kind: "directory",
+      force: values.force ?? false,
+      flag: "--log-samples",
+    })
+    : null;
 
   log(`zeroshot: ${checkpoint.config.family} from ${checkpoint.dir} (context ${maxLength})`);
   const started = Date.now();
@@ -145,10 +151,12 @@ async function run(): Promise<unknown> {
     }
     const run = { model: values.model, batchSize, limit, startTime: started, endTime: Date.now() };
     if (samples) {
-      await Deno.mkdir(samples.dir, { recursive: true });
-      for (const t of result.tasks) {
-        await Deno.writeTextFile(`${samples.dir}/samples_${t.name}.jsonl`, (await sampleLines(t)).join("\n") + "\n");
-      }
+      await samples.write(async (dir) => {
+        await Deno.mkdir(dir);
+        for (const t of result.tasks) {
+          await Deno.writeTextFile(`${dir}/samples_${t.name}.jsonl`, (await sampleLines(t)).join("\n") + "\n");
+        }
+      });
     }
     if (values.out) await writeAtomically(values.out, resultsText(result, run));
     if (samples) await samples.commit();
