@@ -54,19 +54,6 @@ async function checkOutFile(out: string): Promise<void> {
   if (parent && !parent.isDirectory) throw new UsageError(`--out ${out}: ${dirname(out)} is not a directory`);
 }
 
-/** Writes `text` to `path` through a temporary file beside it, renamed into place. */
-async function writeAtomically(path: string, text: string): Promise<void> {
-  await Deno.mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${crypto.randomUUID().slice(0, 8)}`;
-  try {
-    await Deno.writeTextFile(tmp, text);
-    await Deno.rename(tmp, path);
-  } catch (err) {
-    await Deno.remove(tmp).catch(() => {});
-    throw err;
-  }
-}
-
 async function run(): Promise<unknown> {
   const { values } = parse(Deno.args, {
     model: { type: "string" },
@@ -122,6 +109,9 @@ async function run(): Promise<unknown> {
     );
     prepared.push(p);
   }
+  const results = values.out
+    ? await openOutput(values.out, { kind: "file", force: values.force ?? false, flag: "--out" })
+    : null;
   const samples = values["log-samples"]
     ? await openOutput(values["log-samples"], {
       kind: "directory",
@@ -158,10 +148,12 @@ async function run(): Promise<unknown> {
         }
       });
     }
-    if (values.out) await writeAtomically(values.out, resultsText(result, run));
+    if (results) await results.write((path) => Deno.writeTextFile(path, resultsText(result, run)));
+    if (results) await results.commit();
     if (samples) await samples.commit();
     return { model: values.model, ...summary(result) };
   } catch (err) {
+    await results?.discard();
     await samples?.discard();
     throw err;
   } finally {
