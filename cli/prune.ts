@@ -46,11 +46,14 @@ import {
   UsageError,
 } from "./common.ts";
 import { formatSeconds, openOutput } from "./output.ts";
+import { evaluateZeroShot, type ZeroShotResult } from "../thanos/zeroshot/evaluate.ts";
+import { logZeroShot, parseLimit, parseTasks, prepareZeroShot } from "./zeroshot.ts";
 
 const USAGE = "usage: deno task prune [--model <dir|hf:ORG/NAME>] [--method thanos|sparsegpt|wanda|magnitude] " +
   "[--pattern unstructured|2:4|4:8|structured] [--sparsity 0.5] [--alpha 0] [--blocksize 128] [--percdamp 0.01] " +
   "[--calibration sotu-calib] [--nsamples 128] [--seqlen N] [--seed 0] [--eval sotu-eval] [--max-windows 64] " +
-  "[--dtype source|F32|F16|BF16] [--streaming] [--save-format dense|compressed] [--out <dir>] [--force]";
+  "[--dtype source|F32|F16|BF16] [--streaming] [--save-format dense|compressed] [--out <dir>] [--force] " +
+  "[--zeroshot t1,t2,… --zeroshot-data DIR [--zeroshot-limit N]]";
 
 async function run(): Promise<unknown> {
   const { values } = parse(Deno.args, {
@@ -67,6 +70,9 @@ async function run(): Promise<unknown> {
     "save-format": { type: "string", default: "dense" },
     out: { type: "string" },
     force: { type: "boolean", default: false },
+    zeroshot: { type: "string" },
+    "zeroshot-data": { type: "string" },
+    "zeroshot-limit": { type: "string" },
     help: { type: "boolean", short: "h" },
   });
   if (values.help) {
@@ -93,8 +99,16 @@ async function run(): Promise<unknown> {
   if (saveFormat !== "dense" && saveFormat !== "compressed") {
     throw new UsageError(`Unknown --save-format "${saveFormat}": expected dense or compressed`);
   }
+  const zeroshotTasks = values.zeroshot === undefined ? undefined : parseTasks(values.zeroshot);
+  if (zeroshotTasks && !values["zeroshot-data"]) {
+    throw new UsageError("Missing --zeroshot-data DIR (the splits as <task>.jsonl or <task>.parquet) for --zeroshot");
+  }
+  const zeroshotLimit = parseLimit("zeroshot-limit", values["zeroshot-limit"]);
   const checkpoint = await asInput(() => openCheckpoint(values.model!));
   checkModelFits(checkpoint.layout, options);
+  const zeroshot = zeroshotTasks
+    ? await prepareZeroShot(checkpoint, zeroshotTasks, values["zeroshot-data"]!, zeroshotLimit)
+    : null;
   const out = values.out ?? defaultOut(values.model!, options);
   const output = await openOutput(out, { kind: "directory", force: values.force });
   try {
@@ -115,6 +129,15 @@ async function run(): Promise<unknown> {
         log(`prune: ${what} perplexity ${p.windows}/${p.total} windows, ${formatSeconds(p.seconds)}`);
       const dense = await perplexity(model, evaluation, { onProgress: evalProgress("dense") });
       log(`prune: dense perplexity ${dense.perplexity.toFixed(3)}`);
+      const zeroshotOf = async (what: string): Promise<ZeroShotResult | null> => {
+        if (!zeroshot) return null;
+        const r = await evaluateZeroShot(model, zeroshot, {
+          onProgress: (p) => log(`prune: ${what} zero-shot ${p.done}/${p.total} requests, ${formatSeconds(p.seconds)}`),
+        });
+        logZeroShot(`prune: ${what} zero-shot `, r);
+        return r;
+      };
+      const denseZeroshot = await zeroshotOf("dense");
       let lastLog = 0;
       const result = await pruneModel(model, calibration, {
         prune: options,
@@ -128,6 +151,7 @@ async function run(): Promise<unknown> {
         },
       });
       const pruned = await perplexity(model, evaluation, { onProgress: evalProgress("pruned") });
+      const prunedZeroshot = await zeroshotOf("pruned");
       log(
         `prune: pruned perplexity ${pruned.perplexity.toFixed(3)} (dense ${dense.perplexity.toFixed(3)}), ` +
           `sparsity ${result.sparsity.toFixed(4)}`,
@@ -142,6 +166,7 @@ async function run(): Promise<unknown> {
         dense_perplexity: dense.perplexity,
         perplexity: pruned.perplexity,
         sparsity: result.sparsity,
+        ...(denseZeroshot && prunedZeroshot ? { zeroshot: zeroshotReport(denseZeroshot, prunedZeroshot) } : {}),
         layers: result.layers,
         timings: {
           ...result.timings,
@@ -195,6 +220,9 @@ async function run(): Promise<unknown> {
         sparsity: result.sparsity,
         dense_perplexity: dense.perplexity,
         perplexity: pruned.perplexity,
+        ...(denseZeroshot && prunedZeroshot
+          ? { dense_zeroshot_mean_acc: denseZeroshot.meanAcc, zeroshot_mean_acc: prunedZeroshot.meanAcc }
+          : {}),
         out,
         save_format: saveFormat,
         ...(structured ? { structured } : {}),
@@ -272,3 +300,17 @@ function defaultOut(model: string, o: ReturnType<typeof resolvePruneOptions>): s
 }
 
 if (import.meta.main) await main(run);
+
+/** report.json's zero-shot block: per task, dense and pruned acc (and acc_norm), and the means. */
+function zeroshotReport(dense: ZeroShotResult, pruned: ZeroShotResult): Record<string, unknown> {
+  const metrics = (t: ZeroShotResult["tasks"][number]) =>
+    Object.fromEntries(Object.entries(t.metrics).map(([m, v]) => [m, v!.value]));
+  return {
+    tasks: Object.fromEntries(
+      pruned.tasks.map((t, i) => [t.name, { n: t.effective, dense: metrics(dense.tasks[i]), pruned: metrics(t) }]),
+    ),
+    dense_mean_acc: dense.meanAcc,
+    mean_acc: pruned.meanAcc,
+    seconds: { dense: dense.seconds, pruned: pruned.seconds },
+  };
+}

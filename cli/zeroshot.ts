@@ -20,10 +20,10 @@
  */
 
 import { dirname } from "node:path";
-import { openCheckpoint } from "../thanos/model/checkpoint.ts";
+import { type Checkpoint, openCheckpoint } from "../thanos/model/checkpoint.ts";
 import { loadModel } from "../thanos/model/load.ts";
 import { loadTokenizer } from "../thanos/data/tokenizer.ts";
-import { evaluateZeroShot, type PreparedTask, prepareTask } from "../thanos/zeroshot/evaluate.ts";
+import { evaluateZeroShot, type PreparedTask, prepareTask, type ZeroShotResult } from "../thanos/zeroshot/evaluate.ts";
 import { loadTaskDocs } from "../thanos/zeroshot/data.ts";
 import { resultsText, sampleLines, summary } from "../thanos/zeroshot/results.ts";
 import { getTask, TASK_NAMES } from "../thanos/zeroshot/tasks.ts";
@@ -45,6 +45,61 @@ export function parseTasks(spec: string): string[] {
     if (!TASK_NAMES.includes(n)) throw new UsageError(`Unknown task "${n}"; expected one of ${TASK_NAMES.join(", ")}`);
   }
   return [...new Set(names)];
+}
+
+/**
+ * Reads, checks, processes and encodes the tasks' documents for `checkpoint` — everything before
+ * GPU work (shared by `deno task zeroshot` and `prune --zeroshot`).
+ * @throws UsageError naming the file, line and field of bad data, or the missing tokenizer
+ */
+export async function prepareZeroShot(
+  checkpoint: Checkpoint,
+  names: readonly string[],
+  data: string,
+  limit: number | undefined,
+): Promise<PreparedTask[]> {
+  const dataInfo = await statOrNull(data);
+  if (!dataInfo?.isDirectory) throw new UsageError(`--data ${data} is not a directory`);
+  if (checkpoint.tokenizerPath === null) {
+    throw new UsageError(`${checkpoint.dir} has no tokenizer (tokenizer.json, or vocab.json with merges.txt)`);
+  }
+  const tokenizer = await asInput(() => loadTokenizer(checkpoint.tokenizerPath!));
+  const maxLength = checkpoint.config.maxPositions;
+  const prepared: PreparedTask[] = [];
+  for (const name of names) {
+    const task = getTask(name);
+    const { docs, where, path } = await asInput(() => loadTaskDocs(data, task));
+    const p = await asInput(() => Promise.resolve(prepareTask(task, docs, tokenizer, { limit, maxLength, where })));
+    log(
+      `zeroshot: ${name}: ${p.docs.length} of ${p.original} documents from ${path}, ${p.encoded.flat().length} requests`,
+    );
+    prepared.push(p);
+  }
+  return prepared;
+}
+
+/**
+ * Parses `--limit` as lm-eval does: a positive integer, or a fraction in (0, 1).
+ * @throws UsageError otherwise
+ */
+export function parseLimit(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const limit = numberFlag(flag, value);
+  if (!(limit > 0) || (limit >= 1 && !Number.isInteger(limit))) {
+    throw new UsageError(`Expected --${flag} to be a positive integer (or a fraction in (0, 1)) but found ${value}`);
+  }
+  return limit;
+}
+
+/** `zeroshot: <task>: acc … ± …, acc_norm … ± …` progress lines of a result. */
+export function logZeroShot(prefix: string, result: ZeroShotResult): void {
+  for (const t of result.tasks) {
+    const acc = t.metrics.acc!, norm = t.metrics.acc_norm;
+    log(
+      `${prefix}${t.name}: acc ${acc.value.toFixed(4)} ± ${acc.stderr?.toFixed(4) ?? "N/A"}` +
+        (norm ? `, acc_norm ${norm.value.toFixed(4)} ± ${norm.stderr?.toFixed(4) ?? "N/A"}` : ""),
+    );
+  }
 }
 
 async function checkOutFile(out: string): Promise<void> {
@@ -79,36 +134,16 @@ async function run(): Promise<unknown> {
     );
   }
   const names = parseTasks(values.tasks);
-  const limit = values.limit === undefined ? undefined : numberFlag("limit", values.limit);
-  if (limit !== undefined && (!(limit > 0) || (limit >= 1 && !Number.isInteger(limit)))) {
-    throw new UsageError(
-      `Expected --limit to be a positive integer (or a fraction in (0, 1)) but found ${values.limit}`,
-    );
-  }
+  const limit = parseLimit("limit", values.limit);
   const batchSize = values["batch-size"] === undefined ? undefined : intFlag("batch-size", values["batch-size"]);
   if (batchSize !== undefined && batchSize < 1) {
     throw new UsageError(`Expected --batch-size >= 1 but found ${batchSize}`);
   }
-  const dataInfo = await statOrNull(values.data);
-  if (!dataInfo?.isDirectory) throw new UsageError(`--data ${values.data} is not a directory`);
   if (values.out) await checkOutFile(values.out);
 
   const checkpoint = await asInput(() => openCheckpoint(values.model!));
-  if (checkpoint.tokenizerPath === null) {
-    throw new UsageError(`${checkpoint.dir} has no tokenizer (tokenizer.json, or vocab.json with merges.txt)`);
-  }
-  const tokenizer = await asInput(() => loadTokenizer(checkpoint.tokenizerPath!));
+  const prepared = await prepareZeroShot(checkpoint, names, values.data, limit);
   const maxLength = checkpoint.config.maxPositions;
-  const prepared: PreparedTask[] = [];
-  for (const name of names) {
-    const task = getTask(name);
-    const { docs, where, path } = await asInput(() => loadTaskDocs(values.data!, task));
-    const p = await asInput(() => Promise.resolve(prepareTask(task, docs, tokenizer, { limit, maxLength, where })));
-    log(
-      `zeroshot: ${name}: ${p.docs.length} of ${p.original} documents from ${path}, ${p.encoded.flat().length} requests`,
-    );
-    prepared.push(p);
-  }
   const results = values.out
     ? await openOutput(values.out, { kind: "file", force: values.force ?? false, flag: "--out" })
     : null;
@@ -132,13 +167,7 @@ async function run(): Promise<unknown> {
         log(`zeroshot: ${p.done}/${p.total} requests, ${formatSeconds(p.seconds)}${eta}`);
       },
     });
-    for (const t of result.tasks) {
-      const acc = t.metrics.acc!, norm = t.metrics.acc_norm;
-      log(
-        `zeroshot: ${t.name}: acc ${acc.value.toFixed(4)} ± ${acc.stderr?.toFixed(4) ?? "N/A"}` +
-          (norm ? `, acc_norm ${norm.value.toFixed(4)} ± ${norm.stderr?.toFixed(4) ?? "N/A"}` : ""),
-      );
-    }
+    logZeroShot("zeroshot: ", result);
     const run = { model: values.model, batchSize, limit, startTime: started, endTime: Date.now() };
     if (samples) {
       await samples.write(async (dir) => {
