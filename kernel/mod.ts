@@ -17,6 +17,7 @@ export * from "./crop.ts";
 export * from "./grid.ts";
 export * from "./table.ts";
 export * from "./progress.ts";
+export * from "./text_stream.ts";
 export * from "./matrix.ts";
 export { PLOTLY_VERSION, plotlyLoader } from "./plotly.ts";
 export { closeFigureRenderer, figurePng, STATIC_FIGURES_ENV, staticImagesEnabled } from "./static_image.ts";

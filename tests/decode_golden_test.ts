@@ -10,6 +10,7 @@ import { assertEquals } from "./assert.ts";
 import { loadTokenizer } from "../thanos/data/tokenizer.ts";
 import { Decoder } from "../thanos/decode/decoder.ts";
 import { generate } from "../thanos/decode/generate.ts";
+import { continuationLogProbs } from "../thanos/decode/score.ts";
 import { loadModel } from "../thanos/model/load.ts";
 import { assertClose, gpuTest, maxAbsDiff } from "./util.ts";
 
@@ -54,3 +55,19 @@ for (const name of ["tiny-llama", "tiny-opt", "tiny-gpt2"]) {
     }
   });
 }
+
+gpuTest("continuationLogProbs equals the log-softmax of the golden step logits", async () => {
+  const golden = JSON.parse(await Deno.readTextFile("models/tiny-llama/golden-generate.json")) as GoldenGenerate;
+  const model = await loadModel("models/tiny-llama");
+  try {
+    const got = await continuationLogProbs(model, golden.prompt_ids, golden.tokens);
+    const want = golden.tokens.map((t, s) => {
+      const row = golden.step_logits[s];
+      const m = Math.max(...row);
+      return row[t] - m - Math.log(row.reduce((acc, v) => acc + Math.exp(v - m), 0));
+    });
+    assertClose(got, want, { rtol: 0, atol: 1e-4 }, "log p of the greedy continuation");
+  } finally {
+    model.release();
+  }
+});

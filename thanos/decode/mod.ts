@@ -15,4 +15,5 @@ export {
   type StopReason,
 } from "./generate.ts";
 export { type CacheChunk, KvCache } from "./kv_cache.ts";
+export { continuationLogProbs } from "./score.ts";
 export { argmaxOf, type ResolvedSampling, resolveSampling, Sampler, type SamplingOptions } from "./sampling.ts";
