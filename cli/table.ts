@@ -6,8 +6,10 @@
  * SparseGPT, Thanos (alpha 0) and Thanos (alpha 0.1) at unstructured 50%, 4:8, 2:4 and structured
  * 30% (structured for Thanos only, as in the paper; alpha applies to the n:m and structured
  * patterns). Every cell prunes a fresh copy of the model with the same calibration windows and
- * evaluates on the same windows. Prints the table as markdown on stdout, then (last line) the JSON
- * of every cell; progress on stderr. `--out` goes through cli/output.ts: checked (and locked)
+ * evaluates on the same windows. With `--zeroshot t1,t2,… --zeroshot-data DIR [--zeroshot-limit N]`
+ * every cell is also scored on those zero-shot tasks (thanos/zeroshot/, lm-eval 0.4.7 semantics) and a
+ * second table gives the mean zero-shot accuracy (the paper's other half). Prints the table(s) as
+ * markdown on stdout, then (last line) the JSON of every cell; progress on stderr. `--out` goes through cli/output.ts: checked (and locked)
  * before the first prune, an existing file replaced only with --force, never half-written.
  *
  * @module
@@ -16,11 +18,14 @@
 import { prepareData, pruneAndEvaluate } from "../thanos/experiment.ts";
 import { openCheckpoint } from "../thanos/model/checkpoint.ts";
 import type { PruneOptionsInput } from "../thanos/prune/options.ts";
-import { asInput, DATA_FLAGS, dataSpec, DEFAULT_MODEL, log, main, parse } from "./common.ts";
+import { asInput, DATA_FLAGS, dataSpec, DEFAULT_MODEL, log, main, parse, UsageError } from "./common.ts";
+import type { ZeroShotResult } from "../thanos/zeroshot/evaluate.ts";
+import { parseLimit, parseTasks, prepareZeroShot } from "./zeroshot.ts";
 import { formatSeconds, openOutput } from "./output.ts";
 
 const USAGE = "usage: deno task table [--model <dir|hf:ORG/NAME>] [--calibration sotu-calib] [--nsamples 128] " +
-  "[--seqlen N] [--seed 0] [--eval sotu-eval] [--max-windows 64] [--out <file.json>] [--force]";
+  "[--seqlen N] [--seed 0] [--eval sotu-eval] [--max-windows 64] [--out <file.json>] [--force] " +
+  "[--zeroshot t1,t2,… --zeroshot-data DIR [--zeroshot-limit N]]";
 
 /** Table rows: label → options (null = the dense model). */
 export const ROWS: [string, Omit<PruneOptionsInput, "pattern" | "sparsity"> | null][] = [
@@ -54,6 +59,9 @@ async function run(): Promise<unknown> {
     ...DATA_FLAGS,
     out: { type: "string" },
     force: { type: "boolean", default: false },
+    zeroshot: { type: "string" },
+    "zeroshot-data": { type: "string" },
+    "zeroshot-limit": { type: "string" },
     help: { type: "boolean", short: "h" },
   });
   if (values.help) {
@@ -61,13 +69,21 @@ async function run(): Promise<unknown> {
     return undefined;
   }
   const spec = dataSpec(values);
+  const zeroshotTasks = values.zeroshot === undefined ? undefined : parseTasks(values.zeroshot);
+  if (zeroshotTasks && !values["zeroshot-data"]) {
+    throw new UsageError("Missing --zeroshot-data DIR (the splits as <task>.jsonl or <task>.parquet) for --zeroshot");
+  }
+  const zeroshotLimit = parseLimit("zeroshot-limit", values["zeroshot-limit"]);
   const checkpoint = await asInput(() => openCheckpoint(values.model!));
+  const zeroshot = zeroshotTasks
+    ? await prepareZeroShot(checkpoint, zeroshotTasks, values["zeroshot-data"]!, zeroshotLimit)
+    : undefined;
   await using output = values.out === undefined
     ? null
     : await openOutput(values.out, { kind: "file", force: values.force });
   const data = await asInput(() => prepareData(checkpoint, spec));
-  type Cell = { row: string; column: string | null; options: PruneOptionsInput | null };
-  const cells: Cell[] = ROWS.flatMap(([row, r]): Cell[] =>
+  type Run = { row: string; column: string | null; options: PruneOptionsInput | null };
+  const cells: Run[] = ROWS.flatMap(([row, r]): Run[] =>
     r === null ? [{ row, column: null, options: null }] : COLUMNS.filter(([, c]) => applies(r, c.pattern))
       .map(([column, c]) => ({ row, column, options: { ...r, ...c } }))
   );
@@ -76,20 +92,30 @@ async function run(): Promise<unknown> {
     `table: ${values.model}, ${cells.length} runs; calibration ${data.spec.nsamples} x ${data.spec.seqlen} of ` +
       `${data.spec.calibration}, eval ${data.evaluation.count} windows of ${data.spec.eval}`,
   );
-  const results: { row: string; column: string | null; perplexity: number; sparsity: number; seconds: number }[] = [];
+  const results: Cell[] = [];
   for (const [i, cell] of cells.entries()) {
     const t0 = performance.now();
-    const r = await pruneAndEvaluate(checkpoint, data, cell.options);
+    const r = await pruneAndEvaluate(checkpoint, data, cell.options, { zeroshot });
     const seconds = (performance.now() - t0) / 1000;
-    results.push({ row: cell.row, column: cell.column, perplexity: r.perplexity, sparsity: r.sparsity, seconds });
+    results.push({
+      row: cell.row,
+      column: cell.column,
+      perplexity: r.perplexity,
+      sparsity: r.sparsity,
+      seconds,
+      ...(r.zeroshot ? { zeroshot: zeroshotCell(r.zeroshot) } : {}),
+    });
     const elapsed = (performance.now() - started) / 1000;
     log(
       `table: [${i + 1}/${cells.length}] ${cell.row}${cell.column ? `, ${cell.column}` : ""}: perplexity ` +
-        `${r.perplexity.toFixed(3)} (sparsity ${r.sparsity.toFixed(4)}, ${formatSeconds(seconds)}; ETA ` +
+        `${r.perplexity.toFixed(3)}${
+          r.zeroshot ? `, mean zero-shot acc ${r.zeroshot.meanAcc.toFixed(4)}` : ""
+        } (sparsity ${r.sparsity.toFixed(4)}, ${formatSeconds(seconds)}; ETA ` +
         `${formatSeconds(elapsed / (i + 1) * (cells.length - i - 1))})`,
     );
   }
   console.log(markdown(results));
+  if (zeroshot) console.log("\n" + markdown(results, "zeroshot"));
   const json = {
     model: values.model,
     calibration: data.spec,
@@ -104,8 +130,34 @@ async function run(): Promise<unknown> {
   return json;
 }
 
-/** The results as a markdown table (rows × columns; "—" where a method does not apply). */
-export function markdown(results: { row: string; column: string | null; perplexity: number }[]): string {
+/** One table cell's result. */
+export interface Cell {
+  row: string;
+  column: string | null;
+  perplexity: number;
+  sparsity: number;
+  seconds: number;
+  /** with --zeroshot: the mean of the tasks' acc, and each task's acc (and acc_norm) */
+  zeroshot?: { mean_acc: number; tasks: Record<string, Record<string, number>> };
+}
+
+function zeroshotCell(z: ZeroShotResult): NonNullable<Cell["zeroshot"]> {
+  return {
+    mean_acc: z.meanAcc,
+    tasks: Object.fromEntries(
+      z.tasks.map((t) => [t.name, Object.fromEntries(Object.entries(t.metrics).map(([m, v]) => [m, v!.value]))]),
+    ),
+  };
+}
+
+/**
+ * The results as a markdown table (rows × columns; "—" where a method does not apply): perplexity,
+ * or with `what = "zeroshot"` the mean zero-shot accuracy (in %).
+ */
+export function markdown(
+  results: Pick<Cell, "row" | "column" | "perplexity" | "zeroshot">[],
+  what: "perplexity" | "zeroshot" = "perplexity",
+): string {
   const dense = results.find((r) => r.column === null);
   const lines = [
     `| method | ${COLUMNS.map(([c]) => c).join(" | ")} |`,
@@ -114,7 +166,12 @@ export function markdown(results: { row: string; column: string | null; perplexi
   for (const [row] of ROWS) {
     const cells = COLUMNS.map(([column]) => {
       const r = row === "dense" ? dense : results.find((x) => x.row === row && x.column === column);
-      return r ? r.perplexity.toFixed(2) : "—";
+      if (!r) return "—";
+      return what === "perplexity"
+        ? r.perplexity.toFixed(2)
+        : r.zeroshot
+        ? (100 * r.zeroshot.mean_acc).toFixed(2)
+        : "—";
     });
     lines.push(`| ${row} | ${cells.join(" | ")} |`);
   }

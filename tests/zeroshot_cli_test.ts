@@ -1,10 +1,19 @@
 /**
  * `deno task zeroshot` and `prune --zeroshot` end to end on tiny-gpt2 and the bundled sample set:
- * results.json in lm-eval's shape agrees with the JSON summary and the per-document samples.
+ * results.json in lm-eval's shape agrees with the JSON summary and the per-document samples; and
+ * `table --zeroshot`'s pieces (pruneAndEvaluate with tasks, the accuracy table).
  */
 
 import { assert, assertEquals } from "./assert.ts";
 import { lastJson, runCli, withTempDir } from "./cli_util.ts";
+import { markdown } from "../cli/table.ts";
+import { loadTokenizer } from "../thanos/data/tokenizer.ts";
+import { prepareData, pruneAndEvaluate } from "../thanos/experiment.ts";
+import { openCheckpoint } from "../thanos/model/checkpoint.ts";
+import { loadModel } from "../thanos/model/load.ts";
+import { loadTaskDocs } from "../thanos/zeroshot/data.ts";
+import { evaluateZeroShot, prepareTask } from "../thanos/zeroshot/evaluate.ts";
+import { getTask } from "../thanos/zeroshot/tasks.ts";
 
 Deno.test({
   name: "deno task zeroshot writes lm-eval-shaped results.json and samples that agree with its summary",
@@ -97,4 +106,37 @@ Deno.test({
       assertEquals(report.zeroshot.dense_mean_acc, s.dense_zeroshot_mean_acc);
       assertEquals(report.zeroshot.tasks.boolq.n, 3);
     }),
+});
+
+Deno.test({
+  name: "table --zeroshot: pruneAndEvaluate scores the prepared tasks; markdown gives mean accuracy per cell",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const checkpoint = await openCheckpoint("models/tiny-gpt2");
+    const tokenizer = await loadTokenizer("models/tiny-gpt2");
+    const { docs } = await loadTaskDocs("data/zeroshot-sample", getTask("boolq"));
+    const prepared = [prepareTask(getTask("boolq"), docs, tokenizer, { limit: 3, maxLength: 256 })];
+    const data = await prepareData(checkpoint, { nsamples: 2, seqlen: 32, maxWindows: 1 });
+    const run = await pruneAndEvaluate(checkpoint, data, null, { zeroshot: prepared });
+    const model = await loadModel(checkpoint);
+    try {
+      const direct = await evaluateZeroShot(model, prepared);
+      assertEquals(run.zeroshot?.meanAcc, direct.meanAcc);
+      assertEquals(
+        run.zeroshot?.tasks[0].samples.map((s) => s.responses),
+        direct.tasks[0].samples.map((s) => s.responses),
+      );
+    } finally {
+      model.release();
+    }
+    const cells = [
+      { row: "dense", column: null, perplexity: 10, zeroshot: { mean_acc: 0.5, tasks: {} } },
+      { row: "wanda", column: "2:4", perplexity: 12, zeroshot: { mean_acc: 0.25, tasks: {} } },
+    ];
+    const md = markdown(cells, "zeroshot").split("\n");
+    assertEquals(md[2], "| dense | 50.00 | 50.00 | 50.00 | 50.00 |");
+    assertEquals(md[4], "| wanda | — | — | 25.00 | — |");
+    assertEquals(markdown(cells).split("\n")[4], "| wanda | — | — | 12.00 | — |");
+  },
 });

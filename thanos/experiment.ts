@@ -6,6 +6,7 @@
  * @module
  */
 
+import { evaluateZeroShot, type PreparedTask, type ZeroShotResult } from "./zeroshot/evaluate.ts";
 import { evalWindows, sampleCalibration, type TokenWindows } from "./data/calibration.ts";
 import { corpusTokens, loadCorpus } from "./data/corpus.ts";
 import { loadTokenizer } from "./data/tokenizer.ts";
@@ -105,7 +106,9 @@ export async function prepareData(checkpoint: Checkpoint, spec: DataSpec = {}): 
   }
   const evalTokens = corpusTokens(await loadCorpus(full.eval), tokenizer);
   if (evalTokens.length < seqlen) {
-    throw new RangeError(`Evaluation corpus "${full.eval}" has ${evalTokens.length} tokens, fewer than one window of ${seqlen}`);
+    throw new RangeError(
+      `Evaluation corpus "${full.eval}" has ${evalTokens.length} tokens, fewer than one window of ${seqlen}`,
+    );
   }
   return {
     calibration: sampleCalibration(calibTokens, { nsamples, seqlen, seed: full.seed }),
@@ -126,7 +129,9 @@ export interface RunResult {
   /** fraction of zeros over the pruned linear weights (0 for dense) */
   sparsity: number;
   layers: LayerReport[];
-  seconds: { prune: number; eval: number };
+  seconds: { prune: number; eval: number; zeroshot?: number };
+  /** zero-shot accuracy, when {@link pruneAndEvaluate} was given prepared tasks */
+  zeroshot?: ZeroShotResult;
 }
 
 /**
@@ -145,7 +150,12 @@ export async function pruneAndEvaluate(
   source: string | Checkpoint,
   data: ExperimentData,
   prune: PruneOptionsInput | PruneOptions | null,
-  options: { onProgress?: (p: ExperimentProgress) => void; streaming?: boolean } = {},
+  options: {
+    onProgress?: (p: ExperimentProgress) => void;
+    streaming?: boolean;
+    /** also score these zero-shot tasks (thanos/zeroshot/) after perplexity */
+    zeroshot?: readonly PreparedTask[];
+  } = {},
 ): Promise<RunResult> {
   const checkpoint = typeof source === "string" ? await openCheckpoint(source) : source;
   const resolved = prune === null ? null : resolvePruneOptions(prune as PruneOptionsInput);
@@ -165,7 +175,15 @@ export async function pruneAndEvaluate(
     const ppl = await perplexity(model, data.evaluation, {
       onProgress: (p) => options.onProgress?.({ kind: "eval", ...p }),
     });
-    return { options: resolved, perplexity: ppl.perplexity, sparsity, layers, seconds: { prune: pruneSeconds, eval: ppl.seconds } };
+    const zeroshot = options.zeroshot ? await evaluateZeroShot(model, options.zeroshot) : undefined;
+    return {
+      options: resolved,
+      perplexity: ppl.perplexity,
+      sparsity,
+      layers,
+      seconds: { prune: pruneSeconds, eval: ppl.seconds, ...(zeroshot ? { zeroshot: zeroshot.seconds } : {}) },
+      ...(zeroshot ? { zeroshot } : {}),
+    };
   } finally {
     model.release();
   }
