@@ -3,7 +3,7 @@
  *   [--pattern unstructured|2:4|4:8|structured] [--sparsity 0.5] [--alpha 0] [--blocksize 128]
  *   [--percdamp 0.01] [--calibration sotu-calib] [--nsamples 128] [--seqlen N] [--seed 0]
  *   [--eval sotu-eval] [--max-windows 64] [--dtype source|F32|F16|BF16] [--streaming]
- *   [--save-format dense|compressed] [--out <dir>] [--force]`
+ *   [--dry-run] [--save-format dense|compressed] [--out <dir>] [--force]`
  *
  * The project's main job: prune every linear layer of a checkpoint block by block, evaluate dense
  * and pruned perplexity, and write the pruned checkpoint in the Hugging Face layout (config.json,
@@ -16,7 +16,10 @@
  * except that only the first 64 evaluation windows are scored, for speed on a software adapter
  * (`--max-windows 0` evaluates all).
  *
- * Everything is validated before any work starts (bad input: one line on stderr, exit code 2).
+ * Everything is validated before any work starts (bad input: one line on stderr, exit code 2),
+ * including the memory plan (thanos/memory_plan.ts): a run whose peak GPU buffers or memory exceed
+ * the adapter's limits or the machine's available memory is refused with the numbers and what would
+ * make it fit. `--dry-run` prints the plan (stderr; the JSON line carries it) and stops there.
  * Output goes through cli/output.ts (a lock on --out, a staging directory beside it, an atomic
  * claim at the end): a failed or interrupted run leaves nothing at --out. Progress goes to stderr;
  * the last stdout line is a JSON summary.
@@ -25,7 +28,16 @@
  */
 
 import { perplexity } from "../thanos/eval.ts";
-import { prepareData } from "../thanos/experiment.ts";
+import { DATA_DEFAULTS, defaultSeqlen, prepareData } from "../thanos/experiment.ts";
+import { getGpu } from "../thanos/gpu/device.ts";
+import {
+  describePlan,
+  fitSuggestion,
+  formatBytes,
+  type MemoryPlan,
+  memoryPlan,
+  planProblem,
+} from "../thanos/memory_plan.ts";
 import { type Checkpoint, openCheckpoint, storageDtype, writeCheckpoint } from "../thanos/model/checkpoint.ts";
 import type { CompressionPlan } from "../thanos/model/compressed.ts";
 import { shrinkStructured } from "../thanos/model/shrink.ts";
@@ -52,7 +64,7 @@ import { logZeroShot, parseLimit, parseTasks, prepareZeroShot } from "./zeroshot
 const USAGE = "usage: deno task prune [--model <dir|hf:ORG/NAME>] [--method thanos|sparsegpt|wanda|magnitude] " +
   "[--pattern unstructured|2:4|4:8|structured] [--sparsity 0.5] [--alpha 0] [--blocksize 128] [--percdamp 0.01] " +
   "[--calibration sotu-calib] [--nsamples 128] [--seqlen N] [--seed 0] [--eval sotu-eval] [--max-windows 64] " +
-  "[--dtype source|F32|F16|BF16] [--streaming] [--save-format dense|compressed] [--out <dir>] [--force] " +
+  "[--dtype source|F32|F16|BF16] [--streaming] [--dry-run] [--save-format dense|compressed] [--out <dir>] [--force] " +
   "[--zeroshot t1,t2,… --zeroshot-data DIR [--zeroshot-limit N]]";
 
 async function run(): Promise<unknown> {
@@ -67,6 +79,7 @@ async function run(): Promise<unknown> {
     ...DATA_FLAGS,
     dtype: { type: "string", default: "source" },
     streaming: { type: "boolean", default: false },
+    "dry-run": { type: "boolean", default: false },
     "save-format": { type: "string", default: "dense" },
     out: { type: "string" },
     force: { type: "boolean", default: false },
@@ -106,6 +119,8 @@ async function run(): Promise<unknown> {
   const zeroshotLimit = parseLimit("zeroshot-limit", values["zeroshot-limit"]);
   const checkpoint = await asInput(() => openCheckpoint(values.model!));
   checkModelFits(checkpoint.layout, options);
+  const plan = await checkMemoryPlan(checkpoint, options, spec, values.streaming!, values["dry-run"]!);
+  if (values["dry-run"]) return { model: values.model, dry_run: true, plan };
   const zeroshot = zeroshotTasks
     ? await prepareZeroShot(checkpoint, zeroshotTasks, values["zeroshot-data"]!, zeroshotLimit)
     : null;
@@ -235,6 +250,48 @@ async function run(): Promise<unknown> {
   } finally {
     await output.discard(); // no-op after commit
   }
+}
+
+/**
+ * The memory plan of this run, computed before any GPU work; logs it under --dry-run and refuses
+ * (UsageError, exit 2) a run that cannot fit the adapter's limits or the machine's memory, with the
+ * numbers and what would make it fit.
+ */
+async function checkMemoryPlan(
+  checkpoint: Checkpoint,
+  prune: ReturnType<typeof resolvePruneOptions>,
+  spec: ReturnType<typeof dataSpec>,
+  streaming: boolean,
+  dryRun: boolean,
+): Promise<MemoryPlan> {
+  const seqlen = spec.seqlen ?? defaultSeqlen(checkpoint.config.maxPositions);
+  const nsamples = spec.nsamples ?? DATA_DEFAULTS.nsamples;
+  const planOptions = { nsamples, seqlen, evalWindows: spec.maxWindows || 16, streaming, prune };
+  const gpu = await getGpu(); //                                      the adapter's limits; no GPU work
+  const limits = {
+    maxStorageBufferBindingSize: gpu.limits.maxStorageBufferBindingSize,
+    maxBufferSize: gpu.limits.maxBufferSize,
+    hostAvailable: Deno.systemMemoryInfo().available,
+    unifiedMemory: gpu.info.isFallback,
+  };
+  const plan = memoryPlan(checkpoint.config, checkpoint.layout, planOptions, limits.maxStorageBufferBindingSize);
+  if (dryRun) {
+    log(
+      `prune --dry-run: ${checkpoint.dir}, ${describeOptions(prune)}, ${nsamples} x ${seqlen} calibration ` +
+        `tokens${streaming ? ", streaming" : ""}, on ${gpu.info.description} (maxStorageBufferBindingSize ` +
+        `${formatBytes(limits.maxStorageBufferBindingSize)}, maxBufferSize ${formatBytes(limits.maxBufferSize)}, ` +
+        `host available ${formatBytes(limits.hostAvailable)})`,
+    );
+    for (const line of describePlan(plan)) log(`prune --dry-run: ${line}`);
+  }
+  const problem = planProblem(plan, limits);
+  if (problem) {
+    const fix = fitSuggestion(checkpoint.config, checkpoint.layout, planOptions, limits);
+    throw new UsageError(
+      `This prune does not fit: ${problem}; ${fix ?? "no smaller --nsamples/--seqlen or --streaming fits either"}`,
+    );
+  }
+  return plan;
 }
 
 /**

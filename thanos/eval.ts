@@ -15,6 +15,7 @@
 
 import type { CausalLM } from "./model/forward.ts";
 import { forwardNll } from "./model/load.ts";
+import { batchSizeFor } from "./memory_plan.ts";
 
 /** Token windows to evaluate: `count` windows of `seqlen` ids, row-major (e.g. from `evalWindows`). */
 export interface EvalWindows {
@@ -63,19 +64,12 @@ export interface PerplexityResult {
   seconds: number;
 }
 
-const ACTIVATION_BUDGET_BYTES = 64 * 1024 * 1024;
-const MAX_BATCH = 16;
-
 /**
  * The default number of windows per forward pass for `model` at `seqlen` (see
  * {@link PerplexityOptions.batchSize}).
  */
 export function defaultBatchSize(model: CausalLM, seqlen: number): number {
-  const c = model.config;
-  // widest [tokens, width] tensor of a block: fused qkv (GPT-2), the MLP hidden layer, the heads
-  const widest = Math.max(3 * c.hiddenSize, c.intermediateSize, c.numHeads * c.headDim);
-  const budget = Math.min(ACTIVATION_BUDGET_BYTES, model.gpu.limits.maxStorageBufferBindingSize);
-  return Math.max(1, Math.min(MAX_BATCH, Math.floor(budget / (seqlen * widest * 4))));
+  return batchSizeFor(model.config, seqlen, model.gpu.limits.maxStorageBufferBindingSize);
 }
 
 /**

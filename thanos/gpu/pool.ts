@@ -23,6 +23,8 @@ export class BufferPool {
   #liveBytes = 0;
   #pooledBytes = 0;
   #peakBytes = 0;
+  #peakLiveBytes = 0;
+  #largestLive = 0;
 
   constructor(device: GPUDevice) {
     this.#device = device;
@@ -40,8 +42,21 @@ export class BufferPool {
   get peakBytes(): number {
     return this.#peakBytes;
   }
+  /**
+   * Largest `liveBytes` seen since creation or the last `resetPeak()`: what the work itself held at
+   * once, independent of how many spares the pool kept (the memory plan is checked against this).
+   */
+  get peakLiveBytes(): number {
+    return this.#peakLiveBytes;
+  }
+  /** Largest single buffer handed out since creation or the last `resetPeak()`, in bytes. */
+  get largestBufferBytes(): number {
+    return this.#largestLive;
+  }
   resetPeak(): void {
     this.#peakBytes = this.allocatedBytes;
+    this.#peakLiveBytes = this.#liveBytes;
+    this.#largestLive = 0;
   }
 
   /**
@@ -63,13 +78,20 @@ export class BufferPool {
     if (spare) {
       this.#pooledBytes -= size;
       this.#liveBytes += size;
+      this.#noteLive(size);
       spare.label = label;
       return spare;
     }
     const buffer = this.#device.createBuffer({ size, usage, label });
     this.#liveBytes += size;
+    this.#noteLive(size);
     this.#peakBytes = Math.max(this.#peakBytes, this.allocatedBytes);
     return buffer;
+  }
+
+  #noteLive(size: number): void {
+    if (this.#liveBytes > this.#peakLiveBytes) this.#peakLiveBytes = this.#liveBytes;
+    if (size > this.#largestLive) this.#largestLive = size;
   }
 
   /** Returns a buffer obtained from `acquire` to the pool. */

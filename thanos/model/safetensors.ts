@@ -559,6 +559,19 @@ async function openIndex(indexPath: string): Promise<SafetensorsReader> {
     }
     fileOf.set(name, file);
   }
+  // shards must not overlap: a tensor stored in two shards is ambiguous (which one is the model?)
+  for (const [fileName, file] of opened) {
+    for (const name of file.entries.keys()) {
+      const owner = fileOf.get(name);
+      if (owner && owner !== file) {
+        const other = [...opened].find(([, f]) => f === owner)![0];
+        throw new Error(
+          `safetensors index ${indexPath}: tensor "${name}" is stored in both ${other} and ${fileName} (shards ` +
+            `overlap); expected each tensor in exactly one shard`,
+        );
+      }
+    }
+  }
   return new SafetensorsReader(indexPath, [...opened.values()], fileOf);
 }
 
