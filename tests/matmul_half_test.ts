@@ -1,0 +1,88 @@
+/**
+ * matmulHalfWeight (shaders/matmul_half_weight.wgsl) against the plain-TS reference
+ * (tests/reference/matmul_half.ts) on odd shapes, views, accumulation and a K split across
+ * dispatches, for F16 and BF16 weights; and the packing against the widening of model/half.ts.
+ *
+ * Tolerance: |y − y_ref| ≤ (K + 2)·2⁻²³·Σ_k |x_k·w_k| — the bound of sequential f32 summation with
+ * fused multiply-adds (the halves themselves widen exactly).
+ */
+
+import { mat } from "../thanos/linalg/view.ts";
+import { matmulHalfWeight, packHalfWeight } from "../thanos/linalg/matmul_half.ts";
+import { f32ToBf16, f32ToF16 } from "../thanos/model/half.ts";
+import { empty, upload } from "../thanos/gpu/tensor.ts";
+import { assert } from "./assert.ts";
+import { bf16Value, f16Value, matmulHalfWeight as reference } from "./reference/matmul_half.ts";
+import { gpuTest, randn } from "./util.ts";
+
+const SHAPES: [number, number, number][] = [[1, 1, 1], [7, 5, 3], [33, 67, 130], [5, 3, 257], [64, 9, 64], [
+  2,
+  3,
+  120_003,
+]];
+
+for (const dtype of ["F16", "BF16"] as const) {
+  gpuTest(`matmulHalfWeight ${dtype} matches the reference on odd shapes (incl. a K split)`, async (gpu) => {
+    for (const [M, N, K] of SHAPES) {
+      const x = randn(M * K, M + N + K);
+      const wf = randn(N * K, 7 * K + 1);
+      const bits = dtype === "F16" ? f32ToF16(wf) : f32ToBf16(wf);
+      using xt = upload(gpu, x, [M, K], "x");
+      using w = packHalfWeight(gpu, bits, N, K, dtype, "w");
+      using yt = empty(gpu, [M, N], "f32", "y");
+      await matmulHalfWeight(mat(xt), w, mat(yt));
+      const got = await yt.read() as Float32Array;
+      const ref = reference(x, bits, M, N, K, dtype);
+      check(`${dtype} [${M}, ${N}, ${K}]`, got, ref, K);
+    }
+  });
+}
+
+gpuTest("matmulHalfWeight reads and writes views and accumulates", async (gpu) => {
+  const M = 9, N = 11, K = 13, ldX = 17, ldY = 15, offX = 3, offY = 5;
+  const xAll = randn(offX + M * ldX, 1), yAll = randn(offY + M * ldY, 2);
+  const wf = randn(N * K, 3);
+  const bits = f32ToF16(wf);
+  using xt = upload(gpu, xAll, [xAll.length], "x");
+  using yt = upload(gpu, yAll.slice(), [yAll.length], "y");
+  using w = packHalfWeight(gpu, bits, N, K, "F16", "w");
+  const xv = { tensor: xt, offset: offX, rows: M, cols: K, ld: ldX };
+  const yv = { tensor: yt, offset: offY, rows: M, cols: N, ld: ldY };
+  await matmulHalfWeight(xv, w, yv, { accumulate: true });
+  const got = await yt.read() as Float32Array;
+  const x = new Float32Array(M * K), y0 = new Float32Array(M * N), window = new Float32Array(M * N);
+  for (let m = 0; m < M; m++) {
+    for (let k = 0; k < K; k++) x[m * K + k] = xAll[offX + m * ldX + k];
+    for (let n = 0; n < N; n++) {
+      y0[m * N + n] = yAll[offY + m * ldY + n];
+      window[m * N + n] = got[offY + m * ldY + n];
+    }
+  }
+  check("views + accumulate", window, reference(x, bits, M, N, K, "F16", y0), K);
+  // outside the window nothing changed
+  for (let i = 0; i < got.length; i++) {
+    const r = i - offY, m = Math.floor(r / ldY), n = r % ldY;
+    if (r < 0 || m >= M || n >= N) assert(got[i] === yAll[i], `y[${i}] outside the window changed`);
+  }
+});
+
+Deno.test("the reference decodes halves as model/half.ts widens them (all 65536 F16 patterns, BF16 samples)", async () => {
+  const { f16ToF32, bf16ToF32 } = await import("../thanos/model/half.ts");
+  const all = new Uint16Array(65536).map((_, i) => i);
+  const f16 = f16ToF32(all), bf16 = bf16ToF32(all);
+  for (let i = 0; i < 65536; i++) {
+    const a = f16Value(i), b = bf16Value(i);
+    assert(Object.is(a, f16[i]) || (Number.isNaN(a) && Number.isNaN(f16[i])), `F16 ${i}: ${a} vs ${f16[i]}`);
+    assert(Object.is(b, bf16[i]) || (Number.isNaN(b) && Number.isNaN(bf16[i])), `BF16 ${i}: ${b} vs ${bf16[i]}`);
+  }
+});
+
+function check(what: string, got: Float32Array, ref: { y: Float64Array; scale: Float64Array }, K: number): void {
+  let worst = 0;
+  for (let i = 0; i < got.length; i++) {
+    const err = Math.abs(got[i] - ref.y[i]), bound = (K + 2) * 2 ** -23 * ref.scale[i] + 1e-30;
+    assert(err <= bound, `${what}: element ${i} is ${got[i]}, expected ${ref.y[i]} (error ${err} > bound ${bound})`);
+    worst = Math.max(worst, err / Math.max(ref.scale[i], 1e-30));
+  }
+  console.log(`${what}: largest error / Σ|x·w| = ${worst.toExponential(2)}`);
+}
