@@ -158,7 +158,7 @@ export async function pruneAndEvaluate(
   } = {},
 ): Promise<RunResult> {
   const checkpoint = typeof source === "string" ? await openCheckpoint(source) : source;
-  const resolved = prune === null ? null : resolvePruneOptions(prune as PruneOptionsInput);
+  const resolved = prune === null ? null : resolvePruneOptions(prune);
   if (resolved) checkModelFits(checkpoint.layout, resolved);
   const model: CausalLM = await loadModel(checkpoint, { streaming: options.streaming });
   try {

@@ -9,16 +9,18 @@
  *       as the reference does: all statistics are gathered before any layer of the block is pruned)
  *     x = forward block b again, with the pruned weights  → the next block's inputs
  *
- * Only the current block's activations (its inputs and outputs, in batches of windows) live on the
- * GPU; with a streaming model only one block's weights do too. Nothing here prints: progress goes to
- * an optional callback, and the result carries a per-layer report and timings.
+ * Only the current block's activations (its inputs and outputs, in batches of windows:
+ * `BlockInputs`) live on the GPU; with a streaming model only one block's weights do too (the
+ * model's `WeightStore` decides). Every GPU tensor here is owned by a `using` declaration or a
+ * `DisposableStack`, so an error anywhere frees them. Nothing here prints: progress goes to an
+ * optional callback, and the result carries a per-layer report and timings.
  *
  * @module
  */
 
 import { defaultBatchSize } from "./eval.ts";
-import type { Tensor } from "./gpu/tensor.ts";
-import type { CausalLM, ForwardHooks } from "./model/forward.ts";
+import { filledBy, type Tensor } from "./gpu/tensor.ts";
+import type { CausalLM, ForwardHooks, LinearGroup } from "./model/forward.ts";
 import type { ModelLayout } from "./model/layout.ts";
 import {
   checkLayerFits,
@@ -77,8 +79,9 @@ export interface PruneModelOptions {
   batchSize?: number;
   onProgress?: (progress: PipelineProgress) => void;
   /**
-   * Called with each layer's result before its GPU tensors are handed to the model (the weight) or
-   * released (the mask) — for notebooks that plot masks. Must not release them.
+   * Called with each layer's result once the model holds its pruned weight — for notebooks that
+   * plot masks. The result's tensors are valid only during the call (the mask is freed after it);
+   * the callback must not release them.
    */
   onLayerPruned?: (report: LayerReport, result: PruneResult) => Promise<void> | void;
 }
@@ -116,125 +119,215 @@ export async function pruneModel(
   calibration: CalibrationWindows,
   options: PruneModelOptions,
 ): Promise<PruneModelResult> {
-  const prune = resolvePruneOptions(options.prune as PruneOptionsInput);
-  const { count, seqlen, tokens } = calibration;
+  const prune = resolvePruneOptions(options.prune); // validated here, once; everything below takes it as is
   checkCalibration(model, calibration);
   checkModelFits(model.layout, prune);
-  const batchSize = options.batchSize ?? defaultBatchSize(model, seqlen);
-  const batches: [number, number][] = [];
-  for (let w0 = 0; w0 < count; w0 += batchSize) batches.push([w0, Math.min(batchSize, count - w0)]);
-
-  const started = performance.now();
-  const numBlocks = model.numBlocks;
+  const batchSize = options.batchSize ?? defaultBatchSize(model, calibration.seqlen);
   const layersPerBlock = model.linearGroups.reduce((s, g) => s + g.names.length, 0);
-  const total = numBlocks * (2 * batches.length + layersPerBlock);
-  let done = 0;
-  const times = { calibrate: 0, prune: 0, propagate: 0 };
-  const report = (stage: PipelineProgress["stage"], block: number, message: string, layer?: string) => {
-    if (!options.onProgress) return;
-    const seconds = (performance.now() - started) / 1000;
-    options.onProgress({
-      stage,
-      block,
-      numBlocks,
-      layer,
-      done,
-      total,
-      seconds,
-      eta: done > 0 ? seconds / done * (total - done) : NaN,
-      message,
-    });
-  };
-
-  // block 0's inputs: the embeddings of every calibration window, in batches
-  let inputs: Tensor[] = [];
+  const batches = Math.ceil(calibration.count / batchSize);
+  const total = model.numBlocks * (2 * batches + layersPerBlock); // units: batch forwards and layers
+  const clock = new PipelineClock(model.gpu, model.numBlocks, total, options.onProgress);
   const layers: LayerReport[] = [];
-  let zeros = 0, weights = 0;
-  try {
-    for (const [w0, n] of batches) {
-      inputs.push(await model.embed(tokens.subarray(w0 * seqlen, (w0 + n) * seqlen), n, seqlen));
-    }
-    for (let b = 0; b < numBlocks; b++) {
-      // (a) statistics of every linear layer's input, from the dense block
-      let t0 = performance.now();
-      const stats = new Map<string, CalibrationStats>();
-      try {
-        const hooks: ForwardHooks = {
-          onLinearInput: async (group, x) => {
-            let s = stats.get(group.input);
-            if (!s) {
-              stats.set(group.input, s = new CalibrationStats(model.gpu, group.inFeatures, `block${b}.${group.input}`));
-            }
-            await s.addBatch(x);
-          },
-        };
-        for (let i = 0; i < batches.length; i++) {
-          report("calibrate", b, `block ${b + 1}/${numBlocks}: calibration forward ${i + 1}/${batches.length}`);
-          const out = await model.runBlock(b, inputs[i], batches[i][1], seqlen, hooks);
-          out.release();
-          done++;
-        }
-        await model.gpu.sync(); //                                      so the stage timings are honest
-        times.calibrate += (performance.now() - t0) / 1000;
 
-        // (b) prune every linear layer of the block
-        t0 = performance.now();
-        const groupOf = new Map<string, string>();
-        for (const g of model.linearGroups) for (const name of g.names) groupOf.set(name, g.input);
-        for (const linear of await model.blockLinears(b)) {
-          report("prune", b, `block ${b + 1}/${numBlocks}: pruning ${linear.name}`, linear.name);
-          const layerStarted = performance.now();
-          const s = stats.get(groupOf.get(linear.name)!)!;
-          const result = await pruneLayer({ name: `${b}.${linear.name}`, weight: linear.weight }, s, prune);
-          const entry: LayerReport = {
-            block: b,
-            name: linear.name,
-            shape: [result.rows, result.cols],
-            sparsity: result.sparsity,
-            relativeError: result.relativeError,
-            seconds: (performance.now() - layerStarted) / 1000,
-          };
-          try {
-            await options.onLayerPruned?.(entry, result);
-          } finally {
-            result.mask.release();
-          }
-          await model.setLinearWeight(b, linear.name, result.weight);
-          layers.push(entry);
-          zeros += result.sparsity * result.rows * result.cols;
-          weights += result.rows * result.cols;
-          done++;
-        }
-        times.prune += (performance.now() - t0) / 1000;
-      } finally {
-        for (const s of stats.values()) s.release();
-      }
-
-      // (c) the next block's inputs, through the pruned block
-      t0 = performance.now();
-      const outputs: Tensor[] = [];
-      for (let i = 0; i < batches.length; i++) {
-        report("propagate", b, `block ${b + 1}/${numBlocks}: forward with pruned weights ${i + 1}/${batches.length}`);
-        outputs.push(await model.runBlock(b, inputs[i], batches[i][1], seqlen));
-        inputs[i].release();
-        done++;
-      }
-      await model.gpu.sync();
-      inputs = outputs;
-      await model.checkActivations(); //  NaN/Inf recorded at this block's boundaries (a tiny readback)
-      times.propagate += (performance.now() - t0) / 1000;
-    }
-    report("propagate", numBlocks - 1, `pruned ${layers.length} layers in ${numBlocks} blocks`); // done == total
-  } finally {
-    for (const t of inputs) t.release();
+  using x = await BlockInputs.embed(model, calibration, batchSize); // block 0's inputs
+  for (let b = 0; b < model.numBlocks; b++) {
+    // (a) H = (2/n)·XᵀX and ‖X_j‖² of every linear layer's input, from the dense block
+    using stats = await calibrateBlock(model, b, x, clock);
+    // (b) prune every linear layer of the block from those statistics
+    layers.push(...await pruneBlock(model, b, stats, prune, clock, options.onLayerPruned));
+    // (c) the next block's inputs, through the pruned block
+    const step = (i: number) => clock.unit("propagate", b, `forward with pruned weights ${i + 1}/${batches}`);
+    await clock.stage("propagate", () => x.advance(b, step));
+    await model.checkActivations(); // NaN/Inf recorded at this block's boundaries (a tiny readback)
   }
+  clock.report("propagate", model.numBlocks - 1, `pruned ${layers.length} layers in ${model.numBlocks} blocks`);
   return {
     options: prune,
     layers,
-    sparsity: weights > 0 ? zeros / weights : 0,
-    calibration: { windows: count, seqlen, tokens: count * seqlen },
-    timings: { ...times, total: (performance.now() - started) / 1000 },
+    sparsity: overallSparsity(layers),
+    calibration: { windows: calibration.count, seqlen: calibration.seqlen, tokens: calibration.tokens.length },
+    timings: clock.timings(),
   };
+}
+
+/** The statistics of each linear group's input in block `b` (by {@link LinearGroup.input}). */
+class BlockStats implements Disposable {
+  readonly #byInput = new Map<string, CalibrationStats>();
+  readonly #owner = new DisposableStack();
+
+  constructor(readonly model: CausalLM, readonly block: number) {}
+
+  /** The statistics of `group`'s input, created on first use. */
+  of(group: LinearGroup): CalibrationStats {
+    let s = this.#byInput.get(group.input);
+    if (!s) {
+      s = this.#owner.use(new CalibrationStats(this.model.gpu, group.inFeatures, `block${this.block}.${group.input}`));
+      this.#byInput.set(group.input, s);
+    }
+    return s;
+  }
+
+  /** The statistics of the input of linear layer `name`. */
+  ofLayer(name: string): CalibrationStats {
+    const group = this.model.linearGroups.find((g) => g.names.includes(name));
+    const s = group && this.#byInput.get(group.input);
+    if (!s) throw new Error(`block ${this.block}: no calibration statistics reached linear layer "${name}"`);
+    return s;
+  }
+
+  [Symbol.dispose](): void {
+    this.#owner.dispose();
+  }
+}
+
+/** Step (a): forwards the dense block `b` on every batch, folding each linear input into its statistics. */
+function calibrateBlock(model: CausalLM, b: number, x: BlockInputs, clock: PipelineClock): Promise<BlockStats> {
+  return clock.stage("calibrate", () =>
+    filledBy(new BlockStats(model, b), async (stats) => {
+      const hooks: ForwardHooks = { onLinearInput: (group, input) => stats.of(group).addBatch(input) };
+      await x.forEach(async (hidden, windows, i) => {
+        clock.unit("calibrate", b, `calibration forward ${i + 1}/${x.batches}`);
+        using _out = await model.runBlock(b, hidden, windows, x.seqlen, hooks);
+      });
+    }));
+}
+
+/** Step (b): prunes each linear layer of block `b` and hands its pruned weight to the model. */
+function pruneBlock(
+  model: CausalLM,
+  b: number,
+  stats: BlockStats,
+  prune: PruneOptions,
+  clock: PipelineClock,
+  onLayerPruned: PruneModelOptions["onLayerPruned"],
+): Promise<LayerReport[]> {
+  return clock.stage("prune", async () => {
+    const reports: LayerReport[] = [];
+    for (const linear of await model.blockLinears(b)) {
+      clock.unit("prune", b, `pruning ${linear.name}`, linear.name);
+      const started = performance.now();
+      const result = await pruneLayer({ name: `${b}.${linear.name}`, weight: linear.weight }, stats.ofLayer(linear.name), prune);
+      using _mask = result.mask;
+      await model.setLinearWeight(b, linear.name, result.weight); // the model owns the pruned weight now
+      const seconds = (performance.now() - started) / 1000;
+      const report: LayerReport = {
+        block: b,
+        name: linear.name,
+        shape: [result.rows, result.cols],
+        sparsity: result.sparsity,
+        relativeError: result.relativeError,
+        seconds,
+      };
+      await onLayerPruned?.(report, result);
+      reports.push(report);
+    }
+    return reports;
+  });
+}
+
+/** Fraction of zeros over every pruned layer's weights. */
+function overallSparsity(layers: readonly LayerReport[]): number {
+  let zeros = 0, weights = 0;
+  for (const { shape: [rows, cols], sparsity } of layers) zeros += sparsity * rows * cols, weights += rows * cols;
+  return weights > 0 ? zeros / weights : 0;
+}
+
+/**
+ * The hidden states entering the current block for every calibration window, in forward batches of
+ * at most `batchSize` windows; {@link advance} replaces them by the block's outputs.
+ */
+class BlockInputs implements Disposable {
+  #hidden: Tensor[] = [];
+  #owner = new DisposableStack();
+
+  private constructor(
+    readonly model: CausalLM,
+    /** windows per batch */
+    readonly windows: readonly number[],
+    readonly seqlen: number,
+  ) {}
+
+  /** Block 0's inputs: the embeddings of every calibration window. */
+  static embed(model: CausalLM, calibration: CalibrationWindows, batchSize: number): Promise<BlockInputs> {
+    const { count, seqlen, tokens } = calibration;
+    const windows: number[] = [];
+    for (let w0 = 0; w0 < count; w0 += batchSize) windows.push(Math.min(batchSize, count - w0));
+    return filledBy(new BlockInputs(model, windows, seqlen), async (x) => {
+      let w0 = 0;
+      for (const n of windows) {
+        x.#hidden.push(x.#owner.use(await model.embed(tokens.subarray(w0 * seqlen, (w0 + n) * seqlen), n, seqlen)));
+        w0 += n;
+      }
+    });
+  }
+
+  /** Number of batches. */
+  get batches(): number {
+    return this.windows.length;
+  }
+
+  /** Calls `fn` on each batch in order: hidden [windows·seqlen, hiddenSize]. */
+  async forEach(fn: (hidden: Tensor, windows: number, i: number) => Promise<void>): Promise<void> {
+    for (const [i, hidden] of this.#hidden.entries()) await fn(hidden, this.windows[i], i);
+  }
+
+  /** Replaces every batch by its output of block `b`; `beforeBatch(i)` runs before batch i. */
+  async advance(b: number, beforeBatch: (i: number) => void): Promise<void> {
+    using next = new DisposableStack();
+    const outputs: Tensor[] = [];
+    await this.forEach(async (hidden, windows, i) => {
+      beforeBatch(i);
+      outputs.push(next.use(await this.model.runBlock(b, hidden, windows, this.seqlen)));
+    });
+    using _previous = this.#owner; // the inputs are freed when this returns
+    this.#owner = next.move();
+    this.#hidden = outputs;
+  }
+
+  [Symbol.dispose](): void {
+    this.#owner.dispose();
+  }
+}
+
+/** Progress events and per-stage wall time of one {@link pruneModel} run. */
+class PipelineClock {
+  readonly #started = performance.now();
+  readonly #seconds = { calibrate: 0, prune: 0, propagate: 0 };
+  #done = 0;
+
+  constructor(
+    readonly gpu: CausalLM["gpu"],
+    readonly numBlocks: number,
+    /** units of work in the run: one per batch forward and one per layer */
+    readonly total: number,
+    readonly onProgress?: (progress: PipelineProgress) => void,
+  ) {}
+
+  /** Runs one stage of a block and adds its wall time (the GPU work included) to the stage's total. */
+  async stage<T>(stage: PipelineProgress["stage"], work: () => Promise<T>): Promise<T> {
+    const t0 = performance.now();
+    const result = await work();
+    await this.gpu.sync(); // so the stage timings are honest
+    this.#seconds[stage] += (performance.now() - t0) / 1000;
+    return result;
+  }
+
+  /** Reports the start of one unit of work, then counts it as done. */
+  unit(stage: PipelineProgress["stage"], block: number, message: string, layer?: string): void {
+    this.report(stage, block, `block ${block + 1}/${this.numBlocks}: ${message}`, layer);
+    this.#done++;
+  }
+
+  report(stage: PipelineProgress["stage"], block: number, message: string, layer?: string): void {
+    if (!this.onProgress) return;
+    const seconds = (performance.now() - this.#started) / 1000, done = this.#done, total = this.total;
+    const eta = done > 0 ? seconds / done * (total - done) : NaN;
+    this.onProgress({ stage, block, numBlocks: this.numBlocks, layer, done, total, seconds, eta, message });
+  }
+
+  timings(): PruneModelResult["timings"] {
+    return { ...this.#seconds, total: (performance.now() - this.#started) / 1000 };
+  }
 }
 
 /** Validates calibration windows against the model before any work. */

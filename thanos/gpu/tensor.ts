@@ -141,19 +141,20 @@ function dtypeOf(data: Float32Array | Uint32Array | Int32Array): DType {
 }
 
 /**
- * Returns `t` once `write(t)` has finished, and releases `t` if it throws: the ownership rule of a
- * function that returns a new tensor (the caller owns it; on an error nobody does).
+ * Returns `t` once `write(t)` has finished, and disposes of `t` if it throws: the ownership rule of
+ * a function that returns a new tensor (or other disposable): the caller owns it; on an error
+ * nobody does, so it is freed.
  * @example
  * ```ts
- * const y = await filledBy(empty(gpu, [rows, cols]), (out) => residualAdd(out, x));
+ * const y = await filledBy(empty(gpu, [rows, cols]), (out) => gatherRows(ids, table, out));
  * ```
  */
-export async function filledBy<T extends Tensor>(t: T, write: (t: T) => Promise<unknown> | unknown): Promise<T> {
+export async function filledBy<T extends Disposable>(t: T, write: (t: T) => Promise<unknown> | unknown): Promise<T> {
   try {
     await write(t);
     return t;
   } catch (err) {
-    t.release();
+    t[Symbol.dispose]();
     throw err;
   }
 }

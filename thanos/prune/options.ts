@@ -116,8 +116,18 @@ export const PruneOptionsSchema = z.object({
   }).optional(),
 }).strict();
 
+/** Options {@link resolvePruneOptions} produced: validated once, frozen, passed on as they are. */
+const VALIDATED = new WeakSet<object>();
+
+function isValidated(o: PruneOptionsInput | PruneOptions): o is PruneOptions {
+  return VALIDATED.has(o);
+}
+
 /**
  * Validates options and fills in defaults. Throws a RangeError with the first problem found.
+ * Options it returned come back unchanged (they are frozen and already valid), so the library's
+ * entry points (pruneModel, pruneLayer, pruneAndEvaluate) all call it and validation happens once,
+ * where the options enter.
  * Rules beyond each field's range: n:m fixes the sparsity at n/m (a different explicit value is an
  * error); `structured` is a Thanos pattern (as in the paper), and needs sparsity < 1 − alpha; `alpha`
  * applies to Thanos with n:m or structured patterns only.
@@ -126,7 +136,8 @@ export const PruneOptionsSchema = z.object({
  * resolvePruneOptions({ method: "thanos", pattern: "2:4" }); // sparsity 0.5, blocksize 128, …
  * ```
  */
-export function resolvePruneOptions(input: PruneOptionsInput): PruneOptions {
+export function resolvePruneOptions(input: PruneOptionsInput | PruneOptions): PruneOptions {
+  if (isValidated(input)) return input;
   const parsed = PruneOptionsSchema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -180,15 +191,17 @@ export function resolvePruneOptions(input: PruneOptionsInput): PruneOptions {
   // SparseGPT ranks each n:m group inside its sweep kernel, (m + 1)² loop iterations at once: groups
   // past llvmpipe's loop budget (m ≳ 240) are rejected here, before any work
   if (pattern.kind === "nm" && method === "sparsegpt") sweepChunks(blocksize, pattern.m);
-  return {
+  const resolved: PruneOptions = Object.freeze({
     method,
     sparsity,
-    pattern,
+    pattern: Object.freeze({ ...pattern }),
     blocksize,
     percdamp: o.percdamp ?? DEFAULTS.percdamp,
     alpha,
     rowBatch: o.rowBatch ?? Number.MAX_SAFE_INTEGER,
-  };
+  });
+  VALIDATED.add(resolved);
+  return resolved;
 }
 
 /**

@@ -78,7 +78,7 @@ export async function pruneLayer(
   options: PruneOptionsInput | PruneOptions,
   observer?: MethodObserver,
 ): Promise<PruneResult> {
-  const o = resolvePruneOptions(options as PruneOptionsInput);
+  const o = resolvePruneOptions(options);
   const [rows, cols] = layerShape(layer);
   checkLayerFits(layer.name, rows, cols, o);
   if (stats.cols !== cols) {
