@@ -41,19 +41,7 @@ struct Params {
 @group(0) @binding(2) var<storage, read_write> d: array<f32>;
 @group(0) @binding(3) var<storage, read_write> status: array<atomic<u32>>;
 
-// Keeps the first failing op and its smallest key (thanos/linalg/status.ts).
-fn report(key: u32, pivot: f32) {
-  let op = ~p.op;
-  let prevOp = atomicMax(&status[0], op);
-  if (prevOp > op) {
-    return; // an earlier operation failed first
-  }
-  let k = ~key;
-  let prevKey = atomicMax(&status[1], k);
-  if (prevKey < k) {
-    atomicStore(&status[2], bitcast<u32>(pivot));
-  }
-}
+// #include "lib/status.wgsl"
 
 fn at(i: u32, j: u32) -> u32 {
   return p.offA + i * p.ldA + j;

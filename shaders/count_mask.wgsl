@@ -25,6 +25,8 @@ struct Params {
 
 var<workgroup> total: atomic<u32>;
 
+// #include "lib/flat_walk.wgsl"
+
 @compute @workgroup_size(WG)
 fn main(
   @builtin(local_invocation_index) t: u32,
@@ -39,18 +41,13 @@ fn main(
   let start = (chunk * WG + t) * p.items;
   if (start < p.count) {
     let end = min(start + p.items, p.count);
-    var row = start / p.cols;
-    var col = start - row * p.cols;
+    var pos = walk_start(start, p.cols);
     var mine = 0u;
     for (var f = start; f < end; f++) {
-      if (mask[p.offset + row * p.ld + col] != 0u) {
+      if (mask[p.offset + pos.x * p.ld + pos.y] != 0u) {
         mine++;
       }
-      col++;
-      if (col == p.cols) {
-        col = 0u;
-        row++;
-      }
+      pos = walk_next(pos, p.cols);
     }
     if (mine != 0u) {
       atomicAdd(&total, mine);

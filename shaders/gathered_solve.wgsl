@@ -68,19 +68,7 @@ var<private> row: u32; //  its row
 var<private> n: u32; //    its count n_r
 var<private> mq: u32; //   Mq = ceil(maxQ / 4)
 
-// Keeps the first failing op and its smallest key (thanos/linalg/status.ts).
-fn report(key: u32, pivot: f32) {
-  let op = ~p.op;
-  let prevOp = atomicMax(&status[0], op);
-  if (prevOp > op) {
-    return; // an earlier operation failed first
-  }
-  let k = ~key;
-  let prevKey = atomicMax(&status[1], k);
-  if (prevKey < k) {
-    atomicStore(&status[2], bitcast<u32>(pivot));
-  }
-}
+// #include "lib/status.wgsl"
 
 // scratch index of the vec4 L[4g .. 4g+3, j] (g ≥ j/4)
 fn lAt(j: u32, g: u32) -> u32 {

@@ -25,22 +25,7 @@ struct Params {
 @group(0) @binding(3) var<storage, read> b: array<f32>;
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
 
-var<workgroup> partial: array<f32, WG>;
-
-// Σ of every invocation's `value` over the workgroup (all invocations get the total).
-fn workgroupSum(lid: u32, value: f32) -> f32 {
-  partial[lid] = value;
-  workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
-    if (lid < stride) {
-      partial[lid] += partial[lid + stride];
-    }
-    workgroupBarrier();
-  }
-  let total = partial[0];
-  workgroupBarrier(); // partial is reused by the next call
-  return total;
-}
+// #include "lib/reduce.wgsl"
 
 @compute @workgroup_size(WG)
 fn main(
@@ -58,13 +43,13 @@ fn main(
   for (var c = lid; c < p.cols; c += WG) {
     sum += x[base + c];
   }
-  let mean = workgroupSum(lid, sum) / n;
+  let mean = workgroup_sum(lid, sum) / n;
   var sq = 0.0;
   for (var c = lid; c < p.cols; c += WG) {
     let d = x[base + c] - mean;
     sq = fma(d, d, sq);
   }
-  let inv = inverseSqrt(workgroupSum(lid, sq) / n + p.eps);
+  let inv = inverseSqrt(workgroup_sum(lid, sq) / n + p.eps);
   for (var c = lid; c < p.cols; c += WG) {
     y[base + c] = fma((x[base + c] - mean) * inv, w[c], b[c]);
   }

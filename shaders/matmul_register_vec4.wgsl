@@ -163,32 +163,5 @@ fn storeRow(i: u32, j0: u32, lo: vec4f, hi: vec4f, mirror: bool) {
   }
 }
 
-fn store(i: u32, j: u32, v: f32) {
-  let at = p.offC + i * p.ldC + j;
-  if (ACCUMULATE) {
-    c[at] += v;
-  } else {
-    c[at] = v;
-  }
-}
-
-fn ceilDiv(x: u32, y: u32) -> u32 {
-  return (x + y - 1u) / y;
-}
-
-// number of tiles on and above the diagonal of a T x T grid of tiles
-fn triangle(T: u32) -> u32 {
-  return T * (T + 1u) / 2u;
-}
-
-// the t-th tile on or above the diagonal, numbered column by column: (column, row) with row ≤ column
-fn upperTile(t: u32) -> vec2u {
-  var col = u32((sqrt(8.0 * f32(t) + 1.0) - 1.0) * 0.5);
-  while (triangle(col + 1u) <= t) {
-    col++;
-  }
-  while (triangle(col) > t) {
-    col--;
-  }
-  return vec2u(col, t - triangle(col));
-}
+// #include "lib/upper_tiles.wgsl"
+// #include "lib/matmul_store.wgsl"

@@ -118,42 +118,5 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   }
 }
 
-fn opA(i: u32, k: u32) -> f32 {
-  if (TRANS_A) {
-    return a[p.offA + k * p.ldA + i];
-  }
-  return a[p.offA + i * p.ldA + k];
-}
-
-fn opB(k: u32, j: u32) -> f32 {
-  if (TRANS_B) {
-    return b[p.offB + j * p.ldB + k];
-  }
-  return b[p.offB + k * p.ldB + j];
-}
-
-fn store(i: u32, j: u32, v: f32) {
-  let at = p.offC + i * p.ldC + j;
-  if (ACCUMULATE) {
-    c[at] += v;
-  } else {
-    c[at] = v;
-  }
-}
-
-// number of tiles on and above the diagonal of a T x T grid of tiles
-fn triangle(T: u32) -> u32 {
-  return T * (T + 1u) / 2u;
-}
-
-// the t-th tile on or above the diagonal, numbered column by column: (column, row) with row ≤ column
-fn upperTile(t: u32) -> vec2u {
-  var col = u32((sqrt(8.0 * f32(t) + 1.0) - 1.0) * 0.5);
-  while (triangle(col + 1u) <= t) {
-    col++;
-  }
-  while (triangle(col) > t) {
-    col--;
-  }
-  return vec2u(col, t - triangle(col));
-}
+// #include "lib/upper_tiles.wgsl"
+// #include "lib/matmul_operands.wgsl"

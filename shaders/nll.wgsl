@@ -39,7 +39,7 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> state: array<f32>;
 @group(0) @binding(4) var<storage, read_write> nll: array<f32>;
 
-var<workgroup> partial: array<f32, WG>;
+// #include "lib/reduce.wgsl"
 
 @compute @workgroup_size(WG)
 fn main(
@@ -57,33 +57,16 @@ fn main(
   for (var c = lid; c < p.cols; c += WG) {
     mx = max(mx, logits[base + c]);
   }
-  partial[lid] = mx;
-  workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
-    if (lid < stride) {
-      partial[lid] = max(partial[lid], partial[lid + stride]);
-    }
-    workgroupBarrier();
-  }
-  let chunkMax = partial[0];
-  workgroupBarrier();
+  let chunkMax = workgroup_max(lid, mx);
   // chunk Σ exp(x − max)
   var sum = 0.0;
   for (var c = lid; c < p.cols; c += WG) {
     sum += exp(logits[base + c] - chunkMax);
   }
-  partial[lid] = sum;
-  workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
-    if (lid < stride) {
-      partial[lid] += partial[lid + stride];
-    }
-    workgroupBarrier();
-  }
+  let chunkSum = workgroup_sum(lid, sum);
   if (lid != 0u) {
     return;
   }
-  let chunkSum = partial[0];
   var m = NEG_BIG;
   var s = 0.0;
   var targetLogit = 0.0;

@@ -1,7 +1,7 @@
 // nm_mask: n:m selection — in every row, in every group of m consecutive columns (groups start at
 // the view's column 0), the n smallest scores, ties broken by the lower column index (nmMask).
 //   mask_ij = 1  iff  #{ j' in group(j) : key_ij' < key_ij  or  (key_ij' == key_ij and j' < j) } < n
-// Order key as in row_select.wgsl (numeric order, −0 ties with +0, NaN after +Inf).
+// Order key: lib/order_key.wgsl (numeric order, −0 ties with +0, NaN after +Inf).
 // Cost: m reads per element (the group's scores, cached), so O(m) per element; m + 1 loop
 // iterations per invocation (the caller rejects m past llvmpipe's loop budget, see
 // thanos/gpu/loop_budget.ts).
@@ -30,15 +30,7 @@ struct Params {
 @group(0) @binding(1) var<storage, read> scores: array<u32>;
 @group(0) @binding(2) var<storage, read_write> mask: array<u32>;
 
-fn order_key(bits: u32) -> u32 {
-  if ((bits & 0x7fffffffu) > 0x7f800000u) {
-    return 0xffffffffu;
-  }
-  if ((bits & 0x80000000u) != 0u && bits != 0x80000000u) {
-    return ~bits;
-  }
-  return bits | 0x80000000u;
-}
+// #include "lib/order_key.wgsl"
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {

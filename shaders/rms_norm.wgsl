@@ -23,7 +23,7 @@ struct Params {
 @group(0) @binding(2) var<storage, read> w: array<f32>;
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;
 
-var<workgroup> partial: array<f32, WG>;
+// #include "lib/reduce.wgsl"
 
 @compute @workgroup_size(WG)
 fn main(
@@ -42,15 +42,7 @@ fn main(
     let v = x[base + c];
     sum = fma(v, v, sum);
   }
-  partial[lid] = sum;
-  workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
-    if (lid < stride) {
-      partial[lid] += partial[lid + stride];
-    }
-    workgroupBarrier();
-  }
-  let inv = inverseSqrt(partial[0] / f32(p.cols) + p.eps);
+  let inv = inverseSqrt(workgroup_sum(lid, sum) / f32(p.cols) + p.eps);
   for (var c = lid; c < p.cols; c += WG) {
     y[base + c] = w[c] * (x[base + c] * inv);
   }

@@ -1,8 +1,7 @@
 // row_select: in every row of a scores view, exactly k elements selected — the k smallest, ties
 // broken by the lower column index (rowKSmallestMask).
 //   mask_ij = 1  iff  #{ j' : key_ij' < key_ij  or  (key_ij' == key_ij and j' < j) } < k
-// Order key of an f32 with bits b (key order is numeric order, −0 ties with +0, every NaN sorts
-// after +Inf): NaN → 0xffffffff; −0 → key(+0) = 0x80000000; negative → ~b; else b | 0x80000000.
+// Order key: lib/order_key.wgsl (numeric order, −0 ties with +0, NaN after +Inf).
 //
 // Method (one row at a time per workgroup, everything in workgroup memory): four radix passes over 8-bit
 // digits of the key, most significant first, each a 256-bin histogram of the keys that match the
@@ -23,6 +22,8 @@
 
 override WG: u32 = 256;
 
+// #include "lib/select_state.wgsl"
+
 struct Params {
   rows: u32,
   cols: u32,
@@ -37,42 +38,14 @@ struct Params {
 @group(0) @binding(1) var<storage, read> scores: array<u32>;
 @group(0) @binding(2) var<storage, read_write> mask: array<u32>;
 
-const TIES_ALL: u32 = 1u;
-const TIES_RANK: u32 = 2u;
-
 var<workgroup> hist: array<atomic<u32>, 256>;
-var<workgroup> scratch: array<u32, 2 * WG>;
 var<workgroup> found_prefix: u32; // digits of T found so far
 var<workgroup> found_rem: u32; // rank still to find among keys matching found_prefix (1-based)
 var<workgroup> found_ties: u32;
 
-fn order_key(bits: u32) -> u32 {
-  if ((bits & 0x7fffffffu) > 0x7f800000u) {
-    return 0xffffffffu;
-  }
-  if ((bits & 0x80000000u) != 0u && bits != 0x80000000u) {
-    return ~bits;
-  }
-  return bits | 0x80000000u;
-}
+// #include "lib/order_key.wgsl"
 
-// Inclusive prefix sum of v over the workgroup (Hillis–Steele, ping-pong buffers: one barrier per
-// step); call from uniform control flow.
-fn scan_inclusive(t: u32, v: u32) -> u32 {
-  var src = 0u;
-  scratch[t] = v;
-  workgroupBarrier();
-  for (var d = 1u; d < WG; d <<= 1u) {
-    var x = scratch[src + t];
-    if (t >= d) {
-      x += scratch[src + t - d];
-    }
-    src = WG - src;
-    scratch[src + t] = x;
-    workgroupBarrier();
-  }
-  return scratch[src + t];
-}
+// #include "lib/scan.wgsl"
 
 @compute @workgroup_size(WG)
 fn main(

@@ -23,7 +23,7 @@ struct Params {
 @group(0) @binding(2) var<storage, read> norms: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 
-var<workgroup> partial: array<f32, WG>;
+// #include "lib/reduce.wgsl"
 
 @compute @workgroup_size(WG)
 fn main(
@@ -41,15 +41,8 @@ fn main(
     let x = w[base + j];
     sum += x * x * norms[j];
   }
-  partial[t] = sum;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (t < s) {
-      partial[t] += partial[t + s];
-    }
-    workgroupBarrier();
-  }
+  let total = workgroup_sum(t, sum);
   if (t == 0u) {
-    out[row] = partial[0];
+    out[row] = total;
   }
 }

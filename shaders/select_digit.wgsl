@@ -12,17 +12,12 @@
 // Bindings (group 0):
 //   0  uniform Params { radix_pass, shift, last: u32 }
 //   1  hist:  array<u32>, read         [4 * 256]
-//   2  state: array<u32>, read_write   [8] (see select_init.wgsl)
+//   2  state: array<u32>, read_write   [8] (lib/select_state.wgsl)
 // Grid: 1 workgroup of WG invocations (WG divides 256; invocation t owns bins t*256/WG …).
 
 override WG: u32 = 256;
 
-const K_REM: u32 = 1u;
-const PREFIX: u32 = 2u;
-const COUNT_T: u32 = 3u;
-const TIES: u32 = 4u;
-const TIES_ALL: u32 = 1u;
-const TIES_RANK: u32 = 2u;
+// #include "lib/select_state.wgsl"
 
 struct Params {
   radix_pass: u32,
@@ -34,25 +29,7 @@ struct Params {
 @group(0) @binding(1) var<storage, read> hist: array<u32>;
 @group(0) @binding(2) var<storage, read_write> state: array<u32>;
 
-var<workgroup> scratch: array<u32, 2 * WG>;
-
-// Inclusive prefix sum of v over the workgroup (Hillis–Steele, ping-pong buffers: one barrier per
-// step); call from uniform control flow.
-fn scan_inclusive(t: u32, v: u32) -> u32 {
-  var src = 0u;
-  scratch[t] = v;
-  workgroupBarrier();
-  for (var d = 1u; d < WG; d <<= 1u) {
-    var x = scratch[src + t];
-    if (t >= d) {
-      x += scratch[src + t - d];
-    }
-    src = WG - src;
-    scratch[src + t] = x;
-    workgroupBarrier();
-  }
-  return scratch[src + t];
-}
+// #include "lib/scan.wgsl"
 
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) t: u32) {

@@ -4,13 +4,12 @@
 // Every element of the scores view whose order key agrees with state[PREFIX] on the bits above
 // `shift + 8` adds 1 to bin (key >> shift) & 255 of histogram `radix_pass`:
 //   hist[radix_pass][d] += #{ f : key_f >> (shift + 8) == PREFIX >> (shift + 8), (key_f >> shift) & 255 == d }
-// Order key of an f32 with bits b (so that key order is numeric order, −0 ties with +0, and every
-// NaN sorts after +Inf): NaN → 0xffffffff; −0 → key(+0) = 0x80000000; negative → ~b; else b | 0x80000000.
+// Order key: lib/order_key.wgsl (numeric order, −0 ties with +0, NaN after +Inf).
 //
 // Bindings (group 0):
 //   0  uniform Params { n, cols, offset, ld, items, radix_pass, shift: u32 }
 //   1  scores: array<u32>, read         f32 bits; element (i, j) of the view at offset + i*ld + j
-//   2  state:  array<u32>, read         [8] (see select_init.wgsl)
+//   2  state:  array<u32>, read         [8] (lib/select_state.wgsl)
 //   3  hist:   array<atomic<u32>>, read_write   [4 * 256]
 // Grid: one workgroup per chunk of WG*items consecutive flat (row-major) indices, folded into y
 //   (chunk = wid.x + wid.y * nwg.x); invocation t takes the `items` indices from (chunk*WG + t)*items.
@@ -21,7 +20,7 @@
 
 override WG: u32 = 256;
 
-const PREFIX: u32 = 2u;
+// #include "lib/select_state.wgsl"
 
 struct Params {
   n: u32,
@@ -40,15 +39,9 @@ struct Params {
 
 var<workgroup> local_hist: array<atomic<u32>, 256>;
 
-fn order_key(bits: u32) -> u32 {
-  if ((bits & 0x7fffffffu) > 0x7f800000u) {
-    return 0xffffffffu;
-  }
-  if ((bits & 0x80000000u) != 0u && bits != 0x80000000u) {
-    return ~bits;
-  }
-  return bits | 0x80000000u;
-}
+// #include "lib/order_key.wgsl"
+
+// #include "lib/flat_walk.wgsl"
 
 @compute @workgroup_size(WG)
 fn main(
@@ -68,17 +61,12 @@ fn main(
     let high = select(0xffffffffu << (p.shift + 8u), 0u, p.shift >= 24u);
     let prefix = state[PREFIX] & high;
     let end = min(start + p.items, p.n);
-    var row = start / p.cols;
-    var col = start - row * p.cols;
+    var pos = walk_start(start, p.cols);
     if (p.shift >= 24u) {
       // first pass: every element counts
       for (var f = start; f < end; f++) {
-        atomicAdd(&local_hist[order_key(scores[p.offset + row * p.ld + col]) >> 24u], 1u);
-        col++;
-        if (col == p.cols) {
-          col = 0u;
-          row++;
-        }
+        atomicAdd(&local_hist[order_key(scores[p.offset + pos.x * p.ld + pos.y]) >> 24u], 1u);
+        pos = walk_next(pos, p.cols);
       }
     } else {
       // later passes: only the elements that match the prefix count, and when scores repeat they
@@ -86,7 +74,7 @@ fn main(
       var run_digit = 0u;
       var run_length = 0u;
       for (var f = start; f < end; f++) {
-        let key = order_key(scores[p.offset + row * p.ld + col]);
+        let key = order_key(scores[p.offset + pos.x * p.ld + pos.y]);
         if ((key & high) == prefix) {
           let digit = (key >> p.shift) & 0xffu;
           if (digit != run_digit && run_length != 0u) {
@@ -96,11 +84,7 @@ fn main(
           run_digit = digit;
           run_length++;
         }
-        col++;
-        if (col == p.cols) {
-          col = 0u;
-          row++;
-        }
+        pos = walk_next(pos, p.cols);
       }
       if (run_length != 0u) {
         atomicAdd(&local_hist[run_digit], run_length);

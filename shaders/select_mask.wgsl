@@ -3,23 +3,19 @@
 //                                     #{ f' < f : key_f' == T } < K_REM);   else 0
 // where T = state[PREFIX] and K_REM = state[K_REM] come from select_digit.wgsl and, for TIES == 2,
 // the ties before chunk c come from select_tie_scan.wgsl. With TIES == 0 (k = 0) nothing is selected.
-// Order key as in select_histogram.wgsl.
+// Order key: lib/order_key.wgsl.
 //
 // Bindings (group 0):
 //   0  uniform Params { n, cols, offset, ld, items, chunks, mask_offset, mask_ld: u32 }
 //   1  scores: array<u32>, read         f32 bits; view element (i, j) at offset + i*ld + j
-//   2  state:  array<u32>, read         [8] (see select_init.wgsl)
+//   2  state:  array<u32>, read         [8] (lib/select_state.wgsl)
 //   3  counts: array<u32>, read         [chunks] ties before each chunk
 //   4  mask:   array<u32>, read_write   view element (i, j) at mask_offset + i*mask_ld + j
 // Grid: as select_histogram.wgsl / select_tie_count.wgsl (same chunking).
 
 override WG: u32 = 256;
 
-const K_REM: u32 = 1u;
-const PREFIX: u32 = 2u;
-const TIES: u32 = 4u;
-const TIES_ALL: u32 = 1u;
-const TIES_RANK: u32 = 2u;
+// #include "lib/select_state.wgsl"
 
 struct Params {
   n: u32,
@@ -38,36 +34,13 @@ struct Params {
 @group(0) @binding(3) var<storage, read> counts: array<u32>;
 @group(0) @binding(4) var<storage, read_write> mask: array<u32>;
 
-var<workgroup> scratch: array<u32, 2 * WG>;
 var<workgroup> ties_mode: u32;
 
-fn order_key(bits: u32) -> u32 {
-  if ((bits & 0x7fffffffu) > 0x7f800000u) {
-    return 0xffffffffu;
-  }
-  if ((bits & 0x80000000u) != 0u && bits != 0x80000000u) {
-    return ~bits;
-  }
-  return bits | 0x80000000u;
-}
+// #include "lib/order_key.wgsl"
 
-// Inclusive prefix sum of v over the workgroup (Hillis–Steele, ping-pong buffers: one barrier per
-// step); call from uniform control flow.
-fn scan_inclusive(t: u32, v: u32) -> u32 {
-  var src = 0u;
-  scratch[t] = v;
-  workgroupBarrier();
-  for (var d = 1u; d < WG; d <<= 1u) {
-    var x = scratch[src + t];
-    if (t >= d) {
-      x += scratch[src + t - d];
-    }
-    src = WG - src;
-    scratch[src + t] = x;
-    workgroupBarrier();
-  }
-  return scratch[src + t];
-}
+// #include "lib/scan.wgsl"
+
+// #include "lib/flat_walk.wgsl"
 
 @compute @workgroup_size(WG)
 fn main(
@@ -85,24 +58,18 @@ fn main(
   let chunk = wid.x + wid.y * nwg.x;
   let start = (chunk * WG + t) * p.items;
   let end = max(start, min(start + p.items, p.n));
-  let row0 = start / p.cols;
-  let col0 = start - row0 * p.cols;
+  let pos0 = walk_start(start, p.cols);
 
   // rank of this invocation's first tie among all ties, in flat order
   var rank = 0u;
   if (ties == TIES_RANK) {
     var mine = 0u;
-    var row = row0;
-    var col = col0;
+    var pos = pos0;
     for (var f = start; f < end; f++) {
-      if (order_key(scores[p.offset + row * p.ld + col]) == threshold) {
+      if (order_key(scores[p.offset + pos.x * p.ld + pos.y]) == threshold) {
         mine++;
       }
-      col++;
-      if (col == p.cols) {
-        col = 0u;
-        row++;
-      }
+      pos = walk_next(pos, p.cols);
     }
     rank = scan_inclusive(t, mine) - mine;
     if (chunk < p.chunks) {
@@ -110,20 +77,15 @@ fn main(
     }
   }
 
-  var row = row0;
-  var col = col0;
+  var pos = pos0;
   for (var f = start; f < end; f++) {
-    let key = order_key(scores[p.offset + row * p.ld + col]);
+    let key = order_key(scores[p.offset + pos.x * p.ld + pos.y]);
     var selected = key < threshold;
     if (key == threshold) {
       selected = ties == TIES_ALL || (ties == TIES_RANK && rank < take);
       rank++;
     }
-    mask[p.mask_offset + row * p.mask_ld + col] = select(0u, 1u, selected);
-    col++;
-    if (col == p.cols) {
-      col = 0u;
-      row++;
-    }
+    mask[p.mask_offset + pos.x * p.mask_ld + pos.y] = select(0u, 1u, selected);
+    pos = walk_next(pos, p.cols);
   }
 }

@@ -1,21 +1,19 @@
 // select_tie_count: counts, per chunk, the elements whose key equals the threshold T
 // (kSmallestMask, step 4 of 6; does nothing unless state[TIES] == 2, i.e. only some ties are taken).
 //   counts[c] = #{ f in chunk c : key_f == T }
-// Order key as in select_histogram.wgsl.
+// Order key: lib/order_key.wgsl.
 //
 // Bindings (group 0):
 //   0  uniform Params { n, cols, offset, ld, items, chunks: u32 }
 //   1  scores: array<u32>, read         f32 bits of the view (offset, ld)
-//   2  state:  array<u32>, read         [8] (see select_init.wgsl)
+//   2  state:  array<u32>, read         [8] (lib/select_state.wgsl)
 //   3  counts: array<u32>, read_write   [chunks]
 // Grid: as select_histogram.wgsl (one workgroup per chunk of WG*items flat indices, folded into y;
 //   the chunking must match select_mask.wgsl).
 
 override WG: u32 = 256;
 
-const PREFIX: u32 = 2u;
-const TIES: u32 = 4u;
-const TIES_RANK: u32 = 2u;
+// #include "lib/select_state.wgsl"
 
 struct Params {
   n: u32,
@@ -33,15 +31,9 @@ struct Params {
 
 var<workgroup> total: atomic<u32>;
 
-fn order_key(bits: u32) -> u32 {
-  if ((bits & 0x7fffffffu) > 0x7f800000u) {
-    return 0xffffffffu;
-  }
-  if ((bits & 0x80000000u) != 0u && bits != 0x80000000u) {
-    return ~bits;
-  }
-  return bits | 0x80000000u;
-}
+// #include "lib/order_key.wgsl"
+
+// #include "lib/flat_walk.wgsl"
 
 @compute @workgroup_size(WG)
 fn main(
@@ -59,18 +51,13 @@ fn main(
   if (state[TIES] == TIES_RANK && start < p.n) {
     let threshold = state[PREFIX];
     let end = min(start + p.items, p.n);
-    var row = start / p.cols;
-    var col = start - row * p.cols;
+    var pos = walk_start(start, p.cols);
     var mine = 0u;
     for (var f = start; f < end; f++) {
-      if (order_key(scores[p.offset + row * p.ld + col]) == threshold) {
+      if (order_key(scores[p.offset + pos.x * p.ld + pos.y]) == threshold) {
         mine++;
       }
-      col++;
-      if (col == p.cols) {
-        col = 0u;
-        row++;
-      }
+      pos = walk_next(pos, p.cols);
     }
     if (mine != 0u) {
       atomicAdd(&total, mine);

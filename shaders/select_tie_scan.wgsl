@@ -4,14 +4,13 @@
 //
 // Bindings (group 0):
 //   0  uniform Params { chunks: u32 }
-//   1  state:  array<u32>, read         [8] (see select_init.wgsl)
+//   1  state:  array<u32>, read         [8] (lib/select_state.wgsl)
 //   2  counts: array<u32>, read_write   [chunks]
 // Grid: 1 workgroup of WG invocations; invocation t scans a contiguous run of ⌈chunks/WG⌉ entries.
 
 override WG: u32 = 256;
 
-const TIES: u32 = 4u;
-const TIES_RANK: u32 = 2u;
+// #include "lib/select_state.wgsl"
 
 struct Params {
   chunks: u32,
@@ -21,25 +20,7 @@ struct Params {
 @group(0) @binding(1) var<storage, read> state: array<u32>;
 @group(0) @binding(2) var<storage, read_write> counts: array<u32>;
 
-var<workgroup> scratch: array<u32, 2 * WG>;
-
-// Inclusive prefix sum of v over the workgroup (Hillis–Steele, ping-pong buffers: one barrier per
-// step); call from uniform control flow.
-fn scan_inclusive(t: u32, v: u32) -> u32 {
-  var src = 0u;
-  scratch[t] = v;
-  workgroupBarrier();
-  for (var d = 1u; d < WG; d <<= 1u) {
-    var x = scratch[src + t];
-    if (t >= d) {
-      x += scratch[src + t - d];
-    }
-    src = WG - src;
-    scratch[src + t] = x;
-    workgroupBarrier();
-  }
-  return scratch[src + t];
-}
+// #include "lib/scan.wgsl"
 
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) t: u32) {

@@ -1,0 +1,23 @@
+// select_state: the slots of the u32 `state` buffer [8] that the steps of the global exact
+// k-smallest selection (select_init → select_histogram/select_digit ×4 → select_tie_count →
+// select_tie_scan → select_mask) pass to one another, and the values of its TIES slot.
+//   0 K_IN     k copied from the caller's tensor (read only when select_init's k_from_state != 0)
+//   1 K_REM    rank still to find among the elements that match PREFIX (1-based); after the last
+//              radix pass: how many elements whose key equals the threshold are selected
+//   2 PREFIX   the high key bits fixed so far; after the last pass: the threshold key T
+//   3 COUNT_T  number of elements whose key equals T (set by the last pass)
+//   4 TIES     how elements with key == T are selected: TIES_NONE (k = 0), TIES_ALL, or TIES_RANK
+//              (the K_REM lowest flat indices)
+//   5 K_EFF    min(k, n)
+// row_select.wgsl keeps the same quantities in workgroup memory and uses the TIES_* values.
+
+const K_IN: u32 = 0u;
+const K_REM: u32 = 1u;
+const PREFIX: u32 = 2u;
+const COUNT_T: u32 = 3u;
+const TIES: u32 = 4u;
+const K_EFF: u32 = 5u;
+
+const TIES_NONE: u32 = 0u;
+const TIES_ALL: u32 = 1u;
+const TIES_RANK: u32 = 2u;
