@@ -1,10 +1,12 @@
 /**
- * Test matrices and error measures for the factorization tests (cholesky, downdate, solve).
+ * Test matrices and error measures for the factorization tests (cholesky, solve).
  */
 
 import { qr } from "mathjs";
-import * as ref from "./reference/factor.ts";
-import { randn, rng } from "./util.ts";
+import * as ref from "../reference/factor.ts";
+import { randn } from "../reference/random.ts";
+
+export { removalSets } from "../reference/random.ts";
 
 /**
  * A damped layer Hessian like the ones Thanos sees: H = (2/s)·XᵀX of s random activations of d
@@ -81,26 +83,4 @@ export function window(
   const out = new Float64Array(rows * cols);
   for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[i * cols + j] = a[(r0 + i) * n + c0 + j];
   return out;
-}
-
-/**
- * Random removal sets: row r gets counts[r] distinct indices in [0, m) (row 0 the most possible,
- * min(maxQ, m); the others a uniform count unless `count` is given), padded with garbage.
- */
-export function removalSets(rows: number, m: number, maxQ: number, seed: number, count?: number) {
-  const u = rng(seed);
-  const idx = new Uint32Array(rows * maxQ);
-  const counts = new Uint32Array(rows);
-  const all = Array.from({ length: m }, (_, i) => i);
-  for (let r = 0; r < rows; r++) {
-    counts[r] = count ?? (r === 0 ? Math.min(maxQ, m) : Math.floor(u() * (Math.min(maxQ, m) + 1)));
-    for (let i = 0; i < counts[r]; i++) {
-      const k = i + Math.floor(u() * (m - i));
-      [all[i], all[k]] = [all[k], all[i]];
-      idx[r * maxQ + i] = all[i];
-    }
-    for (let i = counts[r]; i < maxQ; i++) idx[r * maxQ + i] = 0xdead; // never read
-  }
-  const rhs = randn(rows * maxQ, seed + 1);
-  return { idx, counts, rhs };
 }

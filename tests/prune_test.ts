@@ -1,5 +1,5 @@
 /**
- * The four pruning methods on the GPU against the plain-TS reference (tests/reference/prune.ts),
+ * The four pruning methods on the GPU against the plain-TS reference (reference/prune.ts),
  * their sparsity patterns, the error ordering of the paper on layers with outlier features,
  * identity cases, and bad input.
  */
@@ -13,7 +13,7 @@ import {
   type PruneResult,
 } from "../thanos/prune/mod.ts";
 import { assert, assertEquals, assertRejects } from "./assert.ts";
-import * as ref from "./reference/prune.ts";
+import * as ref from "../reference/prune.ts";
 import { assertClose, gpuTest, randn, withPoisonedEmpty } from "./util.ts";
 
 /** Calibration activations with a few outlier features (as in LLMs) and a correlated pair. */
@@ -160,8 +160,8 @@ for (const { rows, cols, n, blocksize } of CASES) {
   }
 }
 
-// Thanos with a block wider than one Cholesky panel (128): each Schur downdate factors its S11 in
-// several blocks (the case whose scratch read was wrong on reused buffers; see downdate_test.ts)
+// Thanos with a block wider than one Cholesky panel (128): the factor of H⁻¹ is computed in several
+// panels, and every column block reads rows of it that span panels
 for (const patternText of ["unstructured", "4:8"] as const) {
   gpuTest(
     `thanos ${patternText} with blocksize 200 on 6x416 matches the reference (poisoned pool)`,

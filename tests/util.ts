@@ -4,7 +4,10 @@
  * scratch directories: cli_util.ts.
  */
 
-import { type Gpu, getGpu } from "../thanos/gpu/mod.ts";
+import { rng } from "../reference/random.ts";
+
+export { randn, rng } from "../reference/random.ts";
+import { getGpu, type Gpu } from "../thanos/gpu/mod.ts";
 
 /**
  * Registers a test that uses the shared GPU. Sanitizers are off because the device and its pooled
@@ -81,31 +84,6 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
   return m;
-}
-
-/** Seeded uniform [0, 1) generator (mulberry32); deterministic across runs and platforms. */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** `n` standard normal values from a seeded generator (Box–Muller). */
-export function randn(n: number, seed: number): Float32Array {
-  const u = rng(seed);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i += 2) {
-    const r = Math.sqrt(-2 * Math.log(1 - u()));
-    const t = 2 * Math.PI * u();
-    out[i] = r * Math.cos(t);
-    if (i + 1 < n) out[i + 1] = r * Math.sin(t);
-  }
-  return out;
 }
 
 /** `n` token ids drawn uniformly from [0, vocab) by a seeded generator. */

@@ -9,7 +9,7 @@ import { assertEquals } from "./assert.ts";
 import { empty, launch, upload } from "../thanos/gpu/mod.ts";
 import { mat } from "../thanos/linalg/view.ts";
 import { tokenLogprobUpdate } from "../thanos/model/token_logprob.ts";
-import * as ref from "./reference/zeroshot.ts";
+import * as ref from "../reference/zeroshot.ts";
 import { assertClose, gpuTest, randn, randomIds } from "./util.ts";
 
 function split(scores: ArrayLike<number>): { lp: number[]; greedy: number[] } {

@@ -1,12 +1,10 @@
 /**
- * Factorization benchmarks (thanos/linalg/{cholesky,downdate,solve}.ts), with the plain-TS
+ * Factorization benchmarks (thanos/linalg/{cholesky,solve}.ts), with the plain-TS
  * reference timed on the smallest size of each. Flop counts (multiply and add each count one):
  *
  *   spdInverse               d³            (Cholesky d³/3 + triangular inverse d³/3 + L⁻ᵀL⁻¹ d³/3)
  *   cholesky                 d³/3
  *   upperCholeskyOfInverse   2d³/3         (Cholesky + triangular inverse)
- *   schurDowndate            2b³/3 + 2b²r + b·r²,  r = m − b   (S11 factor and inverse, W = L11⁻¹S12,
- *                                                                lower triangle of S22 − WᵀW)
  *   gatheredSolve            Σ_rows n³/3 + 2n²   (Cholesky of each gathered n x n matrix, two solves)
  *
  * The matrices are damped Hessians (2/s)·XᵀX + 1%, like Thanos's.
@@ -14,14 +12,13 @@
 import type { Gpu } from "../../thanos/gpu/device.ts";
 import { type Tensor, upload, zeros } from "../../thanos/gpu/tensor.ts";
 import { cholesky, spdInverse, upperCholeskyOfInverse } from "../../thanos/linalg/cholesky.ts";
-import { schurDowndate } from "../../thanos/linalg/downdate.ts";
 import { matmulNew } from "../../thanos/linalg/matmul.ts";
 import { gatheredSolve } from "../../thanos/linalg/solve.ts";
 import { dampHessian } from "../../thanos/linalg/damp.ts";
 import { mat } from "../../thanos/linalg/view.ts";
-import * as ref from "../../tests/reference/factor.ts";
-import { removalSets } from "../../tests/factor_util.ts";
-import { randn } from "../../tests/util.ts";
+import * as ref from "../../reference/factor.ts";
+import { removalSets } from "../../reference/random.ts";
+import { randn } from "../../reference/random.ts";
 import { bestSeconds } from "../timing.ts";
 import type { BenchRow } from "./row.ts";
 
@@ -84,21 +81,6 @@ export async function bench(gpu: Gpu): Promise<BenchRow[]> {
         }) - copySeconds,
       ),
       host ? await best(null, () => ref.cholesky(host, d), 1) : undefined,
-    ));
-  }
-
-  {
-    const m = 768, b = 128, r = m - b;
-    using h = await hessian(gpu, m);
-    using s = await spdInverse(mat(h));
-    using out = zeros(gpu, [r, r]);
-    const host = Float64Array.from(await s.read());
-    rows.push(row(
-      "schurDowndate",
-      `m=${m} b=${b}`,
-      2 * b ** 3 / 3 + 2 * b * b * r + b * r * r,
-      await best(gpu, () => schurDowndate(mat(s), b, { out: mat(out) })),
-      await best(null, () => ref.schurDowndate(host, m, b), 1),
     ));
   }
 

@@ -17,8 +17,8 @@ import {
   matmulVariant,
 } from "../../thanos/linalg/matmul.ts";
 import { mat, type MatrixView, sub } from "../../thanos/linalg/view.ts";
-import * as ref from "../../tests/reference/matmul.ts";
-import { randn } from "../../tests/util.ts";
+import * as ref from "../../reference/matmul.ts";
+import { randn } from "../../reference/random.ts";
 import { bestSeconds } from "../timing.ts";
 import type { BenchRow } from "./row.ts";
 

@@ -7,8 +7,8 @@ import type { Gpu } from "../../thanos/gpu/device.ts";
 import { empty, upload } from "../../thanos/gpu/tensor.ts";
 import { mat } from "../../thanos/linalg/view.ts";
 import { kSmallestMask, nmMask, rowKSmallestMask } from "../../thanos/linalg/select.ts";
-import * as ref from "../../tests/reference/select.ts";
-import { randn, rng } from "../../tests/util.ts";
+import * as ref from "../../reference/select.ts";
+import { randn, rng } from "../../reference/random.ts";
 import { bestSeconds } from "../timing.ts";
 import type { BenchRow } from "./row.ts";
 

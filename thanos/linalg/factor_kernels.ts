@@ -1,5 +1,5 @@
 /**
- * Building blocks of the factorizations (internal: cholesky.ts and downdate.ts compose them; not
+ * Building blocks of the factorizations (internal: cholesky.ts composes them; not
  * re-exported from mod.ts). Each function records one kernel and validates only what its callers
  * cannot already guarantee. (Copies — plain, transposed — are elementwise.ts's copyView and
  * copyStrided.)

@@ -36,5 +36,4 @@ export {
   spdInverseInPlace,
   upperCholeskyOfInverse,
 } from "./cholesky.ts";
-export { schurDowndate, type SchurDowndateOptions } from "./downdate.ts";
 export { gatheredSolve, type GatheredSolveOptions } from "./solve.ts";

@@ -35,7 +35,7 @@ export type FailureMessage = (failure: PivotFailure) => string;
  * @example
  * ```ts
  * const status = new FactorStatus(gpu);
- * for (const block of blocks) await schurDowndate(block, 128, { inPlace: true, status });
+ * for (const block of blocks) await spdInverse(block, { status });
  * await status.check(); // one readback; throws naming the first failing operation
  * ```
  */

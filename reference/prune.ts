@@ -272,7 +272,7 @@ export function refSparseGPT(W0: ArrayLike<number>, rows: number, cols: number, 
  *    outlier rows stay dense;
  *  - per row r with removal set q: λ = Hinv[q,q]⁻¹·W[r,q]ᵀ; W[r, i1:] −= λᵀ·Hinv[q, i1:]; W[r,q] = 0,
  *    where Hinv = inverse of H[i1:, i1:] (this reference re-inverts each trailing block from scratch,
- *    as the official code does; the GPU code uses the Schur-complement downdate instead).
+ *    as the official code does; the GPU code reads the same rows off one upper Cholesky factor of H⁻¹).
  * Structured: whole columns (lowest ‖X_j‖²·Σ_{non-outlier r} W_rj²), ceil(s·cols/(1−alpha)) of them,
  * removed from every non-outlier row in one solve over the full inverse.
  */

@@ -1,6 +1,6 @@
 /**
  * Plain-TS float64 reference for the factorization kernels (used only by tests): damping, Cholesky,
- * SPD inverse, SparseGPT's upper Cholesky factor of the inverse, the Schur-complement downdate and
+ * SPD inverse, SparseGPT's upper Cholesky factor of the inverse, and
  * the batched gathered solves. Matrices are row-major n x n arrays; simple loops, no blocking.
  */
 
@@ -81,32 +81,6 @@ export function spdInverse(a: ArrayLike<number>, n: number): Float64Array {
 export function upperCholeskyOfInverse(a: ArrayLike<number>, n: number): Float64Array {
   const l = cholesky(spdInverse(a, n), n);
   return transpose(l, n, n);
-}
-
-/** inv(H[b:, b:]) from S = inv(H) [m, m]: S22 − S21·S11⁻¹·S12. */
-export function schurDowndate(s: ArrayLike<number>, m: number, b: number): Float64Array {
-  const r = m - b;
-  const s11 = new Float64Array(b * b);
-  for (let i = 0; i < b; i++) for (let j = 0; j < b; j++) s11[i * b + j] = s[i * m + j];
-  const s11inv = spdInverse(s11, b);
-  // T = S11⁻¹·S12 [b, r]
-  const t = new Float64Array(b * r);
-  for (let i = 0; i < b; i++) {
-    for (let j = 0; j < r; j++) {
-      let acc = 0;
-      for (let k = 0; k < b; k++) acc += s11inv[i * b + k] * s[k * m + b + j];
-      t[i * r + j] = acc;
-    }
-  }
-  const out = new Float64Array(r * r);
-  for (let i = 0; i < r; i++) {
-    for (let j = 0; j < r; j++) {
-      let acc = s[(b + i) * m + b + j];
-      for (let k = 0; k < b; k++) acc -= s[(b + i) * m + k] * t[k * r + j];
-      out[i * r + j] = acc;
-    }
-  }
-  return out;
 }
 
 /**
