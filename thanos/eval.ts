@@ -43,8 +43,8 @@ export interface PerplexityOptions {
    * 64 MiB (and the storage-binding limit), at most 16.
    */
   batchSize?: number;
-  /** Called after every batch. */
-  onProgress?: (progress: PerplexityProgress) => void;
+  /** Called after every batch (awaited when it returns a promise). */
+  onProgress?: (progress: PerplexityProgress) => Promise<void> | void;
 }
 
 /** Result of {@link perplexity}. */
@@ -117,7 +117,7 @@ export async function perplexity(
     const nll = await forwardNll(model, ids, batch, seqlen); // [batch·(seqlen−1)]
     for (const v of nll) sum += v;
     predictions += nll.length;
-    options.onProgress?.({
+    await options.onProgress?.({
       windows: w0 + batch,
       total: count,
       nll: sum / predictions,

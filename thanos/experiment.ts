@@ -151,7 +151,7 @@ export async function pruneAndEvaluate(
   data: ExperimentData,
   prune: PruneOptionsInput | PruneOptions | null,
   options: {
-    onProgress?: (p: ExperimentProgress) => void;
+    onProgress?: (p: ExperimentProgress) => Promise<void> | void;
     streaming?: boolean;
     /** also score these zero-shot tasks (thanos/zeroshot/) after perplexity */
     zeroshot?: readonly PreparedTask[];

@@ -77,7 +77,8 @@ export interface PruneModelOptions {
   prune: PruneOptionsInput | PruneOptions;
   /** windows per forward batch (default: `defaultBatchSize`, ~64 MiB of activations per pass) */
   batchSize?: number;
-  onProgress?: (progress: PipelineProgress) => void;
+  /** Called before each unit of work (awaited when it returns a promise). */
+  onProgress?: (progress: PipelineProgress) => Promise<void> | void;
   /**
    * Called with each layer's result once the model holds its pruned weight — for notebooks that
    * plot masks. The result's tensors are valid only during the call (the mask is freed after it);
@@ -140,7 +141,7 @@ export async function pruneModel(
     await clock.stage("propagate", () => x.advance(b, step));
     await model.checkActivations(); // NaN/Inf recorded at this block's boundaries (a tiny readback)
   }
-  clock.report("propagate", model.numBlocks - 1, `pruned ${layers.length} layers in ${model.numBlocks} blocks`);
+  await clock.report("propagate", model.numBlocks - 1, `pruned ${layers.length} layers in ${model.numBlocks} blocks`);
   return {
     options: prune,
     layers,
@@ -186,7 +187,7 @@ function calibrateBlock(model: CausalLM, b: number, x: BlockInputs, clock: Pipel
     filledBy(new BlockStats(model, b), async (stats) => {
       const hooks: ForwardHooks = { onLinearInput: (group, input) => stats.of(group).addBatch(input) };
       await x.forEach(async (hidden, windows, i) => {
-        clock.unit("calibrate", b, `calibration forward ${i + 1}/${x.batches}`);
+        await clock.unit("calibrate", b, `calibration forward ${i + 1}/${x.batches}`);
         using _out = await model.runBlock(b, hidden, windows, x.seqlen, hooks);
       });
     }));
@@ -204,7 +205,7 @@ function pruneBlock(
   return clock.stage("prune", async () => {
     const reports: LayerReport[] = [];
     for (const linear of await model.blockLinears(b)) {
-      clock.unit("prune", b, `pruning ${linear.name}`, linear.name);
+      await clock.unit("prune", b, `pruning ${linear.name}`, linear.name);
       const started = performance.now();
       const result = await pruneLayer({ name: `${b}.${linear.name}`, weight: linear.weight }, stats.ofLayer(linear.name), prune);
       using _mask = result.mask;
@@ -272,11 +273,11 @@ class BlockInputs implements Disposable {
   }
 
   /** Replaces every batch by its output of block `b`; `beforeBatch(i)` runs before batch i. */
-  async advance(b: number, beforeBatch: (i: number) => void): Promise<void> {
+  async advance(b: number, beforeBatch: (i: number) => Promise<void>): Promise<void> {
     using next = new DisposableStack();
     const outputs: Tensor[] = [];
     await this.forEach(async (hidden, windows, i) => {
-      beforeBatch(i);
+      await beforeBatch(i);
       outputs.push(next.use(await this.model.runBlock(b, hidden, windows, this.seqlen)));
     });
     using _previous = this.#owner; // the inputs are freed when this returns
@@ -300,7 +301,7 @@ class PipelineClock {
     readonly numBlocks: number,
     /** units of work in the run: one per batch forward and one per layer */
     readonly total: number,
-    readonly onProgress?: (progress: PipelineProgress) => void,
+    readonly onProgress?: PruneModelOptions["onProgress"],
   ) {}
 
   /** Runs one stage of a block and adds its wall time (the GPU work included) to the stage's total. */
@@ -313,16 +314,16 @@ class PipelineClock {
   }
 
   /** Reports the start of one unit of work, then counts it as done. */
-  unit(stage: PipelineProgress["stage"], block: number, message: string, layer?: string): void {
-    this.report(stage, block, `block ${block + 1}/${this.numBlocks}: ${message}`, layer);
+  async unit(stage: PipelineProgress["stage"], block: number, message: string, layer?: string): Promise<void> {
+    await this.report(stage, block, `block ${block + 1}/${this.numBlocks}: ${message}`, layer);
     this.#done++;
   }
 
-  report(stage: PipelineProgress["stage"], block: number, message: string, layer?: string): void {
+  async report(stage: PipelineProgress["stage"], block: number, message: string, layer?: string): Promise<void> {
     if (!this.onProgress) return;
     const seconds = (performance.now() - this.#started) / 1000, done = this.#done, total = this.total;
     const eta = done > 0 ? seconds / done * (total - done) : NaN;
-    this.onProgress({ stage, block, numBlocks: this.numBlocks, layer, done, total, seconds, eta, message });
+    await this.onProgress({ stage, block, numBlocks: this.numBlocks, layer, done, total, seconds, eta, message });
   }
 
   timings(): PruneModelResult["timings"] {

@@ -27,11 +27,9 @@
  * The product kernels load vec4s (llvmpipe gathers every load; 4 floats per gather is what makes
  * them fast there), so scratch matrices have leading dimensions rounded up to 4 ({@link Padded}),
  * the factor of a matrix whose view is not 16-byte aligned is computed in such a scratch, and
- * block sizes are multiples of 4. Measured on llvmpipe (2 cores; timings vary up to 3x with other
- * load): d = 2048 inverse in 0.86–0.89 s on a quiet machine (~10 GFLOP/s counting d³, while
- * matmul ran at 15.7): factor 0.26 s (two-level, see {@link factor}), invert 0.30 s, XᵀX 0.27 s.
- * The triangular products (trmm_lower, the triangular syrk) run at ~2/3 of matmul's rate: that is
- * where the rest of the gap is.
+ * block sizes are multiples of 4. The three phases take about the same time; the inverse runs
+ * below matmul's rate because the triangular products (trmm_lower, the triangular syrk) do (the
+ * measured numbers: README's performance table, `deno task bench:kernels factor`).
  *
  * Non-positive-definite input: the panel kernel records the first pivot that is not > 0 (NaN
  * included) in a {@link FactorStatus}. Without a `status` option these functions read it back

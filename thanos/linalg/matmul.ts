@@ -17,12 +17,11 @@
  * Transposes are compile-time constants of the kernels (one pipeline per combination), and views
  * cost nothing extra: each operand is passed as (offset, leading dimension).
  *
- * Measured on llvmpipe (LLVM 15, 256-bit, 2 cores shared with other work), per CPU-second of the
- * process so that other load cancels out: register vec4 ~7.5 GFLOP/s for every transpose at
- * 1024², register scalar ~4.8, tiled ~1; wall time on a lightly loaded machine, 13 GFLOP/s for
- * A·B at 1024² (`deno task bench:kernels matmul`). What mattered, in order: loads per FMA (every
- * load is a per-lane gather; 8 x 8 outputs and vec4 loads), keeping the accumulators in registers
- * (every loop indexing them must unroll fully; see the stores in the shaders), WG_X = 8.
+ * On llvmpipe the register vec4 kernel is the fastest for every transpose, the scalar register
+ * kernel next and the tiled one far behind (numbers: README's performance table, `deno task
+ * bench:kernels matmul`). What matters there, in order: loads per FMA (every load is a per-lane
+ * gather; 8 x 8 outputs and vec4 loads), keeping the accumulators in registers (every loop
+ * indexing them must unroll fully; see the stores in the shaders), WG_X = 8.
  *
  * @module
  */

@@ -110,6 +110,19 @@ export function isFloat(dtype: string): dtype is FloatDType {
   return dtype === "F32" || dtype === "F16" || dtype === "BF16";
 }
 
+/** The header's `__metadata__`: an object of strings. */
+function parseMetadata(where: string, value: unknown): Record<string, string> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new Error(`${where}: __metadata__ must be an object of strings`);
+  }
+  const metadata: Record<string, string> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (typeof v !== "string") throw new Error(`${where}: __metadata__.${k} is ${JSON.stringify(v)}; expected a string`);
+    metadata[k] = v;
+  }
+  return metadata;
+}
+
 /**
  * Parses and validates a safetensors header.
  *
@@ -141,15 +154,7 @@ function parseHeader(
   const entries: (TensorEntry & { begin: number; end: number })[] = [];
   for (const [name, value] of Object.entries(json as Record<string, unknown>)) {
     if (name === "__metadata__") {
-      if (typeof value !== "object" || value === null || Array.isArray(value)) {
-        throw new Error(`${where}: __metadata__ must be an object of strings`);
-      }
-      for (const [k, v] of Object.entries(value)) {
-        if (typeof v !== "string") {
-          throw new Error(`${where}: __metadata__.${k} is ${JSON.stringify(v)}; expected a string`);
-        }
-        metadata[k] = v;
-      }
+      Object.assign(metadata, parseMetadata(where, value));
       continue;
     }
     const t = `${where}: tensor "${name}"`;

@@ -85,71 +85,91 @@ async function blockwise(
   using scores = zeros(gpu, [nm ? rows * B : rows * cols], "f32", `${label}.scores`);
   using zerosSoFar = zeros(gpu, [1], "u32", `${label}.zerosSoFar`);
   using k = zeros(gpu, [1], "u32", `${label}.k`);
+  using setsOwner = new DisposableStack();
   const sets: RemovalSets = {
-    idx: zeros(gpu, [rowBatch * B], "u32", `${label}.removalIdx`),
-    counts: zeros(gpu, [rowBatch], "u32", `${label}.removalCounts`),
-    rhs: zeros(gpu, [rowBatch * B], "f32", `${label}.removalRhs`),
+    idx: setsOwner.use(zeros(gpu, [rowBatch * B], "u32", `${label}.removalIdx`)),
+    counts: setsOwner.use(zeros(gpu, [rowBatch], "u32", `${label}.removalCounts`)),
+    rhs: setsOwner.use(zeros(gpu, [rowBatch * B], "f32", `${label}.removalRhs`)),
   };
   using lambda = zeros(gpu, [rowBatch * B], "f32", `${label}.lambda`);
   using Lambda = zeros(gpu, [rowBatch * B], "f32", `${label}.Lambda`);
   const target = Math.floor(options.sparsity * rows * cols);
 
-  try {
-    for (let i1 = 0; i1 < cols; i1 += B) {
-      const i2 = Math.min(i1 + B, cols), count = i2 - i1, m = cols - i1;
-      // the block's rows of (H[i1:, i1:])⁻¹ = U[i1:, i1:]ᵀ·U[i1:, i1:] (U upper triangular): only
-      // U's rows i1..i2 reach them, so Hinv[0:B, :] = U[i1:i2, i1:i2]ᵀ·U[i1:i2, i1:]
-      const Hinv = scratch(hinvRows, count, m); //                  [B, m], local indices
-      await matmul(sub(U, i1, i1, count, count), sub(U, i1, i1, count, m), Hinv, { transA: true });
-      const Wtail = sub(W, 0, i1, rows, m); //                     W[:, i1:]
-      const Wblock = sub(W, 0, i1, rows, count); //                W[:, i1:i2]
-      const Mblock = sub(M, 0, i1, rows, count); //                mask[:, i1:i2]
+  for (let i1 = 0; i1 < cols; i1 += B) {
+    const i2 = Math.min(i1 + B, cols), count = i2 - i1, m = cols - i1;
+    // the block's rows of (H[i1:, i1:])⁻¹ = U[i1:, i1:]ᵀ·U[i1:, i1:] (U upper triangular): only
+    // U's rows i1..i2 reach them, so Hinv[0:B, :] = U[i1:i2, i1:i2]ᵀ·U[i1:i2, i1:]
+    const Hinv = scratch(hinvRows, count, m); //                  [B, m], local indices
+    await matmul(sub(U, i1, i1, count, count), sub(U, i1, i1, count, m), Hinv, { transA: true });
+    const Wtail = sub(W, 0, i1, rows, m); //                     W[:, i1:]
+    const Wblock = sub(W, 0, i1, rows, count); //                W[:, i1:i2]
+    const Mblock = sub(M, 0, i1, rows, count); //                mask[:, i1:i2]
 
-      if (nm) {
-        // n of every m in each row of the block, by Wanda score; outlier rows stay dense
-        await wandaScores(Wblock, norms, i1, scratch(scores, rows, count));
-        await nmMask(scratch(scores, rows, count), nm.n, nm.m, Mblock);
-        if (outliers) await zeroRows(Mblock, outliers);
-      } else {
-        // dynamic global mask: the (target − zeros so far) smallest scores of W[:, i1:]; selecting
-        // into mask[:, i1:] keeps the block's part — later blocks overwrite the columns after it
-        await wandaScores(Wtail, norms, i1, scratch(scores, rows, m));
-        await kFromBudget(target, zerosSoFar, k);
-        await kSmallestMask(scratch(scores, rows, m), k, sub(M, 0, i1, rows, m));
-        await countMask(Mblock, zerosSoFar, { accumulate: true });
-      }
+    if (nm) await selectNm(Wblock, Mblock, norms, i1, nm, outliers, scratch(scores, rows, count));
+    else await selectDynamic(W, M, norms, i1, i2, { target, zerosSoFar, k }, scratch(scores, rows, m));
 
-      const step = { method: "thanos", i1, i2, weight: W, mask: M, hinv: Hinv, budget: nm ? undefined : k } as const;
-      await observer?.onBlock?.({ ...step, phase: "selected" });
+    const step = { method: "thanos", i1, i2, weight: W, mask: M, hinv: Hinv, budget: nm ? undefined : k } as const;
+    await observer?.onBlock?.({ ...step, phase: "selected" });
 
-      // per-row solves Hinv[q_r, q_r]·λ_r = W[r, q_r]ᵀ, then W[:, i1:] −= Λ·Hinv[0:B, :]
-      let lastR0 = 0, nr = 0; //                                   the last row batch, for the observer
-      for (let r0 = 0; r0 < rows; r0 += rowBatch) {
-        lastR0 = r0;
-        nr = Math.min(rowBatch, rows - r0);
-        await removalSets(sub(Mblock, r0, 0, nr, count), sub(Wblock, r0, 0, nr, count), sets);
-        await gatheredSolve(sub(Hinv, 0, 0, count, count), sets.idx, sets.counts, sets.rhs, lambda, count, {
-          rows: nr,
-          status,
-        });
-        await scatterRows(lambda, sets, count, scratch(Lambda, nr, count));
-        await matmul(scratch(Lambda, nr, count), sub(Hinv, 0, 0, count, m), sub(Wtail, r0, 0, nr, m), {
-          alpha: -1,
-          accumulate: true,
-        });
-      }
-      await applyMask(Wblock, Mblock); //                          W[r, q_r] = 0 exactly
-      if (observer?.onBlock) {
-        const removal = { r0: lastR0, rows: nr, ...sets, lambda };
-        await observer.onBlock({ ...step, phase: "compensated", removal });
-      }
+    // per-row solves Hinv[q_r, q_r]·λ_r = W[r, q_r]ᵀ, then W[:, i1:] −= Λ·Hinv[0:B, :]
+    let lastR0 = 0, nr = 0; //                                   the last row batch, for the observer
+    for (let r0 = 0; r0 < rows; r0 += rowBatch) {
+      lastR0 = r0;
+      nr = Math.min(rowBatch, rows - r0);
+      await removalSets(sub(Mblock, r0, 0, nr, count), sub(Wblock, r0, 0, nr, count), sets);
+      await gatheredSolve(sub(Hinv, 0, 0, count, count), sets.idx, sets.counts, sets.rhs, lambda, count, {
+        rows: nr,
+        status,
+      });
+      await scatterRows(lambda, sets, count, scratch(Lambda, nr, count));
+      await matmul(scratch(Lambda, nr, count), sub(Hinv, 0, 0, count, m), sub(Wtail, r0, 0, nr, m), {
+        alpha: -1,
+        accumulate: true,
+      });
     }
-    await status.check();
-  } finally {
-    sets.idx.release();
-    sets.counts.release();
-    sets.rhs.release();
+    await applyMask(Wblock, Mblock); //                          W[r, q_r] = 0 exactly
+    if (observer?.onBlock) {
+      const removal = { r0: lastR0, rows: nr, ...sets, lambda };
+      await observer.onBlock({ ...step, phase: "compensated", removal });
+    }
   }
+  await status.check();
+}
+
+/** n:m: n of every m in each row of the block W[:, i1:i2], by Wanda score; outlier rows stay dense. */
+async function selectNm(
+  Wblock: MatrixView,
+  Mblock: MatrixView,
+  norms: Tensor,
+  i1: number,
+  nm: { n: number; m: number },
+  outliers: Tensor<"u32"> | null,
+  scores: MatrixView,
+): Promise<void> {
+  await wandaScores(Wblock, norms, i1, scores);
+  await nmMask(scores, nm.n, nm.m, Mblock);
+  if (outliers) await zeroRows(Mblock, outliers);
+}
+
+/**
+ * Unstructured, the dynamic global mask: the (target − zeros so far) smallest Wanda scores of
+ * W[:, i1:]; selecting into mask[:, i1:] keeps the block's part (later blocks overwrite the
+ * columns after it), and the block's zeros are added to the count.
+ */
+async function selectDynamic(
+  W: MatrixView,
+  M: MatrixView,
+  norms: Tensor,
+  i1: number,
+  i2: number,
+  budget: { target: number; zerosSoFar: Tensor<"u32">; k: Tensor<"u32"> },
+  scores: MatrixView,
+): Promise<void> {
+  const { rows, cols } = W;
+  await wandaScores(sub(W, 0, i1, rows, cols - i1), norms, i1, scores);
+  await kFromBudget(budget.target, budget.zerosSoFar, budget.k);
+  await kSmallestMask(scores, budget.k, sub(M, 0, i1, rows, cols - i1));
+  await countMask(sub(M, 0, i1, rows, i2 - i1), budget.zerosSoFar, { accumulate: true });
 }
 
 /**
