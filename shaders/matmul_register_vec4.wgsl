@@ -144,24 +144,6 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   storeRow(i0 + 7u, j0, acc[14], acc[15], mirror);
 }
 
-// C[i, j0 .. j0+8] (+)= alpha·(lo, hi) for the columns < N, and at C[j, i] too when mirrored
-// (TN == 8 and TM == 8 are spelled out here and in the calls above)
-fn storeRow(i: u32, j0: u32, lo: vec4f, hi: vec4f, mirror: bool) {
-  if (i >= p.M) {
-    return;
-  }
-  let values = array<f32, 8>(lo.x, lo.y, lo.z, lo.w, hi.x, hi.y, hi.z, hi.w);
-  for (var t = 0u; t < 8u; t++) {
-    let j = j0 + t;
-    if (j < p.N) {
-      let v = p.alpha * values[t];
-      store(i, j, v);
-      if (mirror) {
-        store(j, i, v);
-      }
-    }
-  }
-}
-
 // #include "lib/upper_tiles.wgsl"
+// #include "lib/store_row.wgsl"
 // #include "lib/matmul_store.wgsl"
