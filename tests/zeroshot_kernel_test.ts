@@ -1,5 +1,5 @@
 /**
- * shaders/token_logprob.wgsl (through `tokenLogprobUpdate`) against tests/reference/zeroshot.ts on
+ * shaders/token_logprob.wgsl (through `tokenLogprobUpdate`) against reference/zeroshot.ts on
  * odd shapes, in one chunk and in several, with ties for the argmax. Tolerance: 2e-5 absolute plus
  * 1e-5 relative on log-probabilities (f32 log-sum-exp over up to 4099 values of magnitude ~10);
  * greedy flags exactly.

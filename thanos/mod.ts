@@ -64,4 +64,6 @@ export * from "./experiment.ts";
 // looking inside
 export * from "./inspect.ts";
 export * from "./block_trace.ts";
+
+// zero-shot evaluation (lm-evaluation-harness tasks)
 export * from "./zeroshot/mod.ts";
