@@ -207,7 +207,11 @@ function pruneBlock(
     for (const linear of await model.blockLinears(b)) {
       await clock.unit("prune", b, `pruning ${linear.name}`, linear.name);
       const started = performance.now();
-      const result = await pruneLayer({ name: `${b}.${linear.name}`, weight: linear.weight }, stats.ofLayer(linear.name), prune);
+      const result = await pruneLayer(
+        { name: `${b}.${linear.name}`, weight: linear.weight },
+        stats.ofLayer(linear.name),
+        prune,
+      );
       using _mask = result.mask;
       await model.setLinearWeight(b, linear.name, result.weight); // the model owns the pruned weight now
       const seconds = (performance.now() - started) / 1000;

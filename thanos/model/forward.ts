@@ -28,6 +28,7 @@ import {
   causalAttention,
   gatherRows,
   layerNorm,
+  type NllChunk,
   nllUpdate,
   residualAdd,
   rmsNorm,
@@ -384,37 +385,15 @@ export abstract class DecoderModel<C extends ModelConfig = ModelConfig> implemen
     });
     const m = rows.length;
     if (m === 0) return new Float32Array(0);
-    const final = await this.#finalRows(hidden, rows); // [m, embedDim]
-    const targetsT = upload(this.gpu, targets, [m], "targets");
-    const head = this.globals.lmHead;
-    const budget = Math.min(
-      this.options.logitsBytes ?? DEFAULT_LOGITS_BYTES,
-      this.gpu.limits.maxStorageBufferBindingSize,
-    );
-    const largestChunk = Math.max(...head.chunks.map((c) => c.tensor.shape[0]));
-    const width = Math.max(1, Math.min(largestChunk, Math.floor(budget / (4 * m))));
-    using logits = empty(this.gpu, [m, width], "f32", "logits");
+    using final = await this.#finalRows(hidden, rows); // [m, embedDim]
+    using targetsT = upload(this.gpu, targets, [m], "targets");
     using state = empty(this.gpu, [m, 4], "f32", "token logprob state");
     using scores = empty(this.gpu, [m, 2], "f32", "token logprobs");
-    try {
-      for (const [i, { lo, tensor }] of head.chunks.entries()) {
-        const chunkRows = tensor.shape[0];
-        for (let v0 = 0; v0 < chunkRows; v0 += width) {
-          const k = Math.min(width, chunkRows - v0); // vocabulary ids lo+v0 .. lo+v0+k−1
-          const view: MatrixView = { tensor: logits, offset: 0, rows: m, cols: k, ld: width };
-          await matmul(mat(final), sub(mat(tensor), v0, 0, k, head.cols), view, { transB: true }); // [m, k]
-          await tokenLogprobUpdate(view, targetsT, state, scores, {
-            lo: lo + v0,
-            first: i === 0 && v0 === 0,
-            last: i === head.chunks.length - 1 && v0 + k >= chunkRows,
-          });
-        }
-      }
-      return (await scores.read()) as Float32Array;
-    } finally {
-      final.release();
-      targetsT.release();
-    }
+    await this.#forEachLogitsBlock(
+      final,
+      (logits, chunk) => tokenLogprobUpdate(logits, targetsT, state, scores, chunk),
+    );
+    return (await scores.read()) as Float32Array;
   }
 
   async blockLinears(b: number): Promise<LinearWeights[]> {
@@ -492,6 +471,23 @@ export abstract class DecoderModel<C extends ModelConfig = ModelConfig> implemen
    * @returns a new f32 [m]
    */
   async #headNll(x: Tensor, targets: Tensor): Promise<Tensor> {
+    using state = empty(this.gpu, [x.shape[0], 3], "f32", "nll state");
+    return await filledBy(
+      empty(this.gpu, [x.shape[0]], "f32", "nll"),
+      (out) => this.#forEachLogitsBlock(x, (logits, chunk) => nllUpdate(logits, targets, state, out, chunk)),
+    );
+  }
+
+  /**
+   * The LM head applied to x [m, embedDim] one block of vocabulary columns at a time, in vocabulary
+   * order: `reduce(logits, chunk)` gets each block's logits [m, n] (one reused buffer of at most
+   * `logitsBytes`) and where it lies in the vocabulary, so a running reduction never holds the
+   * whole [m, vocab] matrix.
+   */
+  async #forEachLogitsBlock(
+    x: Tensor,
+    reduce: (logits: MatrixView, chunk: NllChunk) => Promise<void>,
+  ): Promise<void> {
     const m = x.shape[0];
     const head = this.globals.lmHead;
     const budget = Math.min(
@@ -500,24 +496,21 @@ export abstract class DecoderModel<C extends ModelConfig = ModelConfig> implemen
     );
     const largestChunk = Math.max(...head.chunks.map((c) => c.tensor.shape[0]));
     const width = Math.max(1, Math.min(largestChunk, Math.floor(budget / (4 * m))));
-    using logits = empty(this.gpu, [m, width], "f32", "logits");
-    using state = empty(this.gpu, [m, 3], "f32", "nll state");
-    return await filledBy(empty(this.gpu, [m], "f32", "nll"), async (out) => {
-      for (const [i, { lo, tensor }] of head.chunks.entries()) {
-        const chunkRows = tensor.shape[0];
-        for (let v0 = 0; v0 < chunkRows; v0 += width) {
-          const n = Math.min(width, chunkRows - v0); // vocabulary ids lo+v0 .. lo+v0+n−1
-          const headRows = sub(mat(tensor), v0, 0, n, head.cols); // [n, embedDim]
-          const view: MatrixView = { tensor: logits, offset: 0, rows: m, cols: n, ld: width };
-          await matmul(mat(x), headRows, view, { transB: true }); // [m, n] = x · W[v0:v0+n]ᵀ
-          await nllUpdate(view, targets, state, out, {
-            lo: lo + v0,
-            first: i === 0 && v0 === 0,
-            last: i === head.chunks.length - 1 && v0 + n >= chunkRows,
-          });
-        }
+    using buffer = empty(this.gpu, [m, width], "f32", "logits");
+    for (const [i, { lo, tensor }] of head.chunks.entries()) {
+      const chunkRows = tensor.shape[0];
+      for (let v0 = 0; v0 < chunkRows; v0 += width) {
+        const n = Math.min(width, chunkRows - v0); // vocabulary ids lo+v0 .. lo+v0+n−1
+        const headRows = sub(mat(tensor), v0, 0, n, head.cols); // [n, embedDim]
+        const logits: MatrixView = { tensor: buffer, offset: 0, rows: m, cols: n, ld: width };
+        await matmul(mat(x), headRows, logits, { transB: true }); // [m, n] = x · W[v0:v0+n]ᵀ
+        await reduce(logits, {
+          lo: lo + v0,
+          first: i === 0 && v0 === 0,
+          last: i === head.chunks.length - 1 && v0 + n >= chunkRows,
+        });
       }
-    });
+    }
   }
 
   #checkAlive(): void {
