@@ -313,8 +313,7 @@ export abstract class DecoderModel<C extends ModelConfig = ModelConfig> implemen
     checkWindows("runBlock", batch, seqLen, this.config.maxPositions);
     this.#current = b;
     const out = await this.forwardBlock(w, hidden, batch, seqLen, hooks);
-    await this.#watch.record(b, null, out);
-    return out;
+    return filledBy(out, (out) => this.#watch.record(b, null, out));
   }
 
   checkActivations(): Promise<void> {
