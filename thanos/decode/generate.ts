@@ -141,15 +141,8 @@ export async function generate(
       readbacks0 = gpu.recorder.readbackCount;
     }
     tokens.push(token);
-    text = tokenizer.decode(tokens, { skipSpecialTokens: true });
-    let stopped = false;
-    for (const s of stops) {
-      const at = text.indexOf(s, Math.max(0, emitted - s.length));
-      if (at >= 0) {
-        text = text.slice(0, at + s.length);
-        stopped = true;
-      }
-    }
+    let stopped: boolean;
+    ({ text, stopped } = cutAtStop(tokenizer.decode(tokens, { skipSpecialTokens: true }), stops, emitted));
     // hold back a trailing incomplete character (U+FFFD from a partial UTF-8 sequence)
     const ready = stopped || !text.endsWith("\uFFFD") ? text.length : emitted;
     const piece = text.slice(emitted, Math.max(emitted, ready));
@@ -178,4 +171,20 @@ export async function generate(
     readbacksPerToken: steps > 0 ? (gpu.recorder.readbackCount - readbacks0) / steps : 0,
     prefillTokensPerSecond: prefillSeconds > 0 ? promptTokens.length / prefillSeconds : 0,
   };
+}
+
+/**
+ * `text` cut just after the first stop string found in its part from `emitted` on (a stop string
+ * may straddle that point), and whether one was found.
+ */
+function cutAtStop(text: string, stops: readonly string[], emitted: number): { text: string; stopped: boolean } {
+  let stopped = false;
+  for (const s of stops) {
+    const at = text.indexOf(s, Math.max(0, emitted - s.length));
+    if (at >= 0) {
+      text = text.slice(0, at + s.length);
+      stopped = true;
+    }
+  }
+  return { text, stopped };
 }

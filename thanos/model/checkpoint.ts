@@ -198,6 +198,25 @@ export interface WriteCheckpointOptions {
 const TORCH_DTYPE = { F32: "float32", F16: "float16", BF16: "bfloat16" } as const;
 
 /**
+ * Copies a tokenizer (tokenizer.json, or GPT-2's vocab.json + merges.txt) and the config files
+ * beside it into `dir`.
+ * @returns the names of the files written
+ */
+async function copyTokenizer(tokenizer: string, dir: string): Promise<string[]> {
+  const slow = basename(tokenizer) === "vocab.json";
+  const main = slow ? "vocab.json" : "tokenizer.json";
+  await Deno.copyFile(tokenizer, join(dir, main));
+  const files = [main];
+  for (const name of [...(slow ? ["merges.txt"] : []), "tokenizer_config.json", "special_tokens_map.json"]) {
+    if (await isFile(join(dirname(tokenizer), name))) {
+      await Deno.copyFile(join(dirname(tokenizer), name), join(dir, name));
+      files.push(name);
+    }
+  }
+  return files;
+}
+
+/**
  * Writes a checkpoint in the Hugging Face layout. Everything goes into a temporary directory beside
  * `dir`, renamed into place at the end, so an error leaves nothing at `dir`.
  *
@@ -279,18 +298,7 @@ export async function writeCheckpoint(
     files.push("config.json");
     const written = await writeSafetensorsSharded(tmp, toWrite, { maxShardBytes, metadata: { format: "pt" } });
     files.push(...written.files.map((f) => basename(f)));
-    if (tokenizer) {
-      const slow = basename(tokenizer) === "vocab.json";
-      await Deno.copyFile(tokenizer, join(tmp, slow ? "vocab.json" : "tokenizer.json"));
-      files.push(slow ? "vocab.json" : "tokenizer.json");
-      const siblings = [...(slow ? ["merges.txt"] : []), "tokenizer_config.json", "special_tokens_map.json"];
-      for (const name of siblings) {
-        if (await isFile(join(dirname(tokenizer), name))) {
-          await Deno.copyFile(join(dirname(tokenizer), name), join(tmp, name));
-          files.push(name);
-        }
-      }
-    }
+    if (tokenizer) files.push(...await copyTokenizer(tokenizer, tmp));
     if (targetExists) {
       const old = join(parent, `.${basename(target)}.${crypto.randomUUID().slice(0, 8)}.old`);
       await Deno.rename(target, old);

@@ -404,31 +404,57 @@ export async function planCompression(
     : gaining.every((c) => c.twoFour && !c.transposed)
     ? "sparse-24-bitmask"
     : "sparse-bitmask";
-  const layers: LayerCompression[] = candidates.map((c) => {
-    const sizes = representationBytes(c, eb);
-    const common = {
-      name: c.name,
-      shape: [c.rows, c.cols],
-      sparsity: 1 - c.nonzeros / (c.rows * c.cols),
-      nonzeros: c.nonzeros,
-      twoFour: c.logicalTwoFour,
-      bytesDense: sizes.dense,
-    };
-    if (format && gains(c, format)) return { ...common, stored: format, bytesStored: sizes[format] };
-    return {
-      ...common,
-      stored: "dense" as const,
-      bytesStored: sizes.dense,
-      reason: `${(100 * common.sparsity).toFixed(1)}% zeros: ${format ?? "sparse-bitmask"} would take ${
-        sizes[format ?? "sparse-bitmask"]
-      } bytes, dense ${sizes.dense}`,
-    };
-  });
+  const layers = candidates.map((c) =>
+    storedAs(c, format, representationBytes(c, eb), gains(c, format ?? "sparse-bitmask"))
+  );
   for (const l of layers) bytes.linear.after += l.bytesStored;
   bytes.total.before = bytes.linear.before + bytes.other.before;
   bytes.total.after = bytes.linear.after + bytes.other.after;
   if (!format) return { config: null, format, layers, bytes };
 
+  const config = compressionConfig(layout, layers, candidates, format, structure, total === 0 ? 0 : zeros / total);
+  return { config, format, layers, bytes };
+}
+
+/** How one candidate layer is stored: in `format` when that makes it smaller, else dense (and why). */
+function storedAs(
+  c: WeightSparsity & { name: string; logicalTwoFour: boolean },
+  format: SparseFormat | null,
+  sizes: Record<SparseFormat | "dense", number>,
+  gains: boolean,
+): LayerCompression {
+  const common = {
+    name: c.name,
+    shape: [c.rows, c.cols],
+    sparsity: 1 - c.nonzeros / (c.rows * c.cols),
+    nonzeros: c.nonzeros,
+    twoFour: c.logicalTwoFour,
+    bytesDense: sizes.dense,
+  };
+  if (format && gains) return { ...common, stored: format, bytesStored: sizes[format] };
+  return {
+    ...common,
+    stored: "dense" as const,
+    bytesStored: sizes.dense,
+    reason: `${(100 * common.sparsity).toFixed(1)}% zeros: ${format ?? "sparse-bitmask"} would take ${
+      sizes[format ?? "sparse-bitmask"]
+    } bytes, dense ${sizes.dense}`,
+  };
+}
+
+/**
+ * The `quantization_config` that describes a compressed checkpoint: the format, the sparsity
+ * structure (detected from the compressed layers unless `structure` is given), the module class
+ * the compressed layers are (`targets`) and every module of that class that stays dense (`ignore`).
+ */
+function compressionConfig(
+  layout: ModelLayout,
+  layers: readonly LayerCompression[],
+  candidates: readonly { name: string; logicalTwoFour: boolean; logicalFourEight: boolean }[],
+  format: SparseFormat,
+  structure: string | undefined,
+  globalSparsity: number,
+): CompressionConfig {
   const compressedSet = new Set(layers.filter((l) => l.stored !== "dense").map((l) => l.name));
   const done = candidates.filter((c) => compressedSet.has(c.name));
   const detected = done.every((c) => c.logicalTwoFour)
@@ -447,11 +473,11 @@ export async function planCompression(
       lmHeadModule(layout),
     ]),
   ];
-  const config: CompressionConfig = {
+  return {
     quant_method: "compressed-tensors",
     sparsity_config: {
       format,
-      global_sparsity: total === 0 ? 0 : zeros / total,
+      global_sparsity: globalSparsity,
       ignore,
       sparsity_structure: structure ?? detected,
       targets: [conv ? "Conv1D" : "Linear"],
@@ -459,7 +485,6 @@ export async function planCompression(
     transform_config: {},
     version: COMPRESSED_TENSORS_VERSION,
   };
-  return { config, format, layers, bytes };
 }
 
 /** The LM head's module name as the model class names it (tied heads are still the module `lm_head`). */
@@ -581,6 +606,62 @@ export function parseCompressionConfig(raw: Readonly<Record<string, unknown>>, w
 const PART_NAMES = ["compressed", "bitmask", "row_offsets", "shape"] as const;
 
 /**
+ * Checks the parts of compressed module `m` of `base` against its `.shape`: dtypes and shapes of
+ * `.compressed`, `.bitmask` and (sparse-bitmask) `.row_offsets`.
+ * @returns [rows, cols] of the dense weight
+ * @throws RangeError naming the tensor and what is wrong
+ */
+async function checkModuleParts(base: SafetensorsReader, m: string, format: SparseFormat): Promise<[number, number]> {
+  const where = base.source;
+  const shapeT = await base.readTensor(`${m}.shape`);
+  if (shapeT.dtype !== "I64" && shapeT.dtype !== "I32") {
+    throw new RangeError(`${where}: ${m}.shape has dtype ${shapeT.dtype}; expected I64`);
+  }
+  const dims = Array.from(shapeT.data as ArrayLike<number | bigint>, Number);
+  if (dims.length !== 2 || dims.some((d) => !Number.isSafeInteger(d) || d < 0)) {
+    throw new RangeError(
+      `${where}: ${m}.shape is [${dims.join(", ")}]; expected two non-negative sizes [rows, cols]`,
+    );
+  }
+  const [rows, cols] = dims;
+  const c = base.entry(`${m}.compressed`);
+  if (!isFloat(c.dtype)) {
+    throw new RangeError(`${where}: ${m}.compressed has dtype ${c.dtype}; expected F32, F16 or BF16`);
+  }
+  const b = base.entry(`${m}.bitmask`);
+  const wantMask = [rows, bitmaskRowBytes(cols)];
+  if (b.dtype !== "U8" || b.shape.length !== 2 || b.shape[0] !== wantMask[0] || b.shape[1] !== wantMask[1]) {
+    throw new RangeError(
+      `${where}: ${m}.bitmask is ${b.dtype} [${b.shape.join(", ")}]; expected U8 [${
+        wantMask.join(", ")
+      }] for ${m}.shape [${rows}, ${cols}]`,
+    );
+  }
+  if (format === "sparse-24-bitmask") {
+    if (cols % 4 !== 0 || c.shape.length !== 2 || c.shape[0] !== rows || c.shape[1] !== cols / 2) {
+      throw new RangeError(
+        `${where}: ${m}.compressed has shape [${
+          c.shape.join(", ")
+        }]; sparse-24-bitmask of [${rows}, ${cols}] expects [${rows}, ${cols / 2}]`,
+      );
+    }
+  } else {
+    if (c.shape.length !== 1) {
+      throw new RangeError(
+        `${where}: ${m}.compressed has shape [${c.shape.join(", ")}]; sparse-bitmask expects 1-D values`,
+      );
+    }
+    const o = base.entry(`${m}.row_offsets`);
+    if (o.dtype !== "I64" || o.shape.length !== 1 || o.shape[0] !== rows) {
+      throw new RangeError(
+        `${where}: ${m}.row_offsets is ${o.dtype} [${o.shape.join(", ")}]; expected I64 [${rows}]`,
+      );
+    }
+  }
+  return [rows, cols];
+}
+
+/**
  * A checkpoint reader that shows each compressed module `<m>` as its dense `<m>.weight` (dtype of
  * `<m>.compressed`, shape from `<m>.shape`), decompressing on read; every other tensor reads as stored.
  * Decompression happens at load: the GPU holds dense weights (no sparse kernels yet).
@@ -637,52 +718,9 @@ export class CompressedSafetensorsReader extends SafetensorsReader {
       if (base.has(`${m}.weight`)) {
         throw new RangeError(`${where}: ${m} has both .weight and .compressed; expected one`);
       }
-      const shapeT = await base.readTensor(`${m}.shape`);
-      if (shapeT.dtype !== "I64" && shapeT.dtype !== "I32") {
-        throw new RangeError(`${where}: ${m}.shape has dtype ${shapeT.dtype}; expected I64`);
-      }
-      const dims = Array.from(shapeT.data as ArrayLike<number | bigint>, Number);
-      if (dims.length !== 2 || dims.some((d) => !Number.isSafeInteger(d) || d < 0)) {
-        throw new RangeError(
-          `${where}: ${m}.shape is [${dims.join(", ")}]; expected two non-negative sizes [rows, cols]`,
-        );
-      }
-      const [rows, cols] = dims;
+      const [rows, cols] = await checkModuleParts(base, m, format);
       modules.set(m, [rows, cols]);
       const c = base.entry(`${m}.compressed`);
-      if (!isFloat(c.dtype)) {
-        throw new RangeError(`${where}: ${m}.compressed has dtype ${c.dtype}; expected F32, F16 or BF16`);
-      }
-      const b = base.entry(`${m}.bitmask`);
-      const wantMask = [rows, bitmaskRowBytes(cols)];
-      if (b.dtype !== "U8" || b.shape.length !== 2 || b.shape[0] !== wantMask[0] || b.shape[1] !== wantMask[1]) {
-        throw new RangeError(
-          `${where}: ${m}.bitmask is ${b.dtype} [${b.shape.join(", ")}]; expected U8 [${
-            wantMask.join(", ")
-          }] for ${m}.shape [${rows}, ${cols}]`,
-        );
-      }
-      if (format === "sparse-24-bitmask") {
-        if (cols % 4 !== 0 || c.shape.length !== 2 || c.shape[0] !== rows || c.shape[1] !== cols / 2) {
-          throw new RangeError(
-            `${where}: ${m}.compressed has shape [${
-              c.shape.join(", ")
-            }]; sparse-24-bitmask of [${rows}, ${cols}] expects [${rows}, ${cols / 2}]`,
-          );
-        }
-      } else {
-        if (c.shape.length !== 1) {
-          throw new RangeError(
-            `${where}: ${m}.compressed has shape [${c.shape.join(", ")}]; sparse-bitmask expects 1-D values`,
-          );
-        }
-        const o = base.entry(`${m}.row_offsets`);
-        if (o.dtype !== "I64" || o.shape.length !== 1 || o.shape[0] !== rows) {
-          throw new RangeError(
-            `${where}: ${m}.row_offsets is ${o.dtype} [${o.shape.join(", ")}]; expected I64 [${rows}]`,
-          );
-        }
-      }
       // the data checks (popcount, offsets, 2:4) — decompressing validates everything
       await decompressModule(base, m, format, [rows, cols], where);
       entries.set(`${m}.weight`, { ...c, name: `${m}.weight`, shape: [rows, cols], byteLength: -1, start: -1 });
