@@ -3,7 +3,8 @@
  *
  * Discovers every module in bench/kernels/ (except row.ts, the shared row type), runs its
  * `bench(gpu)` and prints one table: kernel, size, seconds (best GPU wall time: record, submit and
- * wait), rate, and how many times faster than the plain-TS reference where one was timed. Give
+ * wait), rate, how many times faster than the plain-TS reference where one was timed, and the rate as
+ * a fraction of numpy/OpenBLAS on the same product, measured in the same run, where one was. Give
  * module names (e.g. `matmul`) to run only those.
  *
  * @module
@@ -52,13 +53,14 @@ for (const name of names) {
 
 console.log(`# load average ${load()} at the end`);
 const table = [
-  ["kernel", "size", "seconds", "rate", "× vs plain TS"],
+  ["kernel", "size", "seconds", "rate", "× vs plain TS", "÷ numpy"],
   ...rows.map((r) => [
     r.kernel,
     r.size,
     r.seconds < 0.01 ? r.seconds.toExponential(2) : r.seconds.toFixed(3),
     `${r.rate.toPrecision(3)} ${r.unit}`,
     r.referenceSeconds === undefined ? "" : `${(r.referenceSeconds / r.seconds).toPrecision(3)}×`,
+    r.numpySeconds === undefined ? "" : (r.numpySeconds / r.seconds).toFixed(3),
   ]),
 ];
 const widths = table[0].map((_, c) => Math.max(...table.map((line) => line[c].length)));

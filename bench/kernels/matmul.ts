@@ -3,7 +3,8 @@
  * default kernel; every transpose and every kernel at 1024²), the Gram accumulation of calibration
  * (n=4096, d=768), column norms and the elementwise helpers. GFLOP/s counts 2·M·N·K for a product
  * and 2·n·d² for Gram (which does about half of that by symmetry). The plain-TS reference is
- * timed on matmul 512² and column norms.
+ * timed on matmul 512² and column norms; numpy (OpenBLAS, in a subprocess right after the GPU run)
+ * on the default kernel's A·B products and on Gram, as the machine's own yardstick.
  */
 import type { Gpu } from "../../thanos/gpu/device.ts";
 import { empty, type Tensor, upload, zeros } from "../../thanos/gpu/tensor.ts";
@@ -19,6 +20,7 @@ import {
 import { mat, type MatrixView, sub } from "../../thanos/linalg/view.ts";
 import * as ref from "../../reference/matmul.ts";
 import { randn } from "../../reference/random.ts";
+import { numpySeconds } from "../numpy.ts";
 import { bestSeconds } from "../timing.ts";
 import type { BenchRow } from "./row.ts";
 
@@ -49,7 +51,7 @@ export async function bench(gpu: Gpu): Promise<BenchRow[]> {
     N: number,
     K: number,
     options: MatmulOptions,
-    { oddLd = false, runs = RUNS, withReference = false } = {},
+    { oddLd = false, runs = RUNS, withReference = false, withNumpy = false } = {},
   ) => {
     const a = options.transA ? random(gpu, K, M, 1, oddLd) : random(gpu, M, K, 1, oddLd);
     const b = options.transB ? random(gpu, N, K, 2, oddLd) : random(gpu, K, N, 2, oddLd);
@@ -70,6 +72,7 @@ export async function bench(gpu: Gpu): Promise<BenchRow[]> {
       const hc = ref.hostMat(new Float32Array(M * N), M, N);
       referenceSeconds = await best(null, () => ref.matmul(ha, hb, hc, options), 1);
     }
+    const numpy = withNumpy ? await numpySeconds({ kind: "matmul", M, N, K }) : undefined;
     rows.push({
       kernel: `matmul ${opName(options)} [${matmulShader(variant, a.v, b.v)}]`,
       size: `${M}x${K}·${K}x${N}`,
@@ -77,15 +80,16 @@ export async function bench(gpu: Gpu): Promise<BenchRow[]> {
       rate: (2 * M * N * K) / seconds / 1e9,
       unit: "GFLOP/s",
       ...(referenceSeconds === undefined ? {} : { referenceSeconds }),
+      ...(numpy === undefined ? {} : { numpySeconds: numpy }),
     });
   };
 
   try {
     // the adapter's default kernel, A·B, growing sizes
-    await product(512, 512, 512, {}, { withReference: true });
-    await product(1024, 1024, 1024, {});
-    await product(2048, 2048, 2048, {}, { runs: 2 });
-    await product(4096, 768, 768, {});
+    await product(512, 512, 512, {}, { withReference: true, withNumpy: true });
+    await product(1024, 1024, 1024, {}, { withNumpy: true });
+    await product(2048, 2048, 2048, {}, { runs: 2, withNumpy: true });
+    await product(4096, 768, 768, {}, { withNumpy: true });
     // transposes at 1024²
     await product(1024, 1024, 1024, { transB: true });
     await product(1024, 1024, 1024, { transA: true });
@@ -104,12 +108,14 @@ export async function bench(gpu: Gpu): Promise<BenchRow[]> {
     owned.push(x.t, h, norms);
     for (const variant of variants) {
       const seconds = await best(gpu, () => gramAccumulate(x.v, mat(h), 1, { variant }), variant === other ? 1 : RUNS);
+      const numpy = variant === other ? undefined : await numpySeconds({ kind: "gram", n, d });
       rows.push({
         kernel: `gramAccumulate [${matmulShader(variant, x.v, x.v)}]`,
         size: `n=${n} d=${d}`,
         seconds,
         rate: (2 * n * d * d) / seconds / 1e9,
         unit: "GFLOP/s",
+        ...(numpy === undefined ? {} : { numpySeconds: numpy }),
       });
     }
     const hostX = ref.hostMat(randn(n * d, 3), n, d);
