@@ -122,26 +122,8 @@ export function memoryPlan(
     return b;
   };
 
-  // ---- weights
-  let globals = 0;
-  const embed = layout.tokenEmbedding.shape;
-  const chunkRows = Math.max(1, Math.floor(maxBinding / (F * embed[1])));
-  const table = (rows: number, cols: number, what: string) => {
-    let sum = 0;
-    for (let lo = 0; lo < rows; lo += chunkRows) sum += buffer(Math.min(chunkRows, rows - lo) * cols * F, what);
-    return sum;
-  };
-  globals += table(embed[0], embed[1], `${layout.tokenEmbedding.name} (a chunk)`);
-  if (layout.positionEmbedding) globals += table(...layout.positionEmbedding.shape, layout.positionEmbedding.name);
-  for (const p of [layout.projectIn, layout.projectOut]) if (p) globals += linearBytes(p, buffer);
-  if (layout.finalNorm) globals += normBytes(layout.finalNorm.kind, layout.finalNorm.size);
-  if (!layout.lmHead.tied) globals += table(...layout.lmHead.shape, `${layout.lmHead.weight} (a chunk)`);
-  const blockBytes = layout.blocks.map((b) =>
-    b.linears.reduce((s, l) => s + linearBytes(l, buffer), 0) + normBytes(b.attentionNorm.kind, d) +
-    normBytes(b.mlpNorm.kind, d)
-  );
-  const maxBlock = Math.max(0, ...blockBytes);
-  const allBlocks = blockBytes.reduce((a, b) => a + b, 0);
+  const chunkRows = Math.max(1, Math.floor(maxBinding / (F * layout.tokenEmbedding.shape[1])));
+  const { globals, maxBlock, allBlocks } = weightBytes(layout, d, chunkRows, buffer);
   const weights = globals + (streaming ? maxBlock : allBlocks);
 
   // ---- forward passes
@@ -157,42 +139,26 @@ export function memoryPlan(
   };
 
   if (options.evalWindows > 0) {
-    const m = evalBatch * (seqlen - 1);
-    const headRows = Math.max(
-      ...(layout.lmHead.tied ? [embed[0]] : [layout.lmHead.shape[0]]).map((r) => Math.min(r, chunkRows)),
-    );
-    const width = Math.max(1, Math.min(headRows, Math.floor(Math.min(LOGITS_BUDGET_BYTES, maxBinding) / (F * m))));
-    const embedDim = embed[1];
     stage("evaluate", {
       weights: globals + (streaming ? maxBlock : allBlocks),
       "hidden states": hidden(evalBatch, "hidden states of an evaluation batch"),
       "block forward": Math.max(
         blockForward(evalBatch * seqlen),
-        // the head: picked rows, the final norm's output, logits, NLL state
-        buffer(m * embedDim * F, "final rows") * 2 + buffer(m * width * F, "logits") + align(m * 3 * F) + align(m * F),
+        headBytes(layout, chunkRows, maxBinding, evalBatch * (seqlen - 1), buffer),
       ) + rope,
     });
   }
 
-  // statistics of every distinct linear input of a block: H [in, in] and ‖X_j‖² [in]
-  const inputs = new Map<string, number>();
-  for (const l of layout.blocks[0]?.linears ?? []) inputs.set(l.input, l.inFeatures);
-  let stats = 0;
-  for (const [name, cols] of inputs) stats += buffer(cols * cols * F, `H of ${name}`) + align(cols * F);
+  const stats = statisticsBytes(layout, buffer);
   const activations = Math.ceil(nsamples / calibBatch) * hidden(calibBatch, "calibration activations of a batch");
-  const gram = 0; // gramAccumulate works in place on H
 
   stage("calibrate", {
     weights,
     "calibration activations": activations,
-    statistics: stats + gram,
+    statistics: stats, // gramAccumulate works in place on H
     "block forward": blockForward(calibBatch * seqlen) + rope,
   });
-  let worst = { bytes: 0, name: "" };
-  for (const l of layout.blocks[0]?.linears ?? []) {
-    const bytes = pruneScratch(l.outFeatures, l.inFeatures, options.prune, buffer);
-    if (bytes > worst.bytes) worst = { bytes, name: l.name };
-  }
+  const worst = largestPruneScratch(layout, options.prune, buffer);
   stage("prune", {
     weights,
     "calibration activations": activations,
@@ -207,17 +173,7 @@ export function memoryPlan(
 
   const peak = stages.reduce((a, b) => (b.bytes > a.bytes ? b : a));
 
-  // ---- host
-  let largestTensor = 0, linearTotal = 0;
-  for (const t of layout.tensors) largestTensor = Math.max(largestTensor, t.shape.reduce((a, b) => a * b, 1) * F);
-  for (const b of layout.blocks) for (const l of b.linears) linearTotal += l.outFeatures * l.inFeatures * F;
-  const host: Record<string, number> = {
-    "runtime, tokenizer and corpora": HOST_BASELINE_BYTES,
-    "one tensor read, widened and transposed": 3 * largestTensor,
-    "token windows": (nsamples + options.evalWindows) * seqlen * 4,
-  };
-  // a streaming run keeps every pruned linear weight on the host once its block is evicted
-  if (streaming) host["pruned weights of evicted blocks"] = linearTotal;
+  const host = hostBytes(layout, options);
 
   return {
     gpu: {
@@ -230,6 +186,97 @@ export function memoryPlan(
     host: { bytes: Object.values(host).reduce((a, b) => a + b, 0), parts: host },
     batch: { calibration: calibBatch, evaluation: evalBatch },
   };
+}
+
+/**
+ * GPU bytes of the LM head over `m` rows: the picked rows, the final norm's output, one block of
+ * logits (capped like the model's) and the NLL state.
+ */
+function headBytes(
+  layout: ModelLayout,
+  chunkRows: number,
+  maxBinding: number,
+  m: number,
+  buffer: (bytes: number, what: string) => number,
+): number {
+  const embed = layout.tokenEmbedding.shape;
+  const headRows = Math.max(
+    ...(layout.lmHead.tied ? [embed[0]] : [layout.lmHead.shape[0]]).map((r) => Math.min(r, chunkRows)),
+  );
+  const width = Math.max(1, Math.min(headRows, Math.floor(Math.min(LOGITS_BUDGET_BYTES, maxBinding) / (F * m))));
+  return buffer(m * embed[1] * F, "final rows") * 2 + buffer(m * width * F, "logits") + align(m * 3 * F) + align(m * F);
+}
+
+/** GPU bytes of the statistics of every distinct linear input of a block: H [in, in] and ‖X_j‖² [in]. */
+function statisticsBytes(layout: ModelLayout, buffer: (bytes: number, what: string) => number): number {
+  const inputs = new Map<string, number>();
+  for (const l of layout.blocks[0]?.linears ?? []) inputs.set(l.input, l.inFeatures);
+  let stats = 0;
+  for (const [name, cols] of inputs) stats += buffer(cols * cols * F, `H of ${name}`) + align(cols * F);
+  return stats;
+}
+
+/** The linear layer of a block whose pruning needs the most scratch, and how much. */
+function largestPruneScratch(
+  layout: ModelLayout,
+  prune: PlanOptions["prune"],
+  buffer: (bytes: number, what: string) => number,
+): { bytes: number; name: string } {
+  let worst = { bytes: 0, name: "" };
+  for (const l of layout.blocks[0]?.linears ?? []) {
+    const bytes = pruneScratch(l.outFeatures, l.inFeatures, prune, buffer);
+    if (bytes > worst.bytes) worst = { bytes, name: l.name };
+  }
+  return worst;
+}
+
+/**
+ * GPU bytes of the weights: the resident ones (embedding tables and LM head in chunks of
+ * `chunkRows` rows, projections, final norm), the largest block and all blocks together.
+ */
+function weightBytes(
+  layout: ModelLayout,
+  d: number,
+  chunkRows: number,
+  buffer: (bytes: number, what: string) => number,
+): { globals: number; maxBlock: number; allBlocks: number } {
+  let globals = 0;
+  const embed = layout.tokenEmbedding.shape;
+  const table = (rows: number, cols: number, what: string) => {
+    let sum = 0;
+    for (let lo = 0; lo < rows; lo += chunkRows) sum += buffer(Math.min(chunkRows, rows - lo) * cols * F, what);
+    return sum;
+  };
+  globals += table(embed[0], embed[1], `${layout.tokenEmbedding.name} (a chunk)`);
+  if (layout.positionEmbedding) globals += table(...layout.positionEmbedding.shape, layout.positionEmbedding.name);
+  for (const p of [layout.projectIn, layout.projectOut]) if (p) globals += linearBytes(p, buffer);
+  if (layout.finalNorm) globals += normBytes(layout.finalNorm.kind, layout.finalNorm.size);
+  if (!layout.lmHead.tied) globals += table(...layout.lmHead.shape, `${layout.lmHead.weight} (a chunk)`);
+  const blockBytes = layout.blocks.map((b) =>
+    b.linears.reduce((s, l) => s + linearBytes(l, buffer), 0) + normBytes(b.attentionNorm.kind, d) +
+    normBytes(b.mlpNorm.kind, d)
+  );
+  return {
+    globals,
+    maxBlock: Math.max(0, ...blockBytes),
+    allBlocks: blockBytes.reduce((a, b) => a + b, 0),
+  };
+}
+
+/** Host bytes by part: the runtime, one tensor being read, the token windows, evicted pruned weights. */
+function hostBytes(layout: ModelLayout, options: PlanOptions): Record<string, number> {
+  const { nsamples, seqlen, streaming } = options;
+  let largestTensor = 0, linearTotal = 0;
+  for (const t of layout.tensors) largestTensor = Math.max(largestTensor, t.shape.reduce((a, b) => a * b, 1) * F);
+  for (const b of layout.blocks) for (const l of b.linears) linearTotal += l.outFeatures * l.inFeatures * F;
+  const host: Record<string, number> = {
+    "runtime, tokenizer and corpora": HOST_BASELINE_BYTES,
+    "one tensor read, widened and transposed": 3 * largestTensor,
+    "token windows": (nsamples + options.evalWindows) * seqlen * 4,
+  };
+  // a streaming run keeps every pruned linear weight on the host once its block is evicted
+  if (streaming) host["pruned weights of evicted blocks"] = linearTotal;
+  return host;
 }
 
 function linearBytes(l: LinearLayer, buffer: (b: number, what: string) => number): number {
