@@ -310,12 +310,14 @@ export interface LayerCompression {
   reason?: string;
 }
 
-/** Bytes before and after, per kind of tensor. */
+/** Bytes before and after, per kind of tensor (the storage dtype's bytes; headers not counted). */
 export interface CompressionBytes {
-  /** the linear weights of the decoder blocks */
+  /** the linear weights of the decoder blocks (the only tensors that may be compressed) */
   linear: { before: number; after: number };
-  /** everything else (embeddings, norms, biases, LM head) — stored as before */
-  other: { before: number; after: number };
+  /** other matrices: token/position embeddings, an untied LM head, OPT's project_in/out */
+  embeddings: { before: number; after: number };
+  /** vectors: norm weights and biases */
+  vectors: { before: number; after: number };
   total: { before: number; after: number };
 }
 
@@ -359,16 +361,18 @@ export async function planCompression(
   let zeros = 0, total = 0;
   const bytes: CompressionBytes = {
     linear: { before: 0, after: 0 },
-    other: { before: 0, after: 0 },
+    embeddings: { before: 0, after: 0 },
+    vectors: { before: 0, after: 0 },
     total: { before: 0, after: 0 },
   };
+  const kind = (shape: readonly number[]) => shape.length >= 2 ? bytes.embeddings : bytes.vectors;
   const candidates:
     (WeightSparsity & { name: string; transposed: boolean; logicalTwoFour: boolean; logicalFourEight: boolean })[] = [];
   for (const [name, t] of tensors) {
     const n = t.shape.reduce((a, b) => a * b, 1);
     const size = n * (isFloat(t.dtype) ? eb : SAFETENSORS_DTYPE_BYTES[t.dtype]);
     if (!isFloat(t.dtype)) {
-      bytes.other.before += size;
+      kind(t.shape).before += size;
       continue;
     }
     const values = roundToDtype((await dataOf(t)) as Float32Array, dtype);
@@ -376,7 +380,7 @@ export async function planCompression(
     const layer = linearByWeight.get(name);
     if (!layer) {
       for (let i = 0; i < n; i++) if (values[i] === 0) zeros++;
-      bytes.other.before += size;
+      kind(t.shape).before += size;
       continue;
     }
     const [rows, cols] = t.shape;
@@ -393,7 +397,8 @@ export async function planCompression(
       logicalFourEight: logical.fourEight,
     });
   }
-  bytes.other.after = bytes.other.before;
+  bytes.embeddings.after = bytes.embeddings.before;
+  bytes.vectors.after = bytes.vectors.before;
   const gains = (c: (typeof candidates)[number], f: SparseFormat) =>
     representationBytes(c, eb)[f] < c.rows * c.cols * eb;
   // sparse-24-bitmask only when every layer that gains is 2:4 along its stored rows (and is a
@@ -408,8 +413,8 @@ export async function planCompression(
     storedAs(c, format, representationBytes(c, eb), gains(c, format ?? "sparse-bitmask"))
   );
   for (const l of layers) bytes.linear.after += l.bytesStored;
-  bytes.total.before = bytes.linear.before + bytes.other.before;
-  bytes.total.after = bytes.linear.after + bytes.other.after;
+  bytes.total.before = bytes.linear.before + bytes.embeddings.before + bytes.vectors.before;
+  bytes.total.after = bytes.linear.after + bytes.embeddings.after + bytes.vectors.after;
   if (!format) return { config: null, format, layers, bytes };
 
   const config = compressionConfig(layout, layers, candidates, format, structure, total === 0 ? 0 : zeros / total);
