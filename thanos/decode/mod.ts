@@ -16,4 +16,14 @@ export {
 } from "./generate.ts";
 export { type CacheChunk, KvCache } from "./kv_cache.ts";
 export { continuationLogProbs } from "./score.ts";
+export {
+  type BitmaskWeight,
+  bitmaskMatvec,
+  pack24Index,
+  type Sparse24Weight,
+  sparse24Matvec,
+  type SparseMatvecOptions,
+  upload24,
+  uploadBitmask,
+} from "./sparse_ops.ts";
 export { argmaxOf, type ResolvedSampling, resolveSampling, Sampler, type SamplingOptions } from "./sampling.ts";

@@ -1,0 +1,223 @@
+/**
+ * Matrix-vector products from compressed sparse weights, for a decode step: a 2:4 weight as its kept
+ * values plus 4 bits per group of 4 ({@link Sparse24Weight}), an unstructured one as its non-zero
+ * values plus one bit per weight and a start per row ({@link BitmaskWeight}). Both are built once from
+ * the compressed-tensors tensors (`<m>.compressed`, `<m>.bitmask`, `<m>.row_offsets`) and never
+ * expanded to dense on the GPU.
+ *
+ * Like every kernel wrapper they only record work; it runs at the next submission.
+ *
+ * @module
+ */
+
+import { grid1d, launch } from "../gpu/launch.ts";
+import { checkLoopBudget, loopCost } from "../gpu/loop_budget.ts";
+import type { Gpu } from "../gpu/device.ts";
+import { type Tensor, upload } from "../gpu/tensor.ts";
+import { checkNoAlias, checkTensor } from "../linalg/checks.ts";
+
+const WG = 64;
+
+/** A 2:4 weight [rows, cols] on the GPU: values [rows, cols/2] f32 and index [rows, ceil(cols/32)] u32. */
+export interface Sparse24Weight {
+  kind: "2:4";
+  rows: number;
+  cols: number;
+  values: Tensor<"f32">;
+  index: Tensor<"u32">;
+  [Symbol.dispose](): void;
+}
+
+/** An unstructured sparse weight [rows, cols] on the GPU: values [nnz], mask [rows, ceil(cols/32)], rowStart [rows]. */
+export interface BitmaskWeight {
+  kind: "bitmask";
+  rows: number;
+  cols: number;
+  values: Tensor<"f32">;
+  mask: Tensor<"u32">;
+  rowStart: Tensor<"u32">;
+  [Symbol.dispose](): void;
+}
+
+/**
+ * Repacks a sparse-24-bitmask weight's bitmask (2 bits set in every group of 4) into 4 bits per group:
+ * the in-group columns of its two kept values, 8 groups per u32 word, rows padded to whole words.
+ * @param bitmask U8 [rows, ceil(cols/8)] (numpy.packbits little bit order)
+ * @throws RangeError when cols is not a multiple of 4 or a group has other than 2 bits set
+ */
+export function pack24Index(bitmask: Uint8Array, rows: number, cols: number): Uint32Array {
+  if (cols % 4 !== 0) throw new RangeError(`pack24Index: cols is ${cols}; expected a multiple of 4`);
+  const groups = cols / 4, words = Math.ceil(groups / 8), rb = Math.ceil(cols / 8);
+  const out = new Uint32Array(rows * words);
+  for (let r = 0; r < rows; r++) {
+    for (let g = 0; g < groups; g++) {
+      const byte = bitmask[r * rb + (g >> 1)], bits = (g & 1) ? byte >> 4 : byte & 15;
+      const kept: number[] = [];
+      for (let i = 0; i < 4; i++) if ((bits >> i) & 1) kept.push(i);
+      if (kept.length !== 2) {
+        throw new RangeError(
+          `pack24Index: row ${r}, columns ${4 * g}..${4 * g + 3} have ${kept.length} bits set; expected 2`,
+        );
+      }
+      out[r * words + (g >> 3)] |= (kept[0] | (kept[1] << 2)) << ((g & 7) * 4);
+    }
+  }
+  return out;
+}
+
+/**
+ * A sparse-24-bitmask weight on the GPU.
+ * @param compressed the kept values [rows, cols/2] as float32
+ * @param bitmask U8 [rows, ceil(cols/8)]
+ * @example
+ * ```ts
+ * using w = upload24(gpu, compressed, bitmask, 688, 256, "mlp.up_proj");
+ * await sparse24Matvec(w, x, y);
+ * ```
+ */
+export function upload24(
+  gpu: Gpu,
+  compressed: Float32Array,
+  bitmask: Uint8Array,
+  rows: number,
+  cols: number,
+  label = "sparse24",
+): Sparse24Weight {
+  if (compressed.length !== rows * cols / 2) {
+    throw new RangeError(
+      `upload24: ${label} has ${compressed.length} values; [${rows}, ${cols}] at 2:4 needs ${rows * cols / 2}`,
+    );
+  }
+  const index = pack24Index(bitmask, rows, cols);
+  const values = upload(gpu, compressed, [rows, cols / 2], `${label}.values`);
+  const idx = upload(gpu, index, [index.length], `${label}.index`);
+  return {
+    kind: "2:4",
+    rows,
+    cols,
+    values,
+    index: idx,
+    [Symbol.dispose]() {
+      values.release();
+      idx.release();
+    },
+  };
+}
+
+/**
+ * A sparse-bitmask weight on the GPU: the bitmask's bytes regrouped into u32 words per row (rows padded
+ * to whole words), row_offsets as u32.
+ * @param compressed the non-zero values [nnz] as float32
+ * @param bitmask U8 [rows, ceil(cols/8)]
+ * @param rowOffsets I64 [rows]
+ */
+export function uploadBitmask(
+  gpu: Gpu,
+  compressed: Float32Array,
+  bitmask: Uint8Array,
+  rowOffsets: BigInt64Array,
+  rows: number,
+  cols: number,
+  label = "bitmask",
+): BitmaskWeight {
+  const rb = Math.ceil(cols / 8), words = Math.ceil(cols / 32);
+  const bytes = new Uint8Array(rows * words * 4);
+  for (let r = 0; r < rows; r++) bytes.set(bitmask.subarray(r * rb, (r + 1) * rb), r * words * 4);
+  const maskWords = new Uint32Array(bytes.buffer); //                 little-endian: bit i of word w = column 32w + i
+  if (compressed.length >= 2 ** 32) {
+    throw new RangeError(`uploadBitmask: ${label} has ${compressed.length} values; at most 2^32 - 1`);
+  }
+  const starts = Uint32Array.from(rowOffsets, (v) => Number(v));
+  const values = upload(
+    gpu,
+    compressed.length ? compressed : new Float32Array(1),
+    [Math.max(1, compressed.length)],
+    `${label}.values`,
+  );
+  const mask = upload(gpu, maskWords, [maskWords.length], `${label}.mask`);
+  const rowStart = upload(gpu, starts, [rows], `${label}.row_start`);
+  return {
+    kind: "bitmask",
+    rows,
+    cols,
+    values,
+    mask,
+    rowStart,
+    [Symbol.dispose]() {
+      values.release();
+      mask.release();
+      rowStart.release();
+    },
+  };
+}
+
+/** Options of the sparse products. */
+export interface SparseMatvecOptions {
+  /** added to the product, f32 [rows] */
+  bias?: Tensor | null;
+  /** y += W·x (+ b) instead of y = W·x (+ b) */
+  accumulate?: boolean;
+  xOffset?: number;
+  yOffset?: number;
+}
+
+function checkVectors(op: string, rows: number, cols: number, x: Tensor, y: Tensor, o: SparseMatvecOptions): void {
+  const { xOffset = 0, yOffset = 0, bias = null } = o;
+  checkTensor(op, "x", x, "f32", xOffset + cols);
+  checkTensor(op, "y", y, "f32", yOffset + rows);
+  if (bias) checkTensor(op, "bias", bias, "f32", rows);
+  checkNoAlias(op, "y", y, "x", x);
+  if (bias) checkNoAlias(op, "y", y, "bias", bias);
+}
+
+/**
+ * y = W·x + b for one token from a 2:4 weight: reads cols/2 values and cols/8 index bytes a row.
+ * @throws RangeError on shape mismatches, aliasing, or rows too long for one invocation's loop budget
+ */
+export async function sparse24Matvec(
+  w: Sparse24Weight,
+  x: Tensor,
+  y: Tensor,
+  options: SparseMatvecOptions = {},
+): Promise<void> {
+  const op = "sparse24Matvec";
+  const { rows, cols } = w;
+  checkVectors(op, rows, cols, x, y, options);
+  checkLoopBudget(op, loopCost(cols / 4), `rows of ${cols} columns`);
+  const { bias = null, accumulate = false, xOffset = 0, yOffset = 0 } = options;
+  await launch(x.gpu, "sparse24_matvec", { values: w.values, index: w.index, x, bias: bias ?? x, y }, {
+    grid: grid1d(x.gpu, rows, WG),
+    params: { rows, cols, xOffset, yOffset },
+    constants: { WG, HAS_BIAS: Number(bias !== null), ACCUMULATE: Number(accumulate) },
+  });
+}
+
+/**
+ * y = W·x + b for one token from an unstructured sparse weight: reads the non-zero values and one bit
+ * per weight.
+ * @throws RangeError on shape mismatches, aliasing, or rows too long for one invocation's loop budget
+ */
+export async function bitmaskMatvec(
+  w: BitmaskWeight,
+  x: Tensor,
+  y: Tensor,
+  options: SparseMatvecOptions = {},
+): Promise<void> {
+  const op = "bitmaskMatvec";
+  const { rows, cols } = w;
+  checkVectors(op, rows, cols, x, y, options);
+  const words = Math.ceil(cols / 32);
+  // outer loop + one inner test per word + at most cols set bits (paid by the slowest lane of 8)
+  checkLoopBudget(op, loopCost(words) + words + cols, `rows of ${cols} columns`);
+  const { bias = null, accumulate = false, xOffset = 0, yOffset = 0 } = options;
+  await launch(
+    x.gpu,
+    "bitmask_matvec",
+    { values: w.values, mask: w.mask, rowStart: w.rowStart, x, bias: bias ?? x, y },
+    {
+      grid: grid1d(x.gpu, rows, WG),
+      params: { rows, cols, xOffset, yOffset },
+      constants: { WG, HAS_BIAS: Number(bias !== null), ACCUMULATE: Number(accumulate) },
+    },
+  );
+}
