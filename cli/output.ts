@@ -22,9 +22,9 @@
  *   lock and every parent directory the run created, then exits 130 (SIGINT) or 143 (SIGTERM).
  *
  * Not guaranteed: with `--force` replacing an existing directory, the old directory is moved
- * aside and the new one moved in by two renames (POSIX has no portable atomic exchange); a SIGKILL
- * between those two leaves `--out` absent and the old contents in the staging directory, which the
- * next run removes.
+ * aside and the new one moved in by two renames (POSIX has no portable atomic exchange); SIGINT or
+ * SIGTERM between them puts the old one back, but a SIGKILL there leaves `--out` absent and the old
+ * contents in the staging directory, which the next run removes.
  *
  * @example
  * ```ts
@@ -345,6 +345,8 @@ class OutputImpl implements Output {
   readonly path: string;
   #done = false;
   #claimedEmpty: string | null = null;
+  /** the replaced destination while --force swaps it (two renames) */
+  #aside: string | null = null;
 
   constructor(
     readonly out: string,
@@ -444,12 +446,15 @@ class OutputImpl implements Output {
     if (this.kind === "file") throw new UsageError(`${this.#what} became a directory during the run; left untouched`);
     const old = join(this.staging, ".replaced");
     await Deno.rename(this.target, old);
+    this.#aside = old; // a signal from here on puts it back (discardSync)
     try {
       await Deno.rename(staged, this.target);
     } catch (err) {
       await Deno.rename(old, this.target).catch(() => {});
+      this.#aside = null;
       throw err;
     }
+    this.#aside = null;
   }
 
   #changed(how: string): UsageError {
@@ -468,6 +473,11 @@ class OutputImpl implements Output {
   discardSync(): void {
     if (this.#done) return;
     this.#done = true;
+    if (this.#aside) {
+      try {
+        Deno.renameSync(this.#aside, this.target); // interrupted between the two renames of --force
+      } catch { /* the new result is already in place */ }
+    }
     if (this.#claimedEmpty) {
       try {
         Deno.removeSync(this.#claimedEmpty); // only while still empty
