@@ -125,8 +125,8 @@ async function run(): Promise<unknown> {
     console.log(USAGE);
     return undefined;
   }
-  if (!values.model) throw new UsageError(`Missing --model\n${USAGE}`);
-  if (!values.tasks) throw new UsageError(`Missing --tasks\n${USAGE}`);
+  if (!values.model) throw new UsageError(`Missing --model (see --help)`);
+  if (!values.tasks) throw new UsageError(`Missing --tasks (see --help)`);
   if (!values.data) {
     throw new UsageError(
       `Missing --data DIR (the splits as <task>.jsonl or <task>.parquet; data/zeroshot-sample is a small sample ` +
