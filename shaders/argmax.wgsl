@@ -22,8 +22,7 @@ struct Params {
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> result: array<u32>;
 
-var<workgroup> bestValue: array<f32, WG>;
-var<workgroup> bestIndex: array<u32, WG>;
+// #include "lib/argmax.wgsl"
 
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) t: u32) {
@@ -36,22 +35,8 @@ fn main(@builtin(local_invocation_index) t: u32) {
       at = i;
     }
   }
-  bestValue[t] = v;
-  bestIndex[t] = at;
-  workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
-    if (t < stride) {
-      let ov = bestValue[t + stride];
-      let oi = bestIndex[t + stride];
-      let mine = bestIndex[t];
-      if (oi != 0xffffffffu && (mine == 0xffffffffu || ov > bestValue[t] || (ov == bestValue[t] && oi < mine))) {
-        bestValue[t] = ov;
-        bestIndex[t] = oi;
-      }
-    }
-    workgroupBarrier();
-  }
+  let best = workgroup_argmax(t, v, at);
   if (t == 0u) {
-    result[0] = select(bestIndex[0], 0u, bestIndex[0] == 0xffffffffu);
+    result[0] = select(best.index, 0u, best.index == 0xffffffffu);
   }
 }

@@ -46,8 +46,8 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> state: array<f32>;
 @group(0) @binding(4) var<storage, read_write> scores: array<f32>;
 
-var<workgroup> partial: array<f32, WG>;
-var<workgroup> partialIdx: array<u32, WG>;
+// #include "lib/reduce.wgsl"
+// #include "lib/argmax.wgsl"
 
 @compute @workgroup_size(WG)
 fn main(
@@ -70,43 +70,18 @@ fn main(
       at = c;
     }
   }
-  partial[lid] = mx;
-  partialIdx[lid] = at;
-  workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
-    if (lid < stride) {
-      let a = partial[lid];
-      let b = partial[lid + stride];
-      let ia = partialIdx[lid];
-      let ib = partialIdx[lid + stride];
-      // larger value wins; on a tie (or an empty slot) the smaller column
-      if (ia == 0xffffffffu || (ib != 0xffffffffu && (b > a || (b == a && ib < ia)))) {
-        partial[lid] = b;
-        partialIdx[lid] = ib;
-      }
-    }
-    workgroupBarrier();
-  }
-  let chunkMax = partial[0];
-  let chunkArg = partialIdx[0] + p.lo;
-  workgroupBarrier();
+  let best = workgroup_argmax(lid, mx, at); // larger value wins; on a tie the smaller column
+  let chunkMax = best.value;
+  let chunkArg = best.index + p.lo;
   // chunk Σ exp(x − max)
   var sum = 0.0;
   for (var c = lid; c < p.cols; c += WG) {
     sum += exp(logits[base + c] - chunkMax);
   }
-  partial[lid] = sum;
-  workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
-    if (lid < stride) {
-      partial[lid] += partial[lid + stride];
-    }
-    workgroupBarrier();
-  }
+  let chunkSum = workgroup_sum(lid, sum);
   if (lid != 0u) {
     return;
   }
-  let chunkSum = partial[0];
   var m = NEG_BIG;
   var s = 0.0;
   var targetLogit = 0.0;
