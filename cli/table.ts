@@ -17,7 +17,8 @@
 
 import { prepareData, pruneAndEvaluate } from "../thanos/experiment.ts";
 import { openCheckpoint } from "../thanos/model/checkpoint.ts";
-import type { PruneOptionsInput } from "../thanos/prune/options.ts";
+// the table itself (rows, columns, which entries apply): thanos/comparison.ts, shared with notebook 05
+import { comparisonEntries, comparisonMarkdown } from "../thanos/comparison.ts";
 import { asInput, DATA_FLAGS, dataSpec, DEFAULT_MODEL, log, main, parse, UsageError } from "./common.ts";
 import type { ZeroShotResult } from "../thanos/zeroshot/evaluate.ts";
 import { parseLimit, parseTasks, prepareZeroShot } from "./zeroshot.ts";
@@ -26,32 +27,6 @@ import { formatSeconds, openOutput } from "./output.ts";
 const USAGE = "usage: deno task table [--model <dir|hf:ORG/NAME>] [--calibration sotu-calib] [--nsamples 128] " +
   "[--seqlen N] [--seed 0] [--eval sotu-eval] [--max-windows 64] [--out <file.json>] [--force] " +
   "[--zeroshot t1,t2,… --zeroshot-data DIR [--zeroshot-limit N]]";
-
-/** Table rows: label → options (null = the dense model). */
-export const ROWS: [string, Omit<PruneOptionsInput, "pattern" | "sparsity"> | null][] = [
-  ["dense", null],
-  ["magnitude", { method: "magnitude" }],
-  ["wanda", { method: "wanda" }],
-  ["sparsegpt", { method: "sparsegpt" }],
-  ["thanos (alpha 0)", { method: "thanos" }],
-  ["thanos (alpha 0.1)", { method: "thanos", alpha: 0.1 }],
-];
-
-/** Table columns: label → pattern and sparsity. */
-export const COLUMNS: [string, { pattern: string; sparsity?: number }][] = [
-  ["unstructured 50%", { pattern: "unstructured", sparsity: 0.5 }],
-  ["4:8", { pattern: "4:8" }],
-  ["2:4", { pattern: "2:4" }],
-  ["structured 30%", { pattern: "structured", sparsity: 0.3 }],
-];
-
-/** Whether a cell is part of the paper's comparison. */
-export function applies(row: Omit<PruneOptionsInput, "pattern" | "sparsity"> | null, pattern: string): boolean {
-  if (row === null) return true;
-  if (pattern === "structured") return row.method === "thanos";
-  if ((row.alpha ?? 0) > 0) return pattern !== "unstructured";
-  return true;
-}
 
 async function run(): Promise<unknown> {
   const { values } = parse(Deno.args, {
@@ -82,11 +57,7 @@ async function run(): Promise<unknown> {
     ? null
     : await openOutput(values.out, { kind: "file", force: values.force });
   const data = await asInput(() => prepareData(checkpoint, spec));
-  type Run = { row: string; column: string | null; options: PruneOptionsInput | null };
-  const cells: Run[] = ROWS.flatMap(([row, r]): Run[] =>
-    r === null ? [{ row, column: null, options: null }] : COLUMNS.filter(([, c]) => applies(r, c.pattern))
-      .map(([column, c]) => ({ row, column, options: { ...r, ...c } }))
-  );
+  const cells = comparisonEntries();
   const started = performance.now();
   log(
     `table: ${values.model}, ${cells.length} runs; calibration ${data.spec.nsamples} x ${data.spec.seqlen} of ` +
@@ -158,24 +129,9 @@ export function markdown(
   results: Pick<Cell, "row" | "column" | "perplexity" | "zeroshot">[],
   what: "perplexity" | "zeroshot" = "perplexity",
 ): string {
-  const dense = results.find((r) => r.column === null);
-  const lines = [
-    `| method | ${COLUMNS.map(([c]) => c).join(" | ")} |`,
-    `|---|${COLUMNS.map(() => "---:").join("|")}|`,
-  ];
-  for (const [row] of ROWS) {
-    const cells = COLUMNS.map(([column]) => {
-      const r = row === "dense" ? dense : results.find((x) => x.row === row && x.column === column);
-      if (!r) return "—";
-      return what === "perplexity"
-        ? r.perplexity.toFixed(2)
-        : r.zeroshot
-        ? (100 * r.zeroshot.mean_acc).toFixed(2)
-        : "—";
-    });
-    lines.push(`| ${row} | ${cells.join(" | ")} |`);
-  }
-  return lines.join("\n");
+  return what === "perplexity"
+    ? comparisonMarkdown(results)
+    : comparisonMarkdown(results, (r) => r.zeroshot ? (100 * r.zeroshot.mean_acc).toFixed(2) : "—");
 }
 
 if (import.meta.main) await main(run);

@@ -8,7 +8,8 @@
  * `$…$` / `$$…$$` equations are the syntax GitHub renders), every code cell, and every output —
  * tables as HTML tables, text in fences, and each figure as the static PNG its output carries
  * (kernel/static_image.ts) plus, beside it, a small interactive HTML page of the same plotly JSON
- * (docs/notebooks/NN-name/figure-K.{png,html}). Finally docs/README.md lists every notebook in order
+ * (docs/notebooks/NN-name/figure-K.{png,html}; only up to {@link MAX_INTERACTIVE_BYTES}: the largest
+ * heatmaps' JSON would make the repository heavy, and their page says so instead). Finally docs/README.md lists every notebook in order
  * with one line each ({@link docsIndex}).
  *
  * ```
@@ -26,6 +27,8 @@ import { PLOTLY_VERSION } from "./plotly.ts";
 import { figuresWithoutImage, findNotebooks, PageChecker, ROOT, type RunnerOptions, runNotebook } from "./run_notebooks.ts";
 
 const PLOTLY_MIME = "application/vnd.plotly.v1+json";
+/** Interactive figure pages larger than this (big heatmaps) are not written, to keep the repository small. */
+export const MAX_INTERACTIVE_BYTES = 160 * 1024;
 
 // deno-lint-ignore no-explicit-any
 type Output = { output_type: string; name?: string; text?: string | string[]; data?: Record<string, any> };
@@ -202,9 +205,18 @@ export async function notebookMarkdown(
         const png = data["image/png"] as string | undefined;
         if (png) await Deno.writeFile(join(assets, `${file}.png`), Uint8Array.from(atob(png.replace(/\s/g, "")), (c) => c.charCodeAt(0)));
         else await Deno.writeTextFile(join(assets, `${file}.svg`), joined(data["image/svg+xml"]));
-        await Deno.writeTextFile(join(assets, `${file}.html`), figurePage(data[PLOTLY_MIME], plain, plotlyPath));
         const alt = plain.replace(/[[\]\n]/g, " ");
-        parts.push(`![${alt}](${name}/${file}.${png ? "png" : "svg"})\n\n[interactive version](${name}/${file}.html)`);
+        const image = `![${alt}](${name}/${file}.${png ? "png" : "svg"})`;
+        const interactive = figurePage(data[PLOTLY_MIME], plain, plotlyPath);
+        if (interactive.length <= MAX_INTERACTIVE_BYTES) {
+          await Deno.writeTextFile(join(assets, `${file}.html`), interactive);
+          parts.push(`${image}\n\n[interactive version](${name}/${file}.html)`);
+        } else {
+          parts.push(
+            `${image}\n\n(interactive version: ${Math.round(interactive.length / 1024)} KB of plotly JSON, too large to ` +
+              "commit; run the notebook, or `deno task notebooks` for its HTML page)",
+          );
+        }
         continue;
       }
       const html = joined(data["text/html"]);

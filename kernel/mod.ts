@@ -21,3 +21,4 @@ export * from "./text_stream.ts";
 export * from "./matrix.ts";
 export { PLOTLY_VERSION, plotlyLoader } from "./plotly.ts";
 export { closeFigureRenderer, figurePng, STATIC_FIGURES_ENV, staticImagesEnabled } from "./static_image.ts";
+export * from "./setup.ts";

@@ -60,6 +60,7 @@ export type { SamplingOptions } from "./decode/sampling.ts";
 export * from "./pipeline.ts";
 export * from "./eval.ts";
 export * from "./experiment.ts";
+export * from "./comparison.ts";
 
 // looking inside
 export * from "./inspect.ts";
