@@ -55,7 +55,7 @@ export interface NotebookEntry {
 
 /**
  * The title and one-line summary of a notebook, from its first markdown cell: the `# ` heading and
- * the first sentence after it.
+ * the first sentence after it (without its opening "This notebook shows ").
  *
  * @param path a notebook
  * @returns its entry for docs/README.md
@@ -70,7 +70,7 @@ export function notebookEntry(path: string): NotebookEntry {
   if (!heading) throw new Error(`${name}.ipynb: expected its first cell to be markdown starting with a "# " title`);
   const rest = text.slice(heading.index + heading[0].length).trim().split(/\n\s*\n/)[0].replace(/\s+/g, " ");
   const sentence = /^.*?[.!?](?=\s|$)/.exec(rest)?.[0] ?? rest;
-  return { name, title: heading[1].trim(), summary: sentence };
+  return { name, title: heading[1].trim(), summary: sentence.replace(/^This notebook shows /, "") };
 }
 
 /**

@@ -35,8 +35,8 @@ Deno.test("every rendered page belongs to a notebook and every file it links to 
 Deno.test("a notebook's entry is its title and the first sentence of its introduction", () => {
   const dir = Deno.makeTempDirSync();
   const nb = (first: string) => JSON.stringify({ cells: [{ cell_type: "markdown", source: [first] }] });
-  Deno.writeTextFileSync(join(dir, "09-x.ipynb"), nb("# 9 · A title\n\nIt shows $H$. Then more.\n\nMore."));
-  assertEquals(notebookEntry(join(dir, "09-x.ipynb")), { name: "09-x", title: "9 · A title", summary: "It shows $H$." });
+  Deno.writeTextFileSync(join(dir, "09-x.ipynb"), nb("# 9 · A title\n\nThis notebook shows $H$. Then more.\n\nMore."));
+  assertEquals(notebookEntry(join(dir, "09-x.ipynb")), { name: "09-x", title: "9 · A title", summary: "$H$." });
   Deno.writeTextFileSync(join(dir, "10-y.ipynb"), nb("no title"));
   assertThrows(() => notebookEntry(join(dir, "10-y.ipynb")), Error, '10-y.ipynb: expected its first cell to be markdown starting with a "# " title');
   const index = docsIndex([{ name: "09-x", title: "9 · A title", summary: "It shows $H$." }, { name: "10-y", title: "T", summary: "S." }], new Map([["09-x", "quick"]]));
