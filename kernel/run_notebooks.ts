@@ -449,7 +449,8 @@ export class PageChecker {
         errors.push(`network request blocked (notebook pages must work offline): ${target}`);
         return route.abort();
       });
-      await page.goto(url, { waitUntil: "load" });
+      // a page inlines ~6 MB of plotly.js and KaTeX: on a loaded machine parsing it alone took over 30 s
+      await page.goto(url, { waitUntil: "load", timeout: Math.max(180_000, this.renderTimeoutMs) });
       try {
         await page.waitForFunction(
           () =>
