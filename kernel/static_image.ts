@@ -58,7 +58,10 @@ async function startRenderer(): Promise<Renderer> {
   try {
     const page = await browser.newPage();
     await page.route("**/*", (route) => /^(file|data|blob|about):/.test(route.request().url()) ? route.continue() : route.abort());
-    await page.setContent(`<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>${plotlyLoaderHtml()}</body></html>`);
+    // 4.8 MB of plotly.js to parse: on a machine at load 27 that took over playwright's default 30 s
+    await page.setContent(`<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>${plotlyLoaderHtml()}</body></html>`, {
+      timeout: 300_000,
+    });
     return { browser, page };
   } catch (err) {
     await browser.close();
