@@ -54,6 +54,7 @@ export { wandaScores } from "./linalg/mask.ts";
 // generating text
 export { Decoder, type DecoderOptions } from "./decode/decoder.ts";
 export { generate, type GenerateOptions, type GenerateResult, type StopReason } from "./decode/generate.ts";
+export { continuationLogProbs } from "./decode/score.ts";
 export type { SamplingOptions } from "./decode/sampling.ts";
 
 // pruning a model, evaluating, experiments
