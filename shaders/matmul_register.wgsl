@@ -1,8 +1,8 @@
 // matmul_register: C = alpha·op(A)·op(B) (+ C when ACCUMULATE), register-blocked, scalar loads.
 //
 // matmul_register_vec4.wgsl with one load per element, for views whose offsets or leading
-// dimensions are not multiples of 4 (see that file for the design). Each invocation keeps an
-// 8 x 8 tile of C in registers; no workgroup memory, no barriers. Loads clamp their row/column
+// dimensions are not multiples of 4 (see that file for the design and what bounds it on llvmpipe).
+// Each invocation keeps a 16 x 16 tile of C in registers; no workgroup memory, no barriers. Loads clamp their row/column
 // index to the operand's last one (those products land in outputs that are never stored) and
 // zero the values past K in the last block of k.
 //
@@ -18,9 +18,9 @@
 //   1  a: array<f32>, read         op(A) is [M, K]
 //   2  b: array<f32>, read         op(B) is [K, N]
 //   3  c: array<f32>, read_write   [M, N] window
-// Grid: workgroups of WG_X x WG_Y invocations, each computing a (8·WG_Y) x (8·WG_X) tile of C:
-//   (ceil(N / (8·WG_X)), ceil(M / (8·WG_Y))), or when SYMMETRIC (needs WG_X == WG_Y) one
-//   workgroup per tile on/above the diagonal, T·(T+1)/2 with T = ceil(N / (8·WG_X)), numbered
+// Grid: workgroups of WG_X x WG_Y invocations, each computing a (16·WG_Y) x (16·WG_X) tile of C:
+//   (ceil(N / (16·WG_X)), ceil(M / (16·WG_Y))), or when SYMMETRIC (needs WG_X == WG_Y) one
+//   workgroup per tile on/above the diagonal, T·(T+1)/2 with T = ceil(N / (16·WG_X)), numbered
 //   linearly over x then y.
 
 override WG_X: u32 = 8;
@@ -30,8 +30,8 @@ override TRANS_B: bool = false;
 override ACCUMULATE: bool = false;
 override SYMMETRIC: bool = false;
 
-const TM: u32 = 8u; // rows of C per invocation
-const TN: u32 = 8u; // columns of C per invocation
+const TM: u32 = 16u; // rows of C per invocation
+const TN: u32 = 16u; // columns of C per invocation
 const TN4: u32 = TN / 4u;
 
 struct Params {
@@ -93,14 +93,22 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   // does not unroll fully demotes acc to scratch memory, and the whole kernel runs 1.6x slower on
   // llvmpipe (which happened to the accumulate and symmetric variants of a store loop).
   let mirror = SYMMETRIC && tile.x != tile.y;
-  storeRow(i0, j0, acc[0], acc[1], mirror);
-  storeRow(i0 + 1u, j0, acc[2], acc[3], mirror);
-  storeRow(i0 + 2u, j0, acc[4], acc[5], mirror);
-  storeRow(i0 + 3u, j0, acc[6], acc[7], mirror);
-  storeRow(i0 + 4u, j0, acc[8], acc[9], mirror);
-  storeRow(i0 + 5u, j0, acc[10], acc[11], mirror);
-  storeRow(i0 + 6u, j0, acc[12], acc[13], mirror);
-  storeRow(i0 + 7u, j0, acc[14], acc[15], mirror);
+  storeRow(i0, j0, array<vec4f, TN4>(acc[0], acc[1], acc[2], acc[3]), mirror);
+  storeRow(i0 + 1u, j0, array<vec4f, TN4>(acc[4], acc[5], acc[6], acc[7]), mirror);
+  storeRow(i0 + 2u, j0, array<vec4f, TN4>(acc[8], acc[9], acc[10], acc[11]), mirror);
+  storeRow(i0 + 3u, j0, array<vec4f, TN4>(acc[12], acc[13], acc[14], acc[15]), mirror);
+  storeRow(i0 + 4u, j0, array<vec4f, TN4>(acc[16], acc[17], acc[18], acc[19]), mirror);
+  storeRow(i0 + 5u, j0, array<vec4f, TN4>(acc[20], acc[21], acc[22], acc[23]), mirror);
+  storeRow(i0 + 6u, j0, array<vec4f, TN4>(acc[24], acc[25], acc[26], acc[27]), mirror);
+  storeRow(i0 + 7u, j0, array<vec4f, TN4>(acc[28], acc[29], acc[30], acc[31]), mirror);
+  storeRow(i0 + 8u, j0, array<vec4f, TN4>(acc[32], acc[33], acc[34], acc[35]), mirror);
+  storeRow(i0 + 9u, j0, array<vec4f, TN4>(acc[36], acc[37], acc[38], acc[39]), mirror);
+  storeRow(i0 + 10u, j0, array<vec4f, TN4>(acc[40], acc[41], acc[42], acc[43]), mirror);
+  storeRow(i0 + 11u, j0, array<vec4f, TN4>(acc[44], acc[45], acc[46], acc[47]), mirror);
+  storeRow(i0 + 12u, j0, array<vec4f, TN4>(acc[48], acc[49], acc[50], acc[51]), mirror);
+  storeRow(i0 + 13u, j0, array<vec4f, TN4>(acc[52], acc[53], acc[54], acc[55]), mirror);
+  storeRow(i0 + 14u, j0, array<vec4f, TN4>(acc[56], acc[57], acc[58], acc[59]), mirror);
+  storeRow(i0 + 15u, j0, array<vec4f, TN4>(acc[60], acc[61], acc[62], acc[63]), mirror);
 }
 
 // #include "lib/upper_tiles.wgsl"

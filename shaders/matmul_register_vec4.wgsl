@@ -2,10 +2,22 @@
 //
 // The fast variant on CPU-emulated adapters (llvmpipe) when A and B are 16-byte aligned (see
 // "Alignment"); matmul_register.wgsl is the same kernel with scalar loads for any view. No
-// workgroup memory and no barriers (expensive on llvmpipe): each invocation keeps an 8 x 8 tile of
-// C in registers and reads its operands straight from storage. llvmpipe runs 8 invocations per
-// SIMD vector, so every load is a gather; loading 4 floats per gather and doing 256 FMAs per 16
-// loads (per 4 steps of k) is what makes this kernel fast there.
+// workgroup memory and no barriers (expensive on llvmpipe): each invocation keeps a 16 x 16 tile
+// of C in registers and reads its operands straight from storage.
+//
+// What bounds it on llvmpipe (Mesa 22.3, LLVM 15, AVX2: 8 invocations per SIMD vector), profiled:
+// loads. llvmpipe turns every storage-buffer load into a loop over the 8 lanes, each lane a
+// bounds check, a branch and a scalar load inserted into the vector — no hardware gathers, and no
+// fast path for addresses that are the same in every lane (rows chosen per workgroup, so that op(A)
+// is uniform, ran 3-5x slower: still one lane loop per scalar). A vec4 load shares one lane loop
+// among 4 floats. So the cost is the number of lane loops per FMA: (TM + TN) vec4 loads per
+// 4·TM·TN FMAs. The accumulators (TM·TN floats x 8 lanes) spill to the stack whatever the tile —
+// 16 ymm registers hold 2 of the 16 vec4s of an 8 x 8 tile — but a spill is one vector load/store
+// for 8 lanes while a storage load costs 8 lane iterations. Measured at 1024² in one process, at
+// the same load, against the 8 x 8 tile: 16 x 8 1.04x, 16 x 16 1.49x, 24 x 16 2.0x (noisy: a
+// loaded machine; a copy of the 8 x 8 kernel read 0.92x). Tiles must be square for SYMMETRIC;
+// 16 x 16 keeps a workgroup tile of 128 (bigger ones idle more invocations on the 128-wide products
+// of the pruning loop, and take longer to JIT the first time on a machine).
 //
 //   op(A)[i, k] = A[offA + i·ldA + k]   (A[offA + k·ldA + i] when TRANS_A)
 //   op(B)[k, j] = B[offB + k·ldB + j]   (B[offB + j·ldB + k] when TRANS_B)
@@ -27,9 +39,9 @@
 //   1  a: array<vec4f>, read         op(A) is [M, K]
 //   2  b: array<vec4f>, read         op(B) is [K, N]
 //   3  c: array<f32>,   read_write   [M, N] window
-// Grid: workgroups of WG_X x WG_Y invocations, each computing a (8·WG_Y) x (8·WG_X) tile of C:
-//   (ceil(N / (8·WG_X)), ceil(M / (8·WG_Y))), or when SYMMETRIC (needs WG_X == WG_Y) one
-//   workgroup per tile on/above the diagonal, T·(T+1)/2 with T = ceil(N / (8·WG_X)), numbered
+// Grid: workgroups of WG_X x WG_Y invocations, each computing a (16·WG_Y) x (16·WG_X) tile of C:
+//   (ceil(N / (16·WG_X)), ceil(M / (16·WG_Y))), or when SYMMETRIC (needs WG_X == WG_Y) one
+//   workgroup per tile on/above the diagonal, T·(T+1)/2 with T = ceil(N / (16·WG_X)), numbered
 //   linearly over x then y.
 
 override WG_X: u32 = 8;
@@ -39,8 +51,8 @@ override TRANS_B: bool = false;
 override ACCUMULATE: bool = false;
 override SYMMETRIC: bool = false;
 
-const TM: u32 = 8u; // rows of C per invocation
-const TN: u32 = 8u; // columns of C per invocation
+const TM: u32 = 16u; // rows of C per invocation
+const TN: u32 = 16u; // columns of C per invocation
 const TN4: u32 = TN / 4u;
 
 struct Params {
@@ -134,14 +146,22 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   // does not unroll fully demotes acc to scratch memory, and the whole kernel runs 1.6x slower on
   // llvmpipe (which happened to the accumulate and symmetric variants of a store loop).
   let mirror = SYMMETRIC && tile.x != tile.y;
-  storeRow(i0, j0, acc[0], acc[1], mirror);
-  storeRow(i0 + 1u, j0, acc[2], acc[3], mirror);
-  storeRow(i0 + 2u, j0, acc[4], acc[5], mirror);
-  storeRow(i0 + 3u, j0, acc[6], acc[7], mirror);
-  storeRow(i0 + 4u, j0, acc[8], acc[9], mirror);
-  storeRow(i0 + 5u, j0, acc[10], acc[11], mirror);
-  storeRow(i0 + 6u, j0, acc[12], acc[13], mirror);
-  storeRow(i0 + 7u, j0, acc[14], acc[15], mirror);
+  storeRow(i0, j0, array<vec4f, TN4>(acc[0], acc[1], acc[2], acc[3]), mirror);
+  storeRow(i0 + 1u, j0, array<vec4f, TN4>(acc[4], acc[5], acc[6], acc[7]), mirror);
+  storeRow(i0 + 2u, j0, array<vec4f, TN4>(acc[8], acc[9], acc[10], acc[11]), mirror);
+  storeRow(i0 + 3u, j0, array<vec4f, TN4>(acc[12], acc[13], acc[14], acc[15]), mirror);
+  storeRow(i0 + 4u, j0, array<vec4f, TN4>(acc[16], acc[17], acc[18], acc[19]), mirror);
+  storeRow(i0 + 5u, j0, array<vec4f, TN4>(acc[20], acc[21], acc[22], acc[23]), mirror);
+  storeRow(i0 + 6u, j0, array<vec4f, TN4>(acc[24], acc[25], acc[26], acc[27]), mirror);
+  storeRow(i0 + 7u, j0, array<vec4f, TN4>(acc[28], acc[29], acc[30], acc[31]), mirror);
+  storeRow(i0 + 8u, j0, array<vec4f, TN4>(acc[32], acc[33], acc[34], acc[35]), mirror);
+  storeRow(i0 + 9u, j0, array<vec4f, TN4>(acc[36], acc[37], acc[38], acc[39]), mirror);
+  storeRow(i0 + 10u, j0, array<vec4f, TN4>(acc[40], acc[41], acc[42], acc[43]), mirror);
+  storeRow(i0 + 11u, j0, array<vec4f, TN4>(acc[44], acc[45], acc[46], acc[47]), mirror);
+  storeRow(i0 + 12u, j0, array<vec4f, TN4>(acc[48], acc[49], acc[50], acc[51]), mirror);
+  storeRow(i0 + 13u, j0, array<vec4f, TN4>(acc[52], acc[53], acc[54], acc[55]), mirror);
+  storeRow(i0 + 14u, j0, array<vec4f, TN4>(acc[56], acc[57], acc[58], acc[59]), mirror);
+  storeRow(i0 + 15u, j0, array<vec4f, TN4>(acc[60], acc[61], acc[62], acc[63]), mirror);
 }
 
 // #include "lib/upper_tiles.wgsl"

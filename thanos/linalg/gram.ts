@@ -5,8 +5,8 @@
  * - {@link columnSquaredNormsAccumulate}: ‖X_j‖² += scale·Σ_i X_ij² (Wanda's and Thanos' scores).
  *
  * The Gram product runs the matmul kernels (see matmul.ts) in their symmetric mode: only the
- * 64 x 64 tiles of H on and above the diagonal are computed, each off-diagonal tile is also stored
- * transposed, so a call does about half of the 2·n·d² flops of a full product and still leaves the
+ * tiles of H (128 x 128 in the register kernels, 64 x 64 in the tiled one) on and above the
+ * diagonal are computed, each off-diagonal tile is also stored transposed, so a call does about half of the 2·n·d² flops of a full product and still leaves the
  * full symmetric H.
  *
  * @module

@@ -3,7 +3,7 @@
  * {@link MatrixView} windows of row-major f32 tensors, for every combination of transposes.
  *
  * Two families of kernels compute the same thing:
- * - `"register"`: each invocation keeps an 8 x 8 tile of C in registers and reads its operands
+ * - `"register"`: each invocation keeps a 16 x 16 tile of C in registers and reads its operands
  *   straight from storage. No workgroup memory, no barriers: the fast path on CPU-emulated
  *   adapters such as llvmpipe, where barriers are expensive and every load is a gather. It loads
  *   4 floats at a time (shaders/matmul_register_vec4.wgsl) when A's and B's offsets and leading
@@ -20,8 +20,10 @@
  * On llvmpipe the register vec4 kernel is the fastest for every transpose, the scalar register
  * kernel next and the tiled one far behind (numbers: README's performance table, `deno task
  * bench:kernels matmul`). What matters there, in order: loads per FMA (every load is a per-lane
- * gather; 8 x 8 outputs and vec4 loads), keeping the accumulators in registers (every loop
- * indexing them must unroll fully; see the stores in the shaders), WG_X = 8.
+ * gather looped lane by lane; vec4 loads, and 16 x 16 outputs per invocation, ~1.5x faster than
+ * 8 x 8 — the profile is in shaders/matmul_register_vec4.wgsl), keeping the accumulators out of
+ * indexed memory (every loop indexing them must unroll fully; see the stores in the shaders),
+ * WG_X = 8.
  *
  * @module
  */
@@ -58,12 +60,13 @@ export interface MatmulOptions {
 
 /**
  * Register kernels: workgroups of 8 x 8 invocations (8 = llvmpipe's SIMD width along x, measured
- * best), each computing 8 x 8 outputs, so a workgroup covers a 64 x 64 tile of C.
+ * best), each computing 16 x 16 outputs (the shaders' TM = TN), so a workgroup covers a 128 x 128
+ * tile of C.
  */
-const REGISTER = { T: 8, WG: 8 } as const;
+const REGISTER = { T: 16, WG: 8 } as const;
 /**
  * The register kernels take at most this many steps of k per dispatch; longer products are
- * accumulated over several dispatches. Each workgroup streams 64-wide panels of op(A) and op(B)
+ * accumulated over several dispatches. Each workgroup streams 128-wide panels of op(A) and op(B)
  * along k, and shorter panels stay in cache: on llvmpipe, 2048² ran at 7.7 GFLOP per CPU-second
  * in slices of 512 (or 256) against 5.7 in one dispatch; the Gram product n=4096, d=768 gained
  * ~15%.
