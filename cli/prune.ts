@@ -28,7 +28,7 @@
  */
 
 import { perplexity } from "../thanos/eval.ts";
-import { DATA_DEFAULTS, defaultSeqlen, prepareData } from "../thanos/experiment.ts";
+import { checkDataSizes, DATA_DEFAULTS, defaultSeqlen, prepareData } from "../thanos/experiment.ts";
 import { getGpu } from "../thanos/gpu/device.ts";
 import {
   describePlan,
@@ -266,6 +266,8 @@ async function checkMemoryPlan(
 ): Promise<MemoryPlan> {
   const seqlen = spec.seqlen ?? defaultSeqlen(checkpoint.config.maxPositions);
   const nsamples = spec.nsamples ?? DATA_DEFAULTS.nsamples;
+  const maxWindows = spec.maxWindows ?? DATA_DEFAULTS.maxWindows;
+  checkDataSizes({ nsamples, seqlen, maxWindows }, checkpoint.config.maxPositions); // before the plan reads them
   const planOptions = { nsamples, seqlen, evalWindows: spec.maxWindows || 16, streaming, prune };
   const gpu = await getGpu(); //                                      the adapter's limits; no GPU work
   const limits = {

@@ -67,6 +67,22 @@ export interface ExperimentData {
 }
 
 /**
+ * Checks the sizes of a data spec against the model's context, before any work (the memory plan
+ * and the corpora both read them).
+ *
+ * @throws RangeError naming the value and what was expected
+ */
+export function checkDataSizes(spec: { nsamples: number; seqlen: number; maxWindows: number }, context: number): void {
+  const { nsamples, seqlen, maxWindows } = spec;
+  if (!Number.isInteger(nsamples) || nsamples < 1) throw new RangeError(`Expected nsamples >= 1 but found ${nsamples}`);
+  if (!Number.isInteger(seqlen) || seqlen < 2) throw new RangeError(`Expected seqlen >= 2 but found ${seqlen}`);
+  if (seqlen > context) throw new RangeError(`seqlen ${seqlen} exceeds the model's context of ${context} tokens`);
+  if (!Number.isInteger(maxWindows) || maxWindows < 0) {
+    throw new RangeError(`Expected maxWindows >= 0 (0 = all) but found ${maxWindows}`);
+  }
+}
+
+/**
  * Loads and tokenizes the corpora and samples the windows, validating everything first.
  * @param checkpoint the model's checkpoint (its tokenizer and context length)
  * @throws RangeError for nsamples/seqlen out of range (≤ 0, beyond the context), a checkpoint
@@ -86,13 +102,8 @@ export async function prepareData(checkpoint: Checkpoint, spec: DataSpec = {}): 
     eval: spec.eval ?? DATA_DEFAULTS.eval,
     maxWindows: spec.maxWindows ?? DATA_DEFAULTS.maxWindows,
   };
+  checkDataSizes(full, context);
   const { nsamples, seqlen, maxWindows } = full;
-  if (!Number.isInteger(nsamples) || nsamples < 1) throw new RangeError(`Expected nsamples >= 1 but found ${nsamples}`);
-  if (!Number.isInteger(seqlen) || seqlen < 2) throw new RangeError(`Expected seqlen >= 2 but found ${seqlen}`);
-  if (seqlen > context) throw new RangeError(`seqlen ${seqlen} exceeds the model's context of ${context} tokens`);
-  if (!Number.isInteger(maxWindows) || maxWindows < 0) {
-    throw new RangeError(`Expected maxWindows >= 0 (0 = all) but found ${maxWindows}`);
-  }
   if (!checkpoint.tokenizerPath) {
     throw new RangeError(`${checkpoint.dir} has no tokenizer.json (or vocab.json + merges.txt); corpora need one`);
   }
