@@ -7,8 +7,17 @@
  * @module
  */
 
-/** Which product numpy times: C = A·B with A [M, K], B [K, N], or the Gram product XᵀX of X [n, d]. */
-export type NumpyProduct = { kind: "matmul"; M: number; N: number; K: number } | { kind: "gram"; n: number; d: number };
+/**
+ * What numpy times: C = A·B with A [M, K], B [K, N]; the Gram product XᵀX of X [n, d]; or, on a
+ * d x d Hessian XᵀX/d of a random X [2d, d], damped by 1% of its mean diagonal (as
+ * bench/kernels/factor.ts builds it on the GPU), LAPACK's Cholesky factor
+ * (`np.linalg.cholesky`) or inverse (`np.linalg.inv`, an LU-based general inverse: the same result
+ * as our SPD inverse, by a path with twice its flops).
+ */
+export type NumpyProduct =
+  | { kind: "matmul"; M: number; N: number; K: number }
+  | { kind: "gram"; n: number; d: number }
+  | { kind: "cholesky" | "inverse"; d: number };
 
 const SCRIPT = `
 import sys, json, time
@@ -19,9 +28,15 @@ if spec["kind"] == "matmul":
     a = rng.standard_normal((spec["M"], spec["K"]), dtype=np.float32)
     b = rng.standard_normal((spec["K"], spec["N"]), dtype=np.float32)
     f = lambda: a @ b
-else:
+elif spec["kind"] == "gram":
     x = rng.standard_normal((spec["n"], spec["d"]), dtype=np.float32)
     f = lambda: x.T @ x
+else:
+    d = spec["d"]
+    x = rng.standard_normal((2 * d, d), dtype=np.float32)
+    h = (x.T @ x) / d
+    h += 0.01 * np.mean(np.diag(h)) * np.eye(d, dtype=np.float32)
+    f = (lambda: np.linalg.cholesky(h)) if spec["kind"] == "cholesky" else (lambda: np.linalg.inv(h))
 f()
 best = float("inf")
 for _ in range(spec["runs"]):
@@ -30,10 +45,10 @@ print(best)
 `;
 
 /**
- * Best wall time of numpy's float32 product over `runs` runs after a warm-up, in seconds, or
+ * Best wall time of numpy's float32 operation over `runs` runs after a warm-up, in seconds, or
  * undefined when python3 with numpy is not installed (the benchmark then prints no ratio).
  *
- * @param product the product to time (numpy's `x.T @ x` runs BLAS syrk: half the flops of a product)
+ * @param product the operation to time (numpy's `x.T @ x` runs BLAS syrk: half the flops of a product)
  * @param runs timed runs
  * @returns seconds of the best run, or undefined
  * @example

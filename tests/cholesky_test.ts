@@ -1,6 +1,6 @@
 /**
  * Damping, Cholesky, SPD inverse and SparseGPT's upper factor of the inverse against the float64
- * reference (reference/factor.ts) and mathjs, on odd sizes, views, ill-conditioned,
+ * reference (tests/reference/factor.ts) and mathjs, on odd sizes, views, ill-conditioned,
  * rank-deficient and dead-input Hessians, and non-positive-definite input.
  *
  * Tolerances (normwise, max norm: max|got − ref| / max|ref|): the test Hessians are damped
@@ -19,7 +19,7 @@ import { dampHessian } from "../thanos/linalg/damp.ts";
 import { matmul, matmulNew } from "../thanos/linalg/matmul.ts";
 import { FactorStatus } from "../thanos/linalg/status.ts";
 import { mat, type MatrixView, sub } from "../thanos/linalg/view.ts";
-import * as ref from "../reference/factor.ts";
+import * as ref from "./reference/factor.ts";
 import { assertRelErr, dampedHessian, relErr, spdWithCondition, window } from "./factor_util.ts";
 import { assertClose, gpuTest, ODD_SIZES, randn } from "./util.ts";
 

@@ -1,5 +1,5 @@
 /**
- * The decode-step kernels (thanos/decode/ops.ts) against reference/decode.ts on odd shapes:
+ * The decode-step kernels (thanos/decode/ops.ts) against tests/reference/decode.ts on odd shapes:
  * matvec (offsets, bias, accumulate; rows/cols from ODD_SIZES), kvAppend (rotation of q and k, v
  * copy, GQA), decode attention over a cache in several chunks (scores, softmax, weighted values),
  * argmax with ties. Tolerances: matvec atol 1e-4 + rtol 1e-5 (f32 sums of up to 1000 products of
@@ -9,7 +9,7 @@
 import { assertEquals, assertRejects } from "./assert.ts";
 import { readAll, upload, zeros } from "../thanos/gpu/mod.ts";
 import { argmax, decodeAttend, decodeScores, decodeSoftmax, kvAppend, matvec } from "../thanos/decode/ops.ts";
-import * as ref from "../reference/decode.ts";
+import * as ref from "./reference/decode.ts";
 import { assertClose, gpuTest, ODD_SIZES, randn } from "./util.ts";
 
 gpuTest("matvec equals the reference on odd shapes, with offsets, bias and accumulate", async (gpu) => {

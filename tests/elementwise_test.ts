@@ -11,7 +11,7 @@ import { assertEquals, assertRejects } from "./assert.ts";
 import { empty, type Gpu, upload } from "../thanos/gpu/mod.ts";
 import { axpy, copyStrided, copyView, fill, scale, transposed } from "../thanos/linalg/elementwise.ts";
 import { mat, sub } from "../thanos/linalg/view.ts";
-import * as ref from "../reference/elementwise.ts";
+import * as ref from "./reference/elementwise.ts";
 import { assertCloseScaled, randomMatrix, type TestMatrix } from "./linalg_util.ts";
 import { gpuTest, randn } from "./util.ts";
 

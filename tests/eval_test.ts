@@ -10,7 +10,7 @@ import { type CliRun, lastJson, runCli } from "./cli_util.ts";
 import { evalWindows } from "../thanos/data/calibration.ts";
 import { perplexity, type PerplexityProgress } from "../thanos/eval.ts";
 import { loadModel } from "../thanos/model/load.ts";
-import * as ref from "../reference/forward.ts";
+import * as ref from "./reference/forward.ts";
 import { writeTinyCheckpoint } from "./tiny_models.ts";
 import { assertClose, gpuTest, randomIds } from "./util.ts";
 

@@ -3,10 +3,10 @@
  */
 
 import { qr } from "mathjs";
-import * as ref from "../reference/factor.ts";
-import { randn } from "../reference/random.ts";
+import * as ref from "./reference/factor.ts";
+import { randn } from "../thanos/util/random.ts";
 
-export { removalSets } from "../reference/random.ts";
+export { removalSets } from "../thanos/util/random.ts";
 
 /**
  * A damped layer Hessian like the ones Thanos sees: H = (2/s)·XᵀX of s random activations of d

@@ -1,5 +1,5 @@
 /**
- * NaN/Inf checks: shaders/first_nonfinite.wgsl against reference/finite.ts on odd sizes, the
+ * NaN/Inf checks: shaders/first_nonfinite.wgsl against tests/reference/finite.ts on odd sizes, the
  * weight checks of loadModel (every checkpoint tensor, named with its first bad index in the
  * checkpoint's own layout), and the activation checks at block boundaries.
  */
@@ -16,7 +16,7 @@ import { forwardNll, loadModel } from "../thanos/model/load.ts";
 import type { TensorInput } from "../thanos/model/safetensors.ts";
 import { assert, assertEquals, assertRejects } from "./assert.ts";
 import { withTempDir } from "./cli_util.ts";
-import * as ref from "../reference/finite.ts";
+import * as ref from "./reference/finite.ts";
 import { gpuTest, randn, rng } from "./util.ts";
 
 const BAD = [NaN, Infinity, -Infinity];

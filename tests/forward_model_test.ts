@@ -1,6 +1,6 @@
 /**
  * Whole-model forward passes (thanos/model/{forward,llama,opt,gpt2,load}.ts) on tiny random-weight
- * checkpoints the test writes, against the float64 reference forward in reference/forward.ts
+ * checkpoints the test writes, against the float64 reference forward in tests/reference/forward.ts
  * (an independent implementation reading config.json keys and HF tensor names).
  *
  * Tolerances: logits atol 1e-4 + rtol 1e-4 (f32 matmuls and reductions on O(1) activations, two
@@ -12,7 +12,7 @@ import { upload } from "../thanos/gpu/mod.ts";
 import type { LinearGroup } from "../thanos/model/forward.ts";
 import { DecoderModel } from "../thanos/model/forward.ts";
 import { forwardHidden, forwardNll, loadModel } from "../thanos/model/load.ts";
-import * as ref from "../reference/forward.ts";
+import * as ref from "./reference/forward.ts";
 import { TINY_CONFIGS, writeTinyCheckpoint } from "./tiny_models.ts";
 import { assertClose, gpuTest, maxAbsDiff, randomIds } from "./util.ts";
 

@@ -1,6 +1,6 @@
 /**
  * Forward-pass kernels (thanos/model/ops.ts, rope.ts) against the float64 reference in
- * reference/forward.ts, on odd shapes. Tolerances are stated per kernel; every failure
+ * tests/reference/forward.ts, on odd shapes. Tolerances are stated per kernel; every failure
  * message reports the largest difference.
  */
 
@@ -21,7 +21,7 @@ import {
   type RowChunks,
 } from "../thanos/model/ops.ts";
 import { ropeInverseFrequencies, ropeTables, ropeTablesOnGpu } from "../thanos/model/rope.ts";
-import * as ref from "../reference/forward.ts";
+import * as ref from "./reference/forward.ts";
 import { assertClose, gpuTest, ODD_SIZES, randn, randomIds } from "./util.ts";
 
 /** Splits a [rows, cols] table into chunks of `per` rows on the GPU. */

@@ -1,7 +1,7 @@
 import { assertEquals, assertRejects, assertThrows } from "./assert.ts";
 import { empty, getGpu, launch, readAll, upload, zeros } from "../thanos/gpu/mod.ts";
 import { fill } from "../thanos/linalg/elementwise.ts";
-import * as ref from "../reference/elementwise.ts";
+import * as ref from "./reference/elementwise.ts";
 import { assertClose, gpuTest, ODD_SIZES, randn, withPoisonedEmpty } from "./util.ts";
 
 gpuTest("getGpu returns one shared device with the adapter's storage limit", async (gpu) => {

@@ -12,7 +12,7 @@ import { empty, type Gpu, upload, zeros } from "../thanos/gpu/mod.ts";
 import { columnSquaredNormsAccumulate, gramAccumulate } from "../thanos/linalg/gram.ts";
 import { matmulShader, REGISTER_K_PER_DISPATCH } from "../thanos/linalg/matmul.ts";
 import { mat, sub } from "../thanos/linalg/view.ts";
-import * as ref from "../reference/matmul.ts";
+import * as ref from "./reference/matmul.ts";
 import { assertCloseScaled, randomMatrix, type TestMatrix } from "./linalg_util.ts";
 import { assertClose, gpuTest, randn } from "./util.ts";
 

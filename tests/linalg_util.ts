@@ -6,7 +6,7 @@
 
 import { type Gpu, type Tensor, upload } from "../thanos/gpu/mod.ts";
 import type { MatrixView } from "../thanos/linalg/view.ts";
-import type { HostView } from "../reference/matmul.ts";
+import type { HostView } from "./reference/matmul.ts";
 import { randn } from "./util.ts";
 
 /** A random matrix on the GPU and its host copy, optionally a window inside a larger tensor. */

@@ -22,8 +22,8 @@ import { mat, sub } from "../thanos/linalg/view.ts";
 import { attentionKeyRanges, causalAttention, layerNorm, nllUpdate, rmsNorm } from "../thanos/model/ops.ts";
 import { compactFlags, removalSets, rowDots, sparsegptBlock, sweepChunks } from "../thanos/prune/ops.ts";
 import { resolvePruneOptions } from "../thanos/prune/options.ts";
-import * as fwd from "../reference/forward.ts";
-import * as refSelect from "../reference/select.ts";
+import * as fwd from "./reference/forward.ts";
+import * as refSelect from "./reference/select.ts";
 import { hasLoopLimit, measureLoops } from "./loop_probe.ts";
 import { assertClose, gpuTest, randn } from "./util.ts";
 

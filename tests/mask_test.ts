@@ -15,8 +15,8 @@ import {
   wandaScores,
 } from "../thanos/linalg/mask.ts";
 import { kSmallestMask } from "../thanos/linalg/select.ts";
-import * as ref from "../reference/mask.ts";
-import * as selectRef from "../reference/select.ts";
+import * as ref from "./reference/mask.ts";
+import * as selectRef from "./reference/select.ts";
 import { assertClose, gpuTest, ODD_SIZES, randn, randomMask } from "./util.ts";
 
 const SENTINEL = 12345;

@@ -1,6 +1,6 @@
 /**
  * matmulHalfWeight (shaders/matmul_half_weight.wgsl) against the plain-TS reference
- * (reference/matmul_half.ts) on odd shapes, views, accumulation and a K split across
+ * (tests/reference/matmul_half.ts) on odd shapes, views, accumulation and a K split across
  * dispatches, for F16 and BF16 weights; and the packing against the widening of model/half.ts.
  *
  * Tolerance: |y − y_ref| ≤ (K + 2)·2⁻²³·Σ_k |x_k·w_k| — the bound of sequential f32 summation with
@@ -12,7 +12,7 @@ import { matmulHalfWeight, packHalfWeight } from "../thanos/linalg/matmul_half.t
 import { f32ToBf16, f32ToF16 } from "../thanos/model/half.ts";
 import { empty, upload } from "../thanos/gpu/tensor.ts";
 import { assert } from "./assert.ts";
-import { bf16Value, f16Value, matmulHalfWeight as reference } from "../reference/matmul_half.ts";
+import { bf16Value, f16Value, matmulHalfWeight as reference } from "./reference/matmul_half.ts";
 import { gpuTest, randn } from "./util.ts";
 
 const SHAPES: [number, number, number][] = [[1, 1, 1], [7, 5, 3], [33, 67, 130], [5, 3, 257], [64, 9, 64], [

@@ -21,7 +21,7 @@ import {
   matmulVariant,
 } from "../thanos/linalg/matmul.ts";
 import { mat, type MatrixView, sub } from "../thanos/linalg/view.ts";
-import * as ref from "../reference/matmul.ts";
+import * as ref from "./reference/matmul.ts";
 import { assertCloseScaled, randomMatrix } from "./linalg_util.ts";
 import { gpuTest } from "./util.ts";
 

@@ -13,7 +13,7 @@ import {
   zeroRows,
 } from "../thanos/prune/ops.ts";
 import { assertEquals, assertRejects } from "./assert.ts";
-import * as ref from "../reference/prune_ops.ts";
+import * as ref from "./reference/prune_ops.ts";
 import { assertClose, gpuTest, randn, randomMask } from "./util.ts";
 
 for (const [rows, count] of [[1, 1], [7, 5], [129, 64], [513, 17]]) {

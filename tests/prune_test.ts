@@ -1,5 +1,5 @@
 /**
- * The four pruning methods on the GPU against the plain-TS reference (reference/prune.ts),
+ * The four pruning methods on the GPU against the plain-TS reference (tests/reference/prune.ts),
  * their sparsity patterns, the error ordering of the paper on layers with outlier features,
  * identity cases, and bad input.
  */
@@ -13,7 +13,7 @@ import {
   type PruneResult,
 } from "../thanos/prune/mod.ts";
 import { assert, assertEquals, assertRejects } from "./assert.ts";
-import * as ref from "../reference/prune.ts";
+import * as ref from "./reference/prune.ts";
 import { assertClose, gpuTest, randn, withPoisonedEmpty } from "./util.ts";
 
 /** Calibration activations with a few outlier features (as in LLMs) and a correlated pair. */

@@ -6,7 +6,7 @@ import { assertEquals, assertRejects } from "./assert.ts";
 import { empty, type Gpu, type Tensor, upload } from "../thanos/gpu/mod.ts";
 import { mat, type MatrixView } from "../thanos/linalg/view.ts";
 import { kSmallestMask, nmMask, rowKSmallestMask } from "../thanos/linalg/select.ts";
-import * as ref from "../reference/select.ts";
+import * as ref from "./reference/select.ts";
 import { gpuTest, randn, rng } from "./util.ts";
 
 /** Sentinel written around windows: scores that would be selected first if a kernel read them. */

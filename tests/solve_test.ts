@@ -1,5 +1,5 @@
 /**
- * gatheredSolve against the float64 reference (reference/factor.ts) and mathjs.lusolve:
+ * gatheredSolve against the float64 reference (tests/reference/factor.ts) and mathjs.lusolve:
  * varying and uniform counts (0 … maxQ), maxQ up to 256 (several dispatches per row on llvmpipe),
  * a shared matrix that is a window of a larger tensor, non-SPD rows and bad input.
  *
@@ -13,7 +13,7 @@ import { type Gpu, upload, zeros } from "../thanos/gpu/mod.ts";
 import { gatheredSolve, plan } from "../thanos/linalg/solve.ts";
 import { FactorStatus } from "../thanos/linalg/status.ts";
 import { mat, sub } from "../thanos/linalg/view.ts";
-import * as ref from "../reference/factor.ts";
+import * as ref from "./reference/factor.ts";
 import { assertRelErr, dampedHessian, removalSets } from "./factor_util.ts";
 import { gpuTest } from "./util.ts";
 

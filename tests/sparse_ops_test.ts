@@ -1,5 +1,5 @@
 /**
- * The sparse decode products (thanos/decode/sparse_ops.ts) against reference/sparse.ts on odd
+ * The sparse decode products (thanos/decode/sparse_ops.ts) against tests/reference/sparse.ts on odd
  * shapes — 2:4 weights (groups with 0..2 non-zeros) and unstructured ~50% ones — with offsets, bias and
  * accumulate, and against the dense matvec of the decompressed weight. Tolerance atol 1e-4 + rtol 1e-5
  * (f32 sums of up to 500 products of O(1) values, as for the dense matvec).
@@ -9,8 +9,8 @@ import { assertEquals, assertThrows } from "./assert.ts";
 import { readAll, upload, zeros } from "../thanos/gpu/mod.ts";
 import { compress24, compressBitmask } from "../thanos/model/compressed.ts";
 import { bitmaskMatvec, pack24Index, sparse24Matvec, upload24, uploadBitmask } from "../thanos/decode/sparse_ops.ts";
-import * as ref from "../reference/sparse.ts";
-import * as dense from "../reference/decode.ts";
+import * as ref from "./reference/sparse.ts";
+import * as dense from "./reference/decode.ts";
 import { assertClose, gpuTest, randn } from "./util.ts";
 import { sparseWeights } from "./sparse_weights.ts";
 

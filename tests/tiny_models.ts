@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { parseConfig } from "../thanos/model/config.ts";
 import { modelLayout } from "../thanos/model/layout.ts";
 import { writeSafetensors } from "../thanos/model/safetensors.ts";
-import type { Weights } from "../reference/forward.ts";
+import type { Weights } from "./reference/forward.ts";
 import { randn } from "./util.ts";
 
 /** config.json objects of the tiny test models, by variant name. */

@@ -4,9 +4,9 @@
  * scratch directories: cli_util.ts.
  */
 
-import { rng } from "../reference/random.ts";
+import { rng } from "../thanos/util/random.ts";
 
-export { randn, rng } from "../reference/random.ts";
+export { randn, rng } from "../thanos/util/random.ts";
 import { getGpu, type Gpu } from "../thanos/gpu/mod.ts";
 
 /**

@@ -1,5 +1,5 @@
 /**
- * shaders/token_logprob.wgsl (through `tokenLogprobUpdate`) against reference/zeroshot.ts on
+ * shaders/token_logprob.wgsl (through `tokenLogprobUpdate`) against tests/reference/zeroshot.ts on
  * odd shapes, in one chunk and in several, with ties for the argmax. Tolerance: 2e-5 absolute plus
  * 1e-5 relative on log-probabilities (f32 log-sum-exp over up to 4099 values of magnitude ~10);
  * greedy flags exactly.
@@ -9,7 +9,7 @@ import { assertEquals } from "./assert.ts";
 import { empty, launch, upload } from "../thanos/gpu/mod.ts";
 import { mat } from "../thanos/linalg/view.ts";
 import { tokenLogprobUpdate } from "../thanos/model/token_logprob.ts";
-import * as ref from "../reference/zeroshot.ts";
+import * as ref from "./reference/zeroshot.ts";
 import { assertClose, gpuTest, randn, randomIds } from "./util.ts";
 
 function split(scores: ArrayLike<number>): { lp: number[]; greedy: number[] } {

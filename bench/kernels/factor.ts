@@ -1,6 +1,7 @@
 /**
- * Factorization benchmarks (thanos/linalg/{cholesky,solve}.ts), with the plain-TS
- * reference timed on the smallest size of each. Flop counts (multiply and add each count one):
+ * Factorization benchmarks (thanos/linalg/{cholesky,solve}.ts), with numpy/LAPACK (OpenBLAS, in a
+ * subprocess right after the GPU run; see bench/numpy.ts) timed on the same matrices' Cholesky
+ * factor and inverse as the machine's own yardstick. Flop counts (multiply and add each count one):
  *
  *   spdInverse               d³            (Cholesky d³/3 + triangular inverse d³/3 + L⁻ᵀL⁻¹ d³/3)
  *   cholesky                 d³/3
@@ -16,9 +17,8 @@ import { matmulNew } from "../../thanos/linalg/matmul.ts";
 import { gatheredSolve } from "../../thanos/linalg/solve.ts";
 import { dampHessian } from "../../thanos/linalg/damp.ts";
 import { mat } from "../../thanos/linalg/view.ts";
-import * as ref from "../../reference/factor.ts";
-import { removalSets } from "../../reference/random.ts";
-import { randn } from "../../reference/random.ts";
+import { randn, removalSets } from "../../thanos/util/random.ts";
+import { numpySeconds } from "../numpy.ts";
 import { bestSeconds } from "../timing.ts";
 import type { BenchRow } from "./row.ts";
 
@@ -27,14 +27,14 @@ const RUNS = 3;
 /** Best wall time of `runs` calls after one warm-up (see bench/timing.ts). */
 const best = (gpu: Gpu | null, f: () => unknown, runs = RUNS) => bestSeconds(gpu, f, { runs });
 
-function row(kernel: string, size: string, flops: number, seconds: number, referenceSeconds?: number): BenchRow {
+function row(kernel: string, size: string, flops: number, seconds: number, numpy?: number): BenchRow {
   return {
     kernel,
     size,
     seconds,
     rate: flops / seconds / 1e9,
     unit: "GFLOP/s",
-    ...(referenceSeconds === undefined ? {} : { referenceSeconds }),
+    ...(numpy === undefined ? {} : { numpySeconds: numpy }),
   };
 }
 
@@ -49,22 +49,20 @@ async function hessian(gpu: Gpu, d: number): Promise<Tensor> {
 /** Runs the factorization benchmarks on `gpu`. */
 export async function bench(gpu: Gpu): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
-  for (const [d, withReference] of [[768, true], [2048, false]] as const) {
+  for (const d of [768, 2048]) {
     using h = await hessian(gpu, d);
-    const host = withReference ? Float64Array.from(await h.read()) : null;
     rows.push(row(
       "spdInverse",
       `${d}x${d}`,
       d ** 3,
       await best(gpu, async () => (await spdInverse(mat(h))).release()),
-      host ? await best(null, () => ref.spdInverse(host, d), 1) : undefined,
+      await numpySeconds({ kind: "inverse", d }),
     ));
     rows.push(row(
       "upperCholeskyOfInverse",
       `${d}x${d}`,
       2 * d ** 3 / 3,
       await best(gpu, async () => (await upperCholeskyOfInverse(mat(h))).release()),
-      host ? await best(null, () => ref.upperCholeskyOfInverse(host, d), 1) : undefined,
     ));
     using work = zeros(gpu, [d, d]);
     const copy = () => gpu.recorder.copy(h.buffer, 0, work.buffer, 0, h.byteLength);
@@ -80,23 +78,21 @@ export async function bench(gpu: Gpu): Promise<BenchRow[]> {
           return cholesky(mat(work));
         }) - copySeconds,
       ),
-      host ? await best(null, () => ref.cholesky(host, d), 1) : undefined,
+      await numpySeconds({ kind: "cholesky", d }),
     ));
   }
 
-  for (const [nRows, maxQ, m, withReference] of [[768, 64, 128, true], [4096, 128, 128, false]] as const) {
+  for (const [nRows, maxQ, m] of [[768, 64, 128], [4096, 128, 128]] as const) {
     using h = await hessian(gpu, m);
     using a = await spdInverse(mat(h));
     const { idx, counts, rhs } = removalSets(nRows, m, maxQ, 7, maxQ);
     using ti = upload(gpu, idx), tc = upload(gpu, counts), tr = upload(gpu, rhs);
     using out = zeros(gpu, [nRows, maxQ]);
-    const host = withReference ? await a.read() : null;
     rows.push(row(
       "gatheredSolve",
       `${nRows} rows x ${maxQ}`,
       nRows * (maxQ ** 3 / 3 + 2 * maxQ ** 2),
       await best(gpu, () => gatheredSolve(mat(a), ti, tc, tr, out, maxQ)),
-      host ? await best(null, () => ref.gatheredSolve(host, m, idx, counts, rhs, nRows, maxQ), 1) : undefined,
     ));
   }
   return rows;

@@ -2,9 +2,9 @@
  * Dense-kernel benchmarks: matmul (A·B at 512², 1024², 2048² and 4096x768·768x768 on the adapter's
  * default kernel; every transpose and every kernel at 1024²), the Gram accumulation of calibration
  * (n=4096, d=768), column norms and the elementwise helpers. GFLOP/s counts 2·M·N·K for a product
- * and 2·n·d² for Gram (which does about half of that by symmetry). The plain-TS reference is
- * timed on matmul 512² and column norms; numpy (OpenBLAS, in a subprocess right after the GPU run)
- * on the default kernel's A·B products and on Gram, as the machine's own yardstick.
+ * and 2·n·d² for Gram (which does about half of that by symmetry). numpy (OpenBLAS, in a subprocess
+ * right after the GPU run) is timed on the default kernel's A·B products and on Gram, as the
+ * machine's own yardstick.
  */
 import type { Gpu } from "../../thanos/gpu/device.ts";
 import { empty, type Tensor, upload, zeros } from "../../thanos/gpu/tensor.ts";
@@ -18,8 +18,7 @@ import {
   matmulVariant,
 } from "../../thanos/linalg/matmul.ts";
 import { mat, type MatrixView, sub } from "../../thanos/linalg/view.ts";
-import * as ref from "../../reference/matmul.ts";
-import { randn } from "../../reference/random.ts";
+import { randn } from "../../thanos/util/random.ts";
 import { numpySeconds } from "../numpy.ts";
 import { bestSeconds } from "../timing.ts";
 import type { BenchRow } from "./row.ts";
@@ -51,7 +50,7 @@ export async function bench(gpu: Gpu): Promise<BenchRow[]> {
     N: number,
     K: number,
     options: MatmulOptions,
-    { oddLd = false, runs = RUNS, withReference = false, withNumpy = false } = {},
+    { oddLd = false, runs = RUNS, withNumpy = false } = {},
   ) => {
     const a = options.transA ? random(gpu, K, M, 1, oddLd) : random(gpu, M, K, 1, oddLd);
     const b = options.transB ? random(gpu, N, K, 2, oddLd) : random(gpu, K, N, 2, oddLd);
@@ -59,19 +58,6 @@ export async function bench(gpu: Gpu): Promise<BenchRow[]> {
     owned.push(a.t, b.t, c);
     const variant = matmulVariant(gpu, options.variant);
     const seconds = await best(gpu, () => matmul(a.v, b.v, mat(c), { ...options, variant }), runs);
-    let referenceSeconds: number | undefined;
-    if (withReference) {
-      const host = (m: { t: Tensor; v: MatrixView }, seed: number) => ({
-        data: randn(m.v.rows * m.v.ld, seed),
-        offset: 0,
-        rows: m.v.rows,
-        cols: m.v.cols,
-        ld: m.v.ld,
-      });
-      const [ha, hb] = [host(a, 1), host(b, 2)];
-      const hc = ref.hostMat(new Float32Array(M * N), M, N);
-      referenceSeconds = await best(null, () => ref.matmul(ha, hb, hc, options), 1);
-    }
     const numpy = withNumpy ? await numpySeconds({ kind: "matmul", M, N, K }) : undefined;
     rows.push({
       kernel: `matmul ${opName(options)} [${matmulShader(variant, a.v, b.v)}]`,
@@ -79,14 +65,13 @@ export async function bench(gpu: Gpu): Promise<BenchRow[]> {
       seconds,
       rate: (2 * M * N * K) / seconds / 1e9,
       unit: "GFLOP/s",
-      ...(referenceSeconds === undefined ? {} : { referenceSeconds }),
       ...(numpy === undefined ? {} : { numpySeconds: numpy }),
     });
   };
 
   try {
     // the adapter's default kernel, A·B, growing sizes
-    await product(512, 512, 512, {}, { withReference: true, withNumpy: true });
+    await product(512, 512, 512, {}, { withNumpy: true });
     await product(1024, 1024, 1024, {}, { withNumpy: true });
     await product(2048, 2048, 2048, {}, { runs: 2, withNumpy: true });
     await product(4096, 768, 768, {}, { withNumpy: true });
@@ -118,7 +103,6 @@ export async function bench(gpu: Gpu): Promise<BenchRow[]> {
         ...(numpy === undefined ? {} : { numpySeconds: numpy }),
       });
     }
-    const hostX = ref.hostMat(randn(n * d, 3), n, d);
     const normsSeconds = await best(gpu, () => columnSquaredNormsAccumulate(x.v, norms, 1));
     rows.push({
       kernel: "columnSquaredNormsAccumulate",
@@ -126,7 +110,6 @@ export async function bench(gpu: Gpu): Promise<BenchRow[]> {
       seconds: normsSeconds,
       rate: (n * d) / normsSeconds / 1e6,
       unit: "Melem/s",
-      referenceSeconds: await best(null, () => ref.columnSquaredNormsAccumulate(hostX, new Float32Array(d), 1), 1),
     });
 
     // elementwise on the same batch: a strided window copy (kernel) and axpy

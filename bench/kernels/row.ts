@@ -12,10 +12,8 @@ export interface BenchRow {
   /** throughput of the GPU run */
   rate: number;
   unit: "GFLOP/s" | "Melem/s";
-  /** the plain-TS reference's seconds on the same size, when measured (printed as a ratio) */
-  referenceSeconds?: number;
   /**
-   * numpy's (OpenBLAS's) seconds for the same product on the CPU, measured in the same run
+   * numpy's (OpenBLAS's) seconds for the same operation on the CPU, measured in the same run
    * (printed as the GPU kernel's rate over numpy's; see bench/numpy.ts)
    */
   numpySeconds?: number;

@@ -1,7 +1,7 @@
 /**
- * Seeded random inputs shared by the tests and the benchmarks: a uniform generator, normal values
- * and the random removal sets the batched solves are exercised with. Deterministic across runs and
- * platforms, so a failing test or a benchmark row can be reproduced from its seed.
+ * Seeded random inputs: a uniform generator, normal values and the random removal sets the batched
+ * solves (linalg/solve.ts) take. Deterministic across runs and platforms, so a failing test or a
+ * benchmark row can be reproduced from its seed; the tests and bench/ both draw their inputs here.
  *
  * @module
  */
