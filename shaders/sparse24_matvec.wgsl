@@ -8,6 +8,7 @@
 //   2  index: array<u32>, read      [rows, ceil(cols/32)]: 4 bits per group, 8 groups per word
 //                                   (group g of a row in bits 4·(g mod 8).. of word g / 8): bits 0-1 the
 //                                   column in the group of its first kept value, bits 2-3 of its second
+//                                   (lib/sparse_groups.wgsl: nibbleOf, kept24)
 //   3  x: array<f32>, read          [cols] at xOffset
 //   4  bias: array<f32>, read       [rows] (read only when HAS_BIAS)
 //   5  y: array<f32>, read_write    [rows] at yOffset
@@ -35,6 +36,8 @@ struct Params {
 @group(0) @binding(4) var<storage, read> bias: array<f32>;
 @group(0) @binding(5) var<storage, read_write> y: array<f32>;
 
+// #include "lib/sparse_groups.wgsl"
+
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let o = gid.x + gid.y * nwg.x * WG;
@@ -52,10 +55,10 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
     if ((g & 7u) == 0u) {
       word = index[irow + g / 8u];
     }
-    let nibble = (word >> ((g & 7u) * 4u)) & 15u;
+    let kept = kept24(nibbleOf(word, g));
     let base = p.xOffset + 4u * g;
-    s0 = fma(values[vrow + 2u * g], x[base + (nibble & 3u)], s0);
-    s1 = fma(values[vrow + 2u * g + 1u], x[base + (nibble >> 2u)], s1);
+    s0 = fma(values[vrow + 2u * g], x[base + kept.x], s0);
+    s1 = fma(values[vrow + 2u * g + 1u], x[base + kept.y], s1);
   }
   var acc = s0 + s1;
   if (HAS_BIAS) {

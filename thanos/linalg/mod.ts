@@ -37,3 +37,13 @@ export {
   upperCholeskyOfInverse,
 } from "./cholesky.ts";
 export { gatheredSolve, type GatheredSolveOptions } from "./solve.ts";
+export {
+  type BitmaskWeight,
+  pack24Index,
+  type Sparse24Weight,
+  type SparseWeight,
+  sparseWeightBytes,
+  upload24,
+  uploadBitmask,
+} from "./sparse_weight.ts";
+export { sparseMatmul, type SparseMatmulOptions, sparseMatmulNew } from "./sparse_matmul.ts";
