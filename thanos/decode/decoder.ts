@@ -17,6 +17,7 @@
  * @module
  */
 
+import { f32Weight } from "../model/weights.ts";
 import type { Gpu } from "../gpu/device.ts";
 import { empty, type Tensor } from "../gpu/tensor.ts";
 import { copyView } from "../linalg/elementwise.ts";
@@ -287,7 +288,7 @@ export class Decoder implements Disposable {
     // embeddings: token row (→ project_in) + learned position row (OPT at pos + 2, GPT-2 at pos)
     if (g.projectIn) {
       await gatherRows(this.#ids, g.tokenEmbedding, this.#embed!);
-      await matvec(g.projectIn.weight, this.#embed!, this.#x, { bias: g.projectIn.bias });
+      await matvec(f32Weight(g.projectIn, "decode"), this.#embed!, this.#x, { bias: g.projectIn.bias });
     } else {
       await gatherRows(this.#ids, g.tokenEmbedding, this.#x);
     }
@@ -311,11 +312,14 @@ export class Decoder implements Disposable {
     const attIn = this.#preNorm ? await this.#norm(x, w.attentionNorm, h) : x;
     if (spec.qkv.length === 1) {
       const l = this.#linear(w, spec.qkv[0]);
-      await matvec(l.weight, attIn, this.#qkv, { bias: l.bias }); // [q | k | v]
+      await matvec(f32Weight(l, "decode"), attIn, this.#qkv, { bias: l.bias }); // [q | k | v]
     } else {
       for (const [i, name] of spec.qkv.entries()) {
         const l = this.#linear(w, name);
-        await matvec(l.weight, attIn, this.#qkv, { bias: l.bias, yOffset: i === 0 ? 0 : qWidth + (i - 1) * kvWidth });
+        await matvec(f32Weight(l, "decode"), attIn, this.#qkv, {
+          bias: l.bias,
+          yOffset: i === 0 ? 0 : qWidth + (i - 1) * kvWidth,
+        });
       }
     }
     const chunk = this.cache.chunkAt(b, pos);
@@ -337,7 +341,7 @@ export class Decoder implements Disposable {
       await decodeAttend(this.#scores, values, this.#att, 0, shape, i > 0);
     }
     const out = this.#linear(w, spec.out);
-    await matvec(out.weight, this.#att, x, { bias: out.bias, accumulate: true }); // x += out_proj(att)
+    await matvec(f32Weight(out, "decode"), this.#att, x, { bias: out.bias, accumulate: true }); // x += out_proj(att)
     if (!this.#preNorm) await this.#postNorm(w.attentionNorm);
 
     // MLP
@@ -345,15 +349,15 @@ export class Decoder implements Disposable {
     const up = this.#linear(w, spec.up);
     if (spec.gate) {
       const gate = this.#linear(w, spec.gate);
-      await matvec(gate.weight, mlpIn, this.#gate, { bias: gate.bias });
-      await matvec(up.weight, mlpIn, this.#up!, { bias: up.bias });
+      await matvec(f32Weight(gate, "decode"), mlpIn, this.#gate, { bias: gate.bias });
+      await matvec(f32Weight(up, "decode"), mlpIn, this.#up!, { bias: up.bias });
       await gatedActivation(this.#gate, this.#up!, this.config.activation); // act(gate) · up
     } else {
-      await matvec(up.weight, mlpIn, this.#gate, { bias: up.bias });
+      await matvec(f32Weight(up, "decode"), mlpIn, this.#gate, { bias: up.bias });
       await activation(this.#gate, this.config.activation);
     }
     const down = this.#linear(w, spec.down);
-    await matvec(down.weight, this.#gate, x, { bias: down.bias, accumulate: true }); // x += down(…)
+    await matvec(f32Weight(down, "decode"), this.#gate, x, { bias: down.bias, accumulate: true }); // x += down(…)
     if (!this.#preNorm) await this.#postNorm(w.mlpNorm);
   }
 
@@ -375,7 +379,7 @@ export class Decoder implements Disposable {
     let v: Tensor = this.#x;
     if (g.finalNorm) v = await this.#norm(v, g.finalNorm, this.#h);
     if (g.projectOut) {
-      await matvec(g.projectOut.weight, v, this.#embed!, { bias: g.projectOut.bias });
+      await matvec(f32Weight(g.projectOut, "decode"), v, this.#embed!, { bias: g.projectOut.bias });
       v = this.#embed!;
     }
     for (const { lo, tensor } of g.lmHead.chunks) await matvec(tensor, v, this.#logits, { yOffset: lo });
@@ -424,7 +428,7 @@ export class Decoder implements Disposable {
 
 /** y = x·Wᵀ + b for a view x [T, in] (the batched forward's linear layer). */
 async function linearOf(x: MatrixView, l: LinearWeights): Promise<Tensor> {
-  const y = await matmulNew(x, mat(l.weight), { transB: true }, `${l.name} (prefill)`);
+  const y = await matmulNew(x, mat(f32Weight(l, "decode")), { transB: true }, `${l.name} (prefill)`);
   if (l.bias) await biasAdd(y, l.bias);
   return y;
 }

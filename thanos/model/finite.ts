@@ -31,12 +31,15 @@ import type { RowChunks } from "./ops.ts";
 
 function linearItems(layer: LinearLayer, w: LinearWeights): FiniteCheckItem[] {
   const { outFeatures: out, inFeatures: inF } = layer;
-  const items: FiniteCheckItem[] = [{
-    name: layer.weight,
-    tensor: w.weight,
-    // uploaded as [out, in]; a Conv1D checkpoint stores [in, out]
-    where: layer.transposed ? (i) => `[${i % inF}, ${Math.floor(i / inF)}]` : matrixIndex(inF),
-  }];
+  // a weight kept in halves was checked on its stored bits when loaded (weights.ts)
+  const items: FiniteCheckItem[] = w.weight
+    ? [{
+      name: layer.weight,
+      tensor: w.weight,
+      // uploaded as [out, in]; a Conv1D checkpoint stores [in, out]
+      where: layer.transposed ? (i) => `[${i % inF}, ${Math.floor(i / inF)}]` : matrixIndex(inF),
+    }]
+    : [];
   if (layer.bias && w.bias) items.push({ name: layer.bias, tensor: w.bias });
   void out;
   return items;

@@ -18,6 +18,7 @@
 import type { Gpu } from "../gpu/device.ts";
 import { empty, filledBy, readAll, type Tensor, upload } from "../gpu/tensor.ts";
 import { matmul, matmulNew } from "../linalg/matmul.ts";
+import { matmulHalfWeight } from "../linalg/matmul_half.ts";
 import { mat, type MatrixView, sub } from "../linalg/view.ts";
 import type { Checkpoint } from "./checkpoint.ts";
 import type { ModelConfig } from "./config.ts";
@@ -37,6 +38,7 @@ import type { TensorInput } from "./safetensors.ts";
 import { ActivationWatch } from "./finite.ts";
 import {
   type BlockWeights,
+  type F32LinearWeights,
   type GlobalWeights,
   type LinearWeights,
   type NormWeights,
@@ -128,7 +130,7 @@ export interface CausalLM {
    * The linear layers of block `b` in forward order, loading the block if needed. The tensors stay
    * owned by the model; pruning may modify them in place (the model treats them as modified).
    */
-  blockLinears(b: number): Promise<LinearWeights[]>;
+  blockLinears(b: number): Promise<F32LinearWeights[]>;
   /**
    * Replaces a linear layer's weight (e.g. with its pruned version). The model takes ownership of
    * `weight` and releases the tensor it replaces (unless it is the same tensor).
@@ -157,6 +159,13 @@ const DEFAULT_LOGITS_BYTES = 64 * 1024 * 1024;
  * @returns a new f32 [rows, out] tensor labelled `label`
  */
 export async function linear(x: Tensor, layer: LinearWeights, label = layer.name): Promise<Tensor> {
+  if (!layer.weight) {
+    const y = empty(x.gpu, [x.shape[0], layer.half!.rows], "f32", label); //   [rows, out], W kept in halves
+    return filledBy(y, async (y) => {
+      await matmulHalfWeight(mat(x), layer.half!, mat(y));
+      if (layer.bias) await biasAdd(y, layer.bias);
+    });
+  }
   const y = await matmulNew(mat(x), mat(layer.weight), { transB: true }, label); // [rows, out]
   return filledBy(y, (y) => layer.bias && biasAdd(y, layer.bias));
 }
@@ -395,10 +404,12 @@ export abstract class DecoderModel<C extends ModelConfig = ModelConfig> implemen
     return (await scores.read()) as Float32Array;
   }
 
-  async blockLinears(b: number): Promise<LinearWeights[]> {
-    const w = await this.block(b);
+  async blockLinears(b: number): Promise<F32LinearWeights[]> {
+    await this.block(b);
     this.#weights.markModified(b); // handed out: pruning may change them in place
-    return this.layout.blocks[b].linears.map((l) => w.linears.get(l.name)!);
+    const out: F32LinearWeights[] = [];
+    for (const l of this.layout.blocks[b].linears) out.push(await this.#weights.widenLinear(b, l.name)); // f32 to prune
+    return out;
   }
 
   async setLinearWeight(b: number, name: string, weight: Tensor): Promise<void> {

@@ -460,6 +460,19 @@ export class SafetensorsReader {
   }
 
   /**
+   * The raw 16-bit patterns of an F16 or BF16 tensor, as stored (row-major), without widening.
+   * @throws Error when the tensor is not F16 or BF16
+   */
+  async readHalfBits(name: string): Promise<Uint16Array> {
+    const e = this.entry(name);
+    if (e.dtype !== "F16" && e.dtype !== "BF16") {
+      throw new Error(`safetensors ${this.source}: tensor "${name}" has dtype ${e.dtype}; expected F16 or BF16`);
+    }
+    const { bytes } = await this.#fileOf.get(name)!.readBytes(name);
+    return new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 2);
+  }
+
+  /**
    * Reads rows [start, end) of a tensor's first dimension (e.g. a slice of an embedding table).
    * @returns `{dtype, shape: [end - start, …], data}`
    */

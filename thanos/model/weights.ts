@@ -18,6 +18,8 @@
  */
 
 import type { Gpu } from "../gpu/device.ts";
+import { NonFiniteError } from "../linalg/finite.ts";
+import { type HalfWeight, packHalfWeight } from "../linalg/matmul_half.ts";
 import { type Tensor, upload } from "../gpu/tensor.ts";
 import type { Checkpoint } from "./checkpoint.ts";
 import type { LinearLayer, ModelLayout, NormLayer } from "./layout.ts";
@@ -29,8 +31,13 @@ import { checkBlockWeights, checkGlobalWeights } from "./finite.ts";
 export interface LinearWeights {
   /** module path inside the block, e.g. "self_attn.q_proj" or "attn.c_attn" (the layout's name) */
   readonly name: string;
-  /** f32 [outFeatures, inFeatures] (GPT-2's Conv1D weights are transposed on load) */
-  readonly weight: Tensor;
+  /**
+   * f32 [outFeatures, inFeatures] (GPT-2's Conv1D weights are transposed on load), or null when
+   * the weight stays packed at 2 bytes a weight (`half`, with `halfWeights`)
+   */
+  readonly weight: Tensor | null;
+  /** the weight as packed F16/BF16 pairs [outFeatures, ceil(inFeatures/2)] words, or undefined */
+  readonly half?: HalfWeight;
   /** f32 [outFeatures], or null */
   readonly bias: Tensor | null;
 }
@@ -78,6 +85,24 @@ export interface ResidencyOptions {
    * binding limit. Tests lower it to exercise chunking.
    */
   maxChunkBytes?: number;
+  /**
+   * Keep the decoder blocks' linear weights of an F16/BF16 checkpoint at 2 bytes a weight on the GPU
+   * (packed pairs, widened in the shader: `matmulHalfWeight`) for the forward passes. A layer handed
+   * out for pruning (`blockLinears`) is widened to f32 first and stays f32. Default false. The KV-cache
+   * decoder needs f32 weights.
+   */
+  halfWeights?: boolean;
+}
+
+/** A linear layer whose weight is f32 on the GPU (what pruning and the decoder read). */
+export type F32LinearWeights = LinearWeights & { readonly weight: Tensor };
+
+/** The f32 weight of `l`, or a clear error for a layer kept in halves. */
+export function f32Weight(l: LinearWeights, op: string): Tensor {
+  if (!l.weight) {
+    throw new Error(`${op}: ${l.name} is kept in ${l.half!.dtype} on the GPU (halfWeights); ${op} needs f32 weights`);
+  }
+  return l.weight;
 }
 
 /** A resident block: its weights and the stack that owns their tensors. */
@@ -157,6 +182,22 @@ export class WeightStore implements Disposable {
     return weights;
   }
 
+  /**
+   * Makes linear layer `name` of resident block `b` f32 on the GPU (a layer kept in halves is read
+   * from the checkpoint as f32 — the same values, widened exactly — and its packed copy freed).
+   */
+  async widenLinear(b: number, name: string): Promise<F32LinearWeights> {
+    const resident = this.#blocks.get(b);
+    if (!resident) throw new Error(`WeightStore: block ${b} is not resident`);
+    const current = resident.weights.linears.get(name)!;
+    if (current.weight) return current as F32LinearWeights;
+    const layer = this.#layout.blocks[b].linears.find((l) => l.name === name)!;
+    const widened = await this.#loadLinear(resident.owner, layer, { half: false });
+    current.half?.tensor.release();
+    resident.weights.linears.set(name, { ...widened, bias: current.bias });
+    return resident.weights.linears.get(name) as F32LinearWeights;
+  }
+
   /** Records that block `b`'s linear weights may now differ from the checkpoint. */
   markModified(b: number): void {
     this.#modified.add(b);
@@ -171,7 +212,8 @@ export class WeightStore implements Disposable {
     if (!resident) throw new Error(`WeightStore: block ${b} is not resident`);
     const current = resident.weights.linears.get(name)!;
     resident.owner.use(weight);
-    if (current.weight !== weight) current.weight.release();
+    if (current.weight !== weight) current.weight?.release();
+    current.half?.tensor.release();
     resident.weights.linears.set(name, { name, weight, bias: current.bias });
     this.#modified.add(b);
   }
@@ -207,7 +249,7 @@ export class WeightStore implements Disposable {
   /** The current values of a linear weight in its stored layout (Conv1D transposed back). */
   async #currentWeight(b: number, layer: LinearLayer): Promise<Float32Array> {
     const resident = this.#blocks.get(b)?.weights.linears.get(layer.name);
-    const data = resident ? (await resident.weight.read()) as Float32Array : this.#offloaded.get(layer.weight);
+    const data = resident?.weight ? (await resident.weight.read()) as Float32Array : this.#offloaded.get(layer.weight);
     if (!data) return (await this.#checkpoint.readFloat32(layer.weight)).data;
     return layer.transposed ? transpose(data, layer.outFeatures, layer.inFeatures) : data;
   }
@@ -219,7 +261,7 @@ export class WeightStore implements Disposable {
     if (this.#modified.has(b)) {
       for (const layer of this.#layout.blocks[b].linears) {
         const weight = resident.weights.linears.get(layer.name)!.weight;
-        this.#offloaded.set(layer.weight, (await weight.read()) as Float32Array);
+        if (weight) this.#offloaded.set(layer.weight, (await weight.read()) as Float32Array); // halves are unmodified
       }
     }
     this.#blocks.delete(b);
@@ -237,9 +279,23 @@ export class WeightStore implements Disposable {
     return { rows, cols, chunks };
   }
 
-  async #loadLinear(owner: DisposableStack, layer: LinearLayer): Promise<LinearWeights> {
+  async #loadLinear(
+    owner: DisposableStack,
+    layer: LinearLayer,
+    { half = this.#options.halfWeights ?? false } = {},
+  ): Promise<LinearWeights> {
     const { outFeatures: out, inFeatures: inF } = layer;
     let data = this.#offloaded.get(layer.weight);
+    const dtype = this.#checkpoint.tensors.entry(layer.weight).dtype;
+    if (half && !data && !this.#checkpoint.compression && (dtype === "F16" || dtype === "BF16")) {
+      let bits = await this.#checkpoint.tensors.readHalfBits(layer.weight);
+      checkHalfFinite(bits, dtype, layer, this.#checkpoint.dir);
+      if (layer.transposed) bits = transposeBits(bits, inF, out); //     Conv1D [in, out] → [out, in]
+      const packed = packHalfWeight(this.#gpu, bits, out, inF, dtype, layer.weight);
+      owner.use(packed.tensor);
+      const bias = layer.bias ? owner.use(await this.#checkpoint.uploadTensor(this.#gpu, layer.bias)) : null;
+      return { name: layer.name, weight: null, half: packed, bias };
+    }
     if (!data) {
       data = (await this.#checkpoint.readFloat32(layer.weight)).data;
       if (layer.transposed) data = transpose(data, inF, out); // Conv1D [in, out] → [out, in]
@@ -272,4 +328,23 @@ export function transpose(data: Float32Array, rows: number, cols: number): Float
   const out = new Float32Array(rows * cols);
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c];
   return out;
+}
+
+/** Transposes a row-major [rows, cols] matrix of 16-bit patterns. */
+function transposeBits(data: Uint16Array, rows: number, cols: number): Uint16Array {
+  const out = new Uint16Array(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c];
+  return out;
+}
+
+/** The load-time NaN/Inf check of a weight kept in halves (all-ones exponent), on its stored bits. */
+function checkHalfFinite(bits: Uint16Array, dtype: "F16" | "BF16", layer: LinearLayer, dir: string): void {
+  const exponent = dtype === "F16" ? 0x7c00 : 0x7f80;
+  const i = bits.findIndex((b) => (b & exponent) === exponent);
+  if (i < 0) return;
+  const [rows, cols] = layer.transposed ? [layer.inFeatures, layer.outFeatures] : [layer.outFeatures, layer.inFeatures];
+  void rows;
+  throw new NonFiniteError(
+    `${dir}: ${layer.weight} contains NaN/Inf, the first at [${Math.floor(i / cols)}, ${i % cols}]`,
+  );
 }

@@ -1,0 +1,117 @@
+/**
+ * F16/BF16 checkpoints with `halfWeights`: the decoder blocks' linear weights stay at 2 bytes a weight
+ * on the GPU (matmulHalfWeight in the forward passes). On F16 copies of the fixture models (and a BF16
+ * copy of tiny-gpt2, whose Conv1D weights are transposed), perplexity equals the f32-weight path's
+ * within 1e-4 relative, the block linear weights take half the GPU bytes, and pruning (which widens a
+ * layer to f32 before it prunes it) gives the same sparsity and relative errors.
+ */
+
+import { join } from "node:path";
+import { perplexity } from "../thanos/eval.ts";
+import { openCheckpoint, writeCheckpoint } from "../thanos/model/checkpoint.ts";
+import { loadModel } from "../thanos/model/load.ts";
+import type { TensorInput } from "../thanos/model/safetensors.ts";
+import { pruneModel } from "../thanos/pipeline.ts";
+import type { Gpu } from "../thanos/gpu/device.ts";
+import { assert, assertEquals } from "./assert.ts";
+import { withTempDir } from "./cli_util.ts";
+import { gpuTest, randomIds } from "./util.ts";
+
+/** A copy of a fixture checkpoint with every float tensor stored as `dtype`. */
+async function halfCopy(model: string, dir: string, dtype: "F16" | "BF16"): Promise<string> {
+  const ck = await openCheckpoint(model);
+  const tensors = new Map<string, TensorInput>();
+  for (const { name, shape } of ck.layout.tensors) {
+    tensors.set(name, { dtype: "F32", shape, data: async () => (await ck.readFloat32(name)).data });
+  }
+  const out = join(dir, `${model.split("/").pop()}-${dtype}`);
+  await writeCheckpoint(out, { config: { ...ck.config.raw }, tensors, dtype, tokenizer: ck.tokenizerPath });
+  return out;
+}
+
+/** Perplexity and the GPU bytes of the blocks' linear weights (all blocks loaded by the evaluation). */
+async function evaluate(
+  gpu: Gpu,
+  dir: string,
+  halfWeights: boolean,
+  windows: { tokens: Uint32Array; count: number; seqlen: number },
+) {
+  const before = gpu.pool.liveBytes;
+  const model = await loadModel(dir, { halfWeights });
+  try {
+    const loaded = gpu.pool.liveBytes;
+    const { perplexity: ppl } = await perplexity(model, windows);
+    let linearBytes = 0;
+    for (let b = 0; b < model.numBlocks; b++) {
+      for (const l of (await (model as any).block(b)).linears.values()) {
+        linearBytes += l.weight ? l.weight.buffer.size : l.half.tensor.buffer.size;
+      }
+    }
+    return { ppl, linearBytes, globals: loaded - before };
+  } finally {
+    model.release();
+  }
+}
+
+const CASES = [
+  ["models/tiny-llama", "F16"],
+  ["models/tiny-opt", "F16"],
+  ["models/tiny-gpt2", "F16"],
+  ["models/tiny-gpt2", "BF16"],
+] as const;
+
+for (const [model, dtype] of CASES) {
+  gpuTest(
+    `${dtype} weights kept in halves: ${model} perplexity within 1e-4, linear weight bytes halved`,
+    (gpu) =>
+      withTempDir(async (dir) => {
+        const copy = await halfCopy(model, dir, dtype);
+        const ck = await openCheckpoint(copy);
+        const seqlen = 64, count = 3;
+        const windows = { tokens: randomIds(count * seqlen, ck.config.vocabSize, 5), count, seqlen };
+        const f32 = await evaluate(gpu, copy, false, windows);
+        const half = await evaluate(gpu, copy, true, windows);
+        const rel = Math.abs(half.ppl - f32.ppl) / f32.ppl;
+        console.log(
+          `${model} ${dtype}: perplexity ${f32.ppl.toFixed(6)} (f32 weights) vs ${half.ppl.toFixed(6)} (halves), ` +
+            `relative ${rel.toExponential(2)}; block linear weights ${f32.linearBytes} -> ${half.linearBytes} bytes`,
+        );
+        assert(rel <= 1e-4, `perplexity differs by ${rel} relative; expected ≤ 1e-4`);
+        assertEquals(half.linearBytes * 2, f32.linearBytes); //            every fixture width is even
+      }),
+  );
+}
+
+gpuTest(
+  "pruning a model kept in halves widens each layer to f32 first: same sparsity and errors as f32 weights",
+  (gpu) =>
+    withTempDir(async (dir) => {
+      const copy = await halfCopy("models/tiny-opt", dir, "F16");
+      const ck = await openCheckpoint(copy);
+      const seqlen = 32, nsamples = 4;
+      const calibration = { tokens: randomIds(nsamples * seqlen, ck.config.vocabSize, 9), count: nsamples, seqlen };
+      const results = [];
+      for (const halfWeights of [false, true]) {
+        const model = await loadModel(copy, { halfWeights });
+        try {
+          results.push(await pruneModel(model, calibration, { prune: { method: "sparsegpt", sparsity: 0.5 } }));
+          // every pruned layer is f32 now
+          for (let b = 0; b < model.numBlocks; b++) {
+            for (const l of (await (model as any).block(b)).linears.values()) {
+              assert(l.weight && !l.half, `${l.name} not f32`);
+            }
+          }
+        } finally {
+          model.release();
+        }
+      }
+      void gpu;
+      const [f32, half] = results;
+      assertEquals(half.sparsity, f32.sparsity);
+      for (const [i, l] of f32.layers.entries()) {
+        const h = half.layers[i];
+        const rel = Math.abs(h.relativeError - l.relativeError) / l.relativeError;
+        assert(rel < 1e-3, `${l.block}.${l.name}: relative error ${h.relativeError} vs ${l.relativeError}`);
+      }
+    }),
+);
