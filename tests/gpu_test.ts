@@ -1,6 +1,7 @@
 import { assertEquals, assertRejects, assertThrows } from "./assert.ts";
 import { empty, getGpu, launch, readAll, upload, zeros } from "../thanos/gpu/mod.ts";
 import { fill } from "../thanos/linalg/elementwise.ts";
+import { BindGroupCache } from "../thanos/gpu/recorder.ts";
 import * as ref from "./reference/elementwise.ts";
 import { assertClose, gpuTest, ODD_SIZES, randn, withPoisonedEmpty } from "./util.ts";
 
@@ -109,4 +110,30 @@ gpuTest("readAll reads several tensors of mixed types in one round trip", async 
   assertEquals(gpu.recorder.unwaited, false, "the readback leaves the GPU known idle");
   await gpu.sync(); // nothing to wait for
   assertEquals(gpu.recorder.submitCount - before, 1);
+});
+
+gpuTest("a BindGroupCache reuses bind groups across submissions and never shares params within one", async (gpu) => {
+  using a = zeros(gpu, [5], "f32", "a");
+  using b = zeros(gpu, [5], "f32", "b");
+  using cache = new BindGroupCache();
+  const fillWith = (x: typeof a, value: number) => launch(gpu, "fill", { x }, { grid: [1], params: { n: 5, value } });
+  // one submission: a ← 1, b ← 2, a ← 3 (same buffers as the first, other params: a fresh bind group), a += …
+  await gpu.recorder.withBindGroupCache(cache, async () => {
+    await fillWith(a, 1);
+    await fillWith(b, 2);
+    await fillWith(a, 3);
+  });
+  assertEquals([...(await a.read())], [3, 3, 3, 3, 3]);
+  assertEquals([...(await b.read())], [2, 2, 2, 2, 2]);
+  assertEquals([cache.hits, cache.misses], [0, 2]);
+  // later submissions reuse both bind groups, rewriting a's params when they change
+  await gpu.recorder.withBindGroupCache(cache, () => fillWith(a, 4));
+  assertEquals([...(await a.read())], [4, 4, 4, 4, 4]);
+  await gpu.recorder.withBindGroupCache(cache, async () => {
+    await fillWith(b, 5);
+    await fillWith(a, 4);
+  });
+  const [av, bv] = await readAll(a, b);
+  assertEquals([...av, ...bv], [4, 4, 4, 4, 4, 5, 5, 5, 5, 5]);
+  assertEquals([cache.hits, cache.misses], [3, 2]);
 });

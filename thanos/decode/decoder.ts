@@ -19,6 +19,7 @@
 
 import { f32Weight } from "../model/weights.ts";
 import type { Gpu } from "../gpu/device.ts";
+import { BindGroupCache } from "../gpu/recorder.ts";
 import { empty, type Tensor } from "../gpu/tensor.ts";
 import { copyView } from "../linalg/elementwise.ts";
 import { matmulNew } from "../linalg/matmul.ts";
@@ -103,6 +104,10 @@ export class Decoder implements Disposable {
   readonly #next: Tensor; //         u32 [1]
   readonly #ids: Tensor; //          u32 [1]
   readonly #positions: Tensor; //    u32 [1]
+  /** the step's bind groups, made at the first step and reused by every later one */
+  readonly #bindings = new BindGroupCache();
+  /** the token #next holds (the last argmax read back), or −1 when #next may differ from it */
+  #argmaxToken = -1;
   #length = 0;
   #released = false;
 
@@ -284,21 +289,28 @@ export class Decoder implements Disposable {
       throw new RangeError(`Decoder.step: token ${token} is out of range; expected an integer in [0, ${vocab})`);
     }
     const g = this.model.decoderGlobals();
-    this.#ids.write(Uint32Array.of(token));
-    // embeddings: token row (→ project_in) + learned position row (OPT at pos + 2, GPT-2 at pos)
-    if (g.projectIn) {
-      await gatherRows(this.#ids, g.tokenEmbedding, this.#embed!);
-      await matvec(f32Weight(g.projectIn, "decode"), this.#embed!, this.#x, { bias: g.projectIn.bias });
-    } else {
-      await gatherRows(this.#ids, g.tokenEmbedding, this.#x);
-    }
+    const blocks: BlockWeights[] = [];
+    for (let b = 0; b < this.model.numBlocks; b++) blocks.push(await this.model.decoderBlock(b));
+    // the token the last argmax left on the GPU is read from there (no upload)
+    const ids = token === this.#argmaxToken ? this.#next : this.#ids;
+    if (ids === this.#ids) this.#ids.write(Uint32Array.of(token));
     if (g.positionEmbedding) {
       this.#positions.write(Uint32Array.of(pos + (this.model.layout.positionEmbedding?.offset ?? 0)));
-      await gatherRows(this.#positions, g.positionEmbedding, this.#x, { accumulate: true });
     }
-    for (let b = 0; b < this.model.numBlocks; b++) await this.#block(b, await this.model.decoderBlock(b), pos);
+    await this.gpu.recorder.withBindGroupCache(this.#bindings, async () => {
+      // embeddings: token row (→ project_in) + learned position row (OPT at pos + 2, GPT-2 at pos)
+      if (g.projectIn) {
+        await gatherRows(ids, g.tokenEmbedding, this.#embed!);
+        await matvec(f32Weight(g.projectIn, "decode"), this.#embed!, this.#x, { bias: g.projectIn.bias });
+      } else {
+        await gatherRows(ids, g.tokenEmbedding, this.#x);
+      }
+      if (g.positionEmbedding) await gatherRows(this.#positions, g.positionEmbedding, this.#x, { accumulate: true });
+      for (let b = 0; b < this.model.numBlocks; b++) await this.#block(b, blocks[b], pos);
+      await this.#headOps();
+    });
+    this.#argmaxToken = -1;
     this.#length = pos + 1;
-    await this.#head();
   }
 
   /** One block for the token at `pos`, updating the residual stream #x in place. */
@@ -375,6 +387,11 @@ export class Decoder implements Disposable {
 
   /** Final norm (+ project_out) and the LM head of #x into #logits. */
   async #head(): Promise<void> {
+    this.#argmaxToken = -1;
+    await this.gpu.recorder.withBindGroupCache(this.#bindings, () => this.#headOps());
+  }
+
+  async #headOps(): Promise<void> {
     const g = this.model.decoderGlobals();
     let v: Tensor = this.#x;
     if (g.finalNorm) v = await this.#norm(v, g.finalNorm, this.#h);
@@ -388,8 +405,9 @@ export class Decoder implements Disposable {
   /** Reads back the index of the largest logit of the newest position (ties to the lowest id). */
   async argmax(): Promise<number> {
     this.#checkStarted();
-    await argmax(this.#logits, this.#next);
-    return (await this.#next.read())[0];
+    await this.gpu.recorder.withBindGroupCache(this.#bindings, () => argmax(this.#logits, this.#next));
+    this.#argmaxToken = (await this.#next.read())[0];
+    return this.#argmaxToken;
   }
 
   /** Reads back the logits of the newest position, [vocab]. */
@@ -419,6 +437,7 @@ export class Decoder implements Disposable {
     this.#released = true;
     this.cache?.release();
     for (const t of this.#buffers) t.release();
+    this.#bindings[Symbol.dispose]();
   }
 
   [Symbol.dispose](): void {

@@ -18,6 +18,48 @@ const MAX_COMMANDS_PER_SUBMIT = 512;
 
 type PendingError = Promise<{ where: string; error: GPUError | null }>;
 
+/** A bind group kept by a {@link BindGroupCache}, with its own uniform buffer. */
+interface CachedBinding {
+  readonly bindGroup: GPUBindGroup;
+  readonly uniform: GPUBuffer | null;
+  /** the uniform's current bytes */
+  bytes: Uint8Array | null;
+  /** the submission (Recorder.submitCount) that last recorded it */
+  usedIn: number;
+}
+
+/** Identity of a GPU buffer inside cache keys. */
+const bufferIds = new WeakMap<GPUBuffer, number>();
+let nextBufferId = 1;
+function bufferId(b: GPUBuffer): number {
+  let id = bufferIds.get(b);
+  if (id === undefined) bufferIds.set(b, id = nextBufferId++);
+  return id;
+}
+
+/**
+ * Bind groups (and their uniform buffers) reused across repeated dispatches of the same kernel on the
+ * same buffers — the work of a decode step, recorded again for every token. While a cache is active
+ * ({@link Recorder.withBindGroupCache}) a dispatch whose kernel and buffers were seen before reuses that
+ * bind group: unchanged params cost nothing, changed ones one `writeBuffer` of the uniform (ordered
+ * before the commands recorded after it). A dispatch whose params differ from those of the same bind
+ * group already recorded in the current submission gets a fresh, uncached one, so no recorded command
+ * sees another's params. Creating a bind group and a uniform buffer costs more than the dispatch itself
+ * on llvmpipe's GL backend, and so does binding a bind group the first time.
+ */
+export class BindGroupCache implements Disposable {
+  readonly entries = new Map<string, CachedBinding>();
+  /** bind groups reused / created (for tests and benchmarks) */
+  hits = 0;
+  misses = 0;
+
+  /** Frees the uniform buffers. */
+  [Symbol.dispose](): void {
+    for (const e of this.entries.values()) e.uniform?.destroy();
+    this.entries.clear();
+  }
+}
+
 export class Recorder {
   readonly #device: GPUDevice;
   readonly #pool: BufferPool;
@@ -27,6 +69,7 @@ export class Recorder {
   #uniforms: GPUBuffer[] = [];
   #errors: PendingError[] = [];
   #unwaited = false;
+  #bindCache: BindGroupCache | null = null;
   /** Dispatches recorded since creation (for benchmarks and tests). */
   dispatchCount = 0;
   /** Submissions made since creation. */
@@ -62,6 +105,11 @@ export class Recorder {
     }
     if (grid[0] === 0 || grid[1] === 0 || grid[2] === 0) return; // nothing to do
     const device = this.#device;
+    const cached = this.#bindCache ? this.#cachedBindGroup(this.#bindCache, kernel, buffers, params) : null;
+    if (cached) {
+      this.#record(kernel, cached, grid);
+      return;
+    }
     const entries: GPUBindGroupEntry[] = [];
     if (params !== null) {
       const size = Math.max(16, Math.ceil(params.bytes.byteLength / 16) * 16);
@@ -81,6 +129,10 @@ export class Recorder {
     const bindGroup = device.createBindGroup({ layout: kernel.layout, entries, label: kernel.name });
     this.#errors.push(device.popErrorScope().then((error) => ({ where: `shader "${kernel.name}"`, error })));
 
+    this.#record(kernel, bindGroup, grid);
+  }
+
+  #record(kernel: Kernel, bindGroup: GPUBindGroup, grid: readonly [number, number, number]): void {
     const pass = this.#currentEncoder().beginComputePass({ label: kernel.name });
     pass.setPipeline(kernel.pipeline);
     pass.setBindGroup(0, bindGroup);
@@ -89,6 +141,67 @@ export class Recorder {
     this.#shaders.add(kernel.name);
     this.dispatchCount++;
     if (++this.#commands >= MAX_COMMANDS_PER_SUBMIT) this.submit();
+  }
+
+  /**
+   * Runs `record` with `cache` active: the dispatches it records reuse the cache's bind groups
+   * (see {@link BindGroupCache}). Not re-entrant; other work must not record meanwhile.
+   */
+  async withBindGroupCache<T>(cache: BindGroupCache, record: () => Promise<T>): Promise<T> {
+    if (this.#bindCache) throw new Error("Recorder.withBindGroupCache: a cache is already active");
+    this.#bindCache = cache;
+    try {
+      return await record();
+    } finally {
+      this.#bindCache = null;
+    }
+  }
+
+  /** The cached bind group for this dispatch (params written if they changed), or null to make a fresh one. */
+  #cachedBindGroup(
+    cache: BindGroupCache,
+    kernel: Kernel,
+    buffers: readonly (readonly [number, GPUBuffer])[],
+    params: { binding: number; bytes: ArrayBuffer } | null,
+  ): GPUBindGroup | null {
+    const key = `${kernel.name}#${kernelId(kernel)}|${buffers.map(([b, buf]) => `${b}:${bufferId(buf)}`).join(",")}`;
+    const bytes = params ? new Uint8Array(params.bytes) : null;
+    const now = this.submitCount;
+    const hit = cache.entries.get(key);
+    if (hit) {
+      const same = !bytes || (hit.bytes !== null && sameBytes(hit.bytes, bytes));
+      if (!same) {
+        if (hit.usedIn === now) return null; // recorded in the pending submission with other params: not shareable
+        // queue order: submitted commands keep the old bytes, everything submitted after this sees the new ones
+        this.#device.queue.writeBuffer(hit.uniform!, 0, bytes!.buffer as ArrayBuffer, bytes!.byteOffset, bytes!.byteLength);
+        hit.bytes = bytes!.slice();
+      }
+      hit.usedIn = this.submitCount;
+      cache.hits++;
+      return hit.bindGroup;
+    }
+    const device = this.#device;
+    const entries: GPUBindGroupEntry[] = [];
+    let uniform: GPUBuffer | null = null;
+    if (params !== null) {
+      const size = Math.max(16, Math.ceil(params.bytes.byteLength / 16) * 16);
+      uniform = device.createBuffer({
+        size,
+        usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+        mappedAtCreation: true,
+        label: `${kernel.name}.params (cached)`,
+      });
+      new Uint8Array(uniform.getMappedRange()).set(bytes!);
+      uniform.unmap();
+      entries.push({ binding: params.binding, resource: { buffer: uniform } });
+    }
+    for (const [binding, buffer] of buffers) entries.push({ binding, resource: { buffer } });
+    device.pushErrorScope("validation");
+    const bindGroup = device.createBindGroup({ layout: kernel.layout, entries, label: kernel.name });
+    this.#errors.push(device.popErrorScope().then((error) => ({ where: `shader "${kernel.name}"`, error })));
+    cache.entries.set(key, { bindGroup, uniform, bytes: bytes?.slice() ?? null, usedIn: this.submitCount });
+    cache.misses++;
+    return bindGroup;
   }
 
   /** Records a buffer-to-buffer copy (byte offsets and size multiples of 4). */
@@ -196,4 +309,19 @@ export class Recorder {
       this.#pool.release(staging);
     }
   }
+}
+
+/** Identity of a compiled kernel (one per shader and override constants) inside cache keys. */
+const kernelIds = new WeakMap<Kernel, number>();
+let nextKernelId = 1;
+function kernelId(k: Kernel): number {
+  let id = kernelIds.get(k);
+  if (id === undefined) kernelIds.set(k, id = nextKernelId++);
+  return id;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
