@@ -173,7 +173,13 @@ export class Recorder {
       if (!same) {
         if (hit.usedIn === now) return null; // recorded in the pending submission with other params: not shareable
         // queue order: submitted commands keep the old bytes, everything submitted after this sees the new ones
-        this.#device.queue.writeBuffer(hit.uniform!, 0, bytes!.buffer as ArrayBuffer, bytes!.byteOffset, bytes!.byteLength);
+        this.#device.queue.writeBuffer(
+          hit.uniform!,
+          0,
+          bytes!.buffer as ArrayBuffer,
+          bytes!.byteOffset,
+          bytes!.byteLength,
+        );
         hit.bytes = bytes!.slice();
       }
       hit.usedIn = this.submitCount;
