@@ -59,13 +59,13 @@ import {
 } from "./common.ts";
 import { formatSeconds, openOutput } from "./output.ts";
 import { evaluateZeroShot, type ZeroShotResult } from "../thanos/zeroshot/evaluate.ts";
-import { logZeroShot, parseLimit, parseTasks, prepareZeroShot } from "./zeroshot.ts";
+import { isHubData, logZeroShot, parseLimit, parseTasks, prepareZeroShot } from "./zeroshot.ts";
 
 const USAGE = "usage: deno task prune [--model <dir|hf:ORG/NAME>] [--method thanos|sparsegpt|wanda|magnitude] " +
   "[--pattern unstructured|2:4|4:8|structured] [--sparsity 0.5] [--alpha 0] [--blocksize 128] [--percdamp 0.01] " +
   "[--calibration sotu-calib] [--nsamples 128] [--seqlen N] [--seed 0] [--eval sotu-eval] [--max-windows 64] " +
   "[--dtype source|F32|F16|BF16] [--streaming] [--dry-run] [--save-format dense|compressed] [--out <dir>] [--force] " +
-  "[--zeroshot t1,t2,… --zeroshot-data DIR [--zeroshot-limit N]]";
+  "[--zeroshot t1,t2,… [--zeroshot-data DIR|hf:] [--zeroshot-limit N]]";
 
 async function run(): Promise<unknown> {
   const { values } = parse(Deno.args, {
@@ -113,16 +113,14 @@ async function run(): Promise<unknown> {
     throw new UsageError(`Unknown --save-format "${saveFormat}": expected dense or compressed`);
   }
   const zeroshotTasks = values.zeroshot === undefined ? undefined : parseTasks(values.zeroshot);
-  if (zeroshotTasks && !values["zeroshot-data"]) {
-    throw new UsageError("Missing --zeroshot-data DIR (the splits as <task>.jsonl or <task>.parquet) for --zeroshot");
-  }
+  if (zeroshotTasks) isHubData(values["zeroshot-data"]);
   const zeroshotLimit = parseLimit("zeroshot-limit", values["zeroshot-limit"]);
   const checkpoint = await asInput(() => openCheckpoint(values.model!));
   checkModelFits(checkpoint.layout, options);
   const plan = await checkMemoryPlan(checkpoint, options, spec, values.streaming!, values["dry-run"]!);
   if (values["dry-run"]) return { model: values.model, dry_run: true, plan };
   const zeroshot = zeroshotTasks
-    ? await prepareZeroShot(checkpoint, zeroshotTasks, values["zeroshot-data"]!, zeroshotLimit)
+    ? await prepareZeroShot(checkpoint, zeroshotTasks, values["zeroshot-data"], zeroshotLimit)
     : null;
   const out = values.out ?? defaultOut(values.model!, options);
   const output = await openOutput(out, { kind: "directory", force: values.force });

@@ -6,7 +6,7 @@
  * SparseGPT, Thanos (alpha 0) and Thanos (alpha 0.1) at unstructured 50%, 4:8, 2:4 and structured
  * 30% (structured for Thanos only, as in the paper; alpha applies to the n:m and structured
  * patterns). Every cell prunes a fresh copy of the model with the same calibration windows and
- * evaluates on the same windows. With `--zeroshot t1,t2,… --zeroshot-data DIR [--zeroshot-limit N]`
+ * evaluates on the same windows. With `--zeroshot t1,t2,… [--zeroshot-data DIR|hf:] [--zeroshot-limit N]`
  * every cell is also scored on those zero-shot tasks (thanos/zeroshot/, lm-eval 0.4.7 semantics) and a
  * second table gives the mean zero-shot accuracy (the paper's other half). Prints the table(s) as
  * markdown on stdout, then (last line) the JSON of every cell; progress on stderr. `--out` goes through cli/output.ts: checked (and locked)
@@ -19,14 +19,14 @@ import { prepareData, pruneAndEvaluate } from "../thanos/experiment.ts";
 import { openCheckpoint } from "../thanos/model/checkpoint.ts";
 // the table itself (rows, columns, which entries apply): thanos/comparison.ts, shared with notebook 05
 import { comparisonEntries, comparisonMarkdown } from "../thanos/comparison.ts";
-import { asInput, DATA_FLAGS, dataSpec, DEFAULT_MODEL, log, main, parse, UsageError } from "./common.ts";
+import { asInput, DATA_FLAGS, dataSpec, DEFAULT_MODEL, log, main, parse } from "./common.ts";
 import type { ZeroShotResult } from "../thanos/zeroshot/evaluate.ts";
-import { parseLimit, parseTasks, prepareZeroShot } from "./zeroshot.ts";
+import { isHubData, parseLimit, parseTasks, prepareZeroShot } from "./zeroshot.ts";
 import { formatSeconds, openOutput } from "./output.ts";
 
 const USAGE = "usage: deno task table [--model <dir|hf:ORG/NAME>] [--calibration sotu-calib] [--nsamples 128] " +
   "[--seqlen N] [--seed 0] [--eval sotu-eval] [--max-windows 64] [--out <file.json>] [--force] " +
-  "[--zeroshot t1,t2,… --zeroshot-data DIR [--zeroshot-limit N]]";
+  "[--zeroshot t1,t2,… [--zeroshot-data DIR|hf:] [--zeroshot-limit N]]";
 
 async function run(): Promise<unknown> {
   const { values } = parse(Deno.args, {
@@ -45,13 +45,11 @@ async function run(): Promise<unknown> {
   }
   const spec = dataSpec(values);
   const zeroshotTasks = values.zeroshot === undefined ? undefined : parseTasks(values.zeroshot);
-  if (zeroshotTasks && !values["zeroshot-data"]) {
-    throw new UsageError("Missing --zeroshot-data DIR (the splits as <task>.jsonl or <task>.parquet) for --zeroshot");
-  }
+  if (zeroshotTasks) isHubData(values["zeroshot-data"]);
   const zeroshotLimit = parseLimit("zeroshot-limit", values["zeroshot-limit"]);
   const checkpoint = await asInput(() => openCheckpoint(values.model!));
   const zeroshot = zeroshotTasks
-    ? await prepareZeroShot(checkpoint, zeroshotTasks, values["zeroshot-data"]!, zeroshotLimit)
+    ? await prepareZeroShot(checkpoint, zeroshotTasks, values["zeroshot-data"], zeroshotLimit)
     : undefined;
   await using output = values.out === undefined
     ? null

@@ -1,11 +1,13 @@
 /**
- * `deno task zeroshot --model <dir|hf:ORG/NAME> --tasks t1,t2,… --data DIR [--limit N]
+ * `deno task zeroshot --model <dir|hf:ORG/NAME> --tasks t1,t2,… [--data DIR|hf:] [--limit N]
  *   [--batch-size B] [--out results.json] [--log-samples DIR] [--force]`
  *
  * Zero-shot accuracy with lm-evaluation-harness v0.4.7 semantics (thanos/zeroshot/): the paper's
  * seven tasks (winogrande, openbookqa, boolq, piqa, hellaswag, arc_easy, arc_challenge), each
  * split read from `DIR/<task>.jsonl` or `DIR/<task>.parquet` in the dataset's own fields
- * (`data/zeroshot-sample` is a small set written for this project — not the benchmark).
+ * (`data/zeroshot-sample` is a small set written for this project — not the benchmark), or, without
+ * `--data` (or with `--data hf:`), the split lm-eval 0.4.7 loads, from the Hugging Face cache or the
+ * Hub's parquet conversion (thanos/zeroshot/hub.ts; `HF_HUB_OFFLINE=1` forbids the download).
  *
  * `--limit N` scores the first N documents of each task (a fraction in (0, 1) takes that share,
  * rounded up, as lm-eval). `--out` writes results.json in lm-eval's shape; `--log-samples DIR`
@@ -24,14 +26,16 @@ import { type Checkpoint, openCheckpoint } from "../thanos/model/checkpoint.ts";
 import { loadModel } from "../thanos/model/load.ts";
 import { loadTokenizer } from "../thanos/data/tokenizer.ts";
 import { evaluateZeroShot, type PreparedTask, prepareTask, type ZeroShotResult } from "../thanos/zeroshot/evaluate.ts";
-import { loadTaskDocs } from "../thanos/zeroshot/data.ts";
+import { loadParquetDocs, loadTaskDocs, type TaskDocs } from "../thanos/zeroshot/data.ts";
+import { resolveTaskData } from "../thanos/zeroshot/hub.ts";
+import type { HubOptions } from "../thanos/model/hub.ts";
 import { resultsText, sampleLines, summary } from "../thanos/zeroshot/results.ts";
-import { getTask, TASK_NAMES } from "../thanos/zeroshot/tasks.ts";
+import { getTask, TASK_NAMES, type ZeroShotTask } from "../thanos/zeroshot/tasks.ts";
 import { statOrNull } from "../thanos/util/fs.ts";
 import { asInput, intFlag, log, main, numberFlag, parse, UsageError } from "./common.ts";
 import { formatSeconds, openOutput } from "./output.ts";
 
-const USAGE = "usage: deno task zeroshot --model <dir|hf:ORG/NAME> --tasks t1,t2,… --data DIR [--limit N] " +
+const USAGE = "usage: deno task zeroshot --model <dir|hf:ORG/NAME> --tasks t1,t2,… [--data DIR|hf:] [--limit N] " +
   `[--batch-size B] [--out results.json] [--log-samples DIR] [--force]   (tasks: ${TASK_NAMES.join(", ")}, or all)`;
 
 /**
@@ -55,11 +59,15 @@ export function parseTasks(spec: string): string[] {
 export async function prepareZeroShot(
   checkpoint: Checkpoint,
   names: readonly string[],
-  data: string,
+  data: string | undefined,
   limit: number | undefined,
+  hub: HubOptions = {},
 ): Promise<PreparedTask[]> {
-  const dataInfo = await statOrNull(data);
-  if (!dataInfo?.isDirectory) throw new UsageError(`--data ${data} is not a directory`);
+  const fromHub = isHubData(data);
+  if (!fromHub) {
+    const dataInfo = await statOrNull(data);
+    if (!dataInfo?.isDirectory) throw new UsageError(`--data ${data} is not a directory`);
+  }
   if (checkpoint.tokenizerPath === null) {
     throw new UsageError(`${checkpoint.dir} has no tokenizer (tokenizer.json, or vocab.json with merges.txt)`);
   }
@@ -68,7 +76,7 @@ export async function prepareZeroShot(
   const prepared: PreparedTask[] = [];
   for (const name of names) {
     const task = getTask(name);
-    const { docs, where, path } = await asInput(() => loadTaskDocs(data, task));
+    const { docs, where, path } = await asInput(() => fromHub ? hubDocs(task, hub) : loadTaskDocs(data, task));
     const p = await asInput(() => Promise.resolve(prepareTask(task, docs, tokenizer, { limit, maxLength, where })));
     log(
       `zeroshot: ${name}: ${p.docs.length} of ${p.original} documents from ${path}, ${p.encoded.flat().length} requests`,
@@ -76,6 +84,34 @@ export async function prepareZeroShot(
     prepared.push(p);
   }
   return prepared;
+}
+
+/**
+ * Whether `--data` asks for the Hub: absent, or `hf:`.
+ * @throws UsageError for any other `hf:…` form
+ */
+export function isHubData(data: string | undefined): data is undefined | "hf:" {
+  if (data === undefined || data === "hf:") return true;
+  if (data.startsWith("hf:")) {
+    throw new UsageError(
+      `--data ${data}: expected a directory, or hf: (each task's dataset from the Hub, as its lm-eval YAML names it)`,
+    );
+  }
+  return false;
+}
+
+/** A task's split from the Hub's parquet conversion (cache first), with a progress line. */
+async function hubDocs(task: ZeroShotTask, hub: HubOptions): Promise<TaskDocs> {
+  const found = await resolveTaskData(task, {
+    ...hub,
+    onDownload: (e) =>
+      log(
+        `zeroshot: ${e.task}: downloading the ${task.datasetPath}${task.datasetName ? ` ${task.datasetName}` : ""} ` +
+          `${task.split} split from the Hub (${e.revision})`,
+      ),
+  });
+  if (found.downloaded) log(`zeroshot: ${task.name}: downloaded ${found.files.length} file(s) at ${found.commit}`);
+  return loadParquetDocs(task, found.files);
 }
 
 /**
@@ -127,13 +163,8 @@ async function run(): Promise<unknown> {
   }
   if (!values.model) throw new UsageError(`Missing --model (see --help)`);
   if (!values.tasks) throw new UsageError(`Missing --tasks (see --help)`);
-  if (!values.data) {
-    throw new UsageError(
-      `Missing --data DIR (the splits as <task>.jsonl or <task>.parquet; data/zeroshot-sample is a small sample ` +
-        `written for this project, not the benchmark)`,
-    );
-  }
   const names = parseTasks(values.tasks);
+  isHubData(values.data);
   const limit = parseLimit("limit", values.limit);
   const batchSize = values["batch-size"] === undefined ? undefined : intFlag("batch-size", values["batch-size"]);
   if (batchSize !== undefined && batchSize < 1) {

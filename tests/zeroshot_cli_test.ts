@@ -71,16 +71,22 @@ Deno.test({
   sanitizeResources: false,
   fn: () =>
     withTempDir(async (dir) => {
-      const bad = await runCli("cli/prune.ts", [
-        "--model",
-        "models/tiny-gpt2",
-        "--zeroshot",
-        "piqa",
-        "--out",
-        `${dir}/x`,
-      ]);
+      // without --zeroshot-data the split comes from the Hub; offline with an empty cache that is one line, exit 2
+      const bad = await runCli(
+        "cli/prune.ts",
+        ["--model", "models/tiny-gpt2", "--zeroshot", "piqa", "--out", `${dir}/x`],
+        { HF_HUB_OFFLINE: "1", HF_HUB_CACHE: `${dir}/cache` },
+      );
       assertEquals(bad.code, 2, bad.stderr);
-      assert(bad.stderr.startsWith("error: Missing --zeroshot-data DIR"), bad.stderr);
+      assert(
+        bad.stderr.startsWith(
+          `error: piqa: the piqa validation split is not in the Hugging Face cache (looked in ${dir}/cache/datasets--piqa ` +
+            "for refs/refs/convert/parquet and a snapshot with <config>/validation/*.parquet), and offline mode is on",
+        ),
+        bad.stderr,
+      );
+      assertEquals(bad.stderr.trim().split("\n").length, 1, bad.stderr);
+      assertEquals(await Array.fromAsync(Deno.readDir(dir)), []);
       const run = await runCli("cli/prune.ts", [
         "--model",
         "models/tiny-gpt2",

@@ -127,15 +127,17 @@ function hfHome(env: { get(key: string): string | undefined }): string {
 /**
  * The folder of a repo in the cache.
  * @param cacheDir the cache root
- * @param repo "ORG/NAME"
- * @returns `<cacheDir>/models--ORG--NAME`
+ * @param repo "ORG/NAME" (a dataset may also be a bare legacy name such as "piqa")
+ * @param type "model" (default) or "dataset", as huggingface_hub names the folder
+ * @returns `<cacheDir>/models--ORG--NAME` or `<cacheDir>/datasets--ORG--NAME`
  * @example
  * ```ts
  * repoCacheDir("/c", "facebook/opt-125m"); // "/c/models--facebook--opt-125m"
+ * repoCacheDir("/c", "allenai/ai2_arc", "dataset"); // "/c/datasets--allenai--ai2_arc"
  * ```
  */
-export function repoCacheDir(cacheDir: string, repo: string): string {
-  return join(cacheDir, `models--${repo.replaceAll("/", "--")}`);
+export function repoCacheDir(cacheDir: string, repo: string, type: "model" | "dataset" = "model"): string {
+  return join(cacheDir, `${type}s--${repo.replaceAll("/", "--")}`);
 }
 
 /**
@@ -150,15 +152,8 @@ export function repoCacheDir(cacheDir: string, repo: string): string {
  */
 export async function findCachedModel(id: HubModelId, cacheDir: string): Promise<string | null> {
   const repoDir = repoCacheDir(cacheDir, id.repo);
-  let commit = id.revision;
-  if (!COMMIT_PATTERN.test(commit)) {
-    try {
-      commit = (await Deno.readTextFile(join(repoDir, "refs", id.revision))).trim();
-    } catch (err) {
-      if (err instanceof Deno.errors.NotFound) return null;
-      throw err;
-    }
-  }
+  const commit = await cachedCommit(repoDir, id.revision);
+  if (commit === null) return null;
   const snapshot = join(repoDir, "snapshots", commit);
   // exists() follows symlinks: a dangling link into blobs/ is not a hit
   if (!(await exists(join(snapshot, "config.json")))) return null;
@@ -174,6 +169,14 @@ export async function findCachedModel(id: HubModelId, cacheDir: string): Promise
     return shards.length > 0 ? snapshot : null;
   }
   return (await exists(join(snapshot, "model.safetensors"))) ? snapshot : null;
+}
+
+/**
+ * Whether downloads are off: `options.offline`, else `HF_HUB_OFFLINE` (and, for datasets, the
+ * `datasets` library's own `HF_DATASETS_OFFLINE`) set to 1/true/yes/on.
+ */
+export function hubOffline(options: HubOptions, variables: string[] = ["HF_HUB_OFFLINE"]): boolean {
+  return options.offline ?? variables.some((v) => /^(1|true|yes|on)$/i.test(Deno.env.get(v) ?? ""));
 }
 
 async function readToken(env: { get(key: string): string | undefined }): Promise<string | undefined> {
@@ -204,7 +207,8 @@ function withTimeout(base: typeof fetch, ms: number): typeof fetch {
   };
 }
 
-function describe(err: unknown): string {
+/** An error's message with its cause, for "the Hub could not be reached: …". */
+export function describeHubError(err: unknown): string {
   const e = err as Error & { cause?: unknown };
   const cause = e?.cause instanceof Error ? ` (${e.cause.message})` : "";
   return `${e?.message ?? String(err)}${cause}`;
@@ -231,7 +235,7 @@ export async function resolveHubModel(spec: string, options: HubOptions = {}): P
   if (cached) return cached;
 
   const repoDir = repoCacheDir(cacheDir, id.repo);
-  const offline = options.offline ?? /^(1|true|yes|on)$/i.test(Deno.env.get("HF_HUB_OFFLINE") ?? "");
+  const offline = hubOffline(options);
   const notCached = `${spec} is not in the Hugging Face cache (looked in ${repoDir} for refs/${id.revision} ` +
     `and a snapshot with config.json and *.safetensors)`;
   const instead = "Download it where the Hub is reachable (any huggingface_hub tool fills the same cache; " +
@@ -243,18 +247,80 @@ export async function resolveHubModel(spec: string, options: HubOptions = {}): P
     return await download(id, cacheDir, options);
   } catch (err) {
     if (err instanceof HubContentError) throw err;
-    throw new Error(`${notCached}, and the Hub could not be reached: ${describe(err)}. ${instead}`);
+    throw new Error(`${notCached}, and the Hub could not be reached: ${describeHubError(err)}. ${instead}`);
   }
 }
 
-/** A repository that was reached but cannot serve as a checkpoint (no safetensors, …). */
-class HubContentError extends Error {}
+/** A repository that was reached but cannot serve what was asked (no safetensors, no such split, …). */
+export class HubContentError extends Error {}
 
-async function download(id: HubModelId, cacheDir: string, options: HubOptions): Promise<string> {
+/** The `@huggingface/hub` parameters every request shares: fetch with timeout, token, endpoint. */
+export async function hubRequestParams(
+  options: HubOptions,
+): Promise<{ fetch: typeof fetch; accessToken?: string; hubUrl?: string }> {
   const fetchFn = withTimeout(options.fetch ?? fetch, options.timeoutMs ?? 30_000);
   const accessToken = options.token ?? (await readToken(Deno.env));
   const hubUrl = options.hubUrl ?? Deno.env.get("HF_ENDPOINT");
-  const common = { fetch: fetchFn, ...(accessToken ? { accessToken } : {}), ...(hubUrl ? { hubUrl } : {}) };
+  return { fetch: fetchFn, ...(accessToken ? { accessToken } : {}), ...(hubUrl ? { hubUrl } : {}) };
+}
+
+/**
+ * Puts one file's bytes into `<repoDir>/blobs/<etag>` (skipped when the blob is there), written to
+ * `<blob>.incomplete` and renamed, as huggingface_hub does.
+ * @param body fetches the bytes (called only when the blob is missing)
+ * @returns the blob's path
+ */
+export async function storeBlob(
+  repoDir: string,
+  etag: string,
+  path: string,
+  body: () => Promise<Blob | null>,
+): Promise<string> {
+  const blob = join(repoDir, "blobs", etag);
+  if (await exists(blob)) return blob;
+  await Deno.mkdir(dirname(blob), { recursive: true });
+  const bytes = await body();
+  if (!bytes) throw new Error(`the Hub returned nothing for ${path}`);
+  const incomplete = `${blob}.incomplete`;
+  const out = await Deno.open(incomplete, { write: true, create: true, truncate: true });
+  try {
+    await bytes.stream().pipeTo(out.writable); // closes the file
+  } catch (err) {
+    await Deno.remove(incomplete).catch(() => {});
+    throw err;
+  }
+  await Deno.rename(incomplete, blob);
+  return blob;
+}
+
+/** Writes `<repoDir>/refs/<revision>` = commit (a revision may hold slashes: refs/convert/parquet). */
+export async function writeRef(repoDir: string, revision: string, commit: string): Promise<void> {
+  const ref = join(repoDir, "refs", revision);
+  await Deno.mkdir(dirname(ref), { recursive: true });
+  await Deno.writeTextFile(ref, commit);
+}
+
+/**
+ * The commit a cached revision points to (a 40-hex revision is its own commit), or null when the
+ * cache has no such ref.
+ */
+export async function cachedCommit(repoDir: string, revision: string): Promise<string | null> {
+  if (COMMIT_PATTERN.test(revision)) return revision;
+  try {
+    return (await Deno.readTextFile(join(repoDir, "refs", revision))).trim();
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return null;
+    throw err;
+  }
+}
+
+/** Whether `s` is a 40-hex commit. */
+export function isCommit(s: string | undefined): s is string {
+  return !!s && COMMIT_PATTERN.test(s);
+}
+
+async function download(id: HubModelId, cacheDir: string, options: HubOptions): Promise<string> {
+  const common = await hubRequestParams(options);
 
   const info = await modelInfo({ name: id.repo, revision: id.revision, additionalFields: ["sha"], ...common });
   const commit = (info as { sha?: string }).sha;
@@ -280,29 +346,17 @@ async function download(id: HubModelId, cacheDir: string, options: HubOptions): 
   for (const entry of files) {
     const etag = entry.lfs?.oid ?? entry.oid;
     if (!etag) throw new Error(`the Hub listed ${entry.path} without an object id`);
-    const blob = join(repoDir, "blobs", etag);
     const pointer = join(snapshot, entry.path);
-    if (!(await exists(blob))) {
-      await Deno.mkdir(dirname(blob), { recursive: true });
-      const body = await downloadFile({ repo: id.repo, path: entry.path, revision: commit, ...common });
-      if (!body) throw new Error(`the Hub returned nothing for ${entry.path}`);
-      const incomplete = `${blob}.incomplete`;
-      const out = await Deno.open(incomplete, { write: true, create: true, truncate: true });
-      try {
-        await body.stream().pipeTo(out.writable); // closes the file
-      } catch (err) {
-        await Deno.remove(incomplete).catch(() => {});
-        throw err;
-      }
-      await Deno.rename(incomplete, blob);
-    }
+    const blob = await storeBlob(
+      repoDir,
+      etag,
+      entry.path,
+      () => downloadFile({ repo: id.repo, path: entry.path, revision: commit, ...common }),
+    );
     await Deno.mkdir(dirname(pointer), { recursive: true });
     await Deno.remove(pointer).catch(() => {});
     await Deno.symlink(relative(dirname(pointer), blob), pointer);
   }
-  if (id.revision !== commit) {
-    await Deno.mkdir(dirname(join(repoDir, "refs", id.revision)), { recursive: true });
-    await Deno.writeTextFile(join(repoDir, "refs", id.revision), commit);
-  }
+  if (id.revision !== commit) await writeRef(repoDir, id.revision, commit);
   return snapshot;
 }

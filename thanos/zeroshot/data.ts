@@ -9,7 +9,7 @@
  */
 
 import { parquetReadObjects } from "hyparquet";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { isFile } from "../util/fs.ts";
 import type { Doc, FieldKind, ZeroShotTask } from "./tasks.ts";
 
@@ -102,21 +102,37 @@ export async function loadTaskDocs(dir: string, task: ZeroShotTask): Promise<Tas
     if (docs.length === 0) throw new RangeError(`${jsonl} is empty; expected one ${task.name} document per line`);
     return { path: jsonl, docs, where };
   }
-  if (await isFile(parquet)) {
-    const where = (i: number) => `${parquet} row ${i}`;
-    const bytes = await Deno.readFile(parquet);
+  if (await isFile(parquet)) return await loadParquetDocs(task, [parquet]);
+  throw new RangeError(
+    `${task.name}: found neither ${jsonl} nor ${parquet}; expected the ${task.datasetPath}` +
+      `${task.datasetName ? ` (${task.datasetName})` : ""} ${task.split} split in one of them`,
+  );
+}
+
+/**
+ * Reads and checks a task's split from parquet files (one `<task>.parquet`, or the Hub's
+ * `<config>/<split>/NNNN.parquet` files in order), documents numbered across the files.
+ * @throws RangeError naming the file (and row and field) for anything a task cannot use
+ */
+export async function loadParquetDocs(task: ZeroShotTask, files: readonly string[]): Promise<TaskDocs> {
+  const docs: Doc[] = [];
+  const starts: [number, string][] = []; // [first document index, file]
+  for (const path of files) {
+    const bytes = await Deno.readFile(path);
     let rows: Record<string, unknown>[];
     try {
       const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
       rows = await parquetReadObjects({ file });
     } catch (err) {
-      throw new RangeError(`${parquet} could not be read as parquet (${(err as Error).message})`);
+      throw new RangeError(`${path} could not be read as parquet (${(err as Error).message})`);
     }
-    if (rows.length === 0) throw new RangeError(`${parquet} has no rows; expected ${task.name} documents`);
-    return { path: parquet, docs: rows.map((r, i) => checkDoc(task, plain(r), where(i))), where };
+    starts.push([docs.length, path]);
+    rows.forEach((r, i) => docs.push(checkDoc(task, plain(r), `${path} row ${i}`)));
   }
-  throw new RangeError(
-    `${task.name}: found neither ${jsonl} nor ${parquet}; expected the ${task.datasetPath}` +
-      `${task.datasetName ? ` (${task.datasetName})` : ""} ${task.split} split in one of them`,
-  );
+  if (docs.length === 0) throw new RangeError(`${files.join(", ")} has no rows; expected ${task.name} documents`);
+  const where = (i: number) => {
+    const [start, path] = starts.findLast(([s]) => s <= i)!;
+    return `${path} row ${i - start}`;
+  };
+  return { path: files.length === 1 ? files[0] : dirname(files[0]), docs, where };
 }

@@ -10,5 +10,6 @@ export * from "./loglikelihood.ts";
 export * from "./metrics.ts";
 export * from "./evaluate.ts";
 export * from "./data.ts";
+export * from "./hub.ts";
 export * from "./results.ts";
 export { PyFloat, pyFloatRepr, pyJsonDumps } from "./python.ts";
