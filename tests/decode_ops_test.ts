@@ -42,6 +42,26 @@ gpuTest("matvec equals the reference on odd shapes, with offsets, bias and accum
   }
 });
 
+gpuTest("matvec's vec4 kernel (cols and offsets multiples of 4) equals the reference on odd row counts", async (gpu) => {
+  // rows not a multiple of the kernel's 4 rows an invocation; small and large workgroups (rows >= 2048)
+  for (const [rows, cols] of [[1, 4], [3, 8], [7, 132], [13, 1000], [2049, 12]]) {
+    const w = randn((rows + 1) * cols, rows + cols), x = randn(4 + cols, cols), b = randn(rows, 5), y0 = randn(rows + 1, 6);
+    using wT = upload(gpu, w, [w.length], "w");
+    using xT = upload(gpu, x, [x.length], "x");
+    using bT = upload(gpu, b, [rows], "b");
+    using yPlain = zeros(gpu, [rows], "f32", "y");
+    using yAcc = upload(gpu, y0, [y0.length], "y0");
+    const W = wT.reshape([rows + 1, cols]); // rows 1.. are the weight (wOffset = one row)
+    await matvec(W, xT, yPlain, { wOffset: cols, xOffset: 4, rows });
+    await matvec(W, xT, yAcc, { wOffset: cols, xOffset: 4, rows, bias: bT, accumulate: true, yOffset: 1 });
+    const [plain, acc] = await readAll(yPlain, yAcc);
+    const ws = w.subarray(cols), xs = x.subarray(4), tol = { rtol: 1e-5, atol: 1e-4 };
+    assertClose(plain, ref.matvec(ws, rows, cols, xs), tol, `matvec_vec4 ${rows}x${cols}`);
+    assertClose(acc.subarray(1), ref.matvec(ws, rows, cols, xs, b, y0.subarray(1)), tol, `+b+acc ${rows}x${cols}`);
+    assertEquals(acc[0], y0[0], "matvec_vec4 wrote outside its window");
+  }
+});
+
 gpuTest("matvec with wOffset and rows reads a window of rows", async (gpu) => {
   const rows = 7, cols = 13;
   const w = randn(20 * cols, 1), x = randn(cols, 2);
