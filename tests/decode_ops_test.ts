@@ -8,7 +8,15 @@
 
 import { assertEquals, assertRejects } from "./assert.ts";
 import { readAll, upload, zeros } from "../thanos/gpu/mod.ts";
-import { argmax, decodeAttend, decodeScores, decodeSoftmax, kvAppend, matvec } from "../thanos/decode/ops.ts";
+import {
+  argmax,
+  decodeAttend,
+  decodeAttention,
+  decodeScores,
+  decodeSoftmax,
+  kvAppend,
+  matvec,
+} from "../thanos/decode/ops.ts";
 import * as ref from "./reference/decode.ts";
 import { assertClose, gpuTest, ODD_SIZES, randn } from "./util.ts";
 
@@ -42,25 +50,31 @@ gpuTest("matvec equals the reference on odd shapes, with offsets, bias and accum
   }
 });
 
-gpuTest("matvec's vec4 kernel (cols and offsets multiples of 4) equals the reference on odd row counts", async (gpu) => {
-  // rows not a multiple of the kernel's 4 rows an invocation; small and large workgroups (rows >= 2048)
-  for (const [rows, cols] of [[1, 4], [3, 8], [7, 132], [13, 1000], [2049, 12]]) {
-    const w = randn((rows + 1) * cols, rows + cols), x = randn(4 + cols, cols), b = randn(rows, 5), y0 = randn(rows + 1, 6);
-    using wT = upload(gpu, w, [w.length], "w");
-    using xT = upload(gpu, x, [x.length], "x");
-    using bT = upload(gpu, b, [rows], "b");
-    using yPlain = zeros(gpu, [rows], "f32", "y");
-    using yAcc = upload(gpu, y0, [y0.length], "y0");
-    const W = wT.reshape([rows + 1, cols]); // rows 1.. are the weight (wOffset = one row)
-    await matvec(W, xT, yPlain, { wOffset: cols, xOffset: 4, rows });
-    await matvec(W, xT, yAcc, { wOffset: cols, xOffset: 4, rows, bias: bT, accumulate: true, yOffset: 1 });
-    const [plain, acc] = await readAll(yPlain, yAcc);
-    const ws = w.subarray(cols), xs = x.subarray(4), tol = { rtol: 1e-5, atol: 1e-4 };
-    assertClose(plain, ref.matvec(ws, rows, cols, xs), tol, `matvec_vec4 ${rows}x${cols}`);
-    assertClose(acc.subarray(1), ref.matvec(ws, rows, cols, xs, b, y0.subarray(1)), tol, `+b+acc ${rows}x${cols}`);
-    assertEquals(acc[0], y0[0], "matvec_vec4 wrote outside its window");
-  }
-});
+gpuTest(
+  "matvec's vec4 kernel (cols and offsets multiples of 4) equals the reference on odd row counts",
+  async (gpu) => {
+    // rows not a multiple of the kernel's 4 rows an invocation; small and large workgroups (rows >= 2048)
+    for (const [rows, cols] of [[1, 4], [3, 8], [7, 132], [13, 1000], [2049, 12]]) {
+      const w = randn((rows + 1) * cols, rows + cols),
+        x = randn(4 + cols, cols),
+        b = randn(rows, 5),
+        y0 = randn(rows + 1, 6);
+      using wT = upload(gpu, w, [w.length], "w");
+      using xT = upload(gpu, x, [x.length], "x");
+      using bT = upload(gpu, b, [rows], "b");
+      using yPlain = zeros(gpu, [rows], "f32", "y");
+      using yAcc = upload(gpu, y0, [y0.length], "y0");
+      const W = wT.reshape([rows + 1, cols]); // rows 1.. are the weight (wOffset = one row)
+      await matvec(W, xT, yPlain, { wOffset: cols, xOffset: 4, rows });
+      await matvec(W, xT, yAcc, { wOffset: cols, xOffset: 4, rows, bias: bT, accumulate: true, yOffset: 1 });
+      const [plain, acc] = await readAll(yPlain, yAcc);
+      const ws = w.subarray(cols), xs = x.subarray(4), tol = { rtol: 1e-5, atol: 1e-4 };
+      assertClose(plain, ref.matvec(ws, rows, cols, xs), tol, `matvec_vec4 ${rows}x${cols}`);
+      assertClose(acc.subarray(1), ref.matvec(ws, rows, cols, xs, b, y0.subarray(1)), tol, `+b+acc ${rows}x${cols}`);
+      assertEquals(acc[0], y0[0], "matvec_vec4 wrote outside its window");
+    }
+  },
+);
 
 gpuTest("matvec with wOffset and rows reads a window of rows", async (gpu) => {
   const rows = 7, cols = 13;
@@ -180,6 +194,58 @@ gpuTest("decode attention over a chunked cache equals the reference (GQA, odd le
     assertEquals(got[0], 5, "out before outOffset untouched");
   }
 });
+
+gpuTest(
+  "decodeAttention (scores, softmax and values fused) equals the reference (GQA, odd lengths, headDim past WG)",
+  async (gpu) => {
+    for (const [heads, kvHeads, hd, len] of [[6, 2, 10, 1], [6, 3, 7, 13], [4, 4, 65, 129], [8, 1, 64, 300]]) {
+      const kvW = kvHeads * hd, ldS = len + 3;
+      const q = randn(2 + heads * hd, len), K = randn((len + 2) * kvW, hd), V = randn((len + 2) * kvW, heads);
+      using qT = upload(gpu, q, [q.length], "q");
+      using scores = zeros(gpu, [heads, ldS], "f32", "scores");
+      using out = upload(gpu, new Float32Array(heads * hd + 1).fill(5), [heads * hd + 1], "out");
+      using k = upload(gpu, K, [len + 2, kvW], "k"); // two positions past n: never read
+      using v = upload(gpu, V, [len + 2, kvW], "v");
+      const shape = { heads, kvHeads, headDim: hd };
+      await decodeAttention(
+        qT,
+        2,
+        { tensor: k, lo: 0, n: len },
+        { tensor: v, lo: 0, n: len },
+        scores,
+        out,
+        1,
+        shape,
+        hd ** -0.5,
+      );
+      const [probs, got] = await readAll(scores, out);
+      const want = ref.decodeAttention(q.subarray(2), K, V, len, heads, kvHeads, hd, hd ** -0.5);
+      const p = new Float32Array(heads * len);
+      for (let h = 0; h < heads; h++) p.set(probs.subarray(h * ldS, h * ldS + len), h * len);
+      assertClose(p, want.probs, { rtol: 1e-5, atol: 1e-6 }, `probs ${heads}/${kvHeads}x${hd} len ${len}`);
+      assertClose(got.subarray(1), want.out, { rtol: 1e-5, atol: 1e-5 }, `out ${heads}/${kvHeads}x${hd} len ${len}`);
+      assertEquals(got[0], 5, "out before outOffset untouched");
+    }
+    using t = zeros(gpu, [40], "f32", "t");
+    using s = zeros(gpu, [1, 8], "f32", "s");
+    await assertRejects(
+      () =>
+        decodeAttention(
+          t,
+          0,
+          { tensor: t.reshape([5, 8]), lo: 4, n: 1 },
+          { tensor: t.reshape([5, 8]), lo: 4, n: 1 },
+          s,
+          s,
+          0,
+          { heads: 1, kvHeads: 1, headDim: 8 },
+          1,
+        ),
+      RangeError,
+      "decodeAttention: keys cover positions 4..4 and values 4..4; expected both 0..n−1 with n ≥ 1 (one chunk)",
+    );
+  },
+);
 
 gpuTest("argmax finds the first maximum (ties to the lowest index) on odd lengths", async (gpu) => {
   using result = zeros(gpu, [1], "u32", "argmax");

@@ -18,19 +18,20 @@ const TOL = { rtol: 1e-5, atol: 1e-4 };
 
 gpuTest("sparse24Matvec equals the reference on odd shapes, with offsets, bias and accumulate", async (gpu) => {
   for (const rows of [1, 7, 65, 130]) {
-    for (const cols of [4, 12, 36, 260, 1000]) {
+    for (const [cols, xo] of [[4, 3], [12, 3], [36, 3], [260, 3], [1000, 3], [8, 4], [40, 4], [1000, 4]]) {
+      // xOffset 4 with cols % 8 == 0 runs the vec4 kernel, the others the scalar one
       const w = sparseWeights(rows, cols, rows * 31 + cols, "2:4");
       const c = compress24(w, rows, cols);
-      const x = randn(cols + 3, cols), b = randn(rows, 7), y0 = randn(rows + 2, 9);
+      const x = randn(cols + xo, cols), b = randn(rows, 7), y0 = randn(rows + 2, 9);
       using W = upload24(gpu, c.compressed, c.bitmask, rows, cols, "w24");
       using xT = upload(gpu, x, [x.length], "x");
       using bT = upload(gpu, b, [rows], "b");
       using yPlain = zeros(gpu, [rows], "f32", "y");
       using yAcc = upload(gpu, y0, [y0.length], "y0");
-      await sparse24Matvec(W, xT, yPlain, { xOffset: 3 });
-      await sparse24Matvec(W, xT, yAcc, { xOffset: 3, bias: bT, accumulate: true, yOffset: 2 });
+      await sparse24Matvec(W, xT, yPlain, { xOffset: xo });
+      await sparse24Matvec(W, xT, yAcc, { xOffset: xo, bias: bT, accumulate: true, yOffset: 2 });
       const [plain, acc] = await readAll(yPlain, yAcc);
-      const xs = x.subarray(3);
+      const xs = x.subarray(xo);
       assertClose(plain, ref.sparse24Matvec(c.compressed, c.bitmask, rows, cols, xs), TOL, `2:4 ${rows}x${cols}`);
       assertClose(plain, dense.matvec(w, rows, cols, xs), TOL, `2:4 vs dense ${rows}x${cols}`);
       assertClose(

@@ -38,7 +38,17 @@ import {
 } from "../model/ops.ts";
 import { ropeInverseFrequencies, ropeTablesOnGpu } from "../model/rope.ts";
 import { KvCache } from "./kv_cache.ts";
-import { argmax, decodeAttend, type DecodeHeads, decodeScores, decodeSoftmax, kvAppend, matvec } from "./ops.ts";
+import {
+  argmax,
+  decodeAttend,
+  decodeAttention,
+  type DecodeHeads,
+  decodeScores,
+  decodeSoftmax,
+  fitsDecodeAttention,
+  kvAppend,
+  matvec,
+} from "./ops.ts";
 
 /** The layer names a family's decode step reads (the layout's names). */
 interface FamilySpec {
@@ -345,12 +355,13 @@ export class Decoder implements Disposable {
       rope: this.#rope,
     });
     const L = pos + 1;
-    for (const keys of this.cache.slices(b, L, "k")) {
-      await decodeScores(this.#qkv, 0, keys, this.#scores, shape, headDim ** -0.5);
-    }
-    await decodeSoftmax(this.#scores, L);
-    for (const [i, values] of this.cache.slices(b, L, "v").entries()) {
-      await decodeAttend(this.#scores, values, this.#att, 0, shape, i > 0);
+    const keys = this.cache.slices(b, L, "k"), values = this.cache.slices(b, L, "v");
+    if (keys.length === 1 && fitsDecodeAttention(L, headDim)) {
+      await decodeAttention(this.#qkv, 0, keys[0], values[0], this.#scores, this.#att, 0, shape, headDim ** -0.5);
+    } else { // the cache spans several chunks (bindings): scores per chunk, one softmax, values per chunk
+      for (const k of keys) await decodeScores(this.#qkv, 0, k, this.#scores, shape, headDim ** -0.5);
+      await decodeSoftmax(this.#scores, L);
+      for (const [i, v] of values.entries()) await decodeAttend(this.#scores, v, this.#att, 0, shape, i > 0);
     }
     const out = this.#linear(w, spec.out);
     await matvec(f32Weight(out, "decode"), this.#att, x, { bias: out.bias, accumulate: true }); // x += out_proj(att)

@@ -17,11 +17,11 @@ export {
 export { type CacheChunk, KvCache } from "./kv_cache.ts";
 export { continuationLogProbs } from "./score.ts";
 export {
-  type BitmaskWeight,
   bitmaskMatvec,
+  type BitmaskWeight,
   pack24Index,
-  type Sparse24Weight,
   sparse24Matvec,
+  type Sparse24Weight,
   type SparseMatvecOptions,
   upload24,
   uploadBitmask,

@@ -11,7 +11,7 @@
  */
 
 import { grid1d, launch } from "../gpu/launch.ts";
-import { checkLoopBudget, loopCost } from "../gpu/loop_budget.ts";
+import { checkLoopBudget, LOOP_BUDGET, loopCost } from "../gpu/loop_budget.ts";
 import type { Gpu } from "../gpu/device.ts";
 import { type Tensor, zeros } from "../gpu/tensor.ts";
 import { checkFinite, checkNoAlias, checkTensor } from "../linalg/checks.ts";
@@ -344,5 +344,82 @@ export async function argmax(x: Tensor, result: Tensor, n = x.size, offset = 0):
     grid: [1],
     params: { n, offset },
     constants: { WG: ARGMAX_WG },
+  });
+}
+
+/** Workgroup size of {@link decodeAttention} (a power of two). */
+const ATTENTION_WG = 64;
+
+/** Loop iterations of one {@link decodeAttention} invocation (see the shader's header). */
+function attentionLoopCost(n: number, headDim: number): number {
+  const perLane = Math.ceil(n / ATTENTION_WG);
+  return loopCost(perLane) * (loopCost(headDim) + 2) + 2 * loopCost(Math.log2(ATTENTION_WG)) +
+    loopCost(Math.ceil(headDim / ATTENTION_WG)) * loopCost(n);
+}
+
+/**
+ * Whether {@link decodeAttention} can serve a cache of `n` positions in one chunk within one
+ * invocation's loop budget (else use {@link decodeScores}, {@link decodeSoftmax}, {@link decodeAttend}).
+ */
+export function fitsDecodeAttention(n: number, headDim: number): boolean {
+  return attentionLoopCost(n, headDim) <= LOOP_BUDGET;
+}
+
+/**
+ * One decode step's attention in one dispatch (shaders/decode_attention.wgsl): for each head h
+ * (key/value head h / (heads / kvHeads)), `out_h = Σ_j softmax_j(scale · q_h·k_j) v_j` over cached
+ * positions 0 .. n − 1 held in one chunk — {@link decodeScores}, {@link decodeSoftmax} and
+ * {@link decodeAttend} fused. `scores` is scratch (it ends holding the probabilities).
+ *
+ * @param q f32, the rotated query [heads·headDim] at `qOffset`
+ * @param keys the cache chunk of keys, `lo` = 0
+ * @param values the cache chunk of values, `lo` = 0, the same `n`
+ * @param scores f32 [heads, ldS ≥ n]
+ * @param out f32 [heads·headDim] at `outOffset`
+ * @throws RangeError on shape mismatches, aliasing, a slice not starting at position 0, or a cache too
+ *   long for one invocation's loop budget ({@link fitsDecodeAttention})
+ * @example
+ * ```ts
+ * await decodeAttention(qkv, 0, { tensor: kChunk, lo: 0, n: 12 }, { tensor: vChunk, lo: 0, n: 12 },
+ *   scores, att, 0, { heads: 8, kvHeads: 4, headDim: 32 }, 32 ** -0.5);
+ * ```
+ */
+export async function decodeAttention(
+  q: Tensor,
+  qOffset: number,
+  keys: CacheSlice,
+  values: CacheSlice,
+  scores: Tensor,
+  out: Tensor,
+  outOffset: number,
+  shape: DecodeHeads,
+  scale: number,
+): Promise<void> {
+  const op = "decodeAttention";
+  checkHeads(op, shape);
+  checkFinite(op, "scale", scale);
+  const { heads, kvHeads, headDim } = shape;
+  checkRange(op, "q", q, qOffset, heads * headDim);
+  checkRange(op, "out", out, outOffset, heads * headDim);
+  const ldS = checkScores(op, scores, heads);
+  checkSlice(op, "keys", keys, kvHeads * headDim, ldS);
+  checkSlice(op, "values", values, kvHeads * headDim, ldS);
+  if (keys.lo !== 0 || values.lo !== 0 || keys.n !== values.n || keys.n < 1) {
+    throw new RangeError(
+      `${op}: keys cover positions ${keys.lo}..${keys.lo + keys.n - 1} and values ${values.lo}..${
+        values.lo + values.n - 1
+      }; expected both 0..n−1 with n ≥ 1 (one chunk)`,
+    );
+  }
+  for (const [name, t] of [["q", q], ["keys", keys.tensor], ["values", values.tensor]] as const) {
+    checkNoAlias(op, "scores", scores, name, t);
+    checkNoAlias(op, "out", out, name, t);
+  }
+  checkNoAlias(op, "out", out, "scores", scores);
+  checkLoopBudget(op, attentionLoopCost(keys.n, headDim), `${keys.n} cached positions of ${headDim} dimensions`);
+  await launch(q.gpu, "decode_attention", { q, kCache: keys.tensor, vCache: values.tensor, scores, out }, {
+    grid: [heads],
+    params: { n: keys.n, heads, kvHeads, headDim, qOffset, ldS, outOffset, scale },
+    constants: { WG: ATTENTION_WG },
   });
 }

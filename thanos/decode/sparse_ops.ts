@@ -47,7 +47,9 @@ function checkVectors(op: string, rows: number, cols: number, x: Tensor, y: Tens
 }
 
 /**
- * y = W·x + b for one token from a 2:4 weight: reads cols/2 values and cols/8 index bytes a row.
+ * y = W·x + b for one token from a 2:4 weight: reads cols/2 values and cols/8 index bytes a row. When cols
+ * is a multiple of 8 and xOffset of 4 it runs `shaders/sparse24_matvec_vec4.wgsl` (vec4 loads, 4 rows an
+ * invocation), else `shaders/sparse24_matvec.wgsl`.
  * @throws RangeError on shape mismatches, aliasing, or rows too long for one invocation's loop budget
  */
 export async function sparse24Matvec(
@@ -61,10 +63,21 @@ export async function sparse24Matvec(
   checkVectors(op, rows, cols, x, y, options);
   checkLoopBudget(op, loopCost(cols / 4), `rows of ${cols} columns`);
   const { bias = null, accumulate = false, xOffset = 0, yOffset = 0 } = options;
+  const constants = { HAS_BIAS: Number(bias !== null), ACCUMULATE: Number(accumulate) };
+  if (cols % 8 === 0 && xOffset % 4 === 0) {
+    // values and x as vec4s, 4 rows an invocation (shaders/sparse24_matvec_vec4.wgsl, like matvec's vec4 kernel)
+    const wg = rows >= 2048 ? WG : 16;
+    await launch(x.gpu, "sparse24_matvec_vec4", { values: w.values, index: w.index, x, bias: bias ?? x, y }, {
+      grid: grid1d(x.gpu, Math.ceil(rows / 4), wg),
+      params: { rows, cols, xOffset4: xOffset / 4, yOffset },
+      constants: { WG: wg, ...constants },
+    });
+    return;
+  }
   await launch(x.gpu, "sparse24_matvec", { values: w.values, index: w.index, x, bias: bias ?? x, y }, {
     grid: grid1d(x.gpu, rows, WG),
     params: { rows, cols, xOffset, yOffset },
-    constants: { WG, HAS_BIAS: Number(bias !== null), ACCUMULATE: Number(accumulate) },
+    constants: { WG, ...constants },
   });
 }
 
