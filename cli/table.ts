@@ -15,18 +15,46 @@
  * @module
  */
 
-import { prepareData, pruneAndEvaluate } from "../thanos/experiment.ts";
+import { type ExperimentData, prepareData, pruneAndEvaluate } from "../thanos/experiment.ts";
+import { checkPaperCorpora, PAPER_SETTINGS, preparePaperData } from "../thanos/paper.ts";
+import { MAX_THANOS_BLOCKSIZE, type PruneOptions, resolvePruneOptions } from "../thanos/prune/options.ts";
 import { openCheckpoint } from "../thanos/model/checkpoint.ts";
 // the table itself (rows, columns, which entries apply): thanos/comparison.ts, shared with notebook 05
-import { comparisonEntries, comparisonMarkdown } from "../thanos/comparison.ts";
-import { asInput, DATA_FLAGS, dataSpec, DEFAULT_MODEL, log, main, parse } from "./common.ts";
+import { comparisonEntries, type ComparisonEntry, comparisonMarkdown } from "../thanos/comparison.ts";
+import { asInput, DATA_FLAGS, dataSpec, DEFAULT_MODEL, intFlag, log, main, parse, UsageError } from "./common.ts";
 import type { ZeroShotResult } from "../thanos/zeroshot/evaluate.ts";
 import { isHubData, parseLimit, parseTasks, prepareZeroShot } from "./zeroshot.ts";
 import { formatSeconds, openOutput } from "./output.ts";
 
 const USAGE = "usage: deno task table [--model <dir|hf:ORG/NAME>] [--calibration sotu-calib] [--nsamples 128] " +
   "[--seqlen N] [--seed 0] [--eval sotu-eval] [--max-windows 64] [--out <file.json>] [--force] " +
-  "[--zeroshot t1,t2,… [--zeroshot-data DIR|hf:] [--zeroshot-limit N]]";
+  "[--zeroshot t1,t2,… [--zeroshot-data DIR|hf:] [--zeroshot-limit N]] " +
+  "[--paper --c4 c4-train.00000-of-01024.json.gz --wikitext2 <test.parquet|wiki.test.raw> [--seed 0]]";
+
+/** Flags `--paper` sets itself (the paper's values), so they may not be given with it. */
+const PAPER_FIXES = ["calibration", "nsamples", "seqlen", "eval", "max-windows"] as const;
+
+/**
+ * The paper's per-method settings on top of a table entry (thanos/paper.ts): Thanos block size 512
+ * (`construct_tables.py`), SparseGPT 128. INTENT: this project's per-row Thanos solve takes removal
+ * sets of at most MAX_THANOS_BLOCKSIZE (256) weights, so unstructured and n:m Thanos cells run with
+ * block size 256 — the structured cells (one solve for all rows) use 512 as the paper does.
+ */
+export function paperOptions(options: PruneOptions | null): PruneOptions | null {
+  if (options === null) return null;
+  if (options.method === "sparsegpt") {
+    return resolvePruneOptions({ ...options, blocksize: PAPER_SETTINGS.sparsegptBlocksize });
+  }
+  if (options.method !== "thanos") return options;
+  const blocksize = options.pattern.kind === "structured"
+    ? PAPER_SETTINGS.thanosBlocksize
+    : Math.min(PAPER_SETTINGS.thanosBlocksize, MAX_THANOS_BLOCKSIZE);
+  return resolvePruneOptions({ ...options, blocksize });
+}
+
+function given(flag: string): boolean {
+  return Deno.args.some((a) => a === `--${flag}` || a.startsWith(`--${flag}=`));
+}
 
 async function run(): Promise<unknown> {
   const { values } = parse(Deno.args, {
@@ -37,6 +65,9 @@ async function run(): Promise<unknown> {
     zeroshot: { type: "string" },
     "zeroshot-data": { type: "string" },
     "zeroshot-limit": { type: "string" },
+    paper: { type: "boolean", default: false },
+    c4: { type: "string" },
+    wikitext2: { type: "string" },
     help: { type: "boolean", short: "h" },
   });
   if (values.help) {
@@ -44,6 +75,30 @@ async function run(): Promise<unknown> {
     return undefined;
   }
   const spec = dataSpec(values);
+  if (values.paper) {
+    for (const flag of PAPER_FIXES) {
+      if (given(flag)) {
+        throw new UsageError(
+          `--${flag} cannot be combined with --paper, which fixes it (C4 calibration, ${PAPER_SETTINGS.nsamples} ` +
+            `windows of min(2048, context) tokens, WikiText-2 test perplexity over every window)`,
+        );
+      }
+    }
+    if (!values.c4) {
+      throw new UsageError("Missing --c4 FILE for --paper: the C4 train shard en/c4-train.00000-of-01024.json.gz");
+    }
+    if (!values.wikitext2) {
+      throw new UsageError(
+        "Missing --wikitext2 FILE for --paper: WikiText-2 raw test (wikitext-2-raw-v1 test parquet, or wiki.test.raw)",
+      );
+    }
+  } else if (values.c4 || values.wikitext2) {
+    throw new UsageError(`--${values.c4 ? "c4" : "wikitext2"} applies only with --paper`);
+  }
+  const paper = values.paper
+    ? { c4: values.c4!, wikitext2: values.wikitext2!, seed: intFlag("seed", values.seed, 0) }
+    : null;
+  if (paper) await asInput(() => checkPaperCorpora(paper));
   const zeroshotTasks = values.zeroshot === undefined ? undefined : parseTasks(values.zeroshot);
   if (zeroshotTasks) isHubData(values["zeroshot-data"]);
   const zeroshotLimit = parseLimit("zeroshot-limit", values["zeroshot-limit"]);
@@ -54,12 +109,17 @@ async function run(): Promise<unknown> {
   await using output = values.out === undefined
     ? null
     : await openOutput(values.out, { kind: "file", force: values.force });
-  const data = await asInput(() => prepareData(checkpoint, spec));
-  const cells = comparisonEntries();
+  const data: ExperimentData = await asInput(() =>
+    paper ? preparePaperData(checkpoint, paper) : prepareData(checkpoint, spec)
+  );
+  const cells: ComparisonEntry[] = comparisonEntries().map((e) =>
+    paper ? { ...e, options: paperOptions(e.options) } : e
+  );
   const started = performance.now();
   log(
-    `table: ${values.model}, ${cells.length} runs; calibration ${data.spec.nsamples} x ${data.spec.seqlen} of ` +
-      `${data.spec.calibration}, eval ${data.evaluation.count} windows of ${data.spec.eval}`,
+    `table: ${values.model}, ${cells.length} runs${paper ? " with the paper's settings" : ""}; calibration ` +
+      `${data.spec.nsamples} x ${data.spec.seqlen} of ${data.spec.calibration}, eval ${data.evaluation.count} ` +
+      `windows of ${data.spec.eval}`,
   );
   const results: Cell[] = [];
   for (const [i, cell] of cells.entries()) {
@@ -71,6 +131,9 @@ async function run(): Promise<unknown> {
       column: cell.column,
       perplexity: r.perplexity,
       sparsity: r.sparsity,
+      ...(cell.options?.method === "thanos" || cell.options?.method === "sparsegpt"
+        ? { blocksize: cell.options.blocksize }
+        : {}),
       seconds,
       ...(r.zeroshot ? { zeroshot: zeroshotCell(r.zeroshot) } : {}),
     });
@@ -87,6 +150,7 @@ async function run(): Promise<unknown> {
   if (zeroshot) console.log("\n" + markdown(results, "zeroshot"));
   const json = {
     model: values.model,
+    ...(paper ? { settings: "paper" } : {}),
     calibration: data.spec,
     eval: { corpus: data.spec.eval, windows: data.evaluation.count, seqlen: data.spec.seqlen },
     cells: results,
@@ -105,6 +169,8 @@ export interface Cell {
   column: string | null;
   perplexity: number;
   sparsity: number;
+  /** the column block size of Thanos and SparseGPT cells */
+  blocksize?: number;
   seconds: number;
   /** with --zeroshot: the mean of the tasks' acc, and each task's acc (and acc_norm) */
   zeroshot?: { mean_acc: number; tasks: Record<string, Record<string, number>> };
