@@ -25,7 +25,7 @@ struct Params {
 @group(0) @binding(3) var<storage, read> b: array<f32>;
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
 
-// #include "lib/reduce.wgsl"
+// #include "lib/row_moments.wgsl"
 
 @compute @workgroup_size(WG)
 fn main(
@@ -39,17 +39,8 @@ fn main(
   }
   let base = row * p.cols;
   let n = f32(p.cols);
-  var sum = 0.0;
-  for (var c = lid; c < p.cols; c += WG) {
-    sum += x[base + c];
-  }
-  let mean = workgroup_sum(lid, sum) / n;
-  var sq = 0.0;
-  for (var c = lid; c < p.cols; c += WG) {
-    let d = x[base + c] - mean;
-    sq = fma(d, d, sq);
-  }
-  let inv = inverseSqrt(workgroup_sum(lid, sq) / n + p.eps);
+  let mean = row_sum(lid, base) / n;
+  let inv = inverseSqrt(row_sq_dev(lid, base, mean) / n + p.eps);
   for (var c = lid; c < p.cols; c += WG) {
     y[base + c] = fma((x[base + c] - mean) * inv, w[c], b[c]);
   }

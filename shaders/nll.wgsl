@@ -9,7 +9,7 @@
 //   2  targets: array<u32>, read       [rows] vocab ids
 //   3  state: array<f32>, read_write   [rows, 3] running (max m, Σ exp(x − m), target logit)
 //   4  nll: array<f32>, read_write     [rows], written by the chunk with last = 1
-// Math: per chunk, m_c = max_c x, s_c = Σ_c exp(x − m_c); merged online in f32:
+// Math: per chunk, m_c = max_c x, s_c = Σ_c exp(x − m_c); merged online in f32 (lib/vocab_chunks.wgsl):
 //   m' = max(m, m_c), s' = s·exp(m − m') + s_c·exp(m_c − m'); the target's logit is taken from the
 //   chunk that holds it. After the last chunk: nll = m + log(s) − x[target] = logsumexp − x[target].
 //   first = 1 starts a fresh state (m = −inf, s = 0).
@@ -20,8 +20,6 @@
 //   (row = wid.x + wid.y * nwg.x); WG must be a power of two.
 
 override WG: u32 = 128;
-
-const NEG_BIG: f32 = -3.0e38;
 
 struct Params {
   rows: u32,
@@ -39,7 +37,7 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> state: array<f32>;
 @group(0) @binding(4) var<storage, read_write> nll: array<f32>;
 
-// #include "lib/reduce.wgsl"
+// #include "lib/vocab_chunks.wgsl"
 
 @compute @workgroup_size(WG)
 fn main(
@@ -52,41 +50,19 @@ fn main(
     return;
   }
   let base = p.offset + row * p.ld;
-  // chunk max
   var mx = NEG_BIG;
   for (var c = lid; c < p.cols; c += WG) {
     mx = max(mx, logits[base + c]);
   }
   let chunkMax = workgroup_max(lid, mx);
-  // chunk Σ exp(x − max)
-  var sum = 0.0;
-  for (var c = lid; c < p.cols; c += WG) {
-    sum += exp(logits[base + c] - chunkMax);
-  }
-  let chunkSum = workgroup_sum(lid, sum);
+  let chunkSum = chunk_sum_exp(lid, base, chunkMax);
   if (lid != 0u) {
     return;
   }
-  var m = NEG_BIG;
-  var s = 0.0;
-  var targetLogit = 0.0;
-  if (p.first == 0u) {
-    m = state[row * 3u];
-    s = state[row * 3u + 1u];
-    targetLogit = state[row * 3u + 2u];
-  }
-  let merged = max(m, chunkMax);
-  s = s * exp(m - merged) + chunkSum * exp(chunkMax - merged);
-  m = merged;
-  let t = targets[row];
-  if (t >= p.lo && t - p.lo < p.cols) {
-    targetLogit = logits[base + (t - p.lo)];
-  }
+  let st = lse_merge(row, 3u, base, chunkMax, chunkSum); // (m, s, target logit)
   if (p.last != 0u) {
-    nll[row] = m + log(s) - targetLogit;
+    nll[row] = st.x + log(st.y) - st.z;
   } else {
-    state[row * 3u] = m;
-    state[row * 3u + 1u] = s;
-    state[row * 3u + 2u] = targetLogit;
+    lse_store(row, 3u, st);
   }
 }

@@ -23,7 +23,7 @@ struct Params {
 @group(0) @binding(2) var<storage, read> w: array<f32>;
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;
 
-// #include "lib/reduce.wgsl"
+// #include "lib/row_moments.wgsl"
 
 @compute @workgroup_size(WG)
 fn main(
@@ -37,12 +37,7 @@ fn main(
     return;
   }
   let base = row * p.cols;
-  var sum = 0.0;
-  for (var c = lid; c < p.cols; c += WG) {
-    let v = x[base + c];
-    sum = fma(v, v, sum);
-  }
-  let inv = inverseSqrt(workgroup_sum(lid, sum) / f32(p.cols) + p.eps);
+  let inv = inverseSqrt(row_sq_dev(lid, base, 0.0) / f32(p.cols) + p.eps);
   for (var c = lid; c < p.cols; c += WG) {
     y[base + c] = w[c] * (x[base + c] * inv);
   }

@@ -15,7 +15,7 @@
 //   4  scores: array<f32>, read_write  [rows, 2] (log p(target), 1 if argmax == target else 0),
 //                                      written by the chunk with last = 1
 // Math: per chunk, m_c = max_c x with a_c its FIRST column (torch.argmax returns the first maximal
-//   index), s_c = Σ_c exp(x − m_c); merged online in f32: m' = max(m, m_c),
+//   index), s_c = Σ_c exp(x − m_c); merged online in f32 (lib/vocab_chunks.wgsl): m' = max(m, m_c),
 //   s' = s·exp(m − m') + s_c·exp(m_c − m'), a' = a_c if m_c > m else a (chunks arrive in vocabulary
 //   order, so a tie keeps the earlier id). After the last chunk:
 //   log p(target) = x[target] − (m + log s), greedy = (a == target).
@@ -27,8 +27,6 @@
 //   (row = wid.x + wid.y * nwg.x); WG must be a power of two.
 
 override WG: u32 = 128;
-
-const NEG_BIG: f32 = -3.0e38;
 
 struct Params {
   rows: u32,
@@ -46,7 +44,7 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> state: array<f32>;
 @group(0) @binding(4) var<storage, read_write> scores: array<f32>;
 
-// #include "lib/reduce.wgsl"
+// #include "lib/vocab_chunks.wgsl"
 // #include "lib/argmax.wgsl"
 
 @compute @workgroup_size(WG)
@@ -72,43 +70,22 @@ fn main(
   }
   let best = workgroup_argmax(lid, mx, at); // larger value wins; on a tie the smaller column
   let chunkMax = best.value;
-  let chunkArg = best.index + p.lo;
-  // chunk Σ exp(x − max)
-  var sum = 0.0;
-  for (var c = lid; c < p.cols; c += WG) {
-    sum += exp(logits[base + c] - chunkMax);
-  }
-  let chunkSum = workgroup_sum(lid, sum);
+  let chunkSum = chunk_sum_exp(lid, base, chunkMax);
   if (lid != 0u) {
     return;
   }
-  var m = NEG_BIG;
-  var s = 0.0;
-  var targetLogit = 0.0;
-  var arg = chunkArg;
-  if (p.first == 0u) {
-    m = state[row * 4u];
-    s = state[row * 4u + 1u];
-    targetLogit = state[row * 4u + 2u];
+  // the argmax so far: this chunk's unless an earlier chunk's maximum is at least as large
+  var arg = best.index + p.lo;
+  if (p.first == 0u && !(chunkMax > state[row * 4u])) {
     arg = u32(state[row * 4u + 3u]);
-    if (chunkMax > m) {
-      arg = chunkArg;
-    }
   }
-  let merged = max(m, chunkMax);
-  s = s * exp(m - merged) + chunkSum * exp(chunkMax - merged);
-  m = merged;
+  let st = lse_merge(row, 4u, base, chunkMax, chunkSum); // (m, s, target logit)
   let t = targets[row];
-  if (t >= p.lo && t - p.lo < p.cols) {
-    targetLogit = logits[base + (t - p.lo)];
-  }
   if (p.last != 0u) {
-    scores[row * 2u] = targetLogit - (m + log(s));
+    scores[row * 2u] = st.z - (st.x + log(st.y));
     scores[row * 2u + 1u] = select(0.0, 1.0, arg == t);
   } else {
-    state[row * 4u] = m;
-    state[row * 4u + 1u] = s;
-    state[row * 4u + 2u] = targetLogit;
+    lse_store(row, 4u, st);
     state[row * 4u + 3u] = f32(arg); // exact below 2^24 ids
   }
 }
