@@ -8,7 +8,7 @@
 //                                      lo .. lo+cols−1 of the full logits
 //   2  targets: array<u32>, read       [rows] vocab ids
 //   3  state: array<f32>, read_write   [rows, 3] running (max m, Σ exp(x − m), target logit)
-//   4  nll: array<f32>, read_write     [rows], written by the chunk with last = 1
+//   4  out: array<f32>, read_write     [rows] the NLL, written by the chunk with last = 1
 // Math: per chunk, m_c = max_c x, s_c = Σ_c exp(x − m_c); merged online in f32 (lib/vocab_chunks.wgsl):
 //   m' = max(m, m_c), s' = s·exp(m − m') + s_c·exp(m_c − m'); the target's logit is taken from the
 //   chunk that holds it. After the last chunk: nll = m + log(s) − x[target] = logsumexp − x[target].
@@ -35,7 +35,7 @@ struct Params {
 @group(0) @binding(1) var<storage, read> logits: array<f32>;
 @group(0) @binding(2) var<storage, read> targets: array<u32>;
 @group(0) @binding(3) var<storage, read_write> state: array<f32>;
-@group(0) @binding(4) var<storage, read_write> nll: array<f32>;
+@group(0) @binding(4) var<storage, read_write> out: array<f32>;
 
 // #include "lib/vocab_chunks.wgsl"
 
@@ -61,7 +61,7 @@ fn main(
   }
   let st = lse_merge(row, 3u, base, chunkMax, chunkSum); // (m, s, target logit)
   if (p.last != 0u) {
-    nll[row] = st.x + log(st.y) - st.z;
+    out[row] = st.x + log(st.y) - st.z;
   } else {
     lse_store(row, 3u, st);
   }

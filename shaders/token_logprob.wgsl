@@ -12,7 +12,7 @@
 //   2  targets: array<u32>, read       [rows] vocab ids
 //   3  state: array<f32>, read_write   [rows, 4] running (max m, Σ exp(x − m), target logit,
 //                                      argmax id as an f32, exact for vocabularies below 2^24)
-//   4  scores: array<f32>, read_write  [rows, 2] (log p(target), 1 if argmax == target else 0),
+//   4  out: array<f32>, read_write     [rows, 2] (log p(target), 1 if argmax == target else 0),
 //                                      written by the chunk with last = 1
 // Math: per chunk, m_c = max_c x with a_c its FIRST column (torch.argmax returns the first maximal
 //   index), s_c = Σ_c exp(x − m_c); merged online in f32 (lib/vocab_chunks.wgsl): m' = max(m, m_c),
@@ -42,7 +42,7 @@ struct Params {
 @group(0) @binding(1) var<storage, read> logits: array<f32>;
 @group(0) @binding(2) var<storage, read> targets: array<u32>;
 @group(0) @binding(3) var<storage, read_write> state: array<f32>;
-@group(0) @binding(4) var<storage, read_write> scores: array<f32>;
+@group(0) @binding(4) var<storage, read_write> out: array<f32>;
 
 // #include "lib/vocab_chunks.wgsl"
 // #include "lib/argmax.wgsl"
@@ -82,8 +82,8 @@ fn main(
   let st = lse_merge(row, 4u, base, chunkMax, chunkSum); // (m, s, target logit)
   let t = targets[row];
   if (p.last != 0u) {
-    scores[row * 2u] = st.z - (st.x + log(st.y));
-    scores[row * 2u + 1u] = select(0.0, 1.0, arg == t);
+    out[row * 2u] = st.z - (st.x + log(st.y));
+    out[row * 2u + 1u] = select(0.0, 1.0, arg == t);
   } else {
     lse_store(row, 4u, st);
     state[row * 4u + 3u] = f32(arg); // exact below 2^24 ids

@@ -125,7 +125,7 @@ gpuTest(
         params: { rows, cols, eps: 1e-5 },
         constants: { WG },
       });
-      await launch(gpu, "nll", { logits: xT, targets: tT, state, nll }, {
+      await launch(gpu, "nll", { logits: xT, targets: tT, state, out: nll }, {
         grid: [rows],
         params: { rows, cols, lo: 0, offset: 0, ld: cols, first: 1, last: 1 },
         constants: { WG },

@@ -76,7 +76,7 @@ gpuTest("token_logprob reduces correctly at every workgroup size (ties resolved 
   for (const WG of [1, 16, 128, 256]) {
     using state = empty(gpu, [rows, 4]);
     using scores = empty(gpu, [rows, 2]);
-    await launch(gpu, "token_logprob", { logits: lt, targets: tT, state, scores }, {
+    await launch(gpu, "token_logprob", { logits: lt, targets: tT, state, out: scores }, {
       grid: [rows],
       params: { rows, cols: vocab, lo: 0, offset: 0, ld: vocab, first: 1, last: 1 },
       constants: { WG },

@@ -504,7 +504,41 @@ export async function nllUpdate(
   nll: Tensor,
   chunk: NllChunk,
 ): Promise<void> {
-  const op = "nllUpdate";
+  await vocabChunkUpdate("nllUpdate", "nll", logits, targets, state, nll, chunk);
+}
+
+/**
+ * The two vocabulary-chunk reductions: per row, the state each carries between chunks and what
+ * its last chunk writes — the NLL (`nll.wgsl`: state (max, Σexp, target logit), out [rows]) and
+ * lm-eval's (log p(target), greedy) (`token_logprob.wgsl`: the argmax id as a fourth state value,
+ * out [rows, 2]).
+ */
+const VOCAB_CHUNK_SHAPES = { nll: { state: 3, out: 1 }, token_logprob: { state: 4, out: 2 } } as const;
+
+/**
+ * Folds one column chunk of logits into the running state of `shader`'s reduction (see
+ * {@link VOCAB_CHUNK_SHAPES}) and, on the last chunk, writes its result to `out`: the launch loop
+ * behind `nllUpdate` and `tokenLogprobUpdate` (token_logprob.ts). A chunk wider than one
+ * invocation's loop budget allows (~480k columns on software adapters, see
+ * thanos/gpu/loop_budget.ts) is folded in over several dispatches.
+ *
+ * @param op the caller's name, for messages
+ * @param shader which reduction
+ * @param logits view [rows, cols] (any window): vocabulary columns lo .. lo+cols−1
+ * @param targets u32 [rows] vocabulary ids
+ * @param state f32 [rows, 3 or 4], carried between chunks
+ * @param out f32 [rows] or [rows, 2], written by the last chunk
+ * @param chunk lo, first, last
+ */
+export async function vocabChunkUpdate(
+  op: string,
+  shader: keyof typeof VOCAB_CHUNK_SHAPES,
+  logits: MatrixView,
+  targets: Tensor,
+  state: Tensor,
+  out: Tensor,
+  chunk: NllChunk,
+): Promise<void> {
   checkView(op, "logits", logits);
   const rows = logits.rows;
   checkTensor(op, "targets", targets, "u32", 0);
@@ -513,11 +547,12 @@ export async function nllUpdate(
       `${op}: targets "${targets.label}" has ${targets.size} elements; expected ${rows} (one per logits row)`,
     );
   }
-  checkVector(op, "state", state, rows * 3);
-  checkVector(op, "nll", nll, rows);
+  const outName = shader === "nll" ? "nll" : "scores";
+  checkVector(op, "state", state, rows * VOCAB_CHUNK_SHAPES[shader].state);
+  checkVector(op, outName, out, rows * VOCAB_CHUNK_SHAPES[shader].out);
   checkNoAlias(op, "state", state, "logits", logits);
-  checkNoAlias(op, "nll", nll, "logits", logits);
-  checkNoAlias(op, "nll", nll, "state", state);
+  checkNoAlias(op, outName, out, "logits", logits);
+  checkNoAlias(op, outName, out, "state", state);
   if (!Number.isInteger(chunk.lo) || chunk.lo < 0) {
     throw new RangeError(`${op}: lo is ${chunk.lo}; expected an integer >= 0`);
   }
@@ -528,7 +563,7 @@ export async function nllUpdate(
   const ranges = budgetRanges(op, Math.max(1, Math.ceil(logits.cols / wg)), 2, 2 * loopCost(Math.log2(wg)) + 2);
   for (const [i, [b0, b1]] of ranges.entries()) {
     const c0 = b0 * wg, c1 = Math.min(logits.cols, b1 * wg);
-    await launch(gpu, "nll", { logits: logits.tensor, targets, state, nll }, {
+    await launch(gpu, shader, { logits: logits.tensor, targets, state, out }, {
       grid: grid1d(gpu, rows, 1), // one workgroup per row
       params: {
         rows,
