@@ -22,22 +22,15 @@ import type { Gpu } from "../gpu/device.ts";
 import { BindGroupCache } from "../gpu/recorder.ts";
 import { empty, type Tensor } from "../gpu/tensor.ts";
 import { copyView } from "../linalg/elementwise.ts";
-import { matmulNew } from "../linalg/matmul.ts";
 import { mat, type MatrixView, sub } from "../linalg/view.ts";
 import type { ModelConfig, ModelFamily } from "../model/config.ts";
 import type { BlockWeights, CausalLM, LinearWeights, NormWeights } from "../model/forward.ts";
-import { DecoderModel } from "../model/forward.ts";
-import {
-  activation,
-  biasAdd,
-  gatedActivation,
-  gatherRows,
-  layerNorm,
-  rmsNorm,
-  rope as ropeInPlace,
-} from "../model/ops.ts";
+import { DecoderModel, linear } from "../model/forward.ts";
+import { activation, gatedActivation, gatherRows, layerNorm, rmsNorm, rope as ropeInPlace } from "../model/ops.ts";
 import { ropeInverseFrequencies, ropeTablesOnGpu } from "../model/rope.ts";
+import type { SparseWeight } from "../linalg/sparse_weight.ts";
 import { KvCache } from "./kv_cache.ts";
+import { bitmaskMatvec, sparse24Matvec } from "./sparse_ops.ts";
 import {
   argmax,
   decodeAttend,
@@ -118,6 +111,8 @@ export class Decoder implements Disposable {
   readonly #bindings = new BindGroupCache();
   /** the token #next holds (the last argmax read back), or −1 when #next may differ from it */
   #argmaxToken = -1;
+  /** #next holds an argmax of the newest logits that {@link startArgmax} recorded */
+  #argmaxPending = false;
   #length = 0;
   #released = false;
 
@@ -288,22 +283,56 @@ export class Decoder implements Disposable {
    * @param token a vocabulary id
    */
   async step(token: number): Promise<void> {
+    this.#checkStep();
+    const vocab = this.config.vocabSize;
+    if (!Number.isInteger(token) || token < 0 || token >= vocab) {
+      throw new RangeError(`Decoder.step: token ${token} is out of range; expected an integer in [0, ${vocab})`);
+    }
+    // the token the last argmax left on the GPU is read from there (no upload)
+    await this.#step(token === this.#argmaxToken ? this.#next : null, token);
+  }
+
+  /**
+   * Greedy look-ahead: appends the token the last {@link startArgmax} chose, straight from the GPU —
+   * it may still be on its way back to the CPU — and runs it through every block.
+   * @throws Error unless {@link startArgmax} ran since the last step
+   */
+  async stepOnArgmax(): Promise<void> {
+    this.#checkStep();
+    if (!this.#argmaxPending) throw new Error("Decoder.stepOnArgmax: call startArgmax() first");
+    await this.#step(this.#next, -1);
+  }
+
+  /**
+   * Records the argmax of the newest logits (ties to the lowest id) and starts reading it back
+   * without waiting: `token` resolves with it, and {@link stepOnArgmax} may record the next step
+   * meanwhile, so the readback's latency overlaps the next step's work.
+   * @returns `{ token }`, a promise of the chosen id
+   */
+  async startArgmax(): Promise<{ token: Promise<number> }> {
+    this.#checkStarted();
+    await this.gpu.recorder.withBindGroupCache(this.#bindings, () => argmax(this.#logits, this.#next));
+    this.#argmaxPending = true;
+    return { token: this.#next.read().then((v) => v[0]) }; // submits now; resolves when mapped
+  }
+
+  #checkStep(): void {
     this.#checkAlive();
     const pos = this.#length;
     if (pos === 0) throw new Error("Decoder.step: prefill a prompt first");
     if (pos >= this.maxLength) {
       throw new RangeError(`Decoder.step: the cache is full (${this.maxLength} positions, maxLength)`);
     }
-    const vocab = this.config.vocabSize;
-    if (!Number.isInteger(token) || token < 0 || token >= vocab) {
-      throw new RangeError(`Decoder.step: token ${token} is out of range; expected an integer in [0, ${vocab})`);
-    }
+  }
+
+  /** One step: the token from `fromGpu` (u32 [1]) when given, else `token` uploaded. */
+  async #step(fromGpu: Tensor | null, token: number): Promise<void> {
+    const pos = this.#length;
     const g = this.model.decoderGlobals();
     const blocks: BlockWeights[] = [];
     for (let b = 0; b < this.model.numBlocks; b++) blocks.push(await this.model.decoderBlock(b));
-    // the token the last argmax left on the GPU is read from there (no upload)
-    const ids = token === this.#argmaxToken ? this.#next : this.#ids;
-    if (ids === this.#ids) this.#ids.write(Uint32Array.of(token));
+    const ids = fromGpu ?? this.#ids;
+    if (!fromGpu) this.#ids.write(Uint32Array.of(token));
     if (g.positionEmbedding) {
       this.#positions.write(Uint32Array.of(pos + (this.model.layout.positionEmbedding?.offset ?? 0)));
     }
@@ -320,6 +349,7 @@ export class Decoder implements Disposable {
       await this.#headOps();
     });
     this.#argmaxToken = -1;
+    this.#argmaxPending = false;
     this.#length = pos + 1;
   }
 
@@ -334,14 +364,11 @@ export class Decoder implements Disposable {
     const attIn = this.#preNorm ? await this.#norm(x, w.attentionNorm, h) : x;
     if (spec.qkv.length === 1) {
       const l = this.#linear(w, spec.qkv[0]);
-      await matvec(f32Weight(l, "decode"), attIn, this.#qkv, { bias: l.bias }); // [q | k | v]
+      await linearStep(l, attIn, this.#qkv); // [q | k | v]
     } else {
       for (const [i, name] of spec.qkv.entries()) {
         const l = this.#linear(w, name);
-        await matvec(f32Weight(l, "decode"), attIn, this.#qkv, {
-          bias: l.bias,
-          yOffset: i === 0 ? 0 : qWidth + (i - 1) * kvWidth,
-        });
+        await linearStep(l, attIn, this.#qkv, { yOffset: i === 0 ? 0 : qWidth + (i - 1) * kvWidth });
       }
     }
     const chunk = this.cache.chunkAt(b, pos);
@@ -364,7 +391,7 @@ export class Decoder implements Disposable {
       for (const [i, v] of values.entries()) await decodeAttend(this.#scores, v, this.#att, 0, shape, i > 0);
     }
     const out = this.#linear(w, spec.out);
-    await matvec(f32Weight(out, "decode"), this.#att, x, { bias: out.bias, accumulate: true }); // x += out_proj(att)
+    await linearStep(out, this.#att, x, { accumulate: true }); // x += out_proj(att)
     if (!this.#preNorm) await this.#postNorm(w.attentionNorm);
 
     // MLP
@@ -372,15 +399,15 @@ export class Decoder implements Disposable {
     const up = this.#linear(w, spec.up);
     if (spec.gate) {
       const gate = this.#linear(w, spec.gate);
-      await matvec(f32Weight(gate, "decode"), mlpIn, this.#gate, { bias: gate.bias });
-      await matvec(f32Weight(up, "decode"), mlpIn, this.#up!, { bias: up.bias });
+      await linearStep(gate, mlpIn, this.#gate);
+      await linearStep(up, mlpIn, this.#up!);
       await gatedActivation(this.#gate, this.#up!, this.config.activation); // act(gate) · up
     } else {
-      await matvec(f32Weight(up, "decode"), mlpIn, this.#gate, { bias: up.bias });
+      await linearStep(up, mlpIn, this.#gate);
       await activation(this.#gate, this.config.activation);
     }
     const down = this.#linear(w, spec.down);
-    await matvec(f32Weight(down, "decode"), this.#gate, x, { bias: down.bias, accumulate: true }); // x += down(…)
+    await linearStep(down, this.#gate, x, { accumulate: true }); // x += down(…)
     if (!this.#preNorm) await this.#postNorm(w.mlpNorm);
   }
 
@@ -399,6 +426,7 @@ export class Decoder implements Disposable {
   /** Final norm (+ project_out) and the LM head of #x into #logits. */
   async #head(): Promise<void> {
     this.#argmaxToken = -1;
+    this.#argmaxPending = false;
     await this.gpu.recorder.withBindGroupCache(this.#bindings, () => this.#headOps());
   }
 
@@ -417,6 +445,7 @@ export class Decoder implements Disposable {
   async argmax(): Promise<number> {
     this.#checkStarted();
     await this.gpu.recorder.withBindGroupCache(this.#bindings, () => argmax(this.#logits, this.#next));
+    this.#argmaxPending = true;
     this.#argmaxToken = (await this.#next.read())[0];
     return this.#argmaxToken;
   }
@@ -456,9 +485,31 @@ export class Decoder implements Disposable {
   }
 }
 
-/** y = x·Wᵀ + b for a view x [T, in] (the batched forward's linear layer). */
-async function linearOf(x: MatrixView, l: LinearWeights): Promise<Tensor> {
-  const y = await matmulNew(x, mat(f32Weight(l, "decode")), { transB: true }, `${l.name} (prefill)`);
-  if (l.bias) await biasAdd(y, l.bias);
-  return y;
+/**
+ * y = W·x + b (or y += …) for one token with a block's linear layer: the sparse product from its
+ * compressed weight when the model holds it compressed (`LinearWeights.sparse`: 2:4 or bitmask,
+ * never expanded), else the dense matvec.
+ */
+function linearStep(
+  l: LinearWeights,
+  x: Tensor,
+  y: Tensor,
+  options: { accumulate?: boolean; yOffset?: number } = {},
+): Promise<void> {
+  const sparse = (l as { sparse?: SparseWeight | null }).sparse;
+  if (sparse?.kind === "2:4") return sparse24Matvec(sparse, x, y, { bias: l.bias, ...options });
+  if (sparse?.kind === "bitmask") return bitmaskMatvec(sparse, x, y, { bias: l.bias, ...options });
+  return matvec(f32Weight(l, "decode"), x, y, { bias: l.bias, ...options });
+}
+
+/**
+ * y = x·Wᵀ + b for the rows x [T, in] a block's forward hands its hook: the batched forward's own
+ * linear product (`linear`: dense, from halves, or sparse from a compressed weight).
+ */
+function linearOf(x: MatrixView, l: LinearWeights): Promise<Tensor> {
+  const t = x.tensor;
+  if (x.offset !== 0 || x.ld !== x.cols || t.shape.length !== 2 || t.shape[0] !== x.rows || t.shape[1] !== x.cols) {
+    throw new Error(`Decoder.prefill: ${l.name}'s input is a view into "${t.label}"; expected the whole tensor`);
+  }
+  return linear(t, l, `${l.name} (prefill)`);
 }

@@ -122,23 +122,43 @@ export async function generate(
     maxChunkBytes: options.maxChunkBytes,
   });
   await decoder.prefill(Uint32Array.from(promptTokens));
-  const pick = async () => sampler.greedy ? await decoder.argmax() : sampler.sample(await decoder.readLogits());
 
   const tokens: number[] = [];
   let text = "", emitted = 0, stopReason: StopReason = "max_new_tokens";
-  let prefillSeconds = 0, tDecode = 0, dispatches0 = 0, readbacks0 = 0;
+  let prefillSeconds = 0, tDecode = 0, dispatches = 0, readbacks = 0, steps = 0;
+  /** runs one decode step's work (step + pick), counting its dispatches and readbacks */
+  const counted = async <T>(work: () => Promise<T>): Promise<T> => {
+    const d = gpu.recorder.dispatchCount, r = gpu.recorder.readbackCount;
+    const out = await work();
+    dispatches += gpu.recorder.dispatchCount - d;
+    readbacks += gpu.recorder.readbackCount - r;
+    steps++;
+    return out;
+  };
+  // greedy: token i+1's step is recorded from token i's argmax on the GPU while token i is still on its
+  // way back (one readback a token, its latency hidden behind the next step's work); a step recorded
+  // after the last token that ends generation is wasted, and its time is counted
+  let ahead = sampler.greedy ? await decoder.startArgmax() : null;
   for (let i = 0; i < maxNewTokens; i++) {
     if (options.signal?.aborted) {
       stopReason = "aborted";
       break;
     }
-    if (i > 0) await decoder.step(tokens[i - 1]);
-    const token = await pick();
+    let token: number;
+    if (ahead) {
+      const current = ahead;
+      ahead = null;
+      if (i + 1 < maxNewTokens) {
+        ahead = await counted(async () => (await decoder.stepOnArgmax(), await decoder.startArgmax()));
+      }
+      token = await current.token;
+    } else {
+      const pick = async () => sampler.sample(await decoder.readLogits());
+      token = i > 0 ? await counted(async () => (await decoder.step(tokens[i - 1]), await pick())) : await pick();
+    }
     if (i === 0) {
       prefillSeconds = (performance.now() - t0) / 1000;
       tDecode = performance.now();
-      dispatches0 = gpu.recorder.dispatchCount;
-      readbacks0 = gpu.recorder.readbackCount;
     }
     tokens.push(token);
     let stopped: boolean;
@@ -157,8 +177,9 @@ export async function generate(
       break;
     }
   }
-  const steps = Math.max(0, tokens.length - 1);
+  if (ahead) await ahead.token; // the look-ahead's readback, so nothing is left in flight
   const decodeSeconds = tokens.length > 0 ? (performance.now() - tDecode) / 1000 : 0;
+  const later = Math.max(0, tokens.length - 1); //                   decode rate: tokens after the first
   return {
     promptTokens,
     tokens,
@@ -166,9 +187,9 @@ export async function generate(
     stopReason,
     prefillSeconds,
     decodeSeconds,
-    tokensPerSecond: steps > 0 ? steps / decodeSeconds : 0,
-    dispatchesPerToken: steps > 0 ? (gpu.recorder.dispatchCount - dispatches0) / steps : 0,
-    readbacksPerToken: steps > 0 ? (gpu.recorder.readbackCount - readbacks0) / steps : 0,
+    tokensPerSecond: later > 0 ? later / decodeSeconds : 0,
+    dispatchesPerToken: steps > 0 ? dispatches / steps : 0,
+    readbacksPerToken: steps > 0 ? readbacks / steps : 0,
     prefillTokensPerSecond: prefillSeconds > 0 ? promptTokens.length / prefillSeconds : 0,
   };
 }
