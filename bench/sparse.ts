@@ -1,35 +1,49 @@
 /**
- * `deno task bench:sparse [--shapes 4096x4096,11008x4096] [--repeats 5]`
+ * `deno task bench:sparse [--shapes 4096x4096,11008x4096] [--batch 64] [--repeats 3]`
  *
- * One-token (decode) matrix-vector products y = W·x on this machine's adapter: dense `matvec` vs the
- * 2:4 product (`sparse24Matvec`, 50% of the weights, 2 values + 4 index bits per group of 4) vs the
- * unstructured bitmask product (`bitmaskMatvec`, 50% non-zeros at random), at each shape
- * [rows, cols] = [out, in]: best time of `repeats` runs after a warm-up, the bytes each product reads
- * (weights + index/mask + x), effective GB/s, and the speed-up over dense.
+ * Products from compressed sparse weights against dense ones on this machine's adapter, at each shape
+ * [rows, cols] = [out, in], with weights dense, 2:4 (the 2 largest of every 4 kept: values + 4 index
+ * bits per group, `sparse24Matvec` / `sparseMatmul`) and unstructured ~50% (a coin per weight: values +
+ * 1 mask bit per weight + a start per row, `bitmaskMatvec` / `sparseMatmul`):
  *
- * Not measured here (not built yet): batch products for prefill/eval and decode tokens/s of whole
- * models with compressed weights — the forward and the decoder still hold dense weights.
+ * - **time**: the one-token matrix-vector product y = W·x (decode) and the batch product
+ *   Y = X·Wᵀ for `batch` tokens (prefill/evaluation; dense: the `matmul` kernel the forward uses):
+ *   best of `repeats` runs after a warm-up, the bytes each reads (weights + index/mask + inputs),
+ *   effective GB/s, and the speed-up over dense;
+ * - **GPU memory** held by the weight in each form: the buffer pool's live bytes taken by its tensors;
+ * - **disk**: the bytes of the weight in a checkpoint (compressed-tensors layout, `.shape` included)
+ *   for F32 and F16 values, dense vs `sparse-24-bitmask` (2:4) and `sparse-bitmask` (unstructured),
+ *   computed from the arrays the checkpoint writer stores (`compress24`, `compressBitmask`).
  *
- * A table goes to stdout, then one JSON line with every measurement.
+ * Tables go to stdout (with `uptime`'s load average: the timings move with it on a shared CPU), then
+ * one JSON line with every measurement.
  *
  * @module
  */
 
 import { parseArgs } from "node:util";
 import { getGpu } from "../thanos/gpu/device.ts";
-import { upload, zeros } from "../thanos/gpu/tensor.ts";
+import { type Tensor, upload, zeros } from "../thanos/gpu/tensor.ts";
 import { matvec } from "../thanos/decode/ops.ts";
-import { bitmaskMatvec, sparse24Matvec, upload24, uploadBitmask } from "../thanos/decode/sparse_ops.ts";
+import { bitmaskMatvec, sparse24Matvec } from "../thanos/decode/sparse_ops.ts";
+import { upload24, uploadBitmask } from "../thanos/linalg/sparse_weight.ts";
+import { sparseMatmul } from "../thanos/linalg/sparse_matmul.ts";
+import { matmul } from "../thanos/linalg/matmul.ts";
+import { mat } from "../thanos/linalg/view.ts";
 import { compress24, compressBitmask } from "../thanos/model/compressed.ts";
 import { bestSeconds } from "./timing.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
-  options: { shapes: { type: "string", default: "4096x4096,11008x4096" }, repeats: { type: "string", default: "5" } },
+  options: {
+    shapes: { type: "string", default: "4096x4096,11008x4096" },
+    batch: { type: "string", default: "64" },
+    repeats: { type: "string", default: "3" },
+  },
   strict: true,
 });
 const shapes = values.shapes!.split(",").map((s) => s.split("x").map(Number) as [number, number]);
-const runs = Number(values.repeats);
+const batch = Number(values.batch), runs = Number(values.repeats);
 const gpu = await getGpu();
 
 /** Deterministic pseudo-random values in (-1, 1). */
@@ -43,8 +57,27 @@ function random(n: number, seed: number): Float32Array {
   return out;
 }
 
-const rowsOut: Record<string, unknown>[] = [];
+/** `uptime`'s load averages, or "?" where it cannot run. */
+async function load(): Promise<string> {
+  try {
+    const out = new TextDecoder().decode((await new Deno.Command("uptime").output()).stdout);
+    return out.match(/load average[s]?: (.*)$/m)?.[1].trim() ?? "?";
+  } catch {
+    return "?";
+  }
+}
+
+/** Pool bytes taken by the tensors `make` uploads. */
+function pooled<T>(make: () => T): { value: T; bytes: number } {
+  const before = gpu.pool.liveBytes;
+  const value = make();
+  return { value, bytes: gpu.pool.liveBytes - before };
+}
+
+const loadBefore = await load();
+const timing: Record<string, unknown>[] = [], memory: Record<string, unknown>[] = [], disk: Record<string, unknown>[] = [];
 for (const [rows, cols] of shapes) {
+  const shape = `${rows}x${cols}`;
   const w = random(rows * cols, 1);
   const w24 = w.slice(), wu = w.slice();
   for (let i = 0; i < w.length; i += 4) { //                     2:4: keep the 2 largest of every 4
@@ -55,45 +88,101 @@ for (const [rows, cols] of shapes) {
   const coin = random(rows * cols, 2);
   for (let i = 0; i < wu.length; i++) if (coin[i] < 0) wu[i] = 0; //     unstructured ~50%
   const c24 = compress24(w24, rows, cols), cu = compressBitmask(wu, rows, cols);
-  using dense = upload(gpu, w, [rows, cols], "dense");
-  using s24 = upload24(gpu, c24.compressed, c24.bitmask, rows, cols, "2:4");
-  using su = uploadBitmask(gpu, cu.compressed, cu.bitmask, cu.rowOffsets!, rows, cols, "bitmask");
+
+  for (const [dtype, eb] of [["F32", 4], ["F16", 2]] as const) { //     on disk, .shape (int64 x 2) included
+    const dense = rows * cols * eb;
+    const s24 = c24.compressed.length * eb + c24.bitmask.length + 16;
+    const su = cu.compressed.length * eb + cu.bitmask.length + 8 * cu.rowOffsets!.length + 16;
+    disk.push({
+      shape,
+      dtype,
+      dense,
+      "2:4": s24,
+      unstructured: su,
+      density: cu.compressed.length / (rows * cols),
+      ratio24: s24 / dense,
+      ratioUnstructured: su / dense,
+      // what sparse-bitmask costs beyond values + mask: the int64 row_offsets, 8 bytes a row
+      rowOffsetsShare: (8 * rows) / dense,
+    });
+  }
+
+  const dense = pooled(() => upload(gpu, w, [rows, cols], "dense"));
+  const s24 = pooled(() => upload24(gpu, c24.compressed, c24.bitmask, rows, cols, "2:4"));
+  const su = pooled(() => uploadBitmask(gpu, cu.compressed, cu.bitmask, cu.rowOffsets!, rows, cols, "bitmask"));
+  memory.push({
+    shape,
+    dense: dense.bytes,
+    "2:4": s24.bytes,
+    unstructured: su.bytes,
+    ratio24: s24.bytes / dense.bytes,
+    ratioUnstructured: su.bytes / dense.bytes,
+  });
+  using _d = dense.value, _s = s24.value, _u = su.value;
   using x = upload(gpu, random(cols, 3), [cols], "x");
   using y = zeros(gpu, [rows], "f32", "y");
-  const xBytes = cols * 4;
-  const cases = [
-    { kind: "dense", bytes: rows * cols * 4 + xBytes, run: () => matvec(dense, x, y) },
-    { kind: "2:4", bytes: (s24.values.size + s24.index.size) * 4 + xBytes, run: () => sparse24Matvec(s24, x, y) },
+  using xb = upload(gpu, random(batch * cols, 4), [batch, cols], "X");
+  using yb = zeros(gpu, [batch, rows], "f32", "Y");
+  const weightBytes = { dense: rows * cols * 4, "2:4": s24.bytes, "unstructured 50%": su.bytes };
+  const cases: { product: string; kind: keyof typeof weightBytes; run: () => Promise<void> }[] = [
+    { product: "matvec", kind: "dense", run: () => matvec(dense.value, x, y) },
+    { product: "matvec", kind: "2:4", run: () => sparse24Matvec(s24.value, x, y) },
+    { product: "matvec", kind: "unstructured 50%", run: () => bitmaskMatvec(su.value, x, y) },
     {
-      kind: "unstructured 50%",
-      bytes: (su.values.size + su.mask.size + su.rowStart.size) * 4 + xBytes,
-      run: () => bitmaskMatvec(su, x, y),
+      product: `batch ${batch}`,
+      kind: "dense",
+      run: () => matmul(mat(xb), mat(dense.value as Tensor), mat(yb), { transB: true }),
     },
+    { product: `batch ${batch}`, kind: "2:4", run: () => sparseMatmul(s24.value, xb, yb) },
+    { product: `batch ${batch}`, kind: "unstructured 50%", run: () => sparseMatmul(su.value, xb, yb) },
   ];
   let denseSeconds = 0;
   for (const c of cases) {
-    console.error(`bench:sparse ${rows}x${cols} ${c.kind}…`);
+    console.error(`bench:sparse ${shape} ${c.product} ${c.kind}…`);
     const seconds = await bestSeconds(gpu, c.run, { runs });
     if (c.kind === "dense") denseSeconds = seconds;
-    rowsOut.push({
-      shape: `${rows}x${cols}`,
+    const inputs = (c.product === "matvec" ? 1 : batch) * cols * 4;
+    const bytes = weightBytes[c.kind] + inputs;
+    timing.push({
+      shape,
+      product: c.product,
       kind: c.kind,
       ms: seconds * 1e3,
-      bytes: c.bytes,
-      gbPerSecond: c.bytes / seconds / 1e9,
+      bytes,
+      gbPerSecond: bytes / seconds / 1e9,
       speedup: denseSeconds / seconds,
     });
   }
 }
+const loadAfter = await load();
 
-console.log(`adapter: ${gpu.info.description}`);
-console.log("| shape | weights | ms | MB read | GB/s | speed-up vs dense |");
-console.log("|---|---|---:|---:|---:|---:|");
-for (const r of rowsOut) {
+const mb = (b: number) => (b / 1e6).toFixed(1);
+console.log(`adapter: ${gpu.info.description}; load average before: ${loadBefore}, after: ${loadAfter}`);
+console.log("\n| shape | product | weights | ms | MB read | GB/s | speed-up vs dense |");
+console.log("|---|---|---|---:|---:|---:|---:|");
+for (const r of timing) {
   console.log(
-    `| ${r.shape} | ${r.kind} | ${(r.ms as number).toFixed(2)} | ${((r.bytes as number) / 1e6).toFixed(1)} | ${
+    `| ${r.shape} | ${r.product} | ${r.kind} | ${(r.ms as number).toFixed(1)} | ${mb(r.bytes as number)} | ${
       (r.gbPerSecond as number).toFixed(2)
     } | ${(r.speedup as number).toFixed(2)}x |`,
   );
 }
-console.log(JSON.stringify({ runs, results: rowsOut }));
+console.log("\n| shape | GPU bytes dense | 2:4 | unstructured 50% |");
+console.log("|---|---:|---:|---:|");
+for (const m of memory) {
+  console.log(
+    `| ${m.shape} | ${mb(m.dense as number)} MB | ${mb(m["2:4"] as number)} MB (${
+      (m.ratio24 as number).toFixed(3)
+    }x) | ${mb(m.unstructured as number)} MB (${(m.ratioUnstructured as number).toFixed(3)}x) |`,
+  );
+}
+console.log("\n| shape | dtype | disk bytes dense | sparse-24-bitmask | sparse-bitmask (density) | row_offsets share |");
+console.log("|---|---|---:|---:|---:|---:|");
+for (const d of disk) {
+  console.log(
+    `| ${d.shape} | ${d.dtype} | ${d.dense} | ${d["2:4"]} (${(d.ratio24 as number).toFixed(4)}x) | ${d.unstructured} (${
+      (d.ratioUnstructured as number).toFixed(4)
+    }x at ${(d.density as number).toFixed(4)}) | ${(d.rowOffsetsShare as number).toFixed(4)} |`,
+  );
+}
+console.log(JSON.stringify({ runs, batch, load: { before: loadBefore, after: loadAfter }, timing, memory, disk }));

@@ -1,6 +1,6 @@
 /**
  * `deno task eval --model <dir|hf:ORG/NAME> --data <corpus|path> [--seqlen N] [--max-windows K]
- *   [--batch-size B] [--streaming]`
+ *   [--batch-size B] [--streaming] [--dense-weights]`
  *
  * Perplexity of a checkpoint on a corpus, as thanos/eval.ts defines it: non-overlapping windows of
  * `seqlen` tokens (remainder dropped), predictions 1..seqlen−1 of each, exp(mean NLL).
@@ -16,8 +16,13 @@
  * Default seqlen: min(the model's context, 2048), as the papers' reference code (and `deno task
  * prune`) evaluates; on a software adapter pass e.g. `--seqlen 256` for speed with large models.
  *
+ * A compressed checkpoint's sparse linear weights stay compressed on the GPU and the forward runs the
+ * sparse products; `--dense-weights` holds them dense (decompressed at load) for comparison.
+ *
  * Progress goes to stderr; the last stdout line is
- * `{model, data, windows, tokens, perplexity, seconds, seqlen, nll}`. Bad input (missing
+ * `{model, data, windows, tokens, perplexity, seconds, seqlen, nll, weights, gpu_linear_bytes}`
+ * (`weights`: "compressed" when any linear weight was held compressed, else "dense";
+ * `gpu_linear_bytes`: the GPU bytes of the linear weights held dense and compressed). Bad input (missing
  * config.json or weights, unsupported model_type, an empty corpus, token ids outside the
  * vocabulary, seqlen beyond the model's context) → one line on stderr, exit code 2.
  *
@@ -34,7 +39,7 @@ import { defaultSeqlen } from "../thanos/experiment.ts";
 import { asInput, intFlag, log, main, parse, UsageError } from "./common.ts";
 
 const USAGE = "usage: deno task eval --model <dir|hf:ORG/NAME> --data <corpus|path|ids.json> " +
-  "[--seqlen N] [--max-windows K] [--batch-size B] [--streaming]";
+  "[--seqlen N] [--max-windows K] [--batch-size B] [--streaming] [--dense-weights]";
 
 /**
  * Reads a JSON file of token ids: an array of equal-length windows, or one flat token stream.
@@ -126,6 +131,7 @@ async function run(): Promise<unknown> {
     "max-windows": { type: "string" },
     "batch-size": { type: "string" },
     streaming: { type: "boolean" },
+    "dense-weights": { type: "boolean" },
     help: { type: "boolean", short: "h" },
   });
   if (values.help) {
@@ -157,7 +163,10 @@ async function run(): Promise<unknown> {
   }
   log(`eval: ${checkpoint.config.family} from ${checkpoint.dir}, ${windows.count} windows of ${windows.seqlen} tokens`);
 
-  const model = await loadModel(checkpoint, { streaming: values.streaming ?? false });
+  const model = await loadModel(checkpoint, {
+    streaming: values.streaming ?? false,
+    denseWeights: values["dense-weights"] ?? false,
+  });
   try {
     const result = await perplexity(model, windows, {
       batchSize,
@@ -168,6 +177,7 @@ async function run(): Promise<unknown> {
           } s`,
         ),
     });
+    const bytes = model.linearWeightBytes();
     return {
       model: values.model,
       data: values.data,
@@ -177,6 +187,13 @@ async function run(): Promise<unknown> {
       seconds: result.seconds,
       seqlen: result.seqlen,
       nll: result.nll,
+      weights: bytes.compressed > 0 ? "compressed" : "dense",
+      gpu_linear_bytes: {
+        dense: bytes.dense,
+        compressed: bytes.compressed,
+        compressed_as_dense: bytes.compressedAsDense,
+        layers: bytes.layers,
+      },
     };
   } finally {
     model.release();

@@ -10,7 +10,11 @@ import { lastJson, runCli, withTempDir } from "./cli_util.ts";
 
 const SMALL = ["--nsamples", "4", "--max-windows", "2", "--seqlen", "64"];
 
-async function evalPerplexity(dir: string): Promise<number> {
+async function evalPerplexity(dir: string, extra: string[] = []): Promise<number> {
+  return (await evalJson(dir, extra)).perplexity;
+}
+
+async function evalJson(dir: string, extra: string[] = []) {
   const run = await runCli("cli/eval.ts", [
     "--model",
     dir,
@@ -20,9 +24,10 @@ async function evalPerplexity(dir: string): Promise<number> {
     "2",
     "--seqlen",
     "64",
+    ...extra,
   ]);
   assertEquals(run.code, 0, run.stderr);
-  return lastJson(run.stdout).perplexity;
+  return lastJson(run.stdout);
 }
 
 Deno.test({
@@ -51,8 +56,14 @@ Deno.test({
       assertEquals(ckpt.compression?.targets, ["Conv1D"]);
       const report = JSON.parse(await Deno.readTextFile(`${dir}/c/report.json`));
       assertEquals(report.bytes, s.bytes);
-      const ppl = await evalPerplexity(`${dir}/c`);
-      assert(Math.abs(ppl - s.perplexity) <= 1e-5 * ppl, `${ppl} vs ${s.perplexity}`);
+      // held compressed on the GPU (sparse products), and with --dense-weights held dense: same perplexity
+      const sparse = await evalJson(`${dir}/c`);
+      assertEquals([sparse.weights, sparse.gpu_linear_bytes.layers["2:4"]], ["compressed", 8]);
+      const dense = await evalJson(`${dir}/c`, ["--dense-weights"]);
+      assertEquals([dense.weights, dense.gpu_linear_bytes.compressed], ["dense", 0]);
+      for (const ppl of [sparse.perplexity, dense.perplexity]) {
+        assert(Math.abs(ppl - s.perplexity) <= 1e-5 * ppl, `${ppl} vs ${s.perplexity}`);
+      }
     }),
 });
 

@@ -1,11 +1,11 @@
 /**
- * Plain-TS reference for the sparse batch products (thanos/linalg/sparse_matmul.ts): Y = X·Wᵀ (+ b)
+ * Plain-TS reference for the sparse batch products (thanos/linalg/sparse_matmul.ts): Y = X·Wᵀ
  * straight from the compressed-tensors tensors (`compressed`, `bitmask` in numpy's little bit order,
  * `row_offsets`; a 2:4 weight's rows start at r·cols/2), f64 accumulation, no repacking.
  */
 
 /**
- * Y [n, rows] = X [n, cols] · Wᵀ (+ b) for W stored as compressed-tensors tensors.
+ * Y [n, rows] = X [n, cols] · Wᵀ for W stored as compressed-tensors tensors.
  * @param rowOffsets where each row starts in `compressed` (sparse-bitmask), or null for
  *   sparse-24-bitmask (row r starts at r·cols/2)
  */
@@ -17,7 +17,6 @@ export function sparseMatmul(
   cols: number,
   x: Float32Array,
   n: number,
-  bias?: Float32Array,
 ): Float32Array {
   const rb = Math.ceil(cols / 8);
   const y = new Float32Array(n * rows);
@@ -33,7 +32,7 @@ export function sparseMatmul(
     for (let t = 0; t < n; t++) {
       let acc = 0;
       for (let i = 0; i < cs.length; i++) acc += vs[i] * x[t * cols + cs[i]];
-      y[t * rows + r] = acc + (bias ? bias[r] : 0);
+      y[t * rows + r] = acc;
     }
   }
   return y;

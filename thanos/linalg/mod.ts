@@ -46,4 +46,4 @@ export {
   upload24,
   uploadBitmask,
 } from "./sparse_weight.ts";
-export { sparseMatmul, type SparseMatmulOptions, sparseMatmulNew } from "./sparse_matmul.ts";
+export { sparseMatmul, sparseMatmulNew } from "./sparse_matmul.ts";

@@ -1,5 +1,5 @@
 /**
- * Batch products from compressed sparse weights, for prefill and evaluation: Y = X·Wᵀ (+ b) with X
+ * Batch products from compressed sparse weights, for prefill and evaluation: Y = X·Wᵀ with X
  * [n, cols] a batch of token rows and W [rows, cols] a {@link SparseWeight} (2:4 or unstructured),
  * read without expanding it (`shaders/sparse24_matmul.wgsl`, `shaders/bitmask_matmul.wgsl`). The
  * one-token products for decoding are in `thanos/decode/sparse_ops.ts`.
@@ -16,17 +16,11 @@ import { checkNoAlias } from "./checks.ts";
 import type { SparseWeight } from "./sparse_weight.ts";
 
 const WG = 64;
-/** tokens per invocation (TOKENS in the shaders); an invocation holds 4 weight rows */
-const TOKENS = 8;
+/** the shaders' register tile: weight rows x tokens per invocation */
+const TILE_ROWS = 16, TILE_TOKENS = 16;
 
-/** Options of {@link sparseMatmul}. */
-export interface SparseMatmulOptions {
-  /** added to every row of the product, f32 [rows] */
-  bias?: Tensor | null;
-}
-
-function checkOperands(op: string, w: SparseWeight, x: Tensor, y: Tensor, bias: Tensor | null): number {
-  for (const [name, t] of [["x", x], ["y", y], ...(bias ? [["bias", bias] as const] : [])] as const) {
+function checkOperands(op: string, w: SparseWeight, x: Tensor, y: Tensor): number {
+  for (const [name, t] of [["x", x], ["y", y]] as const) {
     t.assertAlive();
     if (t.dtype !== "f32") throw new RangeError(`${op}: ${name} "${t.label}" is ${t.dtype}; expected f32`);
   }
@@ -37,20 +31,17 @@ function checkOperands(op: string, w: SparseWeight, x: Tensor, y: Tensor, bias: 
   if (y.shape.length !== 2 || y.shape[0] !== n || y.shape[1] !== w.rows) {
     throw new RangeError(`${op}: y "${y.label}" is [${y.shape.join(", ")}]; expected [${n}, ${w.rows}]`);
   }
-  if (bias && (bias.shape.length !== 1 || bias.shape[0] !== w.rows)) {
-    throw new RangeError(`${op}: bias "${bias.label}" is [${bias.shape.join(", ")}]; expected [${w.rows}]`);
-  }
   checkNoAlias(op, "y", y, "x", x);
-  if (bias) checkNoAlias(op, "y", y, "bias", bias);
   return n;
 }
 
 /**
- * y = x·Wᵀ + b for a batch of tokens from a 2:4 or unstructured sparse weight.
+ * y = x·Wᵀ for a batch of tokens from a 2:4 or unstructured sparse weight (a bias is a separate
+ * `biasAdd`: in the kernel's store it tripled the kernel's compile time).
  *
  * @param w the sparse weight [rows, cols]
  * @param x f32 [n, cols]
- * @param y f32 [n, rows], overwritten; must not alias x or the bias
+ * @param y f32 [n, rows], overwritten; must not alias x
  * @throws RangeError on shape or dtype mismatches, aliasing, a grid past the device's limits, or
  *   rows too long for one invocation's loop budget
  * @example
@@ -59,52 +50,40 @@ function checkOperands(op: string, w: SparseWeight, x: Tensor, y: Tensor, bias: 
  * await sparseMatmul(w, x, y); // x [n, 256] → y [n, 688]
  * ```
  */
-export async function sparseMatmul(
-  w: SparseWeight,
-  x: Tensor,
-  y: Tensor,
-  options: SparseMatmulOptions = {},
-): Promise<void> {
+export async function sparseMatmul(w: SparseWeight, x: Tensor, y: Tensor): Promise<void> {
   const op = w.kind === "2:4" ? "sparse24Matmul" : "bitmaskMatmul";
-  const { bias = null } = options;
-  const n = checkOperands(op, w, x, y, bias);
+  const n = checkOperands(op, w, x, y);
   const { rows, cols } = w;
   if (n === 0 || rows === 0) return;
   checkLoopBudget(op, loopCost(Math.ceil(cols / 4)), `rows of ${cols} columns`);
-  const grid: [number, number] = [Math.ceil(rows / 4 / WG), Math.ceil(n / TOKENS)];
+  const grid: [number, number] = [Math.ceil(rows / TILE_ROWS / WG), Math.ceil(n / TILE_TOKENS)];
   const max = x.gpu.limits.maxComputeWorkgroupsPerDimension;
   if (grid[0] > max || grid[1] > max) {
     throw new RangeError(
       `${op}: ${n} tokens x ${rows} rows need a [${grid.join(", ")}] grid; the device allows ${max} per dimension`,
     );
   }
-  const constants = { WG, HAS_BIAS: Number(bias !== null) };
   if (w.kind === "2:4") {
-    await launch(x.gpu, "sparse24_matmul", { values: w.values, index: w.index, x, bias: bias ?? x, y }, {
+    await launch(x.gpu, "sparse24_matmul", { values: w.values, index: w.index, x, y }, {
       grid,
       params: { n, rows, cols },
-      constants,
+      constants: { WG },
     });
   } else {
     await launch(
       x.gpu,
       "bitmask_matmul",
-      { values: w.values, mask: w.mask, rowStart: w.rowStart, x, bias: bias ?? x, y },
-      { grid, params: { n, rows, cols }, constants },
+      { values: w.values, mask: w.mask, rowStart: w.rowStart, x, y },
+      { grid, params: { n, rows, cols }, constants: { WG } },
     );
   }
 }
 
 /**
- * x·Wᵀ + b into a new tensor.
+ * x·Wᵀ into a new tensor.
  * @param x f32 [n, cols]
  * @returns a new f32 [n, rows] tensor labelled `label`
  */
-export function sparseMatmulNew(
-  w: SparseWeight,
-  x: Tensor,
-  options: SparseMatmulOptions = {},
-  label = "sparse product",
-): Promise<Tensor> {
-  return filledBy(empty(x.gpu, [x.shape[0], w.rows], "f32", label), (y) => sparseMatmul(w, x, y, options));
+export function sparseMatmulNew(w: SparseWeight, x: Tensor, label = "sparse product"): Promise<Tensor> {
+  return filledBy(empty(x.gpu, [x.shape[0], w.rows], "f32", label), (y) => sparseMatmul(w, x, y));
 }

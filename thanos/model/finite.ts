@@ -31,7 +31,8 @@ import type { RowChunks } from "./ops.ts";
 
 function linearItems(layer: LinearLayer, w: LinearWeights): FiniteCheckItem[] {
   const { outFeatures: out, inFeatures: inF } = layer;
-  // a weight kept in halves was checked on its stored bits when loaded (weights.ts)
+  // a weight kept in halves was checked on its stored bits when loaded (weights.ts); one held
+  // compressed has only its values to check (the index or mask is bits)
   const items: FiniteCheckItem[] = w.weight
     ? [{
       name: layer.weight,
@@ -39,6 +40,8 @@ function linearItems(layer: LinearLayer, w: LinearWeights): FiniteCheckItem[] {
       // uploaded as [out, in]; a Conv1D checkpoint stores [in, out]
       where: layer.transposed ? (i) => `[${i % inF}, ${Math.floor(i / inF)}]` : matrixIndex(inF),
     }]
+    : w.sparse
+    ? [{ name: layer.weight, tensor: w.sparse.values, where: (i) => `(non-zero value ${i} in row order)` }]
     : [];
   if (layer.bias && w.bias) items.push({ name: layer.bias, tensor: w.bias });
   void out;

@@ -19,6 +19,7 @@ import type { Gpu } from "../gpu/device.ts";
 import { empty, filledBy, readAll, type Tensor, upload } from "../gpu/tensor.ts";
 import { matmul, matmulNew } from "../linalg/matmul.ts";
 import { matmulHalfWeight } from "../linalg/matmul_half.ts";
+import { sparseMatmulNew } from "../linalg/sparse_matmul.ts";
 import { mat, type MatrixView, sub } from "../linalg/view.ts";
 import type { Checkpoint } from "./checkpoint.ts";
 import type { ModelConfig } from "./config.ts";
@@ -40,6 +41,7 @@ import {
   type BlockWeights,
   type F32LinearWeights,
   type GlobalWeights,
+  type LinearWeightBytes,
   type LinearWeights,
   type NormWeights,
   type ResidencyOptions,
@@ -48,7 +50,7 @@ import {
 } from "./weights.ts";
 import { tokenLogprobUpdate } from "./token_logprob.ts";
 
-export type { BlockWeights, GlobalWeights, LinearWeights, NormWeights } from "./weights.ts";
+export type { BlockWeights, GlobalWeights, LinearWeightBytes, LinearWeights, NormWeights } from "./weights.ts";
 export { transpose };
 
 /**
@@ -142,6 +144,11 @@ export interface CausalLM {
    * (possibly pruned) values, read lazily — ready for `writeCheckpoint`.
    */
   checkpointTensors(): Map<string, TensorInput>;
+  /**
+   * GPU bytes held by the linear weights of the blocks now on the GPU (and OPT's projections): those
+   * held dense and those held compressed (a compressed checkpoint loaded without `denseWeights`).
+   */
+  linearWeightBytes(): LinearWeightBytes;
   /** Frees every GPU tensor the model holds. */
   release(): void;
 }
@@ -155,10 +162,15 @@ export interface ModelOptions extends ResidencyOptions {
 const DEFAULT_LOGITS_BYTES = 64 * 1024 * 1024;
 
 /**
- * y = x·Wᵀ + b for x [rows, in] and W [out, in].
+ * y = x·Wᵀ + b for x [rows, in] and W [out, in]: the dense product, from halves, or the sparse one
+ * when the layer is held compressed ({@link LinearWeights.sparse}).
  * @returns a new f32 [rows, out] tensor labelled `label`
  */
 export async function linear(x: Tensor, layer: LinearWeights, label = layer.name): Promise<Tensor> {
+  if (layer.sparse) {
+    const y = await sparseMatmulNew(layer.sparse, x, label); //   [rows, out], W held compressed
+    return filledBy(y, (y) => layer.bias && biasAdd(y, layer.bias));
+  }
   if (!layer.weight) {
     const y = empty(x.gpu, [x.shape[0], layer.half!.rows], "f32", label); //   [rows, out], W kept in halves
     return filledBy(y, async (y) => {
@@ -295,6 +307,11 @@ export abstract class DecoderModel<C extends ModelConfig = ModelConfig> implemen
   decoderGlobals(): GlobalWeights {
     this.#checkAlive();
     return this.globals;
+  }
+
+  linearWeightBytes(): LinearWeightBytes {
+    this.#checkAlive();
+    return this.#weights.linearBytes();
   }
 
   /** Indices of the blocks currently on the GPU. */

@@ -9,7 +9,11 @@
  *   block is on the GPU at a time (checkpoints larger than GPU memory). A block whose weights were
  *   handed out or replaced is read back to the CPU before it is evicted, so pruned weights survive;
  * - every linear weight is f32 [outFeatures, inFeatures]: GPT-2's Conv1D weights are transposed on
- *   load and transposed back by {@link WeightStore.checkpointTensors}.
+ *   load and transposed back by {@link WeightStore.checkpointTensors};
+ * - a compressed checkpoint's sparse linear weights stay compressed on the GPU
+ *   ({@link LinearWeights.sparse}: 2:4 as kept values + 4-bit index when every group of 4 inputs holds
+ *   at most 2 non-zeros, else values + bitmask + row starts), unless `denseWeights`; a layer handed
+ *   out for pruning ({@link WeightStore.widenLinear}) is made dense f32 first.
  *
  * Each block's tensors (and the resident ones) are owned by one `DisposableStack`, so a load that
  * fails half-way frees what it had uploaded, and eviction or release frees everything at once.
@@ -21,7 +25,9 @@ import type { Gpu } from "../gpu/device.ts";
 import { NonFiniteError } from "../linalg/finite.ts";
 import { type HalfWeight, packHalfWeight } from "../linalg/matmul_half.ts";
 import { type Tensor, upload } from "../gpu/tensor.ts";
+import { type SparseWeight, sparseWeightBytes, upload24, uploadBitmask } from "../linalg/sparse_weight.ts";
 import type { Checkpoint } from "./checkpoint.ts";
+import { compress24, compressBitmask, CompressedSafetensorsReader, moduleOf, weightSparsity } from "./compressed.ts";
 import type { LinearLayer, ModelLayout, NormLayer } from "./layout.ts";
 import { type RowChunks, rowsPerBinding } from "./ops.ts";
 import type { TensorInput } from "./safetensors.ts";
@@ -33,13 +39,30 @@ export interface LinearWeights {
   readonly name: string;
   /**
    * f32 [outFeatures, inFeatures] (GPT-2's Conv1D weights are transposed on load), or null when
-   * the weight stays packed at 2 bytes a weight (`half`, with `halfWeights`)
+   * the weight stays packed at 2 bytes a weight (`half`, with `halfWeights`) or compressed (`sparse`)
    */
   readonly weight: Tensor | null;
   /** the weight as packed F16/BF16 pairs [outFeatures, ceil(inFeatures/2)] words, or undefined */
   readonly half?: HalfWeight;
+  /**
+   * the weight [outFeatures, inFeatures] as compressed on the GPU (2:4 or bitmask), when the layer
+   * came from a compressed checkpoint and the model was not loaded with `denseWeights`; else undefined
+   */
+  readonly sparse?: SparseWeight;
   /** f32 [outFeatures], or null */
   readonly bias: Tensor | null;
+}
+
+/** GPU bytes held by the linear weights of the resident blocks (biases excluded). */
+export interface LinearWeightBytes {
+  /** bytes of the layers held dense (f32, or packed halves) */
+  dense: number;
+  /** bytes of the layers held compressed (values, index or mask, row starts) */
+  compressed: number;
+  /** what the compressed layers would take dense (f32 [out, in]) */
+  compressedAsDense: number;
+  /** layers by how they are held */
+  layers: { dense: number; half: number; "2:4": number; bitmask: number };
 }
 
 /** A norm's parameters on the GPU (a LayerNorm without affine parameters gets ones and zeros). */
@@ -92,6 +115,12 @@ export interface ResidencyOptions {
    * decoder needs f32 weights.
    */
   halfWeights?: boolean;
+  /**
+   * Hold a compressed checkpoint's sparse linear weights dense (f32, decompressed at load), so the
+   * forward and the decoder run the dense products — for comparison. Default false: they stay
+   * compressed on the GPU and the sparse products run. No effect on a dense checkpoint.
+   */
+  denseWeights?: boolean;
 }
 
 /** A linear layer whose weight is f32 on the GPU (what pruning and the decoder read). */
@@ -99,6 +128,11 @@ export type F32LinearWeights = LinearWeights & { readonly weight: Tensor };
 
 /** The f32 weight of `l`, or a clear error for a layer kept in halves. */
 export function f32Weight(l: LinearWeights, op: string): Tensor {
+  if (!l.weight && l.sparse) {
+    throw new Error(
+      `${op}: ${l.name} is held compressed on the GPU (${l.sparse.kind}); ${op} needs f32 weights (denseWeights)`,
+    );
+  }
   if (!l.weight) {
     throw new Error(`${op}: ${l.name} is kept in ${l.half!.dtype} on the GPU (halfWeights); ${op} needs f32 weights`);
   }
@@ -183,8 +217,9 @@ export class WeightStore implements Disposable {
   }
 
   /**
-   * Makes linear layer `name` of resident block `b` f32 on the GPU (a layer kept in halves is read
-   * from the checkpoint as f32 — the same values, widened exactly — and its packed copy freed).
+   * Makes linear layer `name` of resident block `b` f32 on the GPU (a layer kept in halves or
+   * compressed is read from the checkpoint as f32 — the same values, widened or decompressed exactly
+   * — and its packed copy freed).
    */
   async widenLinear(b: number, name: string): Promise<F32LinearWeights> {
     const resident = this.#blocks.get(b);
@@ -192,8 +227,9 @@ export class WeightStore implements Disposable {
     const current = resident.weights.linears.get(name)!;
     if (current.weight) return current as F32LinearWeights;
     const layer = this.#layout.blocks[b].linears.find((l) => l.name === name)!;
-    const widened = await this.#loadLinear(resident.owner, layer, { half: false });
+    const widened = await this.#loadLinear(resident.owner, layer, { half: false, sparse: false });
     current.half?.tensor.release();
+    current.sparse?.[Symbol.dispose]();
     resident.weights.linears.set(name, { ...widened, bias: current.bias });
     return resident.weights.linears.get(name) as F32LinearWeights;
   }
@@ -214,8 +250,39 @@ export class WeightStore implements Disposable {
     resident.owner.use(weight);
     if (current.weight !== weight) current.weight?.release();
     current.half?.tensor.release();
+    current.sparse?.[Symbol.dispose]();
     resident.weights.linears.set(name, { name, weight, bias: current.bias });
     this.#modified.add(b);
+  }
+
+  /** GPU bytes held by the resident blocks' linear weights (and OPT's projections), dense and compressed. */
+  linearBytes(): LinearWeightBytes {
+    const out: LinearWeightBytes = {
+      dense: 0,
+      compressed: 0,
+      compressedAsDense: 0,
+      layers: { dense: 0, half: 0, "2:4": 0, bitmask: 0 },
+    };
+    const g = this.#globals;
+    const all = [
+      ...(g?.projectIn ? [g.projectIn] : []),
+      ...(g?.projectOut ? [g.projectOut] : []),
+      ...[...this.#blocks.values()].flatMap((r) => [...r.weights.linears.values()]),
+    ];
+    for (const l of all) {
+      if (l.sparse) {
+        out.compressed += sparseWeightBytes(l.sparse);
+        out.compressedAsDense += l.sparse.rows * l.sparse.cols * 4;
+        out.layers[l.sparse.kind]++;
+      } else if (l.weight) {
+        out.dense += l.weight.byteLength;
+        out.layers.dense++;
+      } else if (l.half) {
+        out.dense += l.half.tensor.byteLength;
+        out.layers.half++;
+      }
+    }
+    return out;
   }
 
   /**
@@ -282,10 +349,20 @@ export class WeightStore implements Disposable {
   async #loadLinear(
     owner: DisposableStack,
     layer: LinearLayer,
-    { half = this.#options.halfWeights ?? false } = {},
+    { half = this.#options.halfWeights ?? false, sparse = !this.#options.denseWeights } = {},
   ): Promise<LinearWeights> {
     const { outFeatures: out, inFeatures: inF } = layer;
     let data = this.#offloaded.get(layer.weight);
+    const t = this.#checkpoint.tensors;
+    if (sparse && !data && t instanceof CompressedSafetensorsReader && t.modules.has(moduleOf(layer.weight))) {
+      // [out, in] as the products read it: 2:4 along the inputs when every group of 4 allows it (a
+      // GPT-2 Conv1D weight stored as sparse-bitmask [in, out] included), else values + bitmask
+      data = (await this.#checkpoint.readFloat32(layer.weight)).data;
+      if (layer.transposed) data = transpose(data, inF, out); // Conv1D [in, out] → [out, in]
+      const held = owner.use(sparseOnGpu(this.#gpu, data, out, inF, layer.weight));
+      const bias = layer.bias ? owner.use(await this.#checkpoint.uploadTensor(this.#gpu, layer.bias)) : null;
+      return { name: layer.name, weight: null, sparse: held, bias };
+    }
     const dtype = this.#checkpoint.tensors.entry(layer.weight).dtype;
     if (half && !data && !this.#checkpoint.compression && (dtype === "F16" || dtype === "BF16")) {
       let bits = await this.#checkpoint.tensors.readHalfBits(layer.weight);
@@ -321,6 +398,19 @@ export class WeightStore implements Disposable {
     }
     return { kind: n.kind, weight, bias, eps: n.eps };
   }
+}
+
+/**
+ * A sparse weight [rows, cols] on the GPU from its dense values: 2:4 (kept values + 4-bit index) when
+ * cols % 4 == 0 and every group of 4 holds at most 2 non-zeros, else values + bitmask + row starts.
+ */
+export function sparseOnGpu(gpu: Gpu, dense: Float32Array, rows: number, cols: number, label: string): SparseWeight {
+  if (weightSparsity(dense, rows, cols).twoFour) {
+    const c = compress24(dense, rows, cols, label);
+    return upload24(gpu, c.compressed, c.bitmask, rows, cols, label);
+  }
+  const c = compressBitmask(dense, rows, cols);
+  return uploadBitmask(gpu, c.compressed, c.bitmask, c.rowOffsets!, rows, cols, label);
 }
 
 /** Transposes a row-major [rows, cols] matrix on the CPU. */
