@@ -2,7 +2,8 @@
  * The batched forward on a compressed checkpoint: its sparse linear weights stay compressed on the GPU
  * (2:4 → values + 4-bit index, unstructured → values + bitmask + row starts) and the forward multiplies
  * with the sparse products; its perplexity equals the dense pruned checkpoint's within 1e-5 relative,
- * and with `denseWeights` it is held dense again. Tiny random-weight LLaMA, GPT-2 (Conv1D, stored
+ * greedy decoding (the decoder's sparse matvecs) gives the same tokens and logits within 1e-4, and
+ * with `denseWeights` it is held dense again. Tiny random-weight LLaMA, GPT-2 (Conv1D, stored
  * [in, out]: 2:4 along its inputs all the same) and OPT (project_in/out stay dense), small windows.
  */
 
@@ -14,9 +15,22 @@ import { modelLayout } from "../thanos/model/layout.ts";
 import { loadModel } from "../thanos/model/load.ts";
 import type { DecoderModel } from "../thanos/model/forward.ts";
 import { perplexity } from "../thanos/eval.ts";
+import { Decoder } from "../thanos/decode/decoder.ts";
 import { transpose } from "../thanos/model/weights.ts";
 import { randomWeights, TINY_CONFIGS } from "./tiny_models.ts";
-import { gpuTest, randomIds } from "./util.ts";
+import { assertClose, gpuTest, randomIds } from "./util.ts";
+
+/** Greedy tokens after a prompt, and the logits of the last step. */
+async function greedy(model: DecoderModel, prompt: Uint32Array, steps: number) {
+  using decoder = await Decoder.create(model, { maxLength: prompt.length + steps });
+  await decoder.prefill(prompt);
+  const tokens: number[] = [];
+  for (let s = 0; s < steps; s++) {
+    tokens.push(await decoder.argmax());
+    if (s < steps - 1) await decoder.step(tokens[s]);
+  }
+  return { tokens, logits: await decoder.readLogits() };
+}
 
 /** Zeroes half of every row of W [out, in] by magnitude: 2 of every 4 inputs, or the smaller half. */
 function magnitudePrune(w: Float32Array, out: number, inF: number, pattern: "2:4" | "unstructured"): void {
@@ -69,7 +83,9 @@ for (const { variant, pattern } of CASES) {
           const model = await loadModel(join(root, dir), { gpu, denseWeights }) as DecoderModel;
           try {
             const { perplexity: ppl } = await perplexity(model, windows, { batchSize: 2 });
-            results.push({ dir, denseWeights, ppl, bytes: model.linearWeightBytes() });
+            const bytes = model.linearWeightBytes();
+            const decoded = await greedy(model, windows.tokens.subarray(0, 5), 6);
+            results.push({ dir, denseWeights, ppl, bytes, decoded });
             if (dir === "compressed" && !denseWeights) {
               // handed out for pruning: block 0 is expanded to the dense pruned weights, in place
               const l = layout.blocks[0].linears[0];
@@ -98,6 +114,8 @@ for (const { variant, pattern } of CASES) {
           `compressed ${sparse.bytes.compressed} bytes vs dense ${sparse.bytes.compressedAsDense}`,
         );
         for (const r of [sparse, forcedDense]) {
+          assertEquals(r.decoded.tokens, dense.decoded.tokens, `${variant} ${pattern}: greedy tokens`);
+          assertClose(r.decoded.logits, dense.decoded.logits, { rtol: 1e-4, atol: 1e-4 }, "last step's logits");
           const rel = Math.abs(r.ppl - dense.ppl) / dense.ppl;
           assert(
             rel <= 1e-5,
