@@ -11,8 +11,8 @@
 // each step loads two vec4s for 16 multiply-adds. G is padded to nq = ceil(n/4) blocks with the
 // identity (L stays the identity there and the padded λ are 0).
 //
-// scratch (vec4 words, interleaved across the `slots` rows of the dispatch: word w of slot s at
-// w·slots + s, so the lanes of a SIMD group or warp touch neighbouring words):
+// scratch (vec4 words, by groups of SG = 32 slots, interleaved within a group: word w of slot s at
+// ((s / SG)·words + w)·SG + s % SG, so the lanes of a SIMD group or warp touch neighbouring words):
 //   L: column j holds the row blocks g = j/4 .. Mq−1 (Mq = ceil(maxQ/4)) from colStart(j)
 //      (colStart(j) = Σ_{c<j} (Mq − c/4)), 2·Mq·(Mq+1) words; then y/λ: Mq words.
 //
@@ -70,16 +70,29 @@ var<private> mq: u32; //   Mq = ceil(maxQ / 4)
 
 // #include "lib/status.wgsl"
 
+// Slots per scratch group: a group's words are interleaved (word w of its slot s at w·SG + s), so
+// neighbouring lanes touch neighbouring words (a GPU warp's loads coalesce, a CPU's SIMD vector
+// reads whole cache lines), and the groups lie one after another — interleaving across all slots
+// instead put a row's consecutive words `slots`·16 bytes apart (12 KiB at 768 rows), a page apart,
+// and on llvmpipe the Cholesky loops then missed the TLB on nearly every load.
+const SG: u32 = 32u;
+
+// scratch index of word w of this invocation's slot
+fn word(w: u32) -> u32 {
+  let words = 2u * mq * (mq + 1u) + mq;
+  return ((slot / SG) * words + w) * SG + slot % SG;
+}
+
 // scratch index of the vec4 L[4g .. 4g+3, j] (g ≥ j/4)
 fn lAt(j: u32, g: u32) -> u32 {
   let jg = j / 4u;
   let colStart = 4u * jg * mq - 2u * jg * (jg - 1u) + (j % 4u) * (mq - jg); // jg·(jg−1) wraps to 0 at jg = 0
-  return (colStart + g - jg) * p.slots + slot;
+  return word(colStart + g - jg);
 }
 
 // scratch index of block g of y (then λ)
 fn yAt(g: u32) -> u32 {
-  return (2u * mq * (mq + 1u) + g) * p.slots + slot;
+  return word(2u * mq * (mq + 1u) + g);
 }
 
 // q_i, or past n a marker that selects the identity padding
@@ -106,6 +119,44 @@ fn gatherColumn(qr: vec4u, qc: u32, rowBase: u32, col: u32) -> vec4f {
     g(qr.z, qc, rowBase + 2u == col),
     g(qr.w, qc, rowBase + 3u == col),
   );
+}
+
+// scratch index of L[0.., 4jb] block g: lAt(4jb, g); column 4jb + t is t·(mq − jb)·slots words further
+fn lBlock(jb: u32, g: u32) -> u32 {
+  let colStart = 4u * jb * mq - 2u * jb * (jb - 1u); // jb·(jb−1) wraps to 0 at jb = 0
+  return word(colStart + g - jb);
+}
+
+// t_c −= li·lk_c (c = 0..3): one column j of Σ_j L[4ig.., j]·L[4kg.., j]ᵀ
+fn subOuter(t: ptr<function, array<vec4f, 4>>, li: vec4f, lk: vec4f) {
+  (*t)[0] -= li * lk.x;
+  (*t)[1] -= li * lk.y;
+  (*t)[2] -= li * lk.z;
+  (*t)[3] -= li * lk.w;
+}
+
+// the tile G[4ig.., 4kg..] (columns in t_0..t_3)
+fn gatherTile(qk: vec4u, kb: u32, ig: u32) -> array<vec4f, 4> {
+  let ib = 4u * ig;
+  let qi = vec4u(q(ib), q(ib + 1u), q(ib + 2u), q(ib + 3u));
+  return array<vec4f, 4>(
+    gatherColumn(qi, qk.x, ib, kb),
+    gatherColumn(qi, qk.y, ib, kb + 1u),
+    gatherColumn(qi, qk.z, ib, kb + 2u),
+    gatherColumn(qi, qk.w, ib, kb + 3u),
+  );
+}
+
+// L[4ig.., 4kg..] = T·L_kk⁻ᵀ (d: the diagonal tile's columns of L), stored
+fn storeBelow(t: ptr<function, array<vec4f, 4>>, d: ptr<function, array<vec4f, 4>>, kb: u32, ig: u32) {
+  let t0 = (*t)[0] / (*d)[0].x;
+  let t1 = ((*t)[1] - t0 * (*d)[0].y) / (*d)[1].y;
+  let t2 = ((*t)[2] - t0 * (*d)[0].z - t1 * (*d)[1].z) / (*d)[2].z;
+  let t3 = ((*t)[3] - t0 * (*d)[0].w - t1 * (*d)[1].w - t2 * (*d)[2].w) / (*d)[3].w;
+  scratch[lAt(kb, ig)] = t0;
+  scratch[lAt(kb + 1u, ig)] = t1;
+  scratch[lAt(kb + 2u, ig)] = t2;
+  scratch[lAt(kb + 3u, ig)] = t3;
 }
 
 fn checkPivot(j: u32, pivot: f32) {
@@ -136,17 +187,29 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   for (var kg = p.kg0; kg < min(p.kg1, nq); kg++) {
     let kb = 4u * kg;
     let qk = vec4u(q(kb), q(kb + 1u), q(kb + 2u), q(kb + 3u));
-    var d0 = gatherColumn(qk, qk.x, kb, kb);
-    var d1 = gatherColumn(qk, qk.y, kb, kb + 1u);
-    var d2 = gatherColumn(qk, qk.z, kb, kb + 2u);
-    var d3 = gatherColumn(qk, qk.w, kb, kb + 3u);
-    for (var j = 0u; j < kb; j++) {
-      let lk = scratch[lAt(j, kg)];
-      d0 -= lk * lk.x;
-      d1 -= lk * lk.y;
-      d2 -= lk * lk.z;
-      d3 -= lk * lk.w;
+    var d = array<vec4f, 4>(
+      gatherColumn(qk, qk.x, kb, kb),
+      gatherColumn(qk, qk.y, kb, kb + 1u),
+      gatherColumn(qk, qk.z, kb, kb + 2u),
+      gatherColumn(qk, qk.w, kb, kb + 3u),
+    );
+    // by column blocks jb: the 4 columns j = 4jb + t lie (mq − jb)·slots words apart
+    for (var jb = 0u; jb < kg; jb++) {
+      let at = lBlock(jb, kg);
+      let step = (mq - jb) * SG;
+      var lk = scratch[at];
+      subOuter(&d, lk, lk);
+      lk = scratch[at + step];
+      subOuter(&d, lk, lk);
+      lk = scratch[at + 2u * step];
+      subOuter(&d, lk, lk);
+      lk = scratch[at + 3u * step];
+      subOuter(&d, lk, lk);
     }
+    var d0 = d[0];
+    var d1 = d[1];
+    var d2 = d[2];
+    var d3 = d[3];
     // 4 x 4 Cholesky of the diagonal tile (lower triangle; column c of L in d_c)
     checkPivot(kb, d0.x);
     d0 /= sqrt(d0.x);
@@ -166,30 +229,45 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
     scratch[lAt(kb + 1u, kg)] = d1;
     scratch[lAt(kb + 2u, kg)] = d2;
     scratch[lAt(kb + 3u, kg)] = d3;
-    // tiles below: T = (G − Σ L·Lᵀ)·L_kk⁻ᵀ
-    for (var ig = kg + 1u; ig < nq; ig++) {
-      let ib = 4u * ig;
-      let qi = vec4u(q(ib), q(ib + 1u), q(ib + 2u), q(ib + 3u));
-      var t0 = gatherColumn(qi, qk.x, ib, kb);
-      var t1 = gatherColumn(qi, qk.y, ib, kb + 1u);
-      var t2 = gatherColumn(qi, qk.z, ib, kb + 2u);
-      var t3 = gatherColumn(qi, qk.w, ib, kb + 3u);
-      for (var j = 0u; j < kb; j++) {
-        let li = scratch[lAt(j, ig)];
-        let lk = scratch[lAt(j, kg)];
-        t0 -= li * lk.x;
-        t1 -= li * lk.y;
-        t2 -= li * lk.z;
-        t3 -= li * lk.w;
+    var dk = array<vec4f, 4>(d0, d1, d2, d3);
+    // tiles below, two at a time (8 x 4: three vec4 loads per 32 multiply-adds instead of two per
+    // 16 — loads, lane by lane on llvmpipe, bound this loop): T = (G − Σ L·Lᵀ)·L_kk⁻ᵀ
+    var ig = kg + 1u;
+    for (; ig + 1u < nq; ig += 2u) {
+      var ta = gatherTile(qk, kb, ig);
+      var tb = gatherTile(qk, kb, ig + 1u);
+      let off = (ig - kg) * SG; // L[4ig.., j] − L[4kg.., j] in words; L[4ig + 4.., j] one slot row further
+      for (var jb = 0u; jb < kg; jb++) {
+        let at = lBlock(jb, kg);
+        let step = (mq - jb) * SG;
+        var lk = scratch[at];
+        subOuter(&ta, scratch[at + off], lk);
+        subOuter(&tb, scratch[at + off + SG], lk);
+        lk = scratch[at + step];
+        subOuter(&ta, scratch[at + step + off], lk);
+        subOuter(&tb, scratch[at + step + off + SG], lk);
+        lk = scratch[at + 2u * step];
+        subOuter(&ta, scratch[at + 2u * step + off], lk);
+        subOuter(&tb, scratch[at + 2u * step + off + SG], lk);
+        lk = scratch[at + 3u * step];
+        subOuter(&ta, scratch[at + 3u * step + off], lk);
+        subOuter(&tb, scratch[at + 3u * step + off + SG], lk);
       }
-      t0 = t0 / d0.x;
-      t1 = (t1 - t0 * d0.y) / d1.y;
-      t2 = (t2 - t0 * d0.z - t1 * d1.z) / d2.z;
-      t3 = (t3 - t0 * d0.w - t1 * d1.w - t2 * d2.w) / d3.w;
-      scratch[lAt(kb, ig)] = t0;
-      scratch[lAt(kb + 1u, ig)] = t1;
-      scratch[lAt(kb + 2u, ig)] = t2;
-      scratch[lAt(kb + 3u, ig)] = t3;
+      storeBelow(&ta, &dk, kb, ig);
+      storeBelow(&tb, &dk, kb, ig + 1u);
+    }
+    if (ig < nq) {
+      var ta = gatherTile(qk, kb, ig);
+      let off = (ig - kg) * SG;
+      for (var jb = 0u; jb < kg; jb++) {
+        let at = lBlock(jb, kg);
+        let step = (mq - jb) * SG;
+        subOuter(&ta, scratch[at + off], scratch[at]);
+        subOuter(&ta, scratch[at + step + off], scratch[at + step]);
+        subOuter(&ta, scratch[at + 2u * step + off], scratch[at + 2u * step]);
+        subOuter(&ta, scratch[at + 3u * step + off], scratch[at + 3u * step]);
+      }
+      storeBelow(&ta, &dk, kb, ig);
     }
   }
 

@@ -1,6 +1,6 @@
 /**
  * gatheredSolve against the float64 reference (tests/reference/factor.ts) and mathjs.lusolve:
- * varying and uniform counts (0 … maxQ), maxQ up to 256 (several dispatches per row on llvmpipe),
+ * varying and uniform counts (0 … maxQ), maxQ up to 256, a row split over several dispatches,
  * a shared matrix that is a window of a larger tensor, non-SPD rows and bad input.
  *
  * The shared matrix is Thanos's: the inverse of a damped Hessian block (condition ~1e3). Tolerance
@@ -47,6 +47,18 @@ for (const [rows, m, maxQ] of CASES) {
     t.release();
   });
 }
+
+gpuTest("a row's work split over several dispatches (a small loop budget) gives the same λ", async (gpu) => {
+  const rows = 65, m = 128, maxQ = 96;
+  const { a, t } = sharedMatrix(gpu, m, 5);
+  const { idx, counts, rhs } = removalSets(rows, m, maxQ, 11);
+  const want = ref.gatheredSolve(a, m, idx, counts, rhs, rows, maxQ);
+  using ti = upload(gpu, idx), tc = upload(gpu, counts), tr = upload(gpu, rhs), out = zeros(gpu, [rows * maxQ]);
+  assertEquals(plan(maxQ, 800).length, 4);
+  await gatheredSolve(mat(t), ti, tc, tr, out, maxQ, { loopBudget: 800 });
+  assertRelErr(await out.read(), want, TOL, "λ");
+  t.release();
+});
 
 gpuTest("one count for all rows (n:m case) and a shared matrix inside a larger tensor", async (gpu) => {
   const rows = 300, m = 64, maxQ = 40, count = 32;
@@ -151,8 +163,10 @@ gpuTest("gatheredSolve rejects bad arguments", async (gpu) => {
 });
 
 gpuTest("plan covers every column block once, in order, within the loop budget", () => {
-  for (const maxQ of [1, 7, 64, 65, 128, 200, 256]) {
-    const phases = plan(maxQ);
+  for (
+    const [maxQ, budget] of [1, 7, 64, 65, 128, 200, 256].flatMap((q): [number, number][] => [[q, 60000], [q, 4000]])
+  ) {
+    const phases = plan(maxQ, budget);
     assertEquals(phases.filter((p) => p.forward).length, 1);
     assertEquals(phases.filter((p) => p.backward).length, 1);
     let next = 0;
@@ -164,7 +178,7 @@ gpuTest("plan covers every column block once, in order, within the loop budget",
     }
     assertEquals(next, Math.ceil(maxQ / 4));
   }
-  assertEquals(plan(128).length, 1);
-  assertEquals(plan(256).length > 1, true);
+  assertEquals(plan(256).length, 1); // 64 column blocks of 8 x 4 tiles: ~27k iterations
+  assertEquals(plan(256, 8000).length > 1, true);
   return Promise.resolve();
 });

@@ -16,12 +16,21 @@
  * - the 4 x 4 register tiles (two vec4 loads per 16 multiply-adds instead of three scalar accesses
  *   per multiply-add) made the invocation-per-row kernel another ~8x faster: 768 rows x 128 in
  *   0.32 s (2.8 s before), 4096 x 128 in 1.2 s.
+ * - then (profiled inside Thanos's block loop, see thanos/prune/thanos.ts): the tiles below the
+ *   diagonal two at a time (8 x 4: three vec4 loads per 32 multiply-adds), the inner loop by
+ *   4-column blocks with the addresses stepped instead of recomputed, and scratch interleaved by
+ *   groups of 32 rows instead of across all rows (a row's consecutive words were `slots`·16 bytes,
+ *   a page, apart): 768 rows at n = 64 and 128 in ~0.84x and ~0.80x the CPU time (process CPU
+ *   seconds, the machine shared at load ~18), results bit for bit the same (same operations in the
+ *   same order). The kernel still runs at ~1/3 of matmul's multiply-adds per CPU second; work grows
+ *   as n³ per row, and sorting rows by n so that a SIMD vector's 8 rows have equal n was measured
+ *   and gained nothing (not kept).
  * On a real GPU one workgroup per row with the tile in workgroup memory would likely win; not done.
  *
- * Mesa's llvmpipe silently ends an invocation after 65535 loop iterations in total, so the work of
- * a row (~maxQ³/96 iterations) is spread over several dispatches when maxQ > 128 (see {@link plan}),
- * each within the loop budget (thanos/gpu/loop_budget.ts); rows are processed in chunks whose
- * scratch stays under {@link SCRATCH_BYTES}.
+ * Mesa's llvmpipe silently ends an invocation after 65535 loop iterations in total; a row's work
+ * (~maxQ³/384 iterations, ~30k at maxQ = 256) fits in one dispatch for every maxQ ≤ 256, and
+ * {@link plan} spreads it over several within a smaller budget (`loopBudget`, for tests; see
+ * thanos/gpu/loop_budget.ts); rows are processed in chunks whose scratch stays under {@link SCRATCH_BYTES}.
  *
  * @module
  */
@@ -38,12 +47,20 @@ export const MAX_GATHERED = 256;
 /** Scratch for the gathered factors of one chunk of rows. */
 const SCRATCH_BYTES = 64 * 1024 * 1024;
 const WG = 64;
+/** Slots per interleaved scratch group (SG in shaders/gathered_solve.wgsl). */
+const SLOT_GROUP = 32;
 
 export interface GatheredSolveOptions {
   /** number of rows (default: `counts.size`, or `idx.size / maxQ` with a uniform count) */
   rows?: number;
   /** record a non-positive pivot here instead of reading back and throwing before returning */
   status?: FactorStatus;
+  /**
+   * most loop iterations per invocation and dispatch (default {@link LOOP_BUDGET}); a row's work is
+   * split into as many dispatches as that needs ({@link plan}) — smaller values let tests exercise
+   * the split, which every maxQ ≤ 256 fits without
+   */
+  loopBudget?: number;
 }
 
 /**
@@ -98,14 +115,15 @@ export async function gatheredSolve(
   const gpu = a.tensor.gpu;
   const words = scratchWords(maxQ);
   const slots = Math.min(rows, Math.floor(SCRATCH_BYTES / (16 * words)));
-  const phases = plan(maxQ);
+  const phases = plan(maxQ, options.loopBudget);
   const what = describe(a);
   await withStatus(gpu, options.status, async (status) => {
     const id = status.register(({ key }) =>
       `${op}: A[q_r, q_r] of row r = ${Math.floor(key / 256)} (A = ${what}) is not positive definite ` +
       `(pivot ${key % 256} of the gathered matrix ≤ 0)`
     );
-    using scratch = empty(gpu, [4 * words * slots], "f32", `${op}.factors`);
+    // the shader interleaves scratch by groups of SLOT_GROUP slots: whole groups are allocated
+    using scratch = empty(gpu, [4 * words * Math.ceil(slots / SLOT_GROUP) * SLOT_GROUP], "f32", `${op}.factors`);
     const countsTensor = typeof counts === "number" ? idx : counts; // bound but unread with a uniform count
     for (let row0 = 0; row0 < rows; row0 += slots) {
       const n = Math.min(slots, rows - row0);
@@ -136,7 +154,10 @@ export interface SolvePhase {
  * Splits the work of one row into dispatches of at most `budget` loop iterations each, packing
  * greedily. The counts are the kernel's loop iterations (a loop of t trips costs t + 1, see
  * thanos/gpu/loop_budget.ts) at the largest n = maxQ, Mq = ceil(maxQ/4) blocks: column block kg
- * 1 + (4kg + 1) + (Mq − kg − 1)·(4kg + 2) + 1 (its own update, then the tiles below it), forward
+ * 2 + (kg + 1) + (P + 1) + P·(kg + 1) + (kg + 1 or, with no odd tile left, 1) — its own update
+ * (one trip per earlier 4-column block), then the P = floor((Mq − kg − 1)/2) pairs of tiles below
+ * it and the odd one (a branch no lane takes still costs its loop's test); the loop probe measured
+ * one iteration per block more than these loops (the 2), forward
  * Mq·(Mq − 1)/2 + 7·Mq + 1, backward that + maxQ + 1 (the zero padding), and per dispatch 1 for
  * the block loop's exit plus {@link SKIPPED_PHASES} for the loops of the phases it skips (reached
  * under an all-off mask, they cost a test each). tests/loop_limit_test.ts measures the dispatches.
@@ -153,7 +174,8 @@ export function plan(maxQ: number, budget = LOOP_BUDGET): SolvePhase[] {
     used = base;
   };
   for (let kg = 0; kg < mq; kg++) {
-    const cost = 1 + loopCost(4 * kg) + (mq - kg - 1) * (1 + loopCost(4 * kg)) + 1;
+    const below = mq - kg - 1, pairs = Math.floor(below / 2);
+    const cost = 2 + loopCost(kg) + loopCost(pairs) + pairs * loopCost(kg) + (below % 2 ? loopCost(kg) : 1);
     if (used + cost > budget && cur.kg1 > cur.kg0) start(kg);
     cur.kg1 = kg + 1;
     used += cost;
