@@ -351,7 +351,7 @@ export function pruneScratch(
   const slots = Math.min(rowBatch, Math.floor(SOLVE_SCRATCH_BYTES / (16 * words)));
   const block = w + mask + h + u + buffer(B * cols * F, "H⁻¹ rows of a block") +
     buffer((o.pattern.kind === "nm" ? rows * B : rows * cols) * F, "scores") + 5 * align(rowBatch * B * F) +
-    buffer(4 * words * slots * F, "gathered factors");
+    buffer(4 * words * Math.ceil(slots / 32) * 32 * F, "gathered factors"); // whole groups of 32 slots
   return Math.max(before, factor + mask, block, after);
 }
 
