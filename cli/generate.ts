@@ -1,17 +1,20 @@
 /**
  * `deno task generate --model <dir|hf:ORG/NAME> --prompt TEXT [--max-new-tokens 64] [--temperature 0]
- *   [--top-k 0] [--top-p 1] [--seed 0] [--stop TEXT]…`
+ *   [--top-k 0] [--top-p 1] [--seed 0] [--stop TEXT]… [--dense-weights]`
  *
  * Generates a continuation of the prompt with the KV-cache decoder (thanos/decode/): greedy at
  * temperature 0, else sampling with top-k / top-p, reproducible for a seed. The text streams to
  * stdout as it is decoded; generation stops at the config's `eos_token_id`, a `--stop` string or
  * after `--max-new-tokens`. Then a newline and, as the last stdout line, one JSON object:
  * `{model, tokens, prompt_tokens, text, stop_reason, seconds, prefill_seconds, decode_seconds,
- * tokens_per_second, prefill_tokens_per_second, dispatches_per_token, readbacks_per_token, adapter}`
+ * tokens_per_second, prefill_tokens_per_second, dispatches_per_token, readbacks_per_token, adapter,
+ * block_weight_bytes: {dense, compressed}}`
  * (`tokens` without the prompt; `prompt_tokens` as the tokenizer encodes the prompt with the special
  * tokens its config adds; `tokens_per_second` counts decode steps only).
  *
- * Any checkpoint the project loads works, including those `deno task prune` writes. Bad input (an
+ * Any checkpoint the project loads works, including those `deno task prune` writes. The sparse layers of
+ * a compressed checkpoint stay compressed on the GPU and every token multiplies them with the sparse
+ * kernels; `--dense-weights` expands them to dense at load instead (to compare). Bad input (an
  * empty prompt, a prompt that fills the context, --max-new-tokens ≤ 0 or past the context,
  * --temperature < 0, --top-p outside (0, 1], --top-k < 0, an unknown flag, a model without a
  * tokenizer) → one line on stderr, exit code 2, before any GPU work. Ctrl-C ends generation after
@@ -27,10 +30,11 @@ import { resolveSampling } from "../thanos/decode/sampling.ts";
 import { getGpu } from "../thanos/gpu/device.ts";
 import { openCheckpoint } from "../thanos/model/checkpoint.ts";
 import { loadModel } from "../thanos/model/load.ts";
+import type { DecoderModel } from "../thanos/model/forward.ts";
 import { asInput, intFlag, log, main, numberFlag, parse, UsageError } from "./common.ts";
 
 const USAGE = "usage: deno task generate --model <dir|hf:ORG/NAME> --prompt TEXT [--max-new-tokens 64] " +
-  "[--temperature 0] [--top-k 0] [--top-p 1] [--seed 0] [--stop TEXT]...";
+  "[--temperature 0] [--top-k 0] [--top-p 1] [--seed 0] [--stop TEXT]... [--dense-weights]";
 
 /** Exit code after Ctrl-C (128 + SIGINT), once the partial result is printed. */
 const INTERRUPTED = 130;
@@ -45,6 +49,7 @@ async function run(): Promise<unknown> {
     "top-p": { type: "string" },
     seed: { type: "string" },
     stop: { type: "string", multiple: true },
+    "dense-weights": { type: "boolean" },
     help: { type: "boolean", short: "h" },
   });
   if (values.help) {
@@ -78,7 +83,8 @@ async function run(): Promise<unknown> {
     `generate: ${checkpoint.config.family} from ${checkpoint.dir}, ${promptTokens.length} prompt tokens, ` +
       `up to ${maxNewTokens} new, on ${gpu.info.description}`,
   );
-  const model = await loadModel(checkpoint);
+  // a compressed checkpoint's sparse layers stay compressed (sparse kernels) unless --dense-weights
+  const model = await loadModel(checkpoint, { denseWeights: values["dense-weights"] ?? false }) as DecoderModel;
   const controller = new AbortController();
   const onSigint = () => controller.abort();
   Deno.addSignalListener("SIGINT", onSigint);
@@ -93,6 +99,7 @@ async function run(): Promise<unknown> {
       onToken: (_id, text) => void Deno.stdout.writeSync(stdout.encode(text)),
     });
     Deno.stdout.writeSync(stdout.encode("\n"));
+    const bytes = model.linearWeightBytes();
     const result = {
       model: values.model,
       tokens: out.tokens,
@@ -107,6 +114,8 @@ async function run(): Promise<unknown> {
       dispatches_per_token: out.dispatchesPerToken,
       readbacks_per_token: out.readbacksPerToken,
       adapter: gpu.info.description,
+      // GPU bytes of the block linear weights the decoder read: held dense, and held compressed
+      block_weight_bytes: { dense: bytes.dense, compressed: bytes.compressed },
     };
     if (out.stopReason === "aborted") {
       console.log(JSON.stringify(result));

@@ -108,6 +108,7 @@ gpuTest("Decoder rejects a bad maxLength, a step before prefill, a full cache an
     );
     await d.prefill(Uint32Array.of(1, 2));
     await assertRejects(() => d.step(4096), RangeError, "token 4096 is out of range");
+    await assertRejects(() => d.stepOnArgmax(), Error, "Decoder.stepOnArgmax: call startArgmax() first");
     await d.step(5);
     await assertRejects(() => d.step(5), RangeError, "the cache is full (3 positions");
   } finally {

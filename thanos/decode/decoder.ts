@@ -28,7 +28,6 @@ import type { BlockWeights, CausalLM, LinearWeights, NormWeights } from "../mode
 import { DecoderModel, linear } from "../model/forward.ts";
 import { activation, gatedActivation, gatherRows, layerNorm, rmsNorm, rope as ropeInPlace } from "../model/ops.ts";
 import { ropeInverseFrequencies, ropeTablesOnGpu } from "../model/rope.ts";
-import type { SparseWeight } from "../linalg/sparse_weight.ts";
 import { KvCache } from "./kv_cache.ts";
 import { bitmaskMatvec, sparse24Matvec } from "./sparse_ops.ts";
 import {
@@ -496,7 +495,7 @@ function linearStep(
   y: Tensor,
   options: { accumulate?: boolean; yOffset?: number } = {},
 ): Promise<void> {
-  const sparse = (l as { sparse?: SparseWeight | null }).sparse;
+  const sparse = l.sparse;
   if (sparse?.kind === "2:4") return sparse24Matvec(sparse, x, y, { bias: l.bias, ...options });
   if (sparse?.kind === "bitmask") return bitmaskMatvec(sparse, x, y, { bias: l.bias, ...options });
   return matvec(f32Weight(l, "decode"), x, y, { bias: l.bias, ...options });
