@@ -69,6 +69,7 @@ const format = (line: string[]) =>
 console.log(format(table[0]));
 console.log(`|${widths.map((w, c) => (c >= 2 ? `${"-".repeat(w + 1)}:` : "-".repeat(w + 2))).join("|")}|`);
 for (const line of table.slice(1)) console.log(format(line));
+console.log(JSON.stringify({ adapter: gpu.info.description, rows, failed })); // for bench:gpu
 if (failed.length > 0) {
   console.error(`# failed: ${failed.join(", ")}`);
   Deno.exit(1);

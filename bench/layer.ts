@@ -44,6 +44,7 @@ console.log(`# bench:layer on ${gpu.info.description}; n = ${n} calibration rows
 console.log("| shape (out x in) | method | pattern | seconds | relative error |");
 console.log("|---|---|---|---:|---:|");
 const ratios: string[] = [];
+const records: Record<string, unknown>[] = []; // the JSON line at the end (bench:gpu reads it)
 
 for (const shape of values.shapes!.split(",")) {
   const [rows, cols] = shape.split("x").map(Number);
@@ -70,6 +71,7 @@ for (const shape of values.shapes!.split(",")) {
       }
       seconds[`${method} ${pattern}`] = best;
       console.log(`| ${rows}x${cols} | ${method} | ${pattern} | ${best.toFixed(3)} | ${error.toExponential(3)} |`);
+      records.push({ shape, method, pattern, seconds: best, relativeError: error });
     }
     const t = seconds[`thanos ${pattern}`], s = seconds[`sparsegpt ${pattern}`];
     if (t !== undefined && s !== undefined) ratios.push(`| ${rows}x${cols} | ${pattern} | ${(t / s).toFixed(2)} |`);
@@ -79,3 +81,4 @@ if (ratios.length > 0) {
   console.log("\n| shape | pattern | Thanos / SparseGPT time |\n|---|---|---:|");
   for (const r of ratios) console.log(r);
 }
+console.log(JSON.stringify({ adapter: gpu.info.description, n, reps, rows: records }));

@@ -1,0 +1,193 @@
+/**
+ * `deno task bench:scale [--preset llama-2-7b|tinyllama-1.1b|small] [--layers 1] [--dtype F16]
+ *   [--patterns unstructured,2:4] [--nsamples 8] [--seqlen 256] [--max-windows 2] [--json FILE]`
+ *
+ * The paper's model sizes on this machine's adapter: a random-weight LLaMA with a real model's widths
+ * (tools/random_model.ts; Llama-2-7B's by default — hidden 4096, intermediate 11008, 32 heads,
+ * vocabulary 32000 — with `--layers` of its 32 blocks, stored in `--dtype`) is written to a temporary
+ * directory, its memory plan printed (`prune --dry-run`), then pruned end to end with Thanos at each
+ * pattern by `deno task prune --streaming` in a child process, exactly as a user would run it. For
+ * each stage: wall time, the child's peak resident memory (VmHWM, sampled from /proc every 100 ms),
+ * the stage timings of report.json (calibration, pruning, propagation, evaluation) and the memory
+ * plan's peak GPU bytes; a run the plan refuses is reported with its one-line reason (e.g. a tensor
+ * larger than the adapter's storage-binding limit).
+ *
+ * A table goes to stdout, then one JSON line with every figure (also written to `--json FILE`).
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { getGpu } from "../thanos/gpu/device.ts";
+import { type Preset, PRESETS, writeRandomLlama } from "../tools/random_model.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    preset: { type: "string", default: "llama-2-7b" },
+    layers: { type: "string", default: "1" },
+    dtype: { type: "string", default: "F16" },
+    patterns: { type: "string", default: "unstructured,2:4" },
+    nsamples: { type: "string", default: "8" },
+    seqlen: { type: "string", default: "256" },
+    "max-windows": { type: "string", default: "2" },
+    json: { type: "string" },
+  },
+  strict: true,
+});
+if (!(values.preset in PRESETS)) {
+  console.error(`bench:scale: --preset ${values.preset}; expected one of ${Object.keys(PRESETS).join(", ")}`);
+  Deno.exit(2);
+}
+const dtype = values.dtype.toUpperCase() as "F32" | "F16" | "BF16";
+if (!["F32", "F16", "BF16"].includes(dtype)) {
+  console.error(`bench:scale: --dtype ${values.dtype}; expected F32, F16 or BF16`);
+  Deno.exit(2);
+}
+
+/** One child process's outcome: exit code, wall seconds, peak RSS, its last JSON line and stderr tail. */
+interface ChildRun {
+  code: number;
+  seconds: number;
+  peakRssBytes: number | null;
+  json: Record<string, unknown> | null;
+  stderrTail: string;
+}
+
+/** Peak resident set of a live process (VmHWM), or null where /proc is not readable. */
+function peakRss(pid: number): number | null {
+  try {
+    const m = Deno.readTextFileSync(`/proc/${pid}/status`).match(/^VmHWM:\s+(\d+) kB/m);
+    return m ? Number(m[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Runs `deno run -A <args>` from the repository root, sampling its peak RSS; stderr is passed through. */
+async function runChild(args: string[]): Promise<ChildRun> {
+  const root = new URL("../", import.meta.url).pathname;
+  const started = performance.now();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", ...args],
+    cwd: root,
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let peak: number | null = null;
+  const timer = setInterval(() => {
+    const p = peakRss(child.pid);
+    if (p !== null) peak = Math.max(peak ?? 0, p);
+  }, 100);
+  const tail: string[] = [];
+  const pump = (async () => {
+    const decoder = new TextDecoder();
+    for await (const chunk of child.stderr) {
+      const text = decoder.decode(chunk, { stream: true });
+      Deno.stderr.writeSync(new TextEncoder().encode(text));
+      tail.push(text);
+      if (tail.length > 50) tail.shift();
+    }
+  })();
+  const [status, stdout] = await Promise.all([child.status, new Response(child.stdout).text(), pump]);
+  clearInterval(timer);
+  const last = stdout.trim().split("\n").at(-1) ?? "";
+  let json: Record<string, unknown> | null = null;
+  try {
+    json = last.startsWith("{") ? JSON.parse(last) : null;
+  } catch { /* not JSON: reported as null */ }
+  return {
+    code: status.code,
+    seconds: (performance.now() - started) / 1000,
+    peakRssBytes: peak,
+    json,
+    stderrTail: tail.join("").trim().split("\n").slice(-3).join("\n"),
+  };
+}
+
+const gpu = await getGpu();
+const adapter = gpu.info.description;
+const maxBinding = gpu.limits.maxStorageBufferBindingSize;
+console.error(`bench:scale on ${adapter} (maxStorageBufferBindingSize ${maxBinding} bytes)`);
+
+const tmp = await Deno.makeTempDir({ prefix: "thanos-bench-scale-" });
+const results: Record<string, unknown>[] = [];
+const GIB = 1024 ** 3;
+try {
+  const model = join(tmp, "model");
+  const layers = Number(values.layers);
+  let t = performance.now();
+  console.error(`writing a random ${values.preset} checkpoint (${layers} block(s), ${dtype})…`);
+  const parameters = await writeRandomLlama(model, { preset: values.preset as Preset, layers, dtype });
+  const writeSeconds = (performance.now() - t) / 1000;
+  results.push({ stage: "write checkpoint", seconds: writeSeconds, parameters });
+
+  const common = [
+    "--model",
+    model,
+    "--method",
+    "thanos",
+    "--nsamples",
+    values.nsamples,
+    "--seqlen",
+    values.seqlen,
+    "--max-windows",
+    values["max-windows"],
+    "--streaming",
+  ];
+  t = performance.now();
+  const plan = await runChild(["cli/prune.ts", ...common, "--dry-run"]);
+  results.push({
+    stage: "memory plan (--dry-run)",
+    code: plan.code,
+    seconds: plan.seconds,
+    peakRssBytes: plan.peakRssBytes,
+    plan: plan.json?.plan ?? null,
+    refused: plan.code === 2 ? plan.stderrTail : undefined,
+  });
+  for (const pattern of values.patterns.split(",").filter(Boolean)) {
+    const out = join(tmp, `pruned-${pattern.replace(":", "-")}`);
+    const run = await runChild(["cli/prune.ts", ...common, "--pattern", pattern, "--out", out]);
+    let timings: unknown = null;
+    try {
+      timings = JSON.parse(await Deno.readTextFile(join(out, "report.json"))).timings;
+    } catch { /* refused or failed: no report */ }
+    results.push({
+      stage: `prune thanos ${pattern}`,
+      code: run.code,
+      seconds: run.seconds,
+      peakRssBytes: run.peakRssBytes,
+      timings,
+      perplexity: run.json?.perplexity ?? null,
+      sparsity: run.json?.sparsity ?? null,
+      refused: run.code !== 0 ? run.stderrTail : undefined,
+    });
+    await Deno.remove(out, { recursive: true }).catch(() => {});
+  }
+} finally {
+  await Deno.remove(tmp, { recursive: true });
+}
+
+console.log(`# bench:scale on ${adapter}; random ${values.preset}, ${values.layers} block(s), ${dtype}`);
+console.log("| stage | exit | seconds | peak RSS GiB | note |\n|---|---:|---:|---:|---|");
+for (const r of results) {
+  const rss = typeof r.peakRssBytes === "number" ? (r.peakRssBytes / GIB).toFixed(2) : "";
+  const note = r.refused ?? (r.timings ? JSON.stringify(r.timings) : r.parameters ? `${r.parameters} parameters` : "");
+  console.log(
+    `| ${r.stage} | ${r.code ?? 0} | ${(r.seconds as number).toFixed(1)} | ${rss} | ${
+      String(note).replaceAll("\n", " ")
+    } |`,
+  );
+}
+const summary = {
+  adapter,
+  maxStorageBufferBindingSize: maxBinding,
+  preset: values.preset,
+  widths: PRESETS[values.preset as Preset],
+  layers: Number(values.layers),
+  dtype,
+  results,
+};
+if (values.json) await Deno.writeTextFile(values.json, JSON.stringify(summary, null, 2) + "\n");
+console.log(JSON.stringify(summary));
