@@ -10,9 +10,16 @@
  *   post-norm (OPT-350m): x = LN₁(x + out_proj(att(x)));  x = LN₂(x + fc2(relu(fc1(x))))
  *   logits = lm_head(final(x))
  *
- * The decoder owns every buffer of a step (allocated once), so a step records its dispatches and
- * nothing else; the logits of the newest position stay on the GPU until the caller asks for their
- * argmax ({@link Decoder.argmax}, 4 bytes back) or the whole row ({@link Decoder.readLogits}).
+ * The decoder owns every buffer of a step (allocated once), and the step's bind groups are made at
+ * the first step and reused (a `BindGroupCache`), so a step records its dispatches and nothing else, in
+ * one submission; the logits of the newest position stay on the GPU until the caller asks for their
+ * argmax ({@link Decoder.argmax}, 4 bytes back; {@link Decoder.startArgmax} without waiting, so greedy
+ * decoding records the next step from it on the GPU meanwhile) or the whole row ({@link Decoder.readLogits}).
+ *
+ * A linear layer the model holds compressed (`LinearWeights.sparse`, a compressed checkpoint loaded
+ * without `denseWeights`) is multiplied with the sparse matvecs (2:4 or bitmask) straight from its
+ * compressed form; dense layers with the dense matvec. The prefill's keys and values use the batched
+ * forward's own `linear` (dense, halves or sparse).
  *
  * @module
  */
