@@ -1,8 +1,10 @@
 /**
  * `deno task generate` (cli/generate.ts) as a subprocess: the streamed text and the JSON last line
  * (greedy tokens equal to the PyTorch golden continuation), a checkpoint written by the project's
- * writer (as `deno task prune` writes it), every bad input of the issue (one stderr line, exit
- * code 2, before the GPU is touched) and Ctrl-C (what was printed stays, JSON follows, exit 130).
+ * writer (as `deno task prune` writes it), a compressed checkpoint decoded compressed and with
+ * `--dense-weights` (same tokens, block weights held compressed / dense), every bad input of the
+ * issue (one stderr line, exit code 2, before the GPU is touched) and Ctrl-C (what was printed
+ * stays, JSON follows, exit 130).
  */
 
 import { assert, assertEquals } from "./assert.ts";
@@ -45,13 +47,67 @@ gpuTest("generate loads a checkpoint written by the project's writer (F16, as pr
     } finally {
       model.release();
     }
-    const run = await cli(["--model", `${dir}/copy`, "--prompt", PROMPT, "--max-new-tokens=4", "--temperature", "0.7", "--top-k", "20", "--seed", "5"]);
+    const run = await cli([
+      "--model",
+      `${dir}/copy`,
+      "--prompt",
+      PROMPT,
+      "--max-new-tokens=4",
+      "--temperature",
+      "0.7",
+      "--top-k",
+      "20",
+      "--seed",
+      "5",
+    ]);
     assertEquals(run.code, 0, run.stderr);
-    const again = await cli(["--model", `${dir}/copy`, "--prompt", PROMPT, "--max-new-tokens=4", "--temperature", "0.7", "--top-k", "20", "--seed", "5"]);
+    const again = await cli([
+      "--model",
+      `${dir}/copy`,
+      "--prompt",
+      PROMPT,
+      "--max-new-tokens=4",
+      "--temperature",
+      "0.7",
+      "--top-k",
+      "20",
+      "--seed",
+      "5",
+    ]);
     assertEquals(lastJson(again.stdout).tokens, lastJson(run.stdout).tokens, "same seed, same tokens");
     assertEquals(lastJson(run.stdout).tokens.length, 4);
   });
 });
+
+gpuTest(
+  "generate decodes a compressed checkpoint compressed, and --dense-weights holds it dense: same tokens",
+  async () => {
+    await withTempDir(async (dir) => {
+      const src = await openCheckpoint("models/tiny-gpt2");
+      const linear = new Set(src.layout.blocks.flatMap((b) => b.linears.map((l) => l.weight)));
+      const tensors = new Map(src.layout.tensors.map(({ name, shape }) => {
+        const data = async () => {
+          const w = (await src.readFloat32(name)).data;
+          if (linear.has(name)) { //                 block linears: the smaller of every 2 stored weights zeroed
+            for (let i = 0; i < w.length; i += 2) w[i + (Math.abs(w[i]) < Math.abs(w[i + 1]) ? 0 : 1)] = 0;
+          }
+          return w;
+        };
+        return [name, { dtype: "F32" as const, shape, data }];
+      }));
+      const config = { ...src.config.raw };
+      await writeCheckpoint(`${dir}/c`, { config, tensors, tokenizer: src.tokenizerPath, format: "compressed" });
+      const args = ["--model", `${dir}/c`, "--prompt", PROMPT, "--max-new-tokens", "4"];
+      const [sparse, dense] = [await cli(args), await cli([...args, "--dense-weights"])];
+      assertEquals([sparse.code, dense.code], [0, 0], sparse.stderr + dense.stderr);
+      const [a, b] = [lastJson(sparse.stdout), lastJson(dense.stdout)];
+      assertEquals(a.tokens, b.tokens);
+      assertEquals(a.block_weight_bytes.dense, 0, "held compressed");
+      assertEquals(b.block_weight_bytes.compressed, 0, "held dense");
+      assert(a.block_weight_bytes.compressed < 0.6 * b.block_weight_bytes.dense, JSON.stringify([a, b]));
+    });
+  },
+);
 
 gpuTest("generate rejects bad input with one line and exit code 2 before any GPU work", async () => {
   await withTempDir(async (dir) => {
@@ -84,7 +140,17 @@ gpuTest("generate rejects bad input with one line and exit code 2 before any GPU
 
 gpuTest("Ctrl-C ends generation cleanly: the text so far, then the JSON line, exit code 130", async () => {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "cli/generate.ts", "--model", "models/tiny-gpt2", "--prompt", PROMPT, "--max-new-tokens", "240"],
+    args: [
+      "run",
+      "-A",
+      "cli/generate.ts",
+      "--model",
+      "models/tiny-gpt2",
+      "--prompt",
+      PROMPT,
+      "--max-new-tokens",
+      "240",
+    ],
     stdout: "piped",
     stderr: "piped",
   }).spawn();
