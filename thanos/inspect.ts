@@ -1,7 +1,8 @@
 /**
  * Looking inside one layer of a model, for notebooks and experiments: run the dense model up to a
  * block and collect what one linear layer sees — its calibration statistics (H, ‖X_j‖²) and,
- * optionally, a sample of its raw input rows — plus the layer's weight.
+ * optionally, a sample of its raw input rows — plus the layer's weight; or read the mask a
+ * compressed checkpoint stores for a layer ({@link storedMask}).
  *
  * @module
  */
@@ -11,6 +12,8 @@ import type { CausalLM, LinearGroup } from "./model/forward.ts";
 import type { MatrixView } from "./linalg/view.ts";
 import { type CalibrationWindows, checkCalibration } from "./pipeline.ts";
 import { CalibrationStats } from "./prune/stats.ts";
+import { type Checkpoint, openCheckpoint } from "./model/checkpoint.ts";
+import { CompressedSafetensorsReader, moduleOf, type SparseFormat, unpackBitmask } from "./model/compressed.ts";
 
 export interface LayerCapture {
   block: number;
@@ -103,4 +106,41 @@ export async function captureLayer(
     stats.release();
     throw err;
   }
+}
+
+/** A compressed linear weight's stored mask, unpacked: 1 where a value is kept. */
+export interface StoredMask {
+  /** the checkpoint's sparsity format */
+  format: SparseFormat;
+  /** the stored tensor's shape (a GPT-2 Conv1D weight is [in, out]) */
+  rows: number;
+  cols: number;
+  /** [rows, cols] row-major, 1 = kept (stored in `<m>.compressed`), 0 = a zero the file leaves out */
+  data: Uint8Array;
+}
+
+/**
+ * The bitmask a compressed checkpoint stores for one linear weight (`<m>.bitmask`, numpy's little bit
+ * order), unpacked to one byte per weight — what the sparse products read, as a picture.
+ *
+ * @param source a compressed checkpoint directory (or an opened one)
+ * @param weight the weight's tensor name, e.g. "model.layers.0.self_attn.q_proj.weight"
+ * @throws RangeError when the checkpoint is not compressed or stores that weight dense
+ * @example
+ * ```ts
+ * const m = await storedMask("build/t24", "model.layers.0.mlp.up_proj.weight"); // m.data[r * m.cols + c]
+ * ```
+ */
+export async function storedMask(source: string | Checkpoint, weight: string): Promise<StoredMask> {
+  const ckpt = typeof source === "string" ? await openCheckpoint(source) : source;
+  const t = ckpt.tensors;
+  const shape = t instanceof CompressedSafetensorsReader ? t.modules.get(moduleOf(weight)) : undefined;
+  if (!(t instanceof CompressedSafetensorsReader) || !shape) {
+    throw new RangeError(
+      `storedMask: ${weight} is not stored compressed in ${ckpt.dir}; expected a compressed linear weight`,
+    );
+  }
+  const [rows, cols] = shape;
+  const bitmask = (await t.readTensor(`${moduleOf(weight)}.bitmask`)).data as Uint8Array;
+  return { format: t.format, rows, cols, data: unpackBitmask(bitmask, rows, cols) };
 }

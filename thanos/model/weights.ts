@@ -158,6 +158,7 @@ export class WeightStore implements Disposable {
   readonly #modified = new Set<number>();
   /** modified linear weights of evicted blocks, [out, in], by tensor name */
   readonly #offloaded = new Map<string, Float32Array>();
+  #released = false;
 
   constructor(checkpoint: Checkpoint, gpu: Gpu, options: ResidencyOptions = {}) {
     this.#checkpoint = checkpoint;
@@ -311,10 +312,15 @@ export class WeightStore implements Disposable {
     this.#blocks.clear();
     this.#offloaded.clear();
     this.#globalOwner.dispose();
+    this.#released = true;
   }
 
   /** The current values of a linear weight in its stored layout (Conv1D transposed back). */
   async #currentWeight(b: number, layer: LinearLayer): Promise<Float32Array> {
+    if (this.#released) {
+      // the modified values are gone; the checkpoint's would be silently wrong
+      throw new Error(`${layer.weight} was modified, and the model was released before it was read; read it first`);
+    }
     const resident = this.#blocks.get(b)?.weights.linears.get(layer.name);
     const data = resident?.weight ? (await resident.weight.read()) as Float32Array : this.#offloaded.get(layer.weight);
     if (!data) return (await this.#checkpoint.readFloat32(layer.weight)).data;
