@@ -20,9 +20,9 @@
  * sparse products; `--dense-weights` holds them dense (decompressed at load) for comparison.
  *
  * Progress goes to stderr; the last stdout line is
- * `{model, data, windows, tokens, perplexity, seconds, seqlen, nll, weights, gpu_linear_bytes}`
+ * `{model, data, windows, tokens, perplexity, seconds, seqlen, nll, weights, block_weight_bytes}`
  * (`weights`: "compressed" when any linear weight was held compressed, else "dense";
- * `gpu_linear_bytes`: the GPU bytes of the linear weights held dense and compressed). Bad input (missing
+ * `block_weight_bytes`: the GPU bytes of the linear weights held dense and compressed, as `generate` reports them). Bad input (missing
  * config.json or weights, unsupported model_type, an empty corpus, token ids outside the
  * vocabulary, seqlen beyond the model's context) → one line on stderr, exit code 2.
  *
@@ -188,7 +188,7 @@ async function run(): Promise<unknown> {
       seqlen: result.seqlen,
       nll: result.nll,
       weights: bytes.compressed > 0 ? "compressed" : "dense",
-      gpu_linear_bytes: {
+      block_weight_bytes: {
         dense: bytes.dense,
         compressed: bytes.compressed,
         compressed_as_dense: bytes.compressedAsDense,

@@ -58,9 +58,9 @@ Deno.test({
       assertEquals(report.bytes, s.bytes);
       // held compressed on the GPU (sparse products), and with --dense-weights held dense: same perplexity
       const sparse = await evalJson(`${dir}/c`);
-      assertEquals([sparse.weights, sparse.gpu_linear_bytes.layers["2:4"]], ["compressed", 8]);
+      assertEquals([sparse.weights, sparse.block_weight_bytes.layers["2:4"]], ["compressed", 8]);
       const dense = await evalJson(`${dir}/c`, ["--dense-weights"]);
-      assertEquals([dense.weights, dense.gpu_linear_bytes.compressed], ["dense", 0]);
+      assertEquals([dense.weights, dense.block_weight_bytes.compressed], ["dense", 0]);
       for (const ppl of [sparse.perplexity, dense.perplexity]) {
         assert(Math.abs(ppl - s.perplexity) <= 1e-5 * ppl, `${ppl} vs ${s.perplexity}`);
       }

@@ -8,7 +8,7 @@
  */
 
 import { join } from "node:path";
-import { assert, assertEquals } from "./assert.ts";
+import { assert, assertEquals, assertRejects } from "./assert.ts";
 import { writeCheckpoint } from "../thanos/model/checkpoint.ts";
 import { parseConfig } from "../thanos/model/config.ts";
 import { modelLayout } from "../thanos/model/layout.ts";
@@ -17,7 +17,7 @@ import type { DecoderModel } from "../thanos/model/forward.ts";
 import { perplexity } from "../thanos/eval.ts";
 import { Decoder } from "../thanos/decode/decoder.ts";
 import { transpose } from "../thanos/model/weights.ts";
-import { randomWeights, TINY_CONFIGS } from "./tiny_models.ts";
+import { randomWeights, TINY_CONFIGS, writeTinyCheckpoint } from "./tiny_models.ts";
 import { assertClose, gpuTest, randomIds } from "./util.ts";
 
 /** Greedy tokens after a prompt, and the logits of the last step. */
@@ -128,3 +128,20 @@ for (const { variant, pattern } of CASES) {
     },
   );
 }
+
+gpuTest("a modified weight read after release() throws instead of reading the checkpoint's values", async (gpu) => {
+  const root = await Deno.makeTempDir({ prefix: "thanos-release-" });
+  try {
+    const { dir } = await writeTinyCheckpoint(root, "llama-gqa");
+    const model = await loadModel(dir, { gpu });
+    await model.blockLinears(0); //                                  handed out: block 0 counts as modified
+    const tensors = model.checkpointTensors();
+    model.release();
+    const q = tensors.get("model.layers.0.self_attn.q_proj.weight")!.data as () => Promise<unknown>;
+    await assertRejects(q, Error, "model.layers.0.self_attn.q_proj.weight was modified, and the model was released");
+    const norm = tensors.get("model.norm.weight")!.data as () => Promise<unknown>;
+    assert((await norm()) instanceof Float32Array, "an unmodified tensor still reads from the checkpoint");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
