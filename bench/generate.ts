@@ -4,8 +4,8 @@
  *
  * Text generation speed with the KV-cache decoder (thanos/decode/), greedy, for each fixture model
  * (models/tiny-llama, tiny-opt, tiny-gpt2) and — unless `--no-wide` — for a random-weight LLaMA with
- * TinyLlama-1.1B's widths (2 layers; hidden 2048, intermediate 5632, 32 heads, 4 KV heads, vocabulary
- * 32000; ~220M parameters, written once to a temporary directory):
+ * TinyLlama-1.1B's widths (tools/random_model.ts, 2 layers; hidden 2048, intermediate 5632, 32 heads,
+ * 4 KV heads, vocabulary 32000; ~220M parameters, written once to a temporary directory):
  * - prefill tokens/s: a `--prompt-tokens` prompt through the batched forward pass, filling the
  *   cache, plus the first token's pick;
  * - decode tokens/s: the `--new-tokens` − 1 one-token steps after it (matvec + cached attention +
@@ -31,34 +31,14 @@ import { getGpu } from "../thanos/gpu/device.ts";
 import { loadTokenizer, type TextTokenizer } from "../thanos/data/tokenizer.ts";
 import { generate, type GenerateResult } from "../thanos/decode/generate.ts";
 import { openCheckpoint, writeCheckpoint } from "../thanos/model/checkpoint.ts";
-import { parseConfig } from "../thanos/model/config.ts";
-import { modelLayout } from "../thanos/model/layout.ts";
 import { loadModel } from "../thanos/model/load.ts";
 import { zeros } from "../thanos/gpu/tensor.ts";
 import { matvec } from "../thanos/decode/ops.ts";
 import { bestSeconds } from "./timing.ts";
+import { writeRandomLlama } from "../tools/random_model.ts";
 import type { DecoderModel } from "../thanos/model/forward.ts";
 
 const FIXTURES = ["models/tiny-llama", "models/tiny-opt", "models/tiny-gpt2"];
-
-/** TinyLlama-1.1B's widths, 2 of its 22 layers. */
-const WIDE_CONFIG = {
-  architectures: ["LlamaForCausalLM"],
-  model_type: "llama",
-  hidden_size: 2048,
-  intermediate_size: 5632,
-  num_attention_heads: 32,
-  num_key_value_heads: 4,
-  num_hidden_layers: 2,
-  vocab_size: 32000,
-  max_position_embeddings: 2048,
-  rms_norm_eps: 1e-5,
-  rope_theta: 10000,
-  hidden_act: "silu",
-  tie_word_embeddings: false,
-  bos_token_id: 1,
-  eos_token_id: 2,
-};
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -89,33 +69,6 @@ const loadBefore = Deno.loadavg();
 console.error(
   `bench:generate on ${gpu.info.description}; load average ${loadBefore.map((l) => l.toFixed(2)).join(", ")}`,
 );
-
-/** Deterministic N(0, std²) values (xorshift + Box–Muller): random weights that do not blow up. */
-function randomNormal(n: number, seed: number, std: number): Float32Array {
-  let s = (seed * 2654435761) >>> 0 || 1;
-  const u = () => {
-    s ^= s << 13, s >>>= 0, s ^= s >>> 17, s ^= s << 5, s >>>= 0;
-    return (s + 0.5) / 4294967296;
-  };
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i += 2) {
-    const r = std * Math.sqrt(-2 * Math.log(u())), t = 2 * Math.PI * u();
-    out[i] = r * Math.cos(t);
-    if (i + 1 < n) out[i + 1] = r * Math.sin(t);
-  }
-  return out;
-}
-
-/** Writes the random-weight TinyLlama-width checkpoint (norms 1, everything else N(0, 0.02²)). */
-async function writeWide(dir: string): Promise<void> {
-  const layout = modelLayout(parseConfig(WIDE_CONFIG));
-  const tensors = new Map(layout.tensors.map(({ name, shape }, i) => {
-    const n = shape.reduce((a, b) => a * b, 1);
-    const data = () => name.endsWith("norm.weight") ? new Float32Array(n).fill(1) : randomNormal(n, i + 1, 0.02);
-    return [name, { dtype: "F32" as const, shape, data }];
-  }));
-  await writeCheckpoint(dir, { config: WIDE_CONFIG, tensors });
-}
 
 /** A stand-in for a model without a tokenizer: the benchmark feeds ids and ignores the text. */
 function idsOnly(vocabSize: number): TextTokenizer {
@@ -264,7 +217,7 @@ try {
   }
   if (!values["no-wide"]) {
     console.error("writing the random-weight TinyLlama-width checkpoint (2 layers, ~0.9 GB)…");
-    await writeWide(join(tmp, "wide"));
+    await writeRandomLlama(join(tmp, "wide"), { preset: "tinyllama-1.1b", layers: 2, tokenizer: false });
     await benchModel(
       "TinyLlama widths, 2 layers (random)",
       join(tmp, "wide"),

@@ -9,8 +9,8 @@
  *    decode and sparse ops, half-precision weights, the zero-shot kernel), pass/fail counts;
  * 2. `kernels`: `bench:kernels` (throughput, and ÷ numpy where numpy is installed);
  * 3. `layer`: `bench:layer` (every method x pattern on the paper's small layer shapes);
- * 4. `generate`: `bench:generate`, prefill and decode tokens/s of tiny-llama and of a random model
- *    with TinyLlama-1.1B's widths;
+ * 4. `generate`: `bench:generate`, prefill and decode tokens/s of the fixture models and of a random
+ *    model with TinyLlama-1.1B's widths (dense, and 2:4 compressed);
  * 5. `scale`: `bench:scale`, a Llama-2-7B-width block written as F16 and pruned with Thanos (2:4 and
  *    unstructured) by `deno task prune --streaming`, with wall time per stage and peak RSS.
  * With `--small` (for a software adapter such as llvmpipe) every step runs at a smaller size and with
@@ -73,10 +73,18 @@ const STEPS: Step[] = [
       "run",
       "-A",
       "bench/generate.ts",
-      "--model",
-      join(root, "models/tiny-llama"),
       ...(small
-        ? ["--no-wide", "--prompt-tokens", "16", "--new-tokens", "8", "--repeats", "1"]
+        ? [
+          "--model",
+          join(root, "models/tiny-llama"),
+          "--no-wide",
+          "--prompt-tokens",
+          "16",
+          "--new-tokens",
+          "8",
+          "--repeats",
+          "1",
+        ]
         : ["--wide-prompt-tokens", "128", "--wide-new-tokens", "32", "--repeats", "2"]),
     ],
     limit: 75,

@@ -5,8 +5,8 @@
  * offline x86-64 Linux machine with a GPU: no Deno, no network, maybe no Vulkan loader.
  * - `deno.xz`: this Deno binary, xz-compressed;
  * - `app.tar.xz`: the project's code (thanos/, shaders/, cli/, bench/, tools/random_model.ts, the
- *   kernel tests and their references), the bundled tiny-llama (stored as F16 to halve its bytes;
- *   it is widened to f32 on load, as any F16 checkpoint) and tokenizer, and the npm packages the
+ *   kernel tests and their references), the three bundled fixture models (stored as F16 to halve
+ *   their bytes; widened to f32 on load, as any F16 checkpoint) and the tokenizer, and the npm packages the
  *   benchmarks import, installed into the bundle's own `node_modules` (`deno install --entrypoint`;
  *   the global cache copy is dropped: `deno run --cached-only` reads node_modules), so nothing
  *   comes from outside;
@@ -51,6 +51,8 @@ const CARRY = [
   "models/tokenizer.json",
   "models/tokenizer_config.json",
 ];
+/** The bundled models, carried as F16 (half their bytes; widened to f32 on load like any F16 checkpoint). */
+const FIXTURES = ["tiny-llama", "tiny-opt", "tiny-gpt2"];
 /** Test files the bundle leaves out: all but the kernel tests (helpers, references and fixtures stay). */
 const skipTest = (name: string) => name.endsWith("_test.ts") && !KERNEL_TESTS.includes(name.slice(0, -3));
 /** npm imports only the notebooks, the docs and the browser tests use: left out of the bundle. */
@@ -151,17 +153,19 @@ try {
   for (const p of CARRY) {
     await copyTree(join(ROOT, p), join(app, p), p === "tests" ? skipTest : undefined);
   }
-  const tiny = await openCheckpoint(join(ROOT, "models/tiny-llama"));
-  await writeCheckpoint(join(app, "models/tiny-llama"), {
-    config: { ...tiny.config.raw },
-    tensors: new Map(tiny.layout.tensors.map(({ name, shape }) => [name, {
-      dtype: "F32" as const,
-      shape,
-      data: async () => (await tiny.readFloat32(name)).data,
-    }])),
-    tokenizer: tiny.tokenizerPath,
-    dtype: "F16",
-  });
+  for (const name of FIXTURES) {
+    const fixture = await openCheckpoint(join(ROOT, "models", name));
+    await writeCheckpoint(join(app, "models", name), {
+      config: { ...fixture.config.raw },
+      tensors: new Map(fixture.layout.tensors.map(({ name, shape }) => [name, {
+        dtype: "F32" as const,
+        shape,
+        data: async () => (await fixture.readFloat32(name)).data,
+      }])),
+      tokenizer: fixture.tokenizerPath,
+      dtype: "F16",
+    });
+  }
   const config = JSON.parse(await Deno.readTextFile(join(ROOT, "deno.json")));
   for (const name of NOT_CARRIED) delete config.imports[name];
   await Deno.writeTextFile(join(app, "deno.json"), JSON.stringify(config, null, 2) + "\n");
