@@ -1,6 +1,6 @@
 /**
  * `deno task eval --model <dir|hf:ORG/NAME> --data <corpus|path> [--seqlen N] [--max-windows K]
- *   [--batch-size B] [--streaming] [--dense-weights]`
+ *   [--batch-size B] [--streaming] [--dense-weights] [--half-weights]`
  *
  * Perplexity of a checkpoint on a corpus, as thanos/eval.ts defines it: non-overlapping windows of
  * `seqlen` tokens (remainder dropped), predictions 1..seqlen−1 of each, exp(mean NLL).
@@ -18,6 +18,8 @@
  *
  * A compressed checkpoint's sparse linear weights stay compressed on the GPU and the forward runs the
  * sparse products; `--dense-weights` holds them dense (decompressed at load) for comparison.
+ * `--half-weights` keeps an F16/BF16 checkpoint's block linear weights at 2 bytes a weight on the GPU
+ * (packed pairs widened in the shader; f32 arithmetic) instead of widening them to f32 at load.
  *
  * Progress goes to stderr; the last stdout line is
  * `{model, data, windows, tokens, perplexity, seconds, seqlen, nll, weights, block_weight_bytes}`
@@ -39,7 +41,7 @@ import { defaultSeqlen } from "../thanos/experiment.ts";
 import { asInput, intFlag, log, main, parse, UsageError } from "./common.ts";
 
 const USAGE = "usage: deno task eval --model <dir|hf:ORG/NAME> --data <corpus|path|ids.json> " +
-  "[--seqlen N] [--max-windows K] [--batch-size B] [--streaming] [--dense-weights]";
+  "[--seqlen N] [--max-windows K] [--batch-size B] [--streaming] [--dense-weights] [--half-weights]";
 
 /**
  * Reads a JSON file of token ids: an array of equal-length windows, or one flat token stream.
@@ -132,6 +134,7 @@ async function run(): Promise<unknown> {
     "batch-size": { type: "string" },
     streaming: { type: "boolean" },
     "dense-weights": { type: "boolean" },
+    "half-weights": { type: "boolean" },
     help: { type: "boolean", short: "h" },
   });
   if (values.help) {
@@ -166,6 +169,7 @@ async function run(): Promise<unknown> {
   const model = await loadModel(checkpoint, {
     streaming: values.streaming ?? false,
     denseWeights: values["dense-weights"] ?? false,
+    halfWeights: values["half-weights"] ?? false,
   });
   try {
     const result = await perplexity(model, windows, {

@@ -14,7 +14,7 @@ import type { TensorInput } from "../thanos/model/safetensors.ts";
 import { pruneModel } from "../thanos/pipeline.ts";
 import type { Gpu } from "../thanos/gpu/device.ts";
 import { assert, assertEquals } from "./assert.ts";
-import { withTempDir } from "./cli_util.ts";
+import { lastJson, runCli, withTempDir } from "./cli_util.ts";
 import { gpuTest, randomIds } from "./util.ts";
 
 /** A copy of a fixture checkpoint with every float tensor stored as `dtype`. */
@@ -115,3 +115,19 @@ gpuTest(
       }
     }),
 );
+
+Deno.test({
+  name: "eval --half-weights: an F16 tiny-gpt2 held at 2 bytes a weight, half the block bytes, the same perplexity",
+  sanitizeResources: false,
+  fn: () =>
+    withTempDir(async (dir) => {
+      const copy = await halfCopy("models/tiny-gpt2", dir, "F16");
+      const args = ["--model", copy, "--data", "sotu-eval", "--seqlen", "32", "--max-windows", "2"];
+      const [f32, half] = [await runCli("cli/eval.ts", args), await runCli("cli/eval.ts", [...args, "--half-weights"])];
+      assertEquals([f32.code, half.code], [0, 0], f32.stderr + half.stderr);
+      const [a, b] = [lastJson(f32.stdout), lastJson(half.stdout)];
+      assert(Math.abs(a.perplexity - b.perplexity) <= 1e-4 * a.perplexity, `${b.perplexity} vs ${a.perplexity}`);
+      assertEquals([a.block_weight_bytes.layers.half, b.block_weight_bytes.layers.dense], [0, 0]);
+      assertEquals(b.block_weight_bytes.dense * 2, a.block_weight_bytes.dense);
+    }),
+});
