@@ -22,15 +22,16 @@ struct Params {
 @group(0) @binding(1) var<storage, read> mask: array<u32>;
 @group(0) @binding(2) var<storage, read_write> w: array<f32>;
 
+// #include "lib/flat_index.wgsl"
+
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let f = gid.x + gid.y * nwg.x * WG;
+  let f = flat_id(gid, nwg);
   if (f >= p.count) {
     return;
   }
-  let i = f / p.cols;
-  let j = f - i * p.cols;
-  if (mask[p.mask_offset + i * p.mask_ld + j] != 0u) {
-    w[p.w_offset + i * p.w_ld + j] = 0.0;
+  let e = row_col(f, p.cols);
+  if (mask[view_at(p.mask_offset, p.mask_ld, e)] != 0u) {
+    w[view_at(p.w_offset, p.w_ld, e)] = 0.0;
   }
 }

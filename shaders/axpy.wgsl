@@ -23,14 +23,15 @@ struct Params {
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
 
+// #include "lib/flat_index.wgsl"
+
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let e = gid.x + gid.y * nwg.x * WG;
+  let e = flat_id(gid, nwg);
   if (e >= p.rows * p.cols) {
     return;
   }
-  let i = e / p.cols;
-  let j = e - i * p.cols;
-  let at = p.offY + i * p.ldY + j;
-  y[at] = fma(p.alpha, x[p.offX + i * p.ldX + j], y[at]);
+  let ij = row_col(e, p.cols);
+  let at = view_at(p.offY, p.ldY, ij);
+  y[at] = fma(p.alpha, x[view_at(p.offX, p.ldX, ij)], y[at]);
 }

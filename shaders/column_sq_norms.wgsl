@@ -28,9 +28,11 @@ struct Params {
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 
+// #include "lib/flat_index.wgsl"
+
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let j = gid.x + gid.y * nwg.x * WG;
+  let j = flat_id(gid, nwg);
   if (j >= p.cols) {
     return;
   }

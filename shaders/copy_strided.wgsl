@@ -26,13 +26,14 @@ struct Params {
 @group(0) @binding(1) var<storage, read> src: array<f32>;
 @group(0) @binding(2) var<storage, read_write> dst: array<f32>;
 
+// #include "lib/flat_index.wgsl"
+
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let e = gid.x + gid.y * nwg.x * WG;
+  let e = flat_id(gid, nwg);
   if (e >= p.rows * p.cols) {
     return;
   }
-  let i = e / p.cols;
-  let j = e - i * p.cols;
-  dst[p.offD + i * p.ldD + j] = src[u32(p.offS + i32(i) * p.sI + i32(j) * p.sJ)];
+  let ij = row_col(e, p.cols);
+  dst[view_at(p.offD, p.ldD, ij)] = src[u32(p.offS + i32(ij.x) * p.sI + i32(ij.y) * p.sJ)];
 }

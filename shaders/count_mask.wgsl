@@ -23,9 +23,9 @@ struct Params {
 @group(0) @binding(1) var<storage, read> mask: array<u32>;
 @group(0) @binding(2) var<storage, read_write> counter: array<atomic<u32>>;
 
-var<workgroup> total: atomic<u32>;
-
 // #include "lib/flat_walk.wgsl"
+// #include "lib/chunk_items.wgsl"
+// #include "lib/workgroup_count.wgsl"
 
 @compute @workgroup_size(WG)
 fn main(
@@ -33,31 +33,17 @@ fn main(
   @builtin(workgroup_id) wid: vec3u,
   @builtin(num_workgroups) nwg: vec3u,
 ) {
-  if (t == 0u) {
-    atomicStore(&total, 0u);
+  let range = item_range(wid.x + wid.y * nwg.x, t, p.count);
+  var pos = row_col(range.x, p.cols);
+  var mine = 0u;
+  for (var f = range.x; f < range.y; f++) {
+    if (mask[view_at(p.offset, p.ld, pos)] != 0u) {
+      mine++;
+    }
+    pos = walk_next(pos, p.cols);
   }
-  workgroupBarrier();
-  let chunk = wid.x + wid.y * nwg.x;
-  let start = (chunk * WG + t) * p.items;
-  if (start < p.count) {
-    let end = min(start + p.items, p.count);
-    var pos = walk_start(start, p.cols);
-    var mine = 0u;
-    for (var f = start; f < end; f++) {
-      if (mask[p.offset + pos.x * p.ld + pos.y] != 0u) {
-        mine++;
-      }
-      pos = walk_next(pos, p.cols);
-    }
-    if (mine != 0u) {
-      atomicAdd(&total, mine);
-    }
-  }
-  workgroupBarrier();
-  if (t == 0u) {
-    let c = atomicLoad(&total);
-    if (c != 0u) {
-      atomicAdd(&counter[0], c);
-    }
+  let c = workgroup_count(t, mine);
+  if (t == 0u && c != 0u) {
+    atomicAdd(&counter[0], c);
   }
 }

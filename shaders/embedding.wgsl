@@ -29,19 +29,20 @@ struct Params {
 @group(0) @binding(2) var<storage, read> table: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 
+// #include "lib/flat_index.wgsl"
+
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * WG;
+  let i = flat_id(gid, nwg);
   if (i >= p.n * p.d) {
     return;
   }
-  let t = i / p.d;
-  let c = i - t * p.d;
-  let id = ids[t];
+  let tc = row_col(i, p.d); // (token, column)
+  let id = ids[tc.x];
   if (id < p.lo || id - p.lo >= p.rows) {
     return;
   }
-  let value = table[(id - p.lo) * p.d + c];
+  let value = table[(id - p.lo) * p.d + tc.y];
   if (ACCUMULATE) {
     out[i] = out[i] + value;
   } else {

@@ -29,6 +29,8 @@ struct Params {
 
 var<workgroup> best: atomic<u32>;
 
+// #include "lib/chunk_items.wgsl"
+
 @compute @workgroup_size(WG)
 fn main(
   @builtin(local_invocation_index) t: u32,
@@ -39,15 +41,11 @@ fn main(
     atomicStore(&best, 0u);
   }
   workgroupBarrier();
-  let chunk = wid.x + wid.y * nwg.x;
-  let start = (chunk * WG + t) * p.items;
-  if (start < p.count) {
-    let end = min(start + p.items, p.count);
-    for (var i = start; i < end; i++) {
-      if ((bitcast<u32>(x[p.offset + i]) & 0x7f800000u) == 0x7f800000u) {
-        atomicMax(&best, 0xffffffffu - i);
-        break;
-      }
+  let range = item_range(wid.x + wid.y * nwg.x, t, p.count);
+  for (var i = range.x; i < range.y; i++) {
+    if ((bitcast<u32>(x[p.offset + i]) & 0x7f800000u) == 0x7f800000u) {
+      atomicMax(&best, 0xffffffffu - i);
+      break;
     }
   }
   workgroupBarrier();

@@ -30,18 +30,19 @@ struct Params {
 @group(0) @binding(1) var<storage, read> scores: array<u32>;
 @group(0) @binding(2) var<storage, read_write> mask: array<u32>;
 
+// #include "lib/flat_index.wgsl"
+
 // #include "lib/order_key.wgsl"
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let f = gid.x + gid.y * nwg.x * WG;
+  let f = flat_id(gid, nwg);
   if (f >= p.count) {
     return;
   }
-  let row = f / p.cols;
-  let col = f - row * p.cols;
-  let j = col % p.m; // position inside the group
-  let group = p.offset + row * p.ld + (col - j);
+  let e = row_col(f, p.cols);
+  let j = e.y % p.m; // position inside the group
+  let group = view_at(p.offset, p.ld, e) - j;
   let key = order_key(scores[group + j]);
   var rank = 0u;
   for (var i = 0u; i < p.m; i++) {
@@ -50,5 +51,5 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
       rank++;
     }
   }
-  mask[p.mask_offset + row * p.mask_ld + col] = select(0u, 1u, rank < p.n);
+  mask[view_at(p.mask_offset, p.mask_ld, e)] = select(0u, 1u, rank < p.n);
 }

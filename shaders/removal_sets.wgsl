@@ -30,9 +30,11 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> rhs: array<f32>;
 @group(0) @binding(5) var<storage, read_write> counts: array<u32>;
 
+// #include "lib/flat_index.wgsl"
+
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let r = gid.x + gid.y * nwg.x * WG;
+  let r = flat_id(gid, nwg);
   if (r >= p.rows) {
     return;
   }

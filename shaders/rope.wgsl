@@ -29,9 +29,11 @@ struct Params {
 @group(0) @binding(2) var<storage, read> sinTable: array<f32>;
 @group(0) @binding(3) var<storage, read_write> x: array<f32>;
 
+// #include "lib/flat_index.wgsl"
+
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * WG;
+  let i = flat_id(gid, nwg);
   let half = p.headDim / 2u;
   let perRow = p.heads * half;
   if (i >= p.rows * perRow) {

@@ -31,9 +31,11 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> dots: array<f32>;
 @group(0) @binding(4) var<storage, read_write> bad: array<u32>;
 
+// #include "lib/flat_index.wgsl"
+
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let r = gid.x + gid.y * nwg.x * WG;
+  let r = flat_id(gid, nwg);
   if (r >= p.rows) {
     return;
   }

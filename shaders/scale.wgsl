@@ -19,13 +19,14 @@ struct Params {
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> x: array<f32>;
 
+// #include "lib/flat_index.wgsl"
+
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let e = gid.x + gid.y * nwg.x * WG;
+  let e = flat_id(gid, nwg);
   if (e >= p.rows * p.cols) {
     return;
   }
-  let i = e / p.cols;
-  let at = p.off + i * p.ld + (e - i * p.cols);
+  let at = view_at(p.off, p.ld, row_col(e, p.cols));
   x[at] = p.alpha * x[at];
 }

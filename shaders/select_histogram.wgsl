@@ -39,9 +39,7 @@ struct Params {
 
 var<workgroup> local_hist: array<atomic<u32>, 256>;
 
-// #include "lib/order_key.wgsl"
-
-// #include "lib/flat_walk.wgsl"
+// #include "lib/select_walk.wgsl"
 
 @compute @workgroup_size(WG)
 fn main(
@@ -54,41 +52,37 @@ fn main(
   }
   workgroupBarrier();
 
-  let chunk = wid.x + wid.y * nwg.x;
-  let start = (chunk * WG + t) * p.items;
-  if (start < p.n) {
-    // keys that agree with the prefix on the bits above this pass's digit (none fixed in pass 0)
-    let high = select(0xffffffffu << (p.shift + 8u), 0u, p.shift >= 24u);
-    let prefix = state[PREFIX] & high;
-    let end = min(start + p.items, p.n);
-    var pos = walk_start(start, p.cols);
-    if (p.shift >= 24u) {
-      // first pass: every element counts
-      for (var f = start; f < end; f++) {
-        atomicAdd(&local_hist[order_key(scores[p.offset + pos.x * p.ld + pos.y]) >> 24u], 1u);
-        pos = walk_next(pos, p.cols);
-      }
-    } else {
-      // later passes: only the elements that match the prefix count, and when scores repeat they
-      // mostly share one digit, so runs of equal digits are added with one atomic
-      var run_digit = 0u;
-      var run_length = 0u;
-      for (var f = start; f < end; f++) {
-        let key = order_key(scores[p.offset + pos.x * p.ld + pos.y]);
-        if ((key & high) == prefix) {
-          let digit = (key >> p.shift) & 0xffu;
-          if (digit != run_digit && run_length != 0u) {
-            atomicAdd(&local_hist[run_digit], run_length);
-            run_length = 0u;
-          }
-          run_digit = digit;
-          run_length++;
+  let range = item_range(wid.x + wid.y * nwg.x, t, p.n);
+  // keys that agree with the prefix on the bits above this pass's digit (none fixed in pass 0)
+  let high = select(0xffffffffu << (p.shift + 8u), 0u, p.shift >= 24u);
+  let prefix = state[PREFIX] & high;
+  var pos = row_col(range.x, p.cols);
+  if (p.shift >= 24u) {
+    // first pass: every element counts
+    for (var f = range.x; f < range.y; f++) {
+      atomicAdd(&local_hist[view_key(pos) >> 24u], 1u);
+      pos = walk_next(pos, p.cols);
+    }
+  } else {
+    // later passes: only the elements that match the prefix count, and when scores repeat they
+    // mostly share one digit, so runs of equal digits are added with one atomic
+    var run_digit = 0u;
+    var run_length = 0u;
+    for (var f = range.x; f < range.y; f++) {
+      let key = view_key(pos);
+      if ((key & high) == prefix) {
+        let digit = (key >> p.shift) & 0xffu;
+        if (digit != run_digit && run_length != 0u) {
+          atomicAdd(&local_hist[run_digit], run_length);
+          run_length = 0u;
         }
-        pos = walk_next(pos, p.cols);
+        run_digit = digit;
+        run_length++;
       }
-      if (run_length != 0u) {
-        atomicAdd(&local_hist[run_digit], run_length);
-      }
+      pos = walk_next(pos, p.cols);
+    }
+    if (run_length != 0u) {
+      atomicAdd(&local_hist[run_digit], run_length);
     }
   }
   workgroupBarrier();

@@ -36,11 +36,8 @@ struct Params {
 
 var<workgroup> ties_mode: u32;
 
-// #include "lib/order_key.wgsl"
-
 // #include "lib/scan.wgsl"
-
-// #include "lib/flat_walk.wgsl"
+// #include "lib/select_walk.wgsl"
 
 @compute @workgroup_size(WG)
 fn main(
@@ -56,36 +53,27 @@ fn main(
   let take = state[K_REM];
 
   let chunk = wid.x + wid.y * nwg.x;
-  let start = (chunk * WG + t) * p.items;
-  let end = max(start, min(start + p.items, p.n));
-  let pos0 = walk_start(start, p.cols);
+  let range = item_range(chunk, t, p.n);
 
   // rank of this invocation's first tie among all ties, in flat order
   var rank = 0u;
   if (ties == TIES_RANK) {
-    var mine = 0u;
-    var pos = pos0;
-    for (var f = start; f < end; f++) {
-      if (order_key(scores[p.offset + pos.x * p.ld + pos.y]) == threshold) {
-        mine++;
-      }
-      pos = walk_next(pos, p.cols);
-    }
+    let mine = count_ties(range, threshold);
     rank = scan_inclusive(t, mine) - mine;
     if (chunk < p.chunks) {
       rank += counts[chunk];
     }
   }
 
-  var pos = pos0;
-  for (var f = start; f < end; f++) {
-    let key = order_key(scores[p.offset + pos.x * p.ld + pos.y]);
+  var pos = row_col(range.x, p.cols);
+  for (var f = range.x; f < range.y; f++) {
+    let key = view_key(pos);
     var selected = key < threshold;
     if (key == threshold) {
       selected = ties == TIES_ALL || (ties == TIES_RANK && rank < take);
       rank++;
     }
-    mask[p.mask_offset + pos.x * p.mask_ld + pos.y] = select(0u, 1u, selected);
+    mask[view_at(p.mask_offset, p.mask_ld, pos)] = select(0u, 1u, selected);
     pos = walk_next(pos, p.cols);
   }
 }

@@ -29,11 +29,8 @@ struct Params {
 @group(0) @binding(2) var<storage, read> state: array<u32>;
 @group(0) @binding(3) var<storage, read_write> counts: array<u32>;
 
-var<workgroup> total: atomic<u32>;
-
-// #include "lib/order_key.wgsl"
-
-// #include "lib/flat_walk.wgsl"
+// #include "lib/select_walk.wgsl"
+// #include "lib/workgroup_count.wgsl"
 
 @compute @workgroup_size(WG)
 fn main(
@@ -41,31 +38,13 @@ fn main(
   @builtin(workgroup_id) wid: vec3u,
   @builtin(num_workgroups) nwg: vec3u,
 ) {
-  if (t == 0u) {
-    atomicStore(&total, 0u);
-  }
-  workgroupBarrier();
-
   let chunk = wid.x + wid.y * nwg.x;
-  let start = (chunk * WG + t) * p.items;
-  if (state[TIES] == TIES_RANK && start < p.n) {
-    let threshold = state[PREFIX];
-    let end = min(start + p.items, p.n);
-    var pos = walk_start(start, p.cols);
-    var mine = 0u;
-    for (var f = start; f < end; f++) {
-      if (order_key(scores[p.offset + pos.x * p.ld + pos.y]) == threshold) {
-        mine++;
-      }
-      pos = walk_next(pos, p.cols);
-    }
-    if (mine != 0u) {
-      atomicAdd(&total, mine);
-    }
+  var mine = 0u;
+  if (state[TIES] == TIES_RANK) {
+    mine = count_ties(item_range(chunk, t, p.n), state[PREFIX]);
   }
-  workgroupBarrier();
-
+  let total = workgroup_count(t, mine);
   if (t == 0u && chunk < p.chunks) {
-    counts[chunk] = atomicLoad(&total);
+    counts[chunk] = total;
   }
 }

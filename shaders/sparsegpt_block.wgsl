@@ -40,6 +40,8 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> mask: array<u32>;
 @group(0) @binding(4) var<storage, read_write> err: array<f32>;
 
+// #include "lib/flat_index.wgsl"
+
 fn score(wrow: u32, t: u32) -> f32 {
   let x = w[wrow + t];
   let d = u[p.u_offset + t * p.u_ld + t];
@@ -48,7 +50,7 @@ fn score(wrow: u32, t: u32) -> f32 {
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let r = gid.x + gid.y * nwg.x * WG;
+  let r = flat_id(gid, nwg);
   if (r >= p.rows) {
     return;
   }

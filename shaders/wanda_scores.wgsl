@@ -27,13 +27,14 @@ struct Params {
 @group(0) @binding(2) var<storage, read> norms: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 
+// #include "lib/flat_index.wgsl"
+
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let f = gid.x + gid.y * nwg.x * WG;
+  let f = flat_id(gid, nwg);
   if (f >= p.count) {
     return;
   }
-  let i = f / p.cols;
-  let j = f - i * p.cols;
-  out[p.out_offset + i * p.out_ld + j] = abs(w[p.w_offset + i * p.w_ld + j]) * sqrt(norms[p.col_offset + j]);
+  let e = row_col(f, p.cols);
+  out[view_at(p.out_offset, p.out_ld, e)] = abs(w[view_at(p.w_offset, p.w_ld, e)]) * sqrt(norms[p.col_offset + e.y]);
 }
