@@ -46,22 +46,12 @@
 
 override WG_X: u32 = 8;
 override WG_Y: u32 = 8;
-override TRANS_A: bool = false;
-override TRANS_B: bool = false;
-override ACCUMULATE: bool = false;
-override SYMMETRIC: bool = false;
 
 const TM: u32 = 16u; // rows of C per invocation
 const TN: u32 = 16u; // columns of C per invocation
 const TN4: u32 = TN / 4u;
 
-struct Params {
-  M: u32, N: u32, K: u32,
-  offA: u32, ldA: u32,
-  offB: u32, ldB: u32,
-  offC: u32, ldC: u32,
-  alpha: f32,
-}
+// #include "lib/matmul_params.wgsl"
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> a: array<vec4f>;
@@ -71,13 +61,9 @@ struct Params {
 @compute @workgroup_size(WG_X, WG_Y)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         @builtin(local_invocation_id) lid: vec3u) {
-  var tile = wid.xy; // (tile column, tile row)
-  if (SYMMETRIC) {
-    let t = wid.x + wid.y * nwg.x;
-    if (t >= triangle(ceilDiv(p.N, TN * WG_X))) {
-      return;
-    }
-    tile = upperTile(t);
+  let tile = product_tile(wid, nwg, TN * WG_X); // (tile column, tile row)
+  if (tile.x == NO_TILE) {
+    return;
   }
   let i0 = (tile.y * WG_Y + lid.y) * TM;
   let j0 = (tile.x * WG_X + lid.x) * TN;
@@ -144,7 +130,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   }
   // Rows are stored by calls with constant indices into acc: a loop over acc that the compiler
   // does not unroll fully demotes acc to scratch memory, and the whole kernel runs 1.6x slower on
-  // llvmpipe (which happened to the accumulate and symmetric variants of a store loop).
+  // llvmpipe (which happened to the accumulate and symmetric variants of a store loop). A helper
+  // taking acc by value to make these calls (here and in syrk.wgsl) was tried: Cholesky timed up to
+  // 2x slower with it on a loaded machine, so the calls stay inline until that is measured cleanly.
   let mirror = SYMMETRIC && tile.x != tile.y;
   storeRow(i0, j0, array<vec4f, TN4>(acc[0], acc[1], acc[2], acc[3]), mirror);
   storeRow(i0 + 1u, j0, array<vec4f, TN4>(acc[4], acc[5], acc[6], acc[7]), mirror);
@@ -164,6 +152,5 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   storeRow(i0 + 15u, j0, array<vec4f, TN4>(acc[60], acc[61], acc[62], acc[63]), mirror);
 }
 
-// #include "lib/upper_tiles.wgsl"
 // #include "lib/store_row.wgsl"
 // #include "lib/matmul_store.wgsl"

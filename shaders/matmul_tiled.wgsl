@@ -27,21 +27,11 @@
 //   linearly over x then y.
 
 override WG: u32 = 16;
-override TRANS_A: bool = false;
-override TRANS_B: bool = false;
-override ACCUMULATE: bool = false;
-override SYMMETRIC: bool = false;
 
 const BK: u32 = 16u;
 const T: u32 = 4u; // outputs per invocation along each dimension
 
-struct Params {
-  M: u32, N: u32, K: u32,
-  offA: u32, ldA: u32,
-  offB: u32, ldB: u32,
-  offC: u32, ldC: u32,
-  alpha: f32,
-}
+// #include "lib/matmul_params.wgsl"
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
@@ -58,13 +48,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         @builtin(local_invocation_id) lid: vec3u) {
   let BM = T * WG;
   let S = BM + 1u; // row stride of As and Bs
-  var tile = wid.xy; // (tile column, tile row)
-  if (SYMMETRIC) {
-    let t = wid.x + wid.y * nwg.x;
-    if (t >= triangle((p.N + BM - 1u) / BM)) {
-      return; // uniform across the workgroup, so no barrier is skipped by part of it
-    }
-    tile = upperTile(t);
+  let tile = product_tile(wid, nwg, BM); // (tile column, tile row)
+  if (tile.x == NO_TILE) {
+    return; // uniform across the workgroup, so no barrier is skipped by part of it
   }
   let i0 = tile.y * BM;
   let j0 = tile.x * BM;
@@ -118,5 +104,4 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   }
 }
 
-// #include "lib/upper_tiles.wgsl"
 // #include "lib/matmul_operands.wgsl"

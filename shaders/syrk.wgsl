@@ -48,11 +48,10 @@ struct Params {
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         @builtin(local_invocation_id) lid: vec3u) {
   let t = wid.x + wid.y * nwg.x;
-  let tiles = (p.N + T * WG - 1u) / (T * WG);
-  if (t >= tiles * (tiles + 1u) / 2u) {
+  if (t >= triangle(ceilDiv(p.N, T * WG))) {
     return;
   }
-  let tile = lowerTile(t); // (column, row), column ≤ row
+  let tile = upperTile(t).yx; // (column, row), column ≤ row: the transpose of upperTile's numbering
   let i0 = (tile.y * WG + lid.y) * T;
   let j0 = (tile.x * WG + lid.x) * T;
   if (i0 >= p.N || j0 >= p.N || i0 + T - 1u < j0) {
@@ -141,14 +140,4 @@ fn storeRow(i: u32, j0: u32, lo: vec4f, hi: vec4f) {
   }
 }
 
-// the t-th tile on or below the diagonal, numbered row by row: (column, row) with column ≤ row
-fn lowerTile(t: u32) -> vec2u {
-  var row = u32((sqrt(8.0 * f32(t) + 1.0) - 1.0) * 0.5);
-  while ((row + 1u) * (row + 2u) / 2u <= t) {
-    row++;
-  }
-  while (row * (row + 1u) / 2u > t) {
-    row--;
-  }
-  return vec2u(t - row * (row + 1u) / 2u, row);
-}
+// #include "lib/upper_tiles.wgsl"

@@ -2,7 +2,8 @@
 // SYMMETRIC product launches one workgroup per such tile (T·(T+1)/2 of a T x T tile grid):
 //   triangle(T) = T·(T+1)/2;   upperTile(t) = (column, row) of the t-th tile, column by column,
 //   row ≤ column;   ceilDiv(x, y) = ⌈x / y⌉.
-// Used by matmul_register.wgsl, matmul_register_vec4.wgsl and matmul_tiled.wgsl.
+// Used by the matmul kernels (through lib/matmul_params.wgsl's product_tile) and syrk.wgsl (which
+// numbers the tiles on or below the diagonal row by row: upperTile(t).yx).
 
 fn ceilDiv(x: u32, y: u32) -> u32 {
   return (x + y - 1u) / y;
