@@ -16,6 +16,7 @@
  */
 
 import { type ExperimentData, prepareData, pruneAndEvaluate } from "../thanos/experiment.ts";
+import { SharedFirstBlock } from "../thanos/pipeline.ts";
 import { checkPaperCorpora, PAPER_SETTINGS, preparePaperData } from "../thanos/paper.ts";
 import { MAX_THANOS_BLOCKSIZE, type PruneOptions, resolvePruneOptions } from "../thanos/prune/options.ts";
 import { openCheckpoint } from "../thanos/model/checkpoint.ts";
@@ -122,9 +123,10 @@ async function run(): Promise<unknown> {
       `windows of ${data.spec.eval}`,
   );
   const results: Cell[] = [];
+  using shared = new SharedFirstBlock(); // block 0's dense statistics: computed by the first pruned cell only
   for (const [i, cell] of cells.entries()) {
     const t0 = performance.now();
-    const r = await pruneAndEvaluate(checkpoint, data, cell.options, { zeroshot });
+    const r = await pruneAndEvaluate(checkpoint, data, cell.options, { zeroshot, shared });
     const seconds = (performance.now() - t0) / 1000;
     results.push({
       row: cell.row,

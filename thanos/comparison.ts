@@ -7,6 +7,11 @@
  * columns unstructured 50%, 4:8, 2:4 and structured 30%. Structured is Thanos-only, as in the paper,
  * and alpha applies to the n:m and structured patterns only.
  *
+ * Every pruned entry calibrates block 0 on the same inputs through the same dense weights, so
+ * `deno task table` computes those statistics once and shares them across its entries
+ * (`SharedFirstBlock` in pipeline.ts; tests/shared_stats_test.ts checks that the table is the same
+ * bit for bit). Later blocks see what each method's pruned blocks produced and are not shared.
+ *
  * @module
  */
 

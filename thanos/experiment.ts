@@ -14,7 +14,7 @@ import { perplexity, type PerplexityProgress } from "./eval.ts";
 import { type Checkpoint, openCheckpoint } from "./model/checkpoint.ts";
 import type { CausalLM } from "./model/forward.ts";
 import { loadModel } from "./model/load.ts";
-import { checkModelFits, type LayerReport, type PipelineProgress, pruneModel } from "./pipeline.ts";
+import { checkModelFits, type LayerReport, type PipelineProgress, pruneModel, type SharedFirstBlock } from "./pipeline.ts";
 import { type PruneOptions, type PruneOptionsInput, resolvePruneOptions } from "./prune/options.ts";
 
 /** Where calibration and evaluation tokens come from (defaults in {@link DATA_DEFAULTS}). */
@@ -166,6 +166,8 @@ export async function pruneAndEvaluate(
     streaming?: boolean;
     /** also score these zero-shot tasks (thanos/zeroshot/) after perplexity */
     zeroshot?: readonly PreparedTask[];
+    /** block 0's dense statistics shared with other runs on this checkpoint and data (pipeline.ts) */
+    shared?: SharedFirstBlock;
   } = {},
 ): Promise<RunResult> {
   const checkpoint = typeof source === "string" ? await openCheckpoint(source) : source;
@@ -178,6 +180,7 @@ export async function pruneAndEvaluate(
       const r = await pruneModel(model, data.calibration, {
         prune: resolved,
         onProgress: (p) => options.onProgress?.({ kind: "prune", ...p }),
+        shared: options.shared,
       });
       layers = r.layers;
       sparsity = r.sparsity;

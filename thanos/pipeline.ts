@@ -80,6 +80,12 @@ export interface PruneModelOptions {
   /** Called before each unit of work (awaited when it returns a promise). */
   onProgress?: (progress: PipelineProgress) => Promise<void> | void;
   /**
+   * Block 0's dense statistics, shared by the runs that prune fresh copies of one checkpoint on
+   * the same calibration windows (the comparison table's cells): the first run computes them, the
+   * others reuse them instead of a calibration pass. See {@link SharedFirstBlock}.
+   */
+  shared?: SharedFirstBlock;
+  /**
    * Called with each layer's result once the model holds its pruned weight — for notebooks that
    * plot masks. The result's tensors are valid only during the call (the mask is freed after it);
    * the callback must not release them.
@@ -126,14 +132,18 @@ export async function pruneModel(
   const batchSize = options.batchSize ?? defaultBatchSize(model, calibration.seqlen);
   const layersPerBlock = model.linearGroups.reduce((s, g) => s + g.names.length, 0);
   const batches = Math.ceil(calibration.count / batchSize);
-  const total = model.numBlocks * (2 * batches + layersPerBlock); // units: batch forwards and layers
+  const reuse = options.shared?.available ?? false; //                block 0's calibration pass skipped
+  const total = model.numBlocks * (2 * batches + layersPerBlock) - (reuse ? batches : 0); // units: batch forwards and layers
   const clock = new PipelineClock(model.gpu, model.numBlocks, total, options.onProgress);
   const layers: LayerReport[] = [];
 
   using x = await BlockInputs.embed(model, calibration, batchSize); // block 0's inputs
   for (let b = 0; b < model.numBlocks; b++) {
-    // (a) H = (2/n)·XᵀX and ‖X_j‖² of every linear layer's input, from the dense block
-    using stats = await calibrateBlock(model, b, x, clock);
+    // (a) H = (2/n)·XᵀX and ‖X_j‖² of every linear layer's input, from the dense block (block 0's
+    // from an earlier run of the same checkpoint and windows when shared)
+    const first = b === 0 && options.shared ? options.shared.adopt(model, calibration, batchSize) : null;
+    using stats = first ?? await calibrateBlock(model, b, x, clock);
+    if (b === 0 && options.shared && !first) options.shared.keep(model, calibration, batchSize, stats);
     // (b) prune every linear layer of the block from those statistics
     layers.push(...await pruneBlock(model, b, stats, prune, clock, options.onLayerPruned));
     // (c) the next block's inputs, through the pruned block
@@ -153,10 +163,20 @@ export async function pruneModel(
 
 /** The statistics of each linear group's input in block `b` (by {@link LinearGroup.input}). */
 class BlockStats implements Disposable {
-  readonly #byInput = new Map<string, CalibrationStats>();
-  readonly #owner = new DisposableStack();
+  readonly #byInput: Map<string, CalibrationStats>;
+  #owner = new DisposableStack();
 
-  constructor(readonly model: CausalLM, readonly block: number) {}
+  /** @param shared statistics another run computed (owned by a {@link SharedFirstBlock}) */
+  constructor(readonly model: CausalLM, readonly block: number, shared?: Map<string, CalibrationStats>) {
+    this.#byInput = new Map(shared);
+  }
+
+  /** The statistics by input name; their ownership moves to the caller (disposing this frees nothing). */
+  release(): Map<string, CalibrationStats> {
+    this.#owner.move();
+    this.#owner = new DisposableStack();
+    return new Map(this.#byInput);
+  }
 
   /** The statistics of `group`'s input, created on first use. */
   of(group: LinearGroup): CalibrationStats {
@@ -179,6 +199,68 @@ class BlockStats implements Disposable {
   [Symbol.dispose](): void {
     this.#owner.dispose();
   }
+}
+
+/**
+ * Block 0's statistics, computed once for several {@link pruneModel} runs. Every method's block 0
+ * sees the same inputs (the calibration windows' embeddings) through the same dense weights, so
+ * H and ‖X_j‖² of each of its linear inputs are the same for all — bit for bit, as long as the
+ * runs prune fresh copies of one checkpoint on the same windows in the same forward batches
+ * (checked: the windows object, the batch size and the model's linear inputs; the checkpoint is the
+ * caller's promise). Later blocks see inputs that the pruned blocks before them produced, so they
+ * are not shared. `deno task table` shares one across its cells.
+ * @example
+ * ```ts
+ * using shared = new SharedFirstBlock();
+ * for (const options of cells) await pruneAndEvaluate(checkpoint, data, options, { shared });
+ * ```
+ */
+export class SharedFirstBlock implements Disposable {
+  #stats: Map<string, CalibrationStats> | null = null;
+  #calibration: CalibrationWindows | null = null;
+  #batchSize = 0;
+  #signature = "";
+  /** how many runs reused the statistics */
+  reused = 0;
+
+  /** Whether a run has computed the statistics. */
+  get available(): boolean {
+    return this.#stats !== null;
+  }
+
+  /**
+   * The kept statistics for this run (null before a run has computed them).
+   * @throws RangeError when they were computed for other windows, batches or model shapes
+   */
+  adopt(model: CausalLM, calibration: CalibrationWindows, batchSize: number): BlockStats | null {
+    if (!this.#stats) return null;
+    if (calibration !== this.#calibration || batchSize !== this.#batchSize || signature(model) !== this.#signature) {
+      throw new RangeError(
+        "SharedFirstBlock: block 0's statistics were computed for other calibration windows, forward batches " +
+          "or model; share one only between runs on the same checkpoint and data",
+      );
+    }
+    this.reused++;
+    return new BlockStats(model, 0, this.#stats);
+  }
+
+  /** Takes over the statistics the first run computed. */
+  keep(model: CausalLM, calibration: CalibrationWindows, batchSize: number, stats: BlockStats): void {
+    this.#stats = stats.release();
+    this.#calibration = calibration;
+    this.#batchSize = batchSize;
+    this.#signature = signature(model);
+  }
+
+  [Symbol.dispose](): void {
+    for (const s of this.#stats?.values() ?? []) s.release();
+    this.#stats = null;
+  }
+}
+
+/** The linear inputs of a model's blocks and their widths. */
+function signature(model: CausalLM): string {
+  return JSON.stringify([model.numBlocks, model.linearGroups.map((g) => [g.input, g.inFeatures, g.names])]);
 }
 
 /** Step (a): forwards the dense block `b` on every batch, folding each linear input into its statistics. */
