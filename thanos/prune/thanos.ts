@@ -25,6 +25,26 @@
  * its outlier/column metrics use a squared-input sum reset every batch (here the accumulated
  * ‖X_j‖²); ties in its top-k are unordered (here broken by position).
  *
+ * Where the time goes (issue 16: Thanos ≤ SparseGPT per layer): each kernel of the first block of a
+ * 768 x 768 layer (B = 128, m = 768 remaining columns), timed alone in process CPU seconds — the
+ * machine's 2 cores were shared by ~18 other jobs, so wall times were ~7x these — against
+ * SparseGPT's same block:
+ *
+ *   Thanos    per-row solves 200 ms (160 after the kernel change in linalg/solve.ts), update matmul
+ *             [768 x 128]·[128 x 768] 115, exact k-smallest over all of W[:, i1:] (12 dispatches)
+ *             ~100, Wanda scores 16, Hinv rows 15, removal sets / scatter / mask / count 3–5 each;
+ *   SparseGPT sweep 115, update [768 x 128]·[128 x 640] 100, k-smallest over the block 26.
+ *
+ * So two costs that SparseGPT has no counterpart of decide it, both in the algorithm: the per-row
+ * Cholesky of Hinv[q_r, q_r] (~q³/3 flops per row: 5x the sweep's multiply-adds at q = B/2; its
+ * kernel reaches ~1/3 of matmul's rate, and llvmpipe runs it one row per SIMD lane), and the
+ * dynamic mask's selection over every remaining column (the official code's topk over W[:, i1:]),
+ * ~4x SparseGPT's selection within the block. Dispatch count is not the bound (226 vs 189 per
+ * layer). Both are exact as they are: the same masks need the same global k-smallest, and the
+ * per-row systems have no shared factor (each row's set differs), so closing the gap needs a faster
+ * gathered Cholesky (larger register tiles) and a selection that reads fewer of the remaining
+ * scores (e.g. compacting the candidates after the first radix pass) — see the issue's report.
+ *
  * @module
  */
 
