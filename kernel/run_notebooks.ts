@@ -34,6 +34,13 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { type Browser, chromium } from "playwright-core";
 import { PLOTLY_LOADER_ENV } from "./env.ts";
+import { STATIC_FIGURES_ENV } from "./static_image.ts";
+
+/**
+ * The caller's THANOS_STATIC_FIGURES as it was when this module loaded: the kernel gets that value,
+ * not whatever a concurrent test has set in this process since (the suite runs test files in parallel).
+ */
+const CALLER_STATIC_FIGURES = Deno.env.get(STATIC_FIGURES_ENV) ?? "";
 import { PLOTLY_VERSION, plotlyLoaderHtml } from "./plotly.ts";
 import { katexPageHtml, MATH_SCOPE } from "./katex.ts";
 
@@ -228,6 +235,7 @@ export async function executeNotebook(
     NO_COLOR: "1",
     // figures leave plotly.js out; notebookToHtml puts it into the page once (see PLOTLY_LOADER_ENV)
     [PLOTLY_LOADER_ENV]: "page",
+    [STATIC_FIGURES_ENV]: CALLER_STATIC_FIGURES, // "" = the kernel's default (images on)
   };
   if (options.quick) env.THANOS_QUICK = "1";
   const t0 = performance.now();
