@@ -36,8 +36,10 @@ const data = await prepareData(checkpoint, {
 });
 const mib = (b: number) => (b / 2 ** 20).toFixed(1);
 console.log(`# bench:prune on ${gpu.info.description}`);
-console.log(`${values.model}: calibration ${data.spec.nsamples} x ${data.spec.seqlen} tokens, ` +
-  `eval ${data.evaluation.count} windows of ${data.spec.seqlen}, 50% unstructured\n`);
+console.log(
+  `${values.model}: calibration ${data.spec.nsamples} x ${data.spec.seqlen} tokens, ` +
+    `eval ${data.evaluation.count} windows of ${data.spec.seqlen}, 50% unstructured\n`,
+);
 console.log("| method | load | calibration forward | pruning | propagation | evaluation | total | peak GPU MiB |");
 console.log("|---|---:|---:|---:|---:|---:|---:|---:|");
 for (const method of values.methods!.split(",")) {
@@ -51,8 +53,10 @@ for (const method of values.methods!.split(",")) {
     const ev = await perplexity(model, data.evaluation);
     const total = (performance.now() - t0) / 1000;
     const t = r.timings;
-    console.log(`| ${method} | ${load.toFixed(2)} | ${t.calibrate.toFixed(2)} | ${t.prune.toFixed(2)} | ` +
-      `${t.propagate.toFixed(2)} | ${ev.seconds.toFixed(2)} | ${total.toFixed(2)} | ${mib(gpu.pool.peakBytes)} |`);
+    console.log(
+      `| ${method} | ${load.toFixed(2)} | ${t.calibrate.toFixed(2)} | ${t.prune.toFixed(2)} | ` +
+        `${t.propagate.toFixed(2)} | ${ev.seconds.toFixed(2)} | ${total.toFixed(2)} | ${mib(gpu.pool.peakBytes)} |`,
+    );
   } finally {
     model.release();
   }

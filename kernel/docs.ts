@@ -24,7 +24,14 @@ import { basename, extname, join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { escapeHtml, scriptJson } from "./figure.ts";
 import { PLOTLY_VERSION } from "./plotly.ts";
-import { figuresWithoutImage, findNotebooks, PageChecker, ROOT, type RunnerOptions, runNotebook } from "./run_notebooks.ts";
+import {
+  figuresWithoutImage,
+  findNotebooks,
+  PageChecker,
+  ROOT,
+  type RunnerOptions,
+  runNotebook,
+} from "./run_notebooks.ts";
 
 const PLOTLY_MIME = "application/vnd.plotly.v1+json";
 /** Interactive figure pages larger than this (big heatmaps) are not written, to keep the repository small. */
@@ -203,8 +210,12 @@ export async function notebookMarkdown(
         figures++;
         const file = `figure-${figures}`;
         const png = data["image/png"] as string | undefined;
-        if (png) await Deno.writeFile(join(assets, `${file}.png`), Uint8Array.from(atob(png.replace(/\s/g, "")), (c) => c.charCodeAt(0)));
-        else await Deno.writeTextFile(join(assets, `${file}.svg`), joined(data["image/svg+xml"]));
+        if (png) {
+          await Deno.writeFile(
+            join(assets, `${file}.png`),
+            Uint8Array.from(atob(png.replace(/\s/g, "")), (c) => c.charCodeAt(0)),
+          );
+        } else await Deno.writeTextFile(join(assets, `${file}.svg`), joined(data["image/svg+xml"]));
         const alt = plain.replace(/[[\]\n]/g, " ");
         const image = `![${alt}](${name}/${file}.${png ? "png" : "svg"})`;
         const interactive = figurePage(data[PLOTLY_MIME], plain, plotlyPath);
@@ -213,7 +224,9 @@ export async function notebookMarkdown(
           parts.push(`${image}\n\n[interactive version](${name}/${file}.html)`);
         } else {
           parts.push(
-            `${image}\n\n(interactive version: ${Math.round(interactive.length / 1024)} KB of plotly JSON, too large to ` +
+            `${image}\n\n(interactive version: ${
+              Math.round(interactive.length / 1024)
+            } KB of plotly JSON, too large to ` +
               "commit; run the notebook, or `deno task notebooks` for its HTML page)",
           );
         }
@@ -224,7 +237,10 @@ export async function notebookMarkdown(
       else if (data["image/png"]) {
         figures++;
         const file = `image-${figures}.png`;
-        await Deno.writeFile(join(assets, file), Uint8Array.from(atob(joined(data["image/png"]).replace(/\s/g, "")), (c) => c.charCodeAt(0)));
+        await Deno.writeFile(
+          join(assets, file),
+          Uint8Array.from(atob(joined(data["image/png"]).replace(/\s/g, "")), (c) => c.charCodeAt(0)),
+        );
         parts.push(`![${plain.replace(/[[\]\n]/g, " ")}](${name}/${file})`);
       } else if (plain) parts.push(fence(plain));
     }
@@ -283,7 +299,11 @@ async function main(args: string[]): Promise<number> {
     await checker.close();
   }
   await writeIndex();
-  console.log(`docs: ${chosen.length - failed} pages written, ${failed} failed; index ${relative(ROOT, join(docsDir, "README.md"))}`);
+  console.log(
+    `docs: ${chosen.length - failed} pages written, ${failed} failed; index ${
+      relative(ROOT, join(docsDir, "README.md"))
+    }`,
+  );
   return failed === 0 ? 0 : 1;
 }
 

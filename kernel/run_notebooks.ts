@@ -375,7 +375,9 @@ export function pageProblems(report: PageReport, expectedPlots?: number): string
     else if (p.traces < 1) problems.push(`${what} drew no trace (its JSON has ${p.expectedTraces})`);
     for (const msg of p.validation) problems.push(`${what} fails Plotly.validate: ${msg}`);
   });
-  if (report.math.cells > 0 && !report.math.done) problems.push("the equations were not typeset (KaTeX's script did not finish)");
+  if (report.math.cells > 0 && !report.math.done) {
+    problems.push("the equations were not typeset (KaTeX's script did not finish)");
+  }
   for (const raw of report.math.raw) problems.push(`TeX source left in the page's text: "${raw}"`);
   return problems;
 }
@@ -511,7 +513,12 @@ export class PageChecker {
             raw.push(text.slice(Math.max(0, m.index! - 20), m.index! + 30).replace(/\s+/g, " "));
           }
         }
-        return { cells: cells.length, done: document.documentElement.getAttribute("data-thanos-math") === "done", typeset, raw };
+        return {
+          cells: cells.length,
+          done: document.documentElement.getAttribute("data-thanos-math") === "done",
+          typeset,
+          raw,
+        };
       }, MATH_SCOPE);
       if (screenshot) {
         await Deno.mkdir(dirname(resolve(screenshot)), { recursive: true });

@@ -57,11 +57,17 @@ async function startRenderer(): Promise<Renderer> {
   });
   try {
     const page = await browser.newPage();
-    await page.route("**/*", (route) => /^(file|data|blob|about):/.test(route.request().url()) ? route.continue() : route.abort());
+    await page.route(
+      "**/*",
+      (route) => /^(file|data|blob|about):/.test(route.request().url()) ? route.continue() : route.abort(),
+    );
     // 4.8 MB of plotly.js to parse: on a machine at load 27 that took over playwright's default 30 s
-    await page.setContent(`<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>${plotlyLoaderHtml()}</body></html>`, {
-      timeout: 300_000,
-    });
+    await page.setContent(
+      `<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>${plotlyLoaderHtml()}</body></html>`,
+      {
+        timeout: 300_000,
+      },
+    );
     return { browser, page };
   } catch (err) {
     await browser.close();
@@ -107,7 +113,12 @@ export async function figurePng(
   const url = await page.evaluate(async ({ data, layout, width, height }) => {
     // deno-lint-ignore no-explicit-any
     const plotly = (globalThis as any).Plotly;
-    return await plotly.toImage({ data, layout: { ...layout, width, height } }, { format: "png", width, height, scale: 1 });
+    return await plotly.toImage({ data, layout: { ...layout, width, height } }, {
+      format: "png",
+      width,
+      height,
+      scale: 1,
+    });
   }, { data: figure.data, layout: figure.layout, width, height });
   const prefix = "data:image/png;base64,";
   if (typeof url !== "string" || !url.startsWith(prefix)) throw new Error("Plotly.toImage did not return a PNG");

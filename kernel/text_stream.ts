@@ -56,7 +56,11 @@ export function textStream(options: TextStreamOptions = {}): TextStream {
   const displayId = `thanos-text-${Deno.pid}-${nextId++}`;
   let text = "";
   const draw = (type: "display_data" | "update_display_data") => {
-    const sent = api!.broadcast(type, { data: textStreamBundle(label, text), metadata: {}, transient: { display_id: displayId } });
+    const sent = api!.broadcast(type, {
+      data: textStreamBundle(label, text),
+      metadata: {},
+      transient: { display_id: displayId },
+    });
     if (sent instanceof Promise) sent.catch((err) => console.error(`textStream: display failed: ${err}`));
   };
   if (api) draw("display_data");

@@ -178,10 +178,12 @@ Deno.test("openCheckpoint refuses quantized (not sparse) compressed-tensors conf
   try {
     const src = join(FIXTURES, "llama-mixed-f32", "dense");
     const config = JSON.parse(await Deno.readTextFile(join(src, "config.json")));
-    for (const [q, expected] of [
-      [{ quant_method: "gptq", bits: 4 }, `quant_method is "gptq"`],
-      [{ quant_method: "compressed-tensors", config_groups: { group_0: {} } }, "config_groups"],
-    ] as const) {
+    for (
+      const [q, expected] of [
+        [{ quant_method: "gptq", bits: 4 }, `quant_method is "gptq"`],
+        [{ quant_method: "compressed-tensors", config_groups: { group_0: {} } }, "config_groups"],
+      ] as const
+    ) {
       const dir = join(root, crypto.randomUUID().slice(0, 6));
       await Deno.mkdir(dir);
       await Deno.copyFile(join(src, "model.safetensors"), join(dir, "model.safetensors"));

@@ -27,7 +27,10 @@ Deno.test("every rendered page belongs to a notebook and every file it links to 
     for (const [, target] of page.matchAll(/\]\(([^)\s]+)\)/g)) {
       if (/^[a-z]+:/.test(target) || target.startsWith("#")) continue;
       const path = join(DOCS, "notebooks", target.split("#")[0]);
-      assert(await Deno.stat(path).then(() => true, () => false), `${name}.md links to ${target}, which does not exist`);
+      assert(
+        await Deno.stat(path).then(() => true, () => false),
+        `${name}.md links to ${target}, which does not exist`,
+      );
     }
   }
 });
@@ -38,9 +41,20 @@ Deno.test("a notebook's entry is its title and the first sentence of its introdu
   Deno.writeTextFileSync(join(dir, "09-x.ipynb"), nb("# 9 · A title\n\nThis notebook shows $H$. Then more.\n\nMore."));
   assertEquals(notebookEntry(join(dir, "09-x.ipynb")), { name: "09-x", title: "9 · A title", summary: "$H$." });
   Deno.writeTextFileSync(join(dir, "10-y.ipynb"), nb("no title"));
-  assertThrows(() => notebookEntry(join(dir, "10-y.ipynb")), Error, '10-y.ipynb: expected its first cell to be markdown starting with a "# " title');
-  const index = docsIndex([{ name: "09-x", title: "9 · A title", summary: "It shows $H$." }, { name: "10-y", title: "T", summary: "S." }], new Map([["09-x", "quick"]]));
-  assert(index.includes("1. [9 · A title](notebooks/09-x.md) (rendered in quick mode: small settings) — It shows $H$."), index);
+  assertThrows(
+    () => notebookEntry(join(dir, "10-y.ipynb")),
+    Error,
+    '10-y.ipynb: expected its first cell to be markdown starting with a "# " title',
+  );
+  const index = docsIndex([{ name: "09-x", title: "9 · A title", summary: "It shows $H$." }, {
+    name: "10-y",
+    title: "T",
+    summary: "S.",
+  }], new Map([["09-x", "quick"]]));
+  assert(
+    index.includes("1. [9 · A title](notebooks/09-x.md) (rendered in quick mode: small settings) — It shows $H$."),
+    index,
+  );
   assert(index.includes("1. [T](../notebooks/10-y.ipynb) (not rendered yet: run `deno task docs`) — S."), index);
   Deno.removeSync(dir, { recursive: true });
 });

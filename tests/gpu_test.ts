@@ -27,18 +27,21 @@ gpuTest("zeros is zero even on a reused buffer", async (gpu) => {
   assertEquals(await z.read(), new Float32Array(129));
 });
 
-gpuTest("poisonEmpty hands out NaN-filled tensors from empty(), and zeros() stays zero", (gpu) =>
-  withPoisonedEmpty(gpu, async () => {
-    const a = upload(gpu, new Float32Array(37).fill(3), [37]); // written whole: never poisoned
-    assertEquals(await a.read(), new Float32Array(37).fill(3));
-    a.release();
-    const e = empty(gpu, [37]); // the same pooled buffer: no longer 3s
-    const got = await e.read();
-    assertEquals(got.every(Number.isNaN), true, `empty() under poison read ${got.slice(0, 4)}…`);
-    e.release();
-    assertEquals(await zeros(gpu, [37]).read(), new Float32Array(37));
-    assertEquals([...await empty(gpu, [2], "u32").read()], [0xffffffff, 0xffffffff]);
-  }));
+gpuTest(
+  "poisonEmpty hands out NaN-filled tensors from empty(), and zeros() stays zero",
+  (gpu) =>
+    withPoisonedEmpty(gpu, async () => {
+      const a = upload(gpu, new Float32Array(37).fill(3), [37]); // written whole: never poisoned
+      assertEquals(await a.read(), new Float32Array(37).fill(3));
+      a.release();
+      const e = empty(gpu, [37]); // the same pooled buffer: no longer 3s
+      const got = await e.read();
+      assertEquals(got.every(Number.isNaN), true, `empty() under poison read ${got.slice(0, 4)}…`);
+      e.release();
+      assertEquals(await zeros(gpu, [37]).read(), new Float32Array(37));
+      assertEquals([...await empty(gpu, [2], "u32").read()], [0xffffffff, 0xffffffff]);
+    }),
+);
 
 for (const n of ODD_SIZES) {
   gpuTest(`fill matches the reference for n=${n}`, async (gpu) => {
@@ -79,12 +82,18 @@ gpuTest("a tensor larger than the storage-binding limit is refused", (gpu) => {
   assertThrows(
     () => empty(gpu, [limit / 4 + 1], "f32", "huge"),
     RangeError,
-    `Tensor "huge" of shape [${limit / 4 + 1}] needs ${limit + 4} bytes, more than the device's maxStorageBufferBindingSize`,
+    `Tensor "huge" of shape [${limit / 4 + 1}] needs ${
+      limit + 4
+    } bytes, more than the device's maxStorageBufferBindingSize`,
   );
 });
 
 gpuTest("a missing shader is reported by name", async (gpu) => {
-  await assertRejects(() => launch(gpu, "no_such_kernel", {}, { grid: [1] }), Error, 'Shader "no_such_kernel" not found');
+  await assertRejects(
+    () => launch(gpu, "no_such_kernel", {}, { grid: [1] }),
+    Error,
+    'Shader "no_such_kernel" not found',
+  );
 });
 
 gpuTest("a binding of the wrong type is a validation error naming the shader", async (gpu) => {

@@ -137,7 +137,8 @@ Deno.test("heatmap takes rows, {data, shape} and {data, rows, cols}; row 0 at th
   assertEquals(c.data, a.data);
   assertEquals((a.layout.yaxis as Record<string, unknown>).autorange, "reversed");
   const styled = plotly(
-    heatmap([[1, -1]], { colorscale: "RdBu", zmid: 0, zmin: -2, zmax: 2, xLabel: "in", yLabel: "out" }).interactiveBundle(),
+    heatmap([[1, -1]], { colorscale: "RdBu", zmid: 0, zmin: -2, zmax: 2, xLabel: "in", yLabel: "out" })
+      .interactiveBundle(),
   );
   assertEquals(styled.data[0].colorscale, "RdBu");
   assertEquals([styled.data[0].zmin, styled.data[0].zmid, styled.data[0].zmax], [-2, 0, 2]);

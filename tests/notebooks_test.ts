@@ -119,10 +119,16 @@ for (const notebook of [...NOTEBOOKS, DEMO]) {
     // and its docs page (deno task docs) shows each of them as that image, the interactive page beside it
     const { page, figures } = await notebookMarkdown(run.executed, join(BUILD, "docs"), "quick");
     const markdown = await Deno.readTextFile(page);
-    const images = [...markdown.matchAll(/!\[[^\]]*\]\(([^)]+\.png)\)\n\n(?:\[interactive version\]\(([^)]+)\)|\(interactive version: \d+ KB)/g)];
+    const images = [
+      ...markdown.matchAll(
+        /!\[[^\]]*\]\(([^)]+\.png)\)\n\n(?:\[interactive version\]\(([^)]+)\)|\(interactive version: \d+ KB)/g,
+      ),
+    ];
     assertEquals([figures, images.length], [run.plots, run.plots]);
     for (const [, png, html] of images) {
-      for (const file of [png, html ?? png]) assert((await Deno.stat(join(BUILD, "docs", "notebooks", file))).size > 0, file);
+      for (const file of [png, html ?? png]) {
+        assert((await Deno.stat(join(BUILD, "docs", "notebooks", file))).size > 0, file);
+      }
     }
     if (notebook !== DEMO) return;
 
@@ -242,7 +248,12 @@ browserTest("figures render when the plotly.js loader comes after them, or twice
 
 browserTest("the exported page typesets every equation with the inlined KaTeX; TeX left as source fails", async () => {
   const nb = readNotebook(DEMO);
-  const markdown = (source: string, i: number) => ({ cell_type: "markdown", id: `math-${i}`, metadata: {}, source: [source] });
+  const markdown = (source: string, i: number) => ({
+    cell_type: "markdown",
+    id: `math-${i}`,
+    metadata: {},
+    source: [source],
+  });
   nb.cells = [
     "Inline $\\lambda_r = \\big(H^{-1}_{q_r q_r}\\big)^{-1} W_{r,q_r}^\\top$ and a price in code: `$HOME`.",
     "$$H = \\frac{2}{n} X^\\top X \\qquad \\|X_j\\|^2$$",

@@ -45,7 +45,9 @@ for (const [rows, count] of [[1, 1], [7, 5], [129, 64], [513, 17]]) {
     const got = await out.read();
     const want = ref.scatterRows(values, expected.idx, expected.counts, rows, count, count);
     const gotBlock = new Float32Array(rows * count);
-    for (let r = 0; r < rows; r++) for (let j = 0; j < count; j++) gotBlock[r * count + j] = got[r * (count + 1) + 1 + j];
+    for (let r = 0; r < rows; r++) {
+      for (let j = 0; j < count; j++) gotBlock[r * count + j] = got[r * (count + 1) + 1 + j];
+    }
     assertEquals(gotBlock, want);
   });
 }
@@ -137,19 +139,22 @@ for (
     [2, 400, { n: 2, m: 4 }],
   ] as const
 ) {
-  gpuTest(`sparsegptBlock matches the reference (${rows}x${count}, ${nm ? `${nm.n}:${nm.m}` : "unstructured"})`, async (gpu) => {
-    const w0 = randn(rows * count, rows + count), u = upperFactorLike(count, 7);
-    const mask0 = nm ? new Uint32Array(rows * count) : randomMask(rows * count, 0.5, 8);
-    const w = upload(gpu, w0, [rows, count]), mask = upload(gpu, mask0, [rows, count]);
-    const err = empty(gpu, [rows, count]);
-    await sparsegptBlock(mat(w), mat(upload(gpu, u, [count, count])), mat(mask), err, nm);
-    const want = ref.sparsegptBlock(w0, u, mask0, rows, count, nm);
-    assertEquals(await mask.read(), want.mask);
-    assertClose(await w.read(), want.w, { rtol: 1e-4, atol: 1e-5 }, "pruned block");
-    assertClose(await err.read(), want.err, { rtol: 1e-4, atol: 1e-5 }, "errors");
-    const got = await w.read();
-    for (let i = 0; i < got.length; i++) if (want.mask[i]) assertEquals(got[i], 0);
-  });
+  gpuTest(
+    `sparsegptBlock matches the reference (${rows}x${count}, ${nm ? `${nm.n}:${nm.m}` : "unstructured"})`,
+    async (gpu) => {
+      const w0 = randn(rows * count, rows + count), u = upperFactorLike(count, 7);
+      const mask0 = nm ? new Uint32Array(rows * count) : randomMask(rows * count, 0.5, 8);
+      const w = upload(gpu, w0, [rows, count]), mask = upload(gpu, mask0, [rows, count]);
+      const err = empty(gpu, [rows, count]);
+      await sparsegptBlock(mat(w), mat(upload(gpu, u, [count, count])), mat(mask), err, nm);
+      const want = ref.sparsegptBlock(w0, u, mask0, rows, count, nm);
+      assertEquals(await mask.read(), want.mask);
+      assertClose(await w.read(), want.w, { rtol: 1e-4, atol: 1e-5 }, "pruned block");
+      assertClose(await err.read(), want.err, { rtol: 1e-4, atol: 1e-5 }, "errors");
+      const got = await w.read();
+      for (let i = 0; i < got.length; i++) if (want.mask[i]) assertEquals(got[i], 0);
+    },
+  );
 }
 
 gpuTest("sparsegptScores is w²/u_jj²", async (gpu) => {
@@ -175,7 +180,11 @@ gpuTest("rowDots sums products per row and counts non-finite values (rows longer
 
 gpuTest("shape mismatches are reported with both shapes", async (gpu) => {
   const a = empty(gpu, [3, 4]), b = empty(gpu, [3, 5]);
-  await assertRejects(() => rowDots(mat(a), mat(b)), RangeError, "rowDots: a is 3x4 but b is 3x5; expected the same shape");
+  await assertRejects(
+    () => rowDots(mat(a), mat(b)),
+    RangeError,
+    "rowDots: a is 3x4 but b is 3x5; expected the same shape",
+  );
   const m = empty(gpu, [3, 4], "u32");
   await assertRejects(
     () => sparsegptBlock(mat(a), mat(empty(gpu, [3, 3])), mat(m), empty(gpu, [12]), null),

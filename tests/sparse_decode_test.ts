@@ -41,7 +41,10 @@ function prune(w: Float32Array, pattern: "2:4" | "unstructured", seed: number): 
 }
 
 /** Writes `source` with its block linear weights pruned, dense and compressed. */
-async function writePruned(source: string, pattern: "2:4" | "unstructured"): Promise<{ dense: string; sparse: string }> {
+async function writePruned(
+  source: string,
+  pattern: "2:4" | "unstructured",
+): Promise<{ dense: string; sparse: string }> {
   const ckpt = await openCheckpoint(source);
   const linear = new Set(ckpt.layout.blocks.flatMap((b) => b.linears.map((l) => l.weight)));
   const tensors = new Map<string, TensorInput>();
@@ -76,30 +79,37 @@ for (
     ["tiny-gpt2", "2:4", "bitmask", 0.6], // Conv1D: 2:4 along the stored [in, out] rows is not 2:4 of [out, in]
   ] as const
 ) {
-  gpuTest(`${fixture} ${pattern}: compressed decode equals the dense pruned model (tokens, every step's logits)`, async () => {
-    const { dense, sparse } = await writePruned(`models/${fixture}`, pattern);
-    const d = await loadModel(dense) as DecoderModel;
-    const c = await loadModel(sparse) as DecoderModel;
-    try {
-      const prompt = [84, 7, 301, 12, 9];
-      const want = await decode(d, prompt, 6);
-      const got = await decode(c, prompt, 6);
-      // the decoder multiplied the compressed weights: nothing was expanded to dense
-      const bytes = c.linearWeightBytes(), denseBytes = d.linearWeightBytes();
-      assertEquals(bytes.dense, 0, `${fixture}: every block linear weight stays compressed`);
-      assert(bytes.layers[kind] > 0, `${fixture}: layers held as ${kind}: ${JSON.stringify(bytes.layers)}`);
-      assertEquals(bytes.compressedAsDense, denseBytes.dense);
-      const ratio = bytes.compressed / denseBytes.dense;
-      console.log(`${fixture} ${pattern}: decode weights ${denseBytes.dense} B dense, ${bytes.compressed} B ` +
-        `compressed (${ratio.toFixed(3)}x); max |Δlogit| ${Math.max(...got.logits.map((l, i) => maxAbsDiff(l, want.logits[i]))).toExponential(2)}`);
-      assert(ratio <= bound, `${fixture} ${pattern}: compressed/dense bytes ${ratio.toFixed(3)} > ${bound}`);
-      for (const [s, l] of got.logits.entries()) {
-        assertClose(l, want.logits[s], { rtol: 0, atol: 1e-4 }, `${fixture} ${pattern} step ${s}`);
+  gpuTest(
+    `${fixture} ${pattern}: compressed decode equals the dense pruned model (tokens, every step's logits)`,
+    async () => {
+      const { dense, sparse } = await writePruned(`models/${fixture}`, pattern);
+      const d = await loadModel(dense) as DecoderModel;
+      const c = await loadModel(sparse) as DecoderModel;
+      try {
+        const prompt = [84, 7, 301, 12, 9];
+        const want = await decode(d, prompt, 6);
+        const got = await decode(c, prompt, 6);
+        // the decoder multiplied the compressed weights: nothing was expanded to dense
+        const bytes = c.linearWeightBytes(), denseBytes = d.linearWeightBytes();
+        assertEquals(bytes.dense, 0, `${fixture}: every block linear weight stays compressed`);
+        assert(bytes.layers[kind] > 0, `${fixture}: layers held as ${kind}: ${JSON.stringify(bytes.layers)}`);
+        assertEquals(bytes.compressedAsDense, denseBytes.dense);
+        const ratio = bytes.compressed / denseBytes.dense;
+        console.log(
+          `${fixture} ${pattern}: decode weights ${denseBytes.dense} B dense, ${bytes.compressed} B ` +
+            `compressed (${ratio.toFixed(3)}x); max |Δlogit| ${
+              Math.max(...got.logits.map((l, i) => maxAbsDiff(l, want.logits[i]))).toExponential(2)
+            }`,
+        );
+        assert(ratio <= bound, `${fixture} ${pattern}: compressed/dense bytes ${ratio.toFixed(3)} > ${bound}`);
+        for (const [s, l] of got.logits.entries()) {
+          assertClose(l, want.logits[s], { rtol: 0, atol: 1e-4 }, `${fixture} ${pattern} step ${s}`);
+        }
+        assertEquals(got.tokens, want.tokens);
+      } finally {
+        d.release();
+        c.release();
       }
-      assertEquals(got.tokens, want.tokens);
-    } finally {
-      d.release();
-      c.release();
-    }
-  });
+    },
+  );
 }

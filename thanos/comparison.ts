@@ -64,10 +64,8 @@ export interface ComparisonEntry {
  */
 export function comparisonEntries(): ComparisonEntry[] {
   return ROWS.flatMap(([row, r]): ComparisonEntry[] =>
-    r === null
-      ? [{ row, column: null, options: null }]
-      : COLUMNS.filter(([, c]) => applies(r, c.pattern))
-        .map(([column, c]) => ({ row, column, options: resolvePruneOptions({ ...r, ...c } as PruneOptionsInput) }))
+    r === null ? [{ row, column: null, options: null }] : COLUMNS.filter(([, c]) => applies(r, c.pattern))
+      .map(([column, c]) => ({ row, column, options: resolvePruneOptions({ ...r, ...c } as PruneOptionsInput) }))
   );
 }
 

@@ -14,7 +14,13 @@ import { perplexity, type PerplexityProgress } from "./eval.ts";
 import { type Checkpoint, openCheckpoint } from "./model/checkpoint.ts";
 import type { CausalLM } from "./model/forward.ts";
 import { loadModel } from "./model/load.ts";
-import { checkModelFits, type LayerReport, type PipelineProgress, pruneModel, type SharedFirstBlock } from "./pipeline.ts";
+import {
+  checkModelFits,
+  type LayerReport,
+  type PipelineProgress,
+  pruneModel,
+  type SharedFirstBlock,
+} from "./pipeline.ts";
 import { type PruneOptions, type PruneOptionsInput, resolvePruneOptions } from "./prune/options.ts";
 
 /** Where calibration and evaluation tokens come from (defaults in {@link DATA_DEFAULTS}). */

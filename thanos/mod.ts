@@ -61,7 +61,7 @@ export type { SamplingOptions } from "./decode/sampling.ts";
 export * from "./pipeline.ts";
 export * from "./eval.ts";
 export * from "./experiment.ts";
-export { checkPaperCorpora, type PaperCorpora, PAPER_SETTINGS, preparePaperData } from "./paper.ts";
+export { checkPaperCorpora, PAPER_SETTINGS, type PaperCorpora, preparePaperData } from "./paper.ts";
 export * from "./comparison.ts";
 
 // looking inside

@@ -123,7 +123,7 @@ export function dampHessian(
 ): Float64Array {
   const d = stats.cols;
   const { h, dead } = damp(stats.H, d, percdamp);
-  for (let j = 0; j < d; j++) if (dead[j]) for (let r = 0; r < rows; r++) W[r * d + j] = 0;
+  for (let j = 0; j < d; j++) if (dead[j]) { for (let r = 0; r < rows; r++) W[r * d + j] = 0; }
   return h;
 }
 
@@ -162,7 +162,13 @@ function applyMask(W: Float64Array, mask: Uint8Array): void {
 }
 
 /** Thanos outlier rows: the floor(alpha·rows) rows with the largest Σ_j W_ij²·‖X_j‖². */
-export function outlierRows(W: ArrayLike<number>, rows: number, cols: number, norms: ArrayLike<number>, alpha: number): Uint8Array {
+export function outlierRows(
+  W: ArrayLike<number>,
+  rows: number,
+  cols: number,
+  norms: ArrayLike<number>,
+  alpha: number,
+): Uint8Array {
   const metric = new Float64Array(rows);
   for (let r = 0; r < rows; r++) {
     for (let j = 0; j < cols; j++) metric[r] += W[r * cols + j] ** 2 * norms[j];
@@ -214,7 +220,13 @@ export function refWanda(W0: ArrayLike<number>, rows: number, cols: number, stat
  * block; n:m: chosen per group as the sweep reaches it); OBS update column by column inside the
  * block, deferred update of the columns right of the block.
  */
-export function refSparseGPT(W0: ArrayLike<number>, rows: number, cols: number, stats: RefStats, o: RefOptions): RefResult {
+export function refSparseGPT(
+  W0: ArrayLike<number>,
+  rows: number,
+  cols: number,
+  stats: RefStats,
+  o: RefOptions,
+): RefResult {
   const B = o.blocksize ?? 128;
   const W = Float64Array.from(W0);
   const H = dampHessian(stats, W, rows, o.percdamp ?? 0.01);
@@ -230,7 +242,9 @@ export function refSparseGPT(W0: ArrayLike<number>, rows: number, cols: number, 
     if (o.pattern.kind === "unstructured") {
       const tmp = new Float64Array(rows * count);
       for (let r = 0; r < rows; r++) {
-        for (let i = 0; i < count; i++) tmp[r * count + i] = W[r * cols + i1 + i] ** 2 / U[(i1 + i) * cols + i1 + i] ** 2;
+        for (let i = 0; i < count; i++) {
+          tmp[r * count + i] = W[r * cols + i1 + i] ** 2 / U[(i1 + i) * cols + i1 + i] ** 2;
+        }
       }
       // INTENT: exactly floor(s·rows·count); the official `tmp <= sort(tmp)[k]` prunes k+1 and every tie.
       for (const f of kSmallest(tmp, Math.floor(o.sparsity * rows * count))) {
@@ -276,7 +290,13 @@ export function refSparseGPT(W0: ArrayLike<number>, rows: number, cols: number, 
  * Structured: whole columns (lowest ‖X_j‖²·Σ_{non-outlier r} W_rj²), ceil(s·cols/(1−alpha)) of them,
  * removed from every non-outlier row in one solve over the full inverse.
  */
-export function refThanos(W0: ArrayLike<number>, rows: number, cols: number, stats: RefStats, o: RefOptions): RefResult {
+export function refThanos(
+  W0: ArrayLike<number>,
+  rows: number,
+  cols: number,
+  stats: RefStats,
+  o: RefOptions,
+): RefResult {
   const B = o.blocksize ?? 128;
   const alpha = o.alpha ?? 0;
   const W = Float64Array.from(W0);
@@ -336,7 +356,10 @@ export function refThanos(W0: ArrayLike<number>, rows: number, cols: number, sta
       for (let r = 0; r < rows; r++) {
         if (outliers[r]) continue;
         for (let g = 0; g < count; g += gm) {
-          const s = Array.from({ length: gm }, (_, t) => Math.abs(W[r * cols + i1 + g + t]) * Math.sqrt(norms[i1 + g + t]));
+          const s = Array.from(
+            { length: gm },
+            (_, t) => Math.abs(W[r * cols + i1 + g + t]) * Math.sqrt(norms[i1 + g + t]),
+          );
           for (const t of kSmallest(s, n)) blockMask[r * count + g + t] = 1;
         }
       }

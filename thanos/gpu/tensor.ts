@@ -9,7 +9,7 @@
  * @module
  */
 
-import { type Gpu, getGpu } from "./device.ts";
+import { getGpu, type Gpu } from "./device.ts";
 import { TENSOR_USAGE } from "./pool.ts";
 
 export type DType = "f32" | "u32" | "i32";
@@ -119,7 +119,9 @@ export async function readAll<T extends readonly Tensor[]>(
 ): Promise<{ [K in keyof T]: T[K] extends Tensor<infer D> ? TypedArrayOf<D> : never }> {
   if (tensors.length === 0) return [] as never;
   for (const t of tensors) t.assertAlive();
-  const bytes = await tensors[0].gpu.recorder.readMany(tensors.map((t) => ({ buffer: t.buffer, offset: 0, size: t.byteLength })));
+  const bytes = await tensors[0].gpu.recorder.readMany(
+    tensors.map((t) => ({ buffer: t.buffer, offset: 0, size: t.byteLength })),
+  );
   return tensors.map((t, i) => arrayOf(t.dtype, bytes[i])) as never;
 }
 

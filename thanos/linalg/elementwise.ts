@@ -140,7 +140,15 @@ async function recordCopy(src: StridedOperand, dst: MatrixView): Promise<void> {
   const gpu = dst.tensor.gpu;
   await launch(gpu, "copy_strided", { src: src.tensor, dst: dst.tensor }, {
     grid: grid1d(gpu, dst.rows * dst.cols, WG),
-    params: { rows: dst.rows, cols: dst.cols, offS: src.offset, sI: src.rowStride, sJ: src.colStride, offD: dst.offset, ldD: dst.ld },
+    params: {
+      rows: dst.rows,
+      cols: dst.cols,
+      offS: src.offset,
+      sI: src.rowStride,
+      sJ: src.colStride,
+      offD: dst.offset,
+      ldD: dst.ld,
+    },
     constants: { WG },
   });
 }

@@ -127,7 +127,17 @@ export async function trmmLower(a: MatrixView, b: MatrixView, c: MatrixView, alp
   checkLoopBudget("trmmLower", loopCost(Math.ceil(c.rows / 4)) + 2 * TILE.T, `products over k = ${c.rows}`); // k ≤ i < M
   await launch(c.tensor.gpu, "trmm_lower", { a: a.tensor, b: b.tensor, c: c.tensor }, {
     grid: [Math.ceil(c.cols / (TILE.T * TILE.WG)), Math.ceil(c.rows / (TILE.T * TILE.WG))],
-    params: { M: c.rows, N: c.cols, offA: a.offset, ldA: a.ld, offB: b.offset, ldB: b.ld, offC: c.offset, ldC: c.ld, alpha },
+    params: {
+      M: c.rows,
+      N: c.cols,
+      offA: a.offset,
+      ldA: a.ld,
+      offB: b.offset,
+      ldB: b.ld,
+      offC: c.offset,
+      ldC: c.ld,
+      alpha,
+    },
     constants: { WG_X: TILE.WG, WG_Y: TILE.WG },
   });
 }

@@ -71,7 +71,15 @@ export async function wandaScores(
   if (count === 0) return;
   await launch(w.tensor.gpu, "wanda_scores", { w: w.tensor, norms: colSqNorms, out: out.tensor }, {
     grid: grid1d(w.tensor.gpu, count, WG),
-    params: { count, cols: w.cols, w_offset: w.offset, w_ld: w.ld, out_offset: out.offset, out_ld: out.ld, col_offset: colOffset },
+    params: {
+      count,
+      cols: w.cols,
+      w_offset: w.offset,
+      w_ld: w.ld,
+      out_offset: out.offset,
+      out_ld: out.ld,
+      col_offset: colOffset,
+    },
     constants: { WG },
   });
 }
@@ -202,9 +210,9 @@ export async function kFromBudget(target: number, counter: Tensor<"u32">, kOut: 
   checkTensor(op, "kOut", kOut, "u32", 1);
   checkNoAlias(op, "kOut", kOut, "counter", counter);
   await launch(counter.gpu, "k_from_budget", { counter, k_out: kOut }, {
-  grid: [1],
-  params: { budget: target },
-});
+    grid: [1],
+    params: { budget: target },
+  });
 }
 
 /**

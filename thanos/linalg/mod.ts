@@ -11,8 +11,8 @@ export {
   MATMUL_VARIANTS,
   matmulNew,
   type MatmulOptions,
-  matmulVariant,
   type MatmulVariant,
+  matmulVariant,
 } from "./matmul.ts";
 export { columnSquaredNormsAccumulate, gramAccumulate } from "./gram.ts";
 export { kSmallestMask, nmMask, rowKSmallestMask } from "./select.ts";

@@ -212,7 +212,15 @@ export async function rowKSmallestMask(scores: MatrixView, k: number, mask: Matr
   const gpu = scores.tensor.gpu;
   await launch(gpu, "row_select", { scores: scores.tensor, mask: mask.tensor }, {
     grid: grid1d(gpu, rowSelectWorkgroups(scores.rows, scores.cols, maxWorkgroups(gpu)), 1),
-    params: { rows: scores.rows, cols: scores.cols, k, offset: scores.offset, ld: scores.ld, mask_offset: mask.offset, mask_ld: mask.ld },
+    params: {
+      rows: scores.rows,
+      cols: scores.cols,
+      k,
+      offset: scores.offset,
+      ld: scores.ld,
+      mask_offset: mask.offset,
+      mask_ld: mask.ld,
+    },
     constants: { WG: ROW_WG },
   });
 }
@@ -258,7 +266,16 @@ export async function nmMask(scores: MatrixView, n: number, m: number, mask: Mat
   const gpu = scores.tensor.gpu;
   await launch(gpu, "nm_mask", { scores: scores.tensor, mask: mask.tensor }, {
     grid: grid1d(gpu, count, WG),
-    params: { count, cols: scores.cols, n, m, offset: scores.offset, ld: scores.ld, mask_offset: mask.offset, mask_ld: mask.ld },
+    params: {
+      count,
+      cols: scores.cols,
+      n,
+      m,
+      offset: scores.offset,
+      ld: scores.ld,
+      mask_offset: mask.offset,
+      mask_ld: mask.ld,
+    },
     constants: { WG },
   });
 }

@@ -128,9 +128,30 @@ export async function gatheredSolve(
     for (let row0 = 0; row0 < rows; row0 += slots) {
       const n = Math.min(slots, rows - row0);
       for (const phase of phases) {
-        await launch(gpu, "gathered_solve", { a: a.tensor, idx, counts: countsTensor, rhs, out, scratch, status: status.tensor }, {
+        await launch(gpu, "gathered_solve", {
+          a: a.tensor,
+          idx,
+          counts: countsTensor,
+          rhs,
+          out,
+          scratch,
+          status: status.tensor,
+        }, {
           grid: grid1d(gpu, n, WG),
-          params: { rows, row0, slots, maxQ, offA: a.offset, ldA: a.ld, count: typeof counts === "number" ? counts : 0xffffffff, op: id, kg0: phase.kg0, kg1: phase.kg1, forward: phase.forward ? 1 : 0, backward: phase.backward ? 1 : 0 },
+          params: {
+            rows,
+            row0,
+            slots,
+            maxQ,
+            offA: a.offset,
+            ldA: a.ld,
+            count: typeof counts === "number" ? counts : 0xffffffff,
+            op: id,
+            kg0: phase.kg0,
+            kg1: phase.kg1,
+            forward: phase.forward ? 1 : 0,
+            backward: phase.backward ? 1 : 0,
+          },
           constants: { WG },
         });
       }

@@ -48,7 +48,9 @@ export function sub(v: MatrixView, r0: number, c0: number, rows = v.rows - r0, c
     r0 < 0 || c0 < 0 || rows < 0 || cols < 0 || r0 + rows > v.rows || c0 + cols > v.cols
   ) {
     throw new RangeError(
-      `Window [${r0}:${r0 + rows}, ${c0}:${c0 + cols}] does not fit in a ${v.rows}x${v.cols} view of "${v.tensor.label}"`,
+      `Window [${r0}:${r0 + rows}, ${c0}:${
+        c0 + cols
+      }] does not fit in a ${v.rows}x${v.cols} view of "${v.tensor.label}"`,
     );
   }
   return { tensor: v.tensor, offset: v.offset + r0 * v.ld + c0, rows, cols, ld: v.ld };

@@ -117,7 +117,9 @@ function parseMetadata(where: string, value: unknown): Record<string, string> {
   }
   const metadata: Record<string, string> = {};
   for (const [k, v] of Object.entries(value)) {
-    if (typeof v !== "string") throw new Error(`${where}: __metadata__.${k} is ${JSON.stringify(v)}; expected a string`);
+    if (typeof v !== "string") {
+      throw new Error(`${where}: __metadata__.${k} is ${JSON.stringify(v)}; expected a string`);
+    }
     metadata[k] = v;
   }
   return metadata;

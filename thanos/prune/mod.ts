@@ -4,7 +4,13 @@
  * @module
  */
 export { CalibrationStats, type LayerStats } from "./stats.ts";
-export { type BlockStep, type LayerWeight, type MethodObserver, type MethodOutput, type PruneMethod } from "./method.ts";
+export {
+  type BlockStep,
+  type LayerWeight,
+  type MethodObserver,
+  type MethodOutput,
+  type PruneMethod,
+} from "./method.ts";
 export {
   checkLayerFits,
   DEFAULTS,

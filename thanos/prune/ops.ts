@@ -43,7 +43,13 @@ export async function removalSets(mask: MatrixView, w: MatrixView, out: RemovalS
   checkTensor(op, "counts", out.counts, "u32", rows);
   // an invocation walks its row twice (the set, then the padding); Thanos's blocks are ≤ 256 wide
   checkLoopBudget(op, 2 * loopCost(count), `blocks of ${count} columns`);
-  await launch(w.tensor.gpu, "removal_sets", { mask: mask.tensor, w: w.tensor, idx: out.idx, rhs: out.rhs, counts: out.counts }, {
+  await launch(w.tensor.gpu, "removal_sets", {
+    mask: mask.tensor,
+    w: w.tensor,
+    idx: out.idx,
+    rhs: out.rhs,
+    counts: out.counts,
+  }, {
     grid: grid1d(w.tensor.gpu, rows, WG),
     params: { rows, count, mask_offset: mask.offset, mask_ld: mask.ld, w_offset: w.offset, w_ld: w.ld },
     constants: { WG },
@@ -99,9 +105,23 @@ export async function gather2d(
   else if (out.cols > src.cols) throw new RangeError(`${op}: ${out.cols} columns requested from ${describe(src)}`);
   const gpu = src.tensor.gpu;
   const placeholder = rowIdx ?? colIdx ?? src.tensor; // unused binding when both are identity
-  await launch(gpu, "gather2d", { src: src.tensor, row_idx: rowIdx ?? placeholder, col_idx: colIdx ?? placeholder, out: out.tensor }, {
+  await launch(gpu, "gather2d", {
+    src: src.tensor,
+    row_idx: rowIdx ?? placeholder,
+    col_idx: colIdx ?? placeholder,
+    out: out.tensor,
+  }, {
     grid: [Math.ceil(out.cols / 16), Math.ceil(out.rows / 4)],
-    params: { rows: out.rows, cols: out.cols, src_offset: src.offset, src_ld: src.ld, out_offset: out.offset, out_ld: out.ld, use_row_idx: rowIdx ? 1 : 0, use_col_idx: colIdx ? 1 : 0 },
+    params: {
+      rows: out.rows,
+      cols: out.cols,
+      src_offset: src.offset,
+      src_ld: src.ld,
+      out_offset: out.offset,
+      out_ld: out.ld,
+      use_row_idx: rowIdx ? 1 : 0,
+      use_col_idx: colIdx ? 1 : 0,
+    },
     constants: { WG_X: 16, WG_Y: 4 },
   });
 }
@@ -121,9 +141,9 @@ export async function compactFlags(flags: Tensor<"u32">, idx: Tensor<"u32">, cou
   // one invocation walks the flags: ranges of them in successive dispatches, each appending
   for (const [begin, end] of budgetRanges(op, flags.size, 1, loopCost(0))) {
     await launch(flags.gpu, "compact_flags", { flags, idx, count }, {
-  grid: [1],
-  params: { begin, end },
-});
+      grid: [1],
+      params: { begin, end },
+    });
   }
 }
 
@@ -185,7 +205,16 @@ export async function sparsegptScores(w: MatrixView, u: MatrixView, out: MatrixV
   }
   await launch(w.tensor.gpu, "sparsegpt_scores", { w: w.tensor, u: u.tensor, out: out.tensor }, {
     grid: [Math.ceil(w.cols / 64), Math.ceil(w.rows / 4)],
-    params: { rows: w.rows, count: w.cols, w_offset: w.offset, w_ld: w.ld, u_offset: u.offset, u_ld: u.ld, out_offset: out.offset, out_ld: out.ld },
+    params: {
+      rows: w.rows,
+      count: w.cols,
+      w_offset: w.offset,
+      w_ld: w.ld,
+      u_offset: u.offset,
+      u_ld: u.ld,
+      out_offset: out.offset,
+      out_ld: out.ld,
+    },
     constants: { WG_X: 64, WG_Y: 4 },
   });
 }
@@ -220,7 +249,20 @@ export async function sparsegptBlock(
   for (const [i0, i1] of sweepChunks(w.cols, nm?.m ?? 0)) {
     await launch(w.tensor.gpu, "sparsegpt_block", { w: w.tensor, u: u.tensor, mask: mask.tensor, err }, {
       grid: grid1d(w.tensor.gpu, w.rows, WG),
-      params: { rows: w.rows, count: w.cols, w_offset: w.offset, w_ld: w.ld, u_offset: u.offset, u_ld: u.ld, mask_offset: mask.offset, mask_ld: mask.ld, n: nm?.n ?? 0, m: nm?.m ?? 0, i_begin: i0, i_end: i1 },
+      params: {
+        rows: w.rows,
+        count: w.cols,
+        w_offset: w.offset,
+        w_ld: w.ld,
+        u_offset: u.offset,
+        u_ld: u.ld,
+        mask_offset: mask.offset,
+        mask_ld: mask.ld,
+        n: nm?.n ?? 0,
+        m: nm?.m ?? 0,
+        i_begin: i0,
+        i_end: i1,
+      },
       constants: { WG },
     });
   }
@@ -289,7 +331,16 @@ export async function recordRowDots(a: MatrixView, b: MatrixView): Promise<Pendi
   for (const [j0, j1] of budgetRanges(op, Math.max(a.cols, 1), 1, loopCost(0))) {
     await launch(gpu, "row_dot", { a: a.tensor, b: b.tensor, dots, bad }, {
       grid: grid1d(gpu, a.rows, WG),
-      params: { rows: a.rows, a_offset: a.offset, a_ld: a.ld, b_offset: b.offset, b_ld: b.ld, col_begin: j0, col_end: j1, accumulate: j0 > 0 ? 1 : 0 },
+      params: {
+        rows: a.rows,
+        a_offset: a.offset,
+        a_ld: a.ld,
+        b_offset: b.offset,
+        b_ld: b.ld,
+        col_begin: j0,
+        col_end: j1,
+        accumulate: j0 > 0 ? 1 : 0,
+      },
       constants: { WG },
     });
   }
