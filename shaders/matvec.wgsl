@@ -31,9 +31,12 @@ struct Params {
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
 
+// #include "lib/flat_index.wgsl"
+// #include "lib/matvec_out.wgsl"
+
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let o = gid.x + gid.y * nwg.x * WG;
+  let o = flat_id(gid, nwg);
   if (o >= p.rows) {
     return;
   }
@@ -53,13 +56,5 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   for (var i = body; i < p.cols; i++) {
     acc = fma(w[row + i], x[p.xOffset + i], acc);
   }
-  if (HAS_BIAS) {
-    acc += bias[o];
-  }
-  let at = p.yOffset + o;
-  if (ACCUMULATE) {
-    y[at] = y[at] + acc;
-  } else {
-    y[at] = acc;
-  }
+  matvec_out(o, acc);
 }

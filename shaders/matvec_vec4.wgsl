@@ -38,9 +38,12 @@ struct Params {
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
 
+// #include "lib/flat_index.wgsl"
+// #include "lib/matvec_out.wgsl"
+
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let o0 = (gid.x + gid.y * nwg.x * WG) * ROWS;
+  let o0 = flat_id(gid, nwg) * ROWS;
   if (o0 >= p.rows) {
     return;
   }
@@ -72,15 +75,6 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
     if (o > last) {
       break;
     }
-    var t = sums[i];
-    if (HAS_BIAS) {
-      t += bias[o];
-    }
-    let at = p.yOffset + o;
-    if (ACCUMULATE) {
-      y[at] = y[at] + t;
-    } else {
-      y[at] = t;
-    }
+    matvec_out(o, sums[i]);
   }
 }

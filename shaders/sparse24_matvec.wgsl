@@ -36,11 +36,14 @@ struct Params {
 @group(0) @binding(4) var<storage, read> bias: array<f32>;
 @group(0) @binding(5) var<storage, read_write> y: array<f32>;
 
+// #include "lib/flat_index.wgsl"
+// #include "lib/matvec_out.wgsl"
+
 // #include "lib/sparse_groups.wgsl"
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let o = gid.x + gid.y * nwg.x * WG;
+  let o = flat_id(gid, nwg);
   if (o >= p.rows) {
     return;
   }
@@ -60,14 +63,5 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
     s0 = fma(values[vrow + 2u * g], x[base + kept.x], s0);
     s1 = fma(values[vrow + 2u * g + 1u], x[base + kept.y], s1);
   }
-  var acc = s0 + s1;
-  if (HAS_BIAS) {
-    acc += bias[o];
-  }
-  let at = p.yOffset + o;
-  if (ACCUMULATE) {
-    y[at] = y[at] + acc;
-  } else {
-    y[at] = acc;
-  }
+  matvec_out(o, s0 + s1);
 }

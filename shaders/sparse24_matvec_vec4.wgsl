@@ -42,6 +42,9 @@ struct Params {
 @group(0) @binding(4) var<storage, read> bias: array<f32>;
 @group(0) @binding(5) var<storage, read_write> y: array<f32>;
 
+// #include "lib/flat_index.wgsl"
+// #include "lib/matvec_out.wgsl"
+
 // #include "lib/sparse_groups.wgsl"
 
 /** The row's 2 groups (2t, 2t + 1) against x's groups xa, xb: its 4 kept values times their inputs. */
@@ -53,7 +56,7 @@ fn pairTerms(v: vec4<f32>, word: u32, t: u32, xa: vec4<f32>, xb: vec4<f32>) -> v
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let o0 = (gid.x + gid.y * nwg.x * WG) * ROWS;
+  let o0 = flat_id(gid, nwg) * ROWS;
   if (o0 >= p.rows) {
     return;
   }
@@ -97,15 +100,6 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
     if (o > last) {
       break;
     }
-    var acc = sums[i];
-    if (HAS_BIAS) {
-      acc += bias[o];
-    }
-    let at = p.yOffset + o;
-    if (ACCUMULATE) {
-      y[at] = y[at] + acc;
-    } else {
-      y[at] = acc;
-    }
+    matvec_out(o, sums[i]);
   }
 }
