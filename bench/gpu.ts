@@ -25,6 +25,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { getGpu } from "../thanos/gpu/device.ts";
 import { KERNEL_TESTS } from "./gpu_tests.ts";
+import { runDeno } from "./child.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -144,43 +145,15 @@ async function save(): Promise<void> {
 /** Runs one step in a child process with a time limit; its output goes to DIR/<name>.log. */
 async function runStep(step: Step): Promise<Record<string, unknown>> {
   const limit = step.limit * (small ? 10 : 1);
-  const started = performance.now();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: step.args,
-    cwd: root,
+  const { code, seconds, timedOut, stdout, stderr, json } = await runDeno(step.args, {
     env: step.env,
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    try {
-      child.kill("SIGKILL");
-    } catch { /* already gone */ }
-  }, limit * 1000);
-  const [status, stdout, stderr] = await Promise.all([
-    child.status,
-    new Response(child.stdout).text(),
-    new Response(child.stderr).text(),
-  ]);
-  clearTimeout(timer);
+    limitSeconds: limit,
+  });
   await Deno.writeTextFile(
     join(out, `${step.name}.log`),
     `$ deno ${step.args.join(" ")}\n${stdout}\n--- stderr ---\n${stderr}`,
   );
-  const lastJson = stdout.trim().split("\n").reverse().find((l) => l.startsWith("{"));
-  let data: unknown = null;
-  try {
-    data = lastJson ? JSON.parse(lastJson) : null;
-  } catch { /* not JSON */ }
-  const record: Record<string, unknown> = {
-    exitCode: status.code,
-    seconds: (performance.now() - started) / 1000,
-    limitSeconds: limit,
-    timedOut,
-    data,
-  };
+  const record: Record<string, unknown> = { exitCode: code, seconds, limitSeconds: limit, timedOut, data: json };
   if (step.name === "correctness") {
     // deno test's summary: "ok | 81 passed | 0 failed (12s)" (colours stripped)
     // deno-lint-ignore no-control-regex

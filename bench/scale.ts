@@ -20,6 +20,7 @@
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { getGpu } from "../thanos/gpu/device.ts";
+import { runDeno } from "./child.ts";
 import { type Preset, PRESETS, writeRandomLlama } from "../tools/random_model.ts";
 
 const { values } = parseArgs({
@@ -46,64 +47,10 @@ if (!["F32", "F16", "BF16"].includes(dtype)) {
   Deno.exit(2);
 }
 
-/** One child process's outcome: exit code, wall seconds, peak RSS, its last JSON line and stderr tail. */
-interface ChildRun {
-  code: number;
-  seconds: number;
-  peakRssBytes: number | null;
-  json: Record<string, unknown> | null;
-  stderrTail: string;
-}
-
-/** Peak resident set of a live process (VmHWM), or null where /proc is not readable. */
-function peakRss(pid: number): number | null {
-  try {
-    const m = Deno.readTextFileSync(`/proc/${pid}/status`).match(/^VmHWM:\s+(\d+) kB/m);
-    return m ? Number(m[1]) * 1024 : null;
-  } catch {
-    return null;
-  }
-}
-
-/** Runs `deno run -A <args>` from the repository root, sampling its peak RSS; stderr is passed through. */
-async function runChild(args: string[]): Promise<ChildRun> {
-  const root = new URL("../", import.meta.url).pathname;
-  const started = performance.now();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", ...args],
-    cwd: root,
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let peak: number | null = null;
-  const timer = setInterval(() => {
-    const p = peakRss(child.pid);
-    if (p !== null) peak = Math.max(peak ?? 0, p);
-  }, 100);
-  const tail: string[] = [];
-  const pump = (async () => {
-    const decoder = new TextDecoder();
-    for await (const chunk of child.stderr) {
-      const text = decoder.decode(chunk, { stream: true });
-      Deno.stderr.writeSync(new TextEncoder().encode(text));
-      tail.push(text);
-      if (tail.length > 50) tail.shift();
-    }
-  })();
-  const [status, stdout] = await Promise.all([child.status, new Response(child.stdout).text(), pump]);
-  clearInterval(timer);
-  const last = stdout.trim().split("\n").at(-1) ?? "";
-  let json: Record<string, unknown> | null = null;
-  try {
-    json = last.startsWith("{") ? JSON.parse(last) : null;
-  } catch { /* not JSON: reported as null */ }
-  return {
-    code: status.code,
-    seconds: (performance.now() - started) / 1000,
-    peakRssBytes: peak,
-    json,
-    stderrTail: tail.join("").trim().split("\n").slice(-3).join("\n"),
-  };
+/** Runs `deno run -A <args>` (a prune) with its stderr passed through; the last 3 stderr lines kept. */
+async function runChild(args: string[]) {
+  const run = await runDeno(["run", "-A", ...args], { echoStderr: true });
+  return { ...run, stderrTail: run.stderr.trim().split("\n").slice(-3).join("\n") };
 }
 
 const gpu = await getGpu();
