@@ -18,7 +18,7 @@
 import { type ExperimentData, prepareData, pruneAndEvaluate } from "../thanos/experiment.ts";
 import { SharedFirstBlock } from "../thanos/pipeline.ts";
 import { checkPaperCorpora, PAPER_SETTINGS, preparePaperData } from "../thanos/paper.ts";
-import { MAX_THANOS_BLOCKSIZE, type PruneOptions, resolvePruneOptions } from "../thanos/prune/options.ts";
+import { type PruneOptions, resolvePruneOptions } from "../thanos/prune/options.ts";
 import { openCheckpoint } from "../thanos/model/checkpoint.ts";
 // the table itself (rows, columns, which entries apply): thanos/comparison.ts, shared with notebook 05
 import { comparisonEntries, type ComparisonEntry, comparisonMarkdown } from "../thanos/comparison.ts";
@@ -37,9 +37,7 @@ const PAPER_FIXES = ["calibration", "nsamples", "seqlen", "eval", "max-windows"]
 
 /**
  * The paper's per-method settings on top of a table entry (thanos/paper.ts): Thanos block size 512
- * (`construct_tables.py`), SparseGPT 128. INTENT: this project's per-row Thanos solve takes removal
- * sets of at most MAX_THANOS_BLOCKSIZE (256) weights, so unstructured and n:m Thanos cells run with
- * block size 256 — the structured cells (one solve for all rows) use 512 as the paper does.
+ * (`construct_tables.py`) for every pattern, SparseGPT 128.
  */
 export function paperOptions(options: PruneOptions | null): PruneOptions | null {
   if (options === null) return null;
@@ -47,10 +45,7 @@ export function paperOptions(options: PruneOptions | null): PruneOptions | null 
     return resolvePruneOptions({ ...options, blocksize: PAPER_SETTINGS.sparsegptBlocksize });
   }
   if (options.method !== "thanos") return options;
-  const blocksize = options.pattern.kind === "structured"
-    ? PAPER_SETTINGS.thanosBlocksize
-    : Math.min(PAPER_SETTINGS.thanosBlocksize, MAX_THANOS_BLOCKSIZE);
-  return resolvePruneOptions({ ...options, blocksize });
+  return resolvePruneOptions({ ...options, blocksize: PAPER_SETTINGS.thanosBlocksize });
 }
 
 function given(flag: string): boolean {

@@ -13,20 +13,23 @@
 //
 // scratch (vec4 words, by groups of SG = 32 slots, interleaved within a group: word w of slot s at
 // ((s / SG)·words + w)·SG + s % SG, so the lanes of a SIMD group or warp touch neighbouring words):
-//   L: column j holds the row blocks g = j/4 .. Mq−1 (Mq = ceil(maxQ/4)) from colStart(j)
-//      (colStart(j) = Σ_{c<j} (Mq − c/4)), 2·Mq·(Mq+1) words; then y/λ: Mq words.
+//   L: column j holds the row blocks g = j/4 .. Mq−1 (Mq = ceil(cap/4)) from colStart(j)
+//      (colStart(j) = Σ_{c<j} (Mq − c/4)), 2·Mq·(Mq+1) words; then y/λ: Mq words (Mq = ceil(cap/4)).
 //
 // The work of a row is split into phases that the host may spread over several dispatches (state
 // stays in scratch): column blocks kg0 ≤ kg < kg1, forward solve (if p.forward), backward solve and
 // output (if p.backward). Mesa's llvmpipe silently ends any invocation after 65535 loop
 // iterations in total, so the host keeps each dispatch under that (see solve.ts).
 //
-// A pivot that is not > 0 (NaN included) is reported to the status buffer with key r·256 + j
+// A pivot that is not > 0 (NaN included) is reported to the status buffer with key r·512 + j
 // under op `op` (thanos/linalg/status.ts); that row's λ is then not meaningful.
+//
+// maxQ is the row stride of idx/rhs/out; cap ≤ maxQ bounds every n_r and sizes L (Mq = ceil(cap/4)):
+// n:m removes exactly n/m of a block per row, so its scratch and work are those of cap, not maxQ.
 //
 // Bindings (group 0):
 //   0  uniform Params { rows, row0, slots, maxQ, offA, ldA, count, op, kg0, kg1, forward,
-//                       backward: u32 }   (count = 0xffffffff: read counts[r])
+//                       backward, cap: u32 }   (count = 0xffffffff: read counts[r])
 //   1  a: array<f32>, read                   [m, m] window at offA, leading dimension ldA
 //   2  idx: array<u32>, read                 [rows, maxQ]
 //   3  counts: array<u32>, read              [rows] (unused when count != 0xffffffff)
@@ -52,6 +55,7 @@ struct Params {
   kg1: u32,
   forward: u32,
   backward: u32,
+  cap: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -66,7 +70,7 @@ struct Params {
 var<private> slot: u32; // this invocation's slot in the dispatch
 var<private> row: u32; //  its row
 var<private> n: u32; //    its count n_r
-var<private> mq: u32; //   Mq = ceil(maxQ / 4)
+var<private> mq: u32; //   Mq = ceil(cap / 4)
 
 // #include "lib/status.wgsl"
 
@@ -161,7 +165,7 @@ fn storeBelow(t: ptr<function, array<vec4f, 4>>, d: ptr<function, array<vec4f, 4
 
 fn checkPivot(j: u32, pivot: f32) {
   if (!(pivot > 0.0) && j < n) {
-    report(row * 256u + j, pivot);
+    report(row * 512u + j, pivot);
   }
 }
 
@@ -176,8 +180,8 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   if (n == 0xffffffffu) {
     n = counts[row];
   }
-  n = min(n, p.maxQ);
-  mq = (p.maxQ + 3u) / 4u;
+  n = min(n, p.cap);
+  mq = (p.cap + 3u) / 4u;
   let nq = (n + 3u) / 4u;
   let base = row * p.maxQ;
 

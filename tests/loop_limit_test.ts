@@ -207,7 +207,7 @@ gpuTest("tiled matmul and Gram over k = 40000 (k sliced over dispatches)", async
 
 gpuTest("gatheredSolve's phases stay within the budget at every maxQ that needs them (measured)", async (gpu) => {
   const rows = 8;
-  for (const maxQ of [125, 129, 200, 256]) {
+  for (const maxQ of [125, 129, 200, 256, 512]) {
     const a = new Float32Array(maxQ * maxQ);
     for (let i = 0; i < maxQ; i++) a[i * maxQ + i] = 2;
     using at = upload(gpu, a, [maxQ, maxQ]), rhs = upload(gpu, new Float32Array(rows * maxQ).fill(1));

@@ -81,10 +81,11 @@ Deno.test("paper data: 128 C4 windows by document sampling with special tokens, 
     );
   }));
 
-Deno.test("paper options: Thanos block 512 (256 where the per-row solve caps it), SparseGPT 128, others as they are", () => {
+Deno.test("paper options: Thanos block 512 for every pattern, SparseGPT 128, others as they are", () => {
   const paper = (o: Parameters<typeof resolvePruneOptions>[0]) => paperOptions(resolvePruneOptions(o));
   assertEquals(paper({ method: "thanos", pattern: "structured", sparsity: 0.3 })?.blocksize, 512);
-  assertEquals(paper({ method: "thanos", pattern: "unstructured" })?.blocksize, 256);
+  assertEquals(paper({ method: "thanos", pattern: "unstructured" })?.blocksize, 512);
+  assertEquals(paper({ method: "thanos", pattern: "4:8" })?.blocksize, 512);
   assertEquals(paper({ method: "thanos", pattern: "2:4", alpha: 0.1 })?.alpha, 0.1);
   assertEquals(
     paper({ method: "sparsegpt", pattern: "4:8", blocksize: 64 })?.blocksize,

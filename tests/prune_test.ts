@@ -180,6 +180,22 @@ for (const patternText of ["unstructured", "4:8"] as const) {
   );
 }
 
+// the paper's Thanos block (512, construct_tables.py): unstructured rows remove up to 512 weights at
+// once (the per-row solve spread over several dispatches), 2:4 exactly 256 in rows of stride 512
+for (const patternText of ["unstructured", "2:4"] as const) {
+  gpuTest(`thanos ${patternText} with blocksize 512 on 5x1100 matches the reference`, async (gpu) => {
+    const rows = 5, cols = 1100, blocksize = 512, sparsity = 0.5;
+    const c = makeCase(rows, cols, 1200, 512);
+    const pattern = parsePattern(patternText);
+    const { W, mask } = await run(gpu, c, { method: "thanos", sparsity, pattern, blocksize });
+    const want = reference("thanos", c, { sparsity, pattern, blocksize, alpha: 0, percdamp: 0.01 });
+    let differ = 0;
+    for (let i = 0; i < mask.length; i++) if (mask[i] !== want.mask[i]) differ++;
+    assertEquals(differ, 0, `${differ} mask entries differ from the reference`);
+    assertClose(W, want.W, { rtol: 2e-3, atol: 2e-4 }, "pruned weights");
+  });
+}
+
 // ------------------------------------------------------------------------------------------------
 // behaviour
 

@@ -33,6 +33,7 @@ const CASES: [rows: number, m: number, maxQ: number][] = [
   [513, 128, 128],
   [100, 300, 256],
   [1000, 64, 13],
+  [9, 600, 512], // the paper's Thanos block: a row's work spreads over several dispatches
 ];
 
 for (const [rows, m, maxQ] of CASES) {
@@ -57,6 +58,23 @@ gpuTest("a row's work split over several dispatches (a small loop budget) gives 
   assertEquals(plan(maxQ, 800).length, 4);
   await gatheredSolve(mat(t), ti, tc, tr, out, maxQ, { loopBudget: 800 });
   assertRelErr(await out.read(), want, TOL, "λ");
+  t.release();
+});
+
+gpuTest("maxCount below the row stride (n:m on a wide block): same λ, smaller factors", async (gpu) => {
+  // the 2:4 case of a 512-column block: sets of at most 256 (0 on outlier rows) in rows of stride 512
+  const rows = 21, m = 520, maxQ = 512, cap = 256;
+  const { a, t } = sharedMatrix(gpu, m, 17);
+  const { idx, counts, rhs } = removalSets(rows, m, maxQ, 23);
+  for (let r = 0; r < rows; r++) counts[r] = r % 5 === 3 ? 0 : Math.min(counts[r], cap);
+  counts[0] = cap;
+  const want = ref.gatheredSolve(a, m, idx, counts, rhs, rows, maxQ);
+  using ti = upload(gpu, idx), tc = upload(gpu, counts), tr = upload(gpu, rhs);
+  using out = upload(gpu, new Float32Array(rows * maxQ).fill(NaN)); // the padding up to 512 must be written
+  await gatheredSolve(mat(t), ti, tc, tr, out, maxQ, { maxCount: cap });
+  assertRelErr(await out.read(), want, TOL, "λ with maxCount 256 at stride 512");
+  assertEquals(plan(cap, undefined, maxQ).length, 1);
+  assertEquals(plan(maxQ).length > 1, true);
   t.release();
 });
 
@@ -133,7 +151,7 @@ gpuTest("gatheredSolve rejects bad arguments", async (gpu) => {
   await assertRejects(
     () => gatheredSolve(mat(a), idx, counts, rhs, out, 0),
     RangeError,
-    "gatheredSolve: maxQ is 0; expected an integer in [1, 256]",
+    "gatheredSolve: maxQ is 0; expected an integer in [1, 512]",
   );
   await assertRejects(
     () => gatheredSolve(mat(a), idx, counts, rhs, out, 4),
@@ -144,6 +162,16 @@ gpuTest("gatheredSolve rejects bad arguments", async (gpu) => {
     () => gatheredSolve(mat(a), idx, 4, rhs, out, 3),
     RangeError,
     "gatheredSolve: count is 4; expected an integer in [0, maxQ = 3]",
+  );
+  await assertRejects(
+    () => gatheredSolve(mat(a), idx, counts, rhs, out, 3, { maxCount: 4 }),
+    RangeError,
+    "gatheredSolve: maxCount is 4; expected an integer in [1, maxQ = 3]",
+  );
+  await assertRejects(
+    () => gatheredSolve(mat(a), idx, 2, rhs, out, 3, { maxCount: 1 }),
+    RangeError,
+    "gatheredSolve: maxCount is 1; expected an integer in [2, maxQ = 3]",
   );
   await assertRejects(
     () => gatheredSolve(mat(a), rhs as never, counts, rhs, out, 3),
@@ -164,7 +192,7 @@ gpuTest("gatheredSolve rejects bad arguments", async (gpu) => {
 
 gpuTest("plan covers every column block once, in order, within the loop budget", () => {
   for (
-    const [maxQ, budget] of [1, 7, 64, 65, 128, 200, 256].flatMap((q): [number, number][] => [[q, 60000], [q, 4000]])
+    const [maxQ, budget] of [1, 7, 64, 65, 128, 200, 256, 512].flatMap((q): [number, number][] => [[q, 60000], [q, 4000]])
   ) {
     const phases = plan(maxQ, budget);
     assertEquals(phases.filter((p) => p.forward).length, 1);
@@ -180,5 +208,6 @@ gpuTest("plan covers every column block once, in order, within the loop budget",
   }
   assertEquals(plan(256).length, 1); // 64 column blocks of 8 x 4 tiles: ~27k iterations
   assertEquals(plan(256, 8000).length > 1, true);
+  assertEquals(plan(512).length, 4); // ~200k iterations at the paper's block of 512
   return Promise.resolve();
 });

@@ -346,7 +346,8 @@ export function pruneScratch(
     return Math.max(before, solve, after);
   }
   const rowBatch = Math.min(o.rowBatch, rows);
-  const mq = Math.ceil(B / 4);
+  const cap = o.pattern.kind === "nm" ? Math.min(B, Math.ceil(B / o.pattern.m) * o.pattern.n) : B; // largest set
+  const mq = Math.ceil(cap / 4);
   const words = 2 * mq * (mq + 1) + mq;
   const slots = Math.min(rowBatch, Math.floor(SOLVE_SCRATCH_BYTES / (16 * words)));
   const block = w + mask + h + u + buffer(B * cols * F, "H⁻¹ rows of a block") +

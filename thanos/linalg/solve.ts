@@ -28,9 +28,11 @@
  * On a real GPU one workgroup per row with the tile in workgroup memory would likely win; not done.
  *
  * Mesa's llvmpipe silently ends an invocation after 65535 loop iterations in total; a row's work
- * (~maxQ³/384 iterations, ~30k at maxQ = 256) fits in one dispatch for every maxQ ≤ 256, and
- * {@link plan} spreads it over several within a smaller budget (`loopBudget`, for tests; see
- * thanos/gpu/loop_budget.ts); rows are processed in chunks whose scratch stays under {@link SCRATCH_BYTES}.
+ * (~cap³/512 iterations: ~30k at cap = 256, ~200k at 512) fits in one dispatch for every cap ≤ 256,
+ * and {@link plan} spreads larger ones — or any within a smaller `loopBudget`, for tests — over
+ * several (see thanos/gpu/loop_budget.ts); rows are processed in chunks whose scratch stays under
+ * {@link SCRATCH_BYTES}. The scratch and the work follow `cap`, the bound on every row's count, not
+ * the row stride maxQ: n:m Thanos on a block of 512 columns solves sets of exactly 256 (2:4).
  *
  * @module
  */
@@ -42,8 +44,11 @@ import { checkNoAlias, checkSquare, checkTensor } from "./checks.ts";
 import { type FactorStatus, withStatus } from "./status.ts";
 import { describe, type MatrixView } from "./view.ts";
 
-/** Largest removal-set size (the status key packs the pivot index into 8 bits). */
-export const MAX_GATHERED = 256;
+/**
+ * Largest removal-set size: the paper's Thanos blocks of 512 columns (`construct_tables.py`) remove up
+ * to 512 weights of a row at once (the status key packs the pivot index into 9 bits).
+ */
+export const MAX_GATHERED = 512;
 /** Scratch for the gathered factors of one chunk of rows. */
 const SCRATCH_BYTES = 64 * 1024 * 1024;
 const WG = 64;
@@ -56,9 +61,14 @@ export interface GatheredSolveOptions {
   /** record a non-positive pivot here instead of reading back and throwing before returning */
   status?: FactorStatus;
   /**
+   * bound on every n_r, ≤ maxQ (default: the uniform count, else maxQ): sizes the factors' scratch
+   * and the work planned per dispatch; counts above it are clamped to it
+   */
+  maxCount?: number;
+  /**
    * most loop iterations per invocation and dispatch (default {@link LOOP_BUDGET}); a row's work is
    * split into as many dispatches as that needs ({@link plan}) — smaller values let tests exercise
-   * the split, which every maxQ ≤ 256 fits without
+   * the split, which every cap ≤ 256 fits without
    */
   loopBudget?: number;
 }
@@ -71,12 +81,13 @@ export interface GatheredSolveOptions {
  * @param counts u32 [rows]: n_r ≤ maxQ per row — or one number for all rows (n:m and structured cases)
  * @param rhs f32 [rows, maxQ]: b_r in rhs[r, 0..n_r)
  * @param out f32 [rows, maxQ] (a tensor other than the inputs): λ_r, zero-padded to maxQ
- * @param maxQ row stride of idx/rhs/out and bound on n_r, 1 ≤ maxQ ≤ 256
- * @param options `rows`, `status`
- * @throws RangeError/TypeError for bad shapes, dtypes, a count > maxQ given as a number, or aliasing
+ * @param maxQ row stride of idx/rhs/out and bound on n_r, 1 ≤ maxQ ≤ 512
+ * @param options `rows`, `maxCount`, `status`, `loopBudget`
+ * @throws RangeError/TypeError for bad shapes, dtypes, a count > maxQ given as a number, a maxCount
+ *   outside [count, maxQ], or aliasing
  * @throws Error `gatheredSolve: A[q_r, q_r] of row r = … is not positive definite (pivot … ≤ 0)`
- *   (only without `status`). Indices ≥ m and per-row counts > maxQ are not checked on the GPU:
- *   counts are clamped to maxQ, and out-of-range indices read whatever lies there.
+ *   (only without `status`). Indices ≥ m and per-row counts > maxCount are not checked on the GPU:
+ *   counts are clamped to maxCount, and out-of-range indices read whatever lies there.
  * @example
  * ```ts
  * // Thanos block: Hinv[q_r, q_r]·λ_r = W[r, q_r]ᵀ for all rows of the batch
@@ -100,6 +111,11 @@ export async function gatheredSolve(
   if (typeof counts === "number" && (!Number.isInteger(counts) || counts < 0 || counts > maxQ)) {
     throw new RangeError(`${op}: count is ${counts}; expected an integer in [0, maxQ = ${maxQ}]`);
   }
+  const cap = options.maxCount ?? (typeof counts === "number" ? Math.max(1, counts) : maxQ);
+  const least = typeof counts === "number" ? counts : 1;
+  if (!Number.isInteger(cap) || cap < least || cap > maxQ) {
+    throw new RangeError(`${op}: maxCount is ${cap}; expected an integer in [${least}, maxQ = ${maxQ}]`);
+  }
   const rows = options.rows ?? (typeof counts === "number" ? Math.floor(idx.size / maxQ) : counts.size);
   if (!Number.isInteger(rows) || rows < 0) throw new RangeError(`${op}: rows is ${rows}; expected an integer >= 0`);
   checkTensor(op, "idx", idx, "u32", rows * maxQ);
@@ -113,14 +129,14 @@ export async function gatheredSolve(
   if (rows === 0) return;
 
   const gpu = a.tensor.gpu;
-  const words = scratchWords(maxQ);
+  const words = scratchWords(cap);
   const slots = Math.min(rows, Math.floor(SCRATCH_BYTES / (16 * words)));
-  const phases = plan(maxQ, options.loopBudget);
+  const phases = plan(cap, options.loopBudget, maxQ);
   const what = describe(a);
   await withStatus(gpu, options.status, async (status) => {
     const id = status.register(({ key }) =>
-      `${op}: A[q_r, q_r] of row r = ${Math.floor(key / 256)} (A = ${what}) is not positive definite ` +
-      `(pivot ${key % 256} of the gathered matrix ≤ 0)`
+      `${op}: A[q_r, q_r] of row r = ${Math.floor(key / MAX_GATHERED)} (A = ${what}) is not positive definite ` +
+      `(pivot ${key % MAX_GATHERED} of the gathered matrix ≤ 0)`
     );
     // the shader interleaves scratch by groups of SLOT_GROUP slots: whole groups are allocated
     using scratch = empty(gpu, [4 * words * Math.ceil(slots / SLOT_GROUP) * SLOT_GROUP], "f32", `${op}.factors`);
@@ -151,6 +167,7 @@ export async function gatheredSolve(
             kg1: phase.kg1,
             forward: phase.forward ? 1 : 0,
             backward: phase.backward ? 1 : 0,
+            cap,
           },
           constants: { WG },
         });
@@ -174,17 +191,18 @@ export interface SolvePhase {
 /**
  * Splits the work of one row into dispatches of at most `budget` loop iterations each, packing
  * greedily. The counts are the kernel's loop iterations (a loop of t trips costs t + 1, see
- * thanos/gpu/loop_budget.ts) at the largest n = maxQ, Mq = ceil(maxQ/4) blocks: column block kg
+ * thanos/gpu/loop_budget.ts) at the largest n = cap, Mq = ceil(cap/4) blocks: column block kg
  * 2 + (kg + 1) + (P + 1) + P·(kg + 1) + (kg + 1 or, with no odd tile left, 1) — its own update
  * (one trip per earlier 4-column block), then the P = floor((Mq − kg − 1)/2) pairs of tiles below
  * it and the odd one (a branch no lane takes still costs its loop's test); the loop probe measured
  * one iteration per block more than these loops (the 2), forward
- * Mq·(Mq − 1)/2 + 7·Mq + 1, backward that + maxQ + 1 (the zero padding), and per dispatch 1 for
+ * Mq·(Mq − 1)/2 + 7·Mq + 1, backward that + stride + 1 (the zero padding up to the row stride
+ * maxQ, at most), and per dispatch 1 for
  * the block loop's exit plus {@link SKIPPED_PHASES} for the loops of the phases it skips (reached
  * under an all-off mask, they cost a test each). tests/loop_limit_test.ts measures the dispatches.
  */
-export function plan(maxQ: number, budget = LOOP_BUDGET): SolvePhase[] {
-  const mq = Math.ceil(maxQ / 4);
+export function plan(cap: number, budget = LOOP_BUDGET, stride = cap): SolvePhase[] {
+  const mq = Math.ceil(cap / 4);
   const phases: SolvePhase[] = [];
   let cur: SolvePhase = { kg0: 0, kg1: 0, forward: false, backward: false };
   const base = loopCost(0) + SKIPPED_PHASES;
@@ -202,7 +220,7 @@ export function plan(maxQ: number, budget = LOOP_BUDGET): SolvePhase[] {
     used += cost;
   }
   const solve = (mq * (mq - 1)) / 2 + 7 * mq + 1;
-  for (const [step, cost] of [["forward", solve], ["backward", solve + loopCost(maxQ)]] as const) {
+  for (const [step, cost] of [["forward", solve], ["backward", solve + loopCost(stride)]] as const) {
     if (used + cost > budget) start(mq);
     cur[step] = true;
     used += cost;
@@ -211,8 +229,8 @@ export function plan(maxQ: number, budget = LOOP_BUDGET): SolvePhase[] {
   return phases;
 }
 
-/** vec4 words of scratch per row: L (2·Mq·(Mq+1)) and y (Mq). */
-function scratchWords(maxQ: number): number {
-  const mq = Math.ceil(maxQ / 4);
+/** vec4 words of scratch per row: L (2·Mq·(Mq+1)) and y (Mq), Mq = ceil(cap/4). */
+export function scratchWords(cap: number): number {
+  const mq = Math.ceil(cap / 4);
   return 2 * mq * (mq + 1) + mq;
 }

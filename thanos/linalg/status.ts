@@ -5,7 +5,7 @@
  *
  * Every operation that records into a status gets a sequence number (its "op", 1, 2, … in
  * recording order, which is also execution order). Kernels report with the op and a key (the pivot
- * index, or `row·256 + pivot` for batched solves) and the status keeps the FIRST failing op and the
+ * index, or `row·512 + pivot` for batched solves) and the status keeps the FIRST failing op and the
  * SMALLEST key within it — deterministic however the GPU schedules the work:
  *
  *   status[0] = ~op of the first failing op       (atomicMax of the complement; 0 = no failure)

@@ -41,7 +41,7 @@ export async function removalSets(mask: MatrixView, w: MatrixView, out: RemovalS
   checkTensor(op, "idx", out.idx, "u32", rows * count);
   checkTensor(op, "rhs", out.rhs, "f32", rows * count);
   checkTensor(op, "counts", out.counts, "u32", rows);
-  // an invocation walks its row twice (the set, then the padding); Thanos's blocks are ≤ 256 wide
+  // an invocation walks its row twice (the set, then the padding); Thanos's blocks are ≤ 512 wide
   checkLoopBudget(op, 2 * loopCost(count), `blocks of ${count} columns`);
   await launch(w.tensor.gpu, "removal_sets", {
     mask: mask.tensor,

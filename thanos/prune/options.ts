@@ -77,7 +77,7 @@ export type PruneOptionsInput = {
   rowBatch?: number;
 };
 
-/** Largest Thanos block: the per-row removal sets are solved by `gatheredSolve` (maxQ ≤ 256). */
+/** Largest Thanos block: the per-row removal sets are solved by `gatheredSolve` (maxQ ≤ 512). */
 export const MAX_THANOS_BLOCKSIZE = MAX_GATHERED;
 
 export const DEFAULTS = {

@@ -117,6 +117,7 @@ async function blockwise(
 
   for (let i1 = 0; i1 < cols; i1 += B) {
     const i2 = Math.min(i1 + B, cols), count = i2 - i1, m = cols - i1;
+    const maxCount = nm ? Math.min(count, Math.ceil(count / nm.m) * nm.n) : count;
     // the block's rows of (H[i1:, i1:])⁻¹ = U[i1:, i1:]ᵀ·U[i1:, i1:] (U upper triangular): only
     // U's rows i1..i2 reach them, so Hinv[0:B, :] = U[i1:i2, i1:i2]ᵀ·U[i1:i2, i1:]
     const Hinv = scratch(hinvRows, count, m); //                  [B, m], local indices
@@ -139,6 +140,7 @@ async function blockwise(
       await removalSets(sub(Mblock, r0, 0, nr, count), sub(Wblock, r0, 0, nr, count), sets);
       await gatheredSolve(sub(Hinv, 0, 0, count, count), sets.idx, sets.counts, sets.rhs, lambda, count, {
         rows: nr,
+        maxCount, //                                             n:m: n of every m, the factors' size
         status,
       });
       await scatterRows(lambda, sets, count, scratch(Lambda, nr, count));
