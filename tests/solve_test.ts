@@ -192,7 +192,9 @@ gpuTest("gatheredSolve rejects bad arguments", async (gpu) => {
 
 gpuTest("plan covers every column block once, in order, within the loop budget", () => {
   for (
-    const [maxQ, budget] of [1, 7, 64, 65, 128, 200, 256, 512].flatMap((q): [number, number][] => [[q, 60000], [q, 4000]])
+    const [maxQ, budget] of [1, 7, 64, 65, 128, 200, 256, 512].flatMap((
+      q,
+    ): [number, number][] => [[q, 60000], [q, 4000]])
   ) {
     const phases = plan(maxQ, budget);
     assertEquals(phases.filter((p) => p.forward).length, 1);
