@@ -1,26 +1,13 @@
 // abs_scores: magnitude pruning scores, out_ij = |w_ij| (absScores).
 //
 // Bindings (group 0):
-//   0  uniform Params { count, cols, w_offset, w_ld, out_offset, out_ld: u32 }   (count = rows*cols)
-//   1  w:   array<f32>, read         element (i, j) at w_offset + i*w_ld + j
-//   2  out: array<f32>, read_write   element (i, j) at out_offset + i*out_ld + j
+//   #params { count, cols, w_offset, w_ld, out_offset, out_ld: u32 }   (count = rows*cols)
+//   #binding w: array<f32>, read         element (i, j) at w_offset + i*w_ld + j
+//   #binding out: array<f32>, read_write   element (i, j) at out_offset + i*out_ld + j
 // Grid: 1-D over the rows*cols elements (flat, row-major), workgroup size WG, folded into y
 //   (linear index = gid.x + gid.y * nwg.x * WG).
 
 override WG: u32 = 256;
-
-struct Params {
-  count: u32,
-  cols: u32,
-  w_offset: u32,
-  w_ld: u32,
-  out_offset: u32,
-  out_ld: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> w: array<f32>;
-@group(0) @binding(2) var<storage, read_write> out: array<f32>;
 
 // #include "lib/flat_index.wgsl"
 

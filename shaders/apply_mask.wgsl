@@ -1,26 +1,13 @@
 // apply_mask: prunes in place, w_ij = 0 where mask_ij != 0 (applyMask).
 //
 // Bindings (group 0):
-//   0  uniform Params { count, cols, w_offset, w_ld, mask_offset, mask_ld: u32 }   (count = rows*cols)
-//   1  mask: array<u32>, read         element (i, j) at mask_offset + i*mask_ld + j
-//   2  w:    array<f32>, read_write   element (i, j) at w_offset + i*w_ld + j
+//   #params { count, cols, w_offset, w_ld, mask_offset, mask_ld: u32 }   (count = rows*cols)
+//   #binding mask: array<u32>, read         element (i, j) at mask_offset + i*mask_ld + j
+//   #binding w: array<f32>, read_write   element (i, j) at w_offset + i*w_ld + j
 // Grid: 1-D over the rows*cols elements (flat, row-major), workgroup size WG, folded into y
 //   (linear index = gid.x + gid.y * nwg.x * WG).
 
 override WG: u32 = 256;
-
-struct Params {
-  count: u32,
-  cols: u32,
-  w_offset: u32,
-  w_ld: u32,
-  mask_offset: u32,
-  mask_ld: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> mask: array<u32>;
-@group(0) @binding(2) var<storage, read_write> w: array<f32>;
 
 // #include "lib/flat_index.wgsl"
 

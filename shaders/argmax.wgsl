@@ -2,9 +2,9 @@
 // token, so only 4 bytes are read back per token).
 //
 // Bindings (group 0):
-//   0  uniform Params { n, offset: u32 }
-//   1  x: array<f32>, read           [n] at offset
-//   2  result: array<u32>, read_write [1]: the index (0 when n is 0)
+//   #params { n, offset: u32 }
+//   #binding x: array<f32>, read           [n] at offset
+//   #binding result: array<u32>, read_write [1]: the index (0 when n is 0)
 // Math: result = min { i : x[i] = max_j x[j] }. NaN compares false everywhere and is never picked
 //   unless every value is NaN (then 0).
 // Grid: (1): one workgroup of WG invocations; invocation t scans i ≡ t (mod WG) keeping its first
@@ -12,15 +12,6 @@
 //   ties. An invocation loops ceil(n / WG) + log2(WG) + 2 times; WG must be a power of two.
 
 override WG: u32 = 64;
-
-struct Params {
-  n: u32,
-  offset: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> result: array<u32>;
 
 // #include "lib/argmax.wgsl"
 

@@ -3,13 +3,13 @@
 // in FlashAttention), so no [T, T] score matrix is stored.
 //
 // Bindings (group 0):
-//   0  uniform Params { seqLen, heads, kvHeads, qOffset, qLd, kOffset, kLd, vOffset, vLd, outLd,
+//   #params { seqLen, heads, kvHeads, qOffset, qLd, kOffset, kLd, vOffset, vLd, outLd,
 //                       keyBegin, keyEnd: u32, scale: f32 }
-//   1  q: array<f32>, read            view [batch·seqLen, heads·headDim]   (r, c) at qOffset + r·qLd + c
-//   2  k: array<f32>, read            view [batch·seqLen, kvHeads·headDim] (r, c) at kOffset + r·kLd + c
-//   3  v: array<f32>, read            view [batch·seqLen, kvHeads·headDim] (r, c) at vOffset + r·vLd + c
-//   4  out: array<f32>, read_write    [batch·seqLen, heads·headDim]        (r, c) at r·outLd + c
-//   5  state: array<f32>, read_write  [batch·seqLen, heads, 2] running (m, l) between dispatches
+//   #binding q: array<f32>, read            view [batch·seqLen, heads·headDim]   (r, c) at qOffset + r·qLd + c
+//   #binding k: array<f32>, read            view [batch·seqLen, kvHeads·headDim] (r, c) at kOffset + r·kLd + c
+//   #binding v: array<f32>, read            view [batch·seqLen, kvHeads·headDim] (r, c) at vOffset + r·vLd + c
+//   #binding out: array<f32>, read_write    [batch·seqLen, heads·headDim]        (r, c) at r·outLd + c
+//   #binding state: array<f32>, read_write  [batch·seqLen, heads, 2] running (m, l) between dispatches
 //                                     (unused when one dispatch takes every key)
 //   q, k and v may be windows of one buffer (GPT-2's fused c_attn output), bound three times read-only.
 // Math: for batch b, query position i, head h reading key/value head g = h / (heads / kvHeads)
@@ -33,29 +33,6 @@ override WG: u32 = 64;
 override HEAD_DIM: u32 = 64;
 
 const MAX_HEAD_DIM: u32 = 256u;
-
-struct Params {
-  seqLen: u32,
-  heads: u32,
-  kvHeads: u32,
-  qOffset: u32,
-  qLd: u32,
-  kOffset: u32,
-  kLd: u32,
-  vOffset: u32,
-  vLd: u32,
-  outLd: u32,
-  keyBegin: u32,
-  keyEnd: u32,
-  scale: f32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> q: array<f32>;
-@group(0) @binding(2) var<storage, read> k: array<f32>;
-@group(0) @binding(3) var<storage, read> v: array<f32>;
-@group(0) @binding(4) var<storage, read_write> out: array<f32>;
-@group(0) @binding(5) var<storage, read_write> state: array<f32>;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u) {

@@ -3,13 +3,13 @@
 // is the one bitmask_matvec.wgsl reads (non-zero values, one mask bit a weight, a start per row).
 //
 // Bindings (group 0):
-//   0  uniform Params { n, rows, cols: u32 }
-//   1  values: array<f32>, read     [nnz]: the non-zero values, row-major (`<m>.compressed`)
-//   2  mask: array<u32>, read       [rows, ceil(cols/32)]: bit i of word w of a row is column 32w + i
+//   #params { n, rows, cols: u32 }
+//   #binding values: array<f32>, read     [nnz]: the non-zero values, row-major (`<m>.compressed`)
+//   #binding mask: array<u32>, read       [rows, ceil(cols/32)]: bit i of word w of a row is column 32w + i
 //                                   (numpy.packbits(bitorder="little") bytes read as little-endian u32)
-//   3  rowStart: array<u32>, read   [rows]: where each row starts in values (`<m>.row_offsets`)
-//   4  x: array<f32>, read          [n, cols] row-major
-//   5  y: array<f32>, read_write    [n, rows] row-major
+//   #binding rowStart: array<u32>, read   [rows]: where each row starts in values (`<m>.row_offsets`)
+//   #binding x: array<f32>, read          [n, cols] row-major
+//   #binding y: array<f32>, read_write    [n, rows] row-major
 // Math: y[t, o] = Σ over set bits (o, c) of values[k(o, c)]·x[t, c], where k(o, c) =
 //   rowStart[o] + (set bits of row o before column c). Walked one group of 4 columns at a time, with
 //   no data-dependent loop: a group's nibble of the mask gives its set lanes and their slots in values
@@ -24,19 +24,6 @@
 //   (the wrapper checks both against the per-dimension limit). An invocation loops ceil(cols/4) times.
 
 override WG: u32 = 64;
-
-struct Params {
-  n: u32,
-  rows: u32,
-  cols: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> values: array<f32>;
-@group(0) @binding(2) var<storage, read> mask: array<u32>;
-@group(0) @binding(3) var<storage, read> rowStart: array<u32>;
-@group(0) @binding(4) var<storage, read> x: array<f32>;
-@group(0) @binding(5) var<storage, read_write> y: array<f32>;
 
 // #include "lib/sparse_groups.wgsl"
 

@@ -2,14 +2,14 @@
 // zeros (compressed-tensors' sparse-bitmask): only the non-zero values and one bit per weight are read.
 //
 // Bindings (group 0):
-//   0  uniform Params { rows, cols, xOffset, yOffset: u32 }
-//   1  values: array<f32>, read     [nnz]: the non-zero values, row-major (`<m>.compressed`)
-//   2  mask: array<u32>, read       [rows, ceil(cols/32)]: bit i of word w of a row is column 32w + i
+//   #params { rows, cols, xOffset, yOffset: u32 }
+//   #binding values: array<f32>, read     [nnz]: the non-zero values, row-major (`<m>.compressed`)
+//   #binding mask: array<u32>, read       [rows, ceil(cols/32)]: bit i of word w of a row is column 32w + i
 //                                   (numpy.packbits(bitorder="little") bytes read as little-endian u32)
-//   3  rowStart: array<u32>, read   [rows]: where each row starts in values (`<m>.row_offsets`)
-//   4  x: array<f32>, read          [cols] at xOffset
-//   5  bias: array<f32>, read       [rows] (read only when HAS_BIAS)
-//   6  y: array<f32>, read_write    [rows] at yOffset
+//   #binding rowStart: array<u32>, read   [rows]: where each row starts in values (`<m>.row_offsets`)
+//   #binding x: array<f32>, read          [cols] at xOffset
+//   #binding bias: array<f32>, read       [rows] (read only when HAS_BIAS)
+//   #binding y: array<f32>, read_write    [rows] at yOffset
 // Math: for o < rows, acc = Σ over set bits (o, c), in column order, of values[k]·x[c], where k counts
 //   from rowStart[o]; t = acc + bias[o] (HAS_BIAS); y[o] = t (ACCUMULATE false) or y[o] + t.
 // Grid: 1-D over rows, workgroup size WG, folded into y past 65535 groups
@@ -19,21 +19,6 @@
 override WG: u32 = 64;
 override HAS_BIAS: bool = false;
 override ACCUMULATE: bool = false;
-
-struct Params {
-  rows: u32,
-  cols: u32,
-  xOffset: u32,
-  yOffset: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> values: array<f32>;
-@group(0) @binding(2) var<storage, read> mask: array<u32>;
-@group(0) @binding(3) var<storage, read> rowStart: array<u32>;
-@group(0) @binding(4) var<storage, read> x: array<f32>;
-@group(0) @binding(5) var<storage, read> bias: array<f32>;
-@group(0) @binding(6) var<storage, read_write> y: array<f32>;
 
 // #include "lib/flat_index.wgsl"
 // #include "lib/matvec_out.wgsl"

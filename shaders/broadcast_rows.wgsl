@@ -1,25 +1,14 @@
 // broadcast_rows: copies one u32 row into every row of a view.
 //
 // Bindings (group 0):
-//   0  uniform Params { rows, cols, offset, ld: u32 }
-//   1  row: array<u32>, read         [cols]
-//   2  x: array<u32>, read_write     view [rows, cols], (r, j) at offset + r*ld + j
+//   #params { rows, cols, offset, ld: u32 }
+//   #binding row: array<u32>, read         [cols]
+//   #binding x: array<u32>, read_write     view [rows, cols], (r, j) at offset + r*ld + j
 // Math: x[r, j] = row[j] — structured Thanos's mask is the set of removed columns in every row.
 // Grid: 2-D, x over cols (WG_X per group), y over rows (WG_Y per group).
 
 override WG_X: u32 = 64;
 override WG_Y: u32 = 4;
-
-struct Params {
-  rows: u32,
-  cols: u32,
-  offset: u32,
-  ld: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> row: array<u32>;
-@group(0) @binding(2) var<storage, read_write> x: array<u32>;
 
 @compute @workgroup_size(WG_X, WG_Y)
 fn main(@builtin(global_invocation_id) gid: vec3u) {

@@ -18,28 +18,13 @@
 // The factorization then continues (with NaN), so the status is the only reliable signal.
 //
 // Bindings (group 0):
-//   0  uniform Params { n, offA, ldA, offD, ldD, op, key0: u32 }
-//   1  a: array<f32>, read_write              [n, n] window at offA, leading dimension ldA
-//   2  d: array<f32>, read_write              [n, n] window at offD, leading dimension ldD
-//   3  status: array<atomic<u32>>, read_write [4]
+//   #params { n, offA, ldA, offD, ldD, op, key0: u32 }
+//   #binding a: array<f32>, read_write              [n, n] window at offA, leading dimension ldA
+//   #binding d: array<f32>, read_write              [n, n] window at offD, leading dimension ldD
+//   #binding status: array<atomic<u32>>, read_write [4]
 // Grid: one workgroup of WG invocations.
 
 override WG: u32 = 64;
-
-struct Params {
-  n: u32,
-  offA: u32,
-  ldA: u32,
-  offD: u32,
-  ldD: u32,
-  op: u32,
-  key0: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read_write> a: array<f32>;
-@group(0) @binding(2) var<storage, read_write> d: array<f32>;
-@group(0) @binding(3) var<storage, read_write> status: array<atomic<u32>>;
 
 // #include "lib/status.wgsl"
 

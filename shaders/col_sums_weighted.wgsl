@@ -2,31 +2,17 @@
 // structured column metric over the non-outlier rows; with use_row_mask = 0 every row counts).
 //
 // Bindings (group 0):
-//   0  uniform Params { rows, cols, offset, ld, use_row_mask: u32 }
-//   1  w:        array<f32>, read         element (i, j) at offset + i*ld + j
-//   2  norms:    array<f32>, read         [cols]
-//   3  row_mask: array<u32>, read         [rows] 1 = row excluded (read only when use_row_mask != 0)
-//   4  out:      array<f32>, read_write   [cols]
+//   #params { rows, cols, offset, ld, use_row_mask: u32 }
+//   #binding w: array<f32>, read         element (i, j) at offset + i*ld + j
+//   #binding norms: array<f32>, read         [cols]
+//   #binding row_mask: array<u32>, read         [rows] 1 = row excluded (read only when use_row_mask != 0)
+//   #binding out: array<f32>, read_write   [cols]
 // Grid: one workgroup of WGX x WGY invocations (WGY a power of two) per WGX columns, folded into y
 //   (block = wid.x + wid.y * nwg.x); invocation (x, y) sums rows y, y + WGY, … of column
 //   block*WGX + x, then the WGY partial sums are reduced in workgroup memory.
 
 override WGX: u32 = 64;
 override WGY: u32 = 4;
-
-struct Params {
-  rows: u32,
-  cols: u32,
-  offset: u32,
-  ld: u32,
-  use_row_mask: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> w: array<f32>;
-@group(0) @binding(2) var<storage, read> norms: array<f32>;
-@group(0) @binding(3) var<storage, read> row_mask: array<u32>;
-@group(0) @binding(4) var<storage, read_write> out: array<f32>;
 
 var<workgroup> partial: array<f32, WGX * WGY>;
 

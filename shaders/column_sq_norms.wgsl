@@ -8,25 +8,13 @@
 // (llvmpipe silently ends an invocation after 65535 loop iterations; see thanos/gpu/loop_budget.ts).
 //
 // Bindings (group 0):
-//   0  uniform Params { rows, cols, off, ld: u32, scale: f32 }
-//   1  x: array<f32>, read           X is the [rows, cols] window at off with leading dimension ld
-//   2  out: array<f32>, read_write   [cols]
+//   #params { rows, cols, off, ld: u32, scale: f32 }
+//   #binding x: array<f32>, read           X is the [rows, cols] window at off with leading dimension ld
+//   #binding out: array<f32>, read_write   [cols]
 // Grid: 1-D over cols, workgroup size WG, folded into y past 65535 groups
 //   (column = gid.x + gid.y · nwg.x · WG).
 
 override WG: u32 = 64;
-
-struct Params {
-  rows: u32,
-  cols: u32,
-  off: u32,
-  ld: u32,
-  scale: f32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> out: array<f32>;
 
 // #include "lib/flat_index.wgsl"
 

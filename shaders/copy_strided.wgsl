@@ -4,27 +4,13 @@
 // copyStrided in thanos/linalg/elementwise.ts).
 //
 // Bindings (group 0):
-//   0  uniform Params { rows, cols: u32, offS, sI, sJ: i32, offD, ldD: u32 }
-//   1  src: array<f32>, read         any element the strides reach (the caller checks they lie inside)
-//   2  dst: array<f32>, read_write   [rows, cols] window at offD with leading dimension ldD
+//   #params { rows, cols: u32, offS, sI, sJ: i32, offD, ldD: u32 }
+//   #binding src: array<f32>, read         any element the strides reach (the caller checks they lie inside)
+//   #binding dst: array<f32>, read_write   [rows, cols] window at offD with leading dimension ldD
 // Grid: 1-D over rows·cols (row-major, so consecutive invocations write consecutive elements),
 //   workgroup size WG, folded into y past 65535 groups (linear index = gid.x + gid.y · nwg.x · WG).
 
 override WG: u32 = 256;
-
-struct Params {
-  rows: u32,
-  cols: u32,
-  offS: i32,
-  sI: i32,
-  sJ: i32,
-  offD: u32,
-  ldD: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> dst: array<f32>;
 
 // #include "lib/flat_index.wgsl"
 

@@ -2,26 +2,14 @@
 // first unless it accumulates).
 //
 // Bindings (group 0):
-//   0  uniform Params { count, cols, offset, ld, items: u32 }   (count = rows*cols)
-//   1  mask:    array<u32>, read                 element (i, j) at offset + i*ld + j
-//   2  counter: array<atomic<u32>>, read_write   [1]
+//   #params { count, cols, offset, ld, items: u32 }   (count = rows*cols)
+//   #binding mask: array<u32>, read                 element (i, j) at offset + i*ld + j
+//   #binding counter: array<atomic<u32>>, read_write   [1]
 // Grid: one workgroup per chunk of WG*items consecutive flat (row-major) indices, folded into y
 //   (chunk = wid.x + wid.y * nwg.x); a workgroup total, then one atomic add per workgroup. An
 //   invocation loops items + 1 times (capped by the caller within llvmpipe's loop budget).
 
 override WG: u32 = 256;
-
-struct Params {
-  count: u32,
-  cols: u32,
-  offset: u32,
-  ld: u32,
-  items: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> mask: array<u32>;
-@group(0) @binding(2) var<storage, read_write> counter: array<atomic<u32>>;
 
 // #include "lib/flat_walk.wgsl"
 // #include "lib/chunk_items.wgsl"

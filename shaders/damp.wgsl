@@ -6,25 +6,13 @@
 // operation stays on the GPU.
 //
 // Bindings (group 0):
-//   0  uniform Params { n, off, ld: u32, percdamp: f32 }
-//   1  h: array<f32>, read_write     [n, n] window at off with leading dimension ld (diagonal only)
-//   2  dead: array<u32>, read_write  [n]
-//   3  lambda: array<f32>, read_write [1]: the value added to the diagonal
+//   #params { n, off, ld: u32, percdamp: f32 }
+//   #binding h: array<f32>, read_write     [n, n] window at off with leading dimension ld (diagonal only)
+//   #binding dead: array<u32>, read_write  [n]
+//   #binding lambda: array<f32>, read_write [1]: the value added to the diagonal
 // Grid: one workgroup of WG invocations; invocation t handles diagonal entries t, t + WG, …
 
 override WG: u32 = 256;
-
-struct Params {
-  n: u32,
-  off: u32,
-  ld: u32,
-  percdamp: f32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read_write> h: array<f32>;
-@group(0) @binding(2) var<storage, read_write> dead: array<u32>;
-@group(0) @binding(3) var<storage, read_write> lambda: array<f32>;
 
 var<workgroup> partial: array<f32, WG>;
 

@@ -2,10 +2,10 @@
 // cached values (decode step; the probabilities come from decode_softmax).
 //
 // Bindings (group 0):
-//   0  uniform Params { n, lo, heads, kvHeads, headDim, ldS, outOffset: u32 }
-//   1  probs: array<f32>, read        [heads, ldS] softmax of the scores over every cached position
-//   2  vCache: array<f32>, read       [≥ n, kvHeads·headDim]: values of positions lo .. lo+n−1
-//   3  out: array<f32>, read_write    [heads·headDim] at outOffset
+//   #params { n, lo, heads, kvHeads, headDim, ldS, outOffset: u32 }
+//   #binding probs: array<f32>, read        [heads, ldS] softmax of the scores over every cached position
+//   #binding vCache: array<f32>, read       [≥ n, kvHeads·headDim]: values of positions lo .. lo+n−1
+//   #binding out: array<f32>, read_write    [heads·headDim] at outOffset
 // Math: for head h (value head g = h / (heads / kvHeads)) and d < headDim:
 //   t = Σ_{j<n} probs[h, lo + j] · vCache[j, g·headDim + d];
 //   out[h·headDim + d] = t (ACCUMULATE false: the first chunk) or out += t (later chunks).
@@ -13,21 +13,6 @@
 
 override WG: u32 = 64;
 override ACCUMULATE: bool = false;
-
-struct Params {
-  n: u32,
-  lo: u32,
-  heads: u32,
-  kvHeads: u32,
-  headDim: u32,
-  ldS: u32,
-  outOffset: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> probs: array<f32>;
-@group(0) @binding(2) var<storage, read> vCache: array<f32>;
-@group(0) @binding(3) var<storage, read_write> out: array<f32>;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u) {

@@ -3,12 +3,12 @@
 // decode_scores → decode_softmax → decode_attend chain fused, for a cache held in one chunk).
 //
 // Bindings (group 0):
-//   0  uniform Params { n, heads, kvHeads, headDim, qOffset, ldS, outOffset: u32, scale: f32 }
-//   1  q: array<f32>, read          the rotated query [heads·headDim] at qOffset
-//   2  kCache: array<f32>, read     [≥ n, kvHeads·headDim], positions 0 .. n−1
-//   3  vCache: array<f32>, read     [≥ n, kvHeads·headDim]
-//   4  scores: array<f32>, read_write [heads, ldS] scratch: row h, columns 0 .. n−1 end as the probabilities
-//   5  out: array<f32>, read_write  [heads·headDim] at outOffset
+//   #params { n, heads, kvHeads, headDim, qOffset, ldS, outOffset: u32, scale: f32 }
+//   #binding q: array<f32>, read          the rotated query [heads·headDim] at qOffset
+//   #binding kCache: array<f32>, read     [≥ n, kvHeads·headDim], positions 0 .. n−1
+//   #binding vCache: array<f32>, read     [≥ n, kvHeads·headDim]
+//   #binding scores: array<f32>, read_write [heads, ldS] scratch: row h, columns 0 .. n−1 end as the probabilities
+//   #binding out: array<f32>, read_write  [heads·headDim] at outOffset
 // Math (head h, key/value head g = h / (heads / kvHeads)):
 //   s_j = scale · q_h·K_{j,g};  m = max_j s_j;  e_j = exp(s_j − m);  p_j = e_j / Σ_j e_j;
 //   out_h[d] = Σ_j p_j V_{j,g}[d]   (f32, max-subtraction as decode_softmax does)
@@ -19,24 +19,6 @@
 // Reference: tests/reference/decode.ts `decodeAttention`.
 
 override WG: u32 = 64;
-
-struct Params {
-  n: u32,
-  heads: u32,
-  kvHeads: u32,
-  headDim: u32,
-  qOffset: u32,
-  ldS: u32,
-  outOffset: u32,
-  scale: f32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> q: array<f32>;
-@group(0) @binding(2) var<storage, read> kCache: array<f32>;
-@group(0) @binding(3) var<storage, read> vCache: array<f32>;
-@group(0) @binding(4) var<storage, read_write> scores: array<f32>;
-@group(0) @binding(5) var<storage, read_write> out: array<f32>;
 
 var<workgroup> red: array<f32, WG>;
 

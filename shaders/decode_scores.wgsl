@@ -1,31 +1,15 @@
 // decode_scores: attention scores of one new query against a chunk of cached keys (decode step).
 //
 // Bindings (group 0):
-//   0  uniform Params { n, lo, heads, kvHeads, headDim, qOffset, ldS: u32, scale: f32 }
-//   1  q: array<f32>, read            [heads·headDim] at qOffset (rotary already applied)
-//   2  kCache: array<f32>, read       [≥ n, kvHeads·headDim]: keys of positions lo .. lo+n−1
-//   3  scores: array<f32>, read_write [heads, ldS]
+//   #params { n, lo, heads, kvHeads, headDim, qOffset, ldS: u32, scale: f32 }
+//   #binding q: array<f32>, read            [heads·headDim] at qOffset (rotary already applied)
+//   #binding kCache: array<f32>, read       [≥ n, kvHeads·headDim]: keys of positions lo .. lo+n−1
+//   #binding scores: array<f32>, read_write [heads, ldS]
 // Math: for head h (reading key/value head g = h / (heads / kvHeads), HF repeat_kv) and j < n:
 //   scores[h, lo + j] = scale · Σ_d q[h·headDim + d] · kCache[j, g·headDim + d].
 // Grid: (ceil(n / WG), heads); invocation (x, y) is key j = x of head y. Loops headDim + 1 times.
 
 override WG: u32 = 64;
-
-struct Params {
-  n: u32,
-  lo: u32,
-  heads: u32,
-  kvHeads: u32,
-  headDim: u32,
-  qOffset: u32,
-  ldS: u32,
-  scale: f32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> q: array<f32>;
-@group(0) @binding(2) var<storage, read> kCache: array<f32>;
-@group(0) @binding(3) var<storage, read_write> scores: array<f32>;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u) {

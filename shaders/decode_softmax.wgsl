@@ -1,22 +1,13 @@
 // decode_softmax: softmax in place over the first `len` scores of each head's row (decode step).
 //
 // Bindings (group 0):
-//   0  uniform Params { heads, len, ldS: u32 }
-//   1  scores: array<f32>, read_write [heads, ldS]; columns 0 .. len−1 are read and overwritten
+//   #params { heads, len, ldS: u32 }
+//   #binding scores: array<f32>, read_write [heads, ldS]; columns 0 .. len−1 are read and overwritten
 // Math: per head h, m = max_j s[h, j], e_j = exp(s[h, j] − m), s[h, j] = e_j / Σ_j e_j (f32,
 //   max-subtraction as the batched attention kernel does).
 // Grid: (ceil(heads / WG)); one invocation per head, looping 3·len + 3 times.
 
 override WG: u32 = 64;
-
-struct Params {
-  heads: u32,
-  len: u32,
-  ldS: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read_write> scores: array<f32>;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u) {

@@ -2,10 +2,10 @@
 // positions, and picking hidden-state rows before the LM head.
 //
 // Bindings (group 0):
-//   0  uniform Params { n, d, lo, rows: u32 }
-//   1  ids: array<u32>, read          [n] row indices into the FULL table
-//   2  table: array<f32>, read        [rows, d] = rows lo .. lo+rows-1 of the full table
-//   3  out: array<f32>, read_write    [n, d]
+//   #params { n, d, lo, rows: u32 }
+//   #binding ids: array<u32>, read          [n] row indices into the FULL table
+//   #binding table: array<f32>, read        [rows, d] = rows lo .. lo+rows-1 of the full table
+//   #binding out: array<f32>, read_write    [n, d]
 // Math: for every t with lo <= ids[t] < lo + rows:
 //   out[t, :] = table[ids[t] - lo, :]           (ACCUMULATE = false)
 //   out[t, :] += table[ids[t] - lo, :]          (ACCUMULATE = true, e.g. adding learned positions)
@@ -16,18 +16,6 @@
 
 override WG: u32 = 256;
 override ACCUMULATE: bool = false;
-
-struct Params {
-  n: u32,
-  d: u32,
-  lo: u32,
-  rows: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> ids: array<u32>;
-@group(0) @binding(2) var<storage, read> table: array<f32>;
-@group(0) @binding(3) var<storage, read_write> out: array<f32>;
 
 // #include "lib/flat_index.wgsl"
 

@@ -1,20 +1,12 @@
 // fill: x[i] = value for every element.
 //
 // Bindings (group 0):
-//   0  uniform Params { n: u32, value: f32 }
-//   1  x: array<f32>, read_write   [n]
+//   #params { n: u32, value: f32 }
+//   #binding x: array<f32>, read_write   [n]
 // Grid: 1-D over n, workgroup size WG, folded into y past 65535 groups
 //   (linear index = gid.x + gid.y * nwg.x * WG).
 
 override WG: u32 = 256;
-
-struct Params {
-  n: u32,
-  value: f32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read_write> x: array<f32>;
 
 // #include "lib/flat_index.wgsl"
 

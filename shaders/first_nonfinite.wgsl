@@ -6,26 +6,15 @@
 // The test looks at the bits, not at `v != v`, which a compiler may assume false.
 //
 // Bindings (group 0):
-//   0  uniform Params { count, offset, items, slot: u32 }   (count < 0xffffffff)
-//   1  x:     array<f32>, read                element i at offset + i
-//   2  flags: array<atomic<u32>>, read_write  [> slot]
+//   #params { count, offset, items, slot: u32 }   (count < 0xffffffff)
+//   #binding x: array<f32>, read                element i at offset + i
+//   #binding flags: array<atomic<u32>>, read_write  [> slot]
 // Grid: one workgroup per chunk of WG*items consecutive indices, folded into y
 //   (chunk = wid.x + wid.y * nwg.x); an invocation scans its `items` indices in order and stops at
 //   its first bad one; a workgroup maximum, then one atomicMax per workgroup that found one.
 //   `items` is capped by the caller within llvmpipe's loop budget.
 
 override WG: u32 = 256;
-
-struct Params {
-  count: u32,
-  offset: u32,
-  items: u32,
-  slot: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> flags: array<atomic<u32>>;
 
 var<workgroup> best: atomic<u32>;
 

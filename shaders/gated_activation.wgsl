@@ -1,9 +1,9 @@
 // gated_activation: gate = act(gate) · up in place — LLaMA's SwiGLU MLP, down(silu(gate(x)) · up(x)).
 //
 // Bindings (group 0):
-//   0  uniform Params { n: u32 }
-//   1  up: array<f32>, read           [n]
-//   2  gate: array<f32>, read_write   [n]
+//   #params { n: u32 }
+//   #binding up: array<f32>, read           [n]
+//   #binding gate: array<f32>, read_write   [n]
 // Math: gate[i] = act(gate[i]) · up[i], ACT selecting 0 relu, 1 gelu_new, 2 gelu (erf), 3 silu
 //   (lib/activation.wgsl).
 // Grid: 1-D over n, workgroup size WG, folded into y past 65535 groups
@@ -11,14 +11,6 @@
 
 override WG: u32 = 256;
 override ACT: u32 = 3;
-
-struct Params {
-  n: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> up: array<f32>;
-@group(0) @binding(2) var<storage, read_write> gate: array<f32>;
 
 // #include "lib/flat_index.wgsl"
 

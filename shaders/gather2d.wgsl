@@ -1,33 +1,16 @@
 // gather2d: out[i, j] = src[rowIdx[i], colIdx[j]] — a submatrix picked by index lists.
 //
 // Bindings (group 0):
-//   0  uniform Params { rows, cols, src_offset, src_ld, out_offset, out_ld, use_row_idx, use_col_idx: u32 }
-//   1  src: array<f32>, read         view, (a, b) at src_offset + a*src_ld + b
-//   2  row_idx: array<u32>, read     [rows] (ignored, identity, when use_row_idx == 0)
-//   3  col_idx: array<u32>, read     [cols] (ignored, identity, when use_col_idx == 0)
-//   4  out: array<f32>, read_write   view [rows, cols], (i, j) at out_offset + i*out_ld + j
+//   #params { rows, cols, src_offset, src_ld, out_offset, out_ld, use_row_idx, use_col_idx: u32 }
+//   #binding src: array<f32>, read         view, (a, b) at src_offset + a*src_ld + b
+//   #binding row_idx: array<u32>, read     [rows] (ignored, identity, when use_row_idx == 0)
+//   #binding col_idx: array<u32>, read     [cols] (ignored, identity, when use_col_idx == 0)
+//   #binding out: array<f32>, read_write   view [rows, cols], (i, j) at out_offset + i*out_ld + j
 // Math: structured Thanos gathers Hinv[P, P], Hinv[P, :] and W[:, P] for the removed columns P.
 // Grid: 2-D, x over cols (WG_X per group), y over rows (WG_Y per group).
 
 override WG_X: u32 = 16;
 override WG_Y: u32 = 4;
-
-struct Params {
-  rows: u32,
-  cols: u32,
-  src_offset: u32,
-  src_ld: u32,
-  out_offset: u32,
-  out_ld: u32,
-  use_row_idx: u32,
-  use_col_idx: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> src: array<f32>;
-@group(0) @binding(2) var<storage, read> row_idx: array<u32>;
-@group(0) @binding(3) var<storage, read> col_idx: array<u32>;
-@group(0) @binding(4) var<storage, read_write> out: array<f32>;
 
 @compute @workgroup_size(WG_X, WG_Y)
 fn main(@builtin(global_invocation_id) gid: vec3u) {

@@ -28,44 +28,19 @@
 // n:m removes exactly n/m of a block per row, so its scratch and work are those of cap, not maxQ.
 //
 // Bindings (group 0):
-//   0  uniform Params { rows, row0, slots, maxQ, offA, ldA, count, op, kg0, kg1, forward,
+//   #params { rows, row0, slots, maxQ, offA, ldA, count, op, kg0, kg1, forward,
 //                       backward, cap: u32 }   (count = 0xffffffff: read counts[r])
-//   1  a: array<f32>, read                   [m, m] window at offA, leading dimension ldA
-//   2  idx: array<u32>, read                 [rows, maxQ]
-//   3  counts: array<u32>, read              [rows] (unused when count != 0xffffffff)
-//   4  rhs: array<f32>, read                 [rows, maxQ]
-//   5  out: array<f32>, read_write           [rows, maxQ]: λ
-//   6  scratch: array<vec4f>, read_write     [2·Mq·(Mq+1) + Mq, slots]
-//   7  status: array<atomic<u32>>, read_write [4]
+//   #binding a: array<f32>, read                   [m, m] window at offA, leading dimension ldA
+//   #binding idx: array<u32>, read                 [rows, maxQ]
+//   #binding counts: array<u32>, read              [rows] (unused when count != 0xffffffff)
+//   #binding rhs: array<f32>, read                 [rows, maxQ]
+//   #binding out: array<f32>, read_write           [rows, maxQ]: λ
+//   #binding scratch: array<vec4f>, read_write     [2·Mq·(Mq+1) + Mq, slots]
+//   #binding status: array<atomic<u32>>, read_write [4]
 // Grid: 1-D over the slots of this dispatch (rows row0 .. row0+slots), WG per workgroup, folded
 //   into y past 65535 groups.
 
 override WG: u32 = 64;
-
-struct Params {
-  rows: u32,
-  row0: u32,
-  slots: u32,
-  maxQ: u32,
-  offA: u32,
-  ldA: u32,
-  count: u32,
-  op: u32,
-  kg0: u32,
-  kg1: u32,
-  forward: u32,
-  backward: u32,
-  cap: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> a: array<f32>;
-@group(0) @binding(2) var<storage, read> idx: array<u32>;
-@group(0) @binding(3) var<storage, read> counts: array<u32>;
-@group(0) @binding(4) var<storage, read> rhs: array<f32>;
-@group(0) @binding(5) var<storage, read_write> out: array<f32>;
-@group(0) @binding(6) var<storage, read_write> scratch: array<vec4f>;
-@group(0) @binding(7) var<storage, read_write> status: array<atomic<u32>>;
 
 var<private> slot: u32; // this invocation's slot in the dispatch
 var<private> row: u32; //  its row

@@ -2,18 +2,10 @@
 // may still select when `counter` holds the zeros chosen so far (kFromBudget).
 //
 // Bindings (group 0):
-//   0  uniform Params { budget: u32 }   (the target number of selected elements)
-//   1  counter: array<u32>, read         [1]
-//   2  k_out:   array<u32>, read_write   [1]
+//   #params { budget: u32 }   (the target number of selected elements)
+//   #binding counter: array<u32>, read         [1]
+//   #binding k_out: array<u32>, read_write   [1]
 // Grid: 1 workgroup of 1 invocation.
-
-struct Params {
-  budget: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> counter: array<u32>;
-@group(0) @binding(2) var<storage, read_write> k_out: array<u32>;
 
 @compute @workgroup_size(1)
 fn main() {

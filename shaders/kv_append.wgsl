@@ -2,13 +2,13 @@
 // the rotary embedding of its query and key (LLaMA) applied on the way.
 //
 // Bindings (group 0):
-//   0  uniform Params { pos, row, heads, kvHeads, headDim, qOffset, kOffset, vOffset: u32 }
-//   1  cosTable: array<f32>, read     [positions, headDim/2]  cos(pos · inv_freq[j]) (read only when ROPE)
-//   2  sinTable: array<f32>, read     [positions, headDim/2]  sin(pos · inv_freq[j]) (read only when ROPE)
-//   3  qkv: array<f32>, read_write    the token's projections: q [heads·headDim] at qOffset,
+//   #params { pos, row, heads, kvHeads, headDim, qOffset, kOffset, vOffset: u32 }
+//   #binding cosTable: array<f32>, read     [positions, headDim/2]  cos(pos · inv_freq[j]) (read only when ROPE)
+//   #binding sinTable: array<f32>, read     [positions, headDim/2]  sin(pos · inv_freq[j]) (read only when ROPE)
+//   #binding qkv: array<f32>, read_write    the token's projections: q [heads·headDim] at qOffset,
 //                                     k [kvHeads·headDim] at kOffset, v [kvHeads·headDim] at vOffset
-//   4  kCache: array<f32>, read_write [rows, kvHeads·headDim], a position chunk of the key cache
-//   5  vCache: array<f32>, read_write [rows, kvHeads·headDim], the same chunk of the value cache
+//   #binding kCache: array<f32>, read_write [rows, kvHeads·headDim], a position chunk of the key cache
+//   #binding vCache: array<f32>, read_write [rows, kvHeads·headDim], the same chunk of the value cache
 // Math: with half = headDim/2 and, in each head, the pair (x1, x2) = (x[j], x[j + half]) for j < half:
 //   ROPE:  q pairs become (x1·c − x2·s, x2·c + x1·s) in place, c = cos[pos, j], s = sin[pos, j]
 //          (HF's x·cos + rotate_half(x)·sin), and kCache[row] = the same rotation of k;
@@ -20,24 +20,6 @@
 
 override WG: u32 = 64;
 override ROPE: bool = false;
-
-struct Params {
-  pos: u32,
-  row: u32,
-  heads: u32,
-  kvHeads: u32,
-  headDim: u32,
-  qOffset: u32,
-  kOffset: u32,
-  vOffset: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> cosTable: array<f32>;
-@group(0) @binding(2) var<storage, read> sinTable: array<f32>;
-@group(0) @binding(3) var<storage, read_write> qkv: array<f32>;
-@group(0) @binding(4) var<storage, read_write> kCache: array<f32>;
-@group(0) @binding(5) var<storage, read_write> vCache: array<f32>;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {

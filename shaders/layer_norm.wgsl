@@ -1,29 +1,17 @@
 // layer_norm: y = (x − mean) / sqrt(var + eps) · w + b, per row (biased variance, as nn.LayerNorm).
 //
 // Bindings (group 0):
-//   0  uniform Params { rows, cols: u32, eps: f32 }
-//   1  x: array<f32>, read          [rows, cols]
-//   2  w: array<f32>, read          [cols]
-//   3  b: array<f32>, read          [cols]
-//   4  y: array<f32>, read_write    [rows, cols]
+//   #params { rows, cols: u32, eps: f32 }
+//   #binding x: array<f32>, read          [rows, cols]
+//   #binding w: array<f32>, read          [cols]
+//   #binding b: array<f32>, read          [cols]
+//   #binding y: array<f32>, read_write    [rows, cols]
 // Math: mean = (1/cols)·Σ_c x[r, c];  var = (1/cols)·Σ_c (x[r, c] − mean)²  (two passes, so a large
 //   mean does not cancel the variance);  y[r, c] = (x[r, c] − mean)·inverseSqrt(var + eps)·w[c] + b[c].
 // Grid: one workgroup of WG invocations per row, rows folded into y past 65535 groups
 //   (row = wid.x + wid.y * nwg.x); WG must be a power of two.
 
 override WG: u32 = 128;
-
-struct Params {
-  rows: u32,
-  cols: u32,
-  eps: f32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> w: array<f32>;
-@group(0) @binding(3) var<storage, read> b: array<f32>;
-@group(0) @binding(4) var<storage, read_write> y: array<f32>;
 
 // #include "lib/row_moments.wgsl"
 

@@ -2,12 +2,12 @@
 // y = x·Wᵀ (optionally y += x·Wᵀ), for F16/BF16 checkpoints whose weights stay half-size on the GPU.
 //
 // Bindings (group 0):
-//   0  uniform Params { M, N, K, offX, ldX, ldW, offY, ldY, k0, k1, bf16, accumulate: u32 }
-//   1  x: array<f32>, read           [M, K] at offX, leading dimension ldX (activations)
-//   2  w: array<u32>, read           [N, ldW] packed pairs: word n·ldW + j holds W[n, 2j] in its low
+//   #params { M, N, K, offX, ldX, ldW, offY, ldY, k0, k1, bf16, accumulate: u32 }
+//   #binding x: array<f32>, read           [M, K] at offX, leading dimension ldX (activations)
+//   #binding w: array<u32>, read           [N, ldW] packed pairs: word n·ldW + j holds W[n, 2j] in its low
 //                                    16 bits and W[n, 2j + 1] in its high 16 bits (ldW ≥ ceil(K/2);
 //                                    the high half of a row's last word is padding when K is odd)
-//   3  y: array<f32>, read_write     [M, N] at offY, leading dimension ldY
+//   #binding y: array<f32>, read_write     [M, N] at offY, leading dimension ldY
 // Math: for m < M, n < N: s = Σ_{k0 ≤ k < k1} x[m, k]·W[n, k]; y[m, n] = s (accumulate 0) or
 //   y[m, n] + s (accumulate 1). A half is widened exactly: F16 by unpack2x16float, BF16 (bf16 = 1)
 //   by shifting its 16 bits into the high half of an f32's bits. k0 is even; pairs are summed in
@@ -19,26 +19,6 @@
 
 override WG_X: u32 = 8;
 override WG_Y: u32 = 8;
-
-struct Params {
-  M: u32,
-  N: u32,
-  K: u32,
-  offX: u32,
-  ldX: u32,
-  ldW: u32,
-  offY: u32,
-  ldY: u32,
-  k0: u32,
-  k1: u32,
-  bf16: u32,
-  accumulate: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> w: array<u32>;
-@group(0) @binding(3) var<storage, read_write> y: array<f32>;
 
 /** The two weights of one packed word, widened to f32: (W[n, 2j], W[n, 2j + 1]). */
 fn widen(word: u32) -> vec2f {

@@ -14,10 +14,10 @@
 // above the diagonal are computed, and an off-diagonal tile is stored both at (i, j) and (j, i).
 //
 // Bindings (group 0):
-//   0  uniform Params { M, N, K, offA, ldA, offB, ldB, offC, ldC: u32, alpha: f32 }
-//   1  a: array<f32>, read         op(A) is [M, K]
-//   2  b: array<f32>, read         op(B) is [K, N]
-//   3  c: array<f32>, read_write   [M, N] window
+//   Params (lib/matmul_params.wgsl): { M, N, K, offA, ldA, offB, ldB, offC, ldC: u32, alpha: f32 }
+//   #binding a: array<f32>, read         op(A) is [M, K]
+//   #binding b: array<f32>, read         op(B) is [K, N]
+//   #binding c: array<f32>, read_write   [M, N] window
 // Grid: workgroups of WG_X x WG_Y invocations, each computing a (16·WG_Y) x (16·WG_X) tile of C:
 //   (ceil(N / (16·WG_X)), ceil(M / (16·WG_Y))), or when SYMMETRIC (needs WG_X == WG_Y) one
 //   workgroup per tile on/above the diagonal, T·(T+1)/2 with T = ceil(N / (16·WG_X)), numbered
@@ -31,11 +31,6 @@ const TN: u32 = 16u; // columns of C per invocation
 const TN4: u32 = TN / 4u;
 
 // #include "lib/matmul_params.wgsl"
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> a: array<f32>;
-@group(0) @binding(2) var<storage, read> b: array<f32>;
-@group(0) @binding(3) var<storage, read_write> c: array<f32>;
 
 @compute @workgroup_size(WG_X, WG_Y)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,

@@ -16,10 +16,10 @@
 // diagonal are computed, and an off-diagonal tile is stored both at (i, j) and (j, i).
 //
 // Bindings (group 0):
-//   0  uniform Params { M, N, K, offA, ldA, offB, ldB, offC, ldC: u32, alpha: f32 }
-//   1  a: array<f32>, read         op(A) is [M, K]
-//   2  b: array<f32>, read         op(B) is [K, N]
-//   3  c: array<f32>, read_write   [M, N] window
+//   Params (lib/matmul_params.wgsl): { M, N, K, offA, ldA, offB, ldB, offC, ldC: u32, alpha: f32 }
+//   #binding a: array<f32>, read         op(A) is [M, K]
+//   #binding b: array<f32>, read         op(B) is [K, N]
+//   #binding c: array<f32>, read_write   [M, N] window
 // Loops: ~28 iterations per slice of k; llvmpipe silently ends an invocation after 65535, so the
 //   caller passes at most TILED_K_PER_DISPATCH (34240) steps of k per dispatch and accumulates.
 // Grid: (ceil(N / (4·WG)), ceil(M / (4·WG))) workgroups of WG x WG, or when SYMMETRIC one
@@ -32,11 +32,6 @@ const BK: u32 = 16u;
 const T: u32 = 4u; // outputs per invocation along each dimension
 
 // #include "lib/matmul_params.wgsl"
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> a: array<f32>;
-@group(0) @binding(2) var<storage, read> b: array<f32>;
-@group(0) @binding(3) var<storage, read_write> c: array<f32>;
 
 // Staged slices, k-major with rows padded by one word (stride T·WG + 1): staging along k then
 // writes 16 consecutive invocations to 16 different banks instead of one.

@@ -2,11 +2,11 @@
 // the decode step's replacement for a [1, in] x [in, out] matmul.
 //
 // Bindings (group 0):
-//   0  uniform Params { rows, cols, wOffset, xOffset, yOffset: u32 }
-//   1  w: array<f32>, read         [rows, cols] at wOffset, row-major (a linear weight [out, in])
-//   2  x: array<f32>, read         [cols] at xOffset
-//   3  bias: array<f32>, read      [rows] (read only when HAS_BIAS)
-//   4  y: array<f32>, read_write   [rows] at yOffset
+//   #params { rows, cols, wOffset, xOffset, yOffset: u32 }
+//   #binding w: array<f32>, read         [rows, cols] at wOffset, row-major (a linear weight [out, in])
+//   #binding x: array<f32>, read         [cols] at xOffset
+//   #binding bias: array<f32>, read      [rows] (read only when HAS_BIAS)
+//   #binding y: array<f32>, read_write   [rows] at yOffset
 // Math: for o < rows, acc = Σ_i w[o, i]·x[i] (four interleaved partial sums over i ≡ 0..3 mod 4,
 //   added as (s0 + s1) + (s2 + s3), then the tail); t = acc + bias[o] (HAS_BIAS);
 //   y[o] = t (ACCUMULATE false) or y[o] = y[o] + t (ACCUMULATE true: a residual connection fused in).
@@ -16,20 +16,6 @@
 override WG: u32 = 64;
 override HAS_BIAS: bool = false;
 override ACCUMULATE: bool = false;
-
-struct Params {
-  rows: u32,
-  cols: u32,
-  wOffset: u32,
-  xOffset: u32,
-  yOffset: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> w: array<f32>;
-@group(0) @binding(2) var<storage, read> x: array<f32>;
-@group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read_write> y: array<f32>;
 
 // #include "lib/flat_index.wgsl"
 // #include "lib/matvec_out.wgsl"

@@ -6,11 +6,11 @@
 // so every vec4 of x it loads serves ROWS rows (loads per 4 multiply-adds: 1 of W + 1/ROWS of x).
 //
 // Bindings (group 0):
-//   0  uniform Params { rows, cols4, wOffset4, xOffset4, yOffset: u32 }
-//   1  w: array<vec4<f32>>, read   [rows, cols4] at wOffset4 (in vec4s), row-major (a linear weight [out, in])
-//   2  x: array<vec4<f32>>, read   [cols4] at xOffset4
-//   3  bias: array<f32>, read      [rows] (read only when HAS_BIAS)
-//   4  y: array<f32>, read_write   [rows] at yOffset
+//   #params { rows, cols4, wOffset4, xOffset4, yOffset: u32 }
+//   #binding w: array<vec4<f32>>, read   [rows, cols4] at wOffset4 (in vec4s), row-major (a linear weight [out, in])
+//   #binding x: array<vec4<f32>>, read   [cols4] at xOffset4
+//   #binding bias: array<f32>, read      [rows] (read only when HAS_BIAS)
+//   #binding y: array<f32>, read_write   [rows] at yOffset
 // Math: for o < rows, acc = Σ_j dot(w[o, j], x[j]) over j < cols4 (one vec4 partial sum, summed
 //   across its 4 lanes at the end); t = acc + bias[o] (HAS_BIAS); y[o] = t (ACCUMULATE false) or
 //   y[o] + t (ACCUMULATE true: a residual connection fused in).
@@ -23,20 +23,6 @@ override HAS_BIAS: bool = false;
 override ACCUMULATE: bool = false;
 
 const ROWS: u32 = 4u;
-
-struct Params {
-  rows: u32,
-  cols4: u32,
-  wOffset4: u32,
-  xOffset4: u32,
-  yOffset: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> w: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> x: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read_write> y: array<f32>;
 
 // #include "lib/flat_index.wgsl"
 // #include "lib/matvec_out.wgsl"

@@ -7,28 +7,13 @@
 // thanos/gpu/loop_budget.ts).
 //
 // Bindings (group 0):
-//   0  uniform Params { count, cols, n, m, offset, ld, mask_offset, mask_ld: u32 }   (count = rows*cols)
-//   1  scores: array<u32>, read         f32 bits; element (i, j) at offset + i*ld + j
-//   2  mask:   array<u32>, read_write   element (i, j) at mask_offset + i*mask_ld + j
+//   #params { count, cols, n, m, offset, ld, mask_offset, mask_ld: u32 }   (count = rows*cols)
+//   #binding scores: array<u32>, read         f32 bits; element (i, j) at offset + i*ld + j
+//   #binding mask: array<u32>, read_write   element (i, j) at mask_offset + i*mask_ld + j
 // Grid: 1-D over the rows*cols elements (flat, row-major), workgroup size WG, folded into y
 //   (linear index = gid.x + gid.y * nwg.x * WG).
 
 override WG: u32 = 256;
-
-struct Params {
-  count: u32,
-  cols: u32,
-  n: u32,
-  m: u32,
-  offset: u32,
-  ld: u32,
-  mask_offset: u32,
-  mask_ld: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> scores: array<u32>;
-@group(0) @binding(2) var<storage, read_write> mask: array<u32>;
 
 // #include "lib/flat_index.wgsl"
 

@@ -1,34 +1,18 @@
 // removal_sets: per row, the list of block columns to remove (Thanos's q_r) and their weights.
 //
 // Bindings (group 0):
-//   0  uniform Params { rows, count, mask_offset, mask_ld, w_offset, w_ld: u32 }
-//   1  mask: array<u32>, read        view [rows, count] (1 = remove), element (r, j) at mask_offset + r*mask_ld + j
-//   2  w: array<f32>, read           view [rows, count], element (r, j) at w_offset + r*w_ld + j
-//   3  idx: array<u32>, read_write   [rows, count]  idx[r, 0..counts[r]) = removed columns j, ascending; rest 0
-//   4  rhs: array<f32>, read_write   [rows, count]  rhs[r, k] = w[r, idx[r, k]] for k < counts[r]; rest 0
-//   5  counts: array<u32>, read_write [rows]        counts[r] = |q_r|
+//   #params { rows, count, mask_offset, mask_ld, w_offset, w_ld: u32 }
+//   #binding mask: array<u32>, read        view [rows, count] (1 = remove), element (r, j) at mask_offset + r*mask_ld + j
+//   #binding w: array<f32>, read           view [rows, count], element (r, j) at w_offset + r*w_ld + j
+//   #binding idx: array<u32>, read_write   [rows, count]  idx[r, 0..counts[r]) = removed columns j, ascending; rest 0
+//   #binding rhs: array<f32>, read_write   [rows, count]  rhs[r, k] = w[r, idx[r, k]] for k < counts[r]; rest 0
+//   #binding counts: array<u32>, read_write [rows]        counts[r] = |q_r|
 // Math: q_r = { j : mask[r, j] = 1 }, b_r = W[r, q_r]ᵀ — the right-hand side of Hinv[q,q]·λ = b.
 // Grid: 1-D over rows (one invocation per row), workgroup size WG, folded into y past 65535 groups.
 //   An invocation loops 2·(count + 1) times (Thanos's blocks are ≤ 256 wide; the caller rejects
 //   blocks past llvmpipe's loop budget, see thanos/gpu/loop_budget.ts).
 
 override WG: u32 = 64;
-
-struct Params {
-  rows: u32,
-  count: u32,
-  mask_offset: u32,
-  mask_ld: u32,
-  w_offset: u32,
-  w_ld: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> mask: array<u32>;
-@group(0) @binding(2) var<storage, read> w: array<f32>;
-@group(0) @binding(3) var<storage, read_write> idx: array<u32>;
-@group(0) @binding(4) var<storage, read_write> rhs: array<f32>;
-@group(0) @binding(5) var<storage, read_write> counts: array<u32>;
 
 // #include "lib/flat_index.wgsl"
 

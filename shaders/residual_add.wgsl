@@ -1,21 +1,13 @@
 // residual_add: x[i] += y[i] — adds a sub-layer's output back into the residual stream.
 //
 // Bindings (group 0):
-//   0  uniform Params { n: u32 }
-//   1  y: array<f32>, read          [n]
-//   2  x: array<f32>, read_write    [n]
+//   #params { n: u32 }
+//   #binding y: array<f32>, read          [n]
+//   #binding x: array<f32>, read_write    [n]
 // Grid: 1-D over n, workgroup size WG, folded into y past 65535 groups
 //   (linear index = gid.x + gid.y * nwg.x * WG).
 
 override WG: u32 = 256;
-
-struct Params {
-  n: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> y: array<f32>;
-@group(0) @binding(2) var<storage, read_write> x: array<f32>;
 
 // #include "lib/flat_index.wgsl"
 

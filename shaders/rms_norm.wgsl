@@ -1,27 +1,16 @@
 // rms_norm: LLaMA's RMSNorm, y = x · rsqrt(mean(x²) + eps) · w, per row, in f32.
 //
 // Bindings (group 0):
-//   0  uniform Params { rows, cols: u32, eps: f32 }
-//   1  x: array<f32>, read          [rows, cols]
-//   2  w: array<f32>, read          [cols]
-//   3  y: array<f32>, read_write    [rows, cols]
+//   #params { rows, cols: u32, eps: f32 }
+//   #binding x: array<f32>, read          [rows, cols]
+//   #binding w: array<f32>, read          [cols]
+//   #binding y: array<f32>, read_write    [rows, cols]
 // Math: ms = (1/cols)·Σ_c x[r, c]²;  y[r, c] = w[c] · (x[r, c] · inverseSqrt(ms + eps))
 //   (HF LlamaRMSNorm: weight * (hidden * rsqrt(variance + eps))).
 // Grid: one workgroup of WG invocations per row, rows folded into y past 65535 groups
 //   (row = wid.x + wid.y * nwg.x); WG must be a power of two.
 
 override WG: u32 = 128;
-
-struct Params {
-  rows: u32,
-  cols: u32,
-  eps: f32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> w: array<f32>;
-@group(0) @binding(3) var<storage, read_write> y: array<f32>;
 
 // #include "lib/row_moments.wgsl"
 

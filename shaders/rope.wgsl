@@ -1,10 +1,10 @@
 // rope: rotary position embedding in place, LLaMA's "rotate half" layout (HF apply_rotary_pos_emb).
 //
 // Bindings (group 0):
-//   0  uniform Params { rows, seqLen, heads, headDim, offset, ld: u32 }
-//   1  cosTable: array<f32>, read     [seqLen, headDim/2]  cos(pos · inv_freq[j])
-//   2  sinTable: array<f32>, read     [seqLen, headDim/2]  sin(pos · inv_freq[j])
-//   3  x: array<f32>, read_write      view [rows, heads·headDim]: (r, c) at offset + r·ld + c
+//   #params { rows, seqLen, heads, headDim, offset, ld: u32 }
+//   #binding cosTable: array<f32>, read     [seqLen, headDim/2]  cos(pos · inv_freq[j])
+//   #binding sinTable: array<f32>, read     [seqLen, headDim/2]  sin(pos · inv_freq[j])
+//   #binding x: array<f32>, read_write      view [rows, heads·headDim]: (r, c) at offset + r·ld + c
 // Math: row r is position pos = r mod seqLen (rows are batch·seqLen tokens, batch-major). In each
 //   head, the pair (x1, x2) = (x[j], x[j + headDim/2]) for j < headDim/2 becomes
 //   (x1·cos − x2·sin, x2·cos + x1·sin), i.e. x·cos + rotate_half(x)·sin with cos/sin = cat(f, f).
@@ -14,20 +14,6 @@
 //   (linear index = gid.x + gid.y * nwg.x * WG).
 
 override WG: u32 = 256;
-
-struct Params {
-  rows: u32,
-  seqLen: u32,
-  heads: u32,
-  headDim: u32,
-  offset: u32,
-  ld: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> cosTable: array<f32>;
-@group(0) @binding(2) var<storage, read> sinTable: array<f32>;
-@group(0) @binding(3) var<storage, read_write> x: array<f32>;
 
 // #include "lib/flat_index.wgsl"
 

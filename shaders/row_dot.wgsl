@@ -3,33 +3,16 @@
 //   under llvmpipe's 65535-iterations-per-invocation limit and accumulates).
 //
 // Bindings (group 0):
-//   0  uniform Params { rows, a_offset, a_ld, b_offset, b_ld, col_begin, col_end, accumulate: u32 }
-//   1  a: array<f32>, read           view [rows, cols]
-//   2  b: array<f32>, read           view [rows, cols]
-//   3  dots: array<f32>, read_write  [rows]  dots[r] (+)= Σ_{j in range} a[r, j]·b[r, j]
-//   4  bad: array<u32>, read_write   [rows]  bad[r] (+)= #{ j in range : a[r, j] is NaN or ±Inf }
+//   #params { rows, a_offset, a_ld, b_offset, b_ld, col_begin, col_end, accumulate: u32 }
+//   #binding a: array<f32>, read           view [rows, cols]
+//   #binding b: array<f32>, read           view [rows, cols]
+//   #binding dots: array<f32>, read_write  [rows]  dots[r] (+)= Σ_{j in range} a[r, j]·b[r, j]
+//   #binding bad: array<u32>, read_write   [rows]  bad[r] (+)= #{ j in range : a[r, j] is NaN or ±Inf }
 // Math: the reconstruction error ‖ΔW·Xᵀ‖² = tr(ΔW·H·ΔWᵀ)·n/2 is Σ_r row_dot(ΔW·H, ΔW)[r]; the caller
 //   sums the rows in float64. Non-finite values are detected from the bits (fast-math safe).
 // Grid: 1-D over rows (one invocation per row), workgroup size WG, folded into y past 65535 groups.
 
 override WG: u32 = 64;
-
-struct Params {
-  rows: u32,
-  a_offset: u32,
-  a_ld: u32,
-  b_offset: u32,
-  b_ld: u32,
-  col_begin: u32,
-  col_end: u32,
-  accumulate: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> a: array<f32>;
-@group(0) @binding(2) var<storage, read> b: array<f32>;
-@group(0) @binding(3) var<storage, read_write> dots: array<f32>;
-@group(0) @binding(4) var<storage, read_write> bad: array<u32>;
 
 // #include "lib/flat_index.wgsl"
 

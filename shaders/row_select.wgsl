@@ -10,9 +10,9 @@
 // workgroup prefix sum over contiguous column segments); when all of them are taken, key <= T.
 //
 // Bindings (group 0):
-//   0  uniform Params { rows, cols, k, offset, ld, mask_offset, mask_ld: u32 }
-//   1  scores: array<u32>, read         f32 bits; element (i, j) at offset + i*ld + j
-//   2  mask:   array<u32>, read_write   element (i, j) at mask_offset + i*mask_ld + j
+//   #params { rows, cols, k, offset, ld, mask_offset, mask_ld: u32 }
+//   #binding scores: array<u32>, read         f32 bits; element (i, j) at offset + i*ld + j
+//   #binding mask: array<u32>, read_write   element (i, j) at mask_offset + i*mask_ld + j
 // Grid: any number G of workgroups of WG invocations (WG divides 256), in x and y; workgroup
 //   g = wid.x + wid.y * nwg.x takes rows g, g + G, g + 2G, … (few workgroups suit software
 //   adapters, where each one's setup is costly; one per row suits a GPU). A row costs an
@@ -23,20 +23,6 @@
 override WG: u32 = 256;
 
 // #include "lib/select_state.wgsl"
-
-struct Params {
-  rows: u32,
-  cols: u32,
-  k: u32,
-  offset: u32,
-  ld: u32,
-  mask_offset: u32,
-  mask_ld: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> scores: array<u32>;
-@group(0) @binding(2) var<storage, read_write> mask: array<u32>;
 
 var<workgroup> hist: array<atomic<u32>, 256>;
 var<workgroup> found_prefix: u32; // digits of T found so far

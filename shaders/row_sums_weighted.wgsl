@@ -2,26 +2,14 @@
 // with norms = the squared column norms ‖X_j‖²).
 //
 // Bindings (group 0):
-//   0  uniform Params { rows, cols, offset, ld: u32 }
-//   1  w:     array<f32>, read         element (i, j) at offset + i*ld + j
-//   2  norms: array<f32>, read         [cols]
-//   3  out:   array<f32>, read_write   [rows]
+//   #params { rows, cols, offset, ld: u32 }
+//   #binding w: array<f32>, read         element (i, j) at offset + i*ld + j
+//   #binding norms: array<f32>, read         [cols]
+//   #binding out: array<f32>, read_write   [rows]
 // Grid: one workgroup of WG invocations (a power of two) per row, folded into y
 //   (row = wid.x + wid.y * nwg.x); strided partial sums, then a tree reduction.
 
 override WG: u32 = 256;
-
-struct Params {
-  rows: u32,
-  cols: u32,
-  offset: u32,
-  ld: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> w: array<f32>;
-@group(0) @binding(2) var<storage, read> norms: array<f32>;
-@group(0) @binding(3) var<storage, read_write> out: array<f32>;
 
 // #include "lib/reduce.wgsl"
 

@@ -1,23 +1,12 @@
 // scale: x[i, j] *= alpha for every element of a rows x cols window.
 //
 // Bindings (group 0):
-//   0  uniform Params { rows, cols, off, ld: u32, alpha: f32 }
-//   1  x: array<f32>, read_write   [rows, cols] window at off with leading dimension ld
+//   #params { rows, cols, off, ld: u32, alpha: f32 }
+//   #binding x: array<f32>, read_write   [rows, cols] window at off with leading dimension ld
 // Grid: 1-D over rows·cols (row-major), workgroup size WG, folded into y past 65535 groups
 //   (linear index = gid.x + gid.y · nwg.x · WG).
 
 override WG: u32 = 256;
-
-struct Params {
-  rows: u32,
-  cols: u32,
-  off: u32,
-  ld: u32,
-  alpha: f32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read_write> x: array<f32>;
 
 // #include "lib/flat_index.wgsl"
 

@@ -1,31 +1,17 @@
 // scatter_rows: expands per-row compact values back to their columns (zeros elsewhere).
 //
 // Bindings (group 0):
-//   0  uniform Params { rows, count, width, out_offset, out_ld: u32 }
-//   1  values: array<f32>, read      [rows, count]  first counts[r] entries of row r valid
-//   2  idx: array<u32>, read         [rows, count]  target column of each value (< width)
-//   3  counts: array<u32>, read      [rows]
-//   4  out: array<f32>, read_write   view [rows, width], (r, j) at out_offset + r*out_ld + j
+//   #params { rows, count, width, out_offset, out_ld: u32 }
+//   #binding values: array<f32>, read      [rows, count]  first counts[r] entries of row r valid
+//   #binding idx: array<u32>, read         [rows, count]  target column of each value (< width)
+//   #binding counts: array<u32>, read      [rows]
+//   #binding out: array<f32>, read_write   view [rows, width], (r, j) at out_offset + r*out_ld + j
 // Math: out[r, :] = 0; out[r, idx[r, k]] = values[r, k] for k < counts[r]. Thanos uses it to turn the
 //   per-row multipliers λ_r into a dense Λ [rows, B] so that W[:, i1:] −= Λ·Hinv[0:B, :] is one matmul.
 // Grid: 1-D over rows (one invocation per row), workgroup size WG, folded into y past 65535 groups.
 //   An invocation loops width + count + 2 times (checked by the caller against llvmpipe's loop budget).
 
 override WG: u32 = 64;
-
-struct Params {
-  rows: u32,
-  count: u32,
-  width: u32,
-  out_offset: u32,
-  out_ld: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> values: array<f32>;
-@group(0) @binding(2) var<storage, read> idx: array<u32>;
-@group(0) @binding(3) var<storage, read> counts: array<u32>;
-@group(0) @binding(4) var<storage, read_write> out: array<f32>;
 
 // #include "lib/flat_index.wgsl"
 

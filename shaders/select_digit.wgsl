@@ -10,24 +10,14 @@
 // indices). When K = 0 (k = 0) no bin qualifies and the state keeps TIES = 0, PREFIX = 0.
 //
 // Bindings (group 0):
-//   0  uniform Params { radix_pass, shift, last: u32 }
-//   1  hist:  array<u32>, read         [4 * 256]
-//   2  state: array<u32>, read_write   [8] (lib/select_state.wgsl)
+//   #params { radix_pass, shift, last: u32 }
+//   #binding hist: array<u32>, read         [4 * 256]
+//   #binding state: array<u32>, read_write   [8] (lib/select_state.wgsl)
 // Grid: 1 workgroup of WG invocations (WG divides 256; invocation t owns bins t*256/WG …).
 
 override WG: u32 = 256;
 
 // #include "lib/select_state.wgsl"
-
-struct Params {
-  radix_pass: u32,
-  shift: u32,
-  last: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> hist: array<u32>;
-@group(0) @binding(2) var<storage, read_write> state: array<u32>;
 
 // #include "lib/scan.wgsl"
 

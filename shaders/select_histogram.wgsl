@@ -7,10 +7,10 @@
 // Order key: lib/order_key.wgsl (numeric order, −0 ties with +0, NaN after +Inf).
 //
 // Bindings (group 0):
-//   0  uniform Params { n, cols, offset, ld, items, radix_pass, shift: u32 }
-//   1  scores: array<u32>, read         f32 bits; element (i, j) of the view at offset + i*ld + j
-//   2  state:  array<u32>, read         [8] (lib/select_state.wgsl)
-//   3  hist:   array<atomic<u32>>, read_write   [4 * 256]
+//   #params { n, cols, offset, ld, items, radix_pass, shift: u32 }
+//   #binding scores: array<u32>, read         f32 bits; element (i, j) of the view at offset + i*ld + j
+//   #binding state: array<u32>, read         [8] (lib/select_state.wgsl)
+//   #binding hist: array<atomic<u32>>, read_write   [4 * 256]
 // Grid: one workgroup per chunk of WG*items consecutive flat (row-major) indices, folded into y
 //   (chunk = wid.x + wid.y * nwg.x); invocation t takes the `items` indices from (chunk*WG + t)*items.
 //   Counts gather in a workgroup histogram, then one atomic per non-empty bin. (Large chunks keep
@@ -21,21 +21,6 @@
 override WG: u32 = 256;
 
 // #include "lib/select_state.wgsl"
-
-struct Params {
-  n: u32,
-  cols: u32,
-  offset: u32,
-  ld: u32,
-  items: u32,
-  radix_pass: u32,
-  shift: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> scores: array<u32>;
-@group(0) @binding(2) var<storage, read> state: array<u32>;
-@group(0) @binding(3) var<storage, read_write> hist: array<atomic<u32>>;
 
 var<workgroup> local_hist: array<atomic<u32>, 256>;
 

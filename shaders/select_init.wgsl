@@ -5,9 +5,9 @@
 // from state[K_IN] (filled beforehand by a buffer copy from the caller's GPU-resident k).
 //
 // Bindings (group 0):
-//   0  uniform Params { n: u32, k: u32, k_from_state: u32 }
-//   1  state: array<u32>, read_write   [8]   (lib/select_state.wgsl; shared by every select_* kernel)
-//   2  hist:  array<u32>, read_write   [4 * 256]  (one 256-bin histogram per radix pass)
+//   #params { n: u32, k: u32, k_from_state: u32 }
+//   #binding state: array<u32>, read_write   [8]   (lib/select_state.wgsl; shared by every select_* kernel)
+//   #binding hist: array<u32>, read_write   [4 * 256]  (one 256-bin histogram per radix pass)
 // Grid: 1 workgroup of WG invocations.
 //
 // State layout: lib/select_state.wgsl.
@@ -15,16 +15,6 @@
 override WG: u32 = 256;
 
 // #include "lib/select_state.wgsl"
-
-struct Params {
-  n: u32,
-  k: u32,
-  k_from_state: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read_write> state: array<u32>;
-@group(0) @binding(2) var<storage, read_write> hist: array<u32>;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) t: u32) {

@@ -6,33 +6,16 @@
 // Order key: lib/order_key.wgsl.
 //
 // Bindings (group 0):
-//   0  uniform Params { n, cols, offset, ld, items, chunks, mask_offset, mask_ld: u32 }
-//   1  scores: array<u32>, read         f32 bits; view element (i, j) at offset + i*ld + j
-//   2  state:  array<u32>, read         [8] (lib/select_state.wgsl)
-//   3  counts: array<u32>, read         [chunks] ties before each chunk
-//   4  mask:   array<u32>, read_write   view element (i, j) at mask_offset + i*mask_ld + j
+//   #params { n, cols, offset, ld, items, chunks, mask_offset, mask_ld: u32 }
+//   #binding scores: array<u32>, read         f32 bits; view element (i, j) at offset + i*ld + j
+//   #binding state: array<u32>, read         [8] (lib/select_state.wgsl)
+//   #binding counts: array<u32>, read         [chunks] ties before each chunk
+//   #binding mask: array<u32>, read_write   view element (i, j) at mask_offset + i*mask_ld + j
 // Grid: as select_histogram.wgsl / select_tie_count.wgsl (same chunking).
 
 override WG: u32 = 256;
 
 // #include "lib/select_state.wgsl"
-
-struct Params {
-  n: u32,
-  cols: u32,
-  offset: u32,
-  ld: u32,
-  items: u32,
-  chunks: u32,
-  mask_offset: u32,
-  mask_ld: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> scores: array<u32>;
-@group(0) @binding(2) var<storage, read> state: array<u32>;
-@group(0) @binding(3) var<storage, read> counts: array<u32>;
-@group(0) @binding(4) var<storage, read_write> mask: array<u32>;
 
 var<workgroup> ties_mode: u32;
 

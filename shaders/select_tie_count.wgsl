@@ -4,30 +4,16 @@
 // Order key: lib/order_key.wgsl.
 //
 // Bindings (group 0):
-//   0  uniform Params { n, cols, offset, ld, items, chunks: u32 }
-//   1  scores: array<u32>, read         f32 bits of the view (offset, ld)
-//   2  state:  array<u32>, read         [8] (lib/select_state.wgsl)
-//   3  counts: array<u32>, read_write   [chunks]
+//   #params { n, cols, offset, ld, items, chunks: u32 }
+//   #binding scores: array<u32>, read         f32 bits of the view (offset, ld)
+//   #binding state: array<u32>, read         [8] (lib/select_state.wgsl)
+//   #binding counts: array<u32>, read_write   [chunks]
 // Grid: as select_histogram.wgsl (one workgroup per chunk of WG*items flat indices, folded into y;
 //   the chunking must match select_mask.wgsl).
 
 override WG: u32 = 256;
 
 // #include "lib/select_state.wgsl"
-
-struct Params {
-  n: u32,
-  cols: u32,
-  offset: u32,
-  ld: u32,
-  items: u32,
-  chunks: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> scores: array<u32>;
-@group(0) @binding(2) var<storage, read> state: array<u32>;
-@group(0) @binding(3) var<storage, read_write> counts: array<u32>;
 
 // #include "lib/select_walk.wgsl"
 // #include "lib/workgroup_count.wgsl"

@@ -3,22 +3,14 @@
 //   counts[c] ← Σ_{c' < c} counts[c']   (= ties before chunk c in flat order)
 //
 // Bindings (group 0):
-//   0  uniform Params { chunks: u32 }
-//   1  state:  array<u32>, read         [8] (lib/select_state.wgsl)
-//   2  counts: array<u32>, read_write   [chunks]
+//   #params { chunks: u32 }
+//   #binding state: array<u32>, read         [8] (lib/select_state.wgsl)
+//   #binding counts: array<u32>, read_write   [chunks]
 // Grid: 1 workgroup of WG invocations; invocation t scans a contiguous run of ⌈chunks/WG⌉ entries.
 
 override WG: u32 = 256;
 
 // #include "lib/select_state.wgsl"
-
-struct Params {
-  chunks: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> state: array<u32>;
-@group(0) @binding(2) var<storage, read_write> counts: array<u32>;
 
 // #include "lib/scan.wgsl"
 

@@ -3,13 +3,13 @@
 // sparse24_matvec.wgsl reads (kept values + a 4-bit index per group of 4 columns).
 //
 // Bindings (group 0):
-//   0  uniform Params { n, rows, cols: u32 }
-//   1  values: array<f32>, read     [rows, cols/2]: the 2 kept values of every group of 4 columns,
+//   #params { n, rows, cols: u32 }
+//   #binding values: array<f32>, read     [rows, cols/2]: the 2 kept values of every group of 4 columns,
 //                                   row-major (compressed-tensors' `<m>.compressed`)
-//   2  index: array<u32>, read      [rows, ceil(cols/32)]: 4 bits per group, 8 groups per word
+//   #binding index: array<u32>, read      [rows, ceil(cols/32)]: 4 bits per group, 8 groups per word
 //                                   (lib/sparse_groups.wgsl: nibbleOf, kept24)
-//   3  x: array<vec4f>, read        [n, cols] row-major f32, read 4 columns at a time (cols % 4 == 0)
-//   4  y: array<f32>, read_write    [n, rows] row-major
+//   #binding x: array<vec4f>, read        [n, cols] row-major f32, read 4 columns at a time (cols % 4 == 0)
+//   #binding y: array<f32>, read_write    [n, rows] row-major
 // Math: y[t, o] = Σ_g dense24(index(o, g), values[o, 2g], values[o, 2g+1]) · x[t, 4g .. 4g+3]:
 //   each group's 2 kept values are placed at their columns of a 4-vector (zeros elsewhere) and dotted
 //   with the token's 4 inputs. An invocation holds a register tile of 16 weight rows (4 quads) x 16
@@ -27,18 +27,6 @@
 //   (the wrapper checks both against the per-dimension limit). An invocation loops cols/4 times.
 
 override WG: u32 = 64;
-
-struct Params {
-  n: u32,
-  rows: u32,
-  cols: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> values: array<f32>;
-@group(0) @binding(2) var<storage, read> index: array<u32>;
-@group(0) @binding(3) var<storage, read> x: array<vec4f>;
-@group(0) @binding(4) var<storage, read_write> y: array<f32>;
 
 // #include "lib/sparse_groups.wgsl"
 

@@ -2,16 +2,16 @@
 // the decode step's product for a sparse-24-bitmask layer, reading about half of a dense matvec's bytes.
 //
 // Bindings (group 0):
-//   0  uniform Params { rows, cols, xOffset, yOffset: u32 }
-//   1  values: array<f32>, read     [rows, cols/2]: the 2 kept values of every group of 4 columns,
+//   #params { rows, cols, xOffset, yOffset: u32 }
+//   #binding values: array<f32>, read     [rows, cols/2]: the 2 kept values of every group of 4 columns,
 //                                   row-major (compressed-tensors' `<m>.compressed`)
-//   2  index: array<u32>, read      [rows, ceil(cols/32)]: 4 bits per group, 8 groups per word
+//   #binding index: array<u32>, read      [rows, ceil(cols/32)]: 4 bits per group, 8 groups per word
 //                                   (group g of a row in bits 4·(g mod 8).. of word g / 8): bits 0-1 the
 //                                   column in the group of its first kept value, bits 2-3 of its second
 //                                   (lib/sparse_groups.wgsl: nibbleOf, kept24)
-//   3  x: array<f32>, read          [cols] at xOffset
-//   4  bias: array<f32>, read       [rows] (read only when HAS_BIAS)
-//   5  y: array<f32>, read_write    [rows] at yOffset
+//   #binding x: array<f32>, read          [cols] at xOffset
+//   #binding bias: array<f32>, read       [rows] (read only when HAS_BIAS)
+//   #binding y: array<f32>, read_write    [rows] at yOffset
 // Math: for o < rows, acc = Σ_g values[o, 2g]·x[4g + i0(o, g)] + values[o, 2g+1]·x[4g + i1(o, g)]
 //   (two interleaved partial sums, one per kept slot, added at the end); t = acc + bias[o] (HAS_BIAS);
 //   y[o] = t (ACCUMULATE false) or y[o] + t (ACCUMULATE true).
@@ -21,20 +21,6 @@
 override WG: u32 = 64;
 override HAS_BIAS: bool = false;
 override ACCUMULATE: bool = false;
-
-struct Params {
-  rows: u32,
-  cols: u32,
-  xOffset: u32,
-  yOffset: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> values: array<f32>;
-@group(0) @binding(2) var<storage, read> index: array<u32>;
-@group(0) @binding(3) var<storage, read> x: array<f32>;
-@group(0) @binding(4) var<storage, read> bias: array<f32>;
-@group(0) @binding(5) var<storage, read_write> y: array<f32>;
 
 // #include "lib/flat_index.wgsl"
 // #include "lib/matvec_out.wgsl"

@@ -7,14 +7,14 @@
 // (shared by the ROWS rows of an invocation) 2 vec4s of x — 1.75 loads against the dense kernel's 2.5.
 //
 // Bindings (group 0):
-//   0  uniform Params { rows, cols, xOffset4, yOffset: u32 }
-//   1  values: array<vec4<f32>>, read [rows, cols/8]: the 2 kept values of every group of 4 columns,
+//   #params { rows, cols, xOffset4, yOffset: u32 }
+//   #binding values: array<vec4<f32>>, read [rows, cols/8]: the 2 kept values of every group of 4 columns,
 //                                   row-major (compressed-tensors' `<m>.compressed`), two groups a vec4
-//   2  index: array<u32>, read      [rows, ceil(cols/32)]: 4 bits per group, 8 groups per word
+//   #binding index: array<u32>, read      [rows, ceil(cols/32)]: 4 bits per group, 8 groups per word
 //                                   (lib/sparse_groups.wgsl: nibbleOf, kept24)
-//   3  x: array<vec4<f32>>, read    [cols/4] at xOffset4 (in vec4s)
-//   4  bias: array<f32>, read       [rows] (read only when HAS_BIAS)
-//   5  y: array<f32>, read_write    [rows] at yOffset
+//   #binding x: array<vec4<f32>>, read    [cols/4] at xOffset4 (in vec4s)
+//   #binding bias: array<f32>, read       [rows] (read only when HAS_BIAS)
+//   #binding y: array<f32>, read_write    [rows] at yOffset
 // Math: for o < rows, acc = Σ_g values[o, 2g]·x[4g + i0(o, g)] + values[o, 2g+1]·x[4g + i1(o, g)]
 //   (one partial sum per vec4 lane of values, added as (s.x + s.y) + (s.z + s.w)); t = acc + bias[o]
 //   (HAS_BIAS); y[o] = t (ACCUMULATE false) or y[o] + t (ACCUMULATE true).
@@ -27,20 +27,6 @@ override HAS_BIAS: bool = false;
 override ACCUMULATE: bool = false;
 
 const ROWS: u32 = 4u;
-
-struct Params {
-  rows: u32,
-  cols: u32,
-  xOffset4: u32,
-  yOffset: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> values: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> index: array<u32>;
-@group(0) @binding(3) var<storage, read> x: array<vec4<f32>>;
-@group(0) @binding(4) var<storage, read> bias: array<f32>;
-@group(0) @binding(5) var<storage, read_write> y: array<f32>;
 
 // #include "lib/flat_index.wgsl"
 // #include "lib/matvec_out.wgsl"

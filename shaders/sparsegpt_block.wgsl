@@ -1,13 +1,13 @@
 // sparsegpt_block: SparseGPT's column-by-column OBS sweep inside one column block, every row at once.
 //
 // Bindings (group 0):
-//   0  uniform Params { rows, count, w_offset, w_ld, u_offset, u_ld, mask_offset, mask_ld, n, m,
+//   #params { rows, count, w_offset, w_ld, u_offset, u_ld, mask_offset, mask_ld, n, m,
 //                       i_begin, i_end: u32 }
-//   1  w: array<f32>, read_write     view [rows, count] = W[:, i1:i2], overwritten with the pruned block Q1
-//   2  u: array<f32>, read           view [count, count] = Hinv1 = U[i1:i2, i1:i2] (U upper, UᵀU = H⁻¹)
-//   3  mask: array<u32>, read_write  view [rows, count]; unstructured (m == 0): read, chosen beforehand;
+//   #binding w: array<f32>, read_write     view [rows, count] = W[:, i1:i2], overwritten with the pruned block Q1
+//   #binding u: array<f32>, read           view [count, count] = Hinv1 = U[i1:i2, i1:i2] (U upper, UᵀU = H⁻¹)
+//   #binding mask: array<u32>, read_write  view [rows, count]; unstructured (m == 0): read, chosen beforehand;
 //                                    n:m (m > 0): written here, group by group, as the sweep reaches it
-//   4  err: array<f32>, read_write   [rows, count]  Err1, for the deferred update W[:, i2:] −= Err1·U[i1:i2, i2:]
+//   #binding err: array<f32>, read_write   [rows, count]  Err1, for the deferred update W[:, i2:] −= Err1·U[i1:i2, i2:]
 // Math (per row, for i = i_begin .. i_end−1 of the block, as in SparseGPT's fasterprune; the caller
 //   splits the sweep over several dispatches so that no invocation loops more than LOOP_BUDGET times —
 //   llvmpipe silently stops an invocation after 65535 loop iterations; column i costs
@@ -18,27 +18,6 @@
 // Grid: 1-D over rows, workgroup size WG, folded into y past 65535 groups.
 
 override WG: u32 = 64;
-
-struct Params {
-  rows: u32,
-  count: u32,
-  w_offset: u32,
-  w_ld: u32,
-  u_offset: u32,
-  u_ld: u32,
-  mask_offset: u32,
-  mask_ld: u32,
-  n: u32,
-  m: u32,
-  i_begin: u32,
-  i_end: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read_write> w: array<f32>;
-@group(0) @binding(2) var<storage, read> u: array<f32>;
-@group(0) @binding(3) var<storage, read_write> mask: array<u32>;
-@group(0) @binding(4) var<storage, read_write> err: array<f32>;
 
 // #include "lib/flat_index.wgsl"
 

@@ -1,31 +1,15 @@
 // sparsegpt_scores: SparseGPT's saliency of the weights of one column block, w² / [Hinv]_jj².
 //
 // Bindings (group 0):
-//   0  uniform Params { rows, count, w_offset, w_ld, u_offset, u_ld, out_offset, out_ld: u32 }
-//   1  w: array<f32>, read           view [rows, count] = W[:, i1:i2]
-//   2  u: array<f32>, read           view [count, count] = Hinv[i1:i2, i1:i2] (upper Cholesky factor of H⁻¹)
-//   3  out: array<f32>, read_write   view [rows, count]
+//   #params { rows, count, w_offset, w_ld, u_offset, u_ld, out_offset, out_ld: u32 }
+//   #binding w: array<f32>, read           view [rows, count] = W[:, i1:i2]
+//   #binding u: array<f32>, read           view [count, count] = Hinv[i1:i2, i1:i2] (upper Cholesky factor of H⁻¹)
+//   #binding out: array<f32>, read_write   view [rows, count]
 // Math: out[r, j] = w[r, j]² / u[j, j]²  (the OBS error of removing w_rj alone).
 // Grid: 2-D, x over count (WG_X per group), y over rows (WG_Y per group).
 
 override WG_X: u32 = 64;
 override WG_Y: u32 = 4;
-
-struct Params {
-  rows: u32,
-  count: u32,
-  w_offset: u32,
-  w_ld: u32,
-  u_offset: u32,
-  u_ld: u32,
-  out_offset: u32,
-  out_ld: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> w: array<f32>;
-@group(0) @binding(2) var<storage, read> u: array<f32>;
-@group(0) @binding(3) var<storage, read_write> out: array<f32>;
 
 @compute @workgroup_size(WG_X, WG_Y)
 fn main(@builtin(global_invocation_id) gid: vec3u) {

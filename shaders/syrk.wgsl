@@ -15,9 +15,9 @@
 // outputs that are never stored.
 //
 // Bindings (group 0):
-//   0  uniform Params { N, K, offA, ldA, offC, ldC: u32, alpha: f32, tri: u32 }
-//   1  a: array<vec4f>, read       A [K, N] window at offA, leading dimension ldA
-//   2  c: array<f32>, read_write   [N, N] window at offC, leading dimension ldC
+//   #params { N, K, offA, ldA, offC, ldC: u32, alpha: f32, tri: u32 }
+//   #binding a: array<vec4f>, read       A [K, N] window at offA, leading dimension ldA
+//   #binding c: array<f32>, read_write   [N, N] window at offC, leading dimension ldC
 // Grid: one workgroup of WG x WG invocations per (8·WG) x (8·WG) tile of C on or below the
 //   diagonal, T·(T+1)/2 with T = ceil(N / (8·WG)), numbered linearly over x then y (row by row
 //   of tiles); invocation (x, y) owns the 8 x 8 block at rows i0 = 8·(WG·tileRow + y), columns
@@ -28,21 +28,6 @@ override ACCUMULATE: bool = false;
 override MIRROR: bool = false;
 
 const T: u32 = 8u;
-
-struct Params {
-  N: u32,
-  K: u32,
-  offA: u32,
-  ldA: u32,
-  offC: u32,
-  ldC: u32,
-  alpha: f32,
-  tri: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> a: array<vec4f>;
-@group(0) @binding(2) var<storage, read_write> c: array<f32>;
 
 @compute @workgroup_size(WG, WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,

@@ -6,13 +6,13 @@
 // time), like nll.wgsl.
 //
 // Bindings (group 0):
-//   0  uniform Params { rows, cols, lo, offset, ld, first, last: u32 }
-//   1  logits: array<f32>, read        view [rows, cols] at offset (leading dimension ld): columns
+//   #params { rows, cols, lo, offset, ld, first, last: u32 }
+//   #binding logits: array<f32>, read        view [rows, cols] at offset (leading dimension ld): columns
 //                                      lo .. lo+cols−1 of the full logits
-//   2  targets: array<u32>, read       [rows] vocab ids
-//   3  state: array<f32>, read_write   [rows, 4] running (max m, Σ exp(x − m), target logit,
+//   #binding targets: array<u32>, read       [rows] vocab ids
+//   #binding state: array<f32>, read_write   [rows, 4] running (max m, Σ exp(x − m), target logit,
 //                                      argmax id as an f32, exact for vocabularies below 2^24)
-//   4  out: array<f32>, read_write     [rows, 2] (log p(target), 1 if argmax == target else 0),
+//   #binding out: array<f32>, read_write     [rows, 2] (log p(target), 1 if argmax == target else 0),
 //                                      written by the chunk with last = 1
 // Math: per chunk, m_c = max_c x with a_c its FIRST column (torch.argmax returns the first maximal
 //   index), s_c = Σ_c exp(x − m_c); merged online in f32 (lib/vocab_chunks.wgsl): m' = max(m, m_c),
@@ -27,22 +27,6 @@
 //   (row = wid.x + wid.y * nwg.x); WG must be a power of two.
 
 override WG: u32 = 128;
-
-struct Params {
-  rows: u32,
-  cols: u32,
-  lo: u32,
-  offset: u32,
-  ld: u32,
-  first: u32,
-  last: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> logits: array<f32>;
-@group(0) @binding(2) var<storage, read> targets: array<u32>;
-@group(0) @binding(3) var<storage, read_write> state: array<f32>;
-@group(0) @binding(4) var<storage, read_write> out: array<f32>;
 
 // #include "lib/vocab_chunks.wgsl"
 // #include "lib/argmax.wgsl"

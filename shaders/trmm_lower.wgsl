@@ -12,10 +12,10 @@
 // buffer, and what they bring is zeroed (k ≥ M) or only reaches outputs that are never stored.
 //
 // Bindings (group 0):
-//   0  uniform Params { M, N, offA, ldA, offB, ldB, offC, ldC: u32, alpha: f32 }
-//   1  a: array<vec4f>, read       [M, M] window at offA, leading dimension ldA
-//   2  b: array<vec4f>, read       [M, N] window at offB, leading dimension ldB
-//   3  c: array<f32>, read_write   [M, N] window at offC, leading dimension ldC
+//   #params { M, N, offA, ldA, offB, ldB, offC, ldC: u32, alpha: f32 }
+//   #binding a: array<vec4f>, read       [M, M] window at offA, leading dimension ldA
+//   #binding b: array<vec4f>, read       [M, N] window at offB, leading dimension ldB
+//   #binding c: array<f32>, read_write   [M, N] window at offC, leading dimension ldC
 // Grid: (ceil(N / (8·WG_X)), ceil(M / (8·WG_Y))) workgroups of WG_X x WG_Y; invocation (x, y)
 //   owns the 8 x 8 tile of C at rows 8y.., columns 8x...
 
@@ -23,23 +23,6 @@ override WG_X: u32 = 8;
 override WG_Y: u32 = 8;
 
 const T: u32 = 8u;
-
-struct Params {
-  M: u32,
-  N: u32,
-  offA: u32,
-  ldA: u32,
-  offB: u32,
-  ldB: u32,
-  offC: u32,
-  ldC: u32,
-  alpha: f32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> a: array<vec4f>;
-@group(0) @binding(2) var<storage, read> b: array<vec4f>;
-@group(0) @binding(3) var<storage, read_write> c: array<f32>;
 
 @compute @workgroup_size(WG_X, WG_Y)
 fn main(@builtin(global_invocation_id) gid: vec3u) {

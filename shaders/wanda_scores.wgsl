@@ -2,30 +2,15 @@
 // (wandaScores; col_offset places a window W[:, i1:] inside the layer's column statistics).
 //
 // Bindings (group 0):
-//   0  uniform Params { count, cols, w_offset, w_ld, out_offset, out_ld, col_offset: u32 }
+//   #params { count, cols, w_offset, w_ld, out_offset, out_ld, col_offset: u32 }
 //        (count = rows*cols)
-//   1  w:       array<f32>, read         element (i, j) at w_offset + i*w_ld + j
-//   2  norms:   array<f32>, read         [layer cols] squared column norms ‖X_j‖²
-//   3  out:     array<f32>, read_write   element (i, j) at out_offset + i*out_ld + j
+//   #binding w: array<f32>, read         element (i, j) at w_offset + i*w_ld + j
+//   #binding norms: array<f32>, read         [layer cols] squared column norms ‖X_j‖²
+//   #binding out: array<f32>, read_write   element (i, j) at out_offset + i*out_ld + j
 // Grid: 1-D over the rows*cols elements (flat, row-major), workgroup size WG, folded into y
 //   (linear index = gid.x + gid.y * nwg.x * WG).
 
 override WG: u32 = 256;
-
-struct Params {
-  count: u32,
-  cols: u32,
-  w_offset: u32,
-  w_ld: u32,
-  out_offset: u32,
-  out_ld: u32,
-  col_offset: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> w: array<f32>;
-@group(0) @binding(2) var<storage, read> norms: array<f32>;
-@group(0) @binding(3) var<storage, read_write> out: array<f32>;
 
 // #include "lib/flat_index.wgsl"
 

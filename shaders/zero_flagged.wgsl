@@ -2,28 +2,15 @@
 //   set (f32 and u32 alike: both zeros are the all-zero bit pattern, so the buffer is declared u32).
 //
 // Bindings (group 0):
-//   0  uniform Params { rows, cols, offset, ld, invert, axis: u32 }
-//   1  flags: array<u32>, read       [rows] when axis == 0, [cols] when axis == 1
-//   2  x: array<u32>, read_write     view [rows, cols], (r, j) at offset + r*ld + j
+//   #params { rows, cols, offset, ld, invert, axis: u32 }
+//   #binding flags: array<u32>, read       [rows] when axis == 0, [cols] when axis == 1
+//   #binding x: array<u32>, read_write     view [rows, cols], (r, j) at offset + r*ld + j
 // Math: x[r, j] = 0 where (flags[axis == 0 ? r : j] != 0) != (invert != 0). Thanos keeps outlier rows
 //   dense by clearing their mask rows, and zeroes the weight columns of dead inputs (W[:, dead] = 0).
 // Grid: 2-D, x over cols (WG_X per group), y over rows (WG_Y per group).
 
 override WG_X: u32 = 64;
 override WG_Y: u32 = 4;
-
-struct Params {
-  rows: u32,
-  cols: u32,
-  offset: u32,
-  ld: u32,
-  invert: u32,
-  axis: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> flags: array<u32>;
-@group(0) @binding(2) var<storage, read_write> x: array<u32>;
 
 @compute @workgroup_size(WG_X, WG_Y)
 fn main(@builtin(global_invocation_id) gid: vec3u) {

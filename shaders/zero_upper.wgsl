@@ -1,21 +1,12 @@
 // zero_upper: A[i, j] = 0 for j > i (the strict upper triangle of a square window).
 //
 // Bindings (group 0):
-//   0  uniform Params { n, off, ld: u32 }
-//   1  a: array<f32>, read_write   [n, n] window at off, leading dimension ld
+//   #params { n, off, ld: u32 }
+//   #binding a: array<f32>, read_write   [n, n] window at off, leading dimension ld
 // Grid: (ceil(n / WG_X), ceil(n / WG_Y)) workgroups of WG_X x WG_Y; one element each.
 
 override WG_X: u32 = 16;
 override WG_Y: u32 = 16;
-
-struct Params {
-  n: u32,
-  off: u32,
-  ld: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read_write> a: array<f32>;
 
 @compute @workgroup_size(WG_X, WG_Y)
 fn main(@builtin(global_invocation_id) gid: vec3u) {

@@ -53,7 +53,7 @@ Deno.test("every module in shaders/lib/ is included by some shader", () => {
 });
 
 const FILES: Record<string, string> = {
-  "k.wgsl": 'struct Params { n: u32, x: f32 }\n// #include "lib/a.wgsl"\n// #include "lib/b.wgsl"\nfn main() {}',
+  "k.wgsl": 'const n = 1;\n// #include "lib/a.wgsl"\n// #include "lib/b.wgsl"\nfn main() {}',
   "lib/a.wgsl": '// #include "lib/b.wgsl"\nfn a() {}',
   "lib/b.wgsl": "fn b() {}\nfn b2() {}",
   "c.wgsl": '// #include "lib/c1.wgsl"',
@@ -67,7 +67,7 @@ const read = (f: string) => {
 
 Deno.test("includes expand once per module, nested, with a line map to the original files", () => {
   const { code, lines } = expandIncludes("k", read);
-  assertEquals(code, "struct Params { n: u32, x: f32 }\nfn b() {}\nfn b2() {}\nfn a() {}\nfn main() {}");
+  assertEquals(code, "const n = 1;\nfn b() {}\nfn b2() {}\nfn a() {}\nfn main() {}");
   assertEquals(lines, [
     { file: "k.wgsl", line: 1 },
     { file: "lib/b.wgsl", line: 1 },
@@ -81,6 +81,42 @@ Deno.test("a cyclic or missing include is an error naming the file and line", ()
   assertThrows(() => expandIncludes("c", read), Error, 'lib/c2.wgsl:1: #include "lib/c1.wgsl" is cyclic');
   FILES["m.wgsl"] = '\n// #include "lib/nope.wgsl"';
   assertThrows(() => expandIncludes("m", read), Error, 'm.wgsl:2: #include "lib/nope.wgsl" cannot be read');
+});
+
+Deno.test("#params and #binding directives become the declarations, one line each, numbered in order", () => {
+  FILES["d.wgsl"] = [
+    "// d: a kernel",
+    "//   #binding x: array<f32>, read        [rows, cols] input",
+    "//   #params { rows, cols: u32,",
+    "//             eps: f32 }   (trailing words)",
+    '// #include "lib/d.wgsl"',
+    "fn main() {}",
+  ].join("\n");
+  FILES["lib/d.wgsl"] = "// #binding y: array<atomic<u32>>, read_write [1]";
+  const { code, lines } = expandIncludes("d", read);
+  assertEquals(code.split("\n"), [
+    "// d: a kernel",
+    "@group(0) @binding(1) var<storage, read> x: array<f32>;",
+    "struct Params { rows: u32, cols: u32, eps: f32 } @group(0) @binding(0) var<uniform> p: Params;",
+    "",
+    "@group(0) @binding(2) var<storage, read_write> y: array<atomic<u32>>;",
+    "fn main() {}",
+  ]);
+  assertEquals(lines[4], { file: "lib/d.wgsl", line: 1 });
+  const iface = parseShaderInterface("d", code);
+  assertEquals(iface.params.map((f) => `${f.name}: ${f.type}`), ["rows: u32", "cols: u32", "eps: f32"]);
+  assertEquals(iface.storage.map((b) => [b.binding, b.name, b.space]), [
+    [1, "x", "storage, read"],
+    [2, "y", "storage, read_write"],
+  ]);
+  FILES["e.wgsl"] = "// #binding x: array<f32>\nfn main() {}";
+  assertThrows(() => expandIncludes("e", read), Error, 'e.wgsl:1: #binding expects "name: array<T>, read|read_write');
+  FILES["e.wgsl"] = "// #params { a, b }";
+  assertThrows(() => expandIncludes("e", read), Error, "e.wgsl:1: #params names a, b have no type");
+  FILES["e.wgsl"] = "struct Params { a: u32 }";
+  assertThrows(() => expandIncludes("e", read), Error, "e.wgsl:1: declares");
+  FILES["e.wgsl"] = "@group(0) @binding(1) var<storage, read> x: array<f32>;";
+  assertThrows(() => expandIncludes("e", read), Error, "state it with // #params or // #binding");
 });
 
 Deno.test("the parser reads Params fields, bindings, and rejects what the rule forbids", () => {

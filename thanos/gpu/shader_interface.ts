@@ -10,7 +10,16 @@
  * - all bindings are in group 0; the uniform, when present, is a `var<uniform> NAME: Params`;
  * - shared helpers live in `shaders/lib/NAME.wgsl` and are pulled in by a line
  *   `// #include "lib/NAME.wgsl"`, expanded once per module (nested includes allowed), with a
- *   line map so compiler messages name the original file and line.
+ *   line map so compiler messages name the original file and line;
+ * - a kernel states what it takes once, in its header comment, and the loader declares it from
+ *   there (nothing else may write `struct Params` or `@binding`):
+ *   `// #params { rows, cols: u32, eps: f32 }` (names share the type written after them; the braces
+ *   may span comment lines) becomes `struct Params { rows: u32, cols: u32, eps: f32 }` and
+ *   `@group(0) @binding(0) var<uniform> p: Params;`, and each
+ *   `// #binding x: array<f32>, read   [rows, cols] …` (free text after the access mode) becomes
+ *   `@group(0) @binding(n) var<storage, read> x: array<f32>;`, numbered in the order written from 1
+ *   (from 0 when there is no #params). A module shared by kernels of one interface may hold the
+ *   directives.
  *
  * @module
  */
@@ -89,7 +98,78 @@ export function expandIncludes(name: string, read: (file: string) => string): Ex
   };
   const main = `${name}.wgsl`;
   visit(main, read(main), [main]);
+  declareInterface(out, lines);
   return { code: out.join("\n"), lines };
+}
+
+const PARAMS = /^\s*\/\/\s*#params\b(.*)$/;
+const BINDING = /^\s*\/\/\s*#binding\b(.*)$/;
+const BINDING_DECL = /^\s+(\w+)\s*:\s*(array<(?:[^<>]|<[^<>]*>)+>)\s*,\s*(read_write|read)(?:\s.*)?$/;
+
+/**
+ * Replaces the `// #params` and `// #binding` directives of an expanded source by the WGSL
+ * declarations they stand for, one generated line per directive line (continuation lines of a
+ * #params block become empty), so the line map still holds.
+ *
+ * @throws Error naming the file and line of a malformed directive, a second #params, or a
+ *   `struct Params` / `@binding` declaration written by hand
+ */
+function declareInterface(out: string[], lines: readonly { file: string; line: number }[]): void {
+  const where = (i: number) => `${lines[i].file}:${lines[i].line}`;
+  const hasParams = out.some((l) => PARAMS.test(l));
+  let next = hasParams ? 1 : 0;
+  let paramsAt = -1;
+  for (let i = 0; i < out.length; i++) {
+    const code = out[i].replace(/\/\/.*$/, "");
+    if (/\bstruct\s+Params\b|@binding\s*\(/.test(code)) {
+      throw new Error(`${where(i)}: declares "${code.trim()}" by hand; state it with // #params or // #binding`);
+    }
+    const pm = PARAMS.exec(out[i]);
+    if (pm) {
+      if (paramsAt >= 0) throw new Error(`${where(i)}: a second #params (the first is at ${where(paramsAt)})`);
+      paramsAt = i;
+      let text = pm[1];
+      let end = i;
+      while (!text.includes("}") && end + 1 < out.length && /^\s*\/\//.test(out[end + 1])) {
+        end++;
+        text += " " + out[end].replace(/^\s*\/\//, "");
+      }
+      const m = /^\s*\{([^}]*)\}/.exec(text);
+      if (!m) throw new Error(`${where(i)}: #params expects { name, …: type, … }, got "${text.trim()}"`);
+      const fields = paramFields(m[1], where(i));
+      out[i] = `struct Params { ${fields.join(", ")} } @group(0) @binding(0) var<uniform> p: Params;`;
+      for (let j = i + 1; j <= end; j++) out[j] = "";
+      i = end;
+      continue;
+    }
+    const bm = BINDING.exec(out[i]);
+    if (bm) {
+      const d = BINDING_DECL.exec(bm[1]);
+      if (!d) {
+        throw new Error(
+          `${where(i)}: #binding expects "name: array<T>, read|read_write [shape …]", got "${bm[1].trim()}"`,
+        );
+      }
+      out[i] = `@group(0) @binding(${next++}) var<storage, ${d[3]}> ${d[1]}: ${d[2]};`;
+    }
+  }
+}
+
+/** `a, b: u32, c: f32` -> `["a: u32", "b: u32", "c: f32"]` (names take the next type written). */
+function paramFields(list: string, where: string): string[] {
+  const fields: string[] = [];
+  let pending: string[] = [];
+  for (const item of list.split(",").map((s) => s.trim()).filter((s) => s.length > 0)) {
+    const m = /^(\w+)(?:\s*:\s*(\w+))?$/.exec(item);
+    if (!m) throw new Error(`${where}: #params item "${item}" is not "name" or "name: type"`);
+    pending.push(m[1]);
+    if (m[2] !== undefined) {
+      fields.push(...pending.map((n) => `${n}: ${m[2]}`));
+      pending = [];
+    }
+  }
+  if (pending.length > 0) throw new Error(`${where}: #params names ${pending.join(", ")} have no type`);
+  return fields;
 }
 
 /** Removes `//` and `/* … *\/` comments, keeping line breaks so positions stay meaningful. */
