@@ -100,3 +100,17 @@ export function randomMask(n: number, density: number, seed: number): Uint32Arra
 
 /** Odd shapes every kernel is tested on (plus 1, the degenerate case). */
 export const ODD_SIZES = [1, 7, 129, 513, 1000] as const;
+
+/**
+ * Runs `fn` with `gpu.bindingLimit` set to `bytes`, so every buffer larger than that is bound in
+ * chunks (thanos/gpu/chunked.ts) — how the suite runs the chunked paths on small, odd shapes.
+ */
+export async function withBindingLimit<T>(gpu: Gpu, bytes: number, fn: () => Promise<T>): Promise<T> {
+  const was = gpu.bindingLimit;
+  gpu.bindingLimit = bytes;
+  try {
+    return await fn();
+  } finally {
+    gpu.bindingLimit = was;
+  }
+}

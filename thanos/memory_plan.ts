@@ -349,7 +349,8 @@ export function pruneScratch(
   const cap = o.pattern.kind === "nm" ? Math.min(B, Math.ceil(B / o.pattern.m) * o.pattern.n) : B; // largest set
   const mq = Math.ceil(cap / 4);
   const words = 2 * mq * (mq + 1) + mq;
-  const slots = Math.min(rowBatch, Math.floor(SOLVE_SCRATCH_BYTES / (16 * words)));
+  const group = 16 * words * 32; //                                  whole groups of 32 slots, as solve.ts
+  const slots = Math.min(rowBatch, Math.max(1, Math.floor(SOLVE_SCRATCH_BYTES / group)) * 32);
   const block = w + mask + h + u + buffer(B * cols * F, "H⁻¹ rows of a block") +
     buffer((o.pattern.kind === "nm" ? rows * B : rows * cols) * F, "scores") + 5 * align(rowBatch * B * F) +
     buffer(4 * words * Math.ceil(slots / 32) * 32 * F, "gathered factors"); // whole groups of 32 slots
@@ -366,16 +367,12 @@ export function formatBytes(bytes: number): string {
  * of the first limit it exceeds.
  */
 export function planProblem(plan: MemoryPlan, limits: PlanLimits): string | null {
+  // a buffer larger than one storage binding is bound in chunks (gpu/chunked.ts); one larger than
+  // maxBufferSize cannot exist
   const big = plan.gpu.largestBuffer;
-  if (big.bytes > limits.maxStorageBufferBindingSize) {
-    return `its largest GPU buffer (${big.what}) needs ${big.bytes} bytes (${formatBytes(big.bytes)}) but the ` +
-      `adapter's maxStorageBufferBindingSize is ${limits.maxStorageBufferBindingSize} bytes (${
-        formatBytes(limits.maxStorageBufferBindingSize)
-      })`;
-  }
   if (big.bytes > limits.maxBufferSize) {
-    return `its largest GPU buffer (${big.what}) needs ${formatBytes(big.bytes)} but the adapter's maxBufferSize is ` +
-      formatBytes(limits.maxBufferSize);
+    return `its largest GPU buffer (${big.what}) needs ${big.bytes} bytes (${formatBytes(big.bytes)}) but the ` +
+      `adapter's maxBufferSize is ${limits.maxBufferSize} bytes (${formatBytes(limits.maxBufferSize)})`;
   }
   const host = plan.host.bytes + (limits.unifiedMemory ? plan.gpu.peakBytes : 0);
   if (host > limits.hostAvailable) {

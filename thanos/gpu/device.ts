@@ -52,6 +52,7 @@ export class Gpu {
    */
   poisonEmpty: boolean;
   #lost: string | null = null;
+  #bindingLimit: number;
 
   constructor(adapter: GPUAdapter, device: GPUDevice) {
     this.adapter = adapter;
@@ -70,9 +71,27 @@ export class Gpu {
     this.pipelines = new PipelineCache(device);
     this.recorder = new Recorder(device, this.pool);
     this.poisonEmpty = envFlag("THANOS_POISON_EMPTY");
+    this.#bindingLimit = this.limits.maxStorageBufferBindingSize;
     device.lost.then((reason) => {
       this.#lost = `${reason.reason}: ${reason.message}`;
     });
+  }
+
+  /**
+   * Most bytes a launch binds of one buffer at once: the device's `maxStorageBufferBindingSize`, or
+   * less where a test sets it so (a buffer larger than this is bound in chunks, see gpu/chunked.ts).
+   * Only launches read it; tensors may be as large as `maxBufferSize`.
+   */
+  get bindingLimit(): number {
+    return this.#bindingLimit;
+  }
+  set bindingLimit(bytes: number) {
+    const max = this.limits.maxStorageBufferBindingSize;
+    const align = this.limits.minStorageBufferOffsetAlignment;
+    if (!Number.isInteger(bytes) || bytes < align || bytes > max) {
+      throw new RangeError(`bindingLimit is ${bytes}; expected an integer in [${align}, ${max}]`);
+    }
+    this.#bindingLimit = bytes;
   }
 
   /** Throws if the device was lost (driver reset, out of memory on some backends). */

@@ -10,9 +10,11 @@
  * @module
  */
 
+import type { BindingSplit, SplitPlan } from "./chunked.ts";
 import type { Gpu } from "./device.ts";
 import { type Constants, shaderInterface } from "./pipelines.ts";
-import { bindingEntries, encodeParams } from "./shader_interface.ts";
+import type { BufferEntry } from "./recorder.ts";
+import { bindingEntries, encodeParams, type ShaderInterface } from "./shader_interface.ts";
 import type { Tensor } from "./tensor.ts";
 
 /** Named storage buffers of a launch, keyed by the shader's binding names. */
@@ -46,7 +48,7 @@ export interface LaunchOptions {
  */
 export async function launch(gpu: Gpu, shader: string, bindings: Bindings, options: LaunchOptions): Promise<void> {
   const iface = shaderInterface(shader);
-  const entries = bindingEntries(iface, bindings).map(([binding, t]): [number, GPUBuffer] => {
+  const buffers = bindingEntries(iface, bindings).map(([binding, t]): [number, GPUBuffer] => {
     if ("assertAlive" in t) {
       t.assertAlive();
       return [binding, t.buffer];
@@ -54,10 +56,51 @@ export async function launch(gpu: Gpu, shader: string, bindings: Bindings, optio
     return [binding, t];
   });
   const bytes = encodeParams(iface, options.params);
-  const kernel = await gpu.pipelines.get(shader, options.constants);
+  const split = splitPlan(gpu, iface, buffers);
+  const kernel = await gpu.pipelines.get(shader, options.constants, split ?? undefined);
+  const entries: BufferEntry[] = [];
+  for (const [binding, buffer] of buffers) {
+    const chunks = kernel.chunks?.find((c) => c.name === iface.storage.find((d) => d.binding === binding)!.name);
+    if (!chunks) {
+      entries.push([binding, buffer]);
+      continue;
+    }
+    const step = split!.chunkBytes;
+    chunks.bindings.forEach((b, i) => entries.push([b, buffer, i * step, Math.min(step, buffer.size - i * step)]));
+  }
   const [x, y = 1, z = 1] = options.grid;
   const uniform = bytes === null ? null : { binding: iface.paramsBinding!, bytes };
   gpu.recorder.dispatch(kernel, entries, uniform, [x, y, z]);
+}
+
+/**
+ * Which of a launch's buffers exceed `gpu.bindingLimit` and so are bound in chunks (gpu/chunked.ts),
+ * or null when all fit.
+ * @throws RangeError naming the shader when the chunks need more storage bindings than the device has
+ */
+function splitPlan(gpu: Gpu, iface: ShaderInterface, buffers: readonly [number, GPUBuffer][]): SplitPlan | null {
+  const limit = gpu.bindingLimit;
+  const align = gpu.limits.minStorageBufferOffsetAlignment;
+  const chunkBytes = Math.floor(limit / Math.max(align, 16)) * Math.max(align, 16);
+  const splits: BindingSplit[] = [];
+  for (const [binding, buffer] of buffers) {
+    if (buffer.size <= limit) continue;
+    splits.push({
+      name: iface.storage.find((d) => d.binding === binding)!.name,
+      chunks: Math.ceil(buffer.size / chunkBytes),
+    });
+  }
+  if (splits.length === 0) return null;
+  const needed = buffers.length + splits.reduce((n, s) => n + s.chunks - 1, 0);
+  const max = gpu.limits.maxStorageBuffersPerShaderStage;
+  if (needed > max) {
+    throw new RangeError(
+      `Shader "${iface.shader}": its buffers need ${needed} storage bindings in chunks of ${chunkBytes} bytes ` +
+        `(${splits.map((s) => `${s.name}: ${s.chunks}`).join(", ")}), more than the device's ` +
+        `maxStorageBuffersPerShaderStage of ${max}`,
+    );
+  }
+  return { chunkBytes, splits };
 }
 
 /**

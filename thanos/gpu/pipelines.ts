@@ -7,6 +7,7 @@
  * @module
  */
 
+import { type ChunkBindings, splitBindings, splitKey, type SplitPlan } from "./chunked.ts";
 import { type ExpandedSource, expandIncludes, parseShaderInterface, type ShaderInterface } from "./shader_interface.ts";
 
 /** A compiled compute kernel: a pipeline plus the shader name used in error messages. */
@@ -14,6 +15,8 @@ export interface Kernel {
   readonly name: string;
   readonly pipeline: GPUComputePipeline;
   readonly layout: GPUBindGroupLayout;
+  /** for a variant with bindings split across storage bindings (gpu/chunked.ts): each one's chunks */
+  readonly chunks?: readonly ChunkBindings[];
 }
 
 /** Override constants of a kernel, e.g. `{ WG: 64 }` (set through the pipeline's `constants`). */
@@ -68,7 +71,7 @@ export function shaderInterface(name: string): ShaderInterface {
 
 export class PipelineCache {
   readonly #device: GPUDevice;
-  readonly #modules = new Map<string, Promise<GPUShaderModule>>();
+  readonly #modules = new Map<string, Promise<{ module: GPUShaderModule; chunks?: ChunkBindings[] }>>();
   readonly #kernels = new Map<string, Promise<Kernel>>();
 
   constructor(device: GPUDevice) {
@@ -76,25 +79,26 @@ export class PipelineCache {
   }
 
   /**
-   * The compute pipeline of `shaders/<name>.wgsl` (entry point `main`) with the given constants.
+   * The compute pipeline of `shaders/<name>.wgsl` (entry point `main`) with the given constants —
+   * or, with `split`, of its variant whose bindings `split` names are split across storage bindings.
    * @example
    * ```ts
    * const k = await gpu.pipelines.get("fill", { WG: 256 });
    * ```
    */
-  get(name: string, constants: Constants = {}): Promise<Kernel> {
-    const key = `${name}|${JSON.stringify(Object.entries(constants).sort())}`;
+  get(name: string, constants: Constants = {}, split?: SplitPlan): Promise<Kernel> {
+    const key = `${name}|${JSON.stringify(Object.entries(constants).sort())}|${splitKey(split)}`;
     let kernel = this.#kernels.get(key);
     if (!kernel) {
-      kernel = this.#build(name, constants);
+      kernel = this.#build(name, constants, split);
       kernel.catch(() => this.#kernels.delete(key));
       this.#kernels.set(key, kernel);
     }
     return kernel;
   }
 
-  async #build(name: string, constants: Constants): Promise<Kernel> {
-    const module = await this.#module(name);
+  async #build(name: string, constants: Constants, split?: SplitPlan): Promise<Kernel> {
+    const { module, chunks } = await this.#module(name, split);
     const device = this.#device;
     device.pushErrorScope("validation");
     const pipeline = device.createComputePipeline({
@@ -110,21 +114,25 @@ export class PipelineCache {
         } failed: ${error.message}`,
       );
     }
-    return { name, pipeline, layout: pipeline.getBindGroupLayout(0) };
+    return { name, pipeline, layout: pipeline.getBindGroupLayout(0), chunks };
   }
 
-  #module(name: string): Promise<GPUShaderModule> {
-    let module = this.#modules.get(name);
+  #module(name: string, split?: SplitPlan): Promise<{ module: GPUShaderModule; chunks?: ChunkBindings[] }> {
+    const key = `${name}|${splitKey(split)}`;
+    let module = this.#modules.get(key);
     if (!module) {
-      module = this.#compile(name);
-      module.catch(() => this.#modules.delete(name));
-      this.#modules.set(name, module);
+      module = this.#compile(name, split);
+      module.catch(() => this.#modules.delete(key));
+      this.#modules.set(key, module);
     }
     return module;
   }
 
-  async #compile(name: string): Promise<GPUShaderModule> {
-    const { code, lines } = expandedShader(name);
+  async #compile(name: string, split?: SplitPlan): Promise<{ module: GPUShaderModule; chunks?: ChunkBindings[] }> {
+    const source = expandedShader(name);
+    const { lines } = source;
+    const variant = split && split.splits.length > 0 ? splitBindings(name, source.code, split) : null;
+    const code = variant?.code ?? source.code;
     const device = this.#device;
     device.pushErrorScope("validation");
     const module = device.createShaderModule({ label: name, code });
@@ -136,8 +144,9 @@ export class PipelineCache {
         const at = lines[m.lineNum - 1] ?? { file: `${name}.wgsl`, line: m.lineNum };
         return `  ${at.file}:${at.line}:${m.linePos}: ${m.message}`;
       }).join("\n");
-      throw new Error(`Shader "${name}.wgsl" failed to compile:\n${where || error?.message}`);
+      const what = variant ? ` (split across storage bindings: ${splitKey(split)})` : "";
+      throw new Error(`Shader "${name}.wgsl"${what} failed to compile:\n${where || error?.message}`);
     }
-    return module;
+    return { module, chunks: variant?.chunks };
   }
 }

@@ -18,6 +18,13 @@ const MAX_COMMANDS_PER_SUBMIT = 512;
 
 type PendingError = Promise<{ where: string; error: GPUError | null }>;
 
+/** A storage buffer bound at `binding`: the whole buffer, or `size` bytes from `offset`. */
+export type BufferEntry = readonly [binding: number, buffer: GPUBuffer, offset?: number, size?: number];
+
+function resource([, buffer, offset, size]: BufferEntry): GPUBufferBinding {
+  return offset === undefined ? { buffer } : { buffer, offset, size };
+}
+
 /** A bind group kept by a {@link BindGroupCache}, with its own uniform buffer. */
 interface CachedBinding {
   readonly bindGroup: GPUBindGroup;
@@ -89,11 +96,11 @@ export class Recorder {
 
   /**
    * Records one dispatch of `kernel`: `params` (uniform bytes) at binding `paramsBinding`, and each
-   * `[binding, buffer]` of `buffers`.
+   * `[binding, buffer, offset?, size?]` of `buffers`.
    */
   dispatch(
     kernel: Kernel,
-    buffers: readonly (readonly [number, GPUBuffer])[],
+    buffers: readonly BufferEntry[],
     params: { binding: number; bytes: ArrayBuffer } | null,
     grid: readonly [number, number, number],
   ): void {
@@ -124,7 +131,7 @@ export class Recorder {
       this.#uniforms.push(uniform);
       entries.push({ binding: params.binding, resource: { buffer: uniform } });
     }
-    for (const [binding, buffer] of buffers) entries.push({ binding, resource: { buffer } });
+    for (const b of buffers) entries.push({ binding: b[0], resource: resource(b) });
     device.pushErrorScope("validation");
     const bindGroup = device.createBindGroup({ layout: kernel.layout, entries, label: kernel.name });
     this.#errors.push(device.popErrorScope().then((error) => ({ where: `shader "${kernel.name}"`, error })));
@@ -161,10 +168,12 @@ export class Recorder {
   #cachedBindGroup(
     cache: BindGroupCache,
     kernel: Kernel,
-    buffers: readonly (readonly [number, GPUBuffer])[],
+    buffers: readonly BufferEntry[],
     params: { binding: number; bytes: ArrayBuffer } | null,
   ): GPUBindGroup | null {
-    const key = `${kernel.name}#${kernelId(kernel)}|${buffers.map(([b, buf]) => `${b}:${bufferId(buf)}`).join(",")}`;
+    const key = `${kernel.name}#${kernelId(kernel)}|${
+      buffers.map(([b, buf, offset = 0]) => `${b}:${bufferId(buf)}@${offset}`).join(",")
+    }`;
     const bytes = params ? new Uint8Array(params.bytes) : null;
     const now = this.submitCount;
     const hit = cache.entries.get(key);
@@ -201,7 +210,7 @@ export class Recorder {
       uniform.unmap();
       entries.push({ binding: params.binding, resource: { buffer: uniform } });
     }
-    for (const [binding, buffer] of buffers) entries.push({ binding, resource: { buffer } });
+    for (const b of buffers) entries.push({ binding: b[0], resource: resource(b) });
     device.pushErrorScope("validation");
     const bindGroup = device.createBindGroup({ layout: kernel.layout, entries, label: kernel.name });
     this.#errors.push(device.popErrorScope().then((error) => ({ where: `shader "${kernel.name}"`, error })));

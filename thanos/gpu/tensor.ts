@@ -179,12 +179,13 @@ export function empty<D extends DType = "f32">(
 
 /** A tensor on a pooled buffer, as is: for `empty` and for the allocators that overwrite it whole. */
 function allocate<D extends DType>(gpu: Gpu, shape: readonly number[], dtype: D, label: string): Tensor<D> {
+  // larger than one storage binding is fine: launches bind such a buffer in chunks (gpu/chunked.ts)
   const bytes = numel(shape) * 4;
-  const maxBinding = gpu.limits.maxStorageBufferBindingSize;
-  if (bytes > maxBinding) {
+  const maxBuffer = gpu.limits.maxBufferSize;
+  if (bytes > maxBuffer) {
     throw new RangeError(
       `Tensor "${label}" of shape [${shape}] needs ${bytes} bytes, more than the device's ` +
-        `maxStorageBufferBindingSize of ${maxBinding} bytes`,
+        `maxBufferSize of ${maxBuffer} bytes`,
     );
   }
   return new Tensor(gpu, gpu.pool.acquire(bytes, TENSOR_USAGE, label), shape, dtype, label);

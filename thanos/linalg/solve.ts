@@ -130,7 +130,10 @@ export async function gatheredSolve(
 
   const gpu = a.tensor.gpu;
   const words = scratchWords(cap);
-  const slots = Math.min(rows, Math.floor(SCRATCH_BYTES / (16 * words)));
+  // whole groups of SLOT_GROUP slots, within one storage binding where a group fits one: the hot loops
+  // then index scratch directly, not through chunk accessors (gpu/chunked.ts)
+  const group = 16 * words * SLOT_GROUP;
+  const slots = Math.min(rows, Math.max(1, Math.floor(Math.min(SCRATCH_BYTES, gpu.bindingLimit) / group)) * SLOT_GROUP);
   const phases = plan(cap, options.loopBudget, maxQ);
   const what = describe(a);
   await withStatus(gpu, options.status, async (status) => {
