@@ -1,6 +1,7 @@
 /**
  * `deno task bench:scale [--preset llama-2-7b|tinyllama-1.1b|small] [--layers 1] [--dtype F16]
- *   [--patterns unstructured,2:4] [--nsamples 8] [--seqlen 256] [--max-windows 2] [--json FILE]`
+ *   [--patterns unstructured,2:4] [--nsamples 8] [--seqlen 256] [--max-windows 2] [--json FILE]
+ *   [--f64-check unstructured,2:4|none]`
  *
  * The paper's model sizes on this machine's adapter: a random-weight LLaMA with a real model's widths
  * (tools/random_model.ts; Llama-2-7B's by default — hidden 4096, intermediate 11008, 32 heads,
@@ -12,6 +13,12 @@
  * plan's peak GPU bytes; a run the plan refuses is reported with its one-line reason (e.g. a tensor
  * larger than the adapter's storage-binding limit).
  *
+ * Then (unless `--f64-check none`) a float64 check at the same widths: a random layer of the shape of
+ * `mlp.down_proj` (hidden x intermediate: its Hessian is the largest tensor of the model) with random
+ * calibration activations (`nsamples·seqlen` rows, a few 6x outlier features), pruned with Thanos by
+ * `deno task prune-layer` on the GPU and by `tools/fixtures/thanos_f64.py` (numpy, float64, written
+ * independently); the step reports both relative errors, their ratio and the fraction of equal mask entries.
+ *
  * A table goes to stdout, then one JSON line with every figure (also written to `--json FILE`).
  *
  * @module
@@ -20,6 +27,8 @@
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { getGpu } from "../thanos/gpu/device.ts";
+import { writeSafetensors } from "../thanos/model/safetensors.ts";
+import { randn } from "../thanos/util/random.ts";
 import { runDeno } from "./child.ts";
 import { type Preset, PRESETS, writeRandomLlama } from "../tools/random_model.ts";
 
@@ -34,6 +43,7 @@ const { values } = parseArgs({
     seqlen: { type: "string", default: "256" },
     "max-windows": { type: "string", default: "2" },
     json: { type: "string" },
+    "f64-check": { type: "string", default: "unstructured,2:4" },
   },
   strict: true,
 });
@@ -112,15 +122,72 @@ try {
     });
     await Deno.remove(out, { recursive: true }).catch(() => {});
   }
+  if (values["f64-check"] !== "none") await f64Check(tmp, values["f64-check"].split(",").filter(Boolean));
 } finally {
   await Deno.remove(tmp, { recursive: true });
+}
+
+/** The float64 check of one layer of the preset's down-projection shape (see the module documentation). */
+async function f64Check(tmp: string, patterns: string[]): Promise<void> {
+  const { hidden_size: rows, intermediate_size: cols } = PRESETS[values.preset as Preset];
+  const n = Number(values.nsamples) * Number(values.seqlen);
+  const input = join(tmp, "layer.safetensors");
+  console.error(`writing a random ${rows}x${cols} layer with ${n} calibration rows for the float64 check…`);
+  const inputs = randn(n * cols, 12);
+  for (let t = 0; t < n; t++) for (let j = 0; j < cols; j += 97) inputs[t * cols + j] *= 6;
+  await writeSafetensors(input, {
+    weight: { dtype: "F32", shape: [rows, cols], data: randn(rows * cols, 11) },
+    inputs: { dtype: "F32", shape: [n, cols], data: inputs },
+  });
+  for (const pattern of patterns) {
+    const out = join(tmp, `layer-${pattern.replace(":", "-")}.safetensors`);
+    const gpuRun = await runChild([
+      "cli/prune_layer.ts",
+      input,
+      "--method",
+      "thanos",
+      "--pattern",
+      pattern,
+      "--out",
+      out,
+    ]);
+    const result: Record<string, unknown> = {
+      stage: `f64 check ${rows}x${cols} thanos ${pattern}`,
+      code: gpuRun.code,
+      seconds: gpuRun.seconds,
+      peakRssBytes: gpuRun.peakRssBytes,
+      gpu: gpuRun.json,
+      refused: gpuRun.code !== 0 ? gpuRun.stderrTail : undefined,
+    };
+    if (gpuRun.code === 0) {
+      const t = performance.now();
+      const py = await new Deno.Command("python3", {
+        args: ["tools/fixtures/thanos_f64.py", input, out, "--pattern", pattern],
+        cwd: new URL("../", import.meta.url).pathname,
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const text = new TextDecoder().decode(py.stdout).trim().split("\n").pop() ?? "";
+      result.f64 = py.success ? JSON.parse(text) : new TextDecoder().decode(py.stderr).trim().split("\n").pop();
+      result.f64Seconds = (performance.now() - t) / 1000;
+    }
+    results.push(result);
+    await Deno.remove(out).catch(() => {});
+  }
 }
 
 console.log(`# bench:scale on ${adapter}; random ${values.preset}, ${values.layers} block(s), ${dtype}`);
 console.log("| stage | exit | seconds | peak RSS GiB | note |\n|---|---:|---:|---:|---|");
 for (const r of results) {
   const rss = typeof r.peakRssBytes === "number" ? (r.peakRssBytes / GIB).toFixed(2) : "";
-  const note = r.refused ?? (r.timings ? JSON.stringify(r.timings) : r.parameters ? `${r.parameters} parameters` : "");
+  const f64 = r.f64 as Record<string, number> | string | undefined;
+  const check = typeof f64 === "object"
+    ? `relative error GPU f32 ${f64.relative_error_gpu.toPrecision(6)} vs numpy f64 ${
+      f64.relative_error_f64.toPrecision(6)
+    } (ratio ${f64.relative_error_ratio.toFixed(6)}), masks equal ${(100 * f64.mask_agreement).toFixed(4)}%`
+    : f64;
+  const note = r.refused ?? check ??
+    (r.timings ? JSON.stringify(r.timings) : r.parameters ? `${r.parameters} parameters` : "");
   console.log(
     `| ${r.stage} | ${r.code ?? 0} | ${(r.seconds as number).toFixed(1)} | ${rss} | ${
       String(note).replaceAll("\n", " ")
