@@ -111,7 +111,7 @@ gpuTest(
 // ---------------------------------------------------------------------------------------------
 // forward pass
 
-for (const [seqLen, headDim] of [[600, 64], [400, 128]]) {
+for (const [seqLen, headDim] of [[1300, 64], [1000, 128]]) {
   gpuTest(
     `causalAttention over a window of ${seqLen} tokens, heads of ${headDim} (keys in several dispatches)`,
     async (gpu) => {

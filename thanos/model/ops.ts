@@ -27,10 +27,22 @@ const WG = 256;
 function rowWorkgroupSize(gpu: Gpu): number {
   return gpu.info.isFallback ? 16 : 128;
 }
-/** Queries per workgroup of the attention kernel. */
-const ATTENTION_WG = 64;
+/**
+ * Invocations per workgroup of the attention kernel, one per (window, head) pair: 8 on software
+ * adapters (llvmpipe's SIMD width: one vector of lanes walking the same keys), 64 on GPUs.
+ */
+function attentionWorkgroupSize(gpu: Gpu): number {
+  return gpu.info.isFallback ? 8 : 64;
+}
 /** Largest head dimension the attention kernel holds in registers (MAX_HEAD_DIM in attention.wgsl). */
 export const MAX_HEAD_DIM = 256;
+/**
+ * Queries per invocation of the attention kernel (QB in attention.wgsl): 4, fewer for heads wider
+ * than 64 (QB·ceil(headDim/4) ≤ its MAX_BLOCK4 = 64 vec4 registers).
+ */
+export function attentionQueryBlock(headDim: number): number {
+  return Math.max(1, Math.min(4, Math.floor(64 / Math.ceil(headDim / 4))));
+}
 
 /** `ACT` override of activation.wgsl / gated_activation.wgsl. */
 const ACT_CODE: Record<Activation, number> = { relu: 0, gelu_new: 1, gelu: 2, silu: 3 };
@@ -370,12 +382,15 @@ export async function causalAttention(
   check2d(op, "out", out, rows, heads * headDim);
   const gpu = out.gpu;
   const keyRanges = attentionKeyRanges(seqLen, headDim);
+  const qb = attentionQueryBlock(headDim), wg = attentionWorkgroupSize(gpu);
   // (m, l) of every query and head between the dispatches of a long window (a stand-in when one does it all)
   using state = empty(gpu, [keyRanges.length > 1 ? rows * heads * 2 : 1], "f32", `${op}.state`);
   for (const [keyBegin, keyEnd] of keyRanges) {
     await launch(gpu, "attention", { q: q.tensor, k: k.tensor, v: v.tensor, out, state }, {
-      grid: [Math.ceil((seqLen - keyBegin) / ATTENTION_WG), heads, batch],
+      // x: (window, head) pairs; y: blocks of qb queries from the one holding query keyBegin
+      grid: [Math.ceil((batch * heads) / wg), Math.ceil(seqLen / qb) - Math.floor(keyBegin / qb), 1],
       params: {
+        batchHeads: batch * heads,
         seqLen,
         heads,
         kvHeads,
@@ -390,25 +405,33 @@ export async function causalAttention(
         keyEnd,
         scale,
       },
-      constants: { WG: ATTENTION_WG, HEAD_DIM: headDim },
+      constants: { WG: wg, HEAD_DIM: headDim, QB: qb },
     });
   }
 }
 
 /**
  * The key ranges [begin, end) of the dispatches of {@link causalAttention} for a window of
- * `seqLen` tokens: a key costs an invocation up to 3·(headDim + 1) + 1 loop iterations (the dot
- * product and, when the lanes of a SIMD vector disagree on a new running max, both accumulation
- * loops), and each dispatch stays within the loop budget (thanos/gpu/loop_budget.ts): up to 153
- * keys per dispatch at headDim 128, 304 at 64 (a window of 2048 tokens takes 14 and 7 dispatches).
+ * `seqLen` tokens. The kernel walks keys four at a time; a block of four keys costs an invocation
+ * two loops over the head dimension in steps of 4 (q·k and the weighted v), each step running a
+ * loop over the invocation's QB queries, and two more loops over the queries (the scores' reset
+ * and the softmax update) — all counted as not unrolled (the short ones are, when the compiler
+ * chooses). Loading the queries and storing the outputs costs the same every dispatch. Each
+ * dispatch stays within the loop budget (thanos/gpu/loop_budget.ts): up to 1156 keys per dispatch
+ * at headDim 64 and 892 at 128 (a window of 2048 tokens takes 2 and 3 dispatches).
  * @example
  * ```ts
- * attentionKeyRanges(600, 64); // [[0, 304], [304, 600]]
+ * attentionKeyRanges(1300, 64); // [[0, 1156], [1156, 1300]]
  * ```
  */
 export function attentionKeyRanges(seqLen: number, headDim: number): [number, number][] {
-  const perDim = loopCost(headDim);
-  return budgetRanges("causalAttention", seqLen, 3 * perDim + 1, 4 * perDim);
+  const qb = attentionQueryBlock(headDim), hd4 = Math.ceil(headDim / 4);
+  const perDim = loopCost(hd4) + hd4 * loopCost(qb); // one loop over the head dimension
+  const perBlock = 2 * perDim + 2 * loopCost(qb) + 1; // four keys
+  const overhead = 2 * loopCost(qb) + qb * (loopCost(hd4) + hd4 * loopCost(4)) + qb * loopCost(headDim);
+  // whole blocks of four keys, so every dispatch but the last ends on a block boundary
+  return budgetRanges("causalAttention", Math.ceil(seqLen / 4), perBlock, overhead)
+    .map(([b0, b1]): [number, number] => [4 * b0, Math.min(seqLen, 4 * b1)]);
 }
 
 /**
