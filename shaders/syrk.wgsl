@@ -90,17 +90,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
       }
     }
   }
-  // Rows are stored by calls with constant indices into acc: a store loop over acc that the
-  // compiler does not unroll fully demotes acc to scratch memory and makes the whole kernel ~1.5x
-  // slower on llvmpipe (as in matmul_register_vec4.wgsl).
-  storeRow(i0, j0, acc[0], acc[1]);
-  storeRow(i0 + 1u, j0, acc[2], acc[3]);
-  storeRow(i0 + 2u, j0, acc[4], acc[5]);
-  storeRow(i0 + 3u, j0, acc[6], acc[7]);
-  storeRow(i0 + 4u, j0, acc[8], acc[9]);
-  storeRow(i0 + 5u, j0, acc[10], acc[11]);
-  storeRow(i0 + 6u, j0, acc[12], acc[13]);
-  storeRow(i0 + 7u, j0, acc[14], acc[15]);
+  storeTile8(i0, j0, &acc);
 }
 
 // C[i, j0 .. j0+8] on and below the diagonal (j ≤ i < N), mirrored above it when MIRROR
@@ -126,3 +116,4 @@ fn storeRow(i: u32, j0: u32, lo: vec4f, hi: vec4f) {
 }
 
 // #include "lib/upper_tiles.wgsl"
+// #include "lib/tile8_store.wgsl"

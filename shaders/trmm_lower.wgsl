@@ -57,16 +57,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
       }
     }
   }
-  // constant indices into acc (a store loop over it demotes acc to scratch memory on llvmpipe;
-  // see syrk.wgsl)
-  storeRow(i0, j0, acc[0], acc[1]);
-  storeRow(i0 + 1u, j0, acc[2], acc[3]);
-  storeRow(i0 + 2u, j0, acc[4], acc[5]);
-  storeRow(i0 + 3u, j0, acc[6], acc[7]);
-  storeRow(i0 + 4u, j0, acc[8], acc[9]);
-  storeRow(i0 + 5u, j0, acc[10], acc[11]);
-  storeRow(i0 + 6u, j0, acc[12], acc[13]);
-  storeRow(i0 + 7u, j0, acc[14], acc[15]);
+  storeTile8(i0, j0, &acc);
 }
 
 // C[i, j0 .. j0+8] = alpha·(lo, hi), the columns past N skipped
@@ -82,3 +73,5 @@ fn storeRow(i: u32, j0: u32, lo: vec4f, hi: vec4f) {
     }
   }
 }
+
+// #include "lib/tile8_store.wgsl"
