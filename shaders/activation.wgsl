@@ -10,13 +10,11 @@
 override WG: u32 = 256;
 override ACT: u32 = 0;
 
-// #include "lib/flat_index.wgsl"
+// #include "lib/flat_entry.wgsl"
 
 // #include "lib/activation.wgsl"
 
-@compute @workgroup_size(WG)
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flat_id(gid, nwg);
+fn flat_item(i: u32) {
   if (i >= p.n) {
     return;
   }

@@ -17,18 +17,10 @@
 //   (set bits of the row) + ceil(cols/32) inner trips.
 
 override WG: u32 = 64;
-override HAS_BIAS: bool = false;
-override ACCUMULATE: bool = false;
 
-// #include "lib/flat_index.wgsl"
-// #include "lib/matvec_out.wgsl"
+// #include "lib/matvec_row_entry.wgsl"
 
-@compute @workgroup_size(WG)
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let o = flat_id(gid, nwg);
-  if (o >= p.rows) {
-    return;
-  }
+fn matvec_row(o: u32) -> f32 {
   let words = (p.cols + 31u) / 32u;
   var k = rowStart[o];
   var acc = 0.0;
@@ -42,5 +34,5 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
       bits &= bits - 1u;
     }
   }
-  matvec_out(o, acc);
+  return acc;
 }

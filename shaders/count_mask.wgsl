@@ -15,13 +15,10 @@ override WG: u32 = 256;
 // #include "lib/chunk_items.wgsl"
 // #include "lib/workgroup_count.wgsl"
 
-@compute @workgroup_size(WG)
-fn main(
-  @builtin(local_invocation_index) t: u32,
-  @builtin(workgroup_id) wid: vec3u,
-  @builtin(num_workgroups) nwg: vec3u,
-) {
-  let range = item_range(wid.x + wid.y * nwg.x, t, p.count);
+// #include "lib/chunk_entry.wgsl"
+
+fn chunk_item(chunk: u32, t: u32) {
+  let range = item_range(chunk, t, p.count);
   var pos = row_col(range.x, p.cols);
   var mine = 0u;
   for (var f = range.x; f < range.y; f++) {

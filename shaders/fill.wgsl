@@ -8,11 +8,9 @@
 
 override WG: u32 = 256;
 
-// #include "lib/flat_index.wgsl"
+// #include "lib/flat_entry.wgsl"
 
-@compute @workgroup_size(WG)
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flat_id(gid, nwg);
+fn flat_item(i: u32) {
   if (i >= p.n) {
     return;
   }

@@ -20,17 +20,14 @@ var<workgroup> best: atomic<u32>;
 
 // #include "lib/chunk_items.wgsl"
 
-@compute @workgroup_size(WG)
-fn main(
-  @builtin(local_invocation_index) t: u32,
-  @builtin(workgroup_id) wid: vec3u,
-  @builtin(num_workgroups) nwg: vec3u,
-) {
+// #include "lib/chunk_entry.wgsl"
+
+fn chunk_item(chunk: u32, t: u32) {
   if (t == 0u) {
     atomicStore(&best, 0u);
   }
   workgroupBarrier();
-  let range = item_range(wid.x + wid.y * nwg.x, t, p.count);
+  let range = item_range(chunk, t, p.count);
   for (var i = range.x; i < range.y; i++) {
     if ((bitcast<u32>(x[p.offset + i]) & 0x7f800000u) == 0x7f800000u) {
       atomicMax(&best, 0xffffffffu - i);

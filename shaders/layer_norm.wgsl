@@ -15,16 +15,9 @@ override WG: u32 = 128;
 
 // #include "lib/row_moments.wgsl"
 
-@compute @workgroup_size(WG)
-fn main(
-  @builtin(workgroup_id) wid: vec3u,
-  @builtin(num_workgroups) nwg: vec3u,
-  @builtin(local_invocation_index) lid: u32,
-) {
-  let row = wid.x + wid.y * nwg.x;
-  if (row >= p.rows) {
-    return;
-  }
+// #include "lib/row_entry.wgsl"
+
+fn row_item(row: u32, lid: u32) {
   let base = row * p.cols;
   let n = f32(p.cols);
   let mean = row_sum(lid, base) / n;

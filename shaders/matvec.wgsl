@@ -14,18 +14,10 @@
 //   (linear index = gid.x + gid.y * nwg.x * WG). An invocation loops ceil(cols / 4) + 3 times.
 
 override WG: u32 = 64;
-override HAS_BIAS: bool = false;
-override ACCUMULATE: bool = false;
 
-// #include "lib/flat_index.wgsl"
-// #include "lib/matvec_out.wgsl"
+// #include "lib/matvec_row_entry.wgsl"
 
-@compute @workgroup_size(WG)
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let o = flat_id(gid, nwg);
-  if (o >= p.rows) {
-    return;
-  }
+fn matvec_row(o: u32) -> f32 {
   let row = p.wOffset + o * p.cols;
   let body = p.cols & ~3u;
   var s0 = 0.0;
@@ -42,5 +34,5 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   for (var i = body; i < p.cols; i++) {
     acc = fma(w[row + i], x[p.xOffset + i], acc);
   }
-  matvec_out(o, acc);
+  return acc;
 }

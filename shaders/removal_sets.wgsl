@@ -14,11 +14,9 @@
 
 override WG: u32 = 64;
 
-// #include "lib/flat_index.wgsl"
+// #include "lib/flat_entry.wgsl"
 
-@compute @workgroup_size(WG)
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let r = flat_id(gid, nwg);
+fn flat_item(r: u32) {
   if (r >= p.rows) {
     return;
   }

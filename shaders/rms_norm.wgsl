@@ -14,17 +14,9 @@ override WG: u32 = 128;
 
 // #include "lib/row_moments.wgsl"
 
-@compute @workgroup_size(WG)
-fn main(
-  @builtin(workgroup_id) wid: vec3u,
-  @builtin(num_workgroups) nwg: vec3u,
-  @builtin(local_invocation_index) lid: u32,
-) {
-  let row = wid.x + wid.y * nwg.x;
-  // uniform control flow: every invocation of a workgroup takes the same branch
-  if (row >= p.rows) {
-    return;
-  }
+// #include "lib/row_entry.wgsl"
+
+fn row_item(row: u32, lid: u32) {
   let base = row * p.cols;
   let inv = inverseSqrt(row_sq_dev(lid, base, 0.0) / f32(p.cols) + p.eps);
   for (var c = lid; c < p.cols; c += WG) {

@@ -15,11 +15,9 @@
 
 override WG: u32 = 256;
 
-// #include "lib/flat_index.wgsl"
+// #include "lib/flat_entry.wgsl"
 
-@compute @workgroup_size(WG)
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flat_id(gid, nwg);
+fn flat_item(i: u32) {
   let half = p.headDim / 2u;
   let perRow = p.heads * half;
   if (i >= p.rows * perRow) {

@@ -13,16 +13,9 @@ override WG: u32 = 256;
 
 // #include "lib/reduce.wgsl"
 
-@compute @workgroup_size(WG)
-fn main(
-  @builtin(local_invocation_index) t: u32,
-  @builtin(workgroup_id) wid: vec3u,
-  @builtin(num_workgroups) nwg: vec3u,
-) {
-  let row = wid.x + wid.y * nwg.x;
-  if (row >= p.rows) {
-    return;
-  }
+// #include "lib/row_entry.wgsl"
+
+fn row_item(row: u32, t: u32) {
   let base = p.offset + row * p.ld;
   var sum = 0.0;
   for (var j = t; j < p.cols; j += WG) {

@@ -26,18 +26,15 @@ var<workgroup> local_hist: array<atomic<u32>, 256>;
 
 // #include "lib/select_walk.wgsl"
 
-@compute @workgroup_size(WG)
-fn main(
-  @builtin(local_invocation_index) t: u32,
-  @builtin(workgroup_id) wid: vec3u,
-  @builtin(num_workgroups) nwg: vec3u,
-) {
+// #include "lib/chunk_entry.wgsl"
+
+fn chunk_item(chunk: u32, t: u32) {
   for (var b = t; b < 256u; b += WG) {
     atomicStore(&local_hist[b], 0u);
   }
   workgroupBarrier();
 
-  let range = item_range(wid.x + wid.y * nwg.x, t, p.n);
+  let range = item_range(chunk, t, p.n);
   // keys that agree with the prefix on the bits above this pass's digit (none fixed in pass 0)
   let high = select(0xffffffffu << (p.shift + 8u), 0u, p.shift >= 24u);
   let prefix = state[PREFIX] & high;

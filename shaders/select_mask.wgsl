@@ -22,12 +22,9 @@ var<workgroup> ties_mode: u32;
 // #include "lib/scan.wgsl"
 // #include "lib/select_walk.wgsl"
 
-@compute @workgroup_size(WG)
-fn main(
-  @builtin(local_invocation_index) t: u32,
-  @builtin(workgroup_id) wid: vec3u,
-  @builtin(num_workgroups) nwg: vec3u,
-) {
+// #include "lib/chunk_entry.wgsl"
+
+fn chunk_item(chunk: u32, t: u32) {
   if (t == 0u) {
     ties_mode = state[TIES];
   }
@@ -35,7 +32,6 @@ fn main(
   let threshold = state[PREFIX];
   let take = state[K_REM];
 
-  let chunk = wid.x + wid.y * nwg.x;
   let range = item_range(chunk, t, p.n);
 
   // rank of this invocation's first tie among all ties, in flat order

@@ -18,13 +18,9 @@ override WG: u32 = 256;
 // #include "lib/select_walk.wgsl"
 // #include "lib/workgroup_count.wgsl"
 
-@compute @workgroup_size(WG)
-fn main(
-  @builtin(local_invocation_index) t: u32,
-  @builtin(workgroup_id) wid: vec3u,
-  @builtin(num_workgroups) nwg: vec3u,
-) {
-  let chunk = wid.x + wid.y * nwg.x;
+// #include "lib/chunk_entry.wgsl"
+
+fn chunk_item(chunk: u32, t: u32) {
   var mine = 0u;
   if (state[TIES] == TIES_RANK) {
     mine = count_ties(item_range(chunk, t, p.n), state[PREFIX]);

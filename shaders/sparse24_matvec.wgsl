@@ -19,20 +19,12 @@
 //   (linear index = gid.x + gid.y * nwg.x * WG). An invocation loops cols/4 + 1 times. cols % 4 == 0.
 
 override WG: u32 = 64;
-override HAS_BIAS: bool = false;
-override ACCUMULATE: bool = false;
 
-// #include "lib/flat_index.wgsl"
-// #include "lib/matvec_out.wgsl"
+// #include "lib/matvec_row_entry.wgsl"
 
 // #include "lib/sparse_groups.wgsl"
 
-@compute @workgroup_size(WG)
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let o = flat_id(gid, nwg);
-  if (o >= p.rows) {
-    return;
-  }
+fn matvec_row(o: u32) -> f32 {
   let groups = p.cols / 4u;
   let words = (groups + 7u) / 8u;
   let vrow = o * (p.cols / 2u);
@@ -49,5 +41,5 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
     s0 = fma(values[vrow + 2u * g], x[base + kept.x], s0);
     s1 = fma(values[vrow + 2u * g + 1u], x[base + kept.y], s1);
   }
-  matvec_out(o, s0 + s1);
+  return s0 + s1;
 }

@@ -4,7 +4,7 @@
 //
 // llvmpipe loads storage lane by lane, so load instructions bound the product (see
 // matvec_vec4.wgsl): per 8 columns of a row this reads 1 vec4 of values, 1/4 of an index word and
-// (shared by the ROWS rows of an invocation) 2 vec4s of x — 1.75 loads against the dense kernel's 2.5.
+// (shared by the 4 rows of an invocation) 2 vec4s of x — 1.75 loads against the dense kernel's 2.5.
 //
 // Bindings (group 0):
 //   #params { rows, cols, xOffset4, yOffset: u32 }
@@ -18,18 +18,13 @@
 // Math: for o < rows, acc = Σ_g values[o, 2g]·x[4g + i0(o, g)] + values[o, 2g+1]·x[4g + i1(o, g)]
 //   (one partial sum per vec4 lane of values, added as (s.x + s.y) + (s.z + s.w)); t = acc + bias[o]
 //   (HAS_BIAS); y[o] = t (ACCUMULATE false) or y[o] + t (ACCUMULATE true).
-// Grid: 1-D over ceil(rows / ROWS) row groups, workgroup size WG, folded into y past 65535 groups
-//   (linear index = gid.x + gid.y * nwg.x * WG). An invocation loops cols/8 + ROWS times. cols % 8 == 0.
+// Grid: 1-D over ceil(rows / 4) row groups, workgroup size WG, folded into y past 65535 groups
+//   (linear index = gid.x + gid.y * nwg.x * WG). An invocation loops cols/8 + 4 times. cols % 8 == 0.
 // Reference: tests/reference/sparse.ts `sparse24Matvec` (the same math as sparse24_matvec.wgsl).
 
 override WG: u32 = 64;
-override HAS_BIAS: bool = false;
-override ACCUMULATE: bool = false;
 
-const ROWS: u32 = 4u;
-
-// #include "lib/flat_index.wgsl"
-// #include "lib/matvec_out.wgsl"
+// #include "lib/matvec_quad_entry.wgsl"
 
 // #include "lib/sparse_groups.wgsl"
 
@@ -40,14 +35,8 @@ fn pairTerms(v: vec4<f32>, word: u32, t: u32, xa: vec4<f32>, xb: vec4<f32>) -> v
   return v * vec4<f32>(xa[ka.x], xa[ka.y], xb[kb.x], xb[kb.y]);
 }
 
-@compute @workgroup_size(WG)
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let o0 = flat_id(gid, nwg) * ROWS;
-  if (o0 >= p.rows) {
-    return;
-  }
-  // rows past the end repeat the last row (their sums are computed and dropped): no branch in the loop
-  let last = p.rows - 1u;
+// rows o0 .. o0+3 (past `last`, row `last` again): each row's 4 lane-partial sums
+fn matvec_rows(o0: u32, last: u32) -> array<vec4<f32>, 4> {
   let pairs = p.cols / 8u;
   let words = (p.cols / 4u + 7u) / 8u;
   let o1 = min(o0 + 1u, last);
@@ -75,17 +64,5 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
     s2 += pairTerms(values[o2 * pairs + t], w2, t & 3u, xa, xb);
     s3 += pairTerms(values[o3 * pairs + t], w3, t & 3u, xa, xb);
   }
-  let sums = vec4<f32>(
-    (s0.x + s0.y) + (s0.z + s0.w),
-    (s1.x + s1.y) + (s1.z + s1.w),
-    (s2.x + s2.y) + (s2.z + s2.w),
-    (s3.x + s3.y) + (s3.z + s3.w),
-  );
-  for (var i = 0u; i < ROWS; i++) {
-    let o = o0 + i;
-    if (o > last) {
-      break;
-    }
-    matvec_out(o, sums[i]);
-  }
+  return array<vec4<f32>, 4>(s0, s1, s2, s3);
 }

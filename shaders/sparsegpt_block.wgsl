@@ -19,7 +19,7 @@
 
 override WG: u32 = 64;
 
-// #include "lib/flat_index.wgsl"
+// #include "lib/flat_entry.wgsl"
 
 fn score(wrow: u32, t: u32) -> f32 {
   let x = w[wrow + t];
@@ -27,9 +27,7 @@ fn score(wrow: u32, t: u32) -> f32 {
   return (x * x) / (d * d);
 }
 
-@compute @workgroup_size(WG)
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let r = flat_id(gid, nwg);
+fn flat_item(r: u32) {
   if (r >= p.rows) {
     return;
   }

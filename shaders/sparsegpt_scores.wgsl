@@ -11,10 +11,9 @@
 override WG_X: u32 = 64;
 override WG_Y: u32 = 4;
 
-@compute @workgroup_size(WG_X, WG_Y)
-fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let j = gid.x;
-  let r = gid.y;
+// #include "lib/grid_entry.wgsl"
+
+fn grid_item(r: u32, j: u32) {
   if (r >= p.rows || j >= p.count) {
     return;
   }

@@ -31,16 +31,9 @@ override WG: u32 = 128;
 // #include "lib/vocab_chunks.wgsl"
 // #include "lib/argmax.wgsl"
 
-@compute @workgroup_size(WG)
-fn main(
-  @builtin(workgroup_id) wid: vec3u,
-  @builtin(num_workgroups) nwg: vec3u,
-  @builtin(local_invocation_index) lid: u32,
-) {
-  let row = wid.x + wid.y * nwg.x;
-  if (row >= p.rows) {
-    return;
-  }
+// #include "lib/row_entry.wgsl"
+
+fn row_item(row: u32, lid: u32) {
   let base = p.offset + row * p.ld;
   // chunk max and its first column (columns visited in increasing order: strict > keeps the first)
   var mx = NEG_BIG;

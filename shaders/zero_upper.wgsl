@@ -8,10 +8,9 @@
 override WG_X: u32 = 16;
 override WG_Y: u32 = 16;
 
-@compute @workgroup_size(WG_X, WG_Y)
-fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let i = gid.y;
-  let j = gid.x;
+// #include "lib/grid_entry.wgsl"
+
+fn grid_item(i: u32, j: u32) {
   if (i < p.n && j < p.n && j > i) {
     a[p.off + i * p.ld + j] = 0.0;
   }
