@@ -28,13 +28,7 @@
 
 // The block of 4 steps of k from kb that lib/register_tile.wgsl's main multiplies into the tile:
 //   av[r][kk] = op(A)[i0 + r, kb + kk], bv[kk·TN4 + q][s] = op(B)[kb + kk, j0 + 4q + s]
-fn loadBlock(
-  i0: u32,
-  j0: u32,
-  kb: u32,
-  av: ptr<function, array<vec4f, TM>>,
-  bv: ptr<function, array<vec4f, 4u * TN4>>,
-) {
+fn loadBlock(i0: u32, j0: u32, kb: u32, av: ptr<function, ABlock>, bv: ptr<function, BBlock>) {
   let lastI = p.M - 1u;
   let lastJ = p.N - 1u;
   let lastK = p.K - 1u;

@@ -28,6 +28,10 @@ const TM: u32 = 16u; // rows of C per invocation
 const TN: u32 = 16u; // columns of C per invocation
 const TN4: u32 = TN / 4u;
 
+alias Tile = array<vec4f, TM * TN4>; // acc
+alias ABlock = array<vec4f, TM>; // av
+alias BBlock = array<vec4f, 4u * TN4>; // bv
+
 @compute @workgroup_size(WG_X, WG_Y)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         @builtin(local_invocation_id) lid: vec3u) {
@@ -40,22 +44,18 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   if (i0 >= p.M || j0 >= p.N) {
     return;
   }
-  var acc: array<vec4f, TM * TN4>;
+  var acc: Tile;
   // acc += op(A)[i0 .. i0+TM, kb .. kb+4] · op(B)[kb .. kb+4, j0 .. j0+TN], 4 steps of k at a time
   for (var kb = 0u; kb < p.K; kb += 4u) {
-    var av: array<vec4f, TM>;
-    var bv: array<vec4f, 4u * TN4>;
+    var av: ABlock;
+    var bv: BBlock;
     loadBlock(i0, j0, kb, &av, &bv);
     fmaTile(&acc, &av, &bv);
   }
   storeTile(i0, j0, &acc, SYMMETRIC && tile.x != tile.y);
 }
 
-fn fmaTile(
-  acc: ptr<function, array<vec4f, TM * TN4>>,
-  av: ptr<function, array<vec4f, TM>>,
-  bv: ptr<function, array<vec4f, 4u * TN4>>,
-) {
+fn fmaTile(acc: ptr<function, Tile>, av: ptr<function, ABlock>, bv: ptr<function, BBlock>) {
   for (var kk = 0u; kk < 4u; kk++) {
     for (var r = 0u; r < TM; r++) {
       for (var q = 0u; q < TN4; q++) {
@@ -65,7 +65,7 @@ fn fmaTile(
   }
 }
 
-fn storeTile(i0: u32, j0: u32, acc: ptr<function, array<vec4f, TM * TN4>>, mirror: bool) {
+fn storeTile(i0: u32, j0: u32, acc: ptr<function, Tile>, mirror: bool) {
   storeRow(i0, j0, array<vec4f, TN4>((*acc)[0], (*acc)[1], (*acc)[2], (*acc)[3]), mirror);
   storeRow(i0 + 1u, j0, array<vec4f, TN4>((*acc)[4], (*acc)[5], (*acc)[6], (*acc)[7]), mirror);
   storeRow(i0 + 2u, j0, array<vec4f, TN4>((*acc)[8], (*acc)[9], (*acc)[10], (*acc)[11]), mirror);
