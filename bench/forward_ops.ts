@@ -4,8 +4,9 @@
  * Where a LLaMA forward pass spends its time: each kernel of one decoder block, timed alone at
  * tiny-llama's shapes (hidden 256, 8 query heads of 32 over 4 kv heads, MLP 688, vocabulary 4096)
  * on `batch` windows of `seqlen` tokens with seeded random inputs — RMSNorm, the q/k/v/o and
- * gate/up/down products, RoPE, attention, SiLU·up, the residual adds — and the LM head, with the
- * share of each in a forward pass of tiny-llama's 4 blocks (the kernels it runs, times how often).
+ * gate/up/down products, RoPE, attention, SiLU·up, the residual adds, the NaN/Inf checks of the
+ * activations — and the LM head, with the share of each in a forward pass of tiny-llama's 4 blocks
+ * (the kernels it runs, times how often).
  * Best wall time of `repeats` runs after a warm-up (which compiles the pipelines), the GPU synced
  * after each; the load average is printed before and after, since the machine is shared.
  *
@@ -16,7 +17,8 @@
 
 import { parseArgs } from "node:util";
 import { getGpu } from "../thanos/gpu/device.ts";
-import { empty, upload } from "../thanos/gpu/tensor.ts";
+import { empty, upload, zeros } from "../thanos/gpu/tensor.ts";
+import { recordFirstNonFinite } from "../thanos/linalg/finite.ts";
 import { matmul } from "../thanos/linalg/matmul.ts";
 import { mat } from "../thanos/linalg/view.ts";
 import { causalAttention, gatedActivation, residualAdd, rmsNorm, rope } from "../thanos/model/ops.ts";
@@ -44,7 +46,7 @@ using wq = rand([d, d], 3), wkv = rand([nkv * hs, d], 4);
 using wgate = rand([f, d], 6), wdown = rand([d, f], 7), head = rand([V, d], 8);
 using q = rand([N, nh * hs], 9), k = rand([N, nkv * hs], 10), v = rand([N, nkv * hs], 11);
 using att = empty(gpu, [N, nh * hs]), gate = rand([N, f], 12), up = rand([N, f], 13), y = empty(gpu, [N, d]);
-using logits = empty(gpu, [N, V]);
+using logits = empty(gpu, [N, V]), flags = zeros(gpu, [1], "u32");
 const { cos, sin } = ropeTablesOnGpu(gpu, ropeInverseFrequencies(hs, { theta: 10000, scaling: null }), T);
 using _tables = { [Symbol.dispose]: () => (cos.release(), sin.release()) };
 const shape = { batch: B, seqLen: T, heads: nh, kvHeads: nkv, headDim: hs, scale: hs ** -0.5 };
@@ -61,6 +63,9 @@ const ops: [string, number, () => Promise<unknown>][] = [
   ["SiLU(gate)·up", blocks, () => gatedActivation(gate, up, "silu")],
   ["down proj 256x688", blocks, () => matmul(mat(gate), mat(wdown), mat(y), { transB: true })],
   ["residual add", 2 * blocks, () => residualAdd(y, x)],
+  // the model's NaN/Inf watch (thanos/model/finite.ts): each linear group's input and each block's output
+  ["NaN/Inf check [N, 256]", 4 * blocks, () => recordFirstNonFinite(h, flags, 0)],
+  ["NaN/Inf check [N, 688]", blocks, () => recordFirstNonFinite(gate, flags, 0)],
   ["LM head 4096x256", 1, () => matmul(mat(h), mat(head), mat(logits), { transB: true })],
 ];
 const rows = [];

@@ -16,7 +16,9 @@
 // (window, head) pairs of the SAME query block so all lanes of a vector walk the same keys, and the
 // softmax is rescaled once per four keys. QB = 8 ran faster still (0.67 s) but LLVM took ~37 s to
 // compile it (the QB·headDim accumulators and queries live across the key loop and spill); QB = 4
-// compiles in ~5-10 s per head size on this machine, once (Mesa's shader cache keeps it).
+// compiles in ~5-10 s per head size on this machine, once (Mesa's shader cache keeps it). A copy
+// reading q, k and v as vec4s (for aligned views) was no faster (2.1 vs 2.2 s per block at a load
+// average of 9) and took ~70 s to compile, so loads are no longer what bounds this kernel.
 //
 // Bindings (group 0):
 //   #params { batchHeads, seqLen, heads, kvHeads, qOffset, qLd, kOffset, kLd, vOffset, vLd,
