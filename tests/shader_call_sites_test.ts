@@ -1,8 +1,9 @@
 /**
  * Every `launch(gpu, "shader", { bindings }, { params: { … } })` call in thanos/ names exactly the
  * storage bindings and Params fields its shader declares — read from the TypeScript source, so a
- * field deleted from a `struct Params` or a renamed binding fails here, naming the shader, the
- * call site and the field, even for a kernel whose own test does not run it with those options.
+ * field deleted from a kernel's `// #params` or a renamed `// #binding` fails here, naming the
+ * shader, the call site and the field, even for a kernel whose own test does not run it with those
+ * options.
  * (At run time `launch` checks the same and more: value kinds, binding sizes.)
  *
  * A call whose shader is not a string literal must be listed in DYNAMIC with the shaders it may
