@@ -27,11 +27,13 @@ interface CallSite {
   params: string[] | null;
 }
 
-/** The top-level comma-separated parts of `text` (brackets and strings respected). */
-function splitTopLevel(text: string): string[] {
-  const parts: string[] = [];
-  let depth = 0, start = 0, quote: string | null = null;
-  for (let i = 0; i < text.length; i++) {
+/**
+ * The characters of `text` from `from` on that lie outside string literals, with the bracket depth
+ * after each (an opening bracket counts in its own depth, a closing one does not).
+ */
+function* unquoted(text: string, from = 0): Generator<{ i: number; c: string; depth: number }> {
+  let depth = 0, quote: string | null = null;
+  for (let i = from; i < text.length; i++) {
     const c = text[i];
     if (quote) {
       if (c === "\\") i++;
@@ -41,7 +43,16 @@ function splitTopLevel(text: string): string[] {
     if (c === '"' || c === "'" || c === "`") quote = c;
     else if ("([{".includes(c)) depth++;
     else if (")]}".includes(c)) depth--;
-    else if (c === "," && depth === 0) {
+    yield { i, c, depth };
+  }
+}
+
+/** The top-level comma-separated parts of `text` (brackets and strings respected). */
+function splitTopLevel(text: string): string[] {
+  const parts: string[] = [];
+  let start = 0;
+  for (const { i, c, depth } of unquoted(text)) {
+    if (c === "," && depth === 0) {
       parts.push(text.slice(start, i));
       start = i + 1;
     }
@@ -52,17 +63,8 @@ function splitTopLevel(text: string): string[] {
 
 /** Index just past the bracket that closes the one at `open`. */
 function closing(text: string, open: number): number {
-  let depth = 0, quote: string | null = null;
-  for (let i = open; i < text.length; i++) {
-    const c = text[i];
-    if (quote) {
-      if (c === "\\") i++;
-      else if (c === quote) quote = null;
-      continue;
-    }
-    if (c === '"' || c === "'" || c === "`") quote = c;
-    else if ("([{".includes(c)) depth++;
-    else if (")]}".includes(c) && --depth === 0) return i + 1;
+  for (const { i, c, depth } of unquoted(text, open)) {
+    if (")]}".includes(c) && depth === 0) return i + 1;
   }
   throw new Error(`unbalanced brackets from offset ${open}`);
 }
