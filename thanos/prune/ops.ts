@@ -198,11 +198,7 @@ export async function broadcastRow(row: Tensor<"u32">, x: MatrixView): Promise<v
 export async function sparsegptScores(w: MatrixView, u: MatrixView, out: MatrixView): Promise<void> {
   const op = "sparsegptScores";
   checkSameShape(op, "w", w, "out", out);
-  if (u.rows !== w.cols || u.cols !== w.cols) {
-    throw new RangeError(
-      `${op}: w is ${w.rows}x${w.cols} so u must be ${w.cols}x${w.cols}, but it is ${u.rows}x${u.cols}`,
-    );
-  }
+  checkBlockFactor(op, w, u);
   await launch(w.tensor.gpu, "sparsegpt_scores", { w: w.tensor, u: u.tensor, out: out.tensor }, {
     grid: [Math.ceil(w.cols / 64), Math.ceil(w.rows / 4)],
     params: {
@@ -237,11 +233,7 @@ export async function sparsegptBlock(
   const op = "sparsegptBlock";
   checkView(op, "mask", mask, "u32");
   checkSameShape(op, "w", w, "mask", mask);
-  if (u.rows !== w.cols || u.cols !== w.cols) {
-    throw new RangeError(
-      `${op}: w is ${w.rows}x${w.cols} so u must be ${w.cols}x${w.cols}, but it is ${u.rows}x${u.cols}`,
-    );
-  }
+  checkBlockFactor(op, w, u);
   checkTensor(op, "err", err, "f32", w.rows * w.cols);
   if (nm && w.cols % nm.m !== 0) {
     throw new RangeError(`${op}: block width ${w.cols} is not divisible by m = ${nm.m}`);
@@ -265,6 +257,15 @@ export async function sparsegptBlock(
       },
       constants: { WG },
     });
+  }
+}
+
+/** SparseGPT's block kernels take u = Hinv[i1:i2, i1:i2], square with w's column count. */
+function checkBlockFactor(op: string, w: MatrixView, u: MatrixView): void {
+  if (u.rows !== w.cols || u.cols !== w.cols) {
+    throw new RangeError(
+      `${op}: w is ${w.rows}x${w.cols} so u must be ${w.cols}x${w.cols}, but it is ${u.rows}x${u.cols}`,
+    );
   }
 }
 
