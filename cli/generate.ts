@@ -1,6 +1,6 @@
 /**
  * `deno task generate --model <dir|hf:ORG/NAME> --prompt TEXT [--max-new-tokens 64] [--temperature 0]
- *   [--top-k 0] [--top-p 1] [--seed 0] [--stop TEXT]… [--dense-weights]`
+ *   [--top-k 0] [--top-p 1] [--seed 0] [--stop TEXT]… [--dense-weights] [--half-weights]`
  *
  * Generates a continuation of the prompt with the KV-cache decoder (thanos/decode/): greedy at
  * temperature 0, else sampling with top-k / top-p, reproducible for a seed. The text streams to
@@ -14,7 +14,9 @@
  *
  * Any checkpoint the project loads works, including those `deno task prune` writes. The sparse layers of
  * a compressed checkpoint stay compressed on the GPU and every token multiplies them with the sparse
- * kernels; `--dense-weights` expands them to dense at load instead (to compare). Bad input (an
+ * kernels; `--dense-weights` expands them to dense at load instead (to compare). `--half-weights` keeps an
+ * F16/BF16 checkpoint's block linear weights at 2 bytes a weight on the GPU (shaders/matvec_half.wgsl
+ * per token, matmul_half_weight.wgsl for the prompt) instead of widening them to f32. Bad input (an
  * empty prompt, a prompt that fills the context, --max-new-tokens ≤ 0 or past the context,
  * --temperature < 0, --top-p outside (0, 1], --top-k < 0, an unknown flag, a model without a
  * tokenizer) → one line on stderr, exit code 2, before any GPU work. Ctrl-C ends generation after
@@ -34,7 +36,7 @@ import type { DecoderModel } from "../thanos/model/forward.ts";
 import { asInput, intFlag, log, main, numberFlag, parse, UsageError } from "./common.ts";
 
 const USAGE = "usage: deno task generate --model <dir|hf:ORG/NAME> --prompt TEXT [--max-new-tokens 64] " +
-  "[--temperature 0] [--top-k 0] [--top-p 1] [--seed 0] [--stop TEXT]... [--dense-weights]";
+  "[--temperature 0] [--top-k 0] [--top-p 1] [--seed 0] [--stop TEXT]... [--dense-weights] [--half-weights]";
 
 /** Exit code after Ctrl-C (128 + SIGINT), once the partial result is printed. */
 const INTERRUPTED = 130;
@@ -50,6 +52,7 @@ async function run(): Promise<unknown> {
     seed: { type: "string" },
     stop: { type: "string", multiple: true },
     "dense-weights": { type: "boolean" },
+    "half-weights": { type: "boolean" },
     help: { type: "boolean", short: "h" },
   });
   if (values.help) {
@@ -84,7 +87,10 @@ async function run(): Promise<unknown> {
       `up to ${maxNewTokens} new, on ${gpu.info.description}`,
   );
   // a compressed checkpoint's sparse layers stay compressed (sparse kernels) unless --dense-weights
-  const model = await loadModel(checkpoint, { denseWeights: values["dense-weights"] ?? false }) as DecoderModel;
+  const model = await loadModel(checkpoint, {
+    denseWeights: values["dense-weights"] ?? false,
+    halfWeights: values["half-weights"] ?? false,
+  }) as DecoderModel;
   const controller = new AbortController();
   const onSigint = () => controller.abort();
   Deno.addSignalListener("SIGINT", onSigint);

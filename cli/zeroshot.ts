@@ -1,6 +1,6 @@
 /**
  * `deno task zeroshot --model <dir|hf:ORG/NAME> --tasks t1,t2,… [--data DIR|hf:] [--limit N]
- *   [--batch-size B] [--out results.json] [--log-samples DIR] [--force]`
+ *   [--batch-size B] [--half-weights] [--out results.json] [--log-samples DIR] [--force]`
  *
  * Zero-shot accuracy with lm-evaluation-harness v0.4.7 semantics (thanos/zeroshot/): the paper's
  * seven tasks (winogrande, openbookqa, boolq, piqa, hellaswag, arc_easy, arc_challenge), each
@@ -36,7 +36,9 @@ import { asInput, intFlag, log, main, numberFlag, parse, UsageError } from "./co
 import { formatSeconds, openOutput } from "./output.ts";
 
 const USAGE = "usage: deno task zeroshot --model <dir|hf:ORG/NAME> --tasks t1,t2,… [--data DIR|hf:] [--limit N] " +
-  `[--batch-size B] [--out results.json] [--log-samples DIR] [--force]   (tasks: ${TASK_NAMES.join(", ")}, or all)`;
+  `[--batch-size B] [--half-weights] [--out results.json] [--log-samples DIR] [--force]   (tasks: ${
+    TASK_NAMES.join(", ")
+  }, or all)`;
 
 /**
  * Parses `--tasks`: comma-separated names, or "all".
@@ -152,6 +154,7 @@ async function run(): Promise<unknown> {
     data: { type: "string" },
     limit: { type: "string" },
     "batch-size": { type: "string" },
+    "half-weights": { type: "boolean" },
     out: { type: "string" },
     "log-samples": { type: "string" },
     force: { type: "boolean" },
@@ -188,7 +191,8 @@ async function run(): Promise<unknown> {
 
   log(`zeroshot: ${checkpoint.config.family} from ${checkpoint.dir} (context ${maxLength})`);
   const started = Date.now();
-  const model = await loadModel(checkpoint);
+  // --half-weights: an F16/BF16 checkpoint's block linear weights stay 2 bytes a weight on the GPU
+  const model = await loadModel(checkpoint, { halfWeights: values["half-weights"] ?? false });
   try {
     const result = await evaluateZeroShot(model, prepared, {
       batchSize,

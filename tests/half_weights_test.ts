@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { perplexity } from "../thanos/eval.ts";
 import { openCheckpoint, writeCheckpoint } from "../thanos/model/checkpoint.ts";
 import { loadModel } from "../thanos/model/load.ts";
+import { Decoder } from "../thanos/decode/decoder.ts";
 import type { TensorInput } from "../thanos/model/safetensors.ts";
 import { pruneModel } from "../thanos/pipeline.ts";
 import type { Gpu } from "../thanos/gpu/device.ts";
@@ -116,6 +117,49 @@ gpuTest(
     }),
 );
 
+for (const [model, dtype] of CASES) {
+  gpuTest(
+    `${dtype} halves in the decoder: ${model}'s greedy steps match f32 weights (logits within 1e-4)`,
+    (gpu) =>
+      withTempDir(async (dir) => {
+        const copy = await halfCopy(model, dir, dtype);
+        const prompt = Uint32Array.from([3, 41, 5, 77, 12]), steps = 6;
+        const runs: { tokens: number[]; logits: Float32Array[] }[] = [];
+        for (const halfWeights of [false, true]) {
+          const m = await loadModel(copy, { halfWeights });
+          try {
+            using decoder = await Decoder.create(m, { maxLength: prompt.length + steps });
+            await decoder.prefill(prompt);
+            const run = { tokens: [] as number[], logits: [] as Float32Array[] };
+            for (let t = 0; t < steps; t++) {
+              const logits = await decoder.readLogits();
+              let best = 0;
+              for (let v = 1; v < logits.length; v++) if (logits[v] > logits[best]) best = v;
+              run.tokens.push(best);
+              run.logits.push(logits);
+              await decoder.step(best);
+            }
+            runs.push(run);
+          } finally {
+            m.release();
+          }
+        }
+        void gpu;
+        const [f32, half] = runs;
+        assertEquals(half.tokens, f32.tokens);
+        let worst = 0;
+        for (const [t, ref] of f32.logits.entries()) {
+          const scale = Math.max(...ref.map(Math.abs));
+          for (let v = 0; v < ref.length; v++) worst = Math.max(worst, Math.abs(half.logits[t][v] - ref[v]) / scale);
+        }
+        console.log(
+          `${model} ${dtype}: decode logits, largest |halves − f32| / max|logit| = ${worst.toExponential(2)}`,
+        );
+        assert(worst <= 1e-4, `decode logits differ by ${worst} of the largest logit; expected ≤ 1e-4`);
+      }),
+  );
+}
+
 Deno.test({
   name: "eval --half-weights: an F16 tiny-gpt2 held at 2 bytes a weight, half the block bytes, the same perplexity",
   sanitizeResources: false,
@@ -129,5 +173,27 @@ Deno.test({
       assert(Math.abs(a.perplexity - b.perplexity) <= 1e-4 * a.perplexity, `${b.perplexity} vs ${a.perplexity}`);
       assertEquals([a.block_weight_bytes.layers.half, b.block_weight_bytes.layers.dense], [0, 0]);
       assertEquals(b.block_weight_bytes.dense * 2, a.block_weight_bytes.dense);
+    }),
+});
+
+Deno.test({
+  name: "generate and zeroshot --half-weights on an F16 tiny-llama: the same tokens and accuracies as f32 weights",
+  sanitizeResources: false,
+  fn: () =>
+    withTempDir(async (dir) => {
+      const copy = await halfCopy("models/tiny-llama", dir, "F16");
+      const gen = ["--model", copy, "--prompt", "The state of the union", "--max-new-tokens", "3"];
+      const shot = ["--model", copy, "--tasks", "piqa", "--data", "data/zeroshot-sample", "--limit", "3"];
+      const runs = [
+        await runCli("cli/generate.ts", gen),
+        await runCli("cli/generate.ts", [...gen, "--half-weights"]),
+        await runCli("cli/zeroshot.ts", shot),
+        await runCli("cli/zeroshot.ts", [...shot, "--half-weights"]),
+      ];
+      assertEquals(runs.map((r) => r.code), [0, 0, 0, 0], runs.map((r) => r.stderr).join("\n"));
+      const [g32, g16, z32, z16] = runs.map((r) => lastJson(r.stdout));
+      assertEquals(g16.tokens, g32.tokens);
+      assertEquals(g16.block_weight_bytes.dense * 2, g32.block_weight_bytes.dense);
+      assertEquals(z16, { ...z32, seconds: z16.seconds });
     }),
 });

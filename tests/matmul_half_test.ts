@@ -12,7 +12,8 @@ import { matmulHalfWeight, packHalfWeight } from "../thanos/linalg/matmul_half.t
 import { f32ToBf16, f32ToF16 } from "../thanos/model/half.ts";
 import { empty, upload } from "../thanos/gpu/tensor.ts";
 import { assert } from "./assert.ts";
-import { bf16Value, f16Value, matmulHalfWeight as reference } from "./reference/matmul_half.ts";
+import { matvecHalf } from "../thanos/decode/ops.ts";
+import { bf16Value, f16Value, matmulHalfWeight as reference, matvecHalf as refVec } from "./reference/matmul_half.ts";
 import { gpuTest, randn } from "./util.ts";
 
 const SHAPES: [number, number, number][] = [[1, 1, 1], [7, 5, 3], [33, 67, 130], [5, 3, 257], [64, 9, 64], [
@@ -65,6 +66,41 @@ gpuTest("matmulHalfWeight reads and writes views and accumulates", async (gpu) =
     if (r < 0 || m >= M || n >= N) assert(got[i] === yAll[i], `y[${i}] outside the window changed`);
   }
 });
+
+for (const dtype of ["F16", "BF16"] as const) {
+  gpuTest(
+    `matvecHalf ${dtype} (one token) matches the reference on odd shapes, with bias, offsets and accumulate`,
+    async (gpu) => {
+      for (const [rows, cols] of [[1, 1], [5, 3], [37, 129], [4099, 7], [3, 1000]] as const) {
+        const wf = randn(rows * cols, rows + 3 * cols);
+        const bits = dtype === "F16" ? f32ToF16(wf) : f32ToBf16(wf);
+        const x = randn(cols, cols + 1), bias = randn(rows, rows + 2), y0 = randn(rows, rows + 5);
+        const xOffset = 3, yOffset = 2;
+        using w = packHalfWeight(gpu, bits, rows, cols, dtype, "w");
+        using xt = upload(gpu, Float32Array.from([9, 9, 9, ...x]), [cols + 3], "x");
+        using bt = upload(gpu, bias, [rows], "bias");
+        using yt = upload(gpu, Float32Array.from([7, 7, ...y0]), [rows + 2], "y");
+        using plain = empty(gpu, [rows], "f32", "y plain");
+        await matvecHalf(w, xt, yt, { bias: bt, accumulate: true, xOffset, yOffset });
+        await matvecHalf(w, xt, plain, { xOffset });
+        const got = await yt.read() as Float32Array;
+        assert(got[0] === 7 && got[1] === 7, "y before yOffset changed");
+        check(
+          `${dtype} matvec [${rows}, ${cols}] + bias + y`,
+          got.subarray(2),
+          refVec(x, bits, rows, cols, dtype, bias, y0),
+          cols + 2,
+        );
+        check(
+          `${dtype} matvec [${rows}, ${cols}]`,
+          await plain.read() as Float32Array,
+          refVec(x, bits, rows, cols, dtype),
+          cols,
+        );
+      }
+    },
+  );
+}
 
 Deno.test("the reference decodes halves as model/half.ts widens them (all 65536 F16 patterns, BF16 samples)", async () => {
   const { f16ToF32, bf16ToF32 } = await import("../thanos/model/half.ts");

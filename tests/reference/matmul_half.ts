@@ -47,3 +47,23 @@ export function matmulHalfWeight(
   }
   return { y, scale };
 }
+
+/** y = W·x + b (+ y0 when accumulating) for one token, in f64, with W as half bits [rows, cols]; and the scale. */
+export function matvecHalf(
+  x: Float32Array,
+  bits: Uint16Array,
+  rows: number,
+  cols: number,
+  dtype: "F16" | "BF16",
+  bias?: Float32Array,
+  y0?: Float32Array,
+): { y: Float64Array; scale: Float64Array } {
+  const { y, scale } = matmulHalfWeight(x, bits, 1, rows, cols, dtype, y0);
+  if (bias) {
+    for (let o = 0; o < rows; o++) {
+      y[o] += bias[o];
+      scale[o] += Math.abs(bias[o]);
+    }
+  }
+  return { y, scale };
+}

@@ -47,6 +47,7 @@ import {
   fitsDecodeAttention,
   kvAppend,
   matvec,
+  matvecHalf,
 } from "./ops.ts";
 
 /** The layer names a family's decode step reads (the layout's names). */
@@ -481,6 +482,9 @@ export class Decoder implements Disposable {
   release(): void {
     if (this.#released) return;
     this.#released = true;
+    // a step recorded but not yet submitted still uses the cached bind groups' uniform buffers:
+    // submit it before they are destroyed (destroying a buffer of submitted work is deferred)
+    this.gpu.recorder.submit();
     this.cache?.release();
     for (const t of this.#buffers) t.release();
     this.#bindings[Symbol.dispose]();
@@ -494,7 +498,8 @@ export class Decoder implements Disposable {
 /**
  * y = W·x + b (or y += …) for one token with a block's linear layer: the sparse product from its
  * compressed weight when the model holds it compressed (`LinearWeights.sparse`: 2:4 or bitmask,
- * never expanded), else the dense matvec.
+ * never expanded), the half product when it keeps F16/BF16 halves (`LinearWeights.half`,
+ * `halfWeights`), else the dense matvec.
  */
 function linearStep(
   l: LinearWeights,
@@ -505,6 +510,7 @@ function linearStep(
   const sparse = l.sparse;
   if (sparse?.kind === "2:4") return sparse24Matvec(sparse, x, y, { bias: l.bias, ...options });
   if (sparse?.kind === "bitmask") return bitmaskMatvec(sparse, x, y, { bias: l.bias, ...options });
+  if (l.half) return matvecHalf(l.half, x, y, { bias: l.bias, ...options });
   return matvec(f32Weight(l, "decode"), x, y, { bias: l.bias, ...options });
 }
 

@@ -14,6 +14,7 @@ import { grid1d, launch } from "../gpu/launch.ts";
 import { checkLoopBudget, LOOP_BUDGET, loopCost } from "../gpu/loop_budget.ts";
 import type { Gpu } from "../gpu/device.ts";
 import { type Tensor, zeros } from "../gpu/tensor.ts";
+import type { HalfWeight } from "../linalg/matmul_half.ts";
 import { checkFinite, checkNoAlias, checkTensor } from "../linalg/checks.ts";
 
 const WG = 64;
@@ -109,6 +110,46 @@ export async function matvec(w: Tensor, x: Tensor, y: Tensor, options: MatvecOpt
     grid: grid1d(w.gpu, rows, WG),
     params: { rows, cols, wOffset, xOffset, yOffset },
     constants: { WG, ...constants },
+  });
+}
+
+/**
+ * y = W·x + b (or y += …) for one token with W kept at 2 bytes a weight on the GPU (a `HalfWeight`
+ * of an F16/BF16 checkpoint loaded with `halfWeights`): shaders/matvec_half.wgsl, each half widened
+ * exactly to f32, the sum in f32.
+ * @param w the packed weight [rows, cols]
+ * @param x f32 [cols] at `xOffset`
+ * @param y f32 [rows] at `yOffset`
+ * @param options bias [rows], accumulate, offsets (wOffset and rows are not supported: the whole weight)
+ * @throws RangeError on sizes or aliasing, naming the operand
+ * @example
+ * ```ts
+ * await matvecHalf(layer.half, x, y, { bias: layer.bias });
+ * ```
+ */
+export async function matvecHalf(
+  w: HalfWeight,
+  x: Tensor,
+  y: Tensor,
+  options: Omit<MatvecOptions, "wOffset" | "rows"> = {},
+): Promise<void> {
+  const op = "matvecHalf";
+  const { bias = null, accumulate = false, xOffset = 0, yOffset = 0 } = options;
+  const { rows, cols, ld } = w;
+  checkTensor(op, "w", w.tensor, "u32", rows * ld);
+  checkCount(op, { rows, cols }, 1);
+  checkRange(op, "x", x, xOffset, cols);
+  checkRange(op, "y", y, yOffset, rows);
+  if (bias) checkRange(op, "bias", bias, 0, rows);
+  checkNoAlias(op, "y", y, "w", w.tensor);
+  checkNoAlias(op, "y", y, "x", x);
+  if (bias) checkNoAlias(op, "y", y, "bias", bias);
+  checkLoopBudget(op, loopCost(Math.floor(cols / 2)) + loopCost(4), `rows of ${cols} columns`);
+  const wg = rows >= 2048 ? WG : 16; //     small workgroups for short matrices (as matvec_vec4)
+  await launch(x.gpu, "matvec_half", { w: w.tensor, x, bias: bias ?? x, y }, {
+    grid: grid1d(x.gpu, Math.ceil(rows / 4), wg),
+    params: { rows, cols, ldW: ld, xOffset, yOffset, bf16: w.dtype === "BF16" ? 1 : 0 },
+    constants: { WG: wg, HAS_BIAS: Number(bias !== null), ACCUMULATE: Number(accumulate) },
   });
 }
 
