@@ -42,9 +42,15 @@ fn rowGroup(nib: u32, k: u32) -> vec4f {
   return select(vec4f(0.0), v, maskLanes(nib));
 }
 
-/** A quad's dense weights of group g (nibbles nib, slots k): column j of the result is row j's. */
-fn quadWeights(nib: vec4u, k: vec4u) -> mat4x4f {
-  return mat4x4f(rowGroup(nib.x, k.x), rowGroup(nib.y, k.y), rowGroup(nib.z, k.z), rowGroup(nib.w, k.w));
+/**
+ * A quad's dense weights of group g from its mask words w (column j of the result is row j's); k
+ * holds each row's slot in values of its next non-zero and advances past the group's.
+ */
+fn quadWeights(w: vec4u, g: u32, k: ptr<function, vec4u>) -> mat4x4f {
+  let nib = quadNibbles(w, g);
+  let s = *k;
+  *k += countOneBits(nib);
+  return mat4x4f(rowGroup(nib.x, s.x), rowGroup(nib.y, s.y), rowGroup(nib.z, s.z), rowGroup(nib.w, s.w));
 }
 
 /** The mask words of a quad's rows r holding group g. */
@@ -57,50 +63,7 @@ fn quadNibbles(w: vec4u, g: u32) -> vec4u {
   return vec4u(nibbleOf(w.x, g), nibbleOf(w.y, g), nibbleOf(w.z, g), nibbleOf(w.w, g));
 }
 
+/** Where the quad's rows r start in values. */
 fn quadStarts(r: vec4u) -> vec4u {
   return vec4u(rowStart[r.x], rowStart[r.y], rowStart[r.z], rowStart[r.w]);
-}
-
-@compute @workgroup_size(WG)
-fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let o0 = 16u * gid.x;
-  let t0 = 16u * gid.y;
-  if (o0 >= p.rows || t0 >= p.n) {
-    return;
-  }
-  let r0 = quadRows(o0, 0u); //   the quads' rows, clamped
-  let r1 = quadRows(o0, 1u);
-  let r2 = quadRows(o0, 2u);
-  let r3 = quadRows(o0, 3u);
-  var k0 = quadStarts(r0); //                                     the quads' slots in values
-  var k1 = quadStarts(r1);
-  var k2 = quadStarts(r2);
-  var k3 = quadStarts(r3);
-  var tile: QuadTile; // zero-initialised
-  var w0 = vec4u(0u);
-  var w1 = vec4u(0u);
-  var w2 = vec4u(0u);
-  var w3 = vec4u(0u);
-  for (var g = 0u; g < (p.cols + 3u) / 4u; g++) {
-    if ((g & 7u) == 0u) {
-      w0 = quadWords(r0, g);
-      w1 = quadWords(r1, g);
-      w2 = quadWords(r2, g);
-      w3 = quadWords(r3, g);
-    }
-    let n0 = quadNibbles(w0, g);
-    let n1 = quadNibbles(w1, g);
-    let n2 = quadNibbles(w2, g);
-    let n3 = quadNibbles(w3, g);
-    let m0 = quadWeights(n0, k0);
-    let m1 = quadWeights(n1, k1);
-    let m2 = quadWeights(n2, k2);
-    let m3 = quadWeights(n3, k3);
-    k0 += countOneBits(n0);
-    k1 += countOneBits(n1);
-    k2 += countOneBits(n2);
-    k3 += countOneBits(n3);
-    fmaQuadTile(&tile, t0, g, m0, m1, m2, m3);
-  }
-  storeQuadTile(&tile, t0, o0);
 }

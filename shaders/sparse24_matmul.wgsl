@@ -36,52 +36,28 @@ fn xg(t: u32, g: u32) -> vec4f {
   return x[min(t, p.n - 1u) * (p.cols / 4u) + g];
 }
 
-/** A quad's dense weights of group g (rows r, index words w): column j of the result is row r[j]'s. */
-fn quadWeights(r: vec4u, w: vec4u, g: u32) -> mat4x4f {
-  let h = p.cols / 2u;
-  let v = 2u * g;
+/**
+ * A quad's dense weights of group g from its index words w (column j of the result is row j's); k
+ * holds each row's slot in values of its group's 2 kept values and advances past them.
+ */
+fn quadWeights(w: vec4u, g: u32, k: ptr<function, vec4u>) -> mat4x4f {
+  let s = *k;
+  *k += vec4u(2u);
   return mat4x4f(
-    dense24(nibbleOf(w.x, g), values[r.x * h + v], values[r.x * h + v + 1u]),
-    dense24(nibbleOf(w.y, g), values[r.y * h + v], values[r.y * h + v + 1u]),
-    dense24(nibbleOf(w.z, g), values[r.z * h + v], values[r.z * h + v + 1u]),
-    dense24(nibbleOf(w.w, g), values[r.w * h + v], values[r.w * h + v + 1u]),
+    dense24(nibbleOf(w.x, g), values[s.x], values[s.x + 1u]),
+    dense24(nibbleOf(w.y, g), values[s.y], values[s.y + 1u]),
+    dense24(nibbleOf(w.z, g), values[s.z], values[s.z + 1u]),
+    dense24(nibbleOf(w.w, g), values[s.w], values[s.w + 1u]),
   );
+}
+
+/** Where the quad's rows r start in values ([rows, cols/2]). */
+fn quadStarts(r: vec4u) -> vec4u {
+  return r * (p.cols / 2u);
 }
 
 /** The index words of a quad's rows r holding group g. */
 fn quadWords(r: vec4u, g: u32) -> vec4u {
   let at = r * ((p.cols / 4u + 7u) / 8u) + vec4u(g / 8u);
   return vec4u(index[at.x], index[at.y], index[at.z], index[at.w]);
-}
-
-@compute @workgroup_size(WG)
-fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let o0 = 16u * gid.x;
-  let t0 = 16u * gid.y;
-  if (o0 >= p.rows || t0 >= p.n) {
-    return;
-  }
-  let r0 = quadRows(o0, 0u); //   the quads' rows, clamped
-  let r1 = quadRows(o0, 1u);
-  let r2 = quadRows(o0, 2u);
-  let r3 = quadRows(o0, 3u);
-  var tile: QuadTile; // zero-initialised
-  var w0 = vec4u(0u);
-  var w1 = vec4u(0u);
-  var w2 = vec4u(0u);
-  var w3 = vec4u(0u);
-  for (var g = 0u; g < p.cols / 4u; g++) {
-    if ((g & 7u) == 0u) {
-      w0 = quadWords(r0, g);
-      w1 = quadWords(r1, g);
-      w2 = quadWords(r2, g);
-      w3 = quadWords(r3, g);
-    }
-    let m0 = quadWeights(r0, w0, g);
-    let m1 = quadWeights(r1, w1, g);
-    let m2 = quadWeights(r2, w2, g);
-    let m3 = quadWeights(r3, w3, g);
-    fmaQuadTile(&tile, t0, g, m0, m1, m2, m3);
-  }
-  storeQuadTile(&tile, t0, o0);
 }

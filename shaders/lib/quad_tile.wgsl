@@ -1,15 +1,23 @@
-// quad_tile: the register tile of the sparse prefill products (bitmask_matmul.wgsl and
-// sparse24_matmul.wgsl, which differ only in how a quad's weights of a column group are decoded):
-// an invocation owns output rows o0 .. o0+15 as 4 quads of 4 rows, for tokens t0 .. t0+15, in 64
+// quad_tile: the body of the sparse prefill products (bitmask_matmul.wgsl and
+// sparse24_matmul.wgsl), which differ only in how a row's weights of a group of 4 columns are
+// decoded. Each defines
+//   quadWords(r, g) -> vec4u      the index/mask words of the quad's rows r holding group g (a word
+//                                 holds 8 groups; read when g % 8 == 0)
+//   quadStarts(r) -> vec4u        where the rows r start in values
+//   quadWeights(w, g, k) -> mat4x4f  the quad's dense weights of group g (column j = row j's) from
+//                                 its words w; k points at each row's slot of its next stored value
+//                                 and advances past the group's
+//   xg(t, g) -> vec4f             token t's 4 inputs of group g (clamped to the last token)
+// An invocation owns output rows o0 .. o0+15 as 4 quads of 4 rows, for tokens t0 .. t0+15, in 64
 // vec4 accumulators named in a struct (a loop-indexed array was measured to compile 3x longer):
 //   tile.a{t}_{q}[j] = y[t0 + t, o0 + 4q + j]
-//   quadRows(o0, q)              = rows o0 + 4q .. o0 + 4q + 3, clamped to the last row
-//   fmaQuadTile(tile, t0, g, m)  : for each token t, x = xg(t0 + t, g) (the includer's: token
-//                                  t0 + t's 4 inputs of column group g) and a{t}_{q} += x·m_q, with
-//                                  m_q the quad's mat4x4 of group weights (column j = row j's)
-//   storeQuadTile(tile, t0, o0)  : y[t0 + t, o0 + 4q + j] = a{t}_{q}[j] for tokens < n, rows < rows
-// The tile comes by pointer, never by value (a copy of big per-invocation state made Cholesky up
-// to 2x slower). Needs Params `p` with n and rows, and the binding `y` ([n, rows] row-major).
+// main: for each group g < ceil(cols/4), each quad's weights m_q, then fmaQuadTile: for each token
+//   t, x = xg(t0 + t, g) and a{t}_{q} += x·m_q; then storeQuadTile: y[t0 + t, o0 + 4q + j] =
+//   a{t}_{q}[j] for tokens < n and rows < rows. Rows and tokens past the end read clamped (valid)
+//   addresses and are not stored.
+// The tile and slots go to helpers by pointer, never by value (a copy of big per-invocation state
+// made Cholesky up to 2x slower). Needs the includer's `override WG`, Params `p` with n, rows and
+// cols, and the binding `y` ([n, rows] row-major).
 
 struct QuadTile {
   a0_0: vec4f, a0_1: vec4f, a0_2: vec4f, a0_3: vec4f,
@@ -30,6 +38,43 @@ struct QuadTile {
   a15_0: vec4f, a15_1: vec4f, a15_2: vec4f, a15_3: vec4f,
 }
 
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let o0 = 16u * gid.x;
+  let t0 = 16u * gid.y;
+  if (o0 >= p.rows || t0 >= p.n) {
+    return;
+  }
+  let r0 = quadRows(o0, 0u); //   the quads' rows, clamped
+  let r1 = quadRows(o0, 1u);
+  let r2 = quadRows(o0, 2u);
+  let r3 = quadRows(o0, 3u);
+  var k0 = quadStarts(r0); //     the quads' slots in values
+  var k1 = quadStarts(r1);
+  var k2 = quadStarts(r2);
+  var k3 = quadStarts(r3);
+  var tile: QuadTile; // zero-initialised
+  var w0 = vec4u(0u);
+  var w1 = vec4u(0u);
+  var w2 = vec4u(0u);
+  var w3 = vec4u(0u);
+  for (var g = 0u; g < (p.cols + 3u) / 4u; g++) {
+    if ((g & 7u) == 0u) {
+      w0 = quadWords(r0, g);
+      w1 = quadWords(r1, g);
+      w2 = quadWords(r2, g);
+      w3 = quadWords(r3, g);
+    }
+    let m0 = quadWeights(w0, g, &k0);
+    let m1 = quadWeights(w1, g, &k1);
+    let m2 = quadWeights(w2, g, &k2);
+    let m3 = quadWeights(w3, g, &k3);
+    fmaQuadTile(&tile, t0, g, m0, m1, m2, m3);
+  }
+  storeQuadTile(&tile, t0, o0);
+}
+
+/** Rows o0 + 4q .. o0 + 4q + 3, clamped to the last row. */
 fn quadRows(o0: u32, q: u32) -> vec4u {
   return min(vec4u(o0 + 4u * q) + vec4u(0u, 1u, 2u, 3u), vec4u(p.rows - 1u));
 }
