@@ -15,7 +15,6 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { getGpu } from "../thanos/gpu/device.ts";
 import { empty, upload, zeros } from "../thanos/gpu/tensor.ts";
 import { recordFirstNonFinite } from "../thanos/linalg/finite.ts";
@@ -24,17 +23,10 @@ import { mat } from "../thanos/linalg/view.ts";
 import { causalAttention, gatedActivation, residualAdd, rmsNorm, rope } from "../thanos/model/ops.ts";
 import { ropeInverseFrequencies, ropeTablesOnGpu } from "../thanos/model/rope.ts";
 import { randn } from "../thanos/util/random.ts";
+import { stringFlags } from "./flags.ts";
 import { bestSeconds } from "./timing.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    batch: { type: "string", default: "16" },
-    seqlen: { type: "string", default: "256" },
-    repeats: { type: "string", default: "3" },
-  },
-  strict: true,
-});
+const values = stringFlags(Deno.args, { batch: "16", seqlen: "256", repeats: "3" });
 const B = Number(values.batch), T = Number(values.seqlen), runs = Number(values.repeats);
 const N = B * T, d = 256, f = 688, nh = 8, nkv = 4, hs = 32, V = 4096, blocks = 4;
 

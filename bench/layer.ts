@@ -13,19 +13,16 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { getGpu, upload } from "../thanos/gpu/mod.ts";
 import { CalibrationStats, METHOD_NAMES, pruneLayer } from "../thanos/prune/mod.ts";
+import { stringFlags } from "./flags.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    shapes: { type: "string", default: "768x768,3072x768,768x3072" },
-    n: { type: "string", default: "4096" },
-    reps: { type: "string", default: "2" },
-    methods: { type: "string", default: METHOD_NAMES.join(",") },
-    patterns: { type: "string", default: "unstructured,2:4,4:8,structured" },
-  },
+const values = stringFlags(Deno.args, {
+  shapes: "768x768,3072x768,768x3072",
+  n: "4096",
+  reps: "2",
+  methods: METHOD_NAMES.join(","),
+  patterns: "unstructured,2:4,4:8,structured",
 });
 
 function gaussian(n: number, seed: number): Float32Array {
@@ -38,15 +35,15 @@ function gaussian(n: number, seed: number): Float32Array {
 
 const gpu = await getGpu();
 const n = Number(values.n), reps = Number(values.reps);
-const methods = values.methods!.split(",");
-const patterns = values.patterns!.split(",");
+const methods = values.methods.split(",");
+const patterns = values.patterns.split(",");
 console.log(`# bench:layer on ${gpu.info.description}; n = ${n} calibration rows, best of ${reps}\n`);
 console.log("| shape (out x in) | method | pattern | seconds | relative error |");
 console.log("|---|---|---|---:|---:|");
 const ratios: string[] = [];
 const records: Record<string, unknown>[] = []; // the JSON line at the end (bench:gpu reads it)
 
-for (const shape of values.shapes!.split(",")) {
+for (const shape of values.shapes.split(",")) {
   const [rows, cols] = shape.split("x").map(Number);
   const x = gaussian(n * cols, cols);
   for (let t = 0; t < n; t++) for (let j = 0; j < cols; j += 97) x[t * cols + j] *= 20;

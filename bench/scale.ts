@@ -25,27 +25,23 @@
  */
 
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { getGpu } from "../thanos/gpu/device.ts";
 import { writeSafetensors } from "../thanos/model/safetensors.ts";
 import { randn } from "../thanos/util/random.ts";
 import { runDeno } from "./child.ts";
+import { stringFlags } from "./flags.ts";
 import { type Preset, PRESETS, writeRandomLlama } from "../tools/random_model.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    preset: { type: "string", default: "llama-2-7b" },
-    layers: { type: "string", default: "1" },
-    dtype: { type: "string", default: "F16" },
-    patterns: { type: "string", default: "unstructured,2:4" },
-    nsamples: { type: "string", default: "8" },
-    seqlen: { type: "string", default: "256" },
-    "max-windows": { type: "string", default: "2" },
-    json: { type: "string" },
-    "f64-check": { type: "string", default: "unstructured,2:4" },
-  },
-  strict: true,
+const values = stringFlags(Deno.args, {
+  preset: "llama-2-7b",
+  layers: "1",
+  dtype: "F16",
+  patterns: "unstructured,2:4",
+  nsamples: "8",
+  seqlen: "256",
+  "max-windows": "2",
+  json: undefined,
+  "f64-check": "unstructured,2:4",
 });
 if (!(values.preset in PRESETS)) {
   console.error(`bench:scale: --preset ${values.preset}; expected one of ${Object.keys(PRESETS).join(", ")}`);

@@ -23,7 +23,6 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { getGpu } from "../thanos/gpu/device.ts";
 import { type Tensor, upload, zeros } from "../thanos/gpu/tensor.ts";
 import { matvec } from "../thanos/decode/ops.ts";
@@ -33,18 +32,11 @@ import { sparseMatmul } from "../thanos/linalg/sparse_matmul.ts";
 import { matmul } from "../thanos/linalg/matmul.ts";
 import { mat, sub } from "../thanos/linalg/view.ts";
 import { compress24, compressBitmask } from "../thanos/model/compressed.ts";
+import { stringFlags } from "./flags.ts";
 import { bestSeconds } from "./timing.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    shapes: { type: "string", default: "4096x4096,11008x4096" },
-    batch: { type: "string", default: "64" },
-    repeats: { type: "string", default: "3" },
-  },
-  strict: true,
-});
-const shapes = values.shapes!.split(",").map((s) => s.split("x").map(Number) as [number, number]);
+const values = stringFlags(Deno.args, { shapes: "4096x4096,11008x4096", batch: "64", repeats: "3" });
+const shapes = values.shapes.split(",").map((s) => s.split("x").map(Number) as [number, number]);
 const batch = Number(values.batch), runs = Number(values.repeats);
 const gpu = await getGpu();
 

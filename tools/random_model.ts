@@ -16,11 +16,11 @@
  */
 
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { writeCheckpoint } from "../thanos/model/checkpoint.ts";
 import { parseConfig } from "../thanos/model/config.ts";
 import { modelLayout } from "../thanos/model/layout.ts";
 import { randn } from "../thanos/util/random.ts";
+import { stringFlags } from "../bench/flags.ts";
 
 /** The widths of the models the paper and the benchmarks name (Hugging Face config fields). */
 export const PRESETS = {
@@ -122,16 +122,12 @@ export async function writeRandomLlama(dir: string, options: RandomModelOptions)
 }
 
 if (import.meta.main) {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      preset: { type: "string", default: "tinyllama-1.1b" },
-      layers: { type: "string", default: "2" },
-      dtype: { type: "string", default: "F32" },
-      seed: { type: "string", default: "0" },
-      out: { type: "string" },
-    },
-    strict: true,
+  const values = stringFlags(Deno.args, {
+    preset: "tinyllama-1.1b",
+    layers: "2",
+    dtype: "F32",
+    seed: "0",
+    out: undefined,
   });
   if (!values.out) {
     console.error("random_model: --out DIR is required");
