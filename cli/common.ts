@@ -68,6 +68,20 @@ export function parse<T extends NonNullable<ParseArgsConfig["options"]>>(
   }
 }
 
+/** Prints `usage` to stdout when `--help` (every command's `help: { type: "boolean", short: "h" }`) was given. */
+export function helpGiven(values: { help?: boolean }, usage: string): boolean {
+  if (values.help) console.log(usage);
+  return values.help === true;
+}
+
+/** Throws a UsageError naming the first of `names` that is missing or empty, in order. */
+export function requireFlags<V extends object, K extends keyof V & string>(
+  values: V,
+  ...names: K[]
+): asserts values is V & { [P in K]-?: NonNullable<V[P]> } {
+  for (const name of names) if (!values[name]) throw new UsageError(`Missing --${name} (see --help)`);
+}
+
 /** Parses a numeric flag, naming it in the error. */
 export function numberFlag(name: string, value: string | undefined, fallback?: number): number {
   if (value === undefined) {

@@ -17,7 +17,7 @@
 
 import { openCheckpoint, storageDtype, writeCheckpoint } from "../thanos/model/checkpoint.ts";
 import type { TensorInput } from "../thanos/model/safetensors.ts";
-import { asInput, log, main, parse, UsageError } from "./common.ts";
+import { asInput, helpGiven, log, main, parse, requireFlags, UsageError } from "./common.ts";
 import { openOutput } from "./output.ts";
 
 const USAGE = "usage: deno task compress --model <dir|hf:ORG/NAME> --out <dir> [--to compressed|dense] " +
@@ -32,13 +32,9 @@ async function run(): Promise<unknown> {
     force: { type: "boolean", default: false },
     help: { type: "boolean", short: "h" },
   });
-  if (values.help) {
-    console.log(USAGE);
-    return undefined;
-  }
+  if (helpGiven(values, USAGE)) return undefined;
   const started = performance.now();
-  if (!values.model) throw new UsageError(`Missing --model (see --help)`);
-  if (!values.out) throw new UsageError(`Missing --out (see --help)`);
+  requireFlags(values, "model", "out");
   const to = values.to!;
   if (to !== "compressed" && to !== "dense") {
     throw new UsageError(`Unknown --to "${to}": expected compressed or dense`);

@@ -38,7 +38,7 @@ import { evalWindows } from "../thanos/data/calibration.ts";
 import { loadTokenizer } from "../thanos/data/tokenizer.ts";
 import { type EvalWindows, perplexity } from "../thanos/eval.ts";
 import { defaultSeqlen } from "../thanos/experiment.ts";
-import { asInput, intFlag, log, main, parse, UsageError } from "./common.ts";
+import { asInput, helpGiven, intFlag, log, main, parse, requireFlags, UsageError } from "./common.ts";
 
 const USAGE = "usage: deno task eval --model <dir|hf:ORG/NAME> --data <corpus|path|ids.json> " +
   "[--seqlen N] [--max-windows K] [--batch-size B] [--streaming] [--dense-weights] [--half-weights]";
@@ -137,12 +137,8 @@ async function run(): Promise<unknown> {
     "half-weights": { type: "boolean" },
     help: { type: "boolean", short: "h" },
   });
-  if (values.help) {
-    console.log(USAGE);
-    return undefined;
-  }
-  if (!values.model) throw new UsageError(`Missing --model (see --help)`);
-  if (!values.data) throw new UsageError(`Missing --data (see --help)`);
+  if (helpGiven(values, USAGE)) return undefined;
+  requireFlags(values, "model", "data");
   const seqlen = values.seqlen === undefined ? undefined : intFlag("seqlen", values.seqlen);
   const maxWindows = values["max-windows"] === undefined ? undefined : intFlag("max-windows", values["max-windows"]);
   if (maxWindows !== undefined && maxWindows < 1) {

@@ -33,7 +33,7 @@ import { getGpu } from "../thanos/gpu/device.ts";
 import { openCheckpoint } from "../thanos/model/checkpoint.ts";
 import { loadModel } from "../thanos/model/load.ts";
 import type { DecoderModel } from "../thanos/model/forward.ts";
-import { asInput, intFlag, log, main, numberFlag, parse, UsageError } from "./common.ts";
+import { asInput, helpGiven, intFlag, log, main, numberFlag, parse, requireFlags, UsageError } from "./common.ts";
 
 const USAGE = "usage: deno task generate --model <dir|hf:ORG/NAME> --prompt TEXT [--max-new-tokens 64] " +
   "[--temperature 0] [--top-k 0] [--top-p 1] [--seed 0] [--stop TEXT]... [--dense-weights] [--half-weights]";
@@ -55,11 +55,8 @@ async function run(): Promise<unknown> {
     "half-weights": { type: "boolean" },
     help: { type: "boolean", short: "h" },
   });
-  if (values.help) {
-    console.log(USAGE);
-    return undefined;
-  }
-  if (!values.model) throw new UsageError(`Missing --model (see --help)`);
+  if (helpGiven(values, USAGE)) return undefined;
+  requireFlags(values, "model");
   if (values.prompt === undefined) throw new UsageError(`Missing --prompt (see --help)`);
   if (values.prompt.length === 0) throw new UsageError(`Expected a non-empty --prompt but found ""`);
   const maxNewTokens = intFlag("max-new-tokens", values["max-new-tokens"], 64);

@@ -50,6 +50,7 @@ import {
   DATA_FLAGS,
   dataSpec,
   DEFAULT_MODEL,
+  helpGiven,
   intFlag,
   log,
   main,
@@ -88,10 +89,7 @@ async function run(): Promise<unknown> {
     "zeroshot-limit": { type: "string" },
     help: { type: "boolean", short: "h" },
   });
-  if (values.help) {
-    console.log(USAGE);
-    return undefined;
-  }
+  if (helpGiven(values, USAGE)) return undefined;
   const started = performance.now();
 
   // ---- validate everything before any work

@@ -15,7 +15,7 @@
 import { getGpu, readAll, upload } from "../thanos/gpu/mod.ts";
 import { openSafetensors, writeSafetensors } from "../thanos/model/safetensors.ts";
 import { CalibrationStats, checkLayerFits, pruneLayer, resolvePruneOptions } from "../thanos/prune/mod.ts";
-import { asInput, intFlag, log, main, numberFlag, parse, UsageError } from "./common.ts";
+import { asInput, helpGiven, intFlag, log, main, numberFlag, parse, requireFlags, UsageError } from "./common.ts";
 import { openOutput } from "./output.ts";
 
 const USAGE = "usage: deno task prune-layer <input.safetensors> --method thanos|sparsegpt|wanda|magnitude " +
@@ -37,15 +37,11 @@ async function run(): Promise<unknown> {
     force: { type: "boolean", default: false },
     help: { type: "boolean", short: "h" },
   }, true);
-  if (values.help) {
-    console.log(USAGE);
-    return undefined;
-  }
+  if (helpGiven(values, USAGE)) return undefined;
   if (positionals.length !== 1) {
     throw new UsageError(`Expected one input file but found ${positionals.length} (see --help)`);
   }
-  if (!values.method) throw new UsageError(`Missing --method (see --help)`);
-  if (!values.out) throw new UsageError(`Missing --out (see --help)`);
+  requireFlags(values, "method", "out");
   const input = positionals[0], out = values.out;
 
   // everything is validated before any work starts

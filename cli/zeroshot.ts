@@ -32,7 +32,7 @@ import type { HubOptions } from "../thanos/model/hub.ts";
 import { resultsText, sampleLines, summary } from "../thanos/zeroshot/results.ts";
 import { getTask, TASK_NAMES, type ZeroShotTask } from "../thanos/zeroshot/tasks.ts";
 import { statOrNull } from "../thanos/util/fs.ts";
-import { asInput, intFlag, log, main, numberFlag, parse, UsageError } from "./common.ts";
+import { asInput, helpGiven, intFlag, log, main, numberFlag, parse, requireFlags, UsageError } from "./common.ts";
 import { formatSeconds, openOutput } from "./output.ts";
 
 const USAGE = "usage: deno task zeroshot --model <dir|hf:ORG/NAME> --tasks t1,t2,… [--data DIR|hf:] [--limit N] " +
@@ -160,12 +160,8 @@ async function run(): Promise<unknown> {
     force: { type: "boolean" },
     help: { type: "boolean", short: "h" },
   });
-  if (values.help) {
-    console.log(USAGE);
-    return undefined;
-  }
-  if (!values.model) throw new UsageError(`Missing --model (see --help)`);
-  if (!values.tasks) throw new UsageError(`Missing --tasks (see --help)`);
+  if (helpGiven(values, USAGE)) return undefined;
+  requireFlags(values, "model", "tasks");
   const names = parseTasks(values.tasks);
   isHubData(values.data);
   const limit = parseLimit("limit", values.limit);
