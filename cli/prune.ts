@@ -2,7 +2,7 @@
  * `deno task prune [--model <dir|hf:ORG/NAME>] [--method thanos|sparsegpt|wanda|magnitude]
  *   [--pattern unstructured|2:4|4:8|structured] [--sparsity 0.5] [--alpha 0] [--blocksize 128]
  *   [--percdamp 0.01] [--calibration sotu-calib] [--nsamples 128] [--seqlen N] [--seed 0]
- *   [--eval sotu-eval] [--max-windows 64] [--dtype source|F32|F16|BF16] [--streaming]
+ *   [--eval sotu-eval] [--max-windows 64] [--dtype source|F32|F16|BF16] [--streaming] [--half-weights]
  *   [--dry-run] [--save-format dense|compressed] [--out <dir>] [--force]`
  *
  * The project's main job: prune every linear layer of a checkpoint block by block, evaluate dense
@@ -14,7 +14,9 @@
  *
  * Defaults follow the papers' scripts — 128 calibration windows, window length min(context, 2048) —
  * except that only the first 64 evaluation windows are scored, for speed on a software adapter
- * (`--max-windows 0` evaluates all).
+ * (`--max-windows 0` evaluates all). `--half-weights` keeps an F16/BF16 checkpoint's block linear weights
+ * at 2 bytes a weight on the GPU for the forward passes; each layer is widened to f32 when it is pruned
+ * (the pruning math is f32). The memory plan counts weights at f32 (an upper bound with --half-weights).
  *
  * Everything is validated before any work starts (bad input: one line on stderr, exit code 2),
  * including the memory plan (thanos/memory_plan.ts): a run whose peak GPU buffers or memory exceed
@@ -65,7 +67,7 @@ import { isHubData, logZeroShot, parseLimit, parseTasks, prepareZeroShot } from 
 const USAGE = "usage: deno task prune [--model <dir|hf:ORG/NAME>] [--method thanos|sparsegpt|wanda|magnitude] " +
   "[--pattern unstructured|2:4|4:8|structured] [--sparsity 0.5] [--alpha 0] [--blocksize 128] [--percdamp 0.01] " +
   "[--calibration sotu-calib] [--nsamples 128] [--seqlen N] [--seed 0] [--eval sotu-eval] [--max-windows 64] " +
-  "[--dtype source|F32|F16|BF16] [--streaming] [--dry-run] [--save-format dense|compressed] [--out <dir>] [--force] " +
+  "[--dtype source|F32|F16|BF16] [--streaming] [--half-weights] [--dry-run] [--save-format dense|compressed] [--out <dir>] [--force] " +
   "[--zeroshot t1,t2,… [--zeroshot-data DIR|hf:] [--zeroshot-limit N]]";
 
 async function run(): Promise<unknown> {
@@ -80,6 +82,7 @@ async function run(): Promise<unknown> {
     ...DATA_FLAGS,
     dtype: { type: "string", default: "source" },
     streaming: { type: "boolean", default: false },
+    "half-weights": { type: "boolean", default: false },
     "dry-run": { type: "boolean", default: false },
     "save-format": { type: "string", default: "dense" },
     out: { type: "string" },
@@ -134,7 +137,7 @@ async function run(): Promise<unknown> {
         }; calibration ${nsamples} x ${seqlen} tokens of ${values.calibration} (seed ${seed}); ` +
         `eval ${evaluation.count} windows of ${values.eval}`,
     );
-    const model = await loadModel(checkpoint, { streaming: values.streaming });
+    const model = await loadModel(checkpoint, { streaming: values.streaming, halfWeights: values["half-weights"] });
     try {
       const evalProgress = (what: string) => (p: { windows: number; total: number; seconds: number }) =>
         log(`prune: ${what} perplexity ${p.windows}/${p.total} windows, ${formatSeconds(p.seconds)}`);

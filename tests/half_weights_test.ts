@@ -197,3 +197,23 @@ Deno.test({
       assertEquals(z16, { ...z32, seconds: z16.seconds });
     }),
 });
+
+Deno.test({
+  name: "prune --half-weights on an F16 tiny-gpt2: the same sparsity and perplexities as f32 weights",
+  sanitizeResources: false,
+  fn: () =>
+    withTempDir(async (dir) => {
+      const copy = await halfCopy("models/tiny-gpt2", dir, "F16");
+      const args = ["--model", copy, "--method", "wanda", "--nsamples", "2", "--seqlen", "32", "--max-windows", "1"];
+      const runs = [
+        await runCli("cli/prune.ts", [...args, "--out", `${dir}/f32`]),
+        await runCli("cli/prune.ts", [...args, "--half-weights", "--out", `${dir}/half`]),
+      ];
+      assertEquals(runs.map((r) => r.code), [0, 0], runs.map((r) => r.stderr).join("\n"));
+      const [a, b] = runs.map((r) => lastJson(r.stdout));
+      assertEquals(b.sparsity, a.sparsity);
+      for (const key of ["dense_perplexity", "perplexity"]) {
+        assert(Math.abs(b[key] - a[key]) <= 1e-4 * a[key], `${key}: ${b[key]} (halves) vs ${a[key]} (f32)`);
+      }
+    }),
+});
