@@ -5,10 +5,8 @@
  * process may mount one), output paths checked before any work, NaN weights, negative numbers,
  * and one-line errors with the stack only behind THANOS_DEBUG=1.
  */
-import { openCheckpoint, writeCheckpoint } from "../thanos/model/checkpoint.ts";
-import type { TensorInput } from "../thanos/model/safetensors.ts";
 import { assert, assertEquals } from "./assert.ts";
-import { lastJson, runCli, withTempDir } from "./cli_util.ts";
+import { cliTest, editedCheckpoint, lastJson, mountTmpfs, runCli, withTempDir } from "./cli_util.ts";
 
 const SMALL = [
   "--model",
@@ -61,28 +59,26 @@ async function watchCli(
   return { code: status.code, signal: status.signal, stdout: await stdout, stderr };
 }
 
-Deno.test({
-  name: "prune: a destination created while the run is in progress is refused, exit 2, its contents untouched",
-  sanitizeResources: false,
-  fn: () =>
-    withTempDir(async (dir) => {
-      const out = `${dir}/out`;
-      let created = false;
-      const run = await watchCli("cli/prune.ts", [...SMALL, "--out", out], async (line) => {
-        if (!created && line.includes("dense perplexity")) {
-          created = true;
-          await Deno.mkdir(out);
-          await Deno.writeTextFile(`${out}/theirs.txt`, "keep me");
-        }
-      });
-      assert(created, run.stderr);
-      assertEquals(run.code, 2, run.stderr);
-      assert(run.stderr.includes(`error: --out ${out} appeared during the run; it was left untouched`), run.stderr);
-      assertEquals(ls(dir), ["out"]);
-      assertEquals(ls(out), ["theirs.txt"]);
-      assertEquals(await Deno.readTextFile(`${out}/theirs.txt`), "keep me");
-    }),
-});
+cliTest(
+  "prune: a destination created while the run is in progress is refused, exit 2, its contents untouched",
+  async (dir) => {
+    const out = `${dir}/out`;
+    let created = false;
+    const run = await watchCli("cli/prune.ts", [...SMALL, "--out", out], async (line) => {
+      if (!created && line.includes("dense perplexity")) {
+        created = true;
+        await Deno.mkdir(out);
+        await Deno.writeTextFile(`${out}/theirs.txt`, "keep me");
+      }
+    });
+    assert(created, run.stderr);
+    assertEquals(run.code, 2, run.stderr);
+    assert(run.stderr.includes(`error: --out ${out} appeared during the run; it was left untouched`), run.stderr);
+    assertEquals(ls(dir), ["out"]);
+    assertEquals(ls(out), ["theirs.txt"]);
+    assertEquals(await Deno.readTextFile(`${out}/theirs.txt`), "keep me");
+  },
+);
 
 // Each signal at each stage of the run; the writing stage pauses between tensors
 // (THANOS_TEST_WRITE_PAUSE_MS) so the signal lands with a partial safetensors file on disk.
@@ -118,193 +114,159 @@ for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
   }
 }
 
-Deno.test({
-  name: "prune: SIGKILL while writing leaves a lock and staging files that the next run recognises and removes",
-  sanitizeResources: false,
-  fn: () =>
-    withTempDir(async (dir) => {
-      const out = `${dir}/out`;
-      let pid = 0;
-      const killed = await watchCli("cli/prune.ts", [...SMALL, "--out", out], (line, child) => {
-        if (!pid && /writing .*\[1\/\d+ tensors\]/.test(line)) {
-          pid = child.pid;
-          child.kill("SIGKILL");
-        }
-      }, { THANOS_TEST_WRITE_PAUSE_MS: "300" });
-      assertEquals(killed.signal, "SIGKILL");
-      assertEquals(ls(dir), [".out.lock", `.out.staging-${pid}`]);
-      const again = await runCli("cli/prune.ts", [...SMALL, "--out", out]);
-      assertEquals(again.code, 0, again.stderr);
-      assert(
-        again.stderr.includes(`removed the stale lock of process ${pid}, which is no longer running`),
-        again.stderr,
-      );
-      assert(again.stderr.includes(`removed ${dir}/.out.staging-${pid}, left by an interrupted run`), again.stderr);
-      assertEquals(ls(dir), ["out"]);
-      assert(ls(out).includes("model.safetensors"));
-    }),
+cliTest(
+  "prune: SIGKILL while writing leaves a lock and staging files that the next run recognises and removes",
+  async (dir) => {
+    const out = `${dir}/out`;
+    let pid = 0;
+    const killed = await watchCli("cli/prune.ts", [...SMALL, "--out", out], (line, child) => {
+      if (!pid && /writing .*\[1\/\d+ tensors\]/.test(line)) {
+        pid = child.pid;
+        child.kill("SIGKILL");
+      }
+    }, { THANOS_TEST_WRITE_PAUSE_MS: "300" });
+    assertEquals(killed.signal, "SIGKILL");
+    assertEquals(ls(dir), [".out.lock", `.out.staging-${pid}`]);
+    const again = await runCli("cli/prune.ts", [...SMALL, "--out", out]);
+    assertEquals(again.code, 0, again.stderr);
+    assert(
+      again.stderr.includes(`removed the stale lock of process ${pid}, which is no longer running`),
+      again.stderr,
+    );
+    assert(again.stderr.includes(`removed ${dir}/.out.staging-${pid}, left by an interrupted run`), again.stderr);
+    assertEquals(ls(dir), ["out"]);
+    assert(ls(out).includes("model.safetensors"));
+  },
+);
+
+cliTest("prune: of two concurrent runs to one --out, the second fails at once naming the first", async (dir) => {
+  const out = `${dir}/out`;
+  let second: Promise<{ code: number; stderr: string }> | null = null;
+  const first = await watchCli("cli/prune.ts", [...SMALL, "--out", out], (line) => {
+    if (!second && line.includes("calibration forward")) second = runCli("cli/prune.ts", [...SMALL, "--out", out]);
+  });
+  assertEquals(first.code, 0, first.stderr);
+  const s = await second!;
+  assertEquals(s.code, 2, s.stderr);
+  assert(
+    /error: --out .*\/out is being written by another run \(pid \d+, lock .*\.out\.lock\)/.test(s.stderr),
+    s.stderr,
+  );
+  assertEquals(s.stderr.trim().split("\n").length, 1, s.stderr);
+  assertEquals(ls(dir), ["out"]);
+  assertEquals(lastJson(first.stdout).out, out);
 });
 
-Deno.test({
-  name: "prune: of two concurrent runs to one --out, the second fails at once naming the first",
-  sanitizeResources: false,
-  fn: () =>
-    withTempDir(async (dir) => {
-      const out = `${dir}/out`;
-      let second: Promise<{ code: number; stderr: string }> | null = null;
-      const first = await watchCli("cli/prune.ts", [...SMALL, "--out", out], (line) => {
-        if (!second && line.includes("calibration forward")) second = runCli("cli/prune.ts", [...SMALL, "--out", out]);
-      });
-      assertEquals(first.code, 0, first.stderr);
-      const s = await second!;
-      assertEquals(s.code, 2, s.stderr);
-      assert(
-        /error: --out .*\/out is being written by another run \(pid \d+, lock .*\.out\.lock\)/.test(s.stderr),
-        s.stderr,
-      );
-      assertEquals(s.stderr.trim().split("\n").length, 1, s.stderr);
-      assertEquals(ls(dir), ["out"]);
-      assertEquals(lastJson(first.stdout).out, out);
-    }),
-});
+cliTest(
+  "prune: a full disk is one line naming --out and the cause, exit 2, nothing left (1 MiB tmpfs)",
+  async (dir) => {
+    const why = await mountTmpfs(dir, "size=1m");
+    if (why) {
+      console.warn(`skipped: cannot mount a small tmpfs (${why}); CI runs as root, where it can`);
+      return;
+    }
+    try {
+      const run = await runCli("cli/prune.ts", [...SMALL, "--out", `${dir}/out`]);
+      assertEquals(run.code, 2, run.stderr);
+      const last = run.stderr.trim().split("\n").pop()!;
+      assertEquals(last, `error: --out ${dir}/out: writing failed: No space left on device (os error 28)`);
+      assert(!run.stderr.includes("    at "), "no stack trace");
+      assertEquals(ls(dir), []);
+    } finally {
+      await new Deno.Command("umount", { args: [dir] }).output();
+    }
+  },
+);
 
-/** Mounts a tmpfs at `dir` with `options`; returns why not when it cannot. */
-async function mountTmpfs(dir: string, options: string): Promise<string | null> {
+cliTest("output paths are checked before any work: one line, exit 2, no progress, nothing created", async (dir) => {
+  await Deno.writeTextFile(`${dir}/file`, "x");
+  await Deno.mkdir(`${dir}/full`);
+  await Deno.writeTextFile(`${dir}/full/keep`, "x");
+  const cases: [string, string[], string][] = [
+    [
+      "cli/prune.ts",
+      [...SMALL, "--out", `${dir}/file/sub/out`],
+      `--out ${dir}/file/sub/out: ${dir}/file is not a directory`,
+    ],
+    ["cli/prune.ts", [...SMALL, "--out", `${dir}/full`], `--out ${dir}/full exists and is not empty; pass --force`],
+    ["cli/prune.ts", [...SMALL, "--out", `${dir}/file`], `--out ${dir}/file exists and is not a directory`],
+    ["cli/table.ts", ["--model", "models/tiny-gpt2", "--out", `${dir}/full`], `--out ${dir}/full is a directory`],
+    [
+      "cli/table.ts",
+      ["--model", "models/tiny-gpt2", "--out", `${dir}/file`],
+      `--out ${dir}/file exists; pass --force`,
+    ],
+  ];
+  for (const [script, args, message] of cases) {
+    const run = await runCli(script, args);
+    assertEquals(run.code, 2, `${args.join(" ")}: ${run.stderr}`);
+    assert(run.stderr.startsWith(`error: ${message}`), `${args.join(" ")}: ${run.stderr}`);
+    assertEquals(run.stderr.trim().split("\n").length, 1, `one line, no progress: ${run.stderr}`);
+  }
+  assertEquals(ls(dir), ["file", "full"]);
+  assertEquals(ls(`${dir}/full`), ["keep"]);
+  // a read-only location, where a tmpfs can be mounted (root) — else a chmod'ed directory (not root)
+  const ro = `${dir}/ro`;
+  await Deno.mkdir(ro);
+  const why = await mountTmpfs(ro, "ro,size=64k");
+  if (why !== null && Deno.uid() === 0) return console.warn(`skipped the read-only case: ${why}`);
+  if (why !== null) await Deno.chmod(ro, 0o555);
   try {
-    const r = await new Deno.Command("mount", { args: ["-t", "tmpfs", "-o", options, "tmpfs", dir], stderr: "piped" })
-      .output();
-    return r.success ? null : new TextDecoder().decode(r.stderr).trim() || `mount exited ${r.code}`;
-  } catch (err) {
-    return (err as Error).message;
+    const run = await runCli("cli/prune.ts", [...SMALL, "--out", `${ro}/a/out`]);
+    assertEquals(run.code, 2, run.stderr);
+    assert(
+      run.stderr.startsWith(`error: --out ${ro}/a/out: cannot create ${ro}/a: `) &&
+        /Read-only file system|Permission denied/.test(run.stderr),
+      run.stderr,
+    );
+    assertEquals(run.stderr.trim().split("\n").length, 1, run.stderr);
+  } finally {
+    if (why === null) await new Deno.Command("umount", { args: [ro] }).output();
+    else await Deno.chmod(ro, 0o755);
   }
-}
-
-Deno.test({
-  name: "prune: a full disk is one line naming --out and the cause, exit 2, nothing left (1 MiB tmpfs)",
-  sanitizeResources: false,
-  fn: () =>
-    withTempDir(async (dir) => {
-      const why = await mountTmpfs(dir, "size=1m");
-      if (why) {
-        console.warn(`skipped: cannot mount a small tmpfs (${why}); CI runs as root, where it can`);
-        return;
-      }
-      try {
-        const run = await runCli("cli/prune.ts", [...SMALL, "--out", `${dir}/out`]);
-        assertEquals(run.code, 2, run.stderr);
-        const last = run.stderr.trim().split("\n").pop()!;
-        assertEquals(last, `error: --out ${dir}/out: writing failed: No space left on device (os error 28)`);
-        assert(!run.stderr.includes("    at "), "no stack trace");
-        assertEquals(ls(dir), []);
-      } finally {
-        await new Deno.Command("umount", { args: [dir] }).output();
-      }
-    }),
 });
 
-Deno.test({
-  name: "output paths are checked before any work: one line, exit 2, no progress, nothing created",
-  sanitizeResources: false,
-  fn: () =>
-    withTempDir(async (dir) => {
-      await Deno.writeTextFile(`${dir}/file`, "x");
-      await Deno.mkdir(`${dir}/full`);
-      await Deno.writeTextFile(`${dir}/full/keep`, "x");
-      const cases: [string, string[], string][] = [
-        [
-          "cli/prune.ts",
-          [...SMALL, "--out", `${dir}/file/sub/out`],
-          `--out ${dir}/file/sub/out: ${dir}/file is not a directory`,
-        ],
-        ["cli/prune.ts", [...SMALL, "--out", `${dir}/full`], `--out ${dir}/full exists and is not empty; pass --force`],
-        ["cli/prune.ts", [...SMALL, "--out", `${dir}/file`], `--out ${dir}/file exists and is not a directory`],
-        ["cli/table.ts", ["--model", "models/tiny-gpt2", "--out", `${dir}/full`], `--out ${dir}/full is a directory`],
-        [
-          "cli/table.ts",
-          ["--model", "models/tiny-gpt2", "--out", `${dir}/file`],
-          `--out ${dir}/file exists; pass --force`,
-        ],
-      ];
-      for (const [script, args, message] of cases) {
-        const run = await runCli(script, args);
-        assertEquals(run.code, 2, `${args.join(" ")}: ${run.stderr}`);
-        assert(run.stderr.startsWith(`error: ${message}`), `${args.join(" ")}: ${run.stderr}`);
-        assertEquals(run.stderr.trim().split("\n").length, 1, `one line, no progress: ${run.stderr}`);
-      }
-      assertEquals(ls(dir), ["file", "full"]);
-      assertEquals(ls(`${dir}/full`), ["keep"]);
-      // a read-only location, where a tmpfs can be mounted (root) — else a chmod'ed directory (not root)
-      const ro = `${dir}/ro`;
-      await Deno.mkdir(ro);
-      const why = await mountTmpfs(ro, "ro,size=64k");
-      if (why !== null && Deno.uid() === 0) return console.warn(`skipped the read-only case: ${why}`);
-      if (why !== null) await Deno.chmod(ro, 0o555);
-      try {
-        const run = await runCli("cli/prune.ts", [...SMALL, "--out", `${ro}/a/out`]);
-        assertEquals(run.code, 2, run.stderr);
-        assert(
-          run.stderr.startsWith(`error: --out ${ro}/a/out: cannot create ${ro}/a: `) &&
-            /Read-only file system|Permission denied/.test(run.stderr),
-          run.stderr,
-        );
-        assertEquals(run.stderr.trim().split("\n").length, 1, run.stderr);
-      } finally {
-        if (why === null) await new Deno.Command("umount", { args: [ro] }).output();
-        else await Deno.chmod(ro, 0o755);
-      }
-    }),
-});
-
-/** tiny-gpt2 with one tensor edited, in `dir`. */
-async function withBadWeight(dir: string, name: string, edit: (d: Float32Array) => void): Promise<void> {
-  const ckpt = await openCheckpoint("models/tiny-gpt2");
-  const tensors = new Map<string, TensorInput>();
-  for (const { name: n, shape } of ckpt.layout.tensors) {
-    const data = (await ckpt.readFloat32(n)).data;
-    if (n === name) edit(data);
-    tensors.set(n, { dtype: "F32", shape, data });
-  }
-  await writeCheckpoint(dir, { config: { ...ckpt.config.raw }, tensors, tokenizer: ckpt.tokenizerPath });
-}
-
-Deno.test({
-  name: "NaN weights: prune and eval exit 2 naming the tensor and index before any result; nothing written",
-  sanitizeResources: false,
-  fn: () =>
-    withTempDir(async (dir) => {
-      await withBadWeight(`${dir}/norm`, "transformer.h.1.ln_2.weight", (d) => (d[5] = NaN));
-      await withBadWeight(`${dir}/linear`, "transformer.h.0.attn.c_attn.weight", (d) => (d[384 * 2 + 7] = Infinity));
-      const args = SMALL.slice(2);
-      const prune = await runCli("cli/prune.ts", ["--model", `${dir}/norm`, ...args, "--out", `${dir}/out`]);
-      assertEquals(prune.code, 2, prune.stderr);
-      assert(
-        prune.stderr.includes(
-          `error: ${dir}/norm: tensor transformer.h.1.ln_2.weight holds NaN at [5]; expected finite values`,
-        ),
-        prune.stderr,
-      );
-      assert(!prune.stderr.includes("dense perplexity 1/") && !prune.stderr.includes("pruning"), prune.stderr);
-      const ev = await runCli("cli/eval.ts", [
-        "--model",
-        `${dir}/linear`,
-        "--data",
-        "sotu-eval",
-        "--seqlen",
-        "32",
-        "--max-windows",
-        "2",
-      ]);
-      assertEquals(ev.code, 2, ev.stderr);
-      assert(
-        ev.stderr.includes(
-          `tensor transformer.h.0.attn.c_attn.weight holds Infinity at [2, 7]; expected finite values`,
-        ),
-        ev.stderr,
-      );
-      assert(!ev.stderr.includes("eval: 1/"), ev.stderr);
-      assertEquals(ls(dir), ["linear", "norm"]);
-    }),
-});
+cliTest(
+  "NaN weights: prune and eval exit 2 naming the tensor and index before any result; nothing written",
+  async (dir) => {
+    await editedCheckpoint("models/tiny-gpt2", `${dir}/norm`, "transformer.h.1.ln_2.weight", (d) => (d[5] = NaN));
+    await editedCheckpoint(
+      "models/tiny-gpt2",
+      `${dir}/linear`,
+      "transformer.h.0.attn.c_attn.weight",
+      (d) => (d[384 * 2 + 7] = Infinity),
+    );
+    const args = SMALL.slice(2);
+    const prune = await runCli("cli/prune.ts", ["--model", `${dir}/norm`, ...args, "--out", `${dir}/out`]);
+    assertEquals(prune.code, 2, prune.stderr);
+    assert(
+      prune.stderr.includes(
+        `error: ${dir}/norm: tensor transformer.h.1.ln_2.weight holds NaN at [5]; expected finite values`,
+      ),
+      prune.stderr,
+    );
+    assert(!prune.stderr.includes("dense perplexity 1/") && !prune.stderr.includes("pruning"), prune.stderr);
+    const ev = await runCli("cli/eval.ts", [
+      "--model",
+      `${dir}/linear`,
+      "--data",
+      "sotu-eval",
+      "--seqlen",
+      "32",
+      "--max-windows",
+      "2",
+    ]);
+    assertEquals(ev.code, 2, ev.stderr);
+    assert(
+      ev.stderr.includes(
+        `tensor transformer.h.0.attn.c_attn.weight holds Infinity at [2, 7]; expected finite values`,
+      ),
+      ev.stderr,
+    );
+    assert(!ev.stderr.includes("eval: 1/"), ev.stderr);
+    assertEquals(ls(dir), ["linear", "norm"]);
+  },
+);
 
 Deno.test({
   name: "negative numbers as separate arguments get the same one-line range message as --flag=value",

@@ -3,6 +3,9 @@
  * them scratch directories.
  */
 
+import { openCheckpoint, writeCheckpoint } from "../thanos/model/checkpoint.ts";
+import type { TensorInput } from "../thanos/model/safetensors.ts";
+
 /** What a finished subprocess left behind. */
 export interface CliRun {
   code: number;
@@ -52,4 +55,46 @@ export async function withTempDir<T>(fn: (dir: string) => Promise<T>, prefix = "
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+}
+
+/**
+ * A test run in a fresh temporary directory ({@link withTempDir}), removed afterwards; the child
+ * processes a CLI test starts are not counted as leaked resources.
+ * @example
+ * ```ts
+ * cliTest("prune writes its summary", async (dir) => {
+ *   const run = await runCli("cli/prune.ts", ["--out", `${dir}/out`]);
+ * });
+ * ```
+ */
+export function cliTest(name: string, fn: (dir: string) => Promise<void>): void {
+  Deno.test({ name, sanitizeResources: false, fn: () => withTempDir(fn) });
+}
+
+/** Mounts a tmpfs at `dir` with `options` (e.g. "size=64k" or "ro,size=64k"); returns why not when it cannot. */
+export async function mountTmpfs(dir: string, options: string): Promise<string | null> {
+  try {
+    const r = await new Deno.Command("mount", { args: ["-t", "tmpfs", "-o", options, "tmpfs", dir], stderr: "piped" })
+      .output();
+    return r.success ? null : new TextDecoder().decode(r.stderr).trim() || `mount exited ${r.code}`;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+/** Writes a copy of the fixture checkpoint `src` to `dir`, tensors in F32, with `edit` applied to `name`'s data. */
+export async function editedCheckpoint(
+  src: string,
+  dir: string,
+  name: string,
+  edit: (data: Float32Array) => void,
+): Promise<void> {
+  const ckpt = await openCheckpoint(src);
+  const tensors = new Map<string, TensorInput>();
+  for (const { name: n, shape } of ckpt.layout.tensors) {
+    const data = (await ckpt.readFloat32(n)).data;
+    if (n === name) edit(data);
+    tensors.set(n, { dtype: "F32", shape, data });
+  }
+  await writeCheckpoint(dir, { config: { ...ckpt.config.raw }, tensors, tokenizer: ckpt.tokenizerPath });
 }

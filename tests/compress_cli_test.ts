@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { openCheckpoint } from "../thanos/model/checkpoint.ts";
 import { openSafetensors, type TensorInput, writeSafetensors } from "../thanos/model/safetensors.ts";
 import { assert, assertEquals } from "./assert.ts";
-import { lastJson, runCli, withTempDir } from "./cli_util.ts";
+import { cliTest, lastJson, runCli, withTempDir } from "./cli_util.ts";
 
 const FIXTURES = new URL("./fixtures/compressed/", import.meta.url).pathname;
 const cli = (args: string[]) => runCli("cli/compress.ts", args);
@@ -16,51 +16,44 @@ async function exists(path: string): Promise<boolean> {
   return await Deno.stat(path).then(() => true, () => false);
 }
 
-Deno.test({
-  name: "compress: dense -> compressed -> dense gives back every tensor; summary and report.json carry the bytes",
-  sanitizeResources: false,
-  fn: () =>
-    withTempDir(async (dir) => {
-      const dense = join(FIXTURES, "llama-mixed-f32", "dense");
-      const run = await cli(["--model", dense, "--out", `${dir}/c`]);
-      assertEquals(run.code, 0, run.stderr);
-      const summary = lastJson(run.stdout);
-      assertEquals(summary.format, "sparse-bitmask");
-      assertEquals([summary.layers_compressed, summary.layers_dense], [13, 1]);
-      assert(summary.bytes.linear.after < summary.bytes.linear.before);
-      assert(summary.files.after < summary.files.before, JSON.stringify(summary.files));
-      assert(run.stderr.includes("model.layers.1.mlp.down_proj.weight stays dense"), run.stderr);
-      const report = JSON.parse(await Deno.readTextFile(`${dir}/c/report.json`));
-      assertEquals(report.layers.length, 14);
-      const back = await cli(["--model", `${dir}/c`, "--out", `${dir}/d`, "--to", "dense"]);
-      assertEquals(back.code, 0, back.stderr);
-      const config = JSON.parse(await Deno.readTextFile(`${dir}/d/config.json`));
-      assertEquals(config.quantization_config, undefined);
-      const a = await openSafetensors(dense), b = await openSafetensors(`${dir}/d`);
-      assertEquals(b.names().sort(), a.names().sort());
-      for (const n of a.names()) {
-        const x = (await a.readFloat32(n)).data, y = (await b.readFloat32(n)).data;
-        assert(x.every((v, i) => v === y[i]), n); //                          −0 reads back as +0
-      }
-      // existing --out without --force is refused; with --force it is replaced
-      const again = await cli(["--model", dense, "--out", `${dir}/c`]);
-      assertEquals(again.code, 2);
-      assert(again.stderr.includes("--force"), again.stderr);
-    }),
-});
+cliTest(
+  "compress: dense -> compressed -> dense gives back every tensor; summary and report.json carry the bytes",
+  async (dir) => {
+    const dense = join(FIXTURES, "llama-mixed-f32", "dense");
+    const run = await cli(["--model", dense, "--out", `${dir}/c`]);
+    assertEquals(run.code, 0, run.stderr);
+    const summary = lastJson(run.stdout);
+    assertEquals(summary.format, "sparse-bitmask");
+    assertEquals([summary.layers_compressed, summary.layers_dense], [13, 1]);
+    assert(summary.bytes.linear.after < summary.bytes.linear.before);
+    assert(summary.files.after < summary.files.before, JSON.stringify(summary.files));
+    assert(run.stderr.includes("model.layers.1.mlp.down_proj.weight stays dense"), run.stderr);
+    const report = JSON.parse(await Deno.readTextFile(`${dir}/c/report.json`));
+    assertEquals(report.layers.length, 14);
+    const back = await cli(["--model", `${dir}/c`, "--out", `${dir}/d`, "--to", "dense"]);
+    assertEquals(back.code, 0, back.stderr);
+    const config = JSON.parse(await Deno.readTextFile(`${dir}/d/config.json`));
+    assertEquals(config.quantization_config, undefined);
+    const a = await openSafetensors(dense), b = await openSafetensors(`${dir}/d`);
+    assertEquals(b.names().sort(), a.names().sort());
+    for (const n of a.names()) {
+      const x = (await a.readFloat32(n)).data, y = (await b.readFloat32(n)).data;
+      assert(x.every((v, i) => v === y[i]), n); //                          −0 reads back as +0
+    }
+    // existing --out without --force is refused; with --force it is replaced
+    const again = await cli(["--model", dense, "--out", `${dir}/c`]);
+    assertEquals(again.code, 2);
+    assert(again.stderr.includes("--force"), again.stderr);
+  },
+);
 
-Deno.test({
-  name: "compress: a model with nothing sparse is written dense and says so",
-  sanitizeResources: false,
-  fn: () =>
-    withTempDir(async (dir) => {
-      const run = await cli(["--model", "models/tiny-opt", "--out", `${dir}/o`]);
-      assertEquals(run.code, 0, run.stderr);
-      assertEquals(lastJson(run.stdout).format, "dense");
-      assert(run.stderr.includes("none gains: written dense"), run.stderr);
-      assertEquals(JSON.parse(await Deno.readTextFile(`${dir}/o/config.json`)).quantization_config, undefined);
-      assertEquals((await openCheckpoint(`${dir}/o`)).compression, null);
-    }),
+cliTest("compress: a model with nothing sparse is written dense and says so", async (dir) => {
+  const run = await cli(["--model", "models/tiny-opt", "--out", `${dir}/o`]);
+  assertEquals(run.code, 0, run.stderr);
+  assertEquals(lastJson(run.stdout).format, "dense");
+  assert(run.stderr.includes("none gains: written dense"), run.stderr);
+  assertEquals(JSON.parse(await Deno.readTextFile(`${dir}/o/config.json`)).quantization_config, undefined);
+  assertEquals((await openCheckpoint(`${dir}/o`)).compression, null);
 });
 
 /** A copy of a reference checkpoint with its tensors and config edited. */
@@ -134,16 +127,11 @@ for (const [what, fixture, edit, expected] of BAD) {
   });
 }
 
-Deno.test({
-  name: "eval reads a compressed checkpoint's bad part as bad input (exit 2)",
-  sanitizeResources: false,
-  fn: () =>
-    withTempDir(async (dir) => {
-      const bad = await corrupt(dir, "llama-mixed-f32", (t) => {
-        (t.get(`${GATE}.row_offsets`)!.data as BigInt64Array)[3] = 0n;
-      });
-      const run = await runCli("cli/eval.ts", ["--model", bad, "--data", "sotu-eval", "--max-windows", "1"]);
-      assertEquals(run.code, 2, run.stderr);
-      assert(run.stderr.includes(`${GATE}.row_offsets is not monotone`), run.stderr);
-    }),
+cliTest("eval reads a compressed checkpoint's bad part as bad input (exit 2)", async (dir) => {
+  const bad = await corrupt(dir, "llama-mixed-f32", (t) => {
+    (t.get(`${GATE}.row_offsets`)!.data as BigInt64Array)[3] = 0n;
+  });
+  const run = await runCli("cli/eval.ts", ["--model", bad, "--data", "sotu-eval", "--max-windows", "1"]);
+  assertEquals(run.code, 2, run.stderr);
+  assert(run.stderr.includes(`${GATE}.row_offsets is not monotone`), run.stderr);
 });

@@ -11,11 +11,9 @@ import {
   NonFiniteError,
   recordFirstNonFinite,
 } from "../thanos/linalg/finite.ts";
-import { openCheckpoint, writeCheckpoint } from "../thanos/model/checkpoint.ts";
 import { forwardNll, loadModel } from "../thanos/model/load.ts";
-import type { TensorInput } from "../thanos/model/safetensors.ts";
 import { assert, assertEquals, assertRejects } from "./assert.ts";
-import { withTempDir } from "./cli_util.ts";
+import { editedCheckpoint, withTempDir } from "./cli_util.ts";
 import * as ref from "./reference/finite.ts";
 import { gpuTest, randn, rng } from "./util.ts";
 
@@ -61,18 +59,6 @@ gpuTest("several tensors record into one flags tensor and are read back once", a
   assertEquals(err.message, "here: tensor t1 holds NaN at [400]; expected finite values");
   for (const t of tensors) t.release();
 });
-
-/** A copy of a fixture checkpoint in `dir` with `edit` applied to one tensor's data. */
-async function editedCheckpoint(src: string, dir: string, name: string, edit: (data: Float32Array) => void) {
-  const ckpt = await openCheckpoint(src);
-  const tensors = new Map<string, TensorInput>();
-  for (const { name: n, shape } of ckpt.layout.tensors) {
-    const data = (await ckpt.readFloat32(n)).data;
-    if (n === name) edit(data);
-    tensors.set(n, { dtype: "F32", shape, data });
-  }
-  await writeCheckpoint(dir, { config: { ...ckpt.config.raw }, tensors, tokenizer: ckpt.tokenizerPath });
-}
 
 const IDS = Uint32Array.from({ length: 2 * 16 }, (_, i) => (i * 37) % 500);
 

@@ -47,7 +47,7 @@ gpuTest("generate loads a checkpoint written by the project's writer (F16, as pr
     } finally {
       model.release();
     }
-    const run = await cli([
+    const seeded = [
       "--model",
       `${dir}/copy`,
       "--prompt",
@@ -59,21 +59,10 @@ gpuTest("generate loads a checkpoint written by the project's writer (F16, as pr
       "20",
       "--seed",
       "5",
-    ]);
+    ];
+    const run = await cli(seeded);
     assertEquals(run.code, 0, run.stderr);
-    const again = await cli([
-      "--model",
-      `${dir}/copy`,
-      "--prompt",
-      PROMPT,
-      "--max-new-tokens=4",
-      "--temperature",
-      "0.7",
-      "--top-k",
-      "20",
-      "--seed",
-      "5",
-    ]);
+    const again = await cli(seeded);
     assertEquals(lastJson(again.stdout).tokens, lastJson(run.stdout).tokens, "same seed, same tokens");
     assertEquals(lastJson(run.stdout).tokens.length, 4);
   });

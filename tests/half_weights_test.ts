@@ -15,7 +15,7 @@ import type { TensorInput } from "../thanos/model/safetensors.ts";
 import { pruneModel } from "../thanos/pipeline.ts";
 import type { Gpu } from "../thanos/gpu/device.ts";
 import { assert, assertEquals } from "./assert.ts";
-import { lastJson, runCli, withTempDir } from "./cli_util.ts";
+import { cliTest, lastJson, runCli, withTempDir } from "./cli_util.ts";
 import { gpuTest, randomIds } from "./util.ts";
 
 /** A copy of a fixture checkpoint with every float tensor stored as `dtype`. */
@@ -160,60 +160,51 @@ for (const [model, dtype] of CASES) {
   );
 }
 
-Deno.test({
-  name: "eval --half-weights: an F16 tiny-gpt2 held at 2 bytes a weight, half the block bytes, the same perplexity",
-  sanitizeResources: false,
-  fn: () =>
-    withTempDir(async (dir) => {
-      const copy = await halfCopy("models/tiny-gpt2", dir, "F16");
-      const args = ["--model", copy, "--data", "sotu-eval", "--seqlen", "32", "--max-windows", "2"];
-      const [f32, half] = [await runCli("cli/eval.ts", args), await runCli("cli/eval.ts", [...args, "--half-weights"])];
-      assertEquals([f32.code, half.code], [0, 0], f32.stderr + half.stderr);
-      const [a, b] = [lastJson(f32.stdout), lastJson(half.stdout)];
-      assert(Math.abs(a.perplexity - b.perplexity) <= 1e-4 * a.perplexity, `${b.perplexity} vs ${a.perplexity}`);
-      assertEquals([a.block_weight_bytes.layers.half, b.block_weight_bytes.layers.dense], [0, 0]);
-      assertEquals(b.block_weight_bytes.dense * 2, a.block_weight_bytes.dense);
-    }),
-});
+cliTest(
+  "eval --half-weights: an F16 tiny-gpt2 held at 2 bytes a weight, half the block bytes, the same perplexity",
+  async (dir) => {
+    const copy = await halfCopy("models/tiny-gpt2", dir, "F16");
+    const args = ["--model", copy, "--data", "sotu-eval", "--seqlen", "32", "--max-windows", "2"];
+    const [f32, half] = [await runCli("cli/eval.ts", args), await runCli("cli/eval.ts", [...args, "--half-weights"])];
+    assertEquals([f32.code, half.code], [0, 0], f32.stderr + half.stderr);
+    const [a, b] = [lastJson(f32.stdout), lastJson(half.stdout)];
+    assert(Math.abs(a.perplexity - b.perplexity) <= 1e-4 * a.perplexity, `${b.perplexity} vs ${a.perplexity}`);
+    assertEquals([a.block_weight_bytes.layers.half, b.block_weight_bytes.layers.dense], [0, 0]);
+    assertEquals(b.block_weight_bytes.dense * 2, a.block_weight_bytes.dense);
+  },
+);
 
-Deno.test({
-  name: "generate and zeroshot --half-weights on an F16 tiny-llama: the same tokens and accuracies as f32 weights",
-  sanitizeResources: false,
-  fn: () =>
-    withTempDir(async (dir) => {
-      const copy = await halfCopy("models/tiny-llama", dir, "F16");
-      const gen = ["--model", copy, "--prompt", "The state of the union", "--max-new-tokens", "3"];
-      const shot = ["--model", copy, "--tasks", "piqa", "--data", "data/zeroshot-sample", "--limit", "3"];
-      const runs = [
-        await runCli("cli/generate.ts", gen),
-        await runCli("cli/generate.ts", [...gen, "--half-weights"]),
-        await runCli("cli/zeroshot.ts", shot),
-        await runCli("cli/zeroshot.ts", [...shot, "--half-weights"]),
-      ];
-      assertEquals(runs.map((r) => r.code), [0, 0, 0, 0], runs.map((r) => r.stderr).join("\n"));
-      const [g32, g16, z32, z16] = runs.map((r) => lastJson(r.stdout));
-      assertEquals(g16.tokens, g32.tokens);
-      assertEquals(g16.block_weight_bytes.dense * 2, g32.block_weight_bytes.dense);
-      assertEquals(z16, { ...z32, seconds: z16.seconds });
-    }),
-});
+cliTest(
+  "generate and zeroshot --half-weights on an F16 tiny-llama: the same tokens and accuracies as f32 weights",
+  async (dir) => {
+    const copy = await halfCopy("models/tiny-llama", dir, "F16");
+    const gen = ["--model", copy, "--prompt", "The state of the union", "--max-new-tokens", "3"];
+    const shot = ["--model", copy, "--tasks", "piqa", "--data", "data/zeroshot-sample", "--limit", "3"];
+    const runs = [
+      await runCli("cli/generate.ts", gen),
+      await runCli("cli/generate.ts", [...gen, "--half-weights"]),
+      await runCli("cli/zeroshot.ts", shot),
+      await runCli("cli/zeroshot.ts", [...shot, "--half-weights"]),
+    ];
+    assertEquals(runs.map((r) => r.code), [0, 0, 0, 0], runs.map((r) => r.stderr).join("\n"));
+    const [g32, g16, z32, z16] = runs.map((r) => lastJson(r.stdout));
+    assertEquals(g16.tokens, g32.tokens);
+    assertEquals(g16.block_weight_bytes.dense * 2, g32.block_weight_bytes.dense);
+    assertEquals(z16, { ...z32, seconds: z16.seconds });
+  },
+);
 
-Deno.test({
-  name: "prune --half-weights on an F16 tiny-gpt2: the same sparsity and perplexities as f32 weights",
-  sanitizeResources: false,
-  fn: () =>
-    withTempDir(async (dir) => {
-      const copy = await halfCopy("models/tiny-gpt2", dir, "F16");
-      const args = ["--model", copy, "--method", "wanda", "--nsamples", "2", "--seqlen", "32", "--max-windows", "1"];
-      const runs = [
-        await runCli("cli/prune.ts", [...args, "--out", `${dir}/f32`]),
-        await runCli("cli/prune.ts", [...args, "--half-weights", "--out", `${dir}/half`]),
-      ];
-      assertEquals(runs.map((r) => r.code), [0, 0], runs.map((r) => r.stderr).join("\n"));
-      const [a, b] = runs.map((r) => lastJson(r.stdout));
-      assertEquals(b.sparsity, a.sparsity);
-      for (const key of ["dense_perplexity", "perplexity"]) {
-        assert(Math.abs(b[key] - a[key]) <= 1e-4 * a[key], `${key}: ${b[key]} (halves) vs ${a[key]} (f32)`);
-      }
-    }),
+cliTest("prune --half-weights on an F16 tiny-gpt2: the same sparsity and perplexities as f32 weights", async (dir) => {
+  const copy = await halfCopy("models/tiny-gpt2", dir, "F16");
+  const args = ["--model", copy, "--method", "wanda", "--nsamples", "2", "--seqlen", "32", "--max-windows", "1"];
+  const runs = [
+    await runCli("cli/prune.ts", [...args, "--out", `${dir}/f32`]),
+    await runCli("cli/prune.ts", [...args, "--half-weights", "--out", `${dir}/half`]),
+  ];
+  assertEquals(runs.map((r) => r.code), [0, 0], runs.map((r) => r.stderr).join("\n"));
+  const [a, b] = runs.map((r) => lastJson(r.stdout));
+  assertEquals(b.sparsity, a.sparsity);
+  for (const key of ["dense_perplexity", "perplexity"]) {
+    assert(Math.abs(b[key] - a[key]) <= 1e-4 * a[key], `${key}: ${b[key]} (halves) vs ${a[key]} (f32)`);
+  }
 });

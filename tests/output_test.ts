@@ -7,7 +7,7 @@
 import { UsageError } from "../cli/common.ts";
 import { openOutput } from "../cli/output.ts";
 import { assert, assertEquals, assertRejects } from "./assert.ts";
-import { withTempDir } from "./cli_util.ts";
+import { mountTmpfs, withTempDir } from "./cli_util.ts";
 
 const PROBE = new URL("./output_probe.ts", import.meta.url).pathname;
 
@@ -229,17 +229,6 @@ for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
       assertEquals(await ls(dir), [], "not even the parent it created");
     });
   });
-}
-
-/** Mounts a tmpfs at `dir` (options e.g. "size=64k" or "ro"), or returns why not. */
-async function mountTmpfs(dir: string, options: string): Promise<string | null> {
-  try {
-    const r = await new Deno.Command("mount", { args: ["-t", "tmpfs", "-o", options, "tmpfs", dir], stderr: "piped" })
-      .output();
-    return r.success ? null : new TextDecoder().decode(r.stderr).trim() || `mount exited ${r.code}`;
-  } catch (err) {
-    return (err as Error).message;
-  }
 }
 
 async function umount(dir: string): Promise<void> {

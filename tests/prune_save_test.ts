@@ -6,9 +6,16 @@
  */
 import { openCheckpoint } from "../thanos/model/checkpoint.ts";
 import { assert, assertEquals } from "./assert.ts";
-import { lastJson, runCli, withTempDir } from "./cli_util.ts";
+import { cliTest, lastJson, runCli } from "./cli_util.ts";
 
 const SMALL = ["--nsamples", "4", "--max-windows", "2", "--seqlen", "64"];
+
+/** Runs `deno task prune` on `model` into `out` with {@link SMALL} calibration; expects success. */
+async function prune(model: string, out: string, flags: string[]) {
+  const run = await runCli("cli/prune.ts", ["--model", model, ...flags, "--out", out, ...SMALL]);
+  assertEquals(run.code, 0, run.stderr);
+  return { summary: lastJson(run.stdout), stderr: run.stderr };
+}
 
 async function evalPerplexity(dir: string, extra: string[] = []): Promise<number> {
   return (await evalJson(dir, extra)).perplexity;
@@ -30,94 +37,64 @@ async function evalJson(dir: string, extra: string[] = []) {
   return lastJson(run.stdout);
 }
 
-Deno.test({
-  name:
-    "prune --save-format compressed: tiny-gpt2 2:4 as sparse-bitmask, bytes in the summary, same perplexity read back",
-  sanitizeResources: false,
-  fn: () =>
-    withTempDir(async (dir) => {
-      const run = await runCli("cli/prune.ts", [
-        "--model",
-        "models/tiny-gpt2",
-        "--pattern",
-        "2:4",
-        "--save-format",
-        "compressed",
-        "--out",
-        `${dir}/c`,
-        ...SMALL,
-      ]);
-      assertEquals(run.code, 0, run.stderr);
-      const s = lastJson(run.stdout);
-      assertEquals([s.save_format, s.format], ["compressed", "sparse-bitmask"]);
-      assert(s.bytes.linear.after < 0.6 * s.bytes.linear.before, JSON.stringify(s.bytes));
-      const ckpt = await openCheckpoint(`${dir}/c`);
-      assertEquals(ckpt.compression?.sparsity_structure, "2:4");
-      assertEquals(ckpt.compression?.targets, ["Conv1D"]);
-      const report = JSON.parse(await Deno.readTextFile(`${dir}/c/report.json`));
-      assertEquals(report.bytes, s.bytes);
-      // held compressed on the GPU (sparse products), and with --dense-weights held dense: same perplexity
-      const sparse = await evalJson(`${dir}/c`);
-      assertEquals([sparse.weights, sparse.block_weight_bytes.layers["2:4"]], ["compressed", 8]);
-      const dense = await evalJson(`${dir}/c`, ["--dense-weights"]);
-      assertEquals([dense.weights, dense.block_weight_bytes.compressed], ["dense", 0]);
-      for (const ppl of [sparse.perplexity, dense.perplexity]) {
-        assert(Math.abs(ppl - s.perplexity) <= 1e-5 * ppl, `${ppl} vs ${s.perplexity}`);
-      }
-    }),
-});
-
-Deno.test({
-  name: "prune --pattern structured (alpha 0) writes a smaller dense model with the zero-column model's perplexity",
-  sanitizeResources: false,
-  fn: () =>
-    withTempDir(async (dir) => {
-      const run = await runCli("cli/prune.ts", [
-        "--model",
-        "models/tiny-opt",
-        "--pattern",
-        "structured",
-        "--sparsity",
-        "0.3",
-        "--out",
-        `${dir}/s`,
-        ...SMALL,
-      ]);
-      assertEquals(run.code, 0, run.stderr);
-      const s = lastJson(run.stdout);
-      assertEquals(s.structured.dropped_channels, Math.ceil(0.3 * 512));
-      const config = JSON.parse(await Deno.readTextFile(`${dir}/s/config.json`));
-      assertEquals(config.ffn_dim, 512 - Math.ceil(0.3 * 512));
-      const ppl = await evalPerplexity(`${dir}/s`);
+cliTest(
+  "prune --save-format compressed: tiny-gpt2 2:4 as sparse-bitmask, bytes in the summary, same perplexity read back",
+  async (dir) => {
+    const { summary: s } = await prune("models/tiny-gpt2", `${dir}/c`, [
+      "--pattern",
+      "2:4",
+      "--save-format",
+      "compressed",
+    ]);
+    assertEquals([s.save_format, s.format], ["compressed", "sparse-bitmask"]);
+    assert(s.bytes.linear.after < 0.6 * s.bytes.linear.before, JSON.stringify(s.bytes));
+    const ckpt = await openCheckpoint(`${dir}/c`);
+    assertEquals(ckpt.compression?.sparsity_structure, "2:4");
+    assertEquals(ckpt.compression?.targets, ["Conv1D"]);
+    const report = JSON.parse(await Deno.readTextFile(`${dir}/c/report.json`));
+    assertEquals(report.bytes, s.bytes);
+    // held compressed on the GPU (sparse products), and with --dense-weights held dense: same perplexity
+    const sparse = await evalJson(`${dir}/c`);
+    assertEquals([sparse.weights, sparse.block_weight_bytes.layers["2:4"]], ["compressed", 8]);
+    const dense = await evalJson(`${dir}/c`, ["--dense-weights"]);
+    assertEquals([dense.weights, dense.block_weight_bytes.compressed], ["dense", 0]);
+    for (const ppl of [sparse.perplexity, dense.perplexity]) {
       assert(Math.abs(ppl - s.perplexity) <= 1e-5 * ppl, `${ppl} vs ${s.perplexity}`);
+    }
+  },
+);
 
-      const alpha = await runCli("cli/prune.ts", [
-        "--model",
-        "models/tiny-opt",
-        "--pattern",
-        "structured",
-        "--sparsity",
-        "0.3",
-        "--alpha",
-        "0.1",
-        "--out",
-        `${dir}/a`,
-        ...SMALL,
-      ]);
-      assertEquals(alpha.code, 0, alpha.stderr);
-      assertEquals(lastJson(alpha.stdout).structured.dropped_channels, 0);
-      assert(alpha.stderr.includes("no MLP channel can be dropped"), alpha.stderr);
-      assertEquals(JSON.parse(await Deno.readTextFile(`${dir}/a/config.json`)).ffn_dim, 512);
-    }),
-});
+cliTest(
+  "prune --pattern structured (alpha 0) writes a smaller dense model with the zero-column model's perplexity",
+  async (dir) => {
+    const { summary: s } = await prune("models/tiny-opt", `${dir}/s`, [
+      "--pattern",
+      "structured",
+      "--sparsity",
+      "0.3",
+    ]);
+    assertEquals(s.structured.dropped_channels, Math.ceil(0.3 * 512));
+    const config = JSON.parse(await Deno.readTextFile(`${dir}/s/config.json`));
+    assertEquals(config.ffn_dim, 512 - Math.ceil(0.3 * 512));
+    const ppl = await evalPerplexity(`${dir}/s`);
+    assert(Math.abs(ppl - s.perplexity) <= 1e-5 * ppl, `${ppl} vs ${s.perplexity}`);
 
-Deno.test({
-  name: "prune rejects an unknown --save-format with exit 2 before any work",
-  sanitizeResources: false,
-  fn: () =>
-    withTempDir(async (dir) => {
-      const run = await runCli("cli/prune.ts", ["--save-format", "zip", "--out", `${dir}/x`]);
-      assertEquals(run.code, 2);
-      assert(run.stderr.includes(`Unknown --save-format "zip"`), run.stderr);
-    }),
+    const alpha = await prune("models/tiny-opt", `${dir}/a`, [
+      "--pattern",
+      "structured",
+      "--sparsity",
+      "0.3",
+      "--alpha",
+      "0.1",
+    ]);
+    assertEquals(alpha.summary.structured.dropped_channels, 0);
+    assert(alpha.stderr.includes("no MLP channel can be dropped"), alpha.stderr);
+    assertEquals(JSON.parse(await Deno.readTextFile(`${dir}/a/config.json`)).ffn_dim, 512);
+  },
+);
+
+cliTest("prune rejects an unknown --save-format with exit 2 before any work", async (dir) => {
+  const run = await runCli("cli/prune.ts", ["--save-format", "zip", "--out", `${dir}/x`]);
+  assertEquals(run.code, 2);
+  assert(run.stderr.includes(`Unknown --save-format "zip"`), run.stderr);
 });

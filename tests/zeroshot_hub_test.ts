@@ -9,7 +9,7 @@
 import { join } from "node:path";
 import { parquetWriteBuffer } from "hyparquet-writer";
 import { assert, assertEquals, assertRejects } from "./assert.ts";
-import { runCli, withTempDir } from "./cli_util.ts";
+import { cliTest, runCli } from "./cli_util.ts";
 import { loadParquetDocs, loadTaskDocs } from "../thanos/zeroshot/data.ts";
 import { PARQUET_REVISION, resolveTaskData } from "../thanos/zeroshot/hub.ts";
 import { getTask } from "../thanos/zeroshot/tasks.ts";
@@ -98,146 +98,140 @@ function serveHub(datasets: Record<string, Record<string, FakeFile>>, seen: stri
   });
 }
 
-Deno.test({
-  name: "a task split downloads from the Hub's parquet conversion into the huggingface_hub cache, then hits offline",
-  sanitizeResources: false,
-  fn: () =>
-    withTempDir(async (cacheDir) => {
-      const arc = await sample("arc_easy"), piqa = await sample("piqa");
-      const datasets = {
-        "allenai/ai2_arc": {
-          "ARC-Easy/test/0000.parquet": { bytes: arcParquet(arc.slice(0, 10)), oid: "a".repeat(40) },
-          "ARC-Easy/test/0001.parquet": { bytes: arcParquet(arc.slice(10)), oid: "b".repeat(40) },
-          "ARC-Easy/validation/0000.parquet": { bytes: arcParquet(arc.slice(0, 1)), oid: "c".repeat(40) },
-          "ARC-Challenge/test/0000.parquet": { bytes: arcParquet(arc.slice(0, 2)), oid: "d".repeat(40) },
-        },
-        // dataset_name null: the export's only config (piqa's script calls it plain_text)
-        "piqa": { "plain_text/validation/0000.parquet": { bytes: piqaParquet(piqa), oid: "e".repeat(40) } },
-      };
-      const seen: string[] = [];
-      const server = serveHub(datasets, seen);
-      const hubUrl = `http://127.0.0.1:${server.addr.port}`;
-      try {
-        const got = await resolveTaskData(getTask("arc_easy"), { cacheDir, hubUrl, offline: false, token: "" });
-        const repoDir = join(cacheDir, "datasets--allenai--ai2_arc");
-        const split = join(repoDir, "snapshots", COMMIT, "ARC-Easy", "test");
-        assertEquals(got, {
-          files: [join(split, "0000.parquet"), join(split, "0001.parquet")],
-          config: "ARC-Easy",
-          commit: COMMIT,
-          downloaded: true,
-        });
-        assertEquals(await Deno.readTextFile(join(repoDir, "refs", "refs", "convert", "parquet")), COMMIT);
-        assertEquals(await Deno.readLink(join(split, "0001.parquet")), `../../../../blobs/${"b".repeat(40)}`);
-        const blobs = (await Array.fromAsync(Deno.readDir(join(repoDir, "blobs")))).map((e) => e.name).sort();
-        assertEquals(blobs, ["a".repeat(40), "b".repeat(40)]); // only the task's split
-        const loaded = await loadParquetDocs(getTask("arc_easy"), got.files);
-        assertEquals(loaded.docs, arc);
-        assertEquals(loaded.where(12), `${join(split, "0001.parquet")} row 2`);
+cliTest(
+  "a task split downloads from the Hub's parquet conversion into the huggingface_hub cache, then hits offline",
+  async (cacheDir) => {
+    const arc = await sample("arc_easy"), piqa = await sample("piqa");
+    const datasets = {
+      "allenai/ai2_arc": {
+        "ARC-Easy/test/0000.parquet": { bytes: arcParquet(arc.slice(0, 10)), oid: "a".repeat(40) },
+        "ARC-Easy/test/0001.parquet": { bytes: arcParquet(arc.slice(10)), oid: "b".repeat(40) },
+        "ARC-Easy/validation/0000.parquet": { bytes: arcParquet(arc.slice(0, 1)), oid: "c".repeat(40) },
+        "ARC-Challenge/test/0000.parquet": { bytes: arcParquet(arc.slice(0, 2)), oid: "d".repeat(40) },
+      },
+      // dataset_name null: the export's only config (piqa's script calls it plain_text)
+      "piqa": { "plain_text/validation/0000.parquet": { bytes: piqaParquet(piqa), oid: "e".repeat(40) } },
+    };
+    const seen: string[] = [];
+    const server = serveHub(datasets, seen);
+    const hubUrl = `http://127.0.0.1:${server.addr.port}`;
+    try {
+      const got = await resolveTaskData(getTask("arc_easy"), { cacheDir, hubUrl, offline: false, token: "" });
+      const repoDir = join(cacheDir, "datasets--allenai--ai2_arc");
+      const split = join(repoDir, "snapshots", COMMIT, "ARC-Easy", "test");
+      assertEquals(got, {
+        files: [join(split, "0000.parquet"), join(split, "0001.parquet")],
+        config: "ARC-Easy",
+        commit: COMMIT,
+        downloaded: true,
+      });
+      assertEquals(await Deno.readTextFile(join(repoDir, "refs", "refs", "convert", "parquet")), COMMIT);
+      assertEquals(await Deno.readLink(join(split, "0001.parquet")), `../../../../blobs/${"b".repeat(40)}`);
+      const blobs = (await Array.fromAsync(Deno.readDir(join(repoDir, "blobs")))).map((e) => e.name).sort();
+      assertEquals(blobs, ["a".repeat(40), "b".repeat(40)]); // only the task's split
+      const loaded = await loadParquetDocs(getTask("arc_easy"), got.files);
+      assertEquals(loaded.docs, arc);
+      assertEquals(loaded.where(12), `${join(split, "0001.parquet")} row 2`);
 
-        const p = await resolveTaskData(getTask("piqa"), { cacheDir, hubUrl, offline: false, token: "" });
-        assertEquals([p.config, p.files.length], ["plain_text", 1]);
-        assertEquals((await loadParquetDocs(getTask("piqa"), p.files)).docs, piqa);
-      } finally {
-        await server.shutdown();
-      }
-      // the server is gone: cache hits, offline or not
-      const hits = seen.length;
-      for (const offline of [true, false]) {
-        const again = await resolveTaskData(getTask("arc_easy"), { cacheDir, hubUrl, offline });
-        assertEquals([again.downloaded, again.files.length], [false, 2]);
-        assertEquals((await resolveTaskData(getTask("piqa"), { cacheDir, hubUrl, offline })).config, "plain_text");
-      }
-      assertEquals(seen.length, hits);
-      // a task of the same dataset whose split is not cached is a miss; offline, one clear error
+      const p = await resolveTaskData(getTask("piqa"), { cacheDir, hubUrl, offline: false, token: "" });
+      assertEquals([p.config, p.files.length], ["plain_text", 1]);
+      assertEquals((await loadParquetDocs(getTask("piqa"), p.files)).docs, piqa);
+    } finally {
+      await server.shutdown();
+    }
+    // the server is gone: cache hits, offline or not
+    const hits = seen.length;
+    for (const offline of [true, false]) {
+      const again = await resolveTaskData(getTask("arc_easy"), { cacheDir, hubUrl, offline });
+      assertEquals([again.downloaded, again.files.length], [false, 2]);
+      assertEquals((await resolveTaskData(getTask("piqa"), { cacheDir, hubUrl, offline })).config, "plain_text");
+    }
+    assertEquals(seen.length, hits);
+    // a task of the same dataset whose split is not cached is a miss; offline, one clear error
+    await assertRejects(
+      () => resolveTaskData(getTask("arc_challenge"), { cacheDir, hubUrl, offline: true }),
+      Error,
+      `arc_challenge: the allenai/ai2_arc (ARC-Challenge) test split is not in the Hugging Face cache (looked in ` +
+        `${cacheDir}/datasets--allenai--ai2_arc for refs/refs/convert/parquet and a snapshot with ` +
+        "ARC-Challenge/test/*.parquet), and offline mode is on (HF_HUB_OFFLINE).",
+    );
+    // unreachable (the server is down): named as such, with the --data way out
+    const err = await assertRejects(
+      () => resolveTaskData(getTask("arc_challenge"), { cacheDir, hubUrl, offline: false, timeoutMs: 5000 }),
+      Error,
+      "and the Hub could not be reached: ",
+    );
+    assert(err.message.endsWith("or pass --data DIR holding arc_challenge.jsonl or arc_challenge.parquet."));
+  },
+);
+
+cliTest(
+  "a split missing from the Hub's export is named, and no partial split is left in the cache",
+  async (cacheDir) => {
+    const server = serveHub({
+      "super_glue": { "rte/validation/0000.parquet": { bytes: new Uint8Array(4), oid: "f".repeat(40) } },
+    }, []);
+    try {
       await assertRejects(
-        () => resolveTaskData(getTask("arc_challenge"), { cacheDir, hubUrl, offline: true }),
+        () =>
+          resolveTaskData(getTask("boolq"), {
+            cacheDir,
+            hubUrl: `http://127.0.0.1:${server.addr.port}`,
+            offline: false,
+            token: "",
+          }),
         Error,
-        `arc_challenge: the allenai/ai2_arc (ARC-Challenge) test split is not in the Hugging Face cache (looked in ` +
-          `${cacheDir}/datasets--allenai--ai2_arc for refs/refs/convert/parquet and a snapshot with ` +
-          "ARC-Challenge/test/*.parquet), and offline mode is on (HF_HUB_OFFLINE).",
+        `hub: the parquet conversion of dataset super_glue (${PARQUET_REVISION} at ${COMMIT}) has no ` +
+          "boolq/validation/*.parquet; task boolq expected its validation split there",
       );
-      // unreachable (the server is down): named as such, with the --data way out
-      const err = await assertRejects(
-        () => resolveTaskData(getTask("arc_challenge"), { cacheDir, hubUrl, offline: false, timeoutMs: 5000 }),
-        Error,
-        "and the Hub could not be reached: ",
-      );
-      assert(err.message.endsWith("or pass --data DIR holding arc_challenge.jsonl or arc_challenge.parquet."));
-    }),
-});
+    } finally {
+      await server.shutdown();
+    }
+    assertEquals(await Array.fromAsync(Deno.readDir(cacheDir)), []);
+  },
+);
 
-Deno.test({
-  name: "a split missing from the Hub's export is named, and no partial split is left in the cache",
-  sanitizeResources: false,
-  fn: () =>
-    withTempDir(async (cacheDir) => {
-      const server = serveHub({
-        "super_glue": { "rte/validation/0000.parquet": { bytes: new Uint8Array(4), oid: "f".repeat(40) } },
-      }, []);
-      try {
-        await assertRejects(
-          () =>
-            resolveTaskData(getTask("boolq"), {
-              cacheDir,
-              hubUrl: `http://127.0.0.1:${server.addr.port}`,
-              offline: false,
-              token: "",
-            }),
-          Error,
-          `hub: the parquet conversion of dataset super_glue (${PARQUET_REVISION} at ${COMMIT}) has no ` +
-            "boolq/validation/*.parquet; task boolq expected its validation split there",
-        );
-      } finally {
-        await server.shutdown();
-      }
-      assertEquals(await Array.fromAsync(Deno.readDir(cacheDir)), []);
-    }),
-});
-
-Deno.test({
-  name: "zeroshot without --data goes to the Hub: prepareZeroShot reads the download; offline CLI exits 2 at once",
-  sanitizeResources: false,
-  fn: () =>
-    withTempDir(async (dir) => {
-      const docs = await sample("piqa");
-      const server = serveHub(
-        { "piqa": { "plain_text/validation/0000.parquet": { bytes: piqaParquet(docs), oid: "e".repeat(40) } } },
-        [],
-      );
-      try {
-        const checkpoint = await openCheckpoint("models/tiny-gpt2");
-        const hub = {
-          cacheDir: `${dir}/cache`,
-          hubUrl: `http://127.0.0.1:${server.addr.port}`,
-          offline: false,
-          token: "",
-        };
-        const [fromHub] = await prepareZeroShot(checkpoint, ["piqa"], undefined, 3, hub);
-        const [fromDir] = await prepareZeroShot(checkpoint, ["piqa"], "data/zeroshot-sample", 3);
-        assertEquals(fromHub.encoded, fromDir.encoded);
-        assertEquals(fromHub.docs, fromDir.docs);
-      } finally {
-        await server.shutdown();
-      }
-      const env = { HF_HUB_OFFLINE: "1", HF_HUB_CACHE: `${dir}/empty` };
-      const run = await runCli("cli/zeroshot.ts", ["--model", "models/tiny-gpt2", "--tasks", "hellaswag"], env);
-      assertEquals(run.code, 2, run.stderr);
-      const lines = run.stderr.trim().split("\n");
-      assertEquals(lines.length, 1, run.stderr);
-      assert(lines[0].startsWith("error: hellaswag: the hellaswag validation split is not in the "), run.stderr);
-      const bad = await runCli("cli/zeroshot.ts", [
-        "--model",
-        "models/tiny-gpt2",
-        "--tasks",
-        "piqa",
-        "--data",
-        "hf:x/y",
-      ]);
-      assertEquals(bad.code, 2);
-      assertEquals(
-        bad.stderr.trim(),
-        "error: --data hf:x/y: expected a directory, or hf: (each task's dataset from the Hub, as its lm-eval YAML names it)",
-      );
-    }),
-});
+cliTest(
+  "zeroshot without --data goes to the Hub: prepareZeroShot reads the download; offline CLI exits 2 at once",
+  async (dir) => {
+    const docs = await sample("piqa");
+    const server = serveHub(
+      { "piqa": { "plain_text/validation/0000.parquet": { bytes: piqaParquet(docs), oid: "e".repeat(40) } } },
+      [],
+    );
+    try {
+      const checkpoint = await openCheckpoint("models/tiny-gpt2");
+      const hub = {
+        cacheDir: `${dir}/cache`,
+        hubUrl: `http://127.0.0.1:${server.addr.port}`,
+        offline: false,
+        token: "",
+      };
+      const [fromHub] = await prepareZeroShot(checkpoint, ["piqa"], undefined, 3, hub);
+      const [fromDir] = await prepareZeroShot(checkpoint, ["piqa"], "data/zeroshot-sample", 3);
+      assertEquals(fromHub.encoded, fromDir.encoded);
+      assertEquals(fromHub.docs, fromDir.docs);
+    } finally {
+      await server.shutdown();
+    }
+    const env = { HF_HUB_OFFLINE: "1", HF_HUB_CACHE: `${dir}/empty` };
+    const run = await runCli("cli/zeroshot.ts", ["--model", "models/tiny-gpt2", "--tasks", "hellaswag"], env);
+    assertEquals(run.code, 2, run.stderr);
+    const lines = run.stderr.trim().split("\n");
+    assertEquals(lines.length, 1, run.stderr);
+    assert(lines[0].startsWith("error: hellaswag: the hellaswag validation split is not in the "), run.stderr);
+    const bad = await runCli("cli/zeroshot.ts", [
+      "--model",
+      "models/tiny-gpt2",
+      "--tasks",
+      "piqa",
+      "--data",
+      "hf:x/y",
+    ]);
+    assertEquals(bad.code, 2);
+    assertEquals(
+      bad.stderr.trim(),
+      "error: --data hf:x/y: expected a directory, or hf: (each task's dataset from the Hub, as its lm-eval YAML names it)",
+    );
+  },
+);
