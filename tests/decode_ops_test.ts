@@ -101,17 +101,8 @@ gpuTest("kvAppend rotates q and k (GQA), copies v, and writes only its cache row
     using v = upload(gpu, new Float32Array(rows * kvW).fill(-8), [rows, kvW], "v");
     using c = upload(gpu, cos, [positions, hd / 2], "cos");
     using s = upload(gpu, sin, [positions, hd / 2], "sin");
-    await kvAppend(qkvT, k, v, {
-      heads,
-      kvHeads,
-      headDim: hd,
-      pos,
-      row,
-      qOffset: 4,
-      kOffset: 4 + qW,
-      vOffset: 4 + qW + kvW,
-      rope: { cos: c, sin: s },
-    });
+    const layout = { heads, kvHeads, headDim: hd, pos, row, qOffset: 4, kOffset: 4 + qW, vOffset: 4 + qW + kvW };
+    await kvAppend(qkvT, k, v, { ...layout, rope: { cos: c, sin: s } });
     const [q2, k2, v2] = await readAll(qkvT, k, v);
     const ct = cos.subarray(pos * hd / 2, (pos + 1) * hd / 2), st = sin.subarray(pos * hd / 2, (pos + 1) * hd / 2);
     const tol = { rtol: 1e-6, atol: 1e-6 };
@@ -136,23 +127,39 @@ gpuTest("kvAppend rotates q and k (GQA), copies v, and writes only its cache row
     using k3 = zeros(gpu, [rows, kvW], "f32", "k3");
     using v3 = zeros(gpu, [rows, kvW], "f32", "v3");
     qkvT.write(qkv);
-    await kvAppend(qkvT, k3, v3, {
-      heads,
-      kvHeads,
-      headDim: hd,
-      pos,
-      row,
-      qOffset: 4,
-      kOffset: 4 + qW,
-      vOffset: 4 + qW + kvW,
-      rope: null,
-    });
+    await kvAppend(qkvT, k3, v3, { ...layout, rope: null });
     const [q3, k3v] = await readAll(qkvT, k3);
     assertEquals([...q3], [...qkv]);
     assertEquals([...k3v.subarray(row * kvW, (row + 1) * kvW)], [...qkv.subarray(4 + qW, 4 + qW + kvW)]);
   }
 });
 
+/**
+ * Decode attention's outputs against the reference: `probs` in rows of `ldS` (query at q[2..]),
+ * `got` the heads' outputs after one sentinel 5 that must stay.
+ */
+function assertDecodeAttention(
+  probs: Float32Array,
+  got: Float32Array,
+  c: {
+    q: Float32Array;
+    K: Float32Array;
+    V: Float32Array;
+    len: number;
+    heads: number;
+    kvHeads: number;
+    hd: number;
+    ldS: number;
+  },
+): void {
+  const { q, K, V, len, heads, kvHeads, hd, ldS } = c;
+  const want = ref.decodeAttention(q.subarray(2), K, V, len, heads, kvHeads, hd, hd ** -0.5);
+  const p = new Float32Array(heads * len);
+  for (let h = 0; h < heads; h++) p.set(probs.subarray(h * ldS, h * ldS + len), h * len);
+  assertClose(p, want.probs, { rtol: 1e-5, atol: 1e-6 }, `probs ${heads}/${kvHeads}x${hd} len ${len}`);
+  assertClose(got.subarray(1), want.out, { rtol: 1e-5, atol: 1e-5 }, `out ${heads}/${kvHeads}x${hd} len ${len}`);
+  assertEquals(got[0], 5, "out before outOffset untouched");
+}
 gpuTest("decode attention over a chunked cache equals the reference (GQA, odd lengths)", async (gpu) => {
   for (
     const [heads, kvHeads, hd, len, chunk] of [[6, 2, 10, 1, 4], [6, 3, 7, 13, 4], [4, 4, 33, 129, 50], [
@@ -186,12 +193,7 @@ gpuTest("decode attention over a chunked cache equals the reference (GQA, odd le
     }
     const [probs, got] = await readAll(scores, out);
     for (const c of chunks) c.k.release(), c.v.release();
-    const want = ref.decodeAttention(q.subarray(2), K, V, len, heads, kvHeads, hd, hd ** -0.5);
-    const p = new Float32Array(heads * len);
-    for (let h = 0; h < heads; h++) p.set(probs.subarray(h * ldS, h * ldS + len), h * len);
-    assertClose(p, want.probs, { rtol: 1e-5, atol: 1e-6 }, `probs ${heads}/${kvHeads}x${hd} len ${len}`);
-    assertClose(got.subarray(1), want.out, { rtol: 1e-5, atol: 1e-5 }, `out ${heads}/${kvHeads}x${hd} len ${len}`);
-    assertEquals(got[0], 5, "out before outOffset untouched");
+    assertDecodeAttention(probs, got, { q, K, V, len, heads, kvHeads, hd, ldS });
   }
 });
 
@@ -219,12 +221,7 @@ gpuTest(
         hd ** -0.5,
       );
       const [probs, got] = await readAll(scores, out);
-      const want = ref.decodeAttention(q.subarray(2), K, V, len, heads, kvHeads, hd, hd ** -0.5);
-      const p = new Float32Array(heads * len);
-      for (let h = 0; h < heads; h++) p.set(probs.subarray(h * ldS, h * ldS + len), h * len);
-      assertClose(p, want.probs, { rtol: 1e-5, atol: 1e-6 }, `probs ${heads}/${kvHeads}x${hd} len ${len}`);
-      assertClose(got.subarray(1), want.out, { rtol: 1e-5, atol: 1e-5 }, `out ${heads}/${kvHeads}x${hd} len ${len}`);
-      assertEquals(got[0], 5, "out before outOffset untouched");
+      assertDecodeAttention(probs, got, { q, K, V, len, heads, kvHeads, hd, ldS });
     }
     using t = zeros(gpu, [40], "f32", "t");
     using s = zeros(gpu, [1, 8], "f32", "s");

@@ -22,7 +22,7 @@ import {
 } from "../thanos/model/ops.ts";
 import { ropeInverseFrequencies, ropeTables, ropeTablesOnGpu } from "../thanos/model/rope.ts";
 import * as ref from "./reference/forward.ts";
-import { assertClose, gpuTest, ODD_SIZES, randn, randomIds } from "./util.ts";
+import { assertClose, gpuTest, inVocabChunks, ODD_SIZES, randn, randomIds } from "./util.ts";
 
 /** Splits a [rows, cols] table into chunks of `per` rows on the GPU. */
 function chunked(
@@ -462,18 +462,12 @@ for (const vocab of [1, 7, 129, 1000, 4099]) {
     const lt = upload(gpu, logits, [rows, vocab]);
     await nllUpdate(mat(lt), targetsT, state, out, { lo: 0, first: true, last: true });
     assertClose(await out.read(), want, { rtol: 1e-5, atol: 2e-5 }, "one chunk");
-    const width = 100, chunk = empty(gpu, [rows, width]);
-    for (let lo = 0; lo < vocab; lo += width) {
-      const cols = Math.min(width, vocab - lo);
-      const part = new Float32Array(rows * width);
-      for (let r = 0; r < rows; r++) part.set(logits.subarray(r * vocab + lo, r * vocab + lo + cols), r * width);
-      chunk.write(part);
-      await nllUpdate({ tensor: chunk, offset: 0, rows, cols, ld: width }, targetsT, state, out, {
-        lo,
-        first: lo === 0,
-        last: lo + width >= vocab,
-      });
-    }
+    await inVocabChunks(
+      gpu,
+      logits,
+      { rows, vocab, width: 100 },
+      (chunk, at) => nllUpdate(chunk, targetsT, state, out, at),
+    );
     assertClose(await out.read(), want, { rtol: 1e-5, atol: 2e-5 }, "chunks of 100");
   });
 }

@@ -26,6 +26,19 @@ import { assertCloseScaled, randomMatrix } from "./linalg_util.ts";
 import { gpuTest } from "./util.ts";
 
 const RTOL = 1e-5;
+
+/** A dense result tensor `c` (its shape) against the reference product of `a` and `b` with `options`. */
+async function assertProduct(
+  c: Tensor,
+  a: { host: ref.HostView },
+  b: { host: ref.HostView },
+  options: Parameters<typeof ref.matmul>[3],
+  what: string,
+): Promise<void> {
+  const [rows, cols] = c.shape;
+  const expected = ref.matmul(a.host, b.host, ref.hostMat(new Float32Array(rows * cols), rows, cols), options);
+  assertCloseScaled(await c.read(), expected.data, expected.scale, ref.hostMat(expected.data, rows, cols), RTOL, what);
+}
 const TRANSPOSES = [[false, false], [false, true], [true, false], [true, true]] as const;
 const opName = (tA: boolean, tB: boolean) => `${tA ? "Aᵀ" : "A"}·${tB ? "Bᵀ" : "B"}`;
 
@@ -192,15 +205,7 @@ gpuTest("matmulNew allocates an [M, N] result", async (gpu) => {
   const c = await matmulNew(a.view, b.view, { transB: true, alpha: 3 }, "AB");
   assertEquals(c.shape, [9, 11]);
   assertEquals(c.label, "AB");
-  const expected = ref.matmul(a.host, b.host, ref.hostMat(new Float32Array(99), 9, 11), { transB: true, alpha: 3 });
-  assertCloseScaled(
-    await c.read(),
-    expected.data,
-    expected.scale,
-    ref.hostMat(expected.data, 9, 11),
-    RTOL,
-    "matmulNew",
-  );
+  await assertProduct(c, a, b, { transB: true, alpha: 3 }, "matmulNew");
   for (const t of [a.tensor, b.tensor, c]) t.release();
 });
 
@@ -299,14 +304,6 @@ gpuTest("matmul results are usable by the next kernel without a read in between"
   await fill(c, 7);
   await matmul(a.view, b.view, mat(c));
   await matmul(a.view, b.view, mat(c), { accumulate: true });
-  const expected = ref.matmul(a.host, b.host, ref.hostMat(new Float32Array(17 * 23), 17, 23), { alpha: 2 });
-  assertCloseScaled(
-    await c.read(),
-    expected.data,
-    expected.scale,
-    ref.hostMat(expected.data, 17, 23),
-    RTOL,
-    "A·B twice",
-  );
+  await assertProduct(c, a, b, { alpha: 2 }, "A·B twice");
   for (const t of [a.tensor, b.tensor, c]) t.release();
 });

@@ -160,40 +160,33 @@ for (const { rows, cols, n, blocksize } of CASES) {
   }
 }
 
+/** Thanos at half sparsity with a wide `blocksize`: the reference's mask exactly, its weights within 2e-3. */
+async function thanosMatchesReference(gpu: Gpu, patternText: string, c: Case, blocksize: number): Promise<void> {
+  const sparsity = 0.5, pattern = parsePattern(patternText);
+  const { W, mask } = await run(gpu, c, { method: "thanos", sparsity, pattern, blocksize });
+  const want = reference("thanos", c, { sparsity, pattern, blocksize, alpha: 0, percdamp: 0.01 });
+  let differ = 0;
+  for (let i = 0; i < mask.length; i++) if (mask[i] !== want.mask[i]) differ++;
+  assertEquals(differ, 0, `${differ} mask entries differ from the reference`);
+  assertClose(W, want.W, { rtol: 2e-3, atol: 2e-4 }, "pruned weights");
+}
+
 // Thanos with a block wider than one Cholesky panel (128): the factor of H⁻¹ is computed in several
 // panels, and every column block reads rows of it that span panels
 for (const patternText of ["unstructured", "4:8"] as const) {
   gpuTest(
     `thanos ${patternText} with blocksize 200 on 6x416 matches the reference (poisoned pool)`,
-    (gpu) =>
-      withPoisonedEmpty(gpu, async () => {
-        const rows = 6, cols = 416, blocksize = 200, sparsity = 0.5;
-        const c = makeCase(rows, cols, 500, 4242);
-        const pattern = parsePattern(patternText);
-        const { W, mask } = await run(gpu, c, { method: "thanos", sparsity, pattern, blocksize });
-        const want = reference("thanos", c, { sparsity, pattern, blocksize, alpha: 0, percdamp: 0.01 });
-        let differ = 0;
-        for (let i = 0; i < mask.length; i++) if (mask[i] !== want.mask[i]) differ++;
-        assertEquals(differ, 0, `${differ} mask entries differ from the reference`);
-        assertClose(W, want.W, { rtol: 2e-3, atol: 2e-4 }, "pruned weights");
-      }),
+    (gpu) => withPoisonedEmpty(gpu, () => thanosMatchesReference(gpu, patternText, makeCase(6, 416, 500, 4242), 200)),
   );
 }
 
 // the paper's Thanos block (512, construct_tables.py): unstructured rows remove up to 512 weights at
 // once (the per-row solve spread over several dispatches), 2:4 exactly 256 in rows of stride 512
 for (const patternText of ["unstructured", "2:4"] as const) {
-  gpuTest(`thanos ${patternText} with blocksize 512 on 5x1100 matches the reference`, async (gpu) => {
-    const rows = 5, cols = 1100, blocksize = 512, sparsity = 0.5;
-    const c = makeCase(rows, cols, 1200, 512);
-    const pattern = parsePattern(patternText);
-    const { W, mask } = await run(gpu, c, { method: "thanos", sparsity, pattern, blocksize });
-    const want = reference("thanos", c, { sparsity, pattern, blocksize, alpha: 0, percdamp: 0.01 });
-    let differ = 0;
-    for (let i = 0; i < mask.length; i++) if (mask[i] !== want.mask[i]) differ++;
-    assertEquals(differ, 0, `${differ} mask entries differ from the reference`);
-    assertClose(W, want.W, { rtol: 2e-3, atol: 2e-4 }, "pruned weights");
-  });
+  gpuTest(
+    `thanos ${patternText} with blocksize 512 on 5x1100 matches the reference`,
+    (gpu) => thanosMatchesReference(gpu, patternText, makeCase(5, 1100, 1200, 512), 512),
+  );
 }
 
 // ------------------------------------------------------------------------------------------------

@@ -7,7 +7,8 @@
 import { rng } from "../thanos/util/random.ts";
 
 export { randn, rng } from "../thanos/util/random.ts";
-import { getGpu, type Gpu } from "../thanos/gpu/mod.ts";
+import { empty, getGpu, type Gpu } from "../thanos/gpu/mod.ts";
+import type { MatrixView } from "../thanos/linalg/view.ts";
 
 /**
  * Registers a test that uses the shared GPU. Sanitizers are off because the device and its pooled
@@ -112,5 +113,30 @@ export async function withBindingLimit<T>(gpu: Gpu, bytes: number, fn: () => Pro
     return await fn();
   } finally {
     gpu.bindingLimit = was;
+  }
+}
+
+/**
+ * Runs a vocabulary-chunked kernel over host `logits` [rows, vocab] in column chunks of `width` (the
+ * last one narrower), the way the LM head streams them: `update` gets each chunk's view and where it is.
+ */
+export async function inVocabChunks(
+  gpu: Gpu,
+  logits: Float32Array,
+  shape: { rows: number; vocab: number; width: number },
+  update: (chunk: MatrixView, at: { lo: number; first: boolean; last: boolean }) => Promise<void>,
+): Promise<void> {
+  const { rows, vocab, width } = shape;
+  using chunk = empty(gpu, [rows, width]);
+  for (let lo = 0; lo < vocab; lo += width) {
+    const cols = Math.min(width, vocab - lo);
+    const part = new Float32Array(rows * width);
+    for (let r = 0; r < rows; r++) part.set(logits.subarray(r * vocab + lo, r * vocab + lo + cols), r * width);
+    chunk.write(part);
+    await update({ tensor: chunk, offset: 0, rows, cols, ld: width }, {
+      lo,
+      first: lo === 0,
+      last: lo + width >= vocab,
+    });
   }
 }

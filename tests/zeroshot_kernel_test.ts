@@ -10,7 +10,7 @@ import { empty, launch, upload } from "../thanos/gpu/mod.ts";
 import { mat } from "../thanos/linalg/view.ts";
 import { tokenLogprobUpdate } from "../thanos/model/token_logprob.ts";
 import * as ref from "./reference/zeroshot.ts";
-import { assertClose, gpuTest, randn, randomIds } from "./util.ts";
+import { assertClose, gpuTest, inVocabChunks, randn, randomIds } from "./util.ts";
 
 function split(scores: ArrayLike<number>): { lp: number[]; greedy: number[] } {
   const lp = [], greedy = [];
@@ -48,19 +48,12 @@ for (const vocab of [1, 7, 129, 1000, 4099]) {
     let got = split((await out.read()) as Float32Array);
     assertClose(got.lp, want.lp, { rtol: 1e-5, atol: 2e-5 }, "log p, one chunk");
     assertEquals(got.greedy, want.greedy, "greedy, one chunk");
-    const width = 100;
-    using chunk = empty(gpu, [rows, width]);
-    for (let lo = 0; lo < vocab; lo += width) {
-      const cols = Math.min(width, vocab - lo);
-      const part = new Float32Array(rows * width);
-      for (let r = 0; r < rows; r++) part.set(logits.subarray(r * vocab + lo, r * vocab + lo + cols), r * width);
-      chunk.write(part);
-      await tokenLogprobUpdate({ tensor: chunk, offset: 0, rows, cols, ld: width }, targetsT, state, out, {
-        lo,
-        first: lo === 0,
-        last: lo + width >= vocab,
-      });
-    }
+    await inVocabChunks(
+      gpu,
+      logits,
+      { rows, vocab, width: 100 },
+      (chunk, at) => tokenLogprobUpdate(chunk, targetsT, state, out, at),
+    );
     got = split((await out.read()) as Float32Array);
     assertClose(got.lp, want.lp, { rtol: 1e-5, atol: 2e-5 }, "log p, chunks of 100");
     assertEquals(got.greedy, want.greedy, "greedy, chunks of 100");
