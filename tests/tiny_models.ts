@@ -6,6 +6,7 @@
  */
 
 import { join } from "node:path";
+import { specialAddedTokens } from "../thanos/data/tokenizer.ts";
 import { parseConfig } from "../thanos/model/config.ts";
 import { modelLayout } from "../thanos/model/layout.ts";
 import { writeSafetensors } from "../thanos/model/safetensors.ts";
@@ -190,15 +191,7 @@ export function byteTokenizerJson(
     version: "1.0",
     truncation: null,
     padding: null,
-    added_tokens: special.map((content) => ({
-      id: vocab[content],
-      content,
-      single_word: false,
-      lstrip: false,
-      rstrip: false,
-      normalized: false,
-      special: true,
-    })),
+    added_tokens: specialAddedTokens(special, vocab),
     normalizer: null,
     pre_tokenizer: byteLevel,
     post_processor: postProcessor,

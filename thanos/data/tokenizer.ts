@@ -59,6 +59,22 @@ function tokenContent(value: unknown): string | null {
 }
 
 /**
+ * tokenizer.json's `added_tokens` for special tokens, each as `transformers` writes one (matched
+ * whole, not normalized, no stripping), with its id in `vocab`.
+ */
+export function specialAddedTokens(special: Iterable<string>, vocab: Record<string, number>): object[] {
+  return [...special].map((content) => ({
+    id: vocab[content],
+    content,
+    single_word: false,
+    lstrip: false,
+    rstrip: false,
+    normalized: false,
+    special: true,
+  }));
+}
+
+/**
  * The tokenizer.json that `transformers` builds for a GPT-2-style "slow" tokenizer (vocab.json +
  * merges.txt, e.g. facebook/opt-*): byte-level BPE, ByteLevel pre-tokenizer and decoder, the
  * config's special tokens as added tokens, and a BOS template when `add_bos_token` is set.
@@ -107,15 +123,7 @@ async function byteLevelBpeFromVocab(vocabPath: string, config: Record<string, u
     }
     : null;
   return {
-    added_tokens: [...special].map((content) => ({
-      id: vocab[content],
-      content,
-      single_word: false,
-      lstrip: false,
-      rstrip: false,
-      normalized: false,
-      special: true,
-    })),
+    added_tokens: specialAddedTokens(special, vocab),
     normalizer: null,
     pre_tokenizer: byteLevel,
     post_processor: bosTemplate,
