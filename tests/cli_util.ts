@@ -67,8 +67,12 @@ export async function withTempDir<T>(fn: (dir: string) => Promise<T>, prefix = "
  * });
  * ```
  */
-export function cliTest(name: string, fn: (dir: string) => Promise<void>): void {
-  Deno.test({ name, sanitizeResources: false, fn: () => withTempDir(fn) });
+export function cliTest(
+  name: string,
+  fn: (dir: string) => Promise<void>,
+  options: { sanitizeOps?: boolean } = {},
+): void {
+  Deno.test({ name, sanitizeResources: false, ...options, fn: () => withTempDir(fn) });
 }
 
 /** Mounts a tmpfs at `dir` with `options` (e.g. "size=64k" or "ro,size=64k"); returns why not when it cannot. */

@@ -12,7 +12,7 @@ import { openCheckpoint } from "../thanos/model/checkpoint.ts";
 import { loadModel } from "../thanos/model/load.ts";
 import { pruneModel } from "../thanos/pipeline.ts";
 import { resolvePruneOptions } from "../thanos/prune/options.ts";
-import { lastJson, runCli, withTempDir } from "./cli_util.ts";
+import { cliTest, lastJson, runCli } from "./cli_util.ts";
 import { gpuTest, randomIds } from "./util.ts";
 
 /** Relative tolerance of the plan against the measured peak (the issue's bound). */
@@ -120,56 +120,44 @@ Deno.test("planProblem names the limit, the bytes needed and the bytes available
   assert(pruneScratch(4096, 4096, prune) > 3 * 4096 * 4096 * 4);
 });
 
-Deno.test({
-  name: "prune refuses a run that cannot fit with exit 2, the numbers and a fix, before any work",
-  sanitizeOps: false,
-  sanitizeResources: false,
-  fn: () =>
-    withTempDir(async (dir) => {
-      const out = `${dir}/out`;
-      const run = await runCli("cli/prune.ts", ["--nsamples", "1000000", "--seqlen", "256", "--out", out]);
-      assertEquals(run.code, 2, run.stderr);
-      const lines = run.stderr.trim().split("\n");
-      assertEquals(lines.length, 1, run.stderr); //                   one line: no progress, no work
-      assertMatch(
-        lines[0],
-        /^error: This prune does not fit: it needs [\d.]+ GiB of host memory \(.* GPU at \w+, in host memory on this software adapter\) but [\d.]+ GiB is available; use --nsamples \d+ or fewer, or --seqlen \d+$/,
-      );
-      assertEquals(await exists(out), false);
-    }),
-});
+cliTest("prune refuses a run that cannot fit with exit 2, the numbers and a fix, before any work", async (dir) => {
+  const out = `${dir}/out`;
+  const run = await runCli("cli/prune.ts", ["--nsamples", "1000000", "--seqlen", "256", "--out", out]);
+  assertEquals(run.code, 2, run.stderr);
+  const lines = run.stderr.trim().split("\n");
+  assertEquals(lines.length, 1, run.stderr); //                   one line: no progress, no work
+  assertMatch(
+    lines[0],
+    /^error: This prune does not fit: it needs [\d.]+ GiB of host memory \(.* GPU at \w+, in host memory on this software adapter\) but [\d.]+ GiB is available; use --nsamples \d+ or fewer, or --seqlen \d+$/,
+  );
+  assertEquals(await exists(out), false);
+}, { sanitizeOps: false });
 
-Deno.test({
-  name: "prune --dry-run prints the plan and does no work",
-  sanitizeOps: false,
-  sanitizeResources: false,
-  fn: () =>
-    withTempDir(async (dir) => {
-      const out = `${dir}/out`;
-      const run = await runCli("cli/prune.ts", [
-        "--dry-run",
-        "--nsamples",
-        "16",
-        "--seqlen",
-        "128",
-        "--max-windows",
-        "4",
-        "--out",
-        out,
-      ]);
-      assertEquals(run.code, 0, run.stderr);
-      const result = lastJson(run.stdout);
-      assertEquals(result.dry_run, true);
-      assertEquals(result.plan.gpu.stages.map((s: { stage: string }) => s.stage), [
-        "evaluate",
-        "calibrate",
-        "prune",
-        "propagate",
-      ]);
-      assertMatch(run.stderr, /GPU peak [\d.]+ MiB \(\d+ bytes\) at \w+; largest buffer/);
-      assertEquals(await exists(out), false);
-    }),
-});
+cliTest("prune --dry-run prints the plan and does no work", async (dir) => {
+  const out = `${dir}/out`;
+  const run = await runCli("cli/prune.ts", [
+    "--dry-run",
+    "--nsamples",
+    "16",
+    "--seqlen",
+    "128",
+    "--max-windows",
+    "4",
+    "--out",
+    out,
+  ]);
+  assertEquals(run.code, 0, run.stderr);
+  const result = lastJson(run.stdout);
+  assertEquals(result.dry_run, true);
+  assertEquals(result.plan.gpu.stages.map((s: { stage: string }) => s.stage), [
+    "evaluate",
+    "calibrate",
+    "prune",
+    "propagate",
+  ]);
+  assertMatch(run.stderr, /GPU peak [\d.]+ MiB \(\d+ bytes\) at \w+; largest buffer/);
+  assertEquals(await exists(out), false);
+}, { sanitizeOps: false });
 
 async function exists(path: string): Promise<boolean> {
   try {
