@@ -172,7 +172,7 @@ class BlockStats implements Disposable {
   }
 
   /** The statistics by input name; their ownership moves to the caller (disposing this frees nothing). */
-  release(): Map<string, CalibrationStats> {
+  takeAll(): Map<string, CalibrationStats> {
     this.#owner.move();
     this.#owner = new DisposableStack();
     return new Map(this.#byInput);
@@ -219,6 +219,7 @@ class BlockStats implements Disposable {
  */
 export class SharedFirstBlock implements Disposable {
   #stats: Map<string, CalibrationStats> | null = null;
+  #owner = new DisposableStack();
   #calibration: CalibrationWindows | null = null;
   #batchSize = 0;
   #signature = "";
@@ -248,14 +249,16 @@ export class SharedFirstBlock implements Disposable {
 
   /** Takes over the statistics the first run computed. */
   keep(model: CausalLM, calibration: CalibrationWindows, batchSize: number, stats: BlockStats): void {
-    this.#stats = stats.release();
+    this.#stats = stats.takeAll();
+    for (const s of this.#stats.values()) this.#owner.use(s);
     this.#calibration = calibration;
     this.#batchSize = batchSize;
     this.#signature = signature(model);
   }
 
   [Symbol.dispose](): void {
-    for (const s of this.#stats?.values() ?? []) s.release();
+    this.#owner.dispose();
+    this.#owner = new DisposableStack();
     this.#stats = null;
   }
 }
