@@ -104,17 +104,12 @@ export async function generate(
   prompt: string | readonly number[],
   options: GenerateOptions = {},
 ): Promise<GenerateResult> {
-  const sampling = resolveSampling(options);
   const maxNewTokens = options.maxNewTokens ?? 64;
-  const promptTokens = typeof prompt === "string" ? tokenizer.encode(prompt, { addSpecialTokens: true }) : [...prompt];
-  if (typeof prompt === "string" && prompt.length === 0) {
-    throw new RangeError("the prompt is empty; expected some text");
-  }
+  const promptTokens = promptIds(tokenizer, prompt);
   checkGenerationLength(promptTokens.length, maxNewTokens, model.config.maxPositions);
   const eos = new Set(options.eosTokenIds ?? model.config.eosTokenIds);
   const stops = (options.stop ?? []).filter((s) => s.length > 0);
-  const sampler = new Sampler(sampling);
-  const gpu = model.gpu;
+  const sampler = new Sampler(resolveSampling(options)); // validated before any GPU work
 
   const t0 = performance.now();
   using decoder = await Decoder.create(model, {
@@ -124,14 +119,15 @@ export async function generate(
   await decoder.prefill(Uint32Array.from(promptTokens));
 
   const tokens: number[] = [];
-  let text = "", emitted = 0, stopReason: StopReason = "max_new_tokens";
+  const out = new EmittedText(tokenizer, stops);
+  let stopReason: StopReason = "max_new_tokens";
   let prefillSeconds = 0, tDecode = 0, dispatches = 0, readbacks = 0, steps = 0;
   /** runs one decode step's work (step + pick), counting its dispatches and readbacks */
   const counted = async <T>(work: () => Promise<T>): Promise<T> => {
-    const d = gpu.recorder.dispatchCount, r = gpu.recorder.readbackCount;
+    const { recorder } = model.gpu, d = recorder.dispatchCount, r = recorder.readbackCount;
     const out = await work();
-    dispatches += gpu.recorder.dispatchCount - d;
-    readbacks += gpu.recorder.readbackCount - r;
+    dispatches += recorder.dispatchCount - d;
+    readbacks += recorder.readbackCount - r;
     steps++;
     return out;
   };
@@ -161,12 +157,7 @@ export async function generate(
       tDecode = performance.now();
     }
     tokens.push(token);
-    let stopped: boolean;
-    ({ text, stopped } = cutAtStop(tokenizer.decode(tokens, { skipSpecialTokens: true }), stops, emitted));
-    // hold back a trailing incomplete character (U+FFFD from a partial UTF-8 sequence)
-    const ready = stopped || !text.endsWith("\uFFFD") ? text.length : emitted;
-    const piece = text.slice(emitted, Math.max(emitted, ready));
-    emitted = Math.max(emitted, ready);
+    const { piece, stopped } = out.advance(tokens);
     await options.onToken?.(token, piece);
     if (stopped) {
       stopReason = "stop";
@@ -179,19 +170,64 @@ export async function generate(
   }
   if (ahead) await ahead.token; // the look-ahead's readback, so nothing is left in flight
   const decodeSeconds = tokens.length > 0 ? (performance.now() - tDecode) / 1000 : 0;
+  return summary(promptTokens, tokens, out.text, stopReason, {
+    prefillSeconds,
+    decodeSeconds,
+    dispatches,
+    readbacks,
+    steps,
+  });
+}
+
+/** The prompt's ids: a text encoded with the special tokens its tokenizer config adds, or ids as given. */
+function promptIds(tokenizer: TextTokenizer, prompt: string | readonly number[]): number[] {
+  if (typeof prompt !== "string") return [...prompt];
+  if (prompt.length === 0) throw new RangeError("the prompt is empty; expected some text");
+  return tokenizer.encode(prompt, { addSpecialTokens: true });
+}
+
+/** The result record of {@link generate}, rates from its counts and times. */
+function summary(
+  promptTokens: number[],
+  tokens: number[],
+  text: string,
+  stopReason: StopReason,
+  c: { prefillSeconds: number; decodeSeconds: number; dispatches: number; readbacks: number; steps: number },
+): GenerateResult {
   const later = Math.max(0, tokens.length - 1); //                   decode rate: tokens after the first
   return {
     promptTokens,
     tokens,
     text,
     stopReason,
-    prefillSeconds,
-    decodeSeconds,
-    tokensPerSecond: later > 0 ? later / decodeSeconds : 0,
-    dispatchesPerToken: steps > 0 ? dispatches / steps : 0,
-    readbacksPerToken: steps > 0 ? readbacks / steps : 0,
-    prefillTokensPerSecond: prefillSeconds > 0 ? promptTokens.length / prefillSeconds : 0,
+    prefillSeconds: c.prefillSeconds,
+    decodeSeconds: c.decodeSeconds,
+    tokensPerSecond: later > 0 ? later / c.decodeSeconds : 0,
+    dispatchesPerToken: c.steps > 0 ? c.dispatches / c.steps : 0,
+    readbacksPerToken: c.steps > 0 ? c.readbacks / c.steps : 0,
+    prefillTokensPerSecond: c.prefillSeconds > 0 ? promptTokens.length / c.prefillSeconds : 0,
   };
+}
+
+/**
+ * The text generated so far and how much of it was handed out: a trailing incomplete character
+ * (U+FFFD from a partial UTF-8 sequence) is held back, and the text ends after a stop string.
+ */
+class EmittedText {
+  text = "";
+  #emitted = 0;
+
+  constructor(readonly tokenizer: TextTokenizer, readonly stops: readonly string[]) {}
+
+  /** The text `tokens` add past what was handed out, and whether a stop string ended it. */
+  advance(tokens: readonly number[]): { piece: string; stopped: boolean } {
+    const cut = cutAtStop(this.tokenizer.decode(tokens, { skipSpecialTokens: true }), this.stops, this.#emitted);
+    this.text = cut.text;
+    const ready = cut.stopped || !this.text.endsWith("\uFFFD") ? this.text.length : this.#emitted;
+    const piece = this.text.slice(this.#emitted, Math.max(this.#emitted, ready));
+    this.#emitted = Math.max(this.#emitted, ready);
+    return { piece, stopped: cut.stopped };
+  }
 }
 
 /**

@@ -104,28 +104,7 @@ export async function gatheredSolve(
   options: GatheredSolveOptions = {},
 ): Promise<void> {
   const op = "gatheredSolve";
-  checkSquare(op, "A", a);
-  if (!Number.isInteger(maxQ) || maxQ < 1 || maxQ > MAX_GATHERED) {
-    throw new RangeError(`${op}: maxQ is ${maxQ}; expected an integer in [1, ${MAX_GATHERED}]`);
-  }
-  if (typeof counts === "number" && (!Number.isInteger(counts) || counts < 0 || counts > maxQ)) {
-    throw new RangeError(`${op}: count is ${counts}; expected an integer in [0, maxQ = ${maxQ}]`);
-  }
-  const cap = options.maxCount ?? (typeof counts === "number" ? Math.max(1, counts) : maxQ);
-  const least = typeof counts === "number" ? counts : 1;
-  if (!Number.isInteger(cap) || cap < least || cap > maxQ) {
-    throw new RangeError(`${op}: maxCount is ${cap}; expected an integer in [${least}, maxQ = ${maxQ}]`);
-  }
-  const rows = options.rows ?? (typeof counts === "number" ? Math.floor(idx.size / maxQ) : counts.size);
-  if (!Number.isInteger(rows) || rows < 0) throw new RangeError(`${op}: rows is ${rows}; expected an integer >= 0`);
-  checkTensor(op, "idx", idx, "u32", rows * maxQ);
-  if (typeof counts !== "number") checkTensor(op, "counts", counts, "u32", rows);
-  checkTensor(op, "rhs", rhs, "f32", rows * maxQ);
-  checkTensor(op, "out", out, "f32", rows * maxQ);
-  checkNoAlias(op, "out", out, "A", a);
-  checkNoAlias(op, "out", out, "idx", idx);
-  checkNoAlias(op, "out", out, "rhs", rhs);
-  if (typeof counts !== "number") checkNoAlias(op, "out", out, "counts", counts);
+  const { rows, cap } = checkArguments(a, idx, counts, rhs, out, maxQ, options);
   if (rows === 0) return;
 
   const gpu = a.tensor.gpu;
@@ -177,6 +156,42 @@ export async function gatheredSolve(
       }
     }
   });
+}
+
+/** Validates gatheredSolve's arguments; returns the row count and the bound on every n_r. */
+function checkArguments(
+  a: MatrixView,
+  idx: Tensor,
+  counts: Tensor | number,
+  rhs: Tensor,
+  out: Tensor,
+  maxQ: number,
+  options: GatheredSolveOptions,
+): { rows: number; cap: number } {
+  const op = "gatheredSolve";
+  checkSquare(op, "A", a);
+  if (!Number.isInteger(maxQ) || maxQ < 1 || maxQ > MAX_GATHERED) {
+    throw new RangeError(`${op}: maxQ is ${maxQ}; expected an integer in [1, ${MAX_GATHERED}]`);
+  }
+  if (typeof counts === "number" && (!Number.isInteger(counts) || counts < 0 || counts > maxQ)) {
+    throw new RangeError(`${op}: count is ${counts}; expected an integer in [0, maxQ = ${maxQ}]`);
+  }
+  const cap = options.maxCount ?? (typeof counts === "number" ? Math.max(1, counts) : maxQ);
+  const least = typeof counts === "number" ? counts : 1;
+  if (!Number.isInteger(cap) || cap < least || cap > maxQ) {
+    throw new RangeError(`${op}: maxCount is ${cap}; expected an integer in [${least}, maxQ = ${maxQ}]`);
+  }
+  const rows = options.rows ?? (typeof counts === "number" ? Math.floor(idx.size / maxQ) : counts.size);
+  if (!Number.isInteger(rows) || rows < 0) throw new RangeError(`${op}: rows is ${rows}; expected an integer >= 0`);
+  checkTensor(op, "idx", idx, "u32", rows * maxQ);
+  if (typeof counts !== "number") checkTensor(op, "counts", counts, "u32", rows);
+  checkTensor(op, "rhs", rhs, "f32", rows * maxQ);
+  checkTensor(op, "out", out, "f32", rows * maxQ);
+  checkNoAlias(op, "out", out, "A", a);
+  checkNoAlias(op, "out", out, "idx", idx);
+  checkNoAlias(op, "out", out, "rhs", rhs);
+  if (typeof counts !== "number") checkNoAlias(op, "out", out, "counts", counts);
+  return { rows, cap };
 }
 
 /** Loop iterations of the skipped phases' loops in a dispatch (7 loops, at most one test each). */
