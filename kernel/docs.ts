@@ -26,6 +26,7 @@ import { parseArgs } from "node:util";
 import { escapeHtml, scriptJson } from "./figure.ts";
 import { PLOTLY_VERSION } from "./plotly.ts";
 import {
+  cellTimeoutFlag,
   figuresWithoutImage,
   findNotebooks,
   PageChecker,
@@ -296,11 +297,16 @@ async function main(args: string[]): Promise<number> {
     await writeIndex();
     return 0;
   }
+  const cellTimeoutS = cellTimeoutFlag(values.timeout);
+  if (cellTimeoutS === null) {
+    console.error(`docs: --timeout is "${values.timeout}"; expected seconds > 0`);
+    return 2;
+  }
   const options: RunnerOptions = {
     quick: values.quick,
     outDir: join(ROOT, "build", "docs"),
     screenshotDir: join(ROOT, "build", "docs", "screenshots"),
-    cellTimeoutS: values.timeout === undefined ? undefined : Number(values.timeout),
+    cellTimeoutS,
   };
   const checker = await PageChecker.launch(options);
   let failed = 0;

@@ -612,6 +612,16 @@ function seconds(ms: number | undefined): string {
   return ms === undefined ? "-" : `${(ms / 1000).toFixed(1)}s`;
 }
 
+/**
+ * The `--timeout SECONDS_PER_CELL` flag of the notebook runner and of docs.ts: undefined when absent, the
+ * number of seconds, or null when it is not a number > 0 (the caller reports it and exits 2).
+ */
+export function cellTimeoutFlag(text: string | undefined): number | undefined | null {
+  if (text === undefined) return undefined;
+  const seconds = Number(text);
+  return Number.isFinite(seconds) && seconds > 0 ? seconds : null;
+}
+
 async function main(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -632,8 +642,8 @@ async function main(args: string[]): Promise<number> {
     );
     return 0;
   }
-  const timeout = values.timeout === undefined ? undefined : Number(values.timeout);
-  if (timeout !== undefined && !(Number.isFinite(timeout) && timeout > 0)) {
+  const timeout = cellTimeoutFlag(values.timeout);
+  if (timeout === null) {
     console.error(`run_notebooks: --timeout is "${values.timeout}"; expected seconds > 0`);
     return 2;
   }
