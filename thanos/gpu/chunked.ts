@@ -87,7 +87,6 @@ export function splitBindings(
   let next = 1 + Math.max(-1, ...[...src.matchAll(/@binding\((\d+)\)/g)].map((m) => Number(m[1])));
   const chunks: ChunkBindings[] = [];
   const accessors: string[] = [];
-  const elems = new Map<string, number>();
   for (const { name, chunks: k } of plan.splits) {
     if (!Number.isInteger(k) || k < 2) throw fail(name, `${k} chunks; expected an integer ≥ 2`);
     const decl = [...src.matchAll(DECL)].find((m) => m[3] === name);
@@ -104,7 +103,6 @@ export function splitBindings(
     const numbers = [Number(binding)];
     for (let i = 1; i < k; i++) numbers.push(next++);
     chunks.push({ name, bindings: numbers });
-    elems.set(name, c);
     const decls = numbers.map((b, i) =>
       `@group(0) @binding(${b}) var<storage, ${access}> ${name}_c${i}: array<${type}>;`
     );
