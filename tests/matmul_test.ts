@@ -10,6 +10,7 @@
 import { assertEquals, assertRejects, assertThrows } from "./assert.ts";
 import { empty, type Gpu, type Tensor, upload } from "../thanos/gpu/mod.ts";
 import { fill } from "../thanos/linalg/elementwise.ts";
+import { launch } from "../thanos/gpu/launch.ts";
 import {
   gridChunks,
   matmul,
@@ -19,6 +20,7 @@ import {
   type MatmulOptions,
   matmulShader,
   matmulVariant,
+  textureFits,
 } from "../thanos/linalg/matmul.ts";
 import { mat, type MatrixView, sub } from "../thanos/linalg/view.ts";
 import * as ref from "./reference/matmul.ts";
@@ -79,6 +81,7 @@ async function check(
 
 /** Each kernel: the variant and the operand alignment that selects it. */
 const KERNELS = [
+  { variant: "texture", align: 1, name: "matmul_texture" },
   { variant: "register", align: 1, name: "matmul_register" },
   { variant: "register", align: 4, name: "matmul_register_vec4" },
   { variant: "tiled", align: 1, name: "matmul_tiled" },
@@ -140,7 +143,8 @@ gpuTest(`matmul: a 1000-ish product, every kernel (checked on every 7th row and 
   rows.forEach((i, t) => aRows.set(a.host.data.subarray(i * K, (i + 1) * K), t * K));
   const sample = ref.hostMat(new Float32Array(rows.length * N), rows.length, N);
   const expected = ref.matmul(ref.hostMat(aRows, rows.length, K), b.host, sample, { alpha: 0.5 });
-  for (const [variant, x, y] of [["register", a, b], ["register", a4, b4], ["tiled", a, b]] as const) {
+  const runs = [["texture", a, b], ["register", a, b], ["register", a4, b4], ["tiled", a, b]] as const;
+  for (const [variant, x, y] of runs) {
     await matmul(x.view, y.view, mat(c), { variant, alpha: 0.5 });
     const all = await c.read();
     const got = new Float32Array(rows.length * N);
@@ -167,6 +171,54 @@ gpuTest("matmul register: grids past the workgroup limit are split over several 
   const max = gpu.limits.maxComputeWorkgroupsPerDimension;
   await check(gpu, max * 32 + 77, 3, 2, { variant: "register", accumulate: true, alpha: -1 }); // 4-row x 8 tiles
   await check(gpu, 2, max * 64 + 77, 2, { variant: "register", transB: true }); // 8 columns x 8 tiles
+});
+
+gpuTest("matmul texture: products too tall or too wide for a texture run the register kernel", async (gpu) => {
+  const max = gpu.limits.maxTextureDimension2D;
+  const tall = max + 17, wide = 4 * max + 33;
+  const fake = (rows: number, cols: number) => ({ tensor: { gpu }, offset: 0, rows, cols, ld: cols }) as MatrixView;
+  assertEquals(matmulShader("texture", fake(7, 9), fake(9, 7), 7, 7), "matmul_texture");
+  assertEquals(matmulShader("texture", fake(tall, 2), fake(2, 3), tall, 3), "matmul_register");
+  assertEquals(matmulShader("texture", fake(2, 2), fake(2, wide), 2, wide), "matmul_register");
+  assertEquals(textureFits(gpu, max, 4 * max), true);
+  await check(gpu, tall, 3, 2, { variant: "texture", accumulate: true, alpha: -1 });
+  await check(gpu, 2, wide, 3, { variant: "texture", transB: true });
+});
+
+gpuTest("pack_texture equals the reference on odd windows, transposed or not, zero-padded", async (gpu) => {
+  for (
+    const [rows, cols, margin, trans, width, height] of [[5, 7, 2, false, 3, 16], [9, 13, 1, true, 4, 10]] as const
+  ) {
+    const x = randomMatrix(gpu, rows, cols, rows, { margin, label: "X" });
+    const [r, c] = trans ? [cols, rows] : [rows, cols];
+    // a texture of its own (not the products' scratch), read back through a 256-byte-aligned buffer
+    const texture = gpu.device.createTexture({
+      size: [64, height],
+      format: "rgba32float",
+      usage: GPUTextureUsage.STORAGE_BINDING | GPUTextureUsage.COPY_SRC,
+    });
+    await launch(gpu, "pack_texture", { x: x.tensor, t: texture.createView() }, {
+      grid: [Math.ceil(width / 8), Math.ceil(height / 8), 1],
+      params: { rows: r, cols: c, off: x.view.offset, ld: x.view.ld, width, height },
+      constants: { TRANS: Number(trans) },
+    });
+    await gpu.sync();
+    const readback = gpu.device.createBuffer({
+      size: 1024 * height,
+      usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ,
+    });
+    const encoder = gpu.device.createCommandEncoder();
+    encoder.copyTextureToBuffer({ texture }, { buffer: readback, bytesPerRow: 1024 }, [64, height]);
+    gpu.device.queue.submit([encoder.finish()]);
+    await readback.mapAsync(GPUMapMode.READ);
+    const all = new Float32Array(readback.getMappedRange().slice(0));
+    readback.destroy();
+    texture.destroy();
+    const got = new Float32Array(width * height * 4);
+    for (let y = 0; y < height; y++) got.set(all.subarray(y * 256, y * 256 + 4 * width), y * 4 * width);
+    assertEquals(got, ref.packTexture(x.host, trans, width, height), `${rows}x${cols} trans=${trans}`);
+    x.tensor.release();
+  }
 });
 
 gpuTest("gridChunks covers the output exactly with grids within the limit", () => {
@@ -209,11 +261,11 @@ gpuTest("matmulNew allocates an [M, N] result", async (gpu) => {
   for (const t of [a.tensor, b.tensor, c]) t.release();
 });
 
-gpuTest("matmulVariant: register on fallback adapters, tiled on GPUs; option and environment override", (gpu) => {
+gpuTest("matmulVariant: texture on fallback adapters, tiled on GPUs; option and environment override", (gpu) => {
   const saved = Deno.env.get(MATMUL_VARIANT_ENV);
   try {
     Deno.env.delete(MATMUL_VARIANT_ENV);
-    assertEquals(matmulVariant(gpu), gpu.info.isFallback ? "register" : "tiled");
+    assertEquals(matmulVariant(gpu), gpu.info.isFallback ? "texture" : "tiled");
     assertEquals(matmulVariant(gpu, "tiled"), "tiled");
     Deno.env.set(MATMUL_VARIANT_ENV, "tiled");
     assertEquals(matmulVariant(gpu), "tiled");
@@ -222,12 +274,12 @@ gpuTest("matmulVariant: register on fallback adapters, tiled on GPUs; option and
     assertThrows(
       () => matmulVariant(gpu),
       RangeError,
-      `matmul: $THANOS_MATMUL_VARIANT is "fast"; expected one of "register", "tiled"`,
+      `matmul: $THANOS_MATMUL_VARIANT is "fast"; expected one of "texture", "register", "tiled"`,
     );
     assertThrows(
       () => matmulVariant(gpu, "simd" as never),
       RangeError,
-      `matmul: options.variant is "simd"; expected one of "register", "tiled"`,
+      `matmul: options.variant is "simd"; expected one of "texture", "register", "tiled"`,
     );
   } finally {
     if (saved === undefined) Deno.env.delete(MATMUL_VARIANT_ENV);

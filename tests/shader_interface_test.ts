@@ -31,7 +31,7 @@ gpuTest("every shader parses, has a Params uniform or none, and compiles on the 
     const bindings = [iface.paramsBinding, ...iface.storage.map((b) => b.binding)].filter((b) => b !== null);
     assertEquals(new Set(bindings).size, bindings.length, `${name}: binding numbers are distinct`);
     for (const b of iface.storage) {
-      if (!/^storage, (read|read_write)$/.test(b.space)) {
+      if (!/^(storage, (read|read_write)|texture)$/.test(b.space)) {
         throw new Error(`${name}: binding "${b.name}" is var<${b.space}>`);
       }
     }
@@ -109,7 +109,23 @@ Deno.test("#params and #binding directives become the declarations, one line eac
     [1, "x", "storage, read"],
     [2, "y", "storage, read_write"],
   ]);
+  FILES["t.wgsl"] = [
+    "// #binding src: texture_2d<f32>          packed operand",
+    "// #binding dst: texture_storage_2d<rgba32float,write>   [h, w]",
+    "fn main() {}",
+  ].join("\n");
+  const textures = expandIncludes("t", read).code;
+  assertEquals(textures.split("\n").slice(0, 2), [
+    "@group(0) @binding(0) var src: texture_2d<f32>;",
+    "@group(0) @binding(1) var dst: texture_storage_2d<rgba32float, write>;",
+  ]);
+  assertEquals(parseShaderInterface("t", textures).storage.map((b) => [b.binding, b.name, b.space, b.type]), [
+    [0, "src", "texture", "texture_2d<f32>"],
+    [1, "dst", "texture", "texture_storage_2d<rgba32float, write>"],
+  ]);
   FILES["e.wgsl"] = "// #binding x: array<f32>\nfn main() {}";
+  assertThrows(() => expandIncludes("e", read), Error, 'e.wgsl:1: #binding expects "name: array<T>, read|read_write');
+  FILES["e.wgsl"] = "// #binding x: texture_2d<u32>\nfn main() {}";
   assertThrows(() => expandIncludes("e", read), Error, 'e.wgsl:1: #binding expects "name: array<T>, read|read_write');
   FILES["e.wgsl"] = "// #params { a, b }";
   assertThrows(() => expandIncludes("e", read), Error, "e.wgsl:1: #params names a, b have no type");
@@ -213,6 +229,20 @@ gpuTest("a launch with a missing, extra or misspelt binding throws before record
     () => launch(gpu, "axpy", { x, Y: y }, { grid: [1], params }),
     RangeError,
     'Shader "axpy": unknown binding "Y", expected { x, y }',
+  );
+  await assertRejects(
+    () => launch(gpu, "axpy", { x, y: gpu.textures.view("test", 1, 1) }, { grid: [1], params }),
+    RangeError,
+    'Shader "axpy": binding "y" is array<f32>; expected a tensor or GPUBuffer',
+  );
+  await assertRejects(
+    () =>
+      launch(gpu, "pack_texture", { x, t: y }, {
+        grid: [1],
+        params: { rows: 1, cols: 4, off: 0, ld: 4, width: 1, height: 1 },
+      }),
+    RangeError,
+    'Shader "pack_texture": binding "t" is texture_storage_2d<rgba32float, write>; expected a GPUTextureView',
   );
   await assertRejects(
     () => launch(gpu, "axpy", { x, y }, { grid: [1], params: { ...params, alpha: Infinity } }),

@@ -11,10 +11,8 @@
 //   fmaTile(acc, av, bv):  acc[r·TN4 + q] = fma(av[r][kk], bv[kk·TN4 + q], acc[r·TN4 + q]),
 //                          kk = 0 .. 3 outermost, then r, then q
 //   storeTile(i0, j0, acc, mirror): storeRow for each row of the tile
-//   storeRow(i, j0, row, mirror): C[i, j0 + t] = alpha·row[t / 4][t % 4] for t < TN and
-//                          j0 + t < N (nothing when i ≥ M), and when `mirror`, C[j0 + t, i] too (the
-//                          lower triangle of a SYMMETRIC product)
-// Stores go through the includer's `store` (lib/matmul_store.wgsl), so ACCUMULATE applies.
+//   storeRow(i, j0, row, mirror): lib/matmul_store.wgsl (which the includer includes), so
+//                          ACCUMULATE and the mirrored lower triangle of SYMMETRIC apply.
 // storeTile calls storeRow with constant indices into acc: a loop over acc that the compiler does
 // not unroll fully demotes acc to scratch memory, and the whole kernel runs 1.6x slower on
 // llvmpipe (which happened to the accumulate and symmetric variants of a store loop). The tiles
@@ -82,20 +80,4 @@ fn storeTile(i0: u32, j0: u32, acc: ptr<function, Tile>, mirror: bool) {
   storeRow(i0 + 13u, j0, array<vec4f, TN4>((*acc)[52], (*acc)[53], (*acc)[54], (*acc)[55]), mirror);
   storeRow(i0 + 14u, j0, array<vec4f, TN4>((*acc)[56], (*acc)[57], (*acc)[58], (*acc)[59]), mirror);
   storeRow(i0 + 15u, j0, array<vec4f, TN4>((*acc)[60], (*acc)[61], (*acc)[62], (*acc)[63]), mirror);
-}
-
-fn storeRow(i: u32, j0: u32, row: array<vec4f, TN4>, mirror: bool) {
-  if (i >= p.M) {
-    return;
-  }
-  for (var t = 0u; t < TN; t++) {
-    let j = j0 + t;
-    if (j < p.N) {
-      let v = p.alpha * row[t / 4u][t % 4u];
-      store(i, j, v);
-      if (mirror) {
-        store(j, i, v);
-      }
-    }
-  }
 }

@@ -80,3 +80,18 @@ export function columnSquaredNormsAccumulate(x: HostView, out: Float32Array, sca
   }
   return result;
 }
+
+/**
+ * What shaders/pack_texture.wgsl writes: the [height, width] texels of an rgba32float texture, row
+ * by row, 4 floats a texel: texel (x, y) holds op(v)[y, 4x .. 4x+3], 0 past op(v)'s rows or columns.
+ */
+export function packTexture(v: HostView, transposed: boolean, width: number, height: number): Float32Array {
+  const [rows, cols] = transposed ? [v.cols, v.rows] : [v.rows, v.cols];
+  const out = new Float32Array(width * height * 4);
+  for (let y = 0; y < height; y++) {
+    for (let c = 0; c < 4 * width; c++) {
+      out[y * 4 * width + c] = y < rows && c < cols ? at(v, transposed, y, c) : 0;
+    }
+  }
+  return out;
+}

@@ -11,6 +11,7 @@
 import { BufferPool } from "./pool.ts";
 import { PipelineCache } from "./pipelines.ts";
 import { Recorder } from "./recorder.ts";
+import { ScratchTextures } from "./scratch_textures.ts";
 import { envFlag } from "../util/env.ts";
 
 /** Limits we ask for at the adapter's maximum: big buffers are the whole point of this project. */
@@ -18,6 +19,7 @@ const LIMITS_AT_ADAPTER_MAX = [
   "maxBufferSize",
   "maxStorageBufferBindingSize",
   "maxStorageBuffersPerShaderStage",
+  "maxTextureDimension2D",
   "maxComputeWorkgroupStorageSize",
   "maxComputeInvocationsPerWorkgroup",
   "maxComputeWorkgroupSizeX",
@@ -45,6 +47,8 @@ export class Gpu {
   readonly pool: BufferPool;
   readonly pipelines: PipelineCache;
   readonly recorder: Recorder;
+  /** Scratch textures of the texture-read products (gpu/scratch_textures.ts). */
+  readonly textures: ScratchTextures;
   /**
    * Fill every tensor from `empty()` with 0xFF bytes (NaN) before handing it out, instead of
    * whatever its pooled buffer last held: a debugging aid that makes reads of never-written scratch
@@ -70,6 +74,7 @@ export class Gpu {
     this.pool = new BufferPool(device);
     this.pipelines = new PipelineCache(device);
     this.recorder = new Recorder(device, this.pool);
+    this.textures = new ScratchTextures(device);
     this.poisonEmpty = envFlag("THANOS_POISON_EMPTY");
     this.#bindingLimit = this.limits.maxStorageBufferBindingSize;
     device.lost.then((reason) => {
@@ -106,6 +111,7 @@ export class Gpu {
       await this.device.queue.onSubmittedWorkDone();
       this.recorder.markIdle();
     }
+    this.textures.collect();
     this.checkAlive();
   }
 }

@@ -17,8 +17,8 @@ import type { BufferEntry } from "./recorder.ts";
 import { bindingEntries, encodeParams, type ShaderInterface } from "./shader_interface.ts";
 import type { Tensor } from "./tensor.ts";
 
-/** Named storage buffers of a launch, keyed by the shader's binding names. */
-export type Bindings = Readonly<Record<string, Tensor | GPUBuffer>>;
+/** Named storage buffers (and texture views, for `texture` bindings) of a launch, keyed by the shader's binding names. */
+export type Bindings = Readonly<Record<string, Tensor | GPUBuffer | GPUTextureView>>;
 
 /** Named uniform values of a launch, keyed by the shader's `struct Params` field names. */
 export type ParamRecord = Readonly<Record<string, number>>;
@@ -48,17 +48,26 @@ export interface LaunchOptions {
  */
 export async function launch(gpu: Gpu, shader: string, bindings: Bindings, options: LaunchOptions): Promise<void> {
   const iface = shaderInterface(shader);
-  const buffers = bindingEntries(iface, bindings).map(([binding, t]): [number, GPUBuffer] => {
-    if ("assertAlive" in t) {
-      t.assertAlive();
-      return [binding, t.buffer];
+  const buffers: [number, GPUBuffer][] = [];
+  const entries: BufferEntry[] = [];
+  for (const [binding, t] of bindingEntries(iface, bindings)) {
+    const decl = iface.storage.find((d) => d.binding === binding)!;
+    if ((decl.space === "texture") !== t instanceof GPUTextureView) {
+      throw new RangeError(
+        `Shader "${shader}": binding "${decl.name}" is ${decl.type}; expected ${
+          decl.space === "texture" ? "a GPUTextureView" : "a tensor or GPUBuffer"
+        }`,
+      );
     }
-    return [binding, t];
-  });
+    if (t instanceof GPUTextureView) entries.push([binding, t]);
+    else if ("assertAlive" in t) {
+      t.assertAlive();
+      buffers.push([binding, t.buffer]);
+    } else buffers.push([binding, t]);
+  }
   const bytes = encodeParams(iface, options.params);
   const split = splitPlan(gpu, iface, buffers);
   const kernel = await gpu.pipelines.get(shader, options.constants, split ?? undefined);
-  const entries: BufferEntry[] = [];
   for (const [binding, buffer] of buffers) {
     const chunks = kernel.chunks?.find((c) => c.name === iface.storage.find((d) => d.binding === binding)!.name);
     if (!chunks) {

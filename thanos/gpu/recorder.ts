@@ -18,10 +18,16 @@ const MAX_COMMANDS_PER_SUBMIT = 512;
 
 type PendingError = Promise<{ where: string; error: GPUError | null }>;
 
-/** A storage buffer bound at `binding`: the whole buffer, or `size` bytes from `offset`. */
-export type BufferEntry = readonly [binding: number, buffer: GPUBuffer, offset?: number, size?: number];
+/** A storage buffer bound at `binding`: the whole buffer, or `size` bytes from `offset`; or a texture view. */
+export type BufferEntry = readonly [
+  binding: number,
+  buffer: GPUBuffer | GPUTextureView,
+  offset?: number,
+  size?: number,
+];
 
-function resource([, buffer, offset, size]: BufferEntry): GPUBufferBinding {
+function resource([, buffer, offset, size]: BufferEntry): GPUBufferBinding | GPUTextureView {
+  if (buffer instanceof GPUTextureView) return buffer;
   return offset === undefined ? { buffer } : { buffer, offset, size };
 }
 
@@ -36,9 +42,9 @@ interface CachedBinding {
 }
 
 /** Identity of a GPU buffer inside cache keys. */
-const bufferIds = new WeakMap<GPUBuffer, number>();
+const bufferIds = new WeakMap<GPUBuffer | GPUTextureView, number>();
 let nextBufferId = 1;
-function bufferId(b: GPUBuffer): number {
+function bufferId(b: GPUBuffer | GPUTextureView): number {
   let id = bufferIds.get(b);
   if (id === undefined) bufferIds.set(b, id = nextBufferId++);
   return id;

@@ -36,7 +36,7 @@ export interface ParamField {
 export interface BindingDecl {
   readonly name: string;
   readonly binding: number;
-  /** `uniform`, `storage, read` or `storage, read_write` as written (spaces normalised). */
+  /** `uniform`, `storage, read` or `storage, read_write` as written (spaces normalised), or `texture`. */
   readonly space: string;
   readonly type: string;
 }
@@ -48,7 +48,7 @@ export interface ShaderInterface {
   readonly params: readonly ParamField[];
   /** Binding of the `Params` uniform, or null when the kernel has none. */
   readonly paramsBinding: number | null;
-  /** Storage bindings in binding order. */
+  /** Storage-buffer and texture bindings (every binding but the uniform) in binding order. */
   readonly storage: readonly BindingDecl[];
 }
 
@@ -105,6 +105,8 @@ export function expandIncludes(name: string, read: (file: string) => string): Ex
 const PARAMS = /^\s*\/\/\s*#params\b(.*)$/;
 const BINDING = /^\s*\/\/\s*#binding\b(.*)$/;
 const BINDING_DECL = /^\s+(\w+)\s*:\s*(array<(?:[^<>]|<[^<>]*>)+>)\s*,\s*(read_write|read)(?:\s.*)?$/;
+/** `name: texture_2d<f32>` or `name: texture_storage_2d<rgba32float, write>`, free text after. */
+const TEXTURE_DECL = /^\s+(\w+)\s*:\s*(texture_2d<f32>|texture_storage_2d<\s*rgba32float\s*,\s*write\s*>)(?:\s.*)?$/;
 
 /**
  * Replaces the `// #params` and `// #binding` directives of an expanded source by the WGSL
@@ -145,12 +147,16 @@ function declareInterface(out: string[], lines: readonly { file: string; line: n
     const bm = BINDING.exec(out[i]);
     if (bm) {
       const d = BINDING_DECL.exec(bm[1]);
-      if (!d) {
+      const t = d ? null : TEXTURE_DECL.exec(bm[1]);
+      if (!d && !t) {
         throw new Error(
-          `${where(i)}: #binding expects "name: array<T>, read|read_write [shape …]", got "${bm[1].trim()}"`,
+          `${where(i)}: #binding expects "name: array<T>, read|read_write [shape …]", "name: texture_2d<f32>" ` +
+            `or "name: texture_storage_2d<rgba32float, write>", got "${bm[1].trim()}"`,
         );
       }
-      out[i] = `@group(0) @binding(${next++}) var<storage, ${d[3]}> ${d[1]}: ${d[2]};`;
+      out[i] = d
+        ? `@group(0) @binding(${next++}) var<storage, ${d[3]}> ${d[1]}: ${d[2]};`
+        : `@group(0) @binding(${next++}) var ${t![1]}: ${t![2].replace(/\s+/g, "").replace(",", ", ")};`;
     }
   }
 }
@@ -218,6 +224,16 @@ export function parseShaderInterface(shader: string, code: string): ShaderInterf
       throw new Error(`Shader "${shader}.wgsl": bindings "${clash.name}" and "${name}" share binding ${binding}`);
     }
     decls.push(decl);
+  }
+  // textures: `var name: texture_…` (no address space)
+  for (const m of src.matchAll(/@group\((\d+)\)\s*@binding\((\d+)\)\s*var\s+(\w+)\s*:\s*(texture\w*<[^;]+>)\s*;/g)) {
+    const [, group, binding, name, type] = m;
+    if (group !== "0") throw new Error(`Shader "${shader}.wgsl": binding "${name}" is in group ${group}, expected 0`);
+    const clash = decls.find((d) => d.binding === Number(binding));
+    if (clash) {
+      throw new Error(`Shader "${shader}.wgsl": bindings "${clash.name}" and "${name}" share binding ${binding}`);
+    }
+    decls.push({ name, binding: Number(binding), space: "texture", type: type.trim() });
   }
   decls.sort((a, b) => a.binding - b.binding);
   const uniforms = decls.filter((d) => d.space === "uniform");

@@ -8,11 +8,17 @@
  *   adapters such as llvmpipe, where barriers are expensive and every load is a gather. It loads
  *   4 floats at a time (shaders/matmul_register_vec4.wgsl) when A's and B's offsets and leading
  *   dimensions are multiples of 4, and one at a time otherwise (shaders/matmul_register.wgsl).
+ * - `"texture"` (shaders/matmul_texture.wgsl): the register tile reading op(A) and op(B) from
+ *   rgba32float textures that shaders/pack_texture.wgsl fills, one k-slice of at most 512 at a time
+ *   (transposes and offsets are the packing's business): llvmpipe fetches texels with straight-line
+ *   SIMD code but loads storage lane by lane, so this is 5–6x the register kernel there. Products
+ *   whose rows or columns do not fit a texture (`maxTextureDimension2D`, x4 for columns) run the
+ *   register kernel.
  * - `"tiled"` (shaders/matmul_tiled.wgsl): the classic shared-memory tiling (64 x 64 tiles of C,
  *   k-slices of 16 staged in workgroup memory): the fast path on real GPUs.
  *
  * {@link matmulVariant} picks one: the `variant` option, else the environment variable
- * `THANOS_MATMUL_VARIANT`, else `"register"` on fallback adapters and `"tiled"` elsewhere.
+ * `THANOS_MATMUL_VARIANT`, else `"texture"` on fallback adapters and `"tiled"` elsewhere.
  *
  * Transposes are compile-time constants of the kernels (one pipeline per combination), and views
  * cost nothing extra: each operand is passed as (offset, leading dimension).
@@ -37,12 +43,12 @@ import type { MatrixView } from "./view.ts";
 import { readEnv } from "../util/env.ts";
 
 /** The matmul kernels (see the module documentation). */
-export type MatmulVariant = "register" | "tiled";
+export type MatmulVariant = "texture" | "register" | "tiled";
 
 /** Every {@link MatmulVariant}, in the order tests and benchmarks run them. */
-export const MATMUL_VARIANTS: readonly MatmulVariant[] = ["register", "tiled"];
+export const MATMUL_VARIANTS: readonly MatmulVariant[] = ["texture", "register", "tiled"];
 
-/** Environment variable that overrides the adapter-based choice of kernel (`register` or `tiled`). */
+/** Environment variable that overrides the adapter-based choice of kernel (`texture`, `register` or `tiled`). */
 export const MATMUL_VARIANT_ENV = "THANOS_MATMUL_VARIANT";
 
 export interface MatmulOptions {
@@ -90,25 +96,25 @@ const TILED_ITERATIONS_PER_SLICE = 1 + 2 * loopCost((TILED.BK * TILED.T * TILED.
 export const TILED_K_PER_DISPATCH = TILED.BK * Math.floor((LOOP_BUDGET - 64) / TILED_ITERATIONS_PER_SLICE);
 
 /** The shader a product runs: the variant, and for "register" the load width. */
-export type MatmulShader = "matmul_register_vec4" | "matmul_register" | "matmul_tiled";
+export type MatmulShader = "matmul_texture" | "matmul_register_vec4" | "matmul_register" | "matmul_tiled";
 
 /**
  * The kernel {@link matmul} runs on `gpu` when no `variant` option is given.
  *
  * @param gpu the GPU context (its adapter decides the default)
  * @param requested an explicit choice, which wins over everything else
- * @returns `requested`, else `$THANOS_MATMUL_VARIANT`, else `"register"` on fallback (software)
+ * @returns `requested`, else `$THANOS_MATMUL_VARIANT`, else `"texture"` on fallback (software)
  *   adapters and `"tiled"` on real GPUs
  * @throws RangeError when `requested` or the environment variable names no variant
  * @example
  * ```ts
  * const gpu = await getGpu();
- * matmulVariant(gpu); // "register" on llvmpipe
+ * matmulVariant(gpu); // "texture" on llvmpipe
  * ```
  */
 export function matmulVariant(gpu: Gpu, requested?: MatmulVariant): MatmulVariant {
   const chosen = requested ?? readEnv(MATMUL_VARIANT_ENV);
-  if (chosen === undefined || chosen === "") return gpu.info.isFallback ? "register" : "tiled";
+  if (chosen === undefined || chosen === "") return gpu.info.isFallback ? "texture" : "tiled";
   if (!(MATMUL_VARIANTS as readonly string[]).includes(chosen)) {
     const source = requested !== undefined ? "options.variant" : `$${MATMUL_VARIANT_ENV}`;
     throw new RangeError(
@@ -211,12 +217,17 @@ export interface Product {
 }
 
 /**
- * The shader {@link matmul} runs for these operands: `"tiled"`, or for `"register"` the vec4
- * kernel when A's and B's offsets and leading dimensions are multiples of 4 (and their buffers
- * 16-byte multiples), the scalar one otherwise.
+ * The shader {@link matmul} runs for these operands: `"tiled"`; for `"texture"`,
+ * matmul_texture when op(A)'s rows and op(B)'s columns fit the adapter's textures (see
+ * {@link textureFits}); otherwise, and for `"register"`, the vec4 register kernel when A's and B's
+ * offsets and leading dimensions are multiples of 4 (and their buffers 16-byte multiples), the
+ * scalar one otherwise.
+ *
+ * @param m, n the product's rows and columns (for the texture variant's fit; ignored otherwise)
  */
-export function matmulShader(variant: MatmulVariant, a: MatrixView, b: MatrixView): MatmulShader {
+export function matmulShader(variant: MatmulVariant, a: MatrixView, b: MatrixView, m = 0, n = 0): MatmulShader {
   if (variant === "tiled") return "matmul_tiled";
+  if (variant === "texture" && textureFits(a.tensor.gpu, m, n)) return "matmul_texture";
   const aligned = (v: MatrixView) => v.offset % 4 === 0 && v.ld % 4 === 0 && v.tensor.buffer.size % 16 === 0;
   return aligned(a) && aligned(b) ? "matmul_register_vec4" : "matmul_register";
 }
@@ -232,7 +243,8 @@ export async function recordProduct(product: Product): Promise<void> {
   if (M === 0 || N === 0) return;
   if (symmetric && M !== N) throw new RangeError(`matmul: a symmetric product must be square but C is ${M}x${N}`);
   const gpu = c.tensor.gpu;
-  const shader = matmulShader(variant, a, b);
+  const shader = matmulShader(variant, a, b, M, N);
+  if (shader === "matmul_texture") return await recordTextureProduct(product, K);
   const [tile, constants] = shader === "matmul_tiled"
     ? [TILED.T * TILED.WG, { WG: TILED.WG }]
     : [REGISTER.T * REGISTER.WG, { WG_X: REGISTER.WG, WG_Y: REGISTER.WG }];
@@ -273,6 +285,84 @@ export async function recordProduct(product: Product): Promise<void> {
     }
     for (const { i, m, j, n } of gridChunks(M, N, tile, tile, gpu.limits.maxComputeWorkgroupsPerDimension)) {
       await record(i, m, j, n, [Math.ceil(n / tile), Math.ceil(m / tile), 1]);
+    }
+  }
+}
+
+/**
+ * Whether a product of M rows and N columns can read its operands from textures on `gpu`: op(A)'s
+ * M rows (padded to 16) and op(B)'s N columns (4 a texel, padded to 16) within
+ * `maxTextureDimension2D` (16384 on llvmpipe: Llama-2-7B's 11008-wide Hessian fits).
+ */
+export function textureFits(gpu: Gpu, M: number, N: number): boolean {
+  const max = gpu.limits.maxTextureDimension2D;
+  return Math.ceil(M / REGISTER.T) * REGISTER.T <= max && Math.ceil(N / REGISTER.T) * (REGISTER.T / 4) <= max;
+}
+
+/**
+ * {@link recordProduct} with shaders/matmul_texture.wgsl: for each k-slice of at most
+ * {@link REGISTER_K_PER_DISPATCH}, op(A)[:, slice] and op(B)[slice, :] are packed into the scratch
+ * textures "matmul A" and "matmul B" (shaders/pack_texture.wgsl, zero-padded to the tile), then
+ * multiplied (the first slice as asked, the rest accumulated).
+ */
+async function recordTextureProduct(product: Product, K: number): Promise<void> {
+  const { a, transA, b, transB, c, alpha, accumulate, symmetric } = product;
+  const M = c.rows, N = c.cols;
+  const gpu = c.tensor.gpu;
+  const tile = REGISTER.T * REGISTER.WG;
+  const maxGroups = gpu.limits.maxComputeWorkgroupsPerDimension;
+  const packWG = { WG_X: 8, WG_Y: 8 };
+  const heightA = Math.ceil(M / REGISTER.T) * REGISTER.T, widthB = Math.ceil(N / REGISTER.T) * (REGISTER.T / 4);
+  for (let k0 = 0; k0 < Math.max(K, 1); k0 += REGISTER_K_PER_DISPATCH) {
+    const kc = Math.min(REGISTER_K_PER_DISPATCH, K - k0);
+    const widthA = Math.max(1, Math.ceil(kc / 4)), heightB = Math.max(1, widthA * 4);
+    const ta = gpu.textures.view("matmul A", widthA, heightA);
+    const tb = gpu.textures.view("matmul B", widthB, heightB);
+    // op(A)[:, k0 .. k0+kc] and op(B)[k0 .. k0+kc, :] as windows of the stored A and B
+    await launch(gpu, "pack_texture", { x: a.tensor, t: ta }, {
+      grid: [Math.ceil(widthA / 8), Math.ceil(heightA / 8), 1],
+      params: {
+        rows: M,
+        cols: kc,
+        off: a.offset + (transA ? k0 * a.ld : k0),
+        ld: a.ld,
+        width: widthA,
+        height: heightA,
+      },
+      constants: { ...packWG, TRANS: Number(transA) },
+    });
+    await launch(gpu, "pack_texture", { x: b.tensor, t: tb }, {
+      grid: [Math.ceil(widthB / 8), Math.ceil(heightB / 8), 1],
+      params: {
+        rows: kc,
+        cols: N,
+        off: b.offset + (transB ? k0 : k0 * b.ld),
+        ld: b.ld,
+        width: widthB,
+        height: heightB,
+      },
+      constants: { ...packWG, TRANS: Number(transB) },
+    });
+    const constants = {
+      WG_X: REGISTER.WG,
+      WG_Y: REGISTER.WG,
+      ACCUMULATE: Number(accumulate || k0 > 0),
+      SYMMETRIC: Number(symmetric),
+    };
+    const record = (grid: [number, number, number]) =>
+      launch(gpu, "matmul_texture", { ta, tb, c: c.tensor }, {
+        grid,
+        params: { M, N, K: kc, offC: c.offset, ldC: c.ld, alpha },
+        constants,
+      });
+    if (symmetric) {
+      const tiles = Math.ceil(N / tile);
+      await record(grid1d(gpu, (tiles * (tiles + 1)) / 2, 1));
+    } else {
+      // both dimensions fit a texture, so the grid fits the workgroup limit (16384 / 128 groups)
+      const grid: [number, number, number] = [Math.ceil(N / tile), Math.ceil(M / tile), 1];
+      if (grid[0] > maxGroups || grid[1] > maxGroups) throw new RangeError(`matmul: grid [${grid}] over the limit`);
+      await record(grid);
     }
   }
 }

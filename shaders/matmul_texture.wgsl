@@ -1,0 +1,127 @@
+// matmul_texture: C = alpha·op(A)·op(B) (+ C when ACCUMULATE), register-blocked, operands read from
+// textures that pack_texture.wgsl filled.
+//
+// The fast product on CPU-emulated adapters (llvmpipe). A 16 x 16 register tile of C per
+// invocation, as in matmul_register_vec4.wgsl, but op(A) and op(B) are read with textureLoad from
+// rgba32float textures instead of from storage buffers, and the tile is 16 mat4x4f values (row r of
+// the tile, columns 4q .. 4q+3 in column q of c_r) rather than an array: every update is written
+// out, so no accumulator is ever indexed by a variable. Each element of C sums its 4 steps of k in
+// the same order as lib/register_tile.wgsl (fma, kk = 0 .. 3), so the two kernels agree bit for bit.
+//
+// Why (profiled on Mesa 22.3 llvmpipe, LLVM 15, AVX2: 8 invocations per SIMD vector): llvmpipe
+// turns each storage-buffer load into a loop over the 8 lanes (per lane: extract the address,
+// bounds check, branch, scalar load, insert) — one such loop per component, so a vec4 load is 32
+// lane iterations, and the register kernel spends ~5 instructions on loads for every FMA. A texel
+// fetch is generated as straight-line SIMD code: addresses computed for all 8 lanes at once, one
+// 16-byte load per lane, no branches. The same unrolled 16 x 16 tile at 1024², in one process at
+// the same load: 8.4–9.7 GFLOP/s from textures against 1.5–1.6 from storage (5–6x), and 7.2 with
+// an 8 x 8 tile; what is left is the accumulators, which spill (TM·TN floats x 8 lanes never fit in
+// 16 ymm registers): one vector load and store per FMA. The form of the tile matters as much: the
+// same kernel with lib/register_tile.wgsl's arrays ran at 0.5x (its helpers take them by pointer)
+// and 0.6x (loops inline in main) of this one, whose accumulators are values LLVM keeps in SSA form.
+// The packing (pack_texture.wgsl) costs a pass over the operands, O(M·K + K·N) against the product's
+// O(M·N·K); the wrapper (thanos/linalg/matmul.ts) packs one k-slice of at most 512 at a time, so
+// the textures stay small (at most (M + N)·512 floats).
+//
+//   op(A)[i, k] = ta[texel (k / 4, i)][k % 4]   (i < ceil(M / 16)·16, k < ceil(K / 4)·4)
+//   op(B)[k, j] = tb[texel (j / 4, k)][j % 4]   (k < ceil(K / 4)·4, j < ceil(N / 16)·16)
+//   C[i, j]     = C[offC + i·ldC + j]
+// pack_texture.wgsl writes zeros past M, K and N within those ranges, so the kernel reads no
+// operand out of range and needs no masks; stores are bounded by M and N.
+//
+// SYMMETRIC: for products known to be symmetric (XᵀX: M == N), only the workgroup tiles on and
+// above the diagonal are computed, and an off-diagonal tile is stored both at (i, j) and (j, i).
+//
+// #params { M, N, K, offC, ldC: u32, alpha: f32 }
+// #binding ta: texture_2d<f32>                     op(A), [ceil(M/16)·16 rows, ceil(K/4) texels]
+// #binding tb: texture_2d<f32>                     op(B), [ceil(K/4)·4 rows, ceil(N/16)·4 texels]
+// #binding c: array<f32>, read_write               [M, N] window
+// Grid: workgroups of WG_X x WG_Y invocations, each computing a (16·WG_Y) x (16·WG_X) tile of C:
+//   (ceil(N / (16·WG_X)), ceil(M / (16·WG_Y))), or when SYMMETRIC (needs WG_X == WG_Y) one
+//   workgroup per tile on/above the diagonal, T·(T+1)/2 with T = ceil(N / (16·WG_X)), numbered
+//   linearly over x then y.
+
+// #include "lib/product_tile.wgsl"
+// #include "lib/matmul_store.wgsl"
+
+override WG_X: u32 = 8;
+override WG_Y: u32 = 8;
+
+// op(B)[kb .. kb+4, j .. j+4] for j = 4·j4, as the matrix whose column kk is row kb + kk
+fn blockB(j4: u32, kb: u32) -> mat4x4f {
+  return mat4x4f(textureLoad(tb, vec2u(j4, kb), 0), textureLoad(tb, vec2u(j4, kb + 1u), 0),
+                 textureLoad(tb, vec2u(j4, kb + 2u), 0), textureLoad(tb, vec2u(j4, kb + 3u), 0));
+}
+
+// c + op(A)[i, kb .. kb+4] · op(B)[kb .. kb+4, j .. j+4] (b as from blockB), k in order
+fn fma4(c: vec4f, b: mat4x4f, a: vec4f) -> vec4f {
+  return fma(b[3], vec4f(a.w), fma(b[2], vec4f(a.z), fma(b[1], vec4f(a.y), fma(b[0], vec4f(a.x), c))));
+}
+
+// row i of the tile, 16 columns from j0 = 16·(j4 / 4), after 4 more steps of k from kb
+fn stepRow(c: mat4x4f, b0: mat4x4f, b1: mat4x4f, b2: mat4x4f, b3: mat4x4f, i: u32, kb: u32) -> mat4x4f {
+  let a = textureLoad(ta, vec2u(kb / 4u, i), 0);
+  return mat4x4f(fma4(c[0], b0, a), fma4(c[1], b1, a), fma4(c[2], b2, a), fma4(c[3], b3, a));
+}
+
+fn storeTileRow(i: u32, j0: u32, c: mat4x4f, mirror: bool) {
+  storeRow(i, j0, array<vec4f, 4>(c[0], c[1], c[2], c[3]), mirror);
+}
+
+@compute @workgroup_size(WG_X, WG_Y)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+        @builtin(local_invocation_id) lid: vec3u) {
+  let tile = product_tile(wid, nwg, 16u * WG_X); // (tile column, tile row)
+  if (tile.x == NO_TILE) {
+    return;
+  }
+  let i0 = (tile.y * WG_Y + lid.y) * 16u;
+  let j0 = (tile.x * WG_X + lid.x) * 16u;
+  if (i0 >= p.M || j0 >= p.N) {
+    return;
+  }
+  let j4 = j0 / 4u;
+  var c0: mat4x4f; var c1: mat4x4f; var c2: mat4x4f; var c3: mat4x4f;
+  var c4: mat4x4f; var c5: mat4x4f; var c6: mat4x4f; var c7: mat4x4f;
+  var c8: mat4x4f; var c9: mat4x4f; var c10: mat4x4f; var c11: mat4x4f;
+  var c12: mat4x4f; var c13: mat4x4f; var c14: mat4x4f; var c15: mat4x4f;
+  for (var kb = 0u; kb < p.K; kb += 4u) {
+    let b0 = blockB(j4, kb);
+    let b1 = blockB(j4 + 1u, kb);
+    let b2 = blockB(j4 + 2u, kb);
+    let b3 = blockB(j4 + 3u, kb);
+    c0 = stepRow(c0, b0, b1, b2, b3, i0, kb);
+    c1 = stepRow(c1, b0, b1, b2, b3, i0 + 1u, kb);
+    c2 = stepRow(c2, b0, b1, b2, b3, i0 + 2u, kb);
+    c3 = stepRow(c3, b0, b1, b2, b3, i0 + 3u, kb);
+    c4 = stepRow(c4, b0, b1, b2, b3, i0 + 4u, kb);
+    c5 = stepRow(c5, b0, b1, b2, b3, i0 + 5u, kb);
+    c6 = stepRow(c6, b0, b1, b2, b3, i0 + 6u, kb);
+    c7 = stepRow(c7, b0, b1, b2, b3, i0 + 7u, kb);
+    c8 = stepRow(c8, b0, b1, b2, b3, i0 + 8u, kb);
+    c9 = stepRow(c9, b0, b1, b2, b3, i0 + 9u, kb);
+    c10 = stepRow(c10, b0, b1, b2, b3, i0 + 10u, kb);
+    c11 = stepRow(c11, b0, b1, b2, b3, i0 + 11u, kb);
+    c12 = stepRow(c12, b0, b1, b2, b3, i0 + 12u, kb);
+    c13 = stepRow(c13, b0, b1, b2, b3, i0 + 13u, kb);
+    c14 = stepRow(c14, b0, b1, b2, b3, i0 + 14u, kb);
+    c15 = stepRow(c15, b0, b1, b2, b3, i0 + 15u, kb);
+  }
+  let mirror = SYMMETRIC && tile.x != tile.y;
+  storeTileRow(i0, j0, c0, mirror);
+  storeTileRow(i0 + 1u, j0, c1, mirror);
+  storeTileRow(i0 + 2u, j0, c2, mirror);
+  storeTileRow(i0 + 3u, j0, c3, mirror);
+  storeTileRow(i0 + 4u, j0, c4, mirror);
+  storeTileRow(i0 + 5u, j0, c5, mirror);
+  storeTileRow(i0 + 6u, j0, c6, mirror);
+  storeTileRow(i0 + 7u, j0, c7, mirror);
+  storeTileRow(i0 + 8u, j0, c8, mirror);
+  storeTileRow(i0 + 9u, j0, c9, mirror);
+  storeTileRow(i0 + 10u, j0, c10, mirror);
+  storeTileRow(i0 + 11u, j0, c11, mirror);
+  storeTileRow(i0 + 12u, j0, c12, mirror);
+  storeTileRow(i0 + 13u, j0, c13, mirror);
+  storeTileRow(i0 + 14u, j0, c14, mirror);
+  storeTileRow(i0 + 15u, j0, c15, mirror);
+}
