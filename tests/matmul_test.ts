@@ -82,6 +82,7 @@ async function check(
 /** Each kernel: the variant and the operand alignment that selects it. */
 const KERNELS = [
   { variant: "texture", align: 1, name: "matmul_texture" },
+  { variant: "texture", align: 4, name: "matmul_texture (aligned views: vec4 packing)" },
   { variant: "register", align: 1, name: "matmul_register" },
   { variant: "register", align: 4, name: "matmul_register_vec4" },
   { variant: "tiled", align: 1, name: "matmul_tiled" },
@@ -185,41 +186,46 @@ gpuTest("matmul texture: products too tall or too wide for a texture run the reg
   await check(gpu, 2, wide, 3, { variant: "texture", transB: true });
 });
 
-gpuTest("pack_texture equals the reference on odd windows, transposed or not, zero-padded", async (gpu) => {
-  for (
-    const [rows, cols, margin, trans, width, height] of [[5, 7, 2, false, 3, 16], [9, 13, 1, true, 4, 10]] as const
-  ) {
-    const x = randomMatrix(gpu, rows, cols, rows, { margin, label: "X" });
-    const [r, c] = trans ? [cols, rows] : [rows, cols];
-    // a texture of its own (not the products' scratch), read back through a 256-byte-aligned buffer
-    const texture = gpu.device.createTexture({
-      size: [64, height],
-      format: "rgba32float",
-      usage: GPUTextureUsage.STORAGE_BINDING | GPUTextureUsage.COPY_SRC,
-    });
-    await launch(gpu, "pack_texture", { x: x.tensor, t: texture.createView() }, {
-      grid: [Math.ceil(width / 8), Math.ceil(height / 8), 1],
-      params: { rows: r, cols: c, off: x.view.offset, ld: x.view.ld, width, height },
-      constants: { TRANS: Number(trans) },
-    });
-    await gpu.sync();
-    const readback = gpu.device.createBuffer({
-      size: 1024 * height,
-      usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ,
-    });
-    const encoder = gpu.device.createCommandEncoder();
-    encoder.copyTextureToBuffer({ texture }, { buffer: readback, bytesPerRow: 1024 }, [64, height]);
-    gpu.device.queue.submit([encoder.finish()]);
-    await readback.mapAsync(GPUMapMode.READ);
-    const all = new Float32Array(readback.getMappedRange().slice(0));
-    readback.destroy();
-    texture.destroy();
-    const got = new Float32Array(width * height * 4);
-    for (let y = 0; y < height; y++) got.set(all.subarray(y * 256, y * 256 + 4 * width), y * 4 * width);
-    assertEquals(got, ref.packTexture(x.host, trans, width, height), `${rows}x${cols} trans=${trans}`);
-    x.tensor.release();
-  }
-});
+for (const [shader, align] of [["pack_texture", 1], ["pack_texture_vec4", 4]] as const) {
+  gpuTest(`${shader} equals the reference on odd windows, transposed or not, zero-padded`, async (gpu) => {
+    const cases = [[5, 7, 2, false, 3, 16], [9, 13, 1, true, 4, 10], [6, 3, 0, true, 2, 9], [13, 6, 3, false, 2, 15]];
+    for (
+      const [rows, cols, margin, trans, width, height] of cases as [number, number, number, boolean, number, number][]
+    ) {
+      const x = randomMatrix(gpu, rows, cols, rows, { margin, align, label: "X" });
+      const [r, c] = trans ? [cols, rows] : [rows, cols];
+      // a texture of its own (not the products' scratch), read back through a 256-byte-aligned buffer
+      const texture = gpu.device.createTexture({
+        size: [64, height],
+        format: "rgba32float",
+        usage: GPUTextureUsage.STORAGE_BINDING | GPUTextureUsage.COPY_SRC,
+      });
+      const params = { rows: r, cols: c, off: x.view.offset, ld: x.view.ld, width, height };
+      const grid: [number, number, number] = [Math.ceil(width / 8), Math.ceil(height / (align === 4 ? 32 : 8)), 1];
+      await launch(gpu, shader, { x: x.tensor, t: texture.createView() }, {
+        grid,
+        params,
+        constants: { TRANS: Number(trans) },
+      });
+      await gpu.sync();
+      const readback = gpu.device.createBuffer({
+        size: 1024 * height,
+        usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ,
+      });
+      const encoder = gpu.device.createCommandEncoder();
+      encoder.copyTextureToBuffer({ texture }, { buffer: readback, bytesPerRow: 1024 }, [64, height]);
+      gpu.device.queue.submit([encoder.finish()]);
+      await readback.mapAsync(GPUMapMode.READ);
+      const all = new Float32Array(readback.getMappedRange().slice(0));
+      readback.destroy();
+      texture.destroy();
+      const got = new Float32Array(width * height * 4);
+      for (let y = 0; y < height; y++) got.set(all.subarray(y * 256, y * 256 + 4 * width), y * 4 * width);
+      assertEquals(got, ref.packTexture(x.host, trans, width, height), `${shader} ${rows}x${cols} trans=${trans}`);
+      x.tensor.release();
+    }
+  });
+}
 
 gpuTest("gridChunks covers the output exactly with grids within the limit", () => {
   assertEquals(gridChunks(10, 20, 4, 8, 100), [{ i: 0, m: 10, j: 0, n: 20 }]);

@@ -302,7 +302,7 @@ export function textureFits(gpu: Gpu, M: number, N: number): boolean {
 /**
  * {@link recordProduct} with shaders/matmul_texture.wgsl: for each k-slice of at most
  * {@link REGISTER_K_PER_DISPATCH}, op(A)[:, slice] and op(B)[slice, :] are packed into the scratch
- * textures "matmul A" and "matmul B" (shaders/pack_texture.wgsl, zero-padded to the tile), then
+ * textures "matmul A" and "matmul B" ({@link packTexture}, zero-padded to the tile), then
  * multiplied (the first slice as asked, the rest accumulated).
  */
 async function recordTextureProduct(product: Product, K: number): Promise<void> {
@@ -311,7 +311,6 @@ async function recordTextureProduct(product: Product, K: number): Promise<void> 
   const gpu = c.tensor.gpu;
   const tile = REGISTER.T * REGISTER.WG;
   const maxGroups = gpu.limits.maxComputeWorkgroupsPerDimension;
-  const packWG = { WG_X: 8, WG_Y: 8 };
   const heightA = Math.ceil(M / REGISTER.T) * REGISTER.T, widthB = Math.ceil(N / REGISTER.T) * (REGISTER.T / 4);
   for (let k0 = 0; k0 < Math.max(K, 1); k0 += REGISTER_K_PER_DISPATCH) {
     const kc = Math.min(REGISTER_K_PER_DISPATCH, K - k0);
@@ -319,30 +318,8 @@ async function recordTextureProduct(product: Product, K: number): Promise<void> 
     const ta = gpu.textures.view("matmul A", widthA, heightA);
     const tb = gpu.textures.view("matmul B", widthB, heightB);
     // op(A)[:, k0 .. k0+kc] and op(B)[k0 .. k0+kc, :] as windows of the stored A and B
-    await launch(gpu, "pack_texture", { x: a.tensor, t: ta }, {
-      grid: [Math.ceil(widthA / 8), Math.ceil(heightA / 8), 1],
-      params: {
-        rows: M,
-        cols: kc,
-        off: a.offset + (transA ? k0 * a.ld : k0),
-        ld: a.ld,
-        width: widthA,
-        height: heightA,
-      },
-      constants: { ...packWG, TRANS: Number(transA) },
-    });
-    await launch(gpu, "pack_texture", { x: b.tensor, t: tb }, {
-      grid: [Math.ceil(widthB / 8), Math.ceil(heightB / 8), 1],
-      params: {
-        rows: kc,
-        cols: N,
-        off: b.offset + (transB ? k0 : k0 * b.ld),
-        ld: b.ld,
-        width: widthB,
-        height: heightB,
-      },
-      constants: { ...packWG, TRANS: Number(transB) },
-    });
+    await packTexture(a, transA, M, kc, transA ? k0 * a.ld : k0, ta, widthA, heightA);
+    await packTexture(b, transB, kc, N, transB ? k0 : k0 * b.ld, tb, widthB, heightB);
     const constants = {
       WG_X: REGISTER.WG,
       WG_Y: REGISTER.WG,
@@ -364,6 +341,39 @@ async function recordTextureProduct(product: Product, K: number): Promise<void> 
       if (grid[0] > maxGroups || grid[1] > maxGroups) throw new RangeError(`matmul: grid [${grid}] over the limit`);
       await record(grid);
     }
+  }
+}
+
+/**
+ * Records packing op(x)[rows, cols], starting `shift` elements into the view, into the texels
+ * [height, width] of `texture` (shaders/pack_texture_vec4.wgsl when the view's offset and leading
+ * dimension are multiples of 4, shaders/pack_texture.wgsl otherwise).
+ */
+async function packTexture(
+  x: MatrixView,
+  trans: boolean,
+  rows: number,
+  cols: number,
+  shift: number,
+  texture: GPUTextureView,
+  width: number,
+  height: number,
+): Promise<void> {
+  const gpu = x.tensor.gpu;
+  const off = x.offset + shift;
+  const constants = { WG_X: 8, WG_Y: 8, TRANS: Number(trans) };
+  if (off % 4 === 0 && x.ld % 4 === 0 && x.tensor.buffer.size % 16 === 0) {
+    await launch(gpu, "pack_texture_vec4", { x: x.tensor, t: texture }, {
+      grid: [Math.ceil(width / 8), Math.ceil(height / 32), 1],
+      params: { rows, cols, off, ld: x.ld, width, height },
+      constants,
+    });
+  } else {
+    await launch(gpu, "pack_texture", { x: x.tensor, t: texture }, {
+      grid: [Math.ceil(width / 8), Math.ceil(height / 8), 1],
+      params: { rows, cols, off, ld: x.ld, width, height },
+      constants,
+    });
   }
 }
 
