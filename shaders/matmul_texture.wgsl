@@ -53,19 +53,19 @@ fn blockB(j4: u32, kb: u32) -> mat4x4f {
                  textureLoad(tb, vec2u(j4, kb + 2u), 0), textureLoad(tb, vec2u(j4, kb + 3u), 0));
 }
 
-// c + op(A)[i, kb .. kb+4] · op(B)[kb .. kb+4, j .. j+4] (b as from blockB), k in order
-fn fma4(c: vec4f, b: mat4x4f, a: vec4f) -> vec4f {
-  return fma(b[3], vec4f(a.w), fma(b[2], vec4f(a.z), fma(b[1], vec4f(a.y), fma(b[0], vec4f(a.x), c))));
+// acc + op(A)[i, kb .. kb+4] · op(B)[kb .. kb+4, j .. j+4] (b as from blockB), k in order
+fn fma4(acc: vec4f, b: mat4x4f, a: vec4f) -> vec4f {
+  return fma(b[3], vec4f(a.w), fma(b[2], vec4f(a.z), fma(b[1], vec4f(a.y), fma(b[0], vec4f(a.x), acc))));
 }
 
 // row i of the tile, 16 columns from j0 = 16·(j4 / 4), after 4 more steps of k from kb
-fn stepRow(c: mat4x4f, b0: mat4x4f, b1: mat4x4f, b2: mat4x4f, b3: mat4x4f, i: u32, kb: u32) -> mat4x4f {
+fn stepRow(acc: mat4x4f, b0: mat4x4f, b1: mat4x4f, b2: mat4x4f, b3: mat4x4f, i: u32, kb: u32) -> mat4x4f {
   let a = textureLoad(ta, vec2u(kb / 4u, i), 0);
-  return mat4x4f(fma4(c[0], b0, a), fma4(c[1], b1, a), fma4(c[2], b2, a), fma4(c[3], b3, a));
+  return mat4x4f(fma4(acc[0], b0, a), fma4(acc[1], b1, a), fma4(acc[2], b2, a), fma4(acc[3], b3, a));
 }
 
-fn storeTileRow(i: u32, j0: u32, c: mat4x4f, mirror: bool) {
-  storeRow(i, j0, array<vec4f, 4>(c[0], c[1], c[2], c[3]), mirror);
+fn storeTileRow(i: u32, j0: u32, acc: mat4x4f, mirror: bool) {
+  storeRow(i, j0, array<vec4f, 4>(acc[0], acc[1], acc[2], acc[3]), mirror);
 }
 
 @compute @workgroup_size(WG_X, WG_Y)

@@ -12,6 +12,7 @@ import { axpy, copyView } from "../../thanos/linalg/elementwise.ts";
 import { columnSquaredNormsAccumulate, gramAccumulate } from "../../thanos/linalg/gram.ts";
 import {
   matmul,
+  MATMUL_VARIANTS,
   type MatmulOptions,
   matmulShader,
   type MatmulVariant,
@@ -60,7 +61,7 @@ export async function bench(gpu: Gpu): Promise<BenchRow[]> {
     const seconds = await best(gpu, () => matmul(a.v, b.v, mat(c), { ...options, variant }), runs);
     const numpy = withNumpy ? await numpySeconds({ kind: "matmul", M, N, K }) : undefined;
     rows.push({
-      kernel: `matmul ${opName(options)} [${matmulShader(variant, a.v, b.v)}]`,
+      kernel: `matmul ${opName(options)} [${matmulShader(variant, a.v, b.v, M, N)}]`,
       size: `${M}x${K}·${K}x${N}`,
       seconds,
       rate: (2 * M * N * K) / seconds / 1e9,
@@ -79,11 +80,15 @@ export async function bench(gpu: Gpu): Promise<BenchRow[]> {
     await product(1024, 1024, 1024, { transB: true });
     await product(1024, 1024, 1024, { transA: true });
     await product(1024, 1024, 1024, { transA: true, transB: true });
-    // every kernel at 1024²: scalar loads (odd leading dimensions), and the other family
-    const variants: MatmulVariant[] = ["register", "tiled"];
+    // every kernel at 1024²: the other variants (the register kernel with vec4 loads, and with
+    // scalar loads on odd leading dimensions); the shared-memory kernel once on a CPU adapter
+    const fallback = gpu.info.isFallback;
+    const slow = (v: MatmulVariant) => (fallback ? v === "tiled" : v !== "tiled");
+    const variants = MATMUL_VARIANTS;
+    for (const variant of variants.filter((v) => v !== matmulVariant(gpu))) {
+      await product(1024, 1024, 1024, { variant }, { runs: slow(variant) ? 1 : RUNS });
+    }
     await product(1024, 1024, 1024, { variant: "register" }, { oddLd: true });
-    const other = variants.find((v) => v !== matmulVariant(gpu))!;
-    await product(1024, 1024, 1024, { variant: other }, { runs: 1 });
 
     // calibration: Gram and column norms of a 4096 x 768 batch
     const [n, d] = [4096, 768];
@@ -92,10 +97,10 @@ export async function bench(gpu: Gpu): Promise<BenchRow[]> {
     const norms = zeros(gpu, [d], "f32", "norms");
     owned.push(x.t, h, norms);
     for (const variant of variants) {
-      const seconds = await best(gpu, () => gramAccumulate(x.v, mat(h), 1, { variant }), variant === other ? 1 : RUNS);
-      const numpy = variant === other ? undefined : await numpySeconds({ kind: "gram", n, d });
+      const seconds = await best(gpu, () => gramAccumulate(x.v, mat(h), 1, { variant }), slow(variant) ? 1 : RUNS);
+      const numpy = variant !== matmulVariant(gpu) ? undefined : await numpySeconds({ kind: "gram", n, d });
       rows.push({
-        kernel: `gramAccumulate [${matmulShader(variant, x.v, x.v)}]`,
+        kernel: `gramAccumulate [${matmulShader(variant, x.v, x.v, d, d)}]`,
         size: `n=${n} d=${d}`,
         seconds,
         rate: (2 * n * d * d) / seconds / 1e9,
