@@ -1,7 +1,7 @@
 /**
  * `deno task bench:scale [--preset llama-2-7b|tinyllama-1.1b|small] [--layers 1] [--dtype F16]
  *   [--patterns unstructured,2:4] [--nsamples 8] [--seqlen 256] [--max-windows 2] [--json FILE]
- *   [--f64-check unstructured,2:4|none]`
+ *   [--f64-check unstructured,2:4|none] [--f64-layer down_proj|up_proj|q_proj]`
  *
  * The paper's model sizes on this machine's adapter: a random-weight LLaMA with a real model's widths
  * (tools/random_model.ts; Llama-2-7B's by default — hidden 4096, intermediate 11008, 32 heads,
@@ -14,7 +14,8 @@
  * larger than the adapter's storage-binding limit).
  *
  * Then (unless `--f64-check none`) a float64 check at the same widths: a random layer of the shape of
- * `mlp.down_proj` (hidden x intermediate: its Hessian is the largest tensor of the model) with random
+ * `--f64-layer` (default `mlp.down_proj`, hidden x intermediate: its Hessian is the largest tensor of
+ * the model; `up_proj` is intermediate x hidden, `q_proj` hidden x hidden) with random
  * calibration activations (`nsamples·seqlen` rows, a few 6x outlier features), pruned with Thanos by
  * `deno task prune-layer` on the GPU and by `tools/fixtures/thanos_f64.py` (numpy, float64, written
  * independently); the step reports both relative errors, their ratio and the fraction of equal mask entries.
@@ -42,7 +43,13 @@ const values = stringFlags(Deno.args, {
   "max-windows": "2",
   json: undefined,
   "f64-check": "unstructured,2:4",
+  "f64-layer": "down_proj",
 });
+const F64_LAYERS = ["down_proj", "up_proj", "q_proj"];
+if (!F64_LAYERS.includes(values["f64-layer"])) {
+  console.error(`bench:scale: --f64-layer ${values["f64-layer"]}; expected one of ${F64_LAYERS.join(", ")}`);
+  Deno.exit(2);
+}
 if (!(values.preset in PRESETS)) {
   console.error(`bench:scale: --preset ${values.preset}; expected one of ${Object.keys(PRESETS).join(", ")}`);
   Deno.exit(2);
@@ -123,9 +130,14 @@ try {
   await Deno.remove(tmp, { recursive: true });
 }
 
-/** The float64 check of one layer of the preset's down-projection shape (see the module documentation). */
+/** The float64 check of one layer of the preset's `--f64-layer` shape (see the module documentation). */
 async function f64Check(tmp: string, patterns: string[]): Promise<void> {
-  const { hidden_size: rows, intermediate_size: cols } = PRESETS[values.preset as Preset];
+  const { hidden_size: hidden, intermediate_size: intermediate } = PRESETS[values.preset as Preset];
+  const [rows, cols] = values["f64-layer"] === "down_proj"
+    ? [hidden, intermediate]
+    : values["f64-layer"] === "up_proj"
+    ? [intermediate, hidden]
+    : [hidden, hidden];
   const n = Number(values.nsamples) * Number(values.seqlen);
   const input = join(tmp, "layer.safetensors");
   console.error(`writing a random ${rows}x${cols} layer with ${n} calibration rows for the float64 check…`);
