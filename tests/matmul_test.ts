@@ -227,6 +227,23 @@ for (const [shader, align] of [["pack_texture", 1], ["pack_texture_vec4", 4]] as
   });
 }
 
+gpuTest("matmul texture equals the register kernel bit for bit (same fma order), every transpose", async (gpu) => {
+  for (const [transA, transB] of TRANSPOSES) {
+    const [M, N, K] = [131, 75, 1029]; // three k-slices, the last partial
+    const a = randomMatrix(gpu, transA ? K : M, transA ? M : K, 5, { margin: 2, align: 4 });
+    const b = randomMatrix(gpu, transB ? N : K, transB ? K : N, 6, { margin: 1 });
+    const out: Float32Array[] = [];
+    for (const variant of ["texture", "register"] as const) {
+      using c = empty(gpu, [M, N], "f32", "C");
+      await matmul(a.view, b.view, mat(c), { variant, transA, transB, alpha: 0.75 });
+      out.push(await c.read());
+    }
+    assertEquals(out[0], out[1], opName(transA, transB));
+    a.tensor.release();
+    b.tensor.release();
+  }
+});
+
 gpuTest("gridChunks covers the output exactly with grids within the limit", () => {
   assertEquals(gridChunks(10, 20, 4, 8, 100), [{ i: 0, m: 10, j: 0, n: 20 }]);
   assertEquals(gridChunks(0, 20, 4, 8, 100), []);
