@@ -209,9 +209,10 @@ export function parseShaderInterface(shader: string, code: string): ShaderInterf
     }
   }
   const decls: BindingDecl[] = [];
-  const re = /@group\((\d+)\)\s*@binding\((\d+)\)\s*var\s*<([^>]*)>\s*(\w+)\s*:\s*([^;]+);/g;
+  // `var<space> name: T;`, or `var name: texture_…;` (textures take no address space)
+  const re = /@group\((\d+)\)\s*@binding\((\d+)\)\s*var\s*(?:<([^>]*)>)?\s*(\w+)\s*:\s*([^;]+);/g;
   for (const m of src.matchAll(re)) {
-    const [, group, binding, space, name, type] = m;
+    const [, group, binding, space = "texture", name, type] = m;
     if (group !== "0") throw new Error(`Shader "${shader}.wgsl": binding "${name}" is in group ${group}, expected 0`);
     const decl = {
       name,
@@ -224,16 +225,6 @@ export function parseShaderInterface(shader: string, code: string): ShaderInterf
       throw new Error(`Shader "${shader}.wgsl": bindings "${clash.name}" and "${name}" share binding ${binding}`);
     }
     decls.push(decl);
-  }
-  // textures: `var name: texture_…` (no address space)
-  for (const m of src.matchAll(/@group\((\d+)\)\s*@binding\((\d+)\)\s*var\s+(\w+)\s*:\s*(texture\w*<[^;]+>)\s*;/g)) {
-    const [, group, binding, name, type] = m;
-    if (group !== "0") throw new Error(`Shader "${shader}.wgsl": binding "${name}" is in group ${group}, expected 0`);
-    const clash = decls.find((d) => d.binding === Number(binding));
-    if (clash) {
-      throw new Error(`Shader "${shader}.wgsl": bindings "${clash.name}" and "${name}" share binding ${binding}`);
-    }
-    decls.push({ name, binding: Number(binding), space: "texture", type: type.trim() });
   }
   decls.sort((a, b) => a.binding - b.binding);
   const uniforms = decls.filter((d) => d.space === "uniform");
