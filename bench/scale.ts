@@ -98,12 +98,16 @@ try {
   ];
   t = performance.now();
   const plan = await runChild(["cli/prune.ts", ...common, "--dry-run"]);
+  const planned = plan.json?.plan as { gpu: { peakBytes: number }; host: { bytes: number } } | undefined;
+  // on a software adapter the GPU's buffers are this process's memory: RSS is held to GPU + host
+  const plannedRss = planned ? planned.host.bytes + (gpu.info.isFallback ? planned.gpu.peakBytes : 0) : undefined;
   results.push({
     stage: "memory plan (--dry-run)",
     code: plan.code,
     seconds: plan.seconds,
     peakRssBytes: plan.peakRssBytes,
     plan: plan.json?.plan ?? null,
+    plannedRssBytes: plannedRss,
     refused: plan.code === 2 ? plan.stderrTail : undefined,
   });
   for (const pattern of values.patterns.split(",").filter(Boolean)) {
@@ -118,6 +122,7 @@ try {
       code: run.code,
       seconds: run.seconds,
       peakRssBytes: run.peakRssBytes,
+      rssOverPlan: plannedRss && run.peakRssBytes ? run.peakRssBytes / plannedRss : undefined,
       timings,
       perplexity: run.json?.perplexity ?? null,
       sparsity: run.json?.sparsity ?? null,
@@ -195,7 +200,14 @@ for (const r of results) {
     } (ratio ${f64.relative_error_ratio.toFixed(6)}), masks equal ${(100 * f64.mask_agreement).toFixed(4)}%`
     : f64;
   const note = r.refused ?? check ??
-    (r.timings ? JSON.stringify(r.timings) : r.parameters ? `${r.parameters} parameters` : "");
+    (r.timings
+      ? `${typeof r.rssOverPlan === "number" ? `RSS ${r.rssOverPlan.toFixed(2)}x the plan; ` : ""}` +
+        JSON.stringify(r.timings)
+      : r.parameters
+      ? `${r.parameters} parameters`
+      : typeof r.plannedRssBytes === "number"
+      ? `plan: ${(r.plannedRssBytes / GIB).toFixed(2)} GiB resident (host${gpu.info.isFallback ? " + GPU" : ""})`
+      : "");
   console.log(
     `| ${r.stage} | ${r.code ?? 0} | ${(r.seconds as number).toFixed(1)} | ${rss} | ${
       String(note).replaceAll("\n", " ")

@@ -1,6 +1,6 @@
 import { assertEquals, assertRejects, assertThrows } from "./assert.ts";
 import { empty, getGpu, launch, readAll, upload, zeros } from "../thanos/gpu/mod.ts";
-import { fill } from "../thanos/linalg/elementwise.ts";
+import { axpy, fill } from "../thanos/linalg/elementwise.ts";
 import { BindGroupCache } from "../thanos/gpu/recorder.ts";
 import * as ref from "./reference/elementwise.ts";
 import { assertClose, gpuTest, ODD_SIZES, randn, withPoisonedEmpty } from "./util.ts";
@@ -69,6 +69,24 @@ gpuTest("buffers are pooled and reused after release", (gpu) => {
   const b = empty(gpu, [333]);
   assertEquals(b.buffer, buffer);
   b.release();
+});
+
+gpuTest("releaseSpares frees the pooled spares after the recorded work that still names them", async (gpu) => {
+  await gpu.releaseSpares();
+  const keep = upload(gpu, new Float32Array(1013).fill(2), [1013]);
+  const spare = empty(gpu, [1013], "f32", "spare");
+  await fill(spare, 3);
+  await axpy(keep, spare); // recorded, not yet submitted, when the buffer goes back to the pool
+  spare.release();
+  const allocated = gpu.pool.allocatedBytes;
+  assertEquals(gpu.pool.spareBytes, 4064);
+  assertEquals(await gpu.releaseSpares(), 4064);
+  assertEquals([gpu.pool.spareBytes, gpu.pool.allocatedBytes], [0, allocated - 4064]);
+  assertEquals(await gpu.releaseSpares(), 0);
+  assertEquals(await keep.read(), new Float32Array(1013).fill(5)); // the sum ran before the spare was destroyed
+  const again = empty(gpu, [1013]); // a new buffer once the spare is gone
+  again.release();
+  keep.release();
 });
 
 gpuTest("a released tensor cannot be used", async (gpu) => {

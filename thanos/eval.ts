@@ -109,6 +109,7 @@ export async function perplexity(
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new RangeError(`perplexity: batchSize is ${batchSize}; expected an integer >= 1`);
   }
+  await model.gpu.releaseSpares(); // whatever ran before (a prune) left spares of other shapes
   const started = performance.now();
   let sum = 0, predictions = 0;
   for (let w0 = 0; w0 < count; w0 += batchSize) {

@@ -142,12 +142,14 @@ export async function pruneModel(
     // (a) H = (2/n)·XᵀX and ‖X_j‖² of every linear layer's input, from the dense block (block 0's
     // from an earlier run of the same checkpoint and windows when shared)
     const first = b === 0 && options.shared ? options.shared.adopt(model, calibration, batchSize) : null;
+    await model.gpu.releaseSpares(); // each stage allocates other shapes than the one before it
     using stats = first ?? await calibrateBlock(model, b, x, clock);
     if (b === 0 && options.shared && !first) options.shared.keep(model, calibration, batchSize, stats);
     // (b) prune every linear layer of the block from those statistics
     layers.push(...await pruneBlock(model, b, stats, prune, clock, options.onLayerPruned));
     // (c) the next block's inputs, through the pruned block
     const step = (i: number) => clock.unit("propagate", b, `forward with pruned weights ${i + 1}/${batches}`);
+    await model.gpu.releaseSpares();
     await clock.stage("propagate", () => x.advance(b, step));
     await model.checkActivations(); // NaN/Inf recorded at this block's boundaries (a tiny readback)
   }
@@ -291,8 +293,11 @@ function pruneBlock(
 ): Promise<LayerReport[]> {
   return clock.stage("prune", async () => {
     const reports: LayerReport[] = [];
+    let shape = "";
     for (const linear of await model.blockLinears(b)) {
       await clock.unit("prune", b, `pruning ${linear.name}`, linear.name);
+      // a layer of another shape reuses none of the previous layer's scratch: free it first
+      if (shape !== (shape = linear.weight.shape.join("x"))) await model.gpu.releaseSpares();
       const started = performance.now();
       const result = await pruneLayer(
         { name: `${b}.${linear.name}`, weight: linear.weight },

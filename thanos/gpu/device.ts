@@ -114,6 +114,20 @@ export class Gpu {
     this.textures.collect();
     this.checkAlive();
   }
+
+  /**
+   * Frees the buffer pool's spares: waits for the recorded work (which may still name them), then
+   * destroys them. The whole-model pipeline calls it where the shapes it allocates change (between
+   * stages, and between linear layers of different shapes), so a 7B block's down-projection does
+   * not run beside the spares of the layers before it; on a software adapter (llvmpipe) those spares
+   * are host memory of this process.
+   * @returns the bytes freed
+   */
+  async releaseSpares(): Promise<number> {
+    if (this.pool.spareBytes === 0) return 0;
+    await this.sync();
+    return this.pool.trim();
+  }
 }
 
 let shared: Promise<Gpu> | null = null;

@@ -104,10 +104,21 @@ export class BufferPool {
     this.#pooledBytes += buffer.size;
   }
 
-  /** Destroys every pooled spare buffer (live ones are untouched). */
-  trim(): void {
+  /** Bytes of the pooled spares (released, kept for reuse). */
+  get spareBytes(): number {
+    return this.#pooledBytes;
+  }
+
+  /**
+   * Destroys every pooled spare buffer (live ones are untouched) and returns the bytes freed. A
+   * spare may still be named by recorded but unsubmitted work: call `Gpu.releaseSpares()`, which
+   * submits first, unless nothing is recorded.
+   */
+  trim(): number {
     for (const list of this.#free.values()) for (const b of list) b.destroy();
     this.#free.clear();
+    const freed = this.#pooledBytes;
     this.#pooledBytes = 0;
+    return freed;
   }
 }
