@@ -9,6 +9,9 @@ import { empty, launch, upload } from "../thanos/gpu/mod.ts";
 import { mat, sub } from "../thanos/linalg/view.ts";
 import {
   activation,
+  attentionKeyRanges,
+  type AttentionVariant,
+  attentionVariant,
   biasAdd,
   causalAttention,
   gatedActivation,
@@ -353,29 +356,76 @@ const ATTENTION_CASES: [number, number, number, number, number][] = [
   [1, 65, 1, 1, 256], // the largest head dimension
 ];
 for (const [batch, seqLen, heads, kvHeads, hd] of ATTENTION_CASES) {
-  gpuTest(
-    `causalAttention matches the reference (batch ${batch}, T=${seqLen}, ${heads}/${kvHeads} heads of ${hd})`,
-    async (gpu) => {
-      const rows = batch * seqLen;
-      const q = randn(rows * heads * hd, seqLen * 3 + 1).map((v) => v * 2); // sharp softmax: max-subtraction matters
-      const k = randn(rows * kvHeads * hd, seqLen * 3 + 2).map((v) => v * 2);
-      const v = randn(rows * kvHeads * hd, seqLen * 3 + 3);
-      const out = empty(gpu, [rows, heads * hd]);
-      const scale = 1 / Math.sqrt(hd);
-      await causalAttention(
-        mat(upload(gpu, q, [rows, heads * hd])),
-        mat(upload(gpu, k, [rows, kvHeads * hd])),
-        mat(upload(gpu, v, [rows, kvHeads * hd])),
-        out,
-        { batch, seqLen, heads, kvHeads, headDim: hd, scale },
-      );
-      assertClose(await out.read(), ref.attention(q, k, v, batch, seqLen, heads, kvHeads, hd, scale), {
-        rtol: 1e-4,
-        atol: 1e-5,
-      });
-    },
-  );
+  // the texture kernel needs a head dimension that is a multiple of 4 (attentionVariant)
+  for (const variant of hd % 4 === 0 ? ["storage", "texture"] as const : ["storage"] as const) {
+    gpuTest(
+      `causalAttention matches the reference (batch ${batch}, T=${seqLen}, ${heads}/${kvHeads} heads of ${hd}, ${variant})`,
+      async (gpu) => {
+        const rows = batch * seqLen;
+        const q = randn(rows * heads * hd, seqLen * 3 + 1).map((v) => v * 2); // sharp softmax: max-subtraction matters
+        const k = randn(rows * kvHeads * hd, seqLen * 3 + 2).map((v) => v * 2);
+        const v = randn(rows * kvHeads * hd, seqLen * 3 + 3);
+        const out = empty(gpu, [rows, heads * hd]);
+        const scale = 1 / Math.sqrt(hd);
+        const shape = { batch, seqLen, heads, kvHeads, headDim: hd, scale };
+        assertEquals(attentionVariant(gpu, shape, variant), variant);
+        await causalAttention(
+          mat(upload(gpu, q, [rows, heads * hd])),
+          mat(upload(gpu, k, [rows, kvHeads * hd])),
+          mat(upload(gpu, v, [rows, kvHeads * hd])),
+          out,
+          shape,
+          variant,
+        );
+        assertClose(await out.read(), ref.attention(q, k, v, batch, seqLen, heads, kvHeads, hd, scale), {
+          rtol: 1e-4,
+          atol: 1e-5,
+        });
+      },
+    );
+  }
 }
+
+gpuTest(
+  "causalAttention's texture kernel gives the storage kernel's results bit for bit (fused windows, 2 key ranges)",
+  async (gpu) => {
+    const batch = 1, seqLen = 1300, heads = 2, kvHeads = 1, hd = 64, d = heads * hd, dkv = kvHeads * hd;
+    const shape = { batch, seqLen, heads, kvHeads, headDim: hd, scale: hd ** -0.5 };
+    assertEquals(attentionKeyRanges(seqLen, hd).length, 2); // queries carry (m, l) between dispatches
+    assertEquals(attentionVariant(gpu, shape, "texture"), "texture");
+    const ld = 1 + d + 2 * dkv + 2; // unused | q | k | v | unused: unaligned windows of one buffer
+    const t = upload(gpu, randn(seqLen * ld, 23), [seqLen, ld]);
+    const run = async (variant: AttentionVariant) => {
+      using out = empty(gpu, [seqLen, d]);
+      await causalAttention(
+        sub(mat(t), 0, 1, seqLen, d),
+        sub(mat(t), 0, 1 + d, seqLen, dkv),
+        sub(mat(t), 0, 1 + d + dkv, seqLen, dkv),
+        out,
+        shape,
+        variant,
+      );
+      return await out.read();
+    };
+    assertEquals(await run("texture"), await run("storage"));
+    t.release();
+  },
+);
+
+gpuTest("attentionVariant: the texture kernel where it can run, the storage kernel otherwise", (gpu) => {
+  const shape = { batch: 2, seqLen: 8, kvHeads: 2, headDim: 8 };
+  assertEquals(attentionVariant(gpu, shape), gpu.info.isFallback ? "texture" : "storage");
+  assertEquals(attentionVariant(gpu, shape, "storage"), "storage");
+  assertEquals(attentionVariant(gpu, { ...shape, headDim: 6 }, "texture"), "storage"); // a texel would straddle heads
+  const max = gpu.limits.maxTextureDimension2D;
+  assertEquals(attentionVariant(gpu, { ...shape, batch: max / 8 + 1 }, "texture"), "storage"); // rows past a texture
+  assertEquals(attentionVariant(gpu, { ...shape, kvHeads: max / 2 + 1 }, "texture"), "storage"); // too wide
+  assertThrows(
+    () => attentionVariant(gpu, shape, "fast" as AttentionVariant),
+    RangeError,
+    'causalAttention: variant is "fast"; expected "storage" or "texture"',
+  );
+});
 
 gpuTest("causalAttention reads q, k, v as windows of one fused projection (GPT-2's c_attn)", async (gpu) => {
   const batch = 2, seqLen = 9, heads = 3, hd = 8, rows = batch * seqLen, d = heads * hd;

@@ -112,24 +112,27 @@ gpuTest(
 // forward pass
 
 for (const [seqLen, headDim] of [[1300, 64], [1000, 128]]) {
-  gpuTest(
-    `causalAttention over a window of ${seqLen} tokens, heads of ${headDim} (keys in several dispatches)`,
-    async (gpu) => {
-      const batch = 1, heads = 2, kvHeads = 1, scale = 1 / Math.sqrt(headDim);
-      assert(attentionKeyRanges(seqLen, headDim).length > 1, "the case spans several dispatches");
-      const rows = batch * seqLen;
-      const q = randn(rows * heads * headDim, 1).map((v) => 2 * v),
-        k = randn(rows * kvHeads * headDim, 2).map((v) => 2 * v);
-      const v = randn(rows * kvHeads * headDim, 3);
-      using qt = upload(gpu, q, [rows, heads * headDim]), kt = upload(gpu, k, [rows, kvHeads * headDim]);
-      using vt = upload(gpu, v, [rows, kvHeads * headDim]), out = zeros(gpu, [rows, heads * headDim]);
-      const shape = { batch, seqLen, heads, kvHeads, headDim, scale };
-      await causalAttention(mat(qt), mat(kt), mat(vt), out, shape);
-      const want = fwd.attention(q, k, v, batch, seqLen, heads, kvHeads, headDim, scale);
-      assertClose(await out.read(), want, { rtol: 1e-4, atol: 1e-5 });
-      await assertWithinBudget(gpu, ["attention"], () => causalAttention(mat(qt), mat(kt), mat(vt), out, shape));
-    },
-  );
+  for (const variant of ["storage", "texture"] as const) {
+    gpuTest(
+      `causalAttention over a window of ${seqLen} tokens, heads of ${headDim} (keys in several dispatches, ${variant})`,
+      async (gpu) => {
+        const batch = 1, heads = 2, kvHeads = 1, scale = 1 / Math.sqrt(headDim);
+        assert(attentionKeyRanges(seqLen, headDim).length > 1, "the case spans several dispatches");
+        const rows = batch * seqLen;
+        const q = randn(rows * heads * headDim, 1).map((v) => 2 * v),
+          k = randn(rows * kvHeads * headDim, 2).map((v) => 2 * v);
+        const v = randn(rows * kvHeads * headDim, 3);
+        using qt = upload(gpu, q, [rows, heads * headDim]), kt = upload(gpu, k, [rows, kvHeads * headDim]);
+        using vt = upload(gpu, v, [rows, kvHeads * headDim]), out = zeros(gpu, [rows, heads * headDim]);
+        const shape = { batch, seqLen, heads, kvHeads, headDim, scale };
+        await causalAttention(mat(qt), mat(kt), mat(vt), out, shape, variant);
+        const want = fwd.attention(q, k, v, batch, seqLen, heads, kvHeads, headDim, scale);
+        assertClose(await out.read(), want, { rtol: 1e-4, atol: 1e-5 });
+        const shader = variant === "texture" ? "attention_texture" : "attention";
+        await assertWithinBudget(gpu, [shader], () => causalAttention(mat(qt), mat(kt), mat(vt), out, shape, variant));
+      },
+    );
+  }
 }
 
 gpuTest("nllUpdate reduces a chunk of 600000 vocabulary columns (several dispatches per chunk)", async (gpu) => {

@@ -346,7 +346,7 @@ async function recordTextureProduct(product: Product, K: number): Promise<void> 
  * [height, width] of `texture` (shaders/pack_texture_vec4.wgsl when the view's offset and leading
  * dimension are multiples of 4, shaders/pack_texture.wgsl otherwise).
  */
-async function packTexture(
+export async function packTexture(
   x: MatrixView,
   trans: boolean,
   rows: number,

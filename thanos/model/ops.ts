@@ -15,6 +15,8 @@ import { grid1d, launch } from "../gpu/launch.ts";
 import { budgetRanges, checkLoopBudget, loopCost } from "../gpu/loop_budget.ts";
 import { empty, type Tensor } from "../gpu/tensor.ts";
 import { checkFinite, checkNoAlias, checkTensor, checkView } from "../linalg/checks.ts";
+import { packTexture } from "../linalg/matmul.ts";
+import { readEnv } from "../util/env.ts";
 import { describe, type MatrixView } from "../linalg/view.ts";
 import type { Activation } from "./config.ts";
 
@@ -347,6 +349,7 @@ export interface AttentionShape extends HeadShape {
  * @param v view [batch·seqLen, kvHeads·headDim] (q, k, v may be windows of one fused tensor)
  * @param out f32 [batch·seqLen, heads·headDim], in a tensor of its own
  * @param shape batch, seqLen, heads, kvHeads, headDim (≤ 256), scale
+ * @param variant the kernel (default: {@link attentionVariant})
  * @throws RangeError on shape mismatches, heads not a multiple of kvHeads, or headDim > 256
  * @example
  * ```ts
@@ -359,6 +362,7 @@ export async function causalAttention(
   v: MatrixView,
   out: Tensor,
   shape: AttentionShape,
+  variant?: AttentionVariant,
 ): Promise<void> {
   const op = "causalAttention";
   const { batch, seqLen, heads, kvHeads, headDim, scale } = shape;
@@ -385,17 +389,30 @@ export async function causalAttention(
   const qb = attentionQueryBlock(headDim), wg = attentionWorkgroupSize(gpu);
   // (m, l) of every query and head between the dispatches of a long window (a stand-in when one does it all)
   using state = empty(gpu, [keyRanges.length > 1 ? rows * heads * 2 : 1], "f32", `${op}.state`);
+  const rowsOf = (keyBegin: number) => Math.ceil(seqLen / qb) - Math.floor(keyBegin / qb);
+  const common = { batchHeads: batch * heads, seqLen, heads, kvHeads, qOffset: q.offset, qLd: q.ld };
+  const constants = { WG: wg, HEAD_DIM: headDim, QB: qb };
+  if (attentionVariant(gpu, shape, variant) === "texture") {
+    // k and v packed into textures once, four columns a texel (pack_texture.wgsl), read by every dispatch
+    const width = (kvHeads * headDim) / 4;
+    const tk = gpu.textures.view("attention K", width, rows), tv = gpu.textures.view("attention V", width, rows);
+    await packTexture(k, false, rows, kvHeads * headDim, 0, tk, width, rows);
+    await packTexture(v, false, rows, kvHeads * headDim, 0, tv, width, rows);
+    for (const [keyBegin, keyEnd] of keyRanges) {
+      await launch(gpu, "attention_texture", { q: q.tensor, tk, tv, out, state }, {
+        grid: [Math.ceil((batch * heads) / wg), rowsOf(keyBegin), 1],
+        params: { ...common, outLd: heads * headDim, keyBegin, keyEnd, scale },
+        constants,
+      });
+    }
+    return;
+  }
   for (const [keyBegin, keyEnd] of keyRanges) {
     await launch(gpu, "attention", { q: q.tensor, k: k.tensor, v: v.tensor, out, state }, {
       // x: (window, head) pairs; y: blocks of qb queries from the one holding query keyBegin
-      grid: [Math.ceil((batch * heads) / wg), Math.ceil(seqLen / qb) - Math.floor(keyBegin / qb), 1],
+      grid: [Math.ceil((batch * heads) / wg), rowsOf(keyBegin), 1],
       params: {
-        batchHeads: batch * heads,
-        seqLen,
-        heads,
-        kvHeads,
-        qOffset: q.offset,
-        qLd: q.ld,
+        ...common,
         kOffset: k.offset,
         kLd: k.ld,
         vOffset: v.offset,
@@ -405,9 +422,39 @@ export async function causalAttention(
         keyEnd,
         scale,
       },
-      constants: { WG: wg, HEAD_DIM: headDim, QB: qb },
+      constants,
     });
   }
+}
+
+/** The kernels {@link causalAttention} can run: reading k and v from storage or from textures. */
+export type AttentionVariant = "storage" | "texture";
+/** Environment variable that picks the attention kernel (benchmarks compare the two). */
+export const ATTENTION_VARIANT_ENV = "THANOS_ATTENTION_VARIANT";
+
+/**
+ * The kernel {@link causalAttention} runs: `requested`, else `$THANOS_ATTENTION_VARIANT`, else
+ * `"texture"` on fallback (software) adapters, where a texel fetch is SIMD code and a storage load
+ * a loop over the lanes (shaders/attention_texture.wgsl), and `"storage"` on GPUs. The texture
+ * kernel needs a head dimension that is a multiple of 4 and k, v within the adapter's texture
+ * size (batch·seqLen rows, kvHeads·headDim / 4 texels a row); otherwise the storage one runs.
+ * @throws RangeError when `requested` or the environment variable names no variant
+ */
+export function attentionVariant(
+  gpu: Gpu,
+  shape: Pick<AttentionShape, "batch" | "seqLen" | "kvHeads" | "headDim">,
+  requested?: AttentionVariant,
+): AttentionVariant {
+  const chosen = requested ?? (readEnv(ATTENTION_VARIANT_ENV) || undefined);
+  if (chosen !== undefined && chosen !== "storage" && chosen !== "texture") {
+    const source = requested !== undefined ? "variant" : `$${ATTENTION_VARIANT_ENV}`;
+    throw new RangeError(`causalAttention: ${source} is "${chosen}"; expected "storage" or "texture"`);
+  }
+  if ((chosen ?? (gpu.info.isFallback ? "texture" : "storage")) === "storage") return "storage";
+  const max = gpu.limits.maxTextureDimension2D;
+  const fits = shape.headDim % 4 === 0 && shape.batch * shape.seqLen <= max &&
+    (shape.kvHeads * shape.headDim) / 4 <= max;
+  return fits ? "texture" : "storage";
 }
 
 /**
