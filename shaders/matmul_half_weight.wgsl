@@ -20,13 +20,7 @@
 override WG_X: u32 = 8;
 override WG_Y: u32 = 8;
 
-/** The two weights of one packed word, widened to f32: (W[n, 2j], W[n, 2j + 1]). */
-fn widen(word: u32) -> vec2f {
-  if (p.bf16 == 1u) {
-    return vec2f(bitcast<f32>(word << 16u), bitcast<f32>(word & 0xffff0000u));
-  }
-  return unpack2x16float(word);
-}
+// #include "lib/widen_half.wgsl"
 
 @compute @workgroup_size(WG_X, WG_Y)
 fn main(@builtin(global_invocation_id) gid: vec3u) {

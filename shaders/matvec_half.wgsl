@@ -24,13 +24,7 @@ override WG: u32 = 64;
 
 // #include "lib/matvec_quad_entry.wgsl"
 
-/** The two weights of one packed word, widened to f32: (W[o, 2j], W[o, 2j + 1]). */
-fn widen(word: u32) -> vec2f {
-  if (p.bf16 == 1u) {
-    return vec2f(bitcast<f32>(word << 16u), bitcast<f32>(word & 0xffff0000u));
-  }
-  return unpack2x16float(word);
-}
+// #include "lib/widen_half.wgsl"
 
 // rows o0 .. o0+3 (past `last`: row `last` again); each row's whole sum in the x lane of its vec4
 // (the entry's lane reduction (x + y) + (z + w) then adds zeros, exactly)

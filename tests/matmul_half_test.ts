@@ -1,5 +1,6 @@
 /**
- * matmulHalfWeight (shaders/matmul_half_weight.wgsl) against the plain-TS reference
+ * matmulHalfWeight (shaders/matmul_half_weight.wgsl, and the texture product with the weight widened
+ * by shaders/pack_texture_half.wgsl) against the plain-TS reference
  * (tests/reference/matmul_half.ts) on odd shapes, views, accumulation and a K split across
  * dispatches, for F16 and BF16 weights; and the packing against the widening of model/half.ts.
  *
@@ -11,10 +12,17 @@ import { mat } from "../thanos/linalg/view.ts";
 import { matmulHalfWeight, packHalfWeight } from "../thanos/linalg/matmul_half.ts";
 import { f32ToBf16, f32ToF16 } from "../thanos/model/half.ts";
 import { empty, upload } from "../thanos/gpu/tensor.ts";
-import { assert } from "./assert.ts";
+import { assert, assertEquals } from "./assert.ts";
+import { launch } from "../thanos/gpu/launch.ts";
 import { matvecHalf } from "../thanos/decode/ops.ts";
-import { bf16Value, f16Value, matmulHalfWeight as reference, matvecHalf as refVec } from "./reference/matmul_half.ts";
-import { gpuTest, randn } from "./util.ts";
+import {
+  bf16Value,
+  f16Value,
+  matmulHalfWeight as reference,
+  matvecHalf as refVec,
+  packTextureHalf,
+} from "./reference/matmul_half.ts";
+import { gpuTest, packedTexels, randn } from "./util.ts";
 
 const SHAPES: [number, number, number][] = [[1, 1, 1], [7, 5, 3], [33, 67, 130], [5, 3, 257], [64, 9, 64], [
   2,
@@ -23,49 +31,72 @@ const SHAPES: [number, number, number][] = [[1, 1, 1], [7, 5, 3], [33, 67, 130],
 ]];
 
 for (const dtype of ["F16", "BF16"] as const) {
-  gpuTest(`matmulHalfWeight ${dtype} matches the reference on odd shapes (incl. a K split)`, async (gpu) => {
-    for (const [M, N, K] of SHAPES) {
-      const x = randn(M * K, M + N + K);
-      const wf = randn(N * K, 7 * K + 1);
-      const bits = dtype === "F16" ? f32ToF16(wf) : f32ToBf16(wf);
-      using xt = upload(gpu, x, [M, K], "x");
-      using w = packHalfWeight(gpu, bits, N, K, dtype, "w");
-      using yt = empty(gpu, [M, N], "f32", "y");
-      await matmulHalfWeight(mat(xt), w, mat(yt));
-      const got = await yt.read() as Float32Array;
-      const ref = reference(x, bits, M, N, K, dtype);
-      check(`${dtype} [${M}, ${N}, ${K}]`, got, ref, K);
+  for (const variant of ["register", "texture"] as const) {
+    gpuTest(
+      `matmulHalfWeight ${dtype} ${variant} matches the reference on odd shapes (incl. a K split)`,
+      async (gpu) => {
+        for (const [M, N, K] of SHAPES) {
+          const x = randn(M * K, M + N + K);
+          const wf = randn(N * K, 7 * K + 1);
+          const bits = dtype === "F16" ? f32ToF16(wf) : f32ToBf16(wf);
+          using xt = upload(gpu, x, [M, K], "x");
+          using w = packHalfWeight(gpu, bits, N, K, dtype, "w");
+          using yt = empty(gpu, [M, N], "f32", "y");
+          await matmulHalfWeight(mat(xt), w, mat(yt), { variant });
+          const got = await yt.read() as Float32Array;
+          const ref = reference(x, bits, M, N, K, dtype);
+          check(`${dtype} ${variant} [${M}, ${N}, ${K}]`, got, ref, K);
+        }
+      },
+    );
+  }
+}
+
+for (const variant of ["register", "texture"] as const) {
+  gpuTest(`matmulHalfWeight ${variant} reads and writes views and accumulates`, async (gpu) => {
+    const M = 9, N = 11, K = 13, ldX = 17, ldY = 15, offX = 3, offY = 5;
+    const xAll = randn(offX + M * ldX, 1), yAll = randn(offY + M * ldY, 2);
+    const wf = randn(N * K, 3);
+    const bits = f32ToF16(wf);
+    using xt = upload(gpu, xAll, [xAll.length], "x");
+    using yt = upload(gpu, yAll.slice(), [yAll.length], "y");
+    using w = packHalfWeight(gpu, bits, N, K, "F16", "w");
+    const xv = { tensor: xt, offset: offX, rows: M, cols: K, ld: ldX };
+    const yv = { tensor: yt, offset: offY, rows: M, cols: N, ld: ldY };
+    await matmulHalfWeight(xv, w, yv, { accumulate: true, variant });
+    const got = await yt.read() as Float32Array;
+    const x = new Float32Array(M * K), y0 = new Float32Array(M * N), window = new Float32Array(M * N);
+    for (let m = 0; m < M; m++) {
+      for (let k = 0; k < K; k++) x[m * K + k] = xAll[offX + m * ldX + k];
+      for (let n = 0; n < N; n++) {
+        y0[m * N + n] = yAll[offY + m * ldY + n];
+        window[m * N + n] = got[offY + m * ldY + n];
+      }
+    }
+    check("views + accumulate", window, reference(x, bits, M, N, K, "F16", y0), K);
+    // outside the window nothing changed
+    for (let i = 0; i < got.length; i++) {
+      const r = i - offY, m = Math.floor(r / ldY), n = r % ldY;
+      if (r < 0 || m >= M || n >= N) assert(got[i] === yAll[i], `y[${i}] outside the window changed`);
     }
   });
 }
 
-gpuTest("matmulHalfWeight reads and writes views and accumulates", async (gpu) => {
-  const M = 9, N = 11, K = 13, ldX = 17, ldY = 15, offX = 3, offY = 5;
-  const xAll = randn(offX + M * ldX, 1), yAll = randn(offY + M * ldY, 2);
-  const wf = randn(N * K, 3);
-  const bits = f32ToF16(wf);
-  using xt = upload(gpu, xAll, [xAll.length], "x");
-  using yt = upload(gpu, yAll.slice(), [yAll.length], "y");
-  using w = packHalfWeight(gpu, bits, N, K, "F16", "w");
-  const xv = { tensor: xt, offset: offX, rows: M, cols: K, ld: ldX };
-  const yv = { tensor: yt, offset: offY, rows: M, cols: N, ld: ldY };
-  await matmulHalfWeight(xv, w, yv, { accumulate: true });
-  const got = await yt.read() as Float32Array;
-  const x = new Float32Array(M * K), y0 = new Float32Array(M * N), window = new Float32Array(M * N);
-  for (let m = 0; m < M; m++) {
-    for (let k = 0; k < K; k++) x[m * K + k] = xAll[offX + m * ldX + k];
-    for (let n = 0; n < N; n++) {
-      y0[m * N + n] = yAll[offY + m * ldY + n];
-      window[m * N + n] = got[offY + m * ldY + n];
+for (const dtype of ["F16", "BF16"] as const) {
+  gpuTest(`pack_texture_half ${dtype} equals the reference on odd weights and slices, zero-padded`, async (gpu) => {
+    // [N, K, k0, cols, width, height]: odd K (a row's last word half padding), slices starting on odd k
+    for (const [N, K, k0, cols, width, height] of [[5, 7, 0, 7, 2, 8], [9, 13, 3, 9, 3, 12], [4, 2, 1, 1, 1, 4]]) {
+      const bits = dtype === "F16" ? f32ToF16(randn(N * K, N + K)) : f32ToBf16(randn(N * K, N + K));
+      using w = packHalfWeight(gpu, bits, N, K, dtype, "w");
+      const got = await packedTexels(gpu, width, height, (t) =>
+        launch(gpu, "pack_texture_half", { w: w.tensor, t }, {
+          grid: [Math.ceil(width / 8), Math.ceil(height / 8), 1],
+          params: { rows: N, cols, k0, ldW: w.ld, width, height, bf16: dtype === "BF16" ? 1 : 0 },
+        }));
+      assertEquals(got, packTextureHalf(bits, N, K, dtype, k0, cols, width, height), `${dtype} ${N}x${K} k0=${k0}`);
     }
-  }
-  check("views + accumulate", window, reference(x, bits, M, N, K, "F16", y0), K);
-  // outside the window nothing changed
-  for (let i = 0; i < got.length; i++) {
-    const r = i - offY, m = Math.floor(r / ldY), n = r % ldY;
-    if (r < 0 || m >= M || n >= N) assert(got[i] === yAll[i], `y[${i}] outside the window changed`);
-  }
-});
+  });
+}
 
 for (const dtype of ["F16", "BF16"] as const) {
   gpuTest(

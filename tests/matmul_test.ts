@@ -25,7 +25,7 @@ import {
 import { mat, type MatrixView, sub } from "../thanos/linalg/view.ts";
 import * as ref from "./reference/matmul.ts";
 import { assertCloseScaled, randomMatrix } from "./linalg_util.ts";
-import { gpuTest } from "./util.ts";
+import { gpuTest, packedTexels } from "./util.ts";
 
 const RTOL = 1e-5;
 
@@ -194,33 +194,14 @@ for (const [shader, align] of [["pack_texture", 1], ["pack_texture_vec4", 4]] as
     ) {
       const x = randomMatrix(gpu, rows, cols, rows, { margin, align, label: "X" });
       const [r, c] = trans ? [cols, rows] : [rows, cols];
-      // a texture of its own (not the products' scratch), read back through a 256-byte-aligned buffer
-      const texture = gpu.device.createTexture({
-        size: [64, height],
-        format: "rgba32float",
-        usage: GPUTextureUsage.STORAGE_BINDING | GPUTextureUsage.COPY_SRC,
-      });
       const params = { rows: r, cols: c, off: x.view.offset, ld: x.view.ld, width, height };
       const grid: [number, number, number] = [Math.ceil(width / 8), Math.ceil(height / (align === 4 ? 32 : 8)), 1];
-      await launch(gpu, shader, { x: x.tensor, t: texture.createView() }, {
-        grid,
-        params,
-        constants: { TRANS: Number(trans) },
-      });
-      await gpu.sync();
-      const readback = gpu.device.createBuffer({
-        size: 1024 * height,
-        usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ,
-      });
-      const encoder = gpu.device.createCommandEncoder();
-      encoder.copyTextureToBuffer({ texture }, { buffer: readback, bytesPerRow: 1024 }, [64, height]);
-      gpu.device.queue.submit([encoder.finish()]);
-      await readback.mapAsync(GPUMapMode.READ);
-      const all = new Float32Array(readback.getMappedRange().slice(0));
-      readback.destroy();
-      texture.destroy();
-      const got = new Float32Array(width * height * 4);
-      for (let y = 0; y < height; y++) got.set(all.subarray(y * 256, y * 256 + 4 * width), y * 4 * width);
+      const got = await packedTexels(gpu, width, height, (t) =>
+        launch(gpu, shader, { x: x.tensor, t }, {
+          grid,
+          params,
+          constants: { TRANS: Number(trans) },
+        }));
       assertEquals(got, ref.packTexture(x.host, trans, width, height), `${shader} ${rows}x${cols} trans=${trans}`);
       x.tensor.release();
     }

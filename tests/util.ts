@@ -140,3 +140,40 @@ export async function inVocabChunks(
     });
   }
 }
+
+/**
+ * Fills a fresh rgba32float texture of [height, 64] texels with `fill(view)` and reads back its
+ * texels [height, width] row by row (4 floats a texel) — how the pack kernels' tests see what they
+ * wrote, through a 256-byte-aligned staging buffer. The texture is not the products' scratch.
+ */
+export async function packedTexels(
+  gpu: Gpu,
+  width: number,
+  height: number,
+  fill: (view: GPUTextureView) => Promise<void>,
+): Promise<Float32Array> {
+  const texture = gpu.device.createTexture({
+    size: [64, height],
+    format: "rgba32float",
+    usage: GPUTextureUsage.STORAGE_BINDING | GPUTextureUsage.COPY_SRC,
+  });
+  try {
+    await fill(texture.createView());
+    await gpu.sync();
+    const readback = gpu.device.createBuffer({
+      size: 1024 * height,
+      usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ,
+    });
+    const encoder = gpu.device.createCommandEncoder();
+    encoder.copyTextureToBuffer({ texture }, { buffer: readback, bytesPerRow: 1024 }, [64, height]);
+    gpu.device.queue.submit([encoder.finish()]);
+    await readback.mapAsync(GPUMapMode.READ);
+    const all = new Float32Array(readback.getMappedRange().slice(0));
+    readback.destroy();
+    const got = new Float32Array(width * height * 4);
+    for (let y = 0; y < height; y++) got.set(all.subarray(y * 256, y * 256 + 4 * width), y * 4 * width);
+    return got;
+  } finally {
+    texture.destroy();
+  }
+}

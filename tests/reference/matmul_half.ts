@@ -67,3 +67,29 @@ export function matvecHalf(
   }
   return { y, scale };
 }
+
+/**
+ * What shaders/pack_texture_half.wgsl writes: the [height, width] texels, row by row, 4 floats a
+ * texel — texel (x, y) holds W[4x .. 4x+3, k0 + y] (op(B) = Wᵀ, rows k0 .. k0+cols−1), each half
+ * decoded, 0 past W's N rows or the slice's `cols`; W given as half bits [N, K].
+ */
+export function packTextureHalf(
+  bits: Uint16Array,
+  N: number,
+  K: number,
+  dtype: "F16" | "BF16",
+  k0: number,
+  cols: number,
+  width: number,
+  height: number,
+): Float32Array {
+  const out = new Float32Array(width * height * 4);
+  for (let y = 0; y < height; y++) {
+    for (let n = 0; n < 4 * width; n++) {
+      if (y >= cols || n >= N) continue;
+      const b = bits[n * K + k0 + y];
+      out[y * 4 * width + n] = dtype === "F16" ? f16Value(b) : bf16Value(b);
+    }
+  }
+  return out;
+}

@@ -305,8 +305,44 @@ export function textureFits(gpu: Gpu, M: number, N: number): boolean {
  * textures "matmul A" and "matmul B" ({@link packTexture}, zero-padded to the tile), then
  * multiplied (the first slice as asked, the rest accumulated).
  */
-async function recordTextureProduct(product: Product, K: number): Promise<void> {
-  const { a, transA, b, transB, c, alpha, accumulate, symmetric } = product;
+function recordTextureProduct(product: Product, K: number): Promise<void> {
+  const { a, transA, b, transB, c } = product;
+  const M = c.rows, N = c.cols;
+  return recordPackedProduct({
+    ...product,
+    K,
+    // op(A)[:, k0 .. k0+kc] and op(B)[k0 .. k0+kc, :] as windows of the stored A and B
+    packA: (k0, kc, t, width, height) => packTexture(a, transA, M, kc, transA ? k0 * a.ld : k0, t, width, height),
+    packB: (k0, kc, t, width, height) => packTexture(b, transB, kc, N, transB ? k0 : k0 * b.ld, t, width, height),
+  });
+}
+
+/** Records packing an operand's k-slice [k0, k0 + kc) into `texture`'s texels [height, width]. */
+export type PackSlice = (
+  k0: number,
+  kc: number,
+  texture: GPUTextureView,
+  width: number,
+  height: number,
+) => Promise<void>;
+
+/**
+ * C = alpha·op(A)·op(B) (+ C) with shaders/matmul_texture.wgsl, the operands packed slice by slice
+ * by the given packers: op(A)'s slice as [ceil(M/16)·16 rows, ceil(kc/4) texels], op(B)'s as
+ * [ceil(kc/4)·4 rows, ceil(N/16)·4 texels], zero-padded (see matmul_texture.wgsl). The caller
+ * checks {@link textureFits}. Shared by {@link matmul} and the half-weight product
+ * (linalg/matmul_half.ts), which widens its weight while packing it.
+ */
+export async function recordPackedProduct(product: {
+  c: MatrixView;
+  K: number;
+  alpha: number;
+  accumulate: boolean;
+  symmetric: boolean;
+  packA: PackSlice;
+  packB: PackSlice;
+}): Promise<void> {
+  const { c, K, alpha, accumulate, symmetric } = product;
   const M = c.rows, N = c.cols;
   const gpu = c.tensor.gpu;
   const tile = REGISTER.T * REGISTER.WG;
@@ -316,9 +352,8 @@ async function recordTextureProduct(product: Product, K: number): Promise<void> 
     const widthA = Math.max(1, Math.ceil(kc / 4)), heightB = Math.max(1, widthA * 4);
     const ta = gpu.textures.view("matmul A", widthA, heightA);
     const tb = gpu.textures.view("matmul B", widthB, heightB);
-    // op(A)[:, k0 .. k0+kc] and op(B)[k0 .. k0+kc, :] as windows of the stored A and B
-    await packTexture(a, transA, M, kc, transA ? k0 * a.ld : k0, ta, widthA, heightA);
-    await packTexture(b, transB, kc, N, transB ? k0 : k0 * b.ld, tb, widthB, heightB);
+    await product.packA(k0, kc, ta, widthA, heightA);
+    await product.packB(k0, kc, tb, widthB, heightB);
     const constants = {
       WG_X: REGISTER.WG,
       WG_Y: REGISTER.WG,

@@ -12,6 +12,7 @@ import { launch } from "../gpu/launch.ts";
 import { budgetRanges, loopCost } from "../gpu/loop_budget.ts";
 import { type Tensor, upload } from "../gpu/tensor.ts";
 import { checkNoAlias, checkView } from "./checks.ts";
+import { matmulVariant, packTexture, recordPackedProduct, textureFits } from "./matmul.ts";
 import type { MatrixView } from "./view.ts";
 
 /** Half-precision formats a weight can stay in on the GPU. */
@@ -63,7 +64,14 @@ export function packHalfWeight(
 
 /**
  * y = x·Wᵀ (or y += x·Wᵀ) for a packed half weight W [N, K] and f32 x [M, K], y [M, N].
- * K is split into dispatches within the loop budget (accumulating after the first).
+ *
+ * Where {@link matmulVariant} is `"texture"` (the default on llvmpipe) and the product fits the
+ * adapter's textures, x and the weight are packed slice by slice into textures — the weight widened
+ * while packing (shaders/pack_texture_half.wgsl) — and multiplied by shaders/matmul_texture.wgsl;
+ * otherwise shaders/matmul_half_weight.wgsl reads the packed halves directly, K split into
+ * dispatches within the loop budget (accumulating after the first). Both sum every output in k
+ * order in f32.
+ * @param options.variant `"texture"` or `"register"` (the storage kernel); default {@link matmulVariant}
  * @throws RangeError for mismatched shapes or aliasing
  * @example
  * ```ts
@@ -74,7 +82,7 @@ export async function matmulHalfWeight(
   x: MatrixView,
   w: HalfWeight,
   y: MatrixView,
-  options: { accumulate?: boolean } = {},
+  options: { accumulate?: boolean; variant?: "texture" | "register" } = {},
 ): Promise<void> {
   const op = "matmulHalfWeight";
   checkView(op, "x", x);
@@ -87,6 +95,23 @@ export async function matmulHalfWeight(
   const M = x.rows, N = w.rows, K = w.cols;
   if (M === 0 || N === 0) return;
   const gpu = x.tensor.gpu;
+  const variant = options.variant ?? matmulVariant(gpu);
+  if (variant === "texture" && textureFits(gpu, M, N) && K > 0) {
+    return await recordPackedProduct({
+      c: y,
+      K,
+      alpha: 1,
+      accumulate: options.accumulate ?? false,
+      symmetric: false,
+      packA: (k0, kc, t, width, height) => packTexture(x, false, M, kc, k0, t, width, height),
+      packB: (k0, kc, t, width, height) =>
+        launch(gpu, "pack_texture_half", { w: w.tensor, t }, {
+          grid: [Math.ceil(width / 8), Math.ceil(height / 8), 1],
+          params: { rows: N, cols: kc, k0, ldW: w.ld, width, height, bf16: w.dtype === "BF16" ? 1 : 0 },
+          constants: { WG_X: 8, WG_Y: 8 },
+        }),
+    });
+  }
   const grid: [number, number, number] = [Math.ceil(N / (TILE * WG.X)), Math.ceil(M / (TILE * WG.Y)), 1];
   // k in whole pairs per dispatch (k0 stays even): one loop trip per pair
   const ranges = K === 0 ? [] : budgetRanges(op, Math.ceil(K / 2), 1, OVERHEAD + 1);
