@@ -25,9 +25,14 @@
 //
 //   op(A)[i, k] = ta[texel (k / 4, i)][k % 4]   (i < ceil(M / 16)·16, k < ceil(K / 4)·4)
 //   op(B)[k, j] = tb[texel (j / 4, k)][j % 4]   (k < ceil(K / 4)·4, j < ceil(N / 16)·16)
+//     or, when B_ROWS, tb[texel (k / 4, j)][k % 4] — op(B)ᵀ's rows, e.g. a linear layer's weight
+//     W [N, K] as stored (the 4 x 4 block is transposed in registers: free in llvmpipe's SoA form)
 //   C[i, j]     = C[offC + i·ldC + j]
 // pack_texture.wgsl writes zeros past M, K and N within those ranges, so the kernel reads no
-// operand out of range and needs no masks; stores are bounded by M and N.
+// operand out of range and needs no masks; stores are bounded by M and N. An operand whose rows
+// are contiguous in memory is copied into its texture instead (copyBufferToTexture: a memcpy, ~15x
+// a pack kernel on llvmpipe); then only K is zero-padded (K a multiple of 4) and the rows past M or
+// N hold whatever the texture held — they reach only entries of C past M or N, never stored.
 //
 // SYMMETRIC: for products known to be symmetric (XᵀX: M == N), only the workgroup tiles on and
 // above the diagonal are computed, and an off-diagonal tile is stored both at (i, j) and (j, i).
@@ -35,6 +40,7 @@
 // #params { M, N, K, offC, ldC: u32, alpha: f32 }
 // #binding ta: texture_2d<f32>                     op(A), [ceil(M/16)·16 rows, ceil(K/4) texels]
 // #binding tb: texture_2d<f32>                     op(B), [ceil(K/4)·4 rows, ceil(N/16)·4 texels]
+//                                                  (B_ROWS: [ceil(N/16)·16 rows, ceil(K/4) texels])
 // #binding c: array<f32>, read_write               [M, N] window
 // Grid: workgroups of WG_X x WG_Y invocations, each computing a (16·WG_Y) x (16·WG_X) tile of C:
 //   (ceil(N / (16·WG_X)), ceil(M / (16·WG_Y))), or when SYMMETRIC (needs WG_X == WG_Y) one
@@ -46,9 +52,15 @@
 
 override WG_X: u32 = 8;
 override WG_Y: u32 = 8;
+override B_ROWS: bool = false;
 
 // op(B)[kb .. kb+4, j .. j+4] for j = 4·j4, as the matrix whose column kk is row kb + kk
 fn blockB(j4: u32, kb: u32) -> mat4x4f {
+  if (B_ROWS) {
+    let j = 4u * j4;
+    return transpose(mat4x4f(textureLoad(tb, vec2u(kb / 4u, j), 0), textureLoad(tb, vec2u(kb / 4u, j + 1u), 0),
+                             textureLoad(tb, vec2u(kb / 4u, j + 2u), 0), textureLoad(tb, vec2u(kb / 4u, j + 3u), 0)));
+  }
   return mat4x4f(textureLoad(tb, vec2u(j4, kb), 0), textureLoad(tb, vec2u(j4, kb + 1u), 0),
                  textureLoad(tb, vec2u(j4, kb + 2u), 0), textureLoad(tb, vec2u(j4, kb + 3u), 0));
 }

@@ -208,22 +208,54 @@ for (const [shader, align] of [["pack_texture", 1], ["pack_texture_vec4", 4]] as
   });
 }
 
-gpuTest("matmul texture equals the register kernel bit for bit (same fma order), every transpose", async (gpu) => {
-  for (const [transA, transB] of TRANSPOSES) {
-    const [M, N, K] = [131, 75, 1029]; // three k-slices, the last partial
-    const a = randomMatrix(gpu, transA ? K : M, transA ? M : K, 5, { margin: 2, align: 4 });
-    const b = randomMatrix(gpu, transB ? N : K, transB ? K : N, 6, { margin: 1 });
-    const out: Float32Array[] = [];
-    for (const variant of ["texture", "register"] as const) {
+for (const copied of [false, true]) {
+  gpuTest(
+    `matmul texture equals the register kernel bit for bit (same fma order), every transpose${
+      copied ? ", rows copied into textures" : ""
+    }`,
+    async (gpu) => {
+      for (const [transA, transB] of TRANSPOSES) {
+        // three k-slices, the last partial; copies need K a multiple of 4 and leading dimensions of 64
+        const [M, N, K] = [131, 75, copied ? 1028 : 1029];
+        const a = randomMatrix(gpu, transA ? K : M, transA ? M : K, 5, { margin: 2, align: copied ? 64 : 4 });
+        const b = randomMatrix(gpu, transB ? N : K, transB ? K : N, 6, { margin: 1, align: copied ? 64 : 1 });
+        const out: Float32Array[] = [];
+        for (const variant of ["texture", "register"] as const) {
+          using c = empty(gpu, [M, N], "f32", "C");
+          await matmul(a.view, b.view, mat(c), { variant, transA, transB, alpha: 0.75 });
+          out.push(await c.read());
+        }
+        assertEquals(out[0], out[1], opName(transA, transB));
+        a.tensor.release();
+        b.tensor.release();
+      }
+    },
+  );
+}
+
+gpuTest(
+  "matmul texture: copied operands leave no stale texels in the result (NaN left by a larger product)",
+  async (gpu) => {
+    // a larger product with NaN operands fills the scratch textures past the next product's rows and columns
+    const big = 300;
+    using nan = upload(gpu, new Float32Array(big * big).fill(NaN), [big, big], "NaN");
+    using junk = empty(gpu, [big, big], "f32", "junk");
+    await matmul(mat(nan), mat(nan), mat(junk), { variant: "texture" });
+    await matmul(mat(nan), mat(nan), mat(junk), { variant: "texture", transB: true });
+    for (const transB of [false, true]) {
+      const [M, N, K] = [37, 21, 64]; // rows of A and of op(B)ᵀ past 37 / 21 in the textures are NaN
+      const a = randomMatrix(gpu, M, K, 7, { margin: 1, align: 64 });
+      const b = randomMatrix(gpu, transB ? N : K, transB ? K : N, 8, { margin: 1, align: 64 });
       using c = empty(gpu, [M, N], "f32", "C");
-      await matmul(a.view, b.view, mat(c), { variant, transA, transB, alpha: 0.75 });
-      out.push(await c.read());
+      await matmul(a.view, b.view, mat(c), { variant: "texture", transB });
+      const host = ref.hostMat(new Float32Array(M * N), M, N);
+      const expected = ref.matmul(a.host, b.host, host, { transB });
+      assertCloseScaled(await c.read(), expected.data, expected.scale, host, RTOL, `copied, transB=${transB}`);
+      a.tensor.release();
+      b.tensor.release();
     }
-    assertEquals(out[0], out[1], opName(transA, transB));
-    a.tensor.release();
-    b.tensor.release();
-  }
-});
+  },
+);
 
 gpuTest("gridChunks covers the output exactly with grids within the limit", () => {
   assertEquals(gridChunks(10, 20, 4, 8, 100), [{ i: 0, m: 10, j: 0, n: 20 }]);

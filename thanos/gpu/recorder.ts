@@ -233,6 +233,28 @@ export class Recorder {
     if (++this.#commands >= MAX_COMMANDS_PER_SUBMIT) this.submit();
   }
 
+  /**
+   * Records copying `height` rows of `width` rgba32float texels from `src` (row r at byte
+   * `srcOffset + r·bytesPerRow`; `srcOffset` a multiple of 16, `bytesPerRow` of 256) into the
+   * texels [0, height) x [0, width) of `texture`.
+   */
+  copyToTexture(
+    src: GPUBuffer,
+    srcOffset: number,
+    bytesPerRow: number,
+    texture: GPUTexture,
+    width: number,
+    height: number,
+  ): void {
+    if (width === 0 || height === 0) return;
+    this.#currentEncoder().copyBufferToTexture({ buffer: src, offset: srcOffset, bytesPerRow }, { texture }, [
+      width,
+      height,
+    ]);
+    this.#shaders.add("copyBufferToTexture");
+    if (++this.#commands >= MAX_COMMANDS_PER_SUBMIT) this.submit();
+  }
+
   /** Records filling the first `size` bytes of `buffer` with zeros (size a multiple of 4). */
   clear(buffer: GPUBuffer, size: number, offset = 0): void {
     if (size === 0) return;

@@ -9,10 +9,16 @@
  * @module
  */
 
+/** A scratch texture and the view kernels bind. */
+export interface ScratchTexture {
+  readonly texture: GPUTexture;
+  readonly view: GPUTextureView;
+}
+
 /** The rgba32float scratch textures of one device, by role. */
 export class ScratchTextures {
   readonly #device: GPUDevice;
-  readonly #current = new Map<string, { texture: GPUTexture; view: GPUTextureView }>();
+  readonly #current = new Map<string, ScratchTexture>();
   #retired: GPUTexture[] = [];
 
   constructor(device: GPUDevice) {
@@ -24,23 +30,28 @@ export class ScratchTextures {
    * the current one is smaller in either dimension; sizes grow to the larger of old and new).
    */
   view(role: string, width: number, height: number): GPUTextureView {
+    return this.get(role, width, height).view;
+  }
+
+  /** {@link view}, with the texture itself (the target of a buffer-to-texture copy). */
+  get(role: string, width: number, height: number): ScratchTexture {
     const max = this.#device.limits.maxTextureDimension2D;
     if (!(width >= 1 && height >= 1 && width <= max && height <= max)) {
       throw new RangeError(`ScratchTextures: ${role} texture of ${width} x ${height} texels; expected 1..${max} each`);
     }
     const cur = this.#current.get(role);
-    if (cur && cur.texture.width >= width && cur.texture.height >= height) return cur.view;
+    if (cur && cur.texture.width >= width && cur.texture.height >= height) return cur;
     const w = Math.max(width, cur?.texture.width ?? 0), h = Math.max(height, cur?.texture.height ?? 0);
     const texture = this.#device.createTexture({
       size: [w, h],
       format: "rgba32float",
-      usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.STORAGE_BINDING,
+      usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.STORAGE_BINDING | GPUTextureUsage.COPY_DST,
       label: `scratch ${role}`,
     });
     if (cur) this.#retired.push(cur.texture);
     const entry = { texture, view: texture.createView() };
     this.#current.set(role, entry);
-    return entry.view;
+    return entry;
   }
 
   /** Bytes of the textures held now (current and not yet destroyed). */

@@ -37,6 +37,7 @@
 import type { Gpu } from "../gpu/device.ts";
 import { grid1d, launch } from "../gpu/launch.ts";
 import { LOOP_BUDGET, loopCost } from "../gpu/loop_budget.ts";
+import type { ScratchTexture } from "../gpu/scratch_textures.ts";
 import { empty, type Tensor } from "../gpu/tensor.ts";
 import { checkFinite, checkNoAlias, checkView } from "./checks.ts";
 import type { MatrixView } from "./view.ts";
@@ -301,37 +302,75 @@ export function textureFits(gpu: Gpu, M: number, N: number): boolean {
 
 /**
  * {@link recordProduct} with shaders/matmul_texture.wgsl: for each k-slice of at most
- * {@link REGISTER_K_PER_DISPATCH}, op(A)[:, slice] and op(B)[slice, :] are packed into the scratch
- * textures "matmul A" and "matmul B" ({@link packTexture}, zero-padded to the tile), then
- * multiplied (the first slice as asked, the rest accumulated).
+ * {@link REGISTER_K_PER_DISPATCH}, op(A)[:, slice] and op(B)[slice, :] go into the scratch textures
+ * "matmul A" and "matmul B", then are multiplied (the first slice as asked, the rest accumulated).
+ * An operand whose slice is rows of its buffer with a leading dimension that a texture copy takes
+ * (see {@link copyableRows}) is copied — A untransposed, B untransposed, or B transposed (a linear
+ * layer's weight, read by the kernel's B_ROWS form); the others are packed ({@link packTexture}).
  */
 function recordTextureProduct(product: Product, K: number): Promise<void> {
   const { a, transA, b, transB, c } = product;
   const M = c.rows, N = c.cols;
+  const copyB = !transB && copyableRows(b, K, N, K), bRows = transB && copyableRows(b, N, K, K);
   return recordPackedProduct({
     ...product,
     K,
+    bRows,
     // op(A)[:, k0 .. k0+kc] and op(B)[k0 .. k0+kc, :] as windows of the stored A and B
-    packA: (k0, kc, t, width, height) => packTexture(a, transA, M, kc, transA ? k0 * a.ld : k0, t, width, height),
-    packB: (k0, kc, t, width, height) => packTexture(b, transB, kc, N, transB ? k0 : k0 * b.ld, t, width, height),
+    packA: aSlices(a, transA, M, K),
+    packB: (k0, kc, t, width, height) =>
+      bRows
+        ? copyRows(b, k0, N, kc, t)
+        : copyB
+        ? copyRows(b, k0 * b.ld, kc, N, t)
+        : packTexture(b, transB, kc, N, transB ? k0 : k0 * b.ld, t.view, width, height),
   });
 }
 
-/** Records packing an operand's k-slice [k0, k0 + kc) into `texture`'s texels [height, width]. */
+/**
+ * How op(A)'s k-slices of a product with M rows and depth K reach the "matmul A" texture: copied
+ * when A is untransposed and {@link copyableRows}, packed by {@link packTexture} otherwise.
+ */
+export function aSlices(a: MatrixView, transA: boolean, M: number, K: number): PackSlice {
+  if (!transA && copyableRows(a, M, K, K)) return (k0, kc, t) => copyRows(a, k0, M, kc, t);
+  return (k0, kc, t, width, height) => packTexture(a, transA, M, kc, transA ? k0 * a.ld : k0, t.view, width, height);
+}
+
+/**
+ * Whether the [rows, cols] window of `x`, and each of its k-slices, can be copied into a texture
+ * row for row (four elements a texel): the product's K a multiple of 4 (`cols` or `rows` is K, so
+ * slices never end inside a texel and need no zero padding), the leading dimension a multiple of
+ * 64 (a texture copy's rows are 256-byte aligned), the offset a multiple of 4 (16-byte texels),
+ * and the last row's last texel inside the buffer.
+ */
+function copyableRows(x: MatrixView, rows: number, cols: number, K: number): boolean {
+  return K % 4 === 0 && x.ld % 64 === 0 && x.offset % 4 === 0 &&
+    (x.offset + (rows - 1) * x.ld + 4 * Math.ceil(cols / 4)) * 4 <= x.tensor.buffer.size;
+}
+
+/** Records copying the rows × cols window of x starting `shift` elements in into texture `t`. */
+function copyRows(x: MatrixView, shift: number, rows: number, cols: number, t: ScratchTexture): Promise<void> {
+  const gpu = x.tensor.gpu;
+  gpu.recorder.copyToTexture(x.tensor.buffer, (x.offset + shift) * 4, x.ld * 4, t.texture, Math.ceil(cols / 4), rows);
+  return Promise.resolve();
+}
+
+/** Records filling an operand's k-slice [k0, k0 + kc) into the scratch texture's texels [height, width]. */
 export type PackSlice = (
   k0: number,
   kc: number,
-  texture: GPUTextureView,
+  texture: ScratchTexture,
   width: number,
   height: number,
 ) => Promise<void>;
 
 /**
- * C = alpha·op(A)·op(B) (+ C) with shaders/matmul_texture.wgsl, the operands packed slice by slice
+ * C = alpha·op(A)·op(B) (+ C) with shaders/matmul_texture.wgsl, the operands filled slice by slice
  * by the given packers: op(A)'s slice as [ceil(M/16)·16 rows, ceil(kc/4) texels], op(B)'s as
- * [ceil(kc/4)·4 rows, ceil(N/16)·4 texels], zero-padded (see matmul_texture.wgsl). The caller
- * checks {@link textureFits}. Shared by {@link matmul} and the half-weight product
- * (linalg/matmul_half.ts), which widens its weight while packing it.
+ * [ceil(kc/4)·4 rows, ceil(N/16)·4 texels] — or, when `bRows`, op(B)ᵀ's as [ceil(N/16)·16 rows,
+ * ceil(kc/4) texels] — padded as matmul_texture.wgsl says. The caller checks {@link textureFits}.
+ * Shared by {@link matmul} and the half-weight product (linalg/matmul_half.ts), which widens its
+ * weight while packing it.
  */
 export async function recordPackedProduct(product: {
   c: MatrixView;
@@ -339,10 +378,12 @@ export async function recordPackedProduct(product: {
   alpha: number;
   accumulate: boolean;
   symmetric: boolean;
+  bRows?: boolean;
   packA: PackSlice;
   packB: PackSlice;
 }): Promise<void> {
   const { c, K, alpha, accumulate, symmetric } = product;
+  const bRows = product.bRows ?? false;
   const M = c.rows, N = c.cols;
   const gpu = c.tensor.gpu;
   const tile = REGISTER.T * REGISTER.WG;
@@ -350,18 +391,20 @@ export async function recordPackedProduct(product: {
   for (let k0 = 0; k0 < Math.max(K, 1); k0 += REGISTER_K_PER_DISPATCH) {
     const kc = Math.min(REGISTER_K_PER_DISPATCH, K - k0);
     const widthA = Math.max(1, Math.ceil(kc / 4)), heightB = Math.max(1, widthA * 4);
-    const ta = gpu.textures.view("matmul A", widthA, heightA);
-    const tb = gpu.textures.view("matmul B", widthB, heightB);
+    const [wB, hB] = bRows ? [widthA, widthB * 4] : [widthB, heightB];
+    const ta = gpu.textures.get("matmul A", widthA, heightA);
+    const tb = gpu.textures.get("matmul B", wB, hB);
     await product.packA(k0, kc, ta, widthA, heightA);
-    await product.packB(k0, kc, tb, widthB, heightB);
+    await product.packB(k0, kc, tb, wB, hB);
     const constants = {
       WG_X: REGISTER.WG,
       WG_Y: REGISTER.WG,
       ACCUMULATE: Number(accumulate || k0 > 0),
       SYMMETRIC: Number(symmetric),
+      B_ROWS: Number(bRows),
     };
     const record = (grid: [number, number, number]) =>
-      launch(gpu, "matmul_texture", { ta, tb, c: c.tensor }, {
+      launch(gpu, "matmul_texture", { ta: ta.view, tb: tb.view, c: c.tensor }, {
         grid,
         params: { M, N, K: kc, offC: c.offset, ldC: c.ld, alpha },
         constants,

@@ -12,7 +12,7 @@ import { launch } from "../gpu/launch.ts";
 import { budgetRanges, loopCost } from "../gpu/loop_budget.ts";
 import { type Tensor, upload } from "../gpu/tensor.ts";
 import { checkNoAlias, checkView } from "./checks.ts";
-import { matmulVariant, packTexture, recordPackedProduct, textureFits } from "./matmul.ts";
+import { aSlices, matmulVariant, recordPackedProduct, textureFits } from "./matmul.ts";
 import type { MatrixView } from "./view.ts";
 
 /** Half-precision formats a weight can stay in on the GPU. */
@@ -103,9 +103,9 @@ export async function matmulHalfWeight(
       alpha: 1,
       accumulate: options.accumulate ?? false,
       symmetric: false,
-      packA: (k0, kc, t, width, height) => packTexture(x, false, M, kc, k0, t, width, height),
+      packA: aSlices(x, false, M, K),
       packB: (k0, kc, t, width, height) =>
-        launch(gpu, "pack_texture_half", { w: w.tensor, t }, {
+        launch(gpu, "pack_texture_half", { w: w.tensor, t: t.view }, {
           grid: [Math.ceil(width / 8), Math.ceil(height / 8), 1],
           params: { rows: N, cols: kc, k0, ldW: w.ld, width, height, bf16: w.dtype === "BF16" ? 1 : 0 },
           constants: { WG_X: 8, WG_Y: 8 },
