@@ -1,6 +1,6 @@
 /**
  * `deno task bench:layer [--shapes 768x768,3072x768,768x3072] [--n 4096] [--reps 2] [--methods …]
- *   [--patterns unstructured,2:4,4:8,structured]`
+ *   [--patterns unstructured,2:4,4:8,structured] [--profile]`
  *
  * Single-layer pruning speed and quality: for each layer shape (rows x cols = out x in features) with
  * n calibration rows, every method x pattern — the best wall time of the method itself over `reps`
@@ -10,20 +10,27 @@
  *
  * Activations are synthetic: Gaussian with a few outlier features (x20), as in LLM layers.
  *
+ * `--profile`: after each method's timed runs, one more run with every kernel launched alone and
+ * waited for (`Gpu.profile`), printed as each shader's share of that run — where the method spends
+ * its time (the serialised run is slower than the timed ones; the shares are what it is for).
+ *
  * @module
  */
 
-import { getGpu, upload } from "../thanos/gpu/mod.ts";
+import { getGpu, type Tensor, upload } from "../thanos/gpu/mod.ts";
 import { CalibrationStats, METHOD_NAMES, pruneLayer } from "../thanos/prune/mod.ts";
 import { stringFlags } from "./flags.ts";
 
-const values = stringFlags(Deno.args, {
+// --profile is a switch; the other flags take values
+const values = stringFlags(Deno.args.map((a) => a === "--profile" ? "--profile=true" : a), {
   shapes: "768x768,3072x768,768x3072",
   n: "4096",
   reps: "2",
   methods: METHOD_NAMES.join(","),
   patterns: "unstructured,2:4,4:8,structured",
+  profile: "false",
 });
+const profile = values.profile !== "false";
 
 function gaussian(n: number, seed: number): Float32Array {
   let s = seed >>> 0;
@@ -41,6 +48,34 @@ console.log(`# bench:layer on ${gpu.info.description}; n = ${n} calibration rows
 console.log("| shape (out x in) | method | pattern | seconds | relative error |");
 console.log("|---|---|---|---:|---:|");
 const ratios: string[] = [];
+const profiles: string[] = [];
+
+/** One run of the method with every launch alone (Gpu.profile): a table of each shader's share. */
+async function profiled(
+  what: string,
+  weight: Tensor,
+  stats: CalibrationStats,
+  options: Parameters<typeof pruneLayer>[2],
+): Promise<string> {
+  gpu.profile = new Map();
+  const started = performance.now();
+  try {
+    const result = await pruneLayer({ name: what, weight }, stats, options);
+    result.weight.release();
+    result.mask.release();
+  } finally {
+    await gpu.sync();
+  }
+  const total = (performance.now() - started) / 1000;
+  const rows = [...gpu.profile.entries()].sort((a, b) => b[1].seconds - a[1].seconds);
+  gpu.profile = null;
+  const kernels = rows.reduce((s, [, e]) => s + e.seconds, 0);
+  const lines = rows.map(([name, e]) =>
+    `| ${name} | ${e.launches} | ${e.seconds.toFixed(3)} | ${(100 * e.seconds / total).toFixed(1)}% |`
+  );
+  return `\n${what}, every kernel alone: ${total.toFixed(2)} s, of which kernels ${kernels.toFixed(2)} s\n` +
+    `| shader | launches | seconds | share |\n|---|---:|---:|---:|\n${lines.join("\n")}`;
+}
 const records: Record<string, unknown>[] = []; // the JSON line at the end (bench:gpu reads it)
 
 for (const shape of values.shapes.split(",")) {
@@ -69,6 +104,7 @@ for (const shape of values.shapes.split(",")) {
       seconds[`${method} ${pattern}`] = best;
       console.log(`| ${rows}x${cols} | ${method} | ${pattern} | ${best.toFixed(3)} | ${error.toExponential(3)} |`);
       records.push({ shape, method, pattern, seconds: best, relativeError: error });
+      if (profile) profiles.push(await profiled(`${rows}x${cols} ${method} ${pattern}`, weight, stats, options));
     }
     const t = seconds[`thanos ${pattern}`], s = seconds[`sparsegpt ${pattern}`];
     if (t !== undefined && s !== undefined) ratios.push(`| ${rows}x${cols} | ${pattern} | ${(t / s).toFixed(2)} |`);
@@ -78,4 +114,5 @@ if (ratios.length > 0) {
   console.log("\n| shape | pattern | Thanos / SparseGPT time |\n|---|---|---:|");
   for (const r of ratios) console.log(r);
 }
+for (const p of profiles) console.log(p);
 console.log(JSON.stringify({ adapter: gpu.info.description, n, reps, rows: records }));

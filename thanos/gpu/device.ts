@@ -55,6 +55,12 @@ export class Gpu {
    * fail loudly (`deno task test` sets `THANOS_POISON_EMPTY=1`). Costs one extra write per tensor.
    */
   poisonEmpty: boolean;
+  /**
+   * When set, every launch runs alone — the work recorded before it is finished first, then the
+   * dispatch is submitted and waited for — and its wall time is added to its shader's entry: a
+   * per-kernel profile (`deno task bench:layer --profile`). Serialising the queue slows the run.
+   */
+  profile: Map<string, { launches: number; seconds: number }> | null = null;
   #lost: string | null = null;
   #bindingLimit: number;
 

@@ -79,7 +79,16 @@ export async function launch(gpu: Gpu, shader: string, bindings: Bindings, optio
   }
   const [x, y = 1, z = 1] = options.grid;
   const uniform = bytes === null ? null : { binding: iface.paramsBinding!, bytes };
+  if (gpu.profile === null) return gpu.recorder.dispatch(kernel, entries, uniform, [x, y, z]);
+  await gpu.sync(); //                                   profiling: this dispatch alone, waited for
+  const started = performance.now();
   gpu.recorder.dispatch(kernel, entries, uniform, [x, y, z]);
+  await gpu.sync();
+  const entry = gpu.profile.get(shader) ?? { launches: 0, seconds: 0 };
+  gpu.profile.set(shader, {
+    launches: entry.launches + 1,
+    seconds: entry.seconds + (performance.now() - started) / 1000,
+  });
 }
 
 /**
