@@ -7,7 +7,7 @@
  * K = 1000), so 1e-5 leaves a margin while still catching any wrong or missing term.
  */
 
-import { assertEquals, assertRejects, assertThrows } from "./assert.ts";
+import { assert, assertEquals, assertRejects, assertThrows } from "./assert.ts";
 import { empty, type Gpu, type Tensor, upload } from "../thanos/gpu/mod.ts";
 import { fill } from "../thanos/linalg/elementwise.ts";
 import { launch } from "../thanos/gpu/launch.ts";
@@ -254,6 +254,24 @@ gpuTest(
       a.tensor.release();
       b.tensor.release();
     }
+  },
+);
+
+gpuTest(
+  "matmul texture: the two layouts of op(B) keep textures of their own (neither grows to the other's shape)",
+  async (gpu) => {
+    const [M, N, K] = [16, 2000, 64];
+    const a = randomMatrix(gpu, M, K, 1, { align: 64 });
+    const w = randomMatrix(gpu, N, K, 2, { align: 64 }); //         W [N, K]: op(B) = Wᵀ copied as W's rows
+    const b = randomMatrix(gpu, K, N, 3, { margin: 1 }); //         unaligned: packed as op(B)'s rows of k
+    using c = empty(gpu, [M, N], "f32", "C");
+    await matmul(a.view, w.view, mat(c), { variant: "texture", transB: true });
+    await matmul(a.view, b.view, mat(c), { variant: "texture" });
+    await gpu.sync();
+    const [rowsW, rowsH] = gpu.textures.size("matmul B rows")!, [packedW, packedH] = gpu.textures.size("matmul B")!;
+    assert(rowsH >= N && rowsW < N / 4, `"matmul B rows" is ${rowsW} x ${rowsH} texels`);
+    assert(packedW >= N / 4 && packedH < N, `"matmul B" is ${packedW} x ${packedH} texels`);
+    for (const t of [a.tensor, w.tensor, b.tensor]) t.release();
   },
 );
 

@@ -54,6 +54,12 @@ export class ScratchTextures {
     return entry;
   }
 
+  /** [width, height] in texels of the `role` texture, or undefined before its first use. */
+  size(role: string): [number, number] | undefined {
+    const cur = this.#current.get(role);
+    return cur ? [cur.texture.width, cur.texture.height] : undefined;
+  }
+
   /** Bytes of the textures held now (current and not yet destroyed). */
   get bytes(): number {
     let n = 0;

@@ -403,7 +403,8 @@ export async function recordPackedProduct(product: {
     const widthA = Math.max(1, Math.ceil(kc / 4)), heightB = Math.max(1, widthA * 4);
     const [wB, hB] = bRows ? [widthA, widthB * 4] : [widthB, heightB];
     const ta = gpu.textures.get("matmul A", widthA, heightA);
-    const tb = gpu.textures.get("matmul B", wB, hB);
+    // a role per layout: one texture grown to both would be as wide as one and as tall as the other
+    const tb = gpu.textures.get(bRows ? "matmul B rows" : "matmul B", wB, hB);
     await product.packA(k0, kc, ta, widthA, heightA);
     await product.packB(k0, kc, tb, wB, hB);
     const constants = {
