@@ -1,6 +1,8 @@
 /**
  * Dense-kernel benchmarks: matmul (A·B at 512², 1024², 2048² and 4096x768·768x768 on the adapter's
- * default kernel; every transpose and every kernel at 1024²), the Gram accumulation of calibration
+ * default kernel; every transpose and every kernel at 1024², on llvmpipe the texture kernel with its
+ * operands packed as well as copied), a linear layer with F16 weights (the texture product and the
+ * half-weight storage kernel, at tiny-llama's MLP shape and 1024²), the Gram accumulation of calibration
  * (n=4096, d=768), column norms and the elementwise helpers. GFLOP/s counts 2·M·N·K for a product
  * and 2·n·d² for Gram (which does about half of that by symmetry). numpy (OpenBLAS, in a subprocess
  * right after the GPU run) is timed on the default kernel's A·B products and on Gram, as the
@@ -18,7 +20,9 @@ import {
   type MatmulVariant,
   matmulVariant,
 } from "../../thanos/linalg/matmul.ts";
+import { matmulHalfWeight, packHalfWeight } from "../../thanos/linalg/matmul_half.ts";
 import { mat, type MatrixView, sub } from "../../thanos/linalg/view.ts";
+import { f32ToF16 } from "../../thanos/model/half.ts";
 import { randn } from "../../thanos/util/random.ts";
 import { numpySeconds } from "../numpy.ts";
 import { bestSeconds } from "../timing.ts";
@@ -51,7 +55,7 @@ export async function bench(gpu: Gpu): Promise<BenchRow[]> {
     N: number,
     K: number,
     options: MatmulOptions,
-    { oddLd = false, runs = RUNS, withNumpy = false } = {},
+    { oddLd = false, runs = RUNS, withNumpy = false, note = "" } = {},
   ) => {
     const a = options.transA ? random(gpu, K, M, 1, oddLd) : random(gpu, M, K, 1, oddLd);
     const b = options.transB ? random(gpu, N, K, 2, oddLd) : random(gpu, K, N, 2, oddLd);
@@ -61,7 +65,7 @@ export async function bench(gpu: Gpu): Promise<BenchRow[]> {
     const seconds = await best(gpu, () => matmul(a.v, b.v, mat(c), { ...options, variant }), runs);
     const numpy = withNumpy ? await numpySeconds({ kind: "matmul", M, N, K }) : undefined;
     rows.push({
-      kernel: `matmul ${opName(options)} [${matmulShader(variant, a.v, b.v, M, N)}]`,
+      kernel: `matmul ${opName(options)} [${matmulShader(variant, a.v, b.v, M, N)}${note}]`,
       size: `${M}x${K}·${K}x${N}`,
       seconds,
       rate: (2 * M * N * K) / seconds / 1e9,
@@ -89,6 +93,28 @@ export async function bench(gpu: Gpu): Promise<BenchRow[]> {
       await product(1024, 1024, 1024, { variant }, { runs: slow(variant) ? 1 : RUNS });
     }
     await product(1024, 1024, 1024, { variant: "register" }, { oddLd: true });
+    // the texture kernel with its operands packed by a kernel (odd leading dimensions) rather than copied
+    if (fallback) await product(1024, 1024, 1024, { variant: "texture" }, { oddLd: true, note: ", packed" });
+
+    // a linear layer with F16 weights (2 bytes a weight on the GPU): y = x·Wᵀ, both kernels
+    for (const [M, N, K] of [[4096, 688, 256], [1024, 1024, 1024]]) {
+      const x = random(gpu, M, K, 4);
+      const w = packHalfWeight(gpu, f32ToF16(randn(N * K, 5)), N, K, "F16", "W");
+      const y = empty(gpu, [M, N], "f32", "Y");
+      owned.push(x.t, w.tensor, y);
+      for (const variant of ["texture", "register"] as const) {
+        const seconds = await best(gpu, () => matmulHalfWeight(x.v, w, mat(y), { variant }), 1);
+        rows.push({
+          kernel: `matmulHalfWeight F16 [${
+            variant === "texture" ? "pack_texture_half + matmul_texture" : "matmul_half_weight"
+          }]`,
+          size: `${M}x${K}·(${N}x${K})ᵀ`,
+          seconds,
+          rate: (2 * M * N * K) / seconds / 1e9,
+          unit: "GFLOP/s",
+        });
+      }
+    }
 
     // calibration: Gram and column norms of a 4096 x 768 batch
     const [n, d] = [4096, 768];
