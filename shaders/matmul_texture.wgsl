@@ -24,6 +24,7 @@
 // the textures stay small (at most (M + N)·512 floats).
 //
 //   op(A)[i, k] = ta[texel (k / 4, i)][k % 4]   (i < ceil(M / 16)·16, k < ceil(K / 4)·4)
+//     or, when A_COLS, ta[texel (i / 4, k)][i % 4] — op(A)ᵀ's rows, e.g. X for the Gram product XᵀX
 //   op(B)[k, j] = tb[texel (j / 4, k)][j % 4]   (k < ceil(K / 4)·4, j < ceil(N / 16)·16)
 //     or, when B_ROWS, tb[texel (k / 4, j)][k % 4] — op(B)ᵀ's rows, e.g. a linear layer's weight
 //     W [N, K] as stored (the 4 x 4 block is transposed in registers: free in llvmpipe's SoA form)
@@ -39,6 +40,7 @@
 //
 // #params { M, N, K, offC, ldC: u32, alpha: f32 }
 // #binding ta: texture_2d<f32>                     op(A), [ceil(M/16)·16 rows, ceil(K/4) texels]
+//                                                  (A_COLS: [ceil(K/4)·4 rows, ceil(M/16)·4 texels])
 // #binding tb: texture_2d<f32>                     op(B), [ceil(K/4)·4 rows, ceil(N/16)·4 texels]
 //                                                  (B_ROWS: [ceil(N/16)·16 rows, ceil(K/4) texels])
 // #binding c: array<f32>, read_write               [M, N] window
@@ -53,6 +55,18 @@
 override WG_X: u32 = 8;
 override WG_Y: u32 = 8;
 override B_ROWS: bool = false;
+override A_COLS: bool = false;
+
+// op(A)[i .. i+4, kb .. kb+4] as the matrix whose column r is row i + r
+fn blockA(i: u32, kb: u32) -> mat4x4f {
+  if (A_COLS) {
+    let x = i / 4u;
+    return transpose(mat4x4f(textureLoad(ta, vec2u(x, kb), 0), textureLoad(ta, vec2u(x, kb + 1u), 0),
+                             textureLoad(ta, vec2u(x, kb + 2u), 0), textureLoad(ta, vec2u(x, kb + 3u), 0)));
+  }
+  return mat4x4f(textureLoad(ta, vec2u(kb / 4u, i), 0), textureLoad(ta, vec2u(kb / 4u, i + 1u), 0),
+                 textureLoad(ta, vec2u(kb / 4u, i + 2u), 0), textureLoad(ta, vec2u(kb / 4u, i + 3u), 0));
+}
 
 // op(B)[kb .. kb+4, j .. j+4] for j = 4·j4, as the matrix whose column kk is row kb + kk
 fn blockB(j4: u32, kb: u32) -> mat4x4f {
@@ -70,9 +84,8 @@ fn fma4(acc: vec4f, b: mat4x4f, a: vec4f) -> vec4f {
   return fma(b[3], vec4f(a.w), fma(b[2], vec4f(a.z), fma(b[1], vec4f(a.y), fma(b[0], vec4f(a.x), acc))));
 }
 
-// row i of the tile, 16 columns from j0 = 16·(j4 / 4), after 4 more steps of k from kb
-fn stepRow(acc: mat4x4f, b0: mat4x4f, b1: mat4x4f, b2: mat4x4f, b3: mat4x4f, i: u32, kb: u32) -> mat4x4f {
-  let a = textureLoad(ta, vec2u(kb / 4u, i), 0);
+// a row of the tile, 16 columns from j0 = 16·(j4 / 4), after 4 more steps of k (a: that row of op(A))
+fn stepRow(acc: mat4x4f, b0: mat4x4f, b1: mat4x4f, b2: mat4x4f, b3: mat4x4f, a: vec4f) -> mat4x4f {
   return mat4x4f(fma4(acc[0], b0, a), fma4(acc[1], b1, a), fma4(acc[2], b2, a), fma4(acc[3], b3, a));
 }
 
@@ -102,22 +115,26 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
     let b1 = blockB(j4 + 1u, kb);
     let b2 = blockB(j4 + 2u, kb);
     let b3 = blockB(j4 + 3u, kb);
-    c0 = stepRow(c0, b0, b1, b2, b3, i0, kb);
-    c1 = stepRow(c1, b0, b1, b2, b3, i0 + 1u, kb);
-    c2 = stepRow(c2, b0, b1, b2, b3, i0 + 2u, kb);
-    c3 = stepRow(c3, b0, b1, b2, b3, i0 + 3u, kb);
-    c4 = stepRow(c4, b0, b1, b2, b3, i0 + 4u, kb);
-    c5 = stepRow(c5, b0, b1, b2, b3, i0 + 5u, kb);
-    c6 = stepRow(c6, b0, b1, b2, b3, i0 + 6u, kb);
-    c7 = stepRow(c7, b0, b1, b2, b3, i0 + 7u, kb);
-    c8 = stepRow(c8, b0, b1, b2, b3, i0 + 8u, kb);
-    c9 = stepRow(c9, b0, b1, b2, b3, i0 + 9u, kb);
-    c10 = stepRow(c10, b0, b1, b2, b3, i0 + 10u, kb);
-    c11 = stepRow(c11, b0, b1, b2, b3, i0 + 11u, kb);
-    c12 = stepRow(c12, b0, b1, b2, b3, i0 + 12u, kb);
-    c13 = stepRow(c13, b0, b1, b2, b3, i0 + 13u, kb);
-    c14 = stepRow(c14, b0, b1, b2, b3, i0 + 14u, kb);
-    c15 = stepRow(c15, b0, b1, b2, b3, i0 + 15u, kb);
+    let a0 = blockA(i0, kb);
+    c0 = stepRow(c0, b0, b1, b2, b3, a0[0]);
+    c1 = stepRow(c1, b0, b1, b2, b3, a0[1]);
+    c2 = stepRow(c2, b0, b1, b2, b3, a0[2]);
+    c3 = stepRow(c3, b0, b1, b2, b3, a0[3]);
+    let a1 = blockA(i0 + 4u, kb);
+    c4 = stepRow(c4, b0, b1, b2, b3, a1[0]);
+    c5 = stepRow(c5, b0, b1, b2, b3, a1[1]);
+    c6 = stepRow(c6, b0, b1, b2, b3, a1[2]);
+    c7 = stepRow(c7, b0, b1, b2, b3, a1[3]);
+    let a2 = blockA(i0 + 8u, kb);
+    c8 = stepRow(c8, b0, b1, b2, b3, a2[0]);
+    c9 = stepRow(c9, b0, b1, b2, b3, a2[1]);
+    c10 = stepRow(c10, b0, b1, b2, b3, a2[2]);
+    c11 = stepRow(c11, b0, b1, b2, b3, a2[3]);
+    let a3 = blockA(i0 + 12u, kb);
+    c12 = stepRow(c12, b0, b1, b2, b3, a3[0]);
+    c13 = stepRow(c13, b0, b1, b2, b3, a3[1]);
+    c14 = stepRow(c14, b0, b1, b2, b3, a3[2]);
+    c15 = stepRow(c15, b0, b1, b2, b3, a3[3]);
   }
   let mirror = SYMMETRIC && tile.x != tile.y;
   storeTileRow(i0, j0, c0, mirror);

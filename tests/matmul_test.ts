@@ -242,15 +242,16 @@ gpuTest(
     using junk = empty(gpu, [big, big], "f32", "junk");
     await matmul(mat(nan), mat(nan), mat(junk), { variant: "texture" });
     await matmul(mat(nan), mat(nan), mat(junk), { variant: "texture", transB: true });
-    for (const transB of [false, true]) {
-      const [M, N, K] = [37, 21, 64]; // rows of A and of op(B)ᵀ past 37 / 21 in the textures are NaN
-      const a = randomMatrix(gpu, M, K, 7, { margin: 1, align: 64 });
+    await matmul(mat(nan), mat(nan), mat(junk), { variant: "texture", transA: true });
+    for (const [transA, transB] of TRANSPOSES) {
+      const [M, N, K] = [37, 21, 64]; // rows of op(A) and of op(B)ᵀ past 37 / 21 in the textures are NaN
+      const a = randomMatrix(gpu, transA ? K : M, transA ? M : K, 7, { margin: 1, align: 64 });
       const b = randomMatrix(gpu, transB ? N : K, transB ? K : N, 8, { margin: 1, align: 64 });
       using c = empty(gpu, [M, N], "f32", "C");
-      await matmul(a.view, b.view, mat(c), { variant: "texture", transB });
+      await matmul(a.view, b.view, mat(c), { variant: "texture", transA, transB });
       const host = ref.hostMat(new Float32Array(M * N), M, N);
-      const expected = ref.matmul(a.host, b.host, host, { transB });
-      assertCloseScaled(await c.read(), expected.data, expected.scale, host, RTOL, `copied, transB=${transB}`);
+      const expected = ref.matmul(a.host, b.host, host, { transA, transB });
+      assertCloseScaled(await c.read(), expected.data, expected.scale, host, RTOL, `copied, ${opName(transA, transB)}`);
       a.tensor.release();
       b.tensor.release();
     }

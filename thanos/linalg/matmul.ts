@@ -312,12 +312,14 @@ function recordTextureProduct(product: Product, K: number): Promise<void> {
   const { a, transA, b, transB, c } = product;
   const M = c.rows, N = c.cols;
   const copyB = !transB && copyableRows(b, K, N, K), bRows = transB && copyableRows(b, N, K, K);
+  const slicesA = aSlices(a, transA, M, K);
   return recordPackedProduct({
     ...product,
     K,
     bRows,
+    aCols: slicesA.cols,
     // op(A)[:, k0 .. k0+kc] and op(B)[k0 .. k0+kc, :] as windows of the stored A and B
-    packA: aSlices(a, transA, M, K),
+    packA: slicesA.fill,
     packB: (k0, kc, t, width, height) =>
       bRows
         ? copyRows(b, k0, N, kc, t)
@@ -328,12 +330,18 @@ function recordTextureProduct(product: Product, K: number): Promise<void> {
 }
 
 /**
- * How op(A)'s k-slices of a product with M rows and depth K reach the "matmul A" texture: copied
- * when A is untransposed and {@link copyableRows}, packed by {@link packTexture} otherwise.
+ * How op(A)'s k-slices of a product with M rows and depth K reach their texture: copied when A's
+ * rows can be ({@link copyableRows}) — untransposed as op(A)'s rows, transposed (A stored [K, M],
+ * e.g. X of the Gram product XᵀX) as op(A)ᵀ's rows, which the kernel reads in its A_COLS form —
+ * and packed by {@link packTexture} otherwise.
  */
-export function aSlices(a: MatrixView, transA: boolean, M: number, K: number): PackSlice {
-  if (!transA && copyableRows(a, M, K, K)) return (k0, kc, t) => copyRows(a, k0, M, kc, t);
-  return (k0, kc, t, width, height) => packTexture(a, transA, M, kc, transA ? k0 * a.ld : k0, t.view, width, height);
+export function aSlices(a: MatrixView, transA: boolean, M: number, K: number): { fill: PackSlice; cols: boolean } {
+  if (!transA && copyableRows(a, M, K, K)) return { fill: (k0, kc, t) => copyRows(a, k0, M, kc, t), cols: false };
+  if (transA && copyableRows(a, K, M, K)) return { fill: (k0, kc, t) => copyRows(a, k0 * a.ld, kc, M, t), cols: true };
+  return {
+    fill: (k0, kc, t, width, height) => packTexture(a, transA, M, kc, transA ? k0 * a.ld : k0, t.view, width, height),
+    cols: false,
+  };
 }
 
 /**
@@ -378,7 +386,8 @@ export type PackSlice = (
  * C = alpha·op(A)·op(B) (+ C) with shaders/matmul_texture.wgsl, the operands filled slice by slice
  * by the given packers: op(A)'s slice as [ceil(M/16)·16 rows, ceil(kc/4) texels], op(B)'s as
  * [ceil(kc/4)·4 rows, ceil(N/16)·4 texels] — or, when `bRows`, op(B)ᵀ's as [ceil(N/16)·16 rows,
- * ceil(kc/4) texels] — padded as matmul_texture.wgsl says. The caller checks {@link textureFits}.
+ * ceil(kc/4) texels], and when `aCols`, op(A)ᵀ's as [ceil(kc/4)·4 rows, ceil(M/16)·4 texels] —
+ * padded as matmul_texture.wgsl says. The caller checks {@link textureFits}.
  * Shared by {@link matmul} and the half-weight product (linalg/matmul_half.ts), which widens its
  * weight while packing it.
  */
@@ -389,11 +398,12 @@ export async function recordPackedProduct(product: {
   accumulate: boolean;
   symmetric: boolean;
   bRows?: boolean;
+  aCols?: boolean;
   packA: PackSlice;
   packB: PackSlice;
 }): Promise<void> {
   const { c, K, alpha, accumulate, symmetric } = product;
-  const bRows = product.bRows ?? false;
+  const bRows = product.bRows ?? false, aCols = product.aCols ?? false;
   const M = c.rows, N = c.cols;
   const gpu = c.tensor.gpu;
   const tile = REGISTER.T * REGISTER.WG;
@@ -402,10 +412,11 @@ export async function recordPackedProduct(product: {
     const kc = Math.min(REGISTER_K_PER_DISPATCH, K - k0);
     const widthA = Math.max(1, Math.ceil(kc / 4)), heightB = Math.max(1, widthA * 4);
     const [wB, hB] = bRows ? [widthA, widthB * 4] : [widthB, heightB];
-    const ta = gpu.textures.get("matmul A", widthA, heightA);
+    const [wA, hA] = aCols ? [heightA / 4, heightB] : [widthA, heightA];
+    const ta = gpu.textures.get(aCols ? "matmul A cols" : "matmul A", wA, hA);
     // a role per layout: one texture grown to both would be as wide as one and as tall as the other
     const tb = gpu.textures.get(bRows ? "matmul B rows" : "matmul B", wB, hB);
-    await product.packA(k0, kc, ta, widthA, heightA);
+    await product.packA(k0, kc, ta, wA, hA);
     await product.packB(k0, kc, tb, wB, hB);
     const constants = {
       WG_X: REGISTER.WG,
@@ -413,6 +424,7 @@ export async function recordPackedProduct(product: {
       ACCUMULATE: Number(accumulate || k0 > 0),
       SYMMETRIC: Number(symmetric),
       B_ROWS: Number(bRows),
+      A_COLS: Number(aCols),
     };
     const record = (grid: [number, number, number]) =>
       launch(gpu, "matmul_texture", { ta: ta.view, tb: tb.view, c: c.tensor }, {

@@ -103,7 +103,7 @@ export async function matmulHalfWeight(
       alpha: 1,
       accumulate: options.accumulate ?? false,
       symmetric: false,
-      packA: aSlices(x, false, M, K),
+      packA: aSlices(x, false, M, K).fill,
       packB: (k0, kc, t, width, height) =>
         launch(gpu, "pack_texture_half", { w: w.tensor, t: t.view }, {
           grid: [Math.ceil(width / 8), Math.ceil(height / 8), 1],
