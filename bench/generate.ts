@@ -75,6 +75,7 @@ function idsOnly(vocabSize: number): TextTokenizer {
   return {
     path: "(ids only)",
     vocabSize,
+    fingerprint: "(ids only)",
     encode: () => [],
     decode: () => "",
     tokenToId: () => undefined,

@@ -33,7 +33,8 @@
 
 import { type Checkpoint, openCheckpoint } from "../thanos/model/checkpoint.ts";
 import { loadModel } from "../thanos/model/load.ts";
-import { corpusTokens, loadCorpus } from "../thanos/data/corpus.ts";
+import { loadCorpus } from "../thanos/data/corpus.ts";
+import { cachedCorpusTokens } from "../thanos/data/token_cache.ts";
 import { evalWindows } from "../thanos/data/calibration.ts";
 import { loadTokenizer } from "../thanos/data/tokenizer.ts";
 import { type EvalWindows, perplexity } from "../thanos/eval.ts";
@@ -112,7 +113,7 @@ async function loadWindows(
   const tokens = await asInput(async () => {
     const [corpus, tokenizer] = await Promise.all([loadCorpus(data), loadTokenizer(checkpoint.tokenizerPath!)]);
     log(`eval: ${corpus.description}`);
-    return corpusTokens(corpus, tokenizer);
+    return cachedCorpusTokens(corpus, tokenizer);
   });
   if (tokens.length === 0) throw new UsageError(`${data}: the corpus is empty (0 tokens)`);
   return asInput(() => Promise.resolve(evalWindows(tokens, seqlen, maxWindows)));

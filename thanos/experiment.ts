@@ -8,7 +8,8 @@
 
 import { evaluateZeroShot, type PreparedTask, type ZeroShotResult } from "./zeroshot/evaluate.ts";
 import { evalWindows, sampleCalibration, type TokenWindows } from "./data/calibration.ts";
-import { corpusTokens, loadCorpus } from "./data/corpus.ts";
+import { loadCorpus } from "./data/corpus.ts";
+import { cachedCorpusTokens } from "./data/token_cache.ts";
 import { loadTokenizer } from "./data/tokenizer.ts";
 import { perplexity, type PerplexityProgress } from "./eval.ts";
 import { type Checkpoint, openCheckpoint } from "./model/checkpoint.ts";
@@ -114,14 +115,14 @@ export async function prepareData(checkpoint: Checkpoint, spec: DataSpec = {}): 
     throw new RangeError(`${checkpoint.dir} has no tokenizer.json (or vocab.json + merges.txt); corpora need one`);
   }
   const tokenizer = await loadTokenizer(checkpoint.tokenizerPath);
-  const calibTokens = corpusTokens(await loadCorpus(full.calibration), tokenizer);
+  const calibTokens = await cachedCorpusTokens(await loadCorpus(full.calibration), tokenizer);
   if (calibTokens.length < nsamples * seqlen) {
     throw new RangeError(
       `Calibration corpus "${full.calibration}" has ${calibTokens.length} tokens, fewer than ` +
         `nsamples x seqlen = ${nsamples} x ${seqlen} = ${nsamples * seqlen}`,
     );
   }
-  const evalTokens = corpusTokens(await loadCorpus(full.eval), tokenizer);
+  const evalTokens = await cachedCorpusTokens(await loadCorpus(full.eval), tokenizer);
   if (evalTokens.length < seqlen) {
     throw new RangeError(
       `Evaluation corpus "${full.eval}" has ${evalTokens.length} tokens, fewer than one window of ${seqlen}`,

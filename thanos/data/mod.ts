@@ -5,6 +5,7 @@
  * @module
  */
 export { loadTokenizer, type TextTokenizer } from "./tokenizer.ts";
+export { CACHE_DIR_ENV, cachedCorpusTokens, tokenCacheDir } from "./token_cache.ts";
 export {
   type Corpus,
   CORPUS_NAMES,

@@ -16,6 +16,7 @@
 import { Tokenizer } from "@huggingface/tokenizers";
 import { basename, dirname, join } from "node:path";
 import { isDirectory, isFile } from "../util/fs.ts";
+import { sha256Hex } from "../util/hash.ts";
 
 /** Encoding / decoding of one model's text. */
 export interface TextTokenizer {
@@ -23,6 +24,11 @@ export interface TextTokenizer {
   readonly path: string;
   /** number of ids (vocabulary plus added tokens): max id + 1 */
   readonly vocabSize: number;
+  /**
+   * SHA-256 (hex) of what the tokenizer was built from (its JSON and tokenizer config): equal
+   * fingerprints encode alike, so cached token ids are keyed by it (data/token_cache.ts).
+   */
+  readonly fingerprint: string;
   /**
    * Text → ids. No special tokens (BOS/EOS) are added unless `addSpecialTokens` is true, so a
    * corpus encodes to one plain token stream.
@@ -188,9 +194,11 @@ export async function loadTokenizer(pathOrDir: string): Promise<TextTokenizer> {
   const vocab = tokenizer.get_vocab(true);
   let maxId = -1;
   for (const id of vocab.values()) maxId = Math.max(maxId, id);
+  const fingerprint = await sha256Hex(`${JSON.stringify(json)}\n${JSON.stringify(config)}`);
   return {
     path,
     vocabSize: maxId + 1,
+    fingerprint,
     encode: (text, options = {}) =>
       tokenizer.encode(text, { add_special_tokens: options.addSpecialTokens ?? false }).ids,
     decode: (ids, options = {}) =>

@@ -1,6 +1,7 @@
 /**
  * Environment variables read by the library (not the CLI): `THANOS_MATMUL_VARIANT`,
- * `THANOS_POISON_EMPTY`. Without `--allow-env` they read as unset rather than throwing, so the
+ * `THANOS_ATTENTION_VARIANT`, `THANOS_POISON_EMPTY`, `THANOS_CACHE_DIR` (with `XDG_CACHE_HOME` and
+ * `HOME`, where tokenized corpora are cached). Without `--allow-env` they read as unset rather than throwing, so the
  * library works under narrow permissions.
  *
  * @module

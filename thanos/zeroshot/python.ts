@@ -142,7 +142,4 @@ export function pyJsonDumps(value: PyJson, indent?: number, level = 0): string {
 }
 
 /** Python's `hashlib.sha256(s.encode("utf-8")).hexdigest()` (lm-eval's `hash_string`). */
-export async function sha256Hex(s: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(s));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
+export { sha256Hex } from "../util/hash.ts";
