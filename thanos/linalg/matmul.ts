@@ -345,16 +345,6 @@ export function aSlices(a: MatrixView, transA: boolean, M: number, K: number): {
 }
 
 /**
- * Records filling the texels [height, width] of `t` with the [rows, cols] view `x`, four columns a
- * texel: copied when its rows can be (cols a multiple of 4, see {@link copyableRows}; texels past
- * `rows` keep what they held), packed with zero padding otherwise.
- */
-export function fillTexture(x: MatrixView, t: ScratchTexture, width: number, height: number): Promise<void> {
-  if (copyableRows(x, x.rows, x.cols, x.cols)) return copyRows(x, 0, x.rows, x.cols, t);
-  return packTexture(x, false, x.rows, x.cols, 0, t.view, width, height);
-}
-
-/**
  * Whether the [rows, cols] window of `x`, and each of its k-slices, can be copied into a texture
  * row for row (four elements a texel): the product's K a multiple of 4 (`cols` or `rows` is K, so
  * slices never end inside a texel and need no zero padding), the leading dimension a multiple of

@@ -15,7 +15,7 @@ import { grid1d, launch } from "../gpu/launch.ts";
 import { budgetRanges, checkLoopBudget, loopCost } from "../gpu/loop_budget.ts";
 import { empty, type Tensor } from "../gpu/tensor.ts";
 import { checkFinite, checkNoAlias, checkTensor, checkView } from "../linalg/checks.ts";
-import { fillTexture } from "../linalg/matmul.ts";
+import { packTexture } from "../linalg/matmul.ts";
 import { readEnv } from "../util/env.ts";
 import { describe, type MatrixView } from "../linalg/view.ts";
 import type { Activation } from "./config.ts";
@@ -393,13 +393,16 @@ export async function causalAttention(
   const common = { batchHeads: batch * heads, seqLen, heads, kvHeads, qOffset: q.offset, qLd: q.ld };
   const constants = { WG: wg, HEAD_DIM: headDim, QB: qb };
   if (attentionVariant(gpu, shape, variant) === "texture") {
-    // k and v copied or packed into textures once, four columns a texel, read by every dispatch
+    // k and v packed into textures once, four columns a texel (pack_texture.wgsl), read by every
+    // dispatch. Packed, not copied even where the rows could be: a buffer-to-texture copy of k right
+    // after the products and RoPE that wrote it made the calibration forward 1.9x slower on llvmpipe
+    // (tiny-llama's default prune: calibration 58.8 s copied against 31.5 s packed; the other stages equal)
     const width = (kvHeads * headDim) / 4;
-    const tk = gpu.textures.get("attention K", width, rows), tv = gpu.textures.get("attention V", width, rows);
-    await fillTexture(k, tk, width, rows);
-    await fillTexture(v, tv, width, rows);
+    const tk = gpu.textures.view("attention K", width, rows), tv = gpu.textures.view("attention V", width, rows);
+    await packTexture(k, false, rows, kvHeads * headDim, 0, tk, width, rows);
+    await packTexture(v, false, rows, kvHeads * headDim, 0, tv, width, rows);
     for (const [keyBegin, keyEnd] of keyRanges) {
-      await launch(gpu, "attention_texture", { q: q.tensor, tk: tk.view, tv: tv.view, out, state }, {
+      await launch(gpu, "attention_texture", { q: q.tensor, tk, tv, out, state }, {
         grid: [Math.ceil((batch * heads) / wg), rowsOf(keyBegin), 1],
         params: { ...common, outLd: heads * headDim, keyBegin, keyEnd, scale },
         constants,
