@@ -152,13 +152,15 @@ async function run(): Promise<unknown> {
         return r;
       };
       const denseZeroshot = await zeroshotOf("dense");
-      let lastLog = 0;
+      // every layer pruned, the first unit of each stage of a block, and at most a line every 2 s otherwise
+      let lastLog = -Infinity, lastStage = "";
       const result = await pruneModel(model, calibration, {
         prune: options,
         onProgress: (p: PipelineProgress) => {
-          const now = performance.now();
-          if (p.stage === "prune" || now - lastLog > 2000) {
+          const now = performance.now(), stage = `${p.stage} ${p.block}`;
+          if (p.stage === "prune" || stage !== lastStage || now - lastLog > 2000) {
             lastLog = now;
+            lastStage = stage;
             const eta = Number.isFinite(p.eta) ? `, ETA ${formatSeconds(p.eta)}` : "";
             log(`prune: ${p.message} [${p.done}/${p.total}${eta}]`);
           }
