@@ -304,7 +304,7 @@ async function checkMemoryPlan(
  */
 function withWriteProgress(tensors: Map<string, TensorInput>, out: string): Map<string, TensorInput> {
   const pause = Number(Deno.env.get("THANOS_TEST_WRITE_PAUSE_MS") ?? 0);
-  let done = 0, lastLog = 0;
+  let done = 0, lastLog = -Infinity; // the first tensor always logs
   return new Map([...tensors].map(([name, t]): [string, TensorInput] => {
     const data = t.data;
     const lazy = async () => {
