@@ -22,6 +22,9 @@ const KERNELS = [
   { variant: "register", align: 1, name: "matmul_register" },
   { variant: "register", align: 4, name: "matmul_register_vec4" },
   { variant: "tiled", align: 1, name: "matmul_tiled" },
+  { variant: "texture", align: 1, name: "matmul_texture" },
+  // leading dimensions of 64: X is copied into the textures where n is a multiple of 4 (n = 1000, 100)
+  { variant: "texture", align: 64, name: "matmul_texture (X copied)" },
 ] as const;
 
 /** A random symmetric d x d matrix, as the window at (2, 3) of a larger tensor when `margin`. */
