@@ -313,11 +313,15 @@ function recordTextureProduct(product: Product, K: number): Promise<void> {
   const M = c.rows, N = c.cols;
   const copyB = !transB && copyableRows(b, K, N, K), bRows = transB && copyableRows(b, N, K, K);
   const slicesA = aSlices(a, transA, M, K);
+  // XᵀX with X copied: op(A)ᵀ's rows (A_COLS) and op(B)'s rows are both X's rows, one texture serves both
+  const same = a.tensor === b.tensor && a.offset === b.offset && a.ld === b.ld && a.rows === b.rows &&
+    a.cols === b.cols;
   return recordPackedProduct({
     ...product,
     K,
     bRows,
     aCols: slicesA.cols,
+    bFromA: slicesA.cols && copyB && same,
     // op(A)[:, k0 .. k0+kc] and op(B)[k0 .. k0+kc, :] as windows of the stored A and B
     packA: slicesA.fill,
     packB: (k0, kc, t, width, height) =>
@@ -389,6 +393,8 @@ export async function recordPackedProduct(product: {
   symmetric: boolean;
   bRows?: boolean;
   aCols?: boolean;
+  /** op(B)'s texture is op(A)'s, as filled (XᵀX with X copied in the A_COLS layout); packB is not called */
+  bFromA?: boolean;
   packA: PackSlice;
   packB: PackSlice;
 }): Promise<void> {
@@ -404,10 +410,10 @@ export async function recordPackedProduct(product: {
     const [wB, hB] = bRows ? [widthA, widthB * 4] : [widthB, heightB];
     const [wA, hA] = aCols ? [heightA / 4, heightB] : [widthA, heightA];
     const ta = gpu.textures.get(aCols ? "matmul A cols" : "matmul A", wA, hA);
-    // a role per layout: one texture grown to both would be as wide as one and as tall as the other
-    const tb = gpu.textures.get(bRows ? "matmul B rows" : "matmul B", wB, hB);
     await product.packA(k0, kc, ta, wA, hA);
-    await product.packB(k0, kc, tb, wB, hB);
+    // a role per layout: one texture grown to both would be as wide as one and as tall as the other
+    const tb = product.bFromA ? ta : gpu.textures.get(bRows ? "matmul B rows" : "matmul B", wB, hB);
+    if (!product.bFromA) await product.packB(k0, kc, tb, wB, hB);
     const constants = {
       WG_X: REGISTER.WG,
       WG_Y: REGISTER.WG,
