@@ -30,7 +30,11 @@ const values = stringFlags(Deno.args.map((a) => a === "--profile" ? "--profile=t
   patterns: "unstructured,2:4,4:8,structured",
   profile: "false",
 });
-const profile = values.profile !== "false";
+if (values.profile !== "true" && values.profile !== "false") {
+  console.error(`bench:layer: --profile=${values.profile}; expected no value, true or false`);
+  Deno.exit(2);
+}
+const profile = values.profile === "true";
 
 function gaussian(n: number, seed: number): Float32Array {
   let s = seed >>> 0;

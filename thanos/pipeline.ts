@@ -293,11 +293,13 @@ function pruneBlock(
 ): Promise<LayerReport[]> {
   return clock.stage("prune", async () => {
     const reports: LayerReport[] = [];
-    let shape = "";
+    let previousShape = "";
     for (const linear of await model.blockLinears(b)) {
       await clock.unit("prune", b, `pruning ${linear.name}`, linear.name);
       // a layer of another shape reuses none of the previous layer's scratch: free it first
-      if (shape !== (shape = linear.weight.shape.join("x"))) await model.gpu.releaseSpares();
+      const shape = linear.weight.shape.join("x");
+      if (shape !== previousShape) await model.gpu.releaseSpares();
+      previousShape = shape;
       const started = performance.now();
       const result = await pruneLayer(
         { name: `${b}.${linear.name}`, weight: linear.weight },
