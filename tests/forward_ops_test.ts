@@ -5,7 +5,7 @@
  */
 
 import { assertEquals, assertRejects, assertThrows } from "./assert.ts";
-import { empty, launch, upload } from "../thanos/gpu/mod.ts";
+import { empty, launch, upload, zeros } from "../thanos/gpu/mod.ts";
 import { mat, sub } from "../thanos/linalg/view.ts";
 import {
   activation,
@@ -15,9 +15,11 @@ import {
   biasAdd,
   causalAttention,
   gatedActivation,
+  gatedActivationRows,
   gatherRows,
   layerNorm,
   nllUpdate,
+  paddedWidth,
   residualAdd,
   rmsNorm,
   rope,
@@ -118,9 +120,10 @@ gpuTest(
         z = empty(gpu, [rows, cols]),
         state = empty(gpu, [rows, 3]),
         nll = empty(gpu, [rows]);
-      await launch(gpu, "rms_norm", { x: xT, w: wT, y }, {
+      using flags = zeros(gpu, [1], "u32"); // the output check's flags (CHECK is off)
+      await launch(gpu, "rms_norm", { x: xT, w: wT, y, flags }, {
         grid: [rows],
-        params: { rows, cols, eps: 1e-5 },
+        params: { rows, cols, eps: 1e-5, slot: 0 },
         constants: { WG },
       });
       await launch(gpu, "layer_norm", { x: xT, w: wT, b: bT, y: z }, {
@@ -217,6 +220,57 @@ for (const kind of ACTIVATIONS) {
     assertClose(await g.read(), Array.from(x, (v, i) => fn(v) * up[i]), { rtol: 2e-6, atol: 2e-6 }, `gated ${kind}`);
   });
 }
+
+gpuTest(
+  "gatedActivationRows: windows of one gate/up tensor into a padded output, gatedActivation's values bit for bit",
+  async (gpu) => {
+    const rows = 7, f = 129, ld = paddedWidth(f); // 192: a padded row length
+    assertEquals([paddedWidth(688), paddedWidth(64), paddedWidth(1)], [704, 64, 64]);
+    for (const kind of ACTIVATIONS) {
+      const gu = randn(rows * 2 * f, 31).map((v) => v * 4); // [rows, 2f]: gate | up
+      using guT = upload(gpu, gu, [rows, 2 * f], "gate|up");
+      using out = await gatedActivationRows(sub(mat(guT), 0, 0, rows, f), sub(mat(guT), 0, f, rows, f), kind, ld);
+      assertEquals(out.shape, [rows, ld]);
+      // the same values through gatedActivation on contiguous copies
+      const gate = new Float32Array(rows * f), up = new Float32Array(rows * f);
+      for (let r = 0; r < rows; r++) {
+        gate.set(gu.subarray(r * 2 * f, r * 2 * f + f), r * f);
+        up.set(gu.subarray(r * 2 * f + f, (r + 1) * 2 * f), r * f);
+      }
+      using g = upload(gpu, gate, [rows, f]);
+      await gatedActivation(g, upload(gpu, up, [rows, f]), kind);
+      const want = await g.read() as Float32Array, got = await out.read() as Float32Array;
+      for (let r = 0; r < rows; r++) {
+        assertEquals(got.subarray(r * ld, r * ld + f), want.subarray(r * f, (r + 1) * f), `${kind} row ${r}`);
+        assertEquals(got.subarray(r * ld + f, (r + 1) * ld), new Float32Array(ld - f), `${kind} padding of row ${r}`);
+      }
+    }
+  },
+);
+
+gpuTest(
+  "gatedActivationRows, rmsNorm and residualAdd record the first non-finite output in the unpadded layout",
+  async (gpu) => {
+    const { decodeFirstNonFinite } = await import("../thanos/linalg/finite.ts");
+    const rows = 5, f = 9;
+    using flags = zeros(gpu, [4], "u32", "flags");
+    const gate = randn(rows * f, 41), up = randn(rows * f, 42);
+    gate[3 * f + 7] = NaN; //                                  first bad output at row 3, column 7
+    up[4 * f + 2] = Infinity;
+    using g = upload(gpu, gate, [rows, f]), u = upload(gpu, up, [rows, f]);
+    using _out = await gatedActivationRows(mat(g), mat(u), "silu", 64, { flags, slot: 1 });
+    // finite inputs: nothing recorded
+    using ok = upload(gpu, randn(rows * f, 47), [rows, f]);
+    using _fine = await gatedActivationRows(mat(ok), mat(ok), "relu", 64, { flags, slot: 0 });
+    using x = upload(gpu, randn(rows * f, 43).map((v, i) => (i === 2 * f + 4 ? NaN : v)), [rows, f]);
+    using w = upload(gpu, randn(f, 44), [f]);
+    await rmsNorm(x, w, 1e-5, undefined, { flags, slot: 2 }); // row 2 is all NaN after the norm: first at 2·f
+    using y = upload(gpu, randn(rows * f, 45).map((v, i) => (i === 11 ? -Infinity : v)), [rows, f]);
+    await residualAdd(y, upload(gpu, randn(rows * f, 46), [rows, f]), { flags, slot: 3 });
+    const decoded = Array.from(await flags.read(), decodeFirstNonFinite);
+    assertEquals(decoded, [-1, 3 * f + 7, 2 * f, 11]);
+  },
+);
 
 gpuTest("gatedActivation rejects unknown activations and mismatched sizes", async (gpu) => {
   const a = upload(gpu, new Float32Array(4)), b = upload(gpu, new Float32Array(3));

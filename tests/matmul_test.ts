@@ -18,6 +18,7 @@ import {
   MATMUL_VARIANTS,
   matmulNew,
   type MatmulOptions,
+  matmulRowStack,
   matmulShader,
   matmulVariant,
   textureFits,
@@ -275,6 +276,54 @@ gpuTest(
     for (const t of [a.tensor, w.tensor, b.tensor]) t.release();
   },
 );
+
+for (
+  const [K, variant] of [[64, "texture"], [256, "texture"], [250, "texture"], [64, "register"], [250, "tiled"]] as const
+) {
+  gpuTest(
+    `matmulRowStack: C = A·[W1; W2; W3]ᵀ is each weight's own product bit for bit (K = ${K}, ${variant})`,
+    async (gpu) => {
+      // K 64 / 256 on the texture variant: one product, the weights copied one below the other;
+      // K 250 or another variant: one product per weight into its columns of C
+      const M = 37, rows = [21, 16, 5];
+      const a = randomMatrix(gpu, M, K, 11, { align: 64 });
+      using weights = new DisposableStack();
+      const ws = rows.map((n, i) =>
+        weights.use(upload(gpu, randomMatrix(gpu, n, K, 20 + i).host.data, [n, K], `W${i}`))
+      );
+      using c = empty(gpu, [M, 42], "f32", "C");
+      await matmulRowStack(a.view, ws, mat(c), variant);
+      const got = await c.read() as Float32Array;
+      let j = 0;
+      for (const [i, w] of ws.entries()) {
+        using alone = empty(gpu, [M, rows[i]], "f32", "alone");
+        await matmul(a.view, mat(w), mat(alone), { transB: true, variant });
+        const want = await alone.read() as Float32Array;
+        for (let r = 0; r < M; r++) {
+          assertEquals(got.subarray(r * 42 + j, r * 42 + j + rows[i]), want.subarray(r * rows[i], (r + 1) * rows[i]));
+        }
+        j += rows[i];
+      }
+      a.tensor.release();
+    },
+  );
+}
+
+gpuTest("matmulRowStack rejects weights of another width and a C of the wrong shape", async (gpu) => {
+  using a = empty(gpu, [4, 8], "f32", "A"), w1 = empty(gpu, [3, 8], "f32", "W1"), w2 = empty(gpu, [2, 7], "f32", "W2");
+  using c = empty(gpu, [4, 5], "f32", "C"), c2 = empty(gpu, [4, 6], "f32", "C2");
+  await assertRejects(
+    () => matmulRowStack(mat(a), [w1, w2], mat(c)),
+    RangeError,
+    'matmulRowStack: weight 1 "W2" is f32 [2,7]; expected f32 [rows, 8] (A is 4x8)',
+  );
+  await assertRejects(
+    () => matmulRowStack(mat(a), [w1, w1], mat(c)),
+    RangeError,
+    "matmulRowStack: C is 4x5; expected 4x6 (A's rows, the weights' rows)",
+  );
+  await matmulRowStack(mat(a), [w1, w1], mat(c2)); // the same weight twice is fine
+});
 
 gpuTest("gridChunks covers the output exactly with grids within the limit", () => {
   assertEquals(gridChunks(10, 20, 4, 8, 100), [{ i: 0, m: 10, j: 0, n: 20 }]);

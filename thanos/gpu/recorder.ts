@@ -236,7 +236,7 @@ export class Recorder {
   /**
    * Records copying `height` rows of `width` rgba32float texels from `src` (row r at byte
    * `srcOffset + r·bytesPerRow`; `srcOffset` a multiple of 16, `bytesPerRow` of 256) into the
-   * texels [0, height) x [0, width) of `texture`.
+   * texels [y0, y0 + height) x [0, width) of `texture`.
    */
   copyToTexture(
     src: GPUBuffer,
@@ -245,12 +245,14 @@ export class Recorder {
     texture: GPUTexture,
     width: number,
     height: number,
+    y0 = 0,
   ): void {
     if (width === 0 || height === 0) return;
-    this.#currentEncoder().copyBufferToTexture({ buffer: src, offset: srcOffset, bytesPerRow }, { texture }, [
-      width,
-      height,
-    ]);
+    this.#currentEncoder().copyBufferToTexture(
+      { buffer: src, offset: srcOffset, bytesPerRow },
+      { texture, origin: { x: 0, y: y0 } },
+      [width, height],
+    );
     this.#shaders.add("copyBufferToTexture");
     if (++this.#commands >= MAX_COMMANDS_PER_SUBMIT) this.submit();
   }

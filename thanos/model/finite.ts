@@ -27,7 +27,7 @@ import {
 import type { LinearGroup } from "./forward.ts";
 import type { BlockWeights, GlobalWeights, LinearWeights, NormWeights } from "./weights.ts";
 import type { BlockLayout, LinearLayer, ModelLayout, NormLayer } from "./layout.ts";
-import type { RowChunks } from "./ops.ts";
+import type { FiniteSlot, RowChunks } from "./ops.ts";
 
 function linearItems(layer: LinearLayer, w: LinearWeights): FiniteCheckItem[] {
   const { outFeatures: out, inFeatures: inF } = layer;
@@ -120,9 +120,22 @@ export class ActivationWatch implements Disposable {
 
   /** Records the input of `group` (or, with group null, the output) of block `b`. */
   async record(b: number, group: LinearGroup | null, x: Tensor): Promise<void> {
-    const g = group === null ? this.groups.length : this.groups.indexOf(group);
-    await recordFirstNonFinite(x, this.flags, b * (this.groups.length + 1) + g);
+    await recordFirstNonFinite(x, this.flags, this.#slot(b, group));
     this.#dirty = true;
+  }
+
+  /**
+   * The slot of the input of `group` (or, with group null, the output) of block `b`, for a kernel
+   * that checks what it writes itself (e.g. `gatedActivationRows`) instead of {@link record}; the
+   * flags count as recorded from now on.
+   */
+  slot(b: number, group: LinearGroup | null): FiniteSlot {
+    this.#dirty = true;
+    return { flags: this.flags, slot: this.#slot(b, group) };
+  }
+
+  #slot(b: number, group: LinearGroup | null): number {
+    return b * (this.groups.length + 1) + (group === null ? this.groups.length : this.groups.indexOf(group));
   }
 
   /** Reads and checks the flags (one readback; none when nothing was recorded since the last). */

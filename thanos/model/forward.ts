@@ -17,7 +17,7 @@
 
 import type { Gpu } from "../gpu/device.ts";
 import { empty, filledBy, readAll, type Tensor, upload } from "../gpu/tensor.ts";
-import { matmul, matmulNew } from "../linalg/matmul.ts";
+import { matmul, matmulNew, matmulRowStack, REGISTER_K_PER_DISPATCH, TILED_K_PER_DISPATCH } from "../linalg/matmul.ts";
 import { matmulHalfWeight } from "../linalg/matmul_half.ts";
 import { sparseMatmulNew } from "../linalg/sparse_matmul.ts";
 import { mat, type MatrixView, sub } from "../linalg/view.ts";
@@ -28,6 +28,7 @@ import {
   type AttentionShape,
   biasAdd,
   causalAttention,
+  type FiniteSlot,
   gatherRows,
   layerNorm,
   type NllChunk,
@@ -37,6 +38,7 @@ import {
 } from "./ops.ts";
 import type { TensorInput } from "./safetensors.ts";
 import { ActivationWatch } from "./finite.ts";
+import { recordFirstNonFinite } from "../linalg/finite.ts";
 import {
   type BlockWeights,
   type F32LinearWeights,
@@ -163,34 +165,117 @@ const DEFAULT_LOGITS_BYTES = 64 * 1024 * 1024;
 
 /**
  * y = x·Wᵀ + b for x [rows, in] and W [out, in]: the dense product, from halves, or the sparse one
- * when the layer is held compressed ({@link LinearWeights.sparse}).
+ * when the layer is held compressed ({@link LinearWeights.sparse}, which needs x as a whole tensor).
+ * @param x the input, a tensor or a view (e.g. the unpadded window of a row-padded activation)
  * @returns a new f32 [rows, out] tensor labelled `label`
  */
-export async function linear(x: Tensor, layer: LinearWeights, label = layer.name): Promise<Tensor> {
+export async function linear(x: Tensor | MatrixView, layer: LinearWeights, label = layer.name): Promise<Tensor> {
+  const view = "tensor" in x ? x : mat(x);
   if (layer.sparse) {
-    const y = await sparseMatmulNew(layer.sparse, x, label); //   [rows, out], W held compressed
+    const y = await sparseMatmulNew(layer.sparse, wholeTensor(view, layer.name), label); // [rows, out], W held compressed
     return filledBy(y, (y) => layer.bias && biasAdd(y, layer.bias));
   }
   if (!layer.weight) {
-    const y = empty(x.gpu, [x.shape[0], layer.half!.rows], "f32", label); //   [rows, out], W kept in halves
+    const y = empty(view.tensor.gpu, [view.rows, layer.half!.rows], "f32", label); //   [rows, out], W kept in halves
     return filledBy(y, async (y) => {
-      await matmulHalfWeight(mat(x), layer.half!, mat(y));
+      await matmulHalfWeight(view, layer.half!, mat(y));
       if (layer.bias) await biasAdd(y, layer.bias);
     });
   }
-  const y = await matmulNew(mat(x), mat(layer.weight), { transB: true }, label); // [rows, out]
+  const y = await matmulNew(view, mat(layer.weight), { transB: true }, label); // [rows, out]
   return filledBy(y, (y) => layer.bias && biasAdd(y, layer.bias));
 }
 
+/** The tensor a view covers whole (the sparse product reads x as a tensor). */
+function wholeTensor(v: MatrixView, layer: string): Tensor {
+  const t = v.tensor;
+  if (v.offset !== 0 || v.ld !== v.cols || t.shape.length !== 2 || t.shape[0] !== v.rows || t.shape[1] !== v.cols) {
+    throw new Error(`linear: the input of compressed layer "${layer}" must be a whole tensor, not a window of one`);
+  }
+  return t;
+}
+
+/** The outputs of a linear group's layers on one input (see {@link linearGroup}). */
+export interface GroupOutputs extends Disposable {
+  /** layer i's output [rows, out_i], in the order the layers were given */
+  readonly views: readonly MatrixView[];
+}
+
 /**
- * A residual branch's output added to the stream: skip + x·Wᵀ + b.
+ * The layers of a linear group applied to the same input: with every layer dense f32 and without
+ * bias, ONE product into a [rows, Σ out_i] tensor whose column windows are the outputs
+ * (`matmulRowStack`: bit for bit each layer's own product, one pass over x and one wide grid);
+ * otherwise {@link linear} per layer.
+ * @returns the outputs as views; dispose of the result to free them
+ * @example
+ * ```ts
+ * using qkv = await linearGroup(h, [wq, wk, wv]);
+ * const [q, k, v] = qkv.views;
+ * ```
+ */
+export async function linearGroup(x: Tensor, layers: readonly LinearWeights[]): Promise<GroupOutputs> {
+  const tensors: Tensor[] = [];
+  const outputs = (views: MatrixView[]): GroupOutputs => ({
+    views,
+    [Symbol.dispose]: () => tensors.forEach((t) => t.release()),
+  });
+  try {
+    if (layers.length > 1 && layers.every((l) => l.weight && !l.bias && !l.sparse)) {
+      const weights = layers.map((l) => l.weight!);
+      const total = weights.reduce((n, w) => n + w.shape[0], 0);
+      const y = empty(x.gpu, [x.shape[0], total], "f32", layers.map((l) => l.name).join("+"));
+      tensors.push(y);
+      await matmulRowStack(mat(x), weights, mat(y));
+      let j = 0;
+      return outputs(weights.map((w) => {
+        const v = sub(mat(y), 0, j, x.shape[0], w.shape[0]);
+        j += w.shape[0];
+        return v;
+      }));
+    }
+    for (const l of layers) tensors.push(await linear(x, l));
+    return outputs(tensors.map((t) => mat(t)));
+  } catch (err) {
+    tensors.forEach((t) => t.release());
+    throw err;
+  }
+}
+
+/**
+ * A residual branch's output added to the stream: skip + x·Wᵀ + b. For a dense layer without
+ * bias whose product takes one pass over k, the stream is copied into the output and the product
+ * accumulated onto it (one kernel less; skip + x·Wᵀ equals x·Wᵀ + skip bit for bit, the addition
+ * being commutative); otherwise {@link linear} then a residual add.
  * @param skip the residual stream [rows, out] (not modified)
+ * @param x the branch's input, a tensor or a view
+ * @param check where the NaN/Inf check of the sum goes (in the residual add's pass where there is one)
  * @returns a new f32 [rows, out] tensor labelled "residual"
  */
-export async function residual(skip: Tensor, x: Tensor, layer: LinearWeights): Promise<Tensor> {
-  const y = await linear(x, layer, "residual"); // [rows, out]
-  return filledBy(y, (y) => residualAdd(y, skip));
+export async function residual(
+  skip: Tensor,
+  x: Tensor | MatrixView,
+  layer: LinearWeights,
+  check?: FiniteSlot,
+): Promise<Tensor> {
+  const view = "tensor" in x ? x : mat(x);
+  if (layer.weight && !layer.bias && view.cols <= SINGLE_PASS_K) {
+    const y = empty(skip.gpu, [view.rows, layer.weight.shape[0]], "f32", "residual");
+    return filledBy(y, async (y) => {
+      if (skip.size !== y.size) {
+        throw new RangeError(`residual: the stream "${skip.label}" is [${skip.shape}]; expected [${y.shape}]`);
+      }
+      skip.assertAlive();
+      skip.gpu.recorder.copy(skip.buffer, 0, y.buffer, 0, y.byteLength);
+      await matmul(view, mat(layer.weight!), mat(y), { transB: true, accumulate: true });
+      if (check) await recordFirstNonFinite(y, check.flags, check.slot);
+    });
+  }
+  const y = await linear(view, layer, "residual"); // [rows, out]
+  return filledBy(y, (y) => residualAdd(y, skip, check));
 }
+
+/** Depth up to which every matmul variant sums k in one pass (a single dispatch's store). */
+const SINGLE_PASS_K = Math.min(REGISTER_K_PER_DISPATCH, TILED_K_PER_DISPATCH);
 
 /**
  * Causal self-attention with the 1/sqrt(headDim) scale every supported family uses (see
@@ -207,9 +292,15 @@ export function attention(
   return filledBy(out, (out) => causalAttention(q, k, v, out, { ...shape, scale: shape.headDim ** -0.5 }));
 }
 
-/** RMSNorm or LayerNorm of x [rows, d] with the given weights. @returns a new tensor */
-export function applyNorm(x: Tensor, n: NormWeights): Promise<Tensor> {
-  return n.kind === "rmsnorm" ? rmsNorm(x, n.weight, n.eps) : layerNorm(x, n.weight, n.bias!, n.eps);
+/**
+ * RMSNorm or LayerNorm of x [rows, d] with the given weights.
+ * @param check where the NaN/Inf check of the result goes (recorded by RMSNorm's own pass)
+ * @returns a new tensor
+ */
+export async function applyNorm(x: Tensor, n: NormWeights, check?: FiniteSlot): Promise<Tensor> {
+  if (n.kind === "rmsnorm") return await rmsNorm(x, n.weight, n.eps, undefined, check);
+  const y = await layerNorm(x, n.weight, n.bias!, n.eps);
+  return filledBy(y, (y) => check && recordFirstNonFinite(y, check.flags, check.slot));
 }
 
 /**
@@ -233,6 +324,8 @@ export abstract class DecoderModel<C extends ModelConfig = ModelConfig> implemen
   readonly #watch: ActivationWatch;
   /** the block being run, for the checks recorded by {@link observe} */
   #current = 0;
+  /** the block being run took on its output's NaN/Inf check ({@link outputSlot}) */
+  #outputChecked = false;
 
   constructor(checkpoint: Checkpoint, gpu: Gpu, options: ModelOptions = {}) {
     this.checkpoint = checkpoint;
@@ -338,8 +431,9 @@ export abstract class DecoderModel<C extends ModelConfig = ModelConfig> implemen
     this.#checkHidden("runBlock", hidden, batch * seqLen);
     checkWindows("runBlock", batch, seqLen, this.config.maxPositions);
     this.#current = b;
+    this.#outputChecked = false;
     const out = await this.forwardBlock(w, hidden, batch, seqLen, hooks);
-    return filledBy(out, (out) => this.#watch.record(b, null, out));
+    return filledBy(out, (out) => this.#outputChecked || this.#watch.record(b, null, out));
   }
 
   checkActivations(): Promise<void> {
@@ -463,12 +557,45 @@ export abstract class DecoderModel<C extends ModelConfig = ModelConfig> implemen
   // ------------------------------------------------------------------------------------------
   // shared pieces
 
-  /** Calls the hook of the group fed by `input` with x. */
-  protected async observe(hooks: ForwardHooks, input: string, x: Tensor): Promise<void> {
+  /**
+   * Calls the hook of the group fed by `input` with x, after recording x's NaN/Inf check (no
+   * readback) — unless `checked`: the kernel that wrote x recorded it into {@link watchSlot}.
+   * @param x the group's input, a tensor, or a view (of a checked one: a window cannot be checked here)
+   */
+  protected async observe(
+    hooks: ForwardHooks,
+    input: string,
+    x: Tensor | MatrixView,
+    { checked = false } = {},
+  ): Promise<void> {
+    const group = this.#group(input);
+    if (!checked) {
+      if ("tensor" in x) {
+        throw new Error(`observe: the window of "${input}" must be checked by the kernel that wrote it`);
+      }
+      await this.#watch.record(this.#current, group, x);
+    }
+    if (hooks.onLinearInput) await hooks.onLinearInput(group, "tensor" in x ? x : mat(x));
+  }
+
+  /** Where a kernel writing the input of the group fed by `input` records its NaN/Inf check. */
+  protected watchSlot(input: string): FiniteSlot {
+    return this.#watch.slot(this.#current, this.#group(input));
+  }
+
+  /**
+   * Where the kernel writing the block's output records its NaN/Inf check; a family that asks
+   * takes it on (`runBlock` then records none of its own).
+   */
+  protected outputSlot(): FiniteSlot {
+    this.#outputChecked = true;
+    return this.#watch.slot(this.#current, null);
+  }
+
+  #group(input: string): LinearGroup {
     const group = this.linearGroups.find((g) => g.input === input);
     if (!group) throw new Error(`${this.config.family}: no linear group reads "${input}"`);
-    await this.#watch.record(this.#current, group, x); // a NaN/Inf check at this boundary (no readback)
-    if (hooks.onLinearInput) await hooks.onLinearInput(group, mat(x));
+    return group;
   }
 
   /** The linear layer `name` of a block's weights. */

@@ -15,7 +15,7 @@
  */
 
 import { empty, filledBy, type Tensor } from "../gpu/tensor.ts";
-import { mat } from "../linalg/view.ts";
+import { mat, sub } from "../linalg/view.ts";
 import type { LlamaConfig } from "./config.ts";
 import {
   applyNorm,
@@ -23,10 +23,10 @@ import {
   type BlockWeights,
   DecoderModel,
   type ForwardHooks,
-  linear,
+  linearGroup,
   residual,
 } from "./forward.ts";
-import { gatedActivation, gatherRows, rope } from "./ops.ts";
+import { gatedActivationRows, gatherRows, paddedWidth, rope } from "./ops.ts";
 import { ropeInverseFrequencies, ropeTablesOnGpu } from "./rope.ts";
 
 /** A LLaMA-family model (see the module documentation). */
@@ -54,28 +54,35 @@ export class LlamaModel extends DecoderModel<LlamaConfig> {
   async #attention(w: BlockWeights, x: Tensor, batch: number, T: number, hooks: ForwardHooks): Promise<Tensor> {
     const { numHeads: nh, numKvHeads: nkv, headDim: hs } = this.config;
     const { cos, sin } = this.#ropeTables(T);
-    using h = await applyNorm(x, w.attentionNorm); // [N, d]
-    await this.observe(hooks, "attn_in", h);
-    using q = await linear(h, this.linearOf(w, "self_attn.q_proj")); // [N, nh·hs]
-    using k = await linear(h, this.linearOf(w, "self_attn.k_proj")); // [N, nkv·hs]
-    using v = await linear(h, this.linearOf(w, "self_attn.v_proj")); // [N, nkv·hs]
-    await rope(mat(q), cos, sin, { seqLen: T, heads: nh, headDim: hs });
-    await rope(mat(k), cos, sin, { seqLen: T, heads: nkv, headDim: hs });
+    using h = await applyNorm(x, w.attentionNorm, this.watchSlot("attn_in")); // [N, d], checked for NaN/Inf
+    await this.observe(hooks, "attn_in", h, { checked: true });
+    const projections = ["self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj"];
+    using qkv = await linearGroup(h, projections.map((name) => this.linearOf(w, name))); // one product when it can
+    const [q, k, v] = qkv.views; // [N, nh·hs], [N, nkv·hs], [N, nkv·hs]
+    await rope(q, cos, sin, { seqLen: T, heads: nh, headDim: hs });
+    await rope(k, cos, sin, { seqLen: T, heads: nkv, headDim: hs });
     const shape = { batch, seqLen: T, heads: nh, kvHeads: nkv, headDim: hs };
-    using att = await attention(mat(q), mat(k), mat(v), shape); // [N, nh·hs]
+    using att = await attention(q, k, v, shape); // [N, nh·hs]
     await this.observe(hooks, "attn_out", att);
     return await residual(x, att, this.linearOf(w, "self_attn.o_proj")); // [N, d]
   }
 
-  /** The SwiGLU MLP. */
+  /**
+   * The SwiGLU MLP: gate and up in one product where they can be, act(gate)·up written row-padded
+   * (so the down projection copies its rows into a texture) and checked for NaN/Inf in one pass.
+   */
   async #mlp(w: BlockWeights, x: Tensor, hooks: ForwardHooks): Promise<Tensor> {
-    using h = await applyNorm(x, w.mlpNorm); // [N, d]
-    await this.observe(hooks, "mlp_in", h);
-    using gate = await linear(h, this.linearOf(w, "mlp.gate_proj")); // [N, f]
-    using up = await linear(h, this.linearOf(w, "mlp.up_proj")); // [N, f]
-    await gatedActivation(gate, up, this.config.activation); // gate = act(gate) · up
-    await this.observe(hooks, "mlp_hidden", gate);
-    return await residual(x, gate, this.linearOf(w, "mlp.down_proj")); // [N, d]
+    using h = await applyNorm(x, w.mlpNorm, this.watchSlot("mlp_in")); // [N, d], checked for NaN/Inf
+    await this.observe(hooks, "mlp_in", h, { checked: true });
+    const down = this.linearOf(w, "mlp.down_proj");
+    using gateUp = await linearGroup(h, [this.linearOf(w, "mlp.gate_proj"), this.linearOf(w, "mlp.up_proj")]);
+    const [gate, up] = gateUp.views; // [N, f] each
+    const ld = down.sparse ? gate.cols : paddedWidth(gate.cols); // the compressed product reads a whole tensor
+    const check = this.watchSlot("mlp_hidden");
+    using hidden = await gatedActivationRows(gate, up, this.config.activation, ld, check); // [N, ld]
+    const act = sub(mat(hidden), 0, 0, gate.rows, gate.cols); // act(gate)·up, [N, f]
+    await this.observe(hooks, "mlp_hidden", act, { checked: true });
+    return await residual(x, act, down, this.outputSlot()); // [N, d], the block's output, checked
   }
 
   protected finalHidden(x: Tensor): Promise<Tensor> {

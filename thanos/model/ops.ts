@@ -151,6 +151,7 @@ export async function gatherRows(
  * @param weight f32 [d]
  * @param eps added to the mean square (config `rms_norm_eps`)
  * @param out f32 [rows, d], distinct from x (allocated when omitted)
+ * @param check where the NaN/Inf check of the output goes, recorded in the same pass (none when omitted)
  * @returns `out`
  * @throws RangeError on shape mismatches, a negative / non-finite eps, or rows too long for one
  *   invocation's loop budget (thanos/gpu/loop_budget.ts)
@@ -159,19 +160,27 @@ export async function gatherRows(
  * const h = await rmsNorm(x, inputLayernorm, 1e-5); // [T, d]
  * ```
  */
-export async function rmsNorm(x: Tensor, weight: Tensor, eps: number, out?: Tensor): Promise<Tensor> {
+export async function rmsNorm(
+  x: Tensor,
+  weight: Tensor,
+  eps: number,
+  out?: Tensor,
+  check?: FiniteSlot,
+): Promise<Tensor> {
   const op = "rmsNorm";
   const [rows, cols] = check2d(op, "x", x);
   checkVector(op, "weight", weight, cols);
   checkEps(op, eps);
+  checkSlot(op, check);
   const y = out ?? empty(x.gpu, [rows, cols], "f32", "rmsNorm");
   check2d(op, "out", y, rows, cols);
   checkNoAlias(op, "out", y, "x", x);
   checkRowLoops(op, x.gpu, cols, 2, 1);
-  await launch(x.gpu, "rms_norm", { x, w: weight, y }, {
+  using flags = checkFlags(x.gpu, check);
+  await launch(x.gpu, "rms_norm", { x, w: weight, y, flags: flags.tensor }, {
     grid: grid1d(x.gpu, rows, 1), // one workgroup per row
-    params: { rows, cols, eps },
-    constants: { WG: rowWorkgroupSize(x.gpu) },
+    params: { rows, cols, eps, slot: check?.slot ?? 0 },
+    constants: { WG: rowWorkgroupSize(x.gpu), CHECK: Number(check !== undefined) },
   });
   return y;
 }
@@ -250,12 +259,13 @@ export async function biasAdd(x: Tensor, bias: Tensor): Promise<void> {
  * Residual connection in place: `x += y` (same shape).
  * @param x f32, the residual stream
  * @param y f32, a sub-layer's output, distinct from x
+ * @param check where the NaN/Inf check of the sum goes, recorded in the same pass (none when omitted)
  * @example
  * ```ts
  * await residualAdd(hidden, attnOut);
  * ```
  */
-export async function residualAdd(x: Tensor, y: Tensor): Promise<void> {
+export async function residualAdd(x: Tensor, y: Tensor, check?: FiniteSlot): Promise<void> {
   const op = "residualAdd";
   x.assertAlive();
   y.assertAlive();
@@ -268,11 +278,25 @@ export async function residualAdd(x: Tensor, y: Tensor): Promise<void> {
     );
   }
   checkNoAlias(op, "x", x, "y", y);
-  await launch(x.gpu, "residual_add", { y, x }, {
+  checkSlot(op, check);
+  using flags = checkFlags(x.gpu, check);
+  await launch(x.gpu, "residual_add", { y, x, flags: flags.tensor }, {
     grid: grid1d(x.gpu, x.size, WG),
-    params: { n: x.size },
-    constants: { WG },
+    params: { n: x.size, slot: check?.slot ?? 0 },
+    constants: { WG, CHECK: Number(check !== undefined) },
   });
+}
+
+function checkSlot(op: string, check?: FiniteSlot): void {
+  if (check && (!Number.isInteger(check.slot) || check.slot < 0 || check.slot >= check.flags.size)) {
+    throw new RangeError(`${op}: slot ${check.slot} is outside flags of ${check.flags.size}`);
+  }
+}
+
+/** The flags a kernel that may check its output binds: the check's, or a stand-in it never writes. */
+function checkFlags(gpu: Gpu, check?: FiniteSlot): { tensor: Tensor } & Disposable {
+  const standIn = check ? null : empty(gpu, [1], "u32", "no check");
+  return { tensor: check?.flags ?? standIn!, [Symbol.dispose]: () => standIn?.release() };
 }
 
 /** Shapes of a multi-head projection: rows are batch·seqLen tokens. */
@@ -531,6 +555,84 @@ export async function gatedActivation(gate: Tensor, up: Tensor, kind: Activation
     params: { n: gate.size },
     constants: { WG, ACT: actCode(op, kind) },
   });
+}
+
+/** Where a kernel records the NaN/Inf check of what it writes (see thanos/model/finite.ts). */
+export interface FiniteSlot {
+  /** u32 flags, cleared before the checks (first_nonfinite.wgsl's convention) */
+  flags: Tensor;
+  /** the element of `flags` this check writes */
+  slot: number;
+}
+
+/**
+ * Gated activation of row windows into a new row-padded tensor: `out[r, c] = act(gate[r, c]) ·
+ * up[r, c]` for c < cols and zeros in the padding columns up to `ld`, with the NaN/Inf check of
+ * the result recorded into `check` in the same pass (shaders/gated_rows.wgsl). The values are
+ * {@link gatedActivation}'s bit for bit. gate and up may be windows of one tensor (a fused
+ * gate/up product); `ld` lets the next product copy the rows into a texture (see
+ * `matmulRowStack` and {@link paddedWidth}).
+ *
+ * @param gate view [rows, cols]
+ * @param up view [rows, cols]
+ * @param kind the activation applied to the gate
+ * @param ld the output's row length, ≥ cols
+ * @param check where the check of the output goes (indices in the unpadded [rows, cols] layout); none when omitted
+ * @returns a new f32 [rows, ld] tensor; the result is its [rows, cols] window
+ * @example
+ * ```ts
+ * using hidden = await gatedActivationRows(sub(gu, 0, 0, n, f), sub(gu, 0, f, n, f), "silu", paddedWidth(f));
+ * ```
+ */
+export async function gatedActivationRows(
+  gate: MatrixView,
+  up: MatrixView,
+  kind: Activation,
+  ld: number,
+  check?: FiniteSlot,
+): Promise<Tensor> {
+  const op = "gatedActivationRows";
+  checkView(op, "gate", gate);
+  checkView(op, "up", up);
+  const { rows, cols } = gate;
+  if (up.rows !== rows || up.cols !== cols) {
+    throw new RangeError(`${op}: gate is ${rows}x${cols} but up is ${up.rows}x${up.cols}; expected the same shape`);
+  }
+  if (!Number.isInteger(ld) || ld < cols) throw new RangeError(`${op}: ld is ${ld}; expected an integer >= ${cols}`);
+  if (rows * ld >= 0xffffffff) throw new RangeError(`${op}: ${rows}x${ld} outputs; at most 2³² − 2`);
+  checkSlot(op, check);
+  const gpu = gate.tensor.gpu;
+  const out = empty(gpu, [rows, ld], "f32", "gated activation");
+  try {
+    using flags = checkFlags(gpu, check);
+    await launch(gpu, "gated_rows", { gate: gate.tensor, up: up.tensor, out, flags: flags.tensor }, {
+      grid: grid1d(gpu, rows * ld, WG),
+      params: {
+        rows,
+        cols,
+        offG: gate.offset,
+        ldG: gate.ld,
+        offU: up.offset,
+        ldU: up.ld,
+        ldOut: ld,
+        slot: check?.slot ?? 0,
+      },
+      constants: { WG, ACT: actCode(op, kind), CHECK: Number(check !== undefined) },
+    });
+  } catch (err) {
+    out.release();
+    throw err;
+  }
+  return out;
+}
+
+/**
+ * The row length {@link gatedActivationRows} pads a hidden layer of `cols` to: a multiple of 64
+ * floats (256 bytes), the row pitch a buffer-to-texture copy takes, so the down projection copies
+ * its input instead of packing it (tiny-llama's 688 → 704).
+ */
+export function paddedWidth(cols: number): number {
+  return Math.ceil(cols / 64) * 64;
 }
 
 function actCode(op: string, kind: Activation): number {
