@@ -3,10 +3,11 @@
  *
  * Where a LLaMA forward pass spends its time: each kernel of one decoder block, timed alone at
  * tiny-llama's shapes (hidden 256, 8 query heads of 32 over 4 kv heads, MLP 688, vocabulary 4096)
- * on `batch` windows of `seqlen` tokens with seeded random inputs — RMSNorm, the q/k/v/o and
- * gate/up/down products, RoPE, attention, SiLU·up, the residual adds, the NaN/Inf checks of the
- * activations — and the LM head, with the share of each in a forward pass of tiny-llama's 4 blocks
- * (the kernels it runs, times how often).
+ * on `batch` windows of `seqlen` tokens with seeded random inputs, as LlamaModel runs them — RMSNorm
+ * (recording its output's NaN/Inf check), q/k/v in one product, RoPE, attention, the attention
+ * output's check, o_proj accumulated onto the copied stream, gate/up in one product, SiLU·up
+ * (row-padded, checked), the down product, the residual add (checked) — and the LM head, with the
+ * share of each in a forward pass of tiny-llama's 4 blocks (the kernels it runs, times how often).
  * Best wall time of `repeats` runs after a warm-up (which compiles the pipelines), the GPU synced
  * after each; the load average is printed before and after, since the machine is shared.
  *
@@ -18,9 +19,9 @@
 import { getGpu } from "../thanos/gpu/device.ts";
 import { empty, upload, zeros } from "../thanos/gpu/tensor.ts";
 import { recordFirstNonFinite } from "../thanos/linalg/finite.ts";
-import { matmul } from "../thanos/linalg/matmul.ts";
-import { mat } from "../thanos/linalg/view.ts";
-import { causalAttention, gatedActivation, residualAdd, rmsNorm, rope } from "../thanos/model/ops.ts";
+import { matmul, matmulRowStack } from "../thanos/linalg/matmul.ts";
+import { mat, sub } from "../thanos/linalg/view.ts";
+import { causalAttention, gatedActivationRows, paddedWidth, residualAdd, rmsNorm, rope } from "../thanos/model/ops.ts";
 import { ropeInverseFrequencies, ropeTablesOnGpu } from "../thanos/model/rope.ts";
 import { randn } from "../thanos/util/random.ts";
 import { stringFlags } from "./flags.ts";
@@ -34,30 +35,39 @@ const gpu = await getGpu();
 const loadBefore = Deno.loadavg()[0];
 const rand = (shape: number[], seed: number) => upload(gpu, randn(shape.reduce((a, b) => a * b), seed), shape);
 using x = rand([N, d], 1), norm = rand([d], 2), h = empty(gpu, [N, d]);
-using wq = rand([d, d], 3), wkv = rand([nkv * hs, d], 4);
-using wgate = rand([f, d], 6), wdown = rand([d, f], 7), head = rand([V, d], 8);
-using q = rand([N, nh * hs], 9), k = rand([N, nkv * hs], 10), v = rand([N, nkv * hs], 11);
-using att = empty(gpu, [N, nh * hs]), gate = rand([N, f], 12), up = rand([N, f], 13), y = empty(gpu, [N, d]);
+using wq = rand([d, d], 3), wk = rand([nkv * hs, d], 4), wv = rand([nkv * hs, d], 5), wo = rand([d, d], 14);
+using wgate = rand([f, d], 6), wup = rand([f, d], 15), wdown = rand([d, f], 7), head = rand([V, d], 8);
+using qkv = empty(gpu, [N, (nh + 2 * nkv) * hs]), gateUp = rand([N, 2 * f], 12);
+using att = rand([N, nh * hs], 9), y = empty(gpu, [N, d]);
 using logits = empty(gpu, [N, V]), flags = zeros(gpu, [1], "u32");
+const check = { flags, slot: 0 };
+const ld = paddedWidth(f);
+using act = await gatedActivationRows(sub(mat(gateUp), 0, 0, N, f), sub(mat(gateUp), 0, f, N, f), "silu", ld);
+const q = sub(mat(qkv), 0, 0, N, nh * hs), k = sub(mat(qkv), 0, nh * hs, N, nkv * hs);
+const v = sub(mat(qkv), 0, (nh + nkv) * hs, N, nkv * hs);
 const { cos, sin } = ropeTablesOnGpu(gpu, ropeInverseFrequencies(hs, { theta: 10000, scaling: null }), T);
 using _tables = { [Symbol.dispose]: () => (cos.release(), sin.release()) };
 const shape = { batch: B, seqLen: T, heads: nh, kvHeads: nkv, headDim: hs, scale: hs ** -0.5 };
 
-/** [name, dispatches of it per forward pass, the work] */
+/** [name, dispatches of it per forward pass, the work] — as LlamaModel runs them (thanos/model/llama.ts) */
 const ops: [string, number, () => Promise<unknown>][] = [
-  ["RMSNorm [N, 256]", 2 * blocks, () => rmsNorm(x, norm, 1e-5, h)],
-  ["q or o proj 256x256", 2 * blocks, () => matmul(mat(h), mat(wq), mat(att), { transB: true })],
-  ["k or v proj 128x256", 2 * blocks, () => matmul(mat(h), mat(wkv), mat(k), { transB: true })],
-  ["RoPE q", blocks, () => rope(mat(q), cos, sin, { seqLen: T, heads: nh, headDim: hs })],
-  ["RoPE k", blocks, () => rope(mat(k), cos, sin, { seqLen: T, heads: nkv, headDim: hs })],
-  ["attention", blocks, () => causalAttention(mat(q), mat(k), mat(v), att, shape)],
-  ["gate or up proj 688x256", 2 * blocks, () => matmul(mat(h), mat(wgate), mat(gate), { transB: true })],
-  ["SiLU(gate)·up", blocks, () => gatedActivation(gate, up, "silu")],
-  ["down proj 256x688", blocks, () => matmul(mat(gate), mat(wdown), mat(y), { transB: true })],
-  ["residual add", 2 * blocks, () => residualAdd(y, x)],
-  // the model's NaN/Inf watch (thanos/model/finite.ts): each linear group's input and each block's output
-  ["NaN/Inf check [N, 256]", 4 * blocks, () => recordFirstNonFinite(h, flags, 0)],
-  ["NaN/Inf check [N, 688]", blocks, () => recordFirstNonFinite(gate, flags, 0)],
+  ["RMSNorm [N, 256], checked", 2 * blocks, () => rmsNorm(x, norm, 1e-5, h, check)],
+  ["q/k/v, one 512x256 product", blocks, () => matmulRowStack(mat(h), [wq, wk, wv], mat(qkv))],
+  ["RoPE q", blocks, () => rope(q, cos, sin, { seqLen: T, heads: nh, headDim: hs })],
+  ["RoPE k", blocks, () => rope(k, cos, sin, { seqLen: T, heads: nkv, headDim: hs })],
+  ["attention", blocks, () => causalAttention(q, k, v, att, shape)],
+  // the one activation check no kernel records itself: the attention output
+  ["NaN/Inf check [N, 256]", blocks, () => recordFirstNonFinite(att, flags, 0)],
+  ["o proj onto the stream", blocks, () => {
+    gpu.recorder.copy(x.buffer, 0, y.buffer, 0, y.byteLength);
+    return matmul(mat(att), mat(wo), mat(y), { transB: true, accumulate: true });
+  }],
+  ["gate/up, one 1376x256", blocks, () => matmulRowStack(mat(h), [wgate, wup], mat(gateUp))],
+  ["SiLU(gate)·up, checked", blocks, async () => {
+    using _a = await gatedActivationRows(sub(mat(gateUp), 0, 0, N, f), sub(mat(gateUp), 0, f, N, f), "silu", ld, check);
+  }],
+  ["down proj 256x688", blocks, () => matmul(sub(mat(act), 0, 0, N, f), mat(wdown), mat(y), { transB: true })],
+  ["residual add, checked", blocks, () => residualAdd(y, x, check)],
   ["LM head 4096x256", 1, () => matmul(mat(h), mat(head), mat(logits), { transB: true })],
 ];
 const rows = [];

@@ -10,6 +10,7 @@
 import { assertEquals, assertRejects } from "./assert.ts";
 import { upload } from "../thanos/gpu/mod.ts";
 import type { LinearGroup } from "../thanos/model/forward.ts";
+import type { MatrixView } from "../thanos/linalg/view.ts";
 import { DecoderModel } from "../thanos/model/forward.ts";
 import { forwardHidden, forwardNll, loadModel } from "../thanos/model/load.ts";
 import * as ref from "./reference/forward.ts";
@@ -231,6 +232,42 @@ for (const variant of ["llama-gqa", "opt-post-ln-proj", "gpt2"]) {
     model.release();
     assertEquals(gpu.pool.liveBytes, before, "live bytes after model.release()");
   });
+}
+
+for (const variant of ["llama-gqa", "opt-post-ln-proj", "gpt2"]) {
+  gpuTest(
+    `${variant}: observeBlock hands every group the inputs runBlock does, and frees what it made`,
+    async (gpu) => {
+      const { dir } = await writeTinyCheckpoint(tmp, variant, 14);
+      const model = await loadModel(dir);
+      const batch = 2, T = 7, ids = randomIds(batch * T, model.config.vocabSize, 6);
+      using x = await model.embed(ids, batch, T);
+      const inputs = (into: [string, Float32Array][]) => ({
+        async onLinearInput(g: LinearGroup, v: MatrixView) {
+          const all = await v.tensor.read() as Float32Array, rows = new Float32Array(v.rows * v.cols);
+          for (let r = 0; r < v.rows; r++) {
+            rows.set(all.subarray(v.offset + r * v.ld, v.offset + r * v.ld + v.cols), r * v.cols);
+          }
+          into.push([g.input, rows]);
+        },
+      });
+      const full: [string, Float32Array][] = [], observed: [string, Float32Array][] = [];
+      (await model.runBlock(1, x, batch, T, inputs(full))).release(); // loads the block and the family's caches
+      const loaded = gpu.pool.liveBytes;
+      await model.observeBlock(1, x, batch, T, inputs(observed));
+      assertEquals(observed, full); // the same groups, in order, with the same inputs bit for bit
+      assertEquals(gpu.pool.liveBytes, loaded, "live bytes after observeBlock");
+      // an error inside the pass still propagates
+      const failing = {
+        onLinearInput: () => Promise.reject(new Error("hook failed")),
+      };
+      await assertRejects(() => model.observeBlock(1, x, batch, T, failing), Error, "hook failed");
+      assertEquals(gpu.pool.liveBytes, loaded, "live bytes after a failed observeBlock");
+      // and the next full pass runs to its end
+      (await model.runBlock(1, x, batch, T)).release();
+      model.release();
+    },
+  );
 }
 
 gpuTest("bad input is rejected with messages that name the value and what was expected", async (gpu) => {

@@ -240,6 +240,9 @@ gpuTest(
       using g = upload(gpu, gate, [rows, f]);
       await gatedActivation(g, upload(gpu, up, [rows, f]), kind);
       const want = await g.read() as Float32Array, got = await out.read() as Float32Array;
+      const fn = ref.ACTIVATION_FNS[kind];
+      // |gate| up to ~16 here: gelu's 1.5e-7-accurate erf times 0.5·|gate|·|up| reaches a few 1e-6
+      assertClose(want, Array.from(gate, (v, i) => fn(v) * up[i]), { rtol: 2e-6, atol: 1e-5 }, `reference ${kind}`);
       for (let r = 0; r < rows; r++) {
         assertEquals(got.subarray(r * ld, r * ld + f), want.subarray(r * f, (r + 1) * f), `${kind} row ${r}`);
         assertEquals(got.subarray(r * ld + f, (r + 1) * ld), new Float32Array(ld - f), `${kind} padding of row ${r}`);

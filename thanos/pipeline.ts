@@ -277,7 +277,7 @@ function calibrateBlock(model: CausalLM, b: number, x: BlockInputs, clock: Pipel
       const hooks: ForwardHooks = { onLinearInput: (group, input) => stats.of(group).addBatch(input) };
       await x.forEach(async (hidden, windows, i) => {
         await clock.unit("calibrate", b, `calibration forward ${i + 1}/${x.batches}`);
-        using _out = await model.runBlock(b, hidden, windows, x.seqlen, hooks);
+        await model.observeBlock(b, hidden, windows, x.seqlen, hooks); // its output is not needed
       });
     }));
 }

@@ -100,6 +100,14 @@ export interface CausalLM {
    */
   runBlock(b: number, hidden: Tensor, batch: number, seqLen: number, hooks?: ForwardHooks): Promise<Tensor>;
   /**
+   * Runs decoder block `b` for its linear layers' inputs only: calls `hooks.onLinearInput` for
+   * every group, in forward order, as {@link runBlock} does, and skips what only the block's
+   * output needs — the last group's layers and what follows them (LLaMA's down projection and
+   * residual). The pruning pipeline's calibration forward, whose output nobody reads.
+   * @param hidden f32 [batch·seqLen, hiddenSize]; not modified or released
+   */
+  observeBlock(b: number, hidden: Tensor, batch: number, seqLen: number, hooks: ForwardHooks): Promise<void>;
+  /**
    * Reads the NaN/Inf checks recorded at block boundaries since the last check (one small
    * readback; `nll` does it with its own) and clears them.
    * @throws NonFiniteError naming the first block and layer whose activations are not finite
@@ -303,6 +311,13 @@ export async function applyNorm(x: Tensor, n: NormWeights, check?: FiniteSlot): 
   return filledBy(y, (y) => check && recordFirstNonFinite(y, check.flags, check.slot));
 }
 
+/** Ends an {@link DecoderModel.observeBlock} pass once the last linear group's input was seen. */
+class InputsSeen extends Error {
+  constructor() {
+    super("observeBlock: the last linear group's input was seen");
+  }
+}
+
 /**
  * Everything the families share: argument checks, the LM head with a vocabulary-chunked NLL, and
  * the hook plumbing; the weights come from a {@link WeightStore}. A family implements
@@ -326,6 +341,8 @@ export abstract class DecoderModel<C extends ModelConfig = ModelConfig> implemen
   #current = 0;
   /** the block being run took on its output's NaN/Inf check ({@link outputSlot}) */
   #outputChecked = false;
+  /** the block is run by {@link observeBlock}: stop after the last group's input */
+  #inputsOnly = false;
 
   constructor(checkpoint: Checkpoint, gpu: Gpu, options: ModelOptions = {}) {
     this.checkpoint = checkpoint;
@@ -434,6 +451,19 @@ export abstract class DecoderModel<C extends ModelConfig = ModelConfig> implemen
     this.#outputChecked = false;
     const out = await this.forwardBlock(w, hidden, batch, seqLen, hooks);
     return filledBy(out, (out) => this.#outputChecked || this.#watch.record(b, null, out));
+  }
+
+  async observeBlock(b: number, hidden: Tensor, batch: number, seqLen: number, hooks: ForwardHooks): Promise<void> {
+    this.#inputsOnly = true;
+    try {
+      // the last group's observe() ends the pass by throwing InputsSeen; every tensor the block
+      // made is freed on the way out by its `using` (as for any error inside a block)
+      (await this.runBlock(b, hidden, batch, seqLen, hooks)).release(); // a family without linear groups
+    } catch (err) {
+      if (!(err instanceof InputsSeen)) throw err;
+    } finally {
+      this.#inputsOnly = false;
+    }
   }
 
   checkActivations(): Promise<void> {
@@ -576,6 +606,7 @@ export abstract class DecoderModel<C extends ModelConfig = ModelConfig> implemen
       await this.#watch.record(this.#current, group, x);
     }
     if (hooks.onLinearInput) await hooks.onLinearInput(group, "tensor" in x ? x : mat(x));
+    if (this.#inputsOnly && group === this.linearGroups.at(-1)) throw new InputsSeen(); // observeBlock is done
   }
 
   /** Where a kernel writing the input of the group fed by `input` records its NaN/Inf check. */
