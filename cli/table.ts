@@ -121,7 +121,8 @@ async function run(): Promise<unknown> {
   using shared = new SharedFirstBlock(); // block 0's dense statistics: computed by the first pruned cell only
   for (const [i, cell] of cells.entries()) {
     const t0 = performance.now();
-    const r = await pruneAndEvaluate(checkpoint, data, cell.options, { zeroshot, shared });
+    // the table reports perplexities, not per-layer errors: magnitude cells then need no forward pass to prune
+    const r = await pruneAndEvaluate(checkpoint, data, cell.options, { zeroshot, shared, measureError: false });
     const seconds = (performance.now() - t0) / 1000;
     results.push({
       row: cell.row,

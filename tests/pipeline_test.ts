@@ -127,6 +127,47 @@ gpuTest("tiny-llama: dense < thanos 50% < magnitude 50% in perplexity", async ()
   assert(ppl.thanos < ppl.magnitude, `thanos ${ppl.thanos} >= magnitude ${ppl.magnitude}`);
 });
 
+gpuTest("magnitude with measureError false: no forward pass, the same pruned model, NaN errors", async () => {
+  const { calibration, evaluation } = await data("models/tiny-llama");
+  const runs = [];
+  for (const measureError of [true, false]) {
+    const model = await loadModel("models/tiny-llama");
+    try {
+      const stages = new Set<string>();
+      const r = await pruneModel(model, calibration, {
+        prune: { method: "magnitude", pattern: "2:4" },
+        measureError,
+        onProgress: (p) => void stages.add(p.stage),
+      });
+      const weights = await Promise.all((await model.blockLinears(1)).map((l) => l.weight.read()));
+      runs.push({ r, stages: [...stages], weights, ppl: (await perplexity(model, evaluation)).perplexity });
+    } finally {
+      model.release();
+    }
+  }
+  const [measured, free] = runs;
+  assertEquals(measured.stages, ["calibrate", "prune", "propagate"]);
+  assertEquals(free.stages, ["prune"]); //                      no calibration, no propagation
+  assertEquals(free.weights, measured.weights); //              the same pruned weights, bit for bit
+  assertEquals(free.ppl, measured.ppl);
+  assertEquals(free.r.sparsity, measured.r.sparsity);
+  assert(measured.r.layers.every((l) => l.relativeError > 0), "errors measured with calibration");
+  assert(free.r.layers.every((l) => Number.isNaN(l.relativeError)), "no errors without it");
+  // the other methods calibrate either way
+  const model = await loadModel("models/tiny-llama");
+  try {
+    const stages = new Set<string>();
+    await pruneModel(model, calibration, {
+      prune: { method: "wanda" },
+      measureError: false,
+      onProgress: (p) => void stages.add(p.stage),
+    });
+    assertEquals([...stages], ["calibrate", "prune", "propagate"]);
+  } finally {
+    model.release();
+  }
+});
+
 gpuTest("the same seed gives the same pruned model; another seed does not", async () => {
   const tokenizer = await loadTokenizer("models/tiny-gpt2");
   const tokens = corpusTokens(await loadCorpus("sotu-calib"), tokenizer);

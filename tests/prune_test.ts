@@ -231,6 +231,35 @@ for (const method of ["thanos", "sparsegpt"] as const) {
   });
 }
 
+gpuTest("magnitude without statistics: the same weight and mask as with them, no error; others refuse", async (gpu) => {
+  const c = makeCase(24, 40, 64, 9);
+  using stats = await gpuStats(gpu, c);
+  using weight = upload(gpu, c.W, [24, 40], "W");
+  const layer = { name: "fc", weight: weight as Tensor };
+  for (const pattern of ["unstructured", "2:4"]) {
+    const withStats = await pruneLayer(layer, stats, { method: "magnitude", pattern });
+    const without = await pruneLayer(layer, null, { method: "magnitude", pattern });
+    assertEquals(await without.weight.read(), await withStats.weight.read(), pattern);
+    assertEquals(await without.mask.read(), await withStats.mask.read(), pattern);
+    assertEquals(without.sparsity, withStats.sparsity);
+    assert(Number.isNaN(without.relativeError) && withStats.relativeError > 0, `${pattern} errors`);
+    for (const r of [withStats, without]) r.weight.release(), r.mask.release();
+  }
+  await assertRejects(
+    () => pruneLayer(layer, null, { method: "wanda" }),
+    RangeError,
+    'Layer "fc": wanda needs calibration statistics, but none were given',
+  );
+  const bad = Float32Array.from(c.W);
+  bad[45] = Infinity;
+  using badWeight = upload(gpu, bad, [24, 40], "W");
+  await assertRejects(
+    () => pruneLayer({ name: "fc", weight: badWeight as Tensor }, null, { method: "magnitude" }),
+    RangeError,
+    'Layer "fc": the weight contains 1 NaN/Inf value(s), the first in row 1',
+  );
+});
+
 // ------------------------------------------------------------------------------------------------
 // bad input
 

@@ -175,6 +175,8 @@ export async function pruneAndEvaluate(
     zeroshot?: readonly PreparedTask[];
     /** block 0's dense statistics shared with other runs on this checkpoint and data (pipeline.ts) */
     shared?: SharedFirstBlock;
+    /** false: magnitude prunes without calibration passes (no per-layer errors; PruneModelOptions.measureError) */
+    measureError?: boolean;
   } = {},
 ): Promise<RunResult> {
   const checkpoint = typeof source === "string" ? await openCheckpoint(source) : source;
@@ -188,6 +190,7 @@ export async function pruneAndEvaluate(
         prune: resolved,
         onProgress: (p) => options.onProgress?.({ kind: "prune", ...p }),
         shared: options.shared,
+        measureError: options.measureError,
       });
       layers = r.layers;
       sparsity = r.sparsity;

@@ -22,6 +22,7 @@
 import type { ModelConfig } from "./model/config.ts";
 import type { LinearLayer, ModelLayout } from "./model/layout.ts";
 import type { PruneOptions } from "./prune/options.ts";
+import { paddedWidth } from "./model/ops.ts";
 
 /** What the plan needs to know about a run (the CLI's flags, resolved). */
 export interface PlanOptions {
@@ -303,8 +304,9 @@ function forwardBytes(
   const t = (w: number, what: string) => buffer(n * w * F, what);
   const gated = layout.blocks[0]?.linears.some((l) => l.name.endsWith("gate_proj")) ?? false;
   const attention = t(d, "normed hidden") + t(qw, "q") + 2 * t(kvw, "k/v") + t(qw, "attention") + t(d, "block output");
-  const mlp = t(d, "attention residual") + t(d, "normed hidden") + (gated ? 2 : 1) * t(f, "MLP hidden") +
-    t(d, "block output");
+  // gated: gate and up (one [n, 2f] product) and act(gate)·up written row-padded (llama.ts)
+  const hiddenLayers = gated ? t(2 * f, "MLP gate/up") + t(paddedWidth(f), "MLP hidden") : t(f, "MLP hidden");
+  const mlp = t(d, "attention residual") + t(d, "normed hidden") + hiddenLayers + t(d, "block output");
   return Math.max(attention, mlp);
 }
 

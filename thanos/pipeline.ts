@@ -86,6 +86,14 @@ export interface PruneModelOptions {
    */
   shared?: SharedFirstBlock;
   /**
+   * Whether magnitude's layers report their relative reconstruction error (default true), which is
+   * what its calibration passes are for. false: a magnitude prune, whose masks depend on the weights
+   * alone, runs no calibration and no propagation pass — the same pruned model without the forward
+   * passes — and reports NaN errors (the comparison table, which shows perplexities only, asks for
+   * this). The other methods calibrate, and so measure their errors, either way.
+   */
+  measureError?: boolean;
+  /**
    * Called with each layer's result once the model holds its pruned weight — for notebooks that
    * plot masks. The result's tensors are valid only during the call (the mask is freed after it);
    * the callback must not release them.
@@ -131,6 +139,9 @@ export async function pruneModel(
   checkModelFits(model.layout, prune);
   const batchSize = options.batchSize ?? defaultBatchSize(model, calibration.seqlen);
   const layersPerBlock = model.linearGroups.reduce((s, g) => s + g.names.length, 0);
+  if (prune.method === "magnitude" && options.measureError === false) {
+    return await pruneWithoutCalibration(model, calibration, prune, options, layersPerBlock);
+  }
   const batches = Math.ceil(calibration.count / batchSize);
   const reuse = options.shared?.available ?? false; //                block 0's calibration pass skipped
   const total = model.numBlocks * (2 * batches + layersPerBlock) - (reuse ? batches : 0); // units: batch forwards and layers
@@ -154,6 +165,32 @@ export async function pruneModel(
     await model.checkActivations(); // NaN/Inf recorded at this block's boundaries (a tiny readback)
   }
   await clock.report("propagate", model.numBlocks - 1, `pruned ${layers.length} layers in ${model.numBlocks} blocks`);
+  return {
+    options: prune,
+    layers,
+    sparsity: overallSparsity(layers),
+    calibration: { windows: calibration.count, seqlen: calibration.seqlen, tokens: calibration.tokens.length },
+    timings: clock.timings(),
+  };
+}
+
+/**
+ * Magnitude without the error measurement: every block's layers pruned from their weights alone,
+ * no calibration or propagation pass (see {@link PruneModelOptions.measureError}).
+ */
+async function pruneWithoutCalibration(
+  model: CausalLM,
+  calibration: CalibrationWindows,
+  prune: PruneOptions,
+  options: PruneModelOptions,
+  layersPerBlock: number,
+): Promise<PruneModelResult> {
+  const clock = new PipelineClock(model.gpu, model.numBlocks, model.numBlocks * layersPerBlock, options.onProgress);
+  const layers: LayerReport[] = [];
+  for (let b = 0; b < model.numBlocks; b++) {
+    layers.push(...await pruneBlock(model, b, null, prune, clock, options.onLayerPruned));
+  }
+  await clock.report("prune", model.numBlocks - 1, `pruned ${layers.length} layers in ${model.numBlocks} blocks`);
   return {
     options: prune,
     layers,
@@ -282,11 +319,14 @@ function calibrateBlock(model: CausalLM, b: number, x: BlockInputs, clock: Pipel
     }));
 }
 
-/** Step (b): prunes each linear layer of block `b` and hands its pruned weight to the model. */
+/**
+ * Step (b): prunes each linear layer of block `b` and hands its pruned weight to the model (from
+ * no statistics: magnitude without the error measurement).
+ */
 function pruneBlock(
   model: CausalLM,
   b: number,
-  stats: BlockStats,
+  stats: BlockStats | null,
   prune: PruneOptions,
   clock: PipelineClock,
   onLayerPruned: PruneModelOptions["onLayerPruned"],
@@ -303,7 +343,7 @@ function pruneBlock(
       const started = performance.now();
       const result = await pruneLayer(
         { name: `${b}.${linear.name}`, weight: linear.weight },
-        stats.ofLayer(linear.name),
+        stats?.ofLayer(linear.name) ?? null,
         prune,
       );
       using _mask = result.mask;

@@ -212,8 +212,8 @@ export interface GroupOutputs extends Disposable {
 /**
  * The layers of a linear group applied to the same input: with every layer dense f32 and without
  * bias, ONE product into a [rows, Σ out_i] tensor whose column windows are the outputs
- * (`matmulRowStack`: bit for bit each layer's own product, one pass over x and one wide grid);
- * otherwise {@link linear} per layer.
+ * (`matmulRowStack`: bit for bit each layer's own product, one pass over x and one wide grid)
+ * when that tensor fits one storage binding; otherwise {@link linear} per layer.
  * @returns the outputs as views; dispose of the result to free them
  * @example
  * ```ts
@@ -228,9 +228,10 @@ export async function linearGroup(x: Tensor, layers: readonly LinearWeights[]): 
     [Symbol.dispose]: () => tensors.forEach((t) => t.release()),
   });
   try {
-    if (layers.length > 1 && layers.every((l) => l.weight && !l.bias && !l.sparse)) {
-      const weights = layers.map((l) => l.weight!);
-      const total = weights.reduce((n, w) => n + w.shape[0], 0);
+    const weights = layers.flatMap((l) => l.weight && !l.bias && !l.sparse ? [l.weight] : []); // the dense ones
+    const total = weights.reduce((n, w) => n + w.shape[0], 0);
+    // one product when every layer is dense and one binding holds the outputs
+    if (layers.length > 1 && weights.length === layers.length && x.shape[0] * total * 4 <= x.gpu.bindingLimit) {
       const y = empty(x.gpu, [x.shape[0], total], "f32", layers.map((l) => l.name).join("+"));
       tensors.push(y);
       await matmulRowStack(mat(x), weights, mat(y));

@@ -12,9 +12,15 @@ import { zeros } from "../gpu/tensor.ts";
 import { absScores, applyMask } from "../linalg/mask.ts";
 import { kSmallestMask, nmMask } from "../linalg/select.ts";
 import { mat } from "../linalg/view.ts";
-import { layerShape, type PruneMethod, workingCopy } from "./method.ts";
+import { layerShape, type LayerWeight, type MethodOutput, workingCopy } from "./method.ts";
+import type { PruneOptions } from "./options.ts";
+import type { LayerStats } from "./stats.ts";
 
-export const magnitude: PruneMethod = async (layer, _stats, options) => {
+export const magnitude = async (
+  layer: LayerWeight,
+  _stats: LayerStats | null, // the mask depends on the weights alone (pruneLayer passes null when there are none)
+  options: PruneOptions,
+): Promise<MethodOutput> => {
   const [rows, cols] = layerShape(layer);
   const gpu = layer.weight.gpu;
   const weight = await workingCopy(layer);

@@ -47,7 +47,10 @@ export interface PruneResult {
   mask: Tensor<"u32">;
   /** achieved fraction of pruned weights (mask ones / rows·cols) */
   sparsity: number;
-  /** ‖(W′−W)Xᵀ‖²_F / ‖W Xᵀ‖²_F = tr(ΔW·H·ΔWᵀ) / tr(W·H·Wᵀ), from the undamped H (no X kept) */
+  /**
+   * ‖(W′−W)Xᵀ‖²_F / ‖W Xᵀ‖²_F = tr(ΔW·H·ΔWᵀ) / tr(W·H·Wᵀ), from the undamped H (no X kept); NaN
+   * when pruned without statistics
+   */
   relativeError: number;
   /** wall-clock seconds: the method itself (GPU work included), and the error measurement */
   timings: { method: number; error: number };
@@ -57,7 +60,8 @@ export interface PruneResult {
  * Prunes one linear layer with the method and pattern of `options`.
  *
  * @param layer the layer's name and f32 weight [rows, cols] (left unchanged)
- * @param stats its calibration statistics (H and column norms over the layer's inputs)
+ * @param stats its calibration statistics (H and column norms over the layer's inputs); null for
+ *   magnitude without calibration — its mask needs none — and then no relative error is measured (NaN)
  * @param options method, sparsity, pattern, blocksize, percdamp, alpha, rowBatch (validated here)
  * @param observer sees SparseGPT's and Thanos's column blocks as they are pruned (see BlockStep)
  * @returns the pruned weight and mask (GPU tensors the caller releases), achieved sparsity,
@@ -74,13 +78,14 @@ export interface PruneResult {
  */
 export async function pruneLayer(
   layer: LayerWeight,
-  stats: LayerStats,
+  stats: LayerStats | null,
   options: PruneOptionsInput | PruneOptions,
   observer?: MethodObserver,
 ): Promise<PruneResult> {
   const o = resolvePruneOptions(options);
   const [rows, cols] = layerShape(layer);
   checkLayerFits(layer.name, rows, cols, o);
+  if (stats === null) return await withoutStatistics(layer, o, rows, cols);
   if (stats.cols !== cols) {
     throw new RangeError(
       `Layer "${layer.name}" has ${cols} input columns but its calibration statistics have ${stats.cols}`,
@@ -130,6 +135,44 @@ export async function pruneLayer(
     sparsity: pruned / (rows * cols),
     relativeError: denominator > 0 ? numerator / denominator : numerator === 0 ? 0 : Infinity,
     timings: { method: tMethod / 1000, error: tErr / 1000 },
+  };
+}
+
+/**
+ * {@link pruneLayer} without calibration statistics: magnitude only (its mask depends on the weights
+ * alone), the weight checked for NaN/Inf first, no relative error (NaN).
+ */
+async function withoutStatistics(
+  layer: LayerWeight,
+  o: PruneOptions,
+  rows: number,
+  cols: number,
+): Promise<PruneResult> {
+  if (o.method !== "magnitude") {
+    throw new RangeError(`Layer "${layer.name}": ${o.method} needs calibration statistics, but none were given`);
+  }
+  const gpu = layer.weight.gpu;
+  const t0 = performance.now();
+  using check = await recordRowDots(mat(layer.weight), mat(layer.weight)); // counts W's NaN/Inf
+  const wNonFinite = nonFiniteMessage(layer, "weight", (await readAll(check.nonFinite))[0]);
+  if (wNonFinite) throw new RangeError(wNonFinite);
+  const tCheck = performance.now() - t0;
+  const t1 = performance.now();
+  const out = await magnitude(layer, null, o);
+  using counter = zeros(gpu, [1], "u32", `${layer.name}.maskCount`);
+  await countMask(mat(out.mask), counter);
+  const [pruned] = await counter.read();
+  return {
+    layer: layer.name,
+    method: o.method,
+    pattern: patternName(o.pattern),
+    rows,
+    cols,
+    weight: out.weight,
+    mask: out.mask,
+    sparsity: pruned / (rows * cols),
+    relativeError: NaN,
+    timings: { method: (performance.now() - t1) / 1000, error: tCheck / 1000 },
   };
 }
 
