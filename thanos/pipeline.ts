@@ -7,7 +7,8 @@
  *       (H = (2/n)·XᵀX and ‖X_j‖², once per distinct input: q/k/v share one, gate/up share one)
  *     prune every linear layer of the block from those statistics (dense weights within the block,
  *       as the reference does: all statistics are gathered before any layer of the block is pruned)
- *     x = forward block b again, with the pruned weights  → the next block's inputs
+ *     x = forward block b again, with the pruned weights  → the next block's inputs (not after
+ *       the last block: nothing reads its outputs)
  *
  * Only the current block's activations (its inputs and outputs, in batches of windows:
  * `BlockInputs`) live on the GPU; with a streaming model only one block's weights do too (the
@@ -144,7 +145,8 @@ export async function pruneModel(
   }
   const batches = Math.ceil(calibration.count / batchSize);
   const reuse = options.shared?.available ?? false; //                block 0's calibration pass skipped
-  const total = model.numBlocks * (2 * batches + layersPerBlock) - (reuse ? batches : 0); // units: batch forwards and layers
+  // units: batch forwards (calibration of every block, propagation through all but the last) and layers
+  const total = model.numBlocks * (2 * batches + layersPerBlock) - batches - (reuse ? batches : 0);
   const clock = new PipelineClock(model.gpu, model.numBlocks, total, options.onProgress);
   const layers: LayerReport[] = [];
 
@@ -158,12 +160,15 @@ export async function pruneModel(
     if (b === 0 && options.shared && !first) options.shared.keep(model, calibration, batchSize, stats);
     // (b) prune every linear layer of the block from those statistics
     layers.push(...await pruneBlock(model, b, stats, prune, clock, options.onLayerPruned));
-    // (c) the next block's inputs, through the pruned block
+    // (c) the next block's inputs, through the pruned block — none after the last block, whose
+    // outputs nothing reads (the official code computes them and drops them)
+    if (b === model.numBlocks - 1) break;
     const step = (i: number) => clock.unit("propagate", b, `forward with pruned weights ${i + 1}/${batches}`);
     await model.gpu.releaseSpares();
     await clock.stage("propagate", () => x.advance(b, step));
     await model.checkActivations(); // NaN/Inf recorded at this block's boundaries (a tiny readback)
   }
+  await model.checkActivations(); // the last block's calibration pass
   await clock.report("propagate", model.numBlocks - 1, `pruned ${layers.length} layers in ${model.numBlocks} blocks`);
   return {
     options: prune,
