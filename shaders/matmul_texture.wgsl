@@ -19,6 +19,12 @@
 // 16 ymm registers): one vector load and store per FMA. The form of the tile matters as much: the
 // same kernel with lib/register_tile.wgsl's arrays ran at 0.5x (its helpers take them by pointer)
 // and 0.6x (loops inline in main) of this one, whose accumulators are values LLVM keeps in SSA form.
+// The workgroup's shape matters too: llvmpipe runs a workgroup's invocations 8 at a time in
+// local_invocation_index order, so with WG_X = 8 the lanes of a vector share their tile rows of op(A)
+// (the same texels, fetched once into cache) and differ only in op(B)'s columns. Measured at 1024² in
+// the same hour, one process each: WG_X = WG_Y = 8 14.1 GFLOP/s, 4 x 4 7.0, 2 x 2 3.8, 16 x 16 14.2–18.2
+// (no faster); dropping 3 of every 4 texel fetches of op(A) or of op(B) (wrong results, timing only) did
+// not speed it up measurably on this noisy host, so the fetches are not what bounds it.
 // The packing (pack_texture.wgsl) costs a pass over the operands, O(M·K + K·N) against the product's
 // O(M·N·K); the wrapper (thanos/linalg/matmul.ts) packs one k-slice of at most 512 at a time, so
 // the textures stay small (at most (M + N)·512 floats).
