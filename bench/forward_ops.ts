@@ -4,8 +4,8 @@
  * Where a LLaMA forward pass spends its time: each kernel of one decoder block, timed alone at
  * tiny-llama's shapes (hidden 256, 8 query heads of 32 over 4 kv heads, MLP 688, vocabulary 4096)
  * on `batch` windows of `seqlen` tokens with seeded random inputs, as LlamaModel runs them — RMSNorm
- * (recording its output's NaN/Inf check), q/k/v in one product, RoPE, attention, the attention
- * output's check, o_proj accumulated onto the copied stream, gate/up in one product, SiLU·up
+ * (recording its output's NaN/Inf check), q/k/v in one product, RoPE, attention (checked),
+ * o_proj accumulated onto the copied stream, gate/up in one product, SiLU·up
  * (row-padded, checked), the down product, the residual add (checked) — and the LM head, with the
  * share of each in a forward pass of tiny-llama's 4 blocks (the kernels it runs, times how often).
  * Best wall time of `repeats` runs after a warm-up (which compiles the pipelines), the GPU synced
@@ -18,7 +18,6 @@
 
 import { getGpu } from "../thanos/gpu/device.ts";
 import { empty, upload, zeros } from "../thanos/gpu/tensor.ts";
-import { recordFirstNonFinite } from "../thanos/linalg/finite.ts";
 import { matmul, matmulRowStack } from "../thanos/linalg/matmul.ts";
 import { mat, sub } from "../thanos/linalg/view.ts";
 import { causalAttention, gatedActivationRows, paddedWidth, residualAdd, rmsNorm, rope } from "../thanos/model/ops.ts";
@@ -55,9 +54,7 @@ const ops: [string, number, () => Promise<unknown>][] = [
   ["q/k/v, one 512x256 product", blocks, () => matmulRowStack(mat(h), [wq, wk, wv], mat(qkv))],
   ["RoPE q", blocks, () => rope(q, cos, sin, { seqLen: T, heads: nh, headDim: hs })],
   ["RoPE k", blocks, () => rope(k, cos, sin, { seqLen: T, heads: nkv, headDim: hs })],
-  ["attention", blocks, () => causalAttention(q, k, v, att, shape)],
-  // the one activation check no kernel records itself: the attention output
-  ["NaN/Inf check [N, 256]", blocks, () => recordFirstNonFinite(att, flags, 0)],
+  ["attention, checked", blocks, () => causalAttention(q, k, v, att, shape, undefined, check)],
   ["o proj onto the stream", blocks, () => {
     gpu.recorder.copy(x.buffer, 0, y.buffer, 0, y.byteLength);
     return matmul(mat(att), mat(wo), mat(y), { transB: true, accumulate: true });

@@ -22,13 +22,16 @@
 //
 // Bindings (group 0):
 //   #params { batchHeads, seqLen, heads, kvHeads, qOffset, qLd, kOffset, kLd, vOffset, vLd,
-//             outLd, keyBegin, keyEnd: u32, scale: f32 }
+//             outLd, keyBegin, keyEnd: u32, scale: f32, slot: u32 }
 //   #binding q: array<f32>, read            view [batch·seqLen, heads·headDim]   (r, c) at qOffset + r·qLd + c
 //   #binding k: array<f32>, read            view [batch·seqLen, kvHeads·headDim] (r, c) at kOffset + r·kLd + c
 //   #binding v: array<f32>, read            view [batch·seqLen, kvHeads·headDim] (r, c) at vOffset + r·vLd + c
 //   #binding out: array<f32>, read_write    [batch·seqLen, heads·headDim]        (r, c) at r·outLd + c
 //   #binding state: array<f32>, read_write  [batch·seqLen, heads, 2] running (m, l) between dispatches
 //                                           (unused when one dispatch takes every key)
+//   #binding flags: array<atomic<u32>>, read_write  [> slot]: when CHECK, the NaN/Inf check of out
+//                                           (first_nonfinite.wgsl's convention, index r·outLd + c),
+//                                           recorded as each query's normalised output is stored
 //   q, k and v may be windows of one buffer (GPT-2's fused c_attn output), bound three times read-only.
 // Math: for window b, query position i, head h reading key/value head g = h / (heads / kvHeads)
 //   (HF repeat_kv), with s_j = scale · q_i·k_j for j ≤ i: out_i = Σ_j softmax(s)_j · v_j, computed

@@ -11,12 +11,13 @@
 // HEAD_DIM must be a multiple of 4 (a texel never straddles two heads; the wrapper falls back to
 // attention.wgsl otherwise), so no read needs a mask.
 //
-// #params { batchHeads, seqLen, heads, kvHeads, qOffset, qLd, outLd, keyBegin, keyEnd: u32, scale: f32 }
+// #params { batchHeads, seqLen, heads, kvHeads, qOffset, qLd, outLd, keyBegin, keyEnd: u32, scale: f32, slot: u32 }
 // #binding q: array<f32>, read            view [batch·seqLen, heads·headDim]   (r, c) at qOffset + r·qLd + c
 // #binding tk: texture_2d<f32>            k [batch·seqLen rows, kvHeads·headDim / 4 texels]
 // #binding tv: texture_2d<f32>            v [batch·seqLen rows, kvHeads·headDim / 4 texels]
 // #binding out: array<f32>, read_write    [batch·seqLen, heads·headDim]        (r, c) at r·outLd + c
 // #binding state: array<f32>, read_write  [batch·seqLen, heads, 2] running (m, l) between dispatches
+// #binding flags: array<atomic<u32>>, read_write  [> slot]: the NaN/Inf check of out when CHECK (as attention.wgsl)
 // Grid, key ranges and overrides: as attention.wgsl.
 
 fn k4(row: u32, g: u32, d: u32) -> vec4f {

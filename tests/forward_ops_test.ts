@@ -469,6 +469,29 @@ gpuTest(
   },
 );
 
+for (const variant of ["storage", "texture"] as const) {
+  gpuTest(`causalAttention (${variant}) records the first non-finite output, over 2 key ranges too`, async (gpu) => {
+    const { decodeFirstNonFinite } = await import("../thanos/linalg/finite.ts");
+    for (const [seqLen, hd, heads, badRow, badHead] of [[9, 8, 3, 5, 1], [1300, 64, 2, 1100, 1]] as const) {
+      const batch = 1, rows = batch * seqLen, d = heads * hd;
+      const shape = { batch, seqLen, heads, kvHeads: 1, headDim: hd, scale: hd ** -0.5 };
+      const q = randn(rows * d, 51);
+      q[badRow * d + badHead * hd + 3] = NaN; //             one query's head: all of its output row is NaN
+      using flags = zeros(gpu, [2], "u32", "flags");
+      using qT = upload(gpu, q, [rows, d]), kv = upload(gpu, randn(rows * hd, 52), [rows, hd]);
+      using out = empty(gpu, [rows, d]), fine = empty(gpu, [rows, d]);
+      await causalAttention(mat(qT), mat(kv), mat(kv), out, shape, variant, { flags, slot: 1 });
+      using qOk = upload(gpu, randn(rows * d, 53), [rows, d]);
+      await causalAttention(mat(qOk), mat(kv), mat(kv), fine, shape, variant, { flags, slot: 0 });
+      assertEquals(
+        Array.from(await flags.read(), decodeFirstNonFinite),
+        [-1, badRow * d + badHead * hd],
+        `T ${seqLen}`,
+      );
+    }
+  });
+}
+
 gpuTest("attentionVariant: the texture kernel where it can run, the storage kernel otherwise", (gpu) => {
   const shape = { batch: 2, seqLen: 8, kvHeads: 2, headDim: 8 };
   assertEquals(attentionVariant(gpu, shape), gpu.info.isFallback ? "texture" : "storage");

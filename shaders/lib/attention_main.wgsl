@@ -3,12 +3,14 @@
 // defines
 //   fn k4(row: u32, g: u32, d: u32) -> vec4f   k[row, g·HEAD_DIM + d .. + 3] of the view, 0 past the head
 //   fn v4(row: u32, g: u32, d: u32) -> vec4f   the same of v
-// and the bindings q, out, state and the params the body reads (batchHeads, seqLen, heads,
-// kvHeads, qOffset, qLd, outLd, keyBegin, keyEnd, scale).
+// and the bindings q, out, state, flags and the params the body reads (batchHeads, seqLen, heads,
+// kvHeads, qOffset, qLd, outLd, keyBegin, keyEnd, scale, slot). When CHECK, every normalised output
+// that is NaN or ±Inf records flags[slot] = max(flags[slot], 0xffffffff − its index in out).
 
 override WG: u32 = 8;
 override HEAD_DIM: u32 = 64;
 override QB: u32 = 4;
+override CHECK: bool = false;
 
 const MAX_BLOCK4: u32 = 64u; // QB · ceil(HEAD_DIM / 4)
 const MAX_QB: u32 = 4u;
@@ -110,7 +112,11 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
     let last = i < p.keyEnd; // key i, the query's last, was in this range: normalise
     let scaleOut = select(1.0, 1.0 / l[r], last);
     for (var d = 0u; d < HEAD_DIM; d++) {
-      out[oBase + d] = acc[r * hd4 + d / 4u][d % 4u] * scaleOut;
+      let o = acc[r * hd4 + d / 4u][d % 4u] * scaleOut;
+      if (CHECK && last && (bitcast<u32>(o) & 0x7f800000u) == 0x7f800000u) {
+        atomicMax(&flags[p.slot], 0xffffffffu - (oBase + d));
+      }
+      out[oBase + d] = o;
     }
     if (!last) {
       let sBase = ((row0 + i) * p.heads + h) * 2u;

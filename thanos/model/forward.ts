@@ -289,6 +289,7 @@ const SINGLE_PASS_K = Math.min(REGISTER_K_PER_DISPATCH, TILED_K_PER_DISPATCH);
 /**
  * Causal self-attention with the 1/sqrt(headDim) scale every supported family uses (see
  * `causalAttention`); q, k and v may be windows of one fused projection.
+ * @param check where the NaN/Inf check of the output goes (recorded by the kernel as it writes)
  * @returns a new f32 [batch·seqLen, heads·headDim] tensor labelled "attention"
  */
 export function attention(
@@ -296,9 +297,11 @@ export function attention(
   k: MatrixView,
   v: MatrixView,
   shape: Omit<AttentionShape, "scale">,
+  check?: FiniteSlot,
 ): Promise<Tensor> {
   const out = empty(q.tensor.gpu, [shape.batch * shape.seqLen, shape.heads * shape.headDim], "f32", "attention");
-  return filledBy(out, (out) => causalAttention(q, k, v, out, { ...shape, scale: shape.headDim ** -0.5 }));
+  const full = { ...shape, scale: shape.headDim ** -0.5 };
+  return filledBy(out, (out) => causalAttention(q, k, v, out, full, undefined, check));
 }
 
 /**

@@ -62,8 +62,8 @@ export class LlamaModel extends DecoderModel<LlamaConfig> {
     await rope(q, cos, sin, { seqLen: T, heads: nh, headDim: hs });
     await rope(k, cos, sin, { seqLen: T, heads: nkv, headDim: hs });
     const shape = { batch, seqLen: T, heads: nh, kvHeads: nkv, headDim: hs };
-    using att = await attention(q, k, v, shape); // [N, nh·hs]
-    await this.observe(hooks, "attn_out", att);
+    using att = await attention(q, k, v, shape, this.watchSlot("attn_out")); // [N, nh·hs], checked for NaN/Inf
+    await this.observe(hooks, "attn_out", att, { checked: true });
     return await residual(x, att, this.linearOf(w, "self_attn.o_proj")); // [N, d]
   }
 

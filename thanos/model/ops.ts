@@ -374,6 +374,7 @@ export interface AttentionShape extends HeadShape {
  * @param out f32 [batch·seqLen, heads·headDim], in a tensor of its own
  * @param shape batch, seqLen, heads, kvHeads, headDim (≤ 256), scale
  * @param variant the kernel (default: {@link attentionVariant})
+ * @param check where the NaN/Inf check of `out` goes, recorded as it is written (none when omitted)
  * @throws RangeError on shape mismatches, heads not a multiple of kvHeads, or headDim > 256
  * @example
  * ```ts
@@ -387,8 +388,10 @@ export async function causalAttention(
   out: Tensor,
   shape: AttentionShape,
   variant?: AttentionVariant,
+  check?: FiniteSlot,
 ): Promise<void> {
   const op = "causalAttention";
+  checkSlot(op, check);
   const { batch, seqLen, heads, kvHeads, headDim, scale } = shape;
   checkPositive(op, { batch, seqLen, heads, kvHeads, headDim });
   if (heads % kvHeads !== 0) {
@@ -414,8 +417,17 @@ export async function causalAttention(
   // (m, l) of every query and head between the dispatches of a long window (a stand-in when one does it all)
   using state = empty(gpu, [keyRanges.length > 1 ? rows * heads * 2 : 1], "f32", `${op}.state`);
   const rowsOf = (keyBegin: number) => Math.ceil(seqLen / qb) - Math.floor(keyBegin / qb);
-  const common = { batchHeads: batch * heads, seqLen, heads, kvHeads, qOffset: q.offset, qLd: q.ld };
-  const constants = { WG: wg, HEAD_DIM: headDim, QB: qb };
+  const common = {
+    batchHeads: batch * heads,
+    seqLen,
+    heads,
+    kvHeads,
+    qOffset: q.offset,
+    qLd: q.ld,
+    slot: check?.slot ?? 0,
+  };
+  const constants = { WG: wg, HEAD_DIM: headDim, QB: qb, CHECK: Number(check !== undefined) };
+  using flags = checkFlags(gpu, check);
   if (attentionVariant(gpu, shape, variant) === "texture") {
     // k and v packed into textures once, four columns a texel (pack_texture.wgsl), read by every
     // dispatch. Packed, not copied even where the rows could be: a buffer-to-texture copy of k right
@@ -426,7 +438,7 @@ export async function causalAttention(
     await packTexture(k, false, rows, kvHeads * headDim, 0, tk, width, rows);
     await packTexture(v, false, rows, kvHeads * headDim, 0, tv, width, rows);
     for (const [keyBegin, keyEnd] of keyRanges) {
-      await launch(gpu, "attention_texture", { q: q.tensor, tk, tv, out, state }, {
+      await launch(gpu, "attention_texture", { q: q.tensor, tk, tv, out, state, flags: flags.tensor }, {
         grid: [Math.ceil((batch * heads) / wg), rowsOf(keyBegin), 1],
         params: { ...common, outLd: heads * headDim, keyBegin, keyEnd, scale },
         constants,
@@ -435,7 +447,7 @@ export async function causalAttention(
     return;
   }
   for (const [keyBegin, keyEnd] of keyRanges) {
-    await launch(gpu, "attention", { q: q.tensor, k: k.tensor, v: v.tensor, out, state }, {
+    await launch(gpu, "attention", { q: q.tensor, k: k.tensor, v: v.tensor, out, state, flags: flags.tensor }, {
       // x: (window, head) pairs; y: blocks of qb queries from the one holding query keyBegin
       grid: [Math.ceil((batch * heads) / wg), rowsOf(keyBegin), 1],
       params: {
