@@ -118,7 +118,8 @@ async function run(): Promise<unknown> {
       `windows of ${data.spec.eval}`,
   );
   const results: Cell[] = [];
-  using shared = new SharedFirstBlock(); // block 0's dense statistics: computed by the first pruned cell only
+  // block 0's dense statistics: computed by the first cell that calibrates (magnitude's do not), reused by the rest
+  using shared = new SharedFirstBlock();
   for (const [i, cell] of cells.entries()) {
     const t0 = performance.now();
     // the table reports perplexities, not per-layer errors: magnitude cells then need no forward pass to prune

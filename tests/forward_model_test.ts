@@ -11,11 +11,13 @@ import { assertEquals, assertRejects } from "./assert.ts";
 import { upload } from "../thanos/gpu/mod.ts";
 import type { LinearGroup } from "../thanos/model/forward.ts";
 import type { MatrixView } from "../thanos/linalg/view.ts";
-import { DecoderModel } from "../thanos/model/forward.ts";
+import { DecoderModel, linear, residual } from "../thanos/model/forward.ts";
+import { MATMUL_VARIANT_ENV } from "../thanos/linalg/matmul.ts";
+import { residualAdd } from "../thanos/model/ops.ts";
 import { forwardHidden, forwardNll, loadModel } from "../thanos/model/load.ts";
 import * as ref from "./reference/forward.ts";
 import { TINY_CONFIGS, writeTinyCheckpoint } from "./tiny_models.ts";
-import { assertClose, gpuTest, maxAbsDiff, randomIds } from "./util.ts";
+import { assertClose, gpuTest, maxAbsDiff, randn, randomIds } from "./util.ts";
 
 const LOGITS_TOL = { rtol: 1e-4, atol: 1e-4 };
 const NLL_TOL = { rtol: 0, atol: 1e-4 };
@@ -232,6 +234,33 @@ for (const variant of ["llama-gqa", "opt-post-ln-proj", "gpt2"]) {
     model.release();
     assertEquals(gpu.pool.liveBytes, before, "live bytes after model.release()");
   });
+}
+
+for (const variant of ["texture", "register", "tiled"] as const) {
+  gpuTest(
+    `residual: the product accumulated onto the stream is linear + residualAdd bit for bit (${variant})`,
+    async (gpu) => {
+      const previous = Deno.env.get(MATMUL_VARIANT_ENV);
+      Deno.env.set(MATMUL_VARIANT_ENV, variant);
+      try {
+        // K 512: the last depth summed in one pass (accumulated onto the stream); 513: two passes (added after)
+        for (const K of [64, 256, 512, 513]) {
+          const rows = 37, out = 21;
+          using skip = upload(gpu, randn(rows * out, K), [rows, out], "stream");
+          using x = upload(gpu, randn(rows * K, K + 1), [rows, K], "x");
+          using w = upload(gpu, randn(out * K, K + 2), [out, K], "W");
+          const layer = { name: "o_proj", weight: w, bias: null };
+          using got = await residual(skip, x, layer);
+          using want = await linear(x, layer);
+          await residualAdd(want, skip);
+          assertEquals(await got.read(), await want.read(), `K ${K}`);
+        }
+      } finally {
+        if (previous === undefined) Deno.env.delete(MATMUL_VARIANT_ENV);
+        else Deno.env.set(MATMUL_VARIANT_ENV, previous);
+      }
+    },
+  );
 }
 
 for (const variant of ["llama-gqa", "opt-post-ln-proj", "gpt2"]) {

@@ -278,7 +278,14 @@ gpuTest(
 );
 
 for (
-  const [K, variant] of [[64, "texture"], [256, "texture"], [250, "texture"], [64, "register"], [250, "tiled"]] as const
+  const [K, variant] of [
+    [64, "texture"],
+    [256, "texture"],
+    [576, "texture"],
+    [250, "texture"],
+    [64, "register"],
+    [250, "tiled"],
+  ] as const
 ) {
   gpuTest(
     `matmulRowStack: C = A·[W1; W2; W3]ᵀ is each weight's own product bit for bit (K = ${K}, ${variant})`,
@@ -292,7 +299,11 @@ for (
         weights.use(upload(gpu, randomMatrix(gpu, n, K, 20 + i).host.data, [n, K], `W${i}`))
       );
       using c = empty(gpu, [M, 42], "f32", "C");
+      const before = gpu.recorder.dispatchCount;
       await matmulRowStack(a.view, ws, mat(c), variant);
+      if (variant === "texture" && K % 64 === 0) { // one product: one dispatch per k-slice of 512, nothing packed
+        assertEquals(gpu.recorder.dispatchCount - before, Math.ceil(K / 512), "dispatches of the single product");
+      }
       const got = await c.read() as Float32Array;
       let j = 0;
       for (const [i, w] of ws.entries()) {

@@ -134,11 +134,13 @@ gpuTest("magnitude with measureError false: no forward pass, the same pruned mod
     const model = await loadModel("models/tiny-llama");
     try {
       const stages = new Set<string>();
+      let last = { done: 0, total: -1 };
       const r = await pruneModel(model, calibration, {
         prune: { method: "magnitude", pattern: "2:4" },
         measureError,
-        onProgress: (p) => void stages.add(p.stage),
+        onProgress: (p) => void (stages.add(p.stage), last = p),
       });
+      assertEquals(last.done, last.total, `progress ends at its total (measureError ${measureError})`);
       const weights = await Promise.all((await model.blockLinears(1)).map((l) => l.weight.read()));
       runs.push({ r, stages: [...stages], weights, ppl: (await perplexity(model, evaluation)).perplexity });
     } finally {

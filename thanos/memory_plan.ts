@@ -22,7 +22,7 @@
 import type { ModelConfig } from "./model/config.ts";
 import type { LinearLayer, ModelLayout } from "./model/layout.ts";
 import type { PruneOptions } from "./prune/options.ts";
-import { paddedWidth } from "./model/ops.ts";
+import { paddedWidth } from "./linalg/view.ts";
 
 /** What the plan needs to know about a run (the CLI's flags, resolved). */
 export interface PlanOptions {

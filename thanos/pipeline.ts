@@ -49,7 +49,7 @@ export interface LayerReport {
   shape: [number, number];
   /** achieved fraction of zeros from the mask */
   sparsity: number;
-  /** ‖(W′−W)Xᵀ‖²/‖WXᵀ‖² on this block's calibration inputs */
+  /** ‖(W′−W)Xᵀ‖²/‖WXᵀ‖² on this block's calibration inputs; NaN when not measured (measureError: false) */
   relativeError: number;
   /** wall time of pruning this layer (method + error measurement) */
   seconds: number;

@@ -61,3 +61,12 @@ export function describe(v: MatrixView): string {
   const r0 = Math.floor(v.offset / v.ld), c0 = v.offset % v.ld;
   return `"${v.tensor.label}"[${r0}:${r0 + v.rows}, ${c0}:${c0 + v.cols}] (${v.rows}x${v.cols})`;
 }
+
+/**
+ * A row length padded to a multiple of 64 floats (256 bytes), the row pitch a buffer-to-texture
+ * copy takes: LLaMA's SwiGLU writes its rows at this length (`gatedActivationRows`), so the down
+ * projection copies its input into a texture instead of packing it (tiny-llama's 688 → 704).
+ */
+export function paddedWidth(cols: number): number {
+  return Math.ceil(cols / 64) * 64;
+}

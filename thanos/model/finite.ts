@@ -6,10 +6,14 @@
  *   `init`, each block's weights when it is loaded): {@link checkGlobalWeights},
  *   {@link checkBlockWeights}. The error names the tensor and the first bad index in the
  *   checkpoint's own layout (a Conv1D weight's [in, out] included).
- * - **Activations, at block boundaries.** {@link ActivationWatch} records the same reduction of
- *   each block's output and of every linear group's input into a flags tensor, with no readback;
- *   the flags are read with the forward pass's own NLL readback (or by `checkActivations`), and
- *   the first bad one names the block and the layer that read (or the block that produced) it.
+ * - **Activations, at block boundaries.** {@link ActivationWatch} keeps a flag for each block's
+ *   output and for every linear group's input, with no readback: either the same reduction
+ *   records it ({@link ActivationWatch.record}), or the kernel that writes the activation does in
+ *   its own pass, given the slot ({@link ActivationWatch.slot}: LLaMA's RMSNorm, attention, SwiGLU
+ *   and residual add; where LLaMA's residual is a product accumulated onto the stream, the
+ *   reduction runs after it). The flags are read with the forward pass's own NLL readback (or by
+ *   `checkActivations`), and the first bad one names the block and the layer that read (or the
+ *   block that produced) it.
  *
  * @module
  */

@@ -73,8 +73,9 @@ export interface LinearGroup {
 export interface ForwardHooks {
   /**
    * Called once per {@link LinearGroup}, before its layers run, with their input X
-   * [batch·seqLen, inFeatures]. The view is only valid during the call; awaited before the
-   * forward pass continues.
+   * [batch·seqLen, inFeatures]. X may be a window of a larger tensor (LLaMA's MLP hidden layer is
+   * written with its rows padded to a multiple of 64: ld ≥ cols): read row r at offset + r·ld. The
+   * view is only valid during the call; awaited before the forward pass continues.
    */
   onLinearInput?(group: LinearGroup, x: MatrixView): Promise<void> | void;
 }

@@ -569,6 +569,8 @@ export async function gatedActivation(gate: Tensor, up: Tensor, kind: Activation
   });
 }
 
+export { paddedWidth } from "../linalg/view.ts";
+
 /** Where a kernel records the NaN/Inf check of what it writes (see thanos/model/finite.ts). */
 export interface FiniteSlot {
   /** u32 flags, cleared before the checks (first_nonfinite.wgsl's convention) */
@@ -636,15 +638,6 @@ export async function gatedActivationRows(
     throw err;
   }
   return out;
-}
-
-/**
- * The row length {@link gatedActivationRows} pads a hidden layer of `cols` to: a multiple of 64
- * floats (256 bytes), the row pitch a buffer-to-texture copy takes, so the down projection copies
- * its input instead of packing it (tiny-llama's 688 → 704).
- */
-export function paddedWidth(cols: number): number {
-  return Math.ceil(cols / 64) * 64;
 }
 
 function actCode(op: string, kind: Activation): number {

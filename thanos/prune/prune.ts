@@ -159,9 +159,16 @@ async function withoutStatistics(
   const tCheck = performance.now() - t0;
   const t1 = performance.now();
   const out = await magnitude(layer, null, o);
-  using counter = zeros(gpu, [1], "u32", `${layer.name}.maskCount`);
-  await countMask(mat(out.mask), counter);
-  const [pruned] = await counter.read();
+  let pruned: number;
+  try {
+    using counter = zeros(gpu, [1], "u32", `${layer.name}.maskCount`);
+    await countMask(mat(out.mask), counter);
+    [pruned] = await counter.read();
+  } catch (err) {
+    out.weight.release();
+    out.mask.release();
+    throw err;
+  }
   return {
     layer: layer.name,
     method: o.method,
