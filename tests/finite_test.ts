@@ -92,6 +92,33 @@ gpuTest("loadModel names a NaN/Inf weight and its first bad index before any for
   });
 });
 
+gpuTest(
+  "tiny-llama: the checks its kernels record as they write (attention, SwiGLU, residual add) name the layer",
+  async () => {
+    await withTempDir(async (tmp) => {
+      const cases: [string, string][] = [
+        ["model.layers.1.self_attn.q_proj.weight", "the input of self_attn.o_proj (attn_out)"], //  attention's check
+        ["model.layers.1.mlp.gate_proj.weight", "the input of mlp.down_proj (mlp_hidden)"], //      SwiGLU's, unpadded
+        ["model.layers.1.mlp.down_proj.weight", "its output"], //                                 the residual add's
+      ];
+      for (const [i, [name, what]] of cases.entries()) {
+        const dir = `${tmp}/huge${i}`;
+        await editedCheckpoint("models/tiny-llama", dir, name, (d) => d.fill(3e38)); // finite, but products overflow
+        const model = await loadModel(dir);
+        try {
+          const err = await assertRejects(() => forwardNll(model, IDS, 2, 16), NonFiniteError);
+          assert(err.message.startsWith(`activations became non-finite in block 1: ${what}`), err.message);
+          const feature = Number(/feature (\d+)$/.exec(err.message)?.[1]);
+          const width = what.includes("mlp_hidden") ? 688 : 256; // the unpadded layout (SwiGLU's rows are 704 long)
+          assert(feature < width, err.message);
+        } finally {
+          model.release();
+        }
+      }
+    });
+  },
+);
+
 gpuTest("activations that overflow name the block and the layer that read them", async () => {
   await withTempDir(async (tmp) => {
     // finite weights so large that block 1's MLP hidden activations overflow float32
