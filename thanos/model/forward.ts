@@ -85,7 +85,10 @@ export interface CausalLM {
   readonly config: ModelConfig;
   readonly layout: ModelLayout;
   readonly numBlocks: number;
-  /** the groups of every block (the same in all blocks), in forward order */
+  /**
+   * the groups of every block (the same in all blocks), in forward order — observeBlock ends a
+   * pass at the last one's input, so a family must list them in the order its block reads them
+   */
   readonly linearGroups: readonly LinearGroup[];
   readonly gpu: Gpu;
   /**
