@@ -140,62 +140,36 @@ export async function pruneModel(
   checkModelFits(model.layout, prune);
   const batchSize = options.batchSize ?? defaultBatchSize(model, calibration.seqlen);
   const layersPerBlock = model.linearGroups.reduce((s, g) => s + g.names.length, 0);
-  if (prune.method === "magnitude" && options.measureError === false) {
-    return await pruneWithoutCalibration(model, calibration, prune, options, layersPerBlock);
-  }
-  const batches = Math.ceil(calibration.count / batchSize);
+  // magnitude without the error measurement: masks from the weights alone, no forward pass at all
+  const calibrate = !(prune.method === "magnitude" && options.measureError === false);
+  const batches = calibrate ? Math.ceil(calibration.count / batchSize) : 0;
   const reuse = options.shared?.available ?? false; //                block 0's calibration pass skipped
   // units: batch forwards (calibration of every block, propagation through all but the last) and layers
   const total = model.numBlocks * (2 * batches + layersPerBlock) - batches - (reuse ? batches : 0);
   const clock = new PipelineClock(model.gpu, model.numBlocks, total, options.onProgress);
   const layers: LayerReport[] = [];
 
-  using x = await BlockInputs.embed(model, calibration, batchSize); // block 0's inputs
+  using x = calibrate ? await BlockInputs.embed(model, calibration, batchSize) : null; // block 0's inputs
   for (let b = 0; b < model.numBlocks; b++) {
     // (a) H = (2/n)·XᵀX and ‖X_j‖² of every linear layer's input, from the dense block (block 0's
     // from an earlier run of the same checkpoint and windows when shared)
-    const first = b === 0 && options.shared ? options.shared.adopt(model, calibration, batchSize) : null;
-    await model.gpu.releaseSpares(); // each stage allocates other shapes than the one before it
-    using stats = first ?? await calibrateBlock(model, b, x, clock);
-    if (b === 0 && options.shared && !first) options.shared.keep(model, calibration, batchSize, stats);
+    const first = x && b === 0 && options.shared ? options.shared.adopt(model, calibration, batchSize) : null;
+    if (x) await model.gpu.releaseSpares(); // each stage allocates other shapes than the one before it
+    using stats = x ? first ?? await calibrateBlock(model, b, x, clock) : null;
+    if (stats && b === 0 && options.shared && !first) options.shared.keep(model, calibration, batchSize, stats);
     // (b) prune every linear layer of the block from those statistics
     layers.push(...await pruneBlock(model, b, stats, prune, clock, options.onLayerPruned));
     // (c) the next block's inputs, through the pruned block — none after the last block, whose
     // outputs nothing reads (the official code computes them and drops them)
-    if (b === model.numBlocks - 1) break;
+    if (!x || b === model.numBlocks - 1) continue;
     const step = (i: number) => clock.unit("propagate", b, `forward with pruned weights ${i + 1}/${batches}`);
     await model.gpu.releaseSpares();
     await clock.stage("propagate", () => x.advance(b, step));
     await model.checkActivations(); // NaN/Inf recorded at this block's boundaries (a tiny readback)
   }
-  await model.checkActivations(); // the last block's calibration pass
-  await clock.report("propagate", model.numBlocks - 1, `pruned ${layers.length} layers in ${model.numBlocks} blocks`);
-  return {
-    options: prune,
-    layers,
-    sparsity: overallSparsity(layers),
-    calibration: { windows: calibration.count, seqlen: calibration.seqlen, tokens: calibration.tokens.length },
-    timings: clock.timings(),
-  };
-}
-
-/**
- * Magnitude without the error measurement: every block's layers pruned from their weights alone,
- * no calibration or propagation pass (see {@link PruneModelOptions.measureError}).
- */
-async function pruneWithoutCalibration(
-  model: CausalLM,
-  calibration: CalibrationWindows,
-  prune: PruneOptions,
-  options: PruneModelOptions,
-  layersPerBlock: number,
-): Promise<PruneModelResult> {
-  const clock = new PipelineClock(model.gpu, model.numBlocks, model.numBlocks * layersPerBlock, options.onProgress);
-  const layers: LayerReport[] = [];
-  for (let b = 0; b < model.numBlocks; b++) {
-    layers.push(...await pruneBlock(model, b, null, prune, clock, options.onLayerPruned));
-  }
-  await clock.report("prune", model.numBlocks - 1, `pruned ${layers.length} layers in ${model.numBlocks} blocks`);
+  if (x) await model.checkActivations(); // the last block's calibration pass
+  const stage = x ? "propagate" : "prune";
+  await clock.report(stage, model.numBlocks - 1, `pruned ${layers.length} layers in ${model.numBlocks} blocks`);
   return {
     options: prune,
     layers,

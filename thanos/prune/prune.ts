@@ -85,43 +85,53 @@ export async function pruneLayer(
   const o = resolvePruneOptions(options);
   const [rows, cols] = layerShape(layer);
   checkLayerFits(layer.name, rows, cols, o);
-  if (stats === null) return await withoutStatistics(layer, o, rows, cols);
-  if (stats.cols !== cols) {
+  if (stats === null && o.method !== "magnitude") {
+    throw new RangeError(`Layer "${layer.name}": ${o.method} needs calibration statistics, but none were given`);
+  }
+  if (stats && stats.cols !== cols) {
     throw new RangeError(
       `Layer "${layer.name}" has ${cols} input columns but its calibration statistics have ${stats.cols}`,
     );
   }
-  if (o.method !== "magnitude" && stats.samples === 0) {
+  if (stats && o.method !== "magnitude" && stats.samples === 0) {
     throw new RangeError(`Layer "${layer.name}": ${o.method} needs calibration statistics, but no samples were added`);
   }
   const gpu = layer.weight.gpu;
 
   // before any pruning work: W and H finite, and tr(W·H·Wᵀ) — recorded together, read back once
+  // (without statistics: W finite only, and no error is measured)
   const t0 = performance.now();
-  const H = mat(stats.hessian);
-  using energy = await recordQuadraticForm(layer.weight, stats.hessian); // also counts W's NaN/Inf
-  using hCheck = await recordRowDots(H, H);
-  const [energyRows, wBad, hBad] = await readAll(energy.dots, energy.nonFinite, hCheck.nonFinite);
-  const wNonFinite = nonFiniteMessage(layer, "weight", wBad);
+  const W = mat(layer.weight);
+  using energy = stats ? await recordQuadraticForm(layer.weight, stats.hessian) : await recordRowDots(W, W); // counts W's NaN/Inf
+  using hCheck = stats ? await recordRowDots(mat(stats.hessian), mat(stats.hessian)) : null;
+  const [energyRows, wBad, hBad] = await readAll(energy.dots, energy.nonFinite, ...(hCheck ? [hCheck.nonFinite] : []));
+  const wNonFinite = nonFiniteMessage(layer, "weight", wBad as Uint32Array);
   if (wNonFinite) throw new RangeError(wNonFinite);
-  const hNonFinite = nonFiniteMessage(layer, "calibration statistics (H)", hBad);
+  const hNonFinite = hBad && nonFiniteMessage(layer, "calibration statistics (H)", hBad as Uint32Array);
   if (hNonFinite) throw new RangeError(`${hNonFinite}; the layer's inputs were not finite`);
   const denominator = sum(energyRows);
   const tDen = performance.now() - t0;
 
   const t1 = performance.now();
-  const out = await METHODS[o.method](layer, stats, o, observer);
-  await gpu.sync();
-  const tMethod = performance.now() - t1;
-
-  // the error and the mask count, recorded together and read back once
-  const t2 = performance.now();
-  using delta = await difference(layer.weight, out.weight);
-  using error = await recordQuadraticForm(delta, stats.hessian);
-  using counter = zeros(gpu, [1], "u32", `${layer.name}.maskCount`);
-  await countMask(mat(out.mask), counter);
-  const [errorRows, [pruned]] = await readAll(error.dots, counter);
-  const numerator = sum(errorRows);
+  const out = stats ? await METHODS[o.method](layer, stats, o, observer) : await magnitude(layer, null, o);
+  let numerator = NaN, pruned: number, tMethod: number, t2: number;
+  try {
+    await gpu.sync();
+    t2 = performance.now();
+    tMethod = t2 - t1;
+    // the error and the mask count, recorded together and read back once
+    using delta = stats ? await difference(layer.weight, out.weight) : null;
+    using error = delta ? await recordQuadraticForm(delta, stats!.hessian) : null;
+    using counter = zeros(gpu, [1], "u32", `${layer.name}.maskCount`);
+    await countMask(mat(out.mask), counter);
+    const [counts, errorRows] = await readAll(counter, ...(error ? [error.dots] : []));
+    pruned = counts[0];
+    if (errorRows) numerator = sum(errorRows as Float32Array);
+  } catch (err) {
+    out.weight.release();
+    out.mask.release();
+    throw err;
+  }
   const tErr = performance.now() - t2 + tDen;
 
   return {
@@ -133,53 +143,8 @@ export async function pruneLayer(
     weight: out.weight,
     mask: out.mask,
     sparsity: pruned / (rows * cols),
-    relativeError: denominator > 0 ? numerator / denominator : numerator === 0 ? 0 : Infinity,
+    relativeError: !stats ? NaN : denominator > 0 ? numerator / denominator : numerator === 0 ? 0 : Infinity,
     timings: { method: tMethod / 1000, error: tErr / 1000 },
-  };
-}
-
-/**
- * {@link pruneLayer} without calibration statistics: magnitude only (its mask depends on the weights
- * alone), the weight checked for NaN/Inf first, no relative error (NaN).
- */
-async function withoutStatistics(
-  layer: LayerWeight,
-  o: PruneOptions,
-  rows: number,
-  cols: number,
-): Promise<PruneResult> {
-  if (o.method !== "magnitude") {
-    throw new RangeError(`Layer "${layer.name}": ${o.method} needs calibration statistics, but none were given`);
-  }
-  const gpu = layer.weight.gpu;
-  const t0 = performance.now();
-  using check = await recordRowDots(mat(layer.weight), mat(layer.weight)); // counts W's NaN/Inf
-  const wNonFinite = nonFiniteMessage(layer, "weight", (await readAll(check.nonFinite))[0]);
-  if (wNonFinite) throw new RangeError(wNonFinite);
-  const tCheck = performance.now() - t0;
-  const t1 = performance.now();
-  const out = await magnitude(layer, null, o);
-  let pruned: number;
-  try {
-    using counter = zeros(gpu, [1], "u32", `${layer.name}.maskCount`);
-    await countMask(mat(out.mask), counter);
-    [pruned] = await counter.read();
-  } catch (err) {
-    out.weight.release();
-    out.mask.release();
-    throw err;
-  }
-  return {
-    layer: layer.name,
-    method: o.method,
-    pattern: patternName(o.pattern),
-    rows,
-    cols,
-    weight: out.weight,
-    mask: out.mask,
-    sparsity: pruned / (rows * cols),
-    relativeError: NaN,
-    timings: { method: (performance.now() - t1) / 1000, error: tCheck / 1000 },
   };
 }
 
