@@ -1,5 +1,5 @@
 // matmul_texture: C = alpha·op(A)·op(B) (+ C when ACCUMULATE), register-blocked, operands read from
-// textures that pack_texture.wgsl filled.
+// textures that pack_texture.wgsl filled (or a buffer-to-texture copy).
 //
 // The fast product on CPU-emulated adapters (llvmpipe). A 16 x 16 register tile of C per
 // invocation, as in matmul_register_vec4.wgsl, but op(A) and op(B) are read with textureLoad from
@@ -25,6 +25,17 @@
 // the same hour, one process each: WG_X = WG_Y = 8 14.1 GFLOP/s, 4 x 4 7.0, 2 x 2 3.8, 16 x 16 14.2–18.2
 // (no faster); dropping 3 of every 4 texel fetches of op(A) or of op(B) (wrong results, timing only) did
 // not speed it up measurably on this noisy host, so the fetches are not what bounds it.
+// The textures are bound as read-only STORAGE textures (texture_storage_2d<rgba32float, read>, WGSL's
+// readonly_and_readwrite_storage_textures), not as sampled texture_2d: a sampled textureLoad takes a
+// mip level, and the GL backend's bounds handling turns it into a level llvmpipe cannot prove uniform,
+// so every fetch became a call to a texel-fetch function that recomputed the level's size and offset
+// per lane (perf samples on the JIT code, disassembled with gdb: ~45% of the kernel's time in those
+// functions). A storage texture has no level: its fetch is inline SIMD code (address, one 16-byte
+// load per lane, a 4 x 4 transpose) that LLVM schedules with the arithmetic. Same results bit for bit;
+// 1024²: 17.1–19.2 GFLOP/s against 12.1–12.8 (1.5x; wrapper and packing included, alternating runs).
+// What the disassembly shows is left: per 2000 instructions of the loop, 512 are the arithmetic (fma is
+// a vmulps and a vaddps here: not fused), ~430 moves (accumulator and op(B) spills), ~700 the fetches'
+// address extraction, loads and transposes.
 // The packing (pack_texture.wgsl) costs a pass over the operands, O(M·K + K·N) against the product's
 // O(M·N·K); the wrapper (thanos/linalg/matmul.ts) packs one k-slice of at most 512 at a time, so
 // the textures stay small (at most (M + N)·512 floats).
@@ -45,10 +56,10 @@
 // above the diagonal are computed, and an off-diagonal tile is stored both at (i, j) and (j, i).
 //
 // #params { M, N, K, offC, ldC: u32, alpha: f32 }
-// #binding ta: texture_2d<f32>                     op(A), [ceil(M/16)·16 rows, ceil(K/4) texels]
-//                                                  (A_COLS: [ceil(K/4)·4 rows, ceil(M/16)·4 texels])
-// #binding tb: texture_2d<f32>                     op(B), [ceil(K/4)·4 rows, ceil(N/16)·4 texels]
-//                                                  (B_ROWS: [ceil(N/16)·16 rows, ceil(K/4) texels])
+// #binding ta: texture_storage_2d<rgba32float, read>   op(A), [ceil(M/16)·16 rows, ceil(K/4) texels]
+//                                                      (A_COLS: [ceil(K/4)·4 rows, ceil(M/16)·4 texels])
+// #binding tb: texture_storage_2d<rgba32float, read>   op(B), [ceil(K/4)·4 rows, ceil(N/16)·4 texels]
+//                                                      (B_ROWS: [ceil(N/16)·16 rows, ceil(K/4) texels])
 // #binding c: array<f32>, read_write               [M, N] window
 // Grid: workgroups of WG_X x WG_Y invocations, each computing a (16·WG_Y) x (16·WG_X) tile of C:
 //   (ceil(N / (16·WG_X)), ceil(M / (16·WG_Y))), or when SYMMETRIC (needs WG_X == WG_Y) one
@@ -67,22 +78,22 @@ override A_COLS: bool = false;
 fn blockA(i: u32, kb: u32) -> mat4x4f {
   if (A_COLS) {
     let x = i / 4u;
-    return transpose(mat4x4f(textureLoad(ta, vec2u(x, kb), 0), textureLoad(ta, vec2u(x, kb + 1u), 0),
-                             textureLoad(ta, vec2u(x, kb + 2u), 0), textureLoad(ta, vec2u(x, kb + 3u), 0)));
+    return transpose(mat4x4f(textureLoad(ta, vec2u(x, kb)), textureLoad(ta, vec2u(x, kb + 1u)),
+                             textureLoad(ta, vec2u(x, kb + 2u)), textureLoad(ta, vec2u(x, kb + 3u))));
   }
-  return mat4x4f(textureLoad(ta, vec2u(kb / 4u, i), 0), textureLoad(ta, vec2u(kb / 4u, i + 1u), 0),
-                 textureLoad(ta, vec2u(kb / 4u, i + 2u), 0), textureLoad(ta, vec2u(kb / 4u, i + 3u), 0));
+  return mat4x4f(textureLoad(ta, vec2u(kb / 4u, i)), textureLoad(ta, vec2u(kb / 4u, i + 1u)),
+                 textureLoad(ta, vec2u(kb / 4u, i + 2u)), textureLoad(ta, vec2u(kb / 4u, i + 3u)));
 }
 
 // op(B)[kb .. kb+4, j .. j+4] for j = 4·j4, as the matrix whose column kk is row kb + kk
 fn blockB(j4: u32, kb: u32) -> mat4x4f {
   if (B_ROWS) {
     let j = 4u * j4;
-    return transpose(mat4x4f(textureLoad(tb, vec2u(kb / 4u, j), 0), textureLoad(tb, vec2u(kb / 4u, j + 1u), 0),
-                             textureLoad(tb, vec2u(kb / 4u, j + 2u), 0), textureLoad(tb, vec2u(kb / 4u, j + 3u), 0)));
+    return transpose(mat4x4f(textureLoad(tb, vec2u(kb / 4u, j)), textureLoad(tb, vec2u(kb / 4u, j + 1u)),
+                             textureLoad(tb, vec2u(kb / 4u, j + 2u)), textureLoad(tb, vec2u(kb / 4u, j + 3u))));
   }
-  return mat4x4f(textureLoad(tb, vec2u(j4, kb), 0), textureLoad(tb, vec2u(j4, kb + 1u), 0),
-                 textureLoad(tb, vec2u(j4, kb + 2u), 0), textureLoad(tb, vec2u(j4, kb + 3u), 0));
+  return mat4x4f(textureLoad(tb, vec2u(j4, kb)), textureLoad(tb, vec2u(j4, kb + 1u)),
+                 textureLoad(tb, vec2u(j4, kb + 2u)), textureLoad(tb, vec2u(j4, kb + 3u)));
 }
 
 // acc + op(A)[i, kb .. kb+4] · op(B)[kb .. kb+4, j .. j+4] (b as from blockB), k in order

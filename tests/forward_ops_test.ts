@@ -500,6 +500,13 @@ gpuTest("attentionVariant: the texture kernel where it can run, the storage kern
   const max = gpu.limits.maxTextureDimension2D;
   assertEquals(attentionVariant(gpu, { ...shape, batch: max / 8 + 1 }, "texture"), "storage"); // rows past a texture
   assertEquals(attentionVariant(gpu, { ...shape, kvHeads: max / 2 + 1 }, "texture"), "storage"); // too wide
+  const reads = gpu.info.readsStorageTextures;
+  try {
+    gpu.info.readsStorageTextures = false; // WGSL without read-only storage textures
+    assertEquals(attentionVariant(gpu, shape, "texture"), "storage");
+  } finally {
+    gpu.info.readsStorageTextures = reads;
+  }
   assertThrows(
     () => attentionVariant(gpu, shape, "fast" as AttentionVariant),
     RangeError,

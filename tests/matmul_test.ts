@@ -403,6 +403,23 @@ gpuTest("matmulVariant: texture on fallback adapters, tiled on GPUs; option and 
   return Promise.resolve();
 });
 
+gpuTest("without WGSL that reads storage textures, the texture variant runs the register kernels", async (gpu) => {
+  const a = randomMatrix(gpu, 37, 24, 1);
+  const b = randomMatrix(gpu, 24, 29, 2);
+  const saved = gpu.info.readsStorageTextures;
+  try {
+    gpu.info.readsStorageTextures = false;
+    assert(!textureFits(gpu, 37, 29));
+    assert(matmulShader("texture", a.view, b.view, 37, 29).startsWith("matmul_register"));
+    const c = await matmulNew(a.view, b.view, { variant: "texture" }, "C");
+    await assertProduct(c, a, b, {}, "texture variant without storage-texture reads");
+    c.release();
+  } finally {
+    gpu.info.readsStorageTextures = saved;
+  }
+  for (const t of [a.tensor, b.tensor]) t.release();
+});
+
 gpuTest("matmul rejects bad input with messages naming the shapes", async (gpu) => {
   const a = empty(gpu, [3, 4], "f32", "A");
   const b = empty(gpu, [5, 2], "f32", "B");

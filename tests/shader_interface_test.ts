@@ -112,16 +112,19 @@ Deno.test("#params and #binding directives become the declarations, one line eac
   FILES["t.wgsl"] = [
     "// #binding src: texture_2d<f32>          packed operand",
     "// #binding dst: texture_storage_2d<rgba32float,write>   [h, w]",
+    "// #binding ro: texture_storage_2d<rgba32float, read>    read-only",
     "fn main() {}",
   ].join("\n");
   const textures = expandIncludes("t", read).code;
-  assertEquals(textures.split("\n").slice(0, 2), [
+  assertEquals(textures.split("\n").slice(0, 3), [
     "@group(0) @binding(0) var src: texture_2d<f32>;",
     "@group(0) @binding(1) var dst: texture_storage_2d<rgba32float, write>;",
+    "@group(0) @binding(2) var ro: texture_storage_2d<rgba32float, read>;",
   ]);
   assertEquals(parseShaderInterface("t", textures).storage.map((b) => [b.binding, b.name, b.space, b.type]), [
     [0, "src", "texture", "texture_2d<f32>"],
     [1, "dst", "texture", "texture_storage_2d<rgba32float, write>"],
+    [2, "ro", "texture", "texture_storage_2d<rgba32float, read>"],
   ]);
   FILES["e.wgsl"] = "// #binding x: array<f32>\nfn main() {}";
   assertThrows(() => expandIncludes("e", read), Error, 'e.wgsl:1: #binding expects "name: array<T>, read|read_write');

@@ -36,6 +36,12 @@ export interface AdapterSummary {
   architecture: string;
   /** True for software adapters (llvmpipe, SwiftShader, WARP). */
   isFallback: boolean;
+  /**
+   * True when WGSL may read storage textures (`texture_storage_2d<…, read>`, the language feature
+   * "readonly_and_readwrite_storage_textures"): the texture-read kernels (matmul_texture,
+   * attention_texture) need it and are not chosen without it.
+   */
+  readsStorageTextures: boolean;
 }
 
 /** The shared GPU context: device, limits, buffer pool, pipeline cache and command recorder. */
@@ -76,6 +82,7 @@ export class Gpu {
       architecture: info.architecture,
       isFallback: Boolean((info as { isFallbackAdapter?: boolean }).isFallbackAdapter) ||
         /llvmpipe|swiftshader|warp|software/i.test(description),
+      readsStorageTextures: wgslLanguageFeatures().has("readonly_and_readwrite_storage_textures"),
     };
     this.pool = new BufferPool(device);
     this.pipelines = new PipelineCache(device);
@@ -181,4 +188,9 @@ async function acquire(): Promise<Gpu> {
   }
   const device = await adapter.requestDevice({ requiredLimits });
   return new Gpu(adapter, device);
+}
+
+/** The WGSL language features of this runtime's WebGPU (empty where it does not list them). */
+function wgslLanguageFeatures(): ReadonlySet<string> {
+  return (navigator.gpu as { wgslLanguageFeatures?: ReadonlySet<string> }).wgslLanguageFeatures ?? new Set();
 }

@@ -105,8 +105,9 @@ export function expandIncludes(name: string, read: (file: string) => string): Ex
 const PARAMS = /^\s*\/\/\s*#params\b(.*)$/;
 const BINDING = /^\s*\/\/\s*#binding\b(.*)$/;
 const BINDING_DECL = /^\s+(\w+)\s*:\s*(array<(?:[^<>]|<[^<>]*>)+>)\s*,\s*(read_write|read)(?:\s.*)?$/;
-/** `name: texture_2d<f32>` or `name: texture_storage_2d<rgba32float, write>`, free text after. */
-const TEXTURE_DECL = /^\s+(\w+)\s*:\s*(texture_2d<f32>|texture_storage_2d<\s*rgba32float\s*,\s*write\s*>)(?:\s.*)?$/;
+/** `name: texture_2d<f32>` or `name: texture_storage_2d<rgba32float, write|read>`, free text after. */
+const TEXTURE_DECL =
+  /^\s+(\w+)\s*:\s*(texture_2d<f32>|texture_storage_2d<\s*rgba32float\s*,\s*(?:write|read)\s*>)(?:\s.*)?$/;
 
 /**
  * Replaces the `// #params` and `// #binding` directives of an expanded source by the WGSL
@@ -151,7 +152,7 @@ function declareInterface(out: string[], lines: readonly { file: string; line: n
       if (!d && !t) {
         throw new Error(
           `${where(i)}: #binding expects "name: array<T>, read|read_write [shape …]", "name: texture_2d<f32>" ` +
-            `or "name: texture_storage_2d<rgba32float, write>", got "${bm[1].trim()}"`,
+            `or "name: texture_storage_2d<rgba32float, write|read>", got "${bm[1].trim()}"`,
         );
       }
       out[i] = d

@@ -368,13 +368,15 @@ export async function matmulRowStack(
 }
 
 /**
- * Whether a product of M rows and N columns can read its operands from textures on `gpu`: op(A)'s
- * M rows (padded to 16) and op(B)'s N columns (4 a texel, padded to 16) within
+ * Whether a product of M rows and N columns can read its operands from textures on `gpu`: the
+ * runtime's WGSL reads storage textures (AdapterSummary.readsStorageTextures), and op(A)'s
+ * M rows (padded to 16) and op(B)'s N columns (4 a texel, padded to 16) are within
  * `maxTextureDimension2D` (16384 on llvmpipe: Llama-2-7B's 11008-wide Hessian fits).
  */
 export function textureFits(gpu: Gpu, M: number, N: number): boolean {
   const max = gpu.limits.maxTextureDimension2D;
-  return Math.ceil(M / REGISTER.T) * REGISTER.T <= max && Math.ceil(N / REGISTER.T) * (REGISTER.T / 4) <= max;
+  return gpu.info.readsStorageTextures && Math.ceil(M / REGISTER.T) * REGISTER.T <= max &&
+    Math.ceil(N / REGISTER.T) * (REGISTER.T / 4) <= max;
 }
 
 /**

@@ -475,8 +475,8 @@ export const ATTENTION_VARIANT_ENV = "THANOS_ATTENTION_VARIANT";
  * The kernel {@link causalAttention} runs: `requested`, else `$THANOS_ATTENTION_VARIANT`, else
  * `"texture"` on fallback (software) adapters, where a texel fetch is SIMD code and a storage load
  * a loop over the lanes (shaders/attention_texture.wgsl), and `"storage"` on GPUs. The texture
- * kernel needs a head dimension that is a multiple of 4 and k, v within the adapter's texture
- * size (batch·seqLen rows, kvHeads·headDim / 4 texels a row); otherwise the storage one runs.
+ * kernel needs WGSL that reads storage textures (AdapterSummary.readsStorageTextures), a head
+ * dimension that is a multiple of 4 and k, v within the adapter's texture size (batch·seqLen rows, kvHeads·headDim / 4 texels a row); otherwise the storage one runs.
  * @throws RangeError when `requested` or the environment variable names no variant
  */
 export function attentionVariant(
@@ -491,7 +491,7 @@ export function attentionVariant(
   }
   if ((chosen ?? (gpu.info.isFallback ? "texture" : "storage")) === "storage") return "storage";
   const max = gpu.limits.maxTextureDimension2D;
-  const fits = shape.headDim % 4 === 0 && shape.batch * shape.seqLen <= max &&
+  const fits = gpu.info.readsStorageTextures && shape.headDim % 4 === 0 && shape.batch * shape.seqLen <= max &&
     (shape.kvHeads * shape.headDim) / 4 <= max;
   return fits ? "texture" : "storage";
 }
