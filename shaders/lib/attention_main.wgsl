@@ -6,6 +6,15 @@
 // and the bindings q, out, state, flags and the params the body reads (batchHeads, seqLen, heads,
 // kvHeads, qOffset, qLd, outLd, keyBegin, keyEnd, scale, slot). When CHECK, every normalised output
 // that is NaN or ±Inf records flags[slot] = max(flags[slot], 0xffffffff − its index in out).
+//
+// Known cost on llvmpipe (Mesa 22.3): qs and acc are indexed by loop variables (r·hd4 + d4) and the
+// loops are not unrolled, so both arrays live in scratch memory and every access is a per-lane
+// scalar load or store (the JIT code is full of vpinsrd / vextractps on the stack). Measured at
+// HEAD_DIM 32 (16 windows of 256, 8/4 heads): the same body with qs and acc as
+// array<array<vec4f, 8>, 4> — dimensions equal to the loops' trip counts, which Mesa unrolls —
+// ran 123–143 ms against 169–191 (1.35x); a fixed array<array<vec4f, 16>, 4> with a `break` at hd4
+// gained nothing. Array sizes must be WGSL consts (not overrides), so taking that gain needs one
+// specialisation per head dimension (e.g. a const per including file, or a loader directive).
 
 override WG: u32 = 8;
 override HEAD_DIM: u32 = 64;
