@@ -14,7 +14,11 @@
 // array<array<vec4f, 8>, 4> — dimensions equal to the loops' trip counts, which Mesa unrolls —
 // ran 123–143 ms against 169–191 (1.35x); a fixed array<array<vec4f, 16>, 4> with a `break` at hd4
 // gained nothing. Array sizes must be WGSL consts (not overrides), so taking that gain needs one
-// specialisation per head dimension (e.g. a const per including file, or a loader directive).
+// specialisation per head dimension (e.g. a const per including file, or a loader directive). Tried
+// with a loader directive (module-scope consts per pipeline): same bits, HEAD_DIM 32 as fast as above
+// with the same compile time, but at HEAD_DIM 64 the two-dimensional arrays took LLVM ~40 s to compile
+// (6.7 s for this body, Mesa's shader cache off) even with a spare row and column that kept the loops
+// rolled — so only a head-dimension-32 specialisation would pay, and it was not kept.
 
 override WG: u32 = 8;
 override HEAD_DIM: u32 = 64;
