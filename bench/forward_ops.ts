@@ -19,8 +19,8 @@
 import { getGpu } from "../thanos/gpu/device.ts";
 import { empty, upload, zeros } from "../thanos/gpu/tensor.ts";
 import { matmul, matmulRowStack } from "../thanos/linalg/matmul.ts";
-import { mat, sub } from "../thanos/linalg/view.ts";
-import { causalAttention, gatedActivationRows, paddedWidth, residualAdd, rmsNorm, rope } from "../thanos/model/ops.ts";
+import { mat, paddedWidth, sub } from "../thanos/linalg/view.ts";
+import { causalAttention, gatedActivationRows, residualAdd, rmsNorm, rope } from "../thanos/model/ops.ts";
 import { ropeInverseFrequencies, ropeTablesOnGpu } from "../thanos/model/rope.ts";
 import { randn } from "../thanos/util/random.ts";
 import { stringFlags } from "./flags.ts";

@@ -6,7 +6,7 @@
 
 import { assertEquals, assertRejects, assertThrows } from "./assert.ts";
 import { empty, launch, upload, zeros } from "../thanos/gpu/mod.ts";
-import { mat, sub } from "../thanos/linalg/view.ts";
+import { mat, paddedWidth, sub } from "../thanos/linalg/view.ts";
 import {
   activation,
   attentionKeyRanges,
@@ -19,7 +19,6 @@ import {
   gatherRows,
   layerNorm,
   nllUpdate,
-  paddedWidth,
   residualAdd,
   rmsNorm,
   rope,

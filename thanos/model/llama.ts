@@ -15,7 +15,7 @@
  */
 
 import { empty, filledBy, type Tensor } from "../gpu/tensor.ts";
-import { mat, sub } from "../linalg/view.ts";
+import { mat, paddedWidth, sub } from "../linalg/view.ts";
 import type { LlamaConfig } from "./config.ts";
 import {
   applyNorm,
@@ -26,7 +26,7 @@ import {
   linearGroup,
   residual,
 } from "./forward.ts";
-import { gatedActivationRows, gatherRows, paddedWidth, rope } from "./ops.ts";
+import { gatedActivationRows, gatherRows, rope } from "./ops.ts";
 import { ropeInverseFrequencies, ropeTablesOnGpu } from "./rope.ts";
 
 /** A LLaMA-family model (see the module documentation). */

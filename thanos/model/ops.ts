@@ -476,7 +476,8 @@ export const ATTENTION_VARIANT_ENV = "THANOS_ATTENTION_VARIANT";
  * `"texture"` on fallback (software) adapters, where a texel fetch is SIMD code and a storage load
  * a loop over the lanes (shaders/attention_texture.wgsl), and `"storage"` on GPUs. The texture
  * kernel needs WGSL that reads storage textures (AdapterSummary.readsStorageTextures), a head
- * dimension that is a multiple of 4 and k, v within the adapter's texture size (batch·seqLen rows, kvHeads·headDim / 4 texels a row); otherwise the storage one runs.
+ * dimension that is a multiple of 4 and k, v within the adapter's texture size (batch·seqLen rows,
+ * kvHeads·headDim / 4 texels a row); otherwise the storage one runs.
  * @throws RangeError when `requested` or the environment variable names no variant
  */
 export function attentionVariant(
@@ -569,8 +570,6 @@ export async function gatedActivation(gate: Tensor, up: Tensor, kind: Activation
   });
 }
 
-export { paddedWidth } from "../linalg/view.ts";
-
 /** Where a kernel records the NaN/Inf check of what it writes (see thanos/model/finite.ts). */
 export interface FiniteSlot {
   /** u32 flags, cleared before the checks (first_nonfinite.wgsl's convention) */
@@ -585,7 +584,7 @@ export interface FiniteSlot {
  * the result recorded into `check` in the same pass (shaders/gated_rows.wgsl). The values are
  * {@link gatedActivation}'s bit for bit. gate and up may be windows of one tensor (a fused
  * gate/up product); `ld` lets the next product copy the rows into a texture (see
- * `matmulRowStack` and {@link paddedWidth}).
+ * `matmulRowStack` and `paddedWidth` in linalg/view.ts).
  *
  * @param gate view [rows, cols]
  * @param up view [rows, cols]
