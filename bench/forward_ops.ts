@@ -1,15 +1,18 @@
 /**
- * `deno task bench:forward-ops [--batch 16] [--seqlen 256] [--repeats 3]`
+ * `deno task bench:forward-ops [--batch 16] [--seqlen 256] [--repeats 3] [--inner 4]`
  *
  * Where a LLaMA forward pass spends its time: each kernel of one decoder block, timed alone at
  * tiny-llama's shapes (hidden 256, 8 query heads of 32 over 4 kv heads, MLP 688, vocabulary 4096)
  * on `batch` windows of `seqlen` tokens with seeded random inputs, as LlamaModel runs them — RMSNorm
  * (recording its output's NaN/Inf check), q/k/v in one product, RoPE, attention (checked),
- * o_proj accumulated onto the copied stream, gate/up in one product, SiLU·up
- * (row-padded, checked), the down product, the residual add (checked) — and the LM head, with the
- * share of each in a forward pass of tiny-llama's 4 blocks (the kernels it runs, times how often).
- * Best wall time of `repeats` runs after a warm-up (which compiles the pipelines), the GPU synced
- * after each; the load average is printed before and after, since the machine is shared.
+ * o_proj accumulated onto the copied stream, gate/up in one product with SiLU·up as its epilogue
+ * (row-padded, checked; the product then the activation kernel where the fused product does not
+ * apply), the down product, the residual add (checked) — and the LM head, with the share of each in
+ * a forward pass of tiny-llama's 4 blocks (the kernels it runs, times how often).
+ * Best wall time of `repeats` runs after a warm-up (which compiles the pipelines), each run `inner`
+ * calls with the GPU synced after the last (a sync alone costs milliseconds of polling, which
+ * would swamp the short kernels), divided by `inner`; the load average is printed before and after,
+ * since the machine is shared.
  *
  * A table goes to stdout, then one JSON line.
  *
@@ -20,14 +23,21 @@ import { getGpu } from "../thanos/gpu/device.ts";
 import { empty, upload, zeros } from "../thanos/gpu/tensor.ts";
 import { matmul, matmulRowStack } from "../thanos/linalg/matmul.ts";
 import { mat, paddedWidth, sub } from "../thanos/linalg/view.ts";
-import { causalAttention, gatedActivationRows, residualAdd, rmsNorm, rope } from "../thanos/model/ops.ts";
+import {
+  causalAttention,
+  gatedActivationRows,
+  gatedProductRows,
+  residualAdd,
+  rmsNorm,
+  rope,
+} from "../thanos/model/ops.ts";
 import { ropeInverseFrequencies, ropeTablesOnGpu } from "../thanos/model/rope.ts";
 import { randn } from "../thanos/util/random.ts";
 import { stringFlags } from "./flags.ts";
 import { bestSeconds } from "./timing.ts";
 
-const values = stringFlags(Deno.args, { batch: "16", seqlen: "256", repeats: "3" });
-const B = Number(values.batch), T = Number(values.seqlen), runs = Number(values.repeats);
+const values = stringFlags(Deno.args, { batch: "16", seqlen: "256", repeats: "3", inner: "4" });
+const B = Number(values.batch), T = Number(values.seqlen), runs = Number(values.repeats), inner = Number(values.inner);
 const N = B * T, d = 256, f = 688, nh = 8, nkv = 4, hs = 32, V = 4096, blocks = 4;
 
 const gpu = await getGpu();
@@ -59,8 +69,11 @@ const ops: [string, number, () => Promise<unknown>][] = [
     gpu.recorder.copy(x.buffer, 0, y.buffer, 0, y.byteLength);
     return matmul(mat(att), mat(wo), mat(y), { transB: true, accumulate: true });
   }],
-  ["gate/up, one 1376x256", blocks, () => matmulRowStack(mat(h), [wgate, wup], mat(gateUp))],
-  ["SiLU(gate)·up, checked", blocks, async () => {
+  ["gate/up + SiLU·up, checked", blocks, async () => {
+    // the product's epilogue where it can be (gatedProductRows), else the product then the activation
+    using fused = await gatedProductRows(mat(h), wgate, wup, "silu", ld, check);
+    if (fused) return;
+    await matmulRowStack(mat(h), [wgate, wup], mat(gateUp));
     using _a = await gatedActivationRows(sub(mat(gateUp), 0, 0, N, f), sub(mat(gateUp), 0, f, N, f), "silu", ld, check);
   }],
   ["down proj 256x688", blocks, () => matmul(sub(mat(act), 0, 0, N, f), mat(wdown), mat(y), { transB: true })],
@@ -69,7 +82,10 @@ const ops: [string, number, () => Promise<unknown>][] = [
 ];
 const rows = [];
 for (const [name, count, work] of ops) {
-  const seconds = await bestSeconds(gpu, work, { runs });
+  // `inner` calls between syncs: a sync alone costs milliseconds of polling on llvmpipe
+  const seconds = await bestSeconds(gpu, async () => {
+    for (let i = 0; i < inner; i++) await work();
+  }, { runs }) / inner;
   rows.push({ name, count, seconds });
   console.error(`${name}: ${(seconds * 1000).toFixed(1)} ms`);
 }

@@ -7,6 +7,7 @@
 import { assertEquals, assertRejects, assertThrows } from "./assert.ts";
 import { empty, launch, upload, zeros } from "../thanos/gpu/mod.ts";
 import { mat, paddedWidth, sub } from "../thanos/linalg/view.ts";
+import { matmulRowStack, matmulVariant } from "../thanos/linalg/matmul.ts";
 import {
   activation,
   attentionKeyRanges,
@@ -16,6 +17,7 @@ import {
   causalAttention,
   gatedActivation,
   gatedActivationRows,
+  gatedProductRows,
   gatherRows,
   layerNorm,
   nllUpdate,
@@ -247,6 +249,65 @@ gpuTest(
         assertEquals(got.subarray(r * ld + f, (r + 1) * ld), new Float32Array(ld - f), `${kind} padding of row ${r}`);
       }
     }
+  },
+);
+
+gpuTest(
+  "gatedProductRows (the gate/up product's epilogue): the product then gatedActivationRows bit for bit, " +
+    "one to three k-slices, odd rows and widths, its NaN/Inf check; null where the texture product cannot take it",
+  async (gpu) => {
+    const { decodeFirstNonFinite } = await import("../thanos/linalg/finite.ts");
+    const texture = matmulVariant(gpu) === "texture";
+    // [rows, f, K, ld]: K a multiple of 64 (the weights' rows copied into a texture), 1 to 3 slices of 512
+    const cases = [[37, 45, 64, paddedWidth(45)], [19, 129, 576, 132], [5, 7, 1088, 8]] as const;
+    for (const [n, [rows, f, K, ld]] of cases.entries()) {
+      for (const kind of n === 0 ? ACTIVATIONS : (["silu"] as const)) {
+        const xs = randn(rows * K, 60 + n), wg = randn(f * K, 70 + n).map((v) => v / 8), wu = randn(f * K, 80 + n);
+        if (kind === "silu") xs[2 * K + 5] = Infinity; // row 2's outputs are not finite: the first at 2·f
+        using x = upload(gpu, xs, [rows, K]), g = upload(gpu, wg, [f, K]), u = upload(gpu, wu, [f, K]);
+        using flags = zeros(gpu, [2], "u32");
+        const fused = await gatedProductRows(mat(x), g, u, kind, ld, { flags, slot: 0 });
+        if (!texture) {
+          assertEquals(fused, null);
+          continue;
+        }
+        using out = fused!;
+        using gu = empty(gpu, [rows, 2 * f]);
+        await matmulRowStack(mat(x), [g, u], mat(gu));
+        using want = await gatedActivationRows(
+          sub(mat(gu), 0, 0, rows, f),
+          sub(mat(gu), 0, f, rows, f),
+          kind,
+          ld,
+          { flags, slot: 1 },
+        );
+        const what = `${kind} ${rows}x${f} K=${K} ld=${ld}`;
+        assertEquals(out.shape, [rows, ld]);
+        assertEquals(await out.read(), await want.read(), what);
+        const [got, expected] = Array.from(await flags.read(), decodeFirstNonFinite);
+        assertEquals(got, expected, `${what}: first non-finite output`);
+        assertEquals(got, kind === "silu" ? 2 * f : -1, what);
+        // and the float64 reference on the finite rows
+        const fn = ref.ACTIVATION_FNS[kind];
+        const gRef = ref.linear(xs, rows, wg, f, K), uRef = ref.linear(xs, rows, wu, f, K);
+        const all = await out.read() as Float32Array;
+        const gotRows = [], wantRows = [];
+        for (let r = 0; r < rows; r++) {
+          if (kind === "silu" && r === 2) continue;
+          for (let c = 0; c < f; c++) {
+            gotRows.push(all[r * ld + c]);
+            wantRows.push(fn(gRef[r * f + c]) * uRef[r * f + c]);
+          }
+        }
+        assertClose(gotRows, wantRows, { rtol: 1e-4, atol: 1e-4 }, `${what} against the reference`);
+      }
+    }
+    // where the fused product does not apply: the caller runs the product and gatedActivationRows
+    using x = upload(gpu, randn(3 * 64, 1), [3, 64]), w = upload(gpu, randn(5 * 64, 2), [5, 64]);
+    using x6 = upload(gpu, randn(3 * 60, 1), [3, 60]), w6 = upload(gpu, randn(5 * 60, 2), [5, 60]);
+    assertEquals(await gatedProductRows(mat(x), w, w, "silu", 6), null); // ld not a multiple of 4
+    assertEquals(await gatedProductRows(mat(x6), w6, w6, "silu", 8), null); // rows not copyable (60 floats)
+    await assertRejects(() => gatedProductRows(mat(x), w, w, "swish" as never, 8), RangeError, "swish");
   },
 );
 

@@ -22,6 +22,7 @@ import {
   matmulShader,
   matmulVariant,
   textureFits,
+  textureProductShader,
 } from "../thanos/linalg/matmul.ts";
 import { mat, type MatrixView, sub } from "../thanos/linalg/view.ts";
 import * as ref from "./reference/matmul.ts";
@@ -52,16 +53,21 @@ async function check(
   N: number,
   K: number,
   options: MatmulOptions,
-  { margin = 0, align = 1, seed = 1 } = {},
+  { margin = 0, align = 1, seed = 1, alignC = 1 } = {},
 ): Promise<void> {
   const { transA = false, transB = false, variant = "register" } = options;
   const [ra, ca] = transA ? [K, M] : [M, K];
   const [rb, cb] = transB ? [N, K] : [K, N];
   const a = randomMatrix(gpu, ra, ca, seed, { margin, align, label: "A" });
   const b = randomMatrix(gpu, rb, cb, seed + 1, { margin, align, label: "B" });
-  const c = randomMatrix(gpu, M, N, seed + 2, { margin, label: "C" });
-  const shader = matmulShader(variant, a.view, b.view);
+  const c = randomMatrix(gpu, M, N, seed + 2, { margin, align: alignC, label: "C" });
+  const shader = variant === "texture" && matmulShader(variant, a.view, b.view, M, N) === "matmul_texture"
+    ? textureProductShader(c.view, false)
+    : matmulShader(variant, a.view, b.view);
   if (align === 4 && variant === "register") assertEquals(shader, "matmul_register_vec4");
+  if (alignC === 4 && variant === "texture" && gpu.info.readsStorageTextures) {
+    assertEquals(shader, "matmul_texture_vec4");
+  }
   if (!options.accumulate) {
     // C is write-only without accumulate: poison the window so reading it would show
     for (let i = 0; i < M; i++) c.host.data.fill(NaN, c.host.offset + i * c.host.ld, c.host.offset + i * c.host.ld + N);
@@ -125,6 +131,31 @@ for (const { variant, align, name } of KERNELS) {
     }
   });
 }
+
+gpuTest(
+  "matmul_texture_vec4 (C's rows whole vec4s): odd shapes, views, alpha and accumulate, every transpose",
+  async (gpu) => {
+    let seed = 500;
+    for (const [transA, transB] of TRANSPOSES) {
+      for (const [M, N, K] of [[1, 4, 7], [7, 132, 1], [129, 20, 129], [33, 516, 9]]) {
+        const placement = { seed: seed += 3, alignC: 4, align: seed % 2 ? 1 : 4 };
+        await check(gpu, M, N, K, { variant: "texture", transA, transB }, placement);
+        await check(gpu, M, N, K, { variant: "texture", transA, transB, alpha: -0.75, accumulate: true }, {
+          ...placement,
+          margin: 2,
+        });
+      }
+    }
+    const view = (offset: number, ld: number, cols: number, size = 64) =>
+      ({ tensor: { buffer: { size: size * 4 } }, offset, rows: 2, cols, ld }) as unknown as MatrixView;
+    assertEquals(textureProductShader(view(4, 8, 8), false), "matmul_texture_vec4");
+    assertEquals(textureProductShader(view(4, 8, 8), true), "matmul_texture"); // mirrored stores
+    assertEquals(textureProductShader(view(2, 8, 8), false), "matmul_texture");
+    assertEquals(textureProductShader(view(4, 6, 4), false), "matmul_texture");
+    assertEquals(textureProductShader(view(4, 8, 6), false), "matmul_texture");
+    assertEquals(textureProductShader(view(4, 8, 8, 63), false), "matmul_texture");
+  },
+);
 
 for (const variant of MATMUL_VARIANTS) {
   gpuTest(`matmul ${variant}: K = 0 gives C = 0, or leaves C unchanged when accumulating`, async (gpu) => {

@@ -16,6 +16,7 @@ import { shaderInterface } from "../thanos/gpu/pipelines.ts";
 /** call sites (file:shader expression) whose shader is chosen at run time, and the shaders it may be */
 const DYNAMIC: Record<string, readonly string[]> = {
   "thanos/linalg/matmul.ts:shader": ["matmul_register", "matmul_register_vec4", "matmul_tiled"],
+  "thanos/linalg/matmul.ts:kernel": ["matmul_texture", "matmul_texture_vec4"],
   "thanos/model/ops.ts:shader": ["nll", "token_logprob"],
 };
 

@@ -13,7 +13,8 @@
  *   (transposes and offsets are the packing's business): llvmpipe fetches texels with straight-line
  *   SIMD code but loads storage lane by lane, so this is 5–6x the register kernel there. Products
  *   whose rows or columns do not fit a texture (`maxTextureDimension2D`, x4 for columns) run the
- *   register kernel.
+ *   register kernel. Where C's rows are whole vec4s (offset, leading dimension and width multiples
+ *   of 4) it writes them four floats at a time (shaders/matmul_texture_vec4.wgsl, the same bits).
  * - `"tiled"` (shaders/matmul_tiled.wgsl): the classic shared-memory tiling (64 x 64 tiles of C,
  *   k-slices of 16 staged in workgroup memory): the fast path on real GPUs.
  *
@@ -367,6 +368,81 @@ export async function matmulRowStack(
   });
 }
 
+/** What {@link recordGatedProduct} computes, with its activation and check. */
+export interface GatedProduct {
+  /** the MLP's input [M, K] */
+  a: MatrixView;
+  /** gate and up weights, f32 [cols, K] each, as stored */
+  gate: Tensor;
+  up: Tensor;
+  /** the output, f32 [M, ld] with ld a multiple of 4 and ≥ cols, its padding columns written as zeros */
+  out: Tensor;
+  /** activation code of lib/activation.wgsl (ACT) */
+  act: number;
+  /** u32 flags the NaN/Inf check of `out` goes to, and which of them (when `check`) */
+  flags: Tensor;
+  slot: number;
+  check: boolean;
+}
+
+/**
+ * Whether {@link recordGatedProduct} takes these operands: the texture variant, the gate/up product
+ * within the texture limits, both weights' rows copyable into a texture, A's rows copyable or
+ * packable, and `ld` a multiple of 4.
+ */
+export function gatedProductFits(a: MatrixView, gate: Tensor, up: Tensor, ld: number): boolean {
+  const gpu = a.tensor.gpu, K = a.cols, cols = gate.shape[0];
+  return matmulVariant(gpu) === "texture" && a.rows > 0 && cols > 0 && K > 0 && ld % 4 === 0 && ld >= cols &&
+    gate.dtype === "f32" && up.dtype === "f32" && gate.shape.length === 2 && up.shape.length === 2 &&
+    up.shape[0] === cols && gate.shape[1] === K && up.shape[1] === K && gpu.info.readsStorageTextures &&
+    Math.max(Math.ceil(a.rows / REGISTER.T), Math.ceil((cols + ld) / REGISTER.T)) * REGISTER.T <=
+      gpu.limits.maxTextureDimension2D &&
+    copyableRows(mat(gate), cols, K, K) && copyableRows(mat(up), cols, K, K);
+}
+
+/**
+ * Records a gated MLP's hidden activations straight from its fused gate/up product:
+ * out[:, c] = act(A·Wgᵀ)[:, c] · (A·Wuᵀ)[:, c] for c < cols and zeros in out's padding columns, with
+ * the NaN/Inf check of out recorded in the same pass (shaders/matmul_texture_gated.wgsl): the
+ * values of {@link matmulRowStack} then shaders/gated_rows.wgsl bit for bit, without storing the
+ * [M, 2·cols] product or reading it back. A k-slice at a time as {@link recordPackedProduct}: the
+ * slices before the last are summed into a scratch [M, 2·cols] product (as matmulRowStack would),
+ * which the last slice's kernel adds to its own. The caller checks {@link gatedProductFits}.
+ */
+export async function recordGatedProduct(g: GatedProduct): Promise<void> {
+  const { a, gate, up, out } = g;
+  const gpu = out.gpu, M = a.rows, K = a.cols, cols = gate.shape[0], ld = out.shape[1];
+  const fillA = aSlices(a, false, M, K).fill;
+  const heightA = Math.ceil(M / REGISTER.T) * REGISTER.T;
+  // op(B)ᵀ's texture: Wg's rows from texel row 0, Wu's from row `cols`, and rows for the padding's tiles
+  const heightB = Math.ceil((cols + ld) / REGISTER.T) * REGISTER.T;
+  const slices = Math.ceil(K / REGISTER_K_PER_DISPATCH);
+  using part = empty(gpu, slices > 1 ? [M, 2 * cols] : [4], "f32", "gate+up (earlier k-slices)"); // [4]: unread
+  for (let k0 = 0, s = 0; s < slices; k0 += REGISTER_K_PER_DISPATCH, s++) {
+    const kc = Math.min(REGISTER_K_PER_DISPATCH, K - k0), width = Math.ceil(kc / 4);
+    const ta = gpu.textures.get("matmul A", width, heightA), tb = gpu.textures.get("matmul B rows", width, heightB);
+    await fillA(k0, kc, ta, width, heightA);
+    await copyRows(mat(gate), k0, cols, kc, tb, 0);
+    await copyRows(mat(up), k0, cols, kc, tb, cols);
+    const constants = { WG_X: REGISTER.WG, WG_Y: REGISTER.WG, B_ROWS: 1, ACCUMULATE: Number(s > 0) };
+    const tile = REGISTER.T * REGISTER.WG;
+    if (s < slices - 1) { // an earlier slice: the plain product, summed into `part`
+      const kernel = textureProductShader(mat(part), false);
+      await launch(gpu, kernel, { ta: ta.view, tb: tb.view, c: part }, {
+        grid: [Math.ceil(2 * cols / tile), Math.ceil(M / tile), 1],
+        params: { M, N: 2 * cols, K: kc, offC: 0, ldC: 2 * cols, alpha: 1 },
+        constants,
+      });
+      continue;
+    }
+    await launch(gpu, "matmul_texture_gated", { ta: ta.view, tb: tb.view, part, c: out, flags: g.flags }, {
+      grid: [Math.ceil(2 * ld / tile), Math.ceil(M / tile), 1],
+      params: { M, N: 2 * ld, K: kc, ldC: ld, cols, upRow: cols, offG: 0, offU: cols, ldP: 2 * cols, slot: g.slot },
+      constants: { ...constants, ACT: g.act, CHECK: Number(g.check) },
+    });
+  }
+}
+
 /**
  * Whether a product of M rows and N columns can read its operands from textures on `gpu`: the
  * runtime's WGSL reads storage textures (AdapterSummary.readsStorageTextures), and op(A)'s
@@ -460,7 +536,8 @@ export type PackSlice = (
 ) => Promise<void>;
 
 /**
- * C = alpha·op(A)·op(B) (+ C) with shaders/matmul_texture.wgsl, the operands filled slice by slice
+ * C = alpha·op(A)·op(B) (+ C) with shaders/matmul_texture.wgsl (or its vec4-store form,
+ * matmul_texture_vec4.wgsl, where C's rows allow), the operands filled slice by slice
  * by the given packers: op(A)'s slice as [ceil(M/16)·16 rows, ceil(kc/4) texels], op(B)'s as
  * [ceil(kc/4)·4 rows, ceil(N/16)·4 texels] — or, when `bRows`, op(B)ᵀ's as [ceil(N/16)·16 rows,
  * ceil(kc/4) texels], and when `aCols`, op(A)ᵀ's as [ceil(kc/4)·4 rows, ceil(M/16)·4 texels] —
@@ -487,6 +564,7 @@ export async function recordPackedProduct(product: {
   const gpu = c.tensor.gpu;
   const tile = REGISTER.T * REGISTER.WG;
   const heightA = Math.ceil(M / REGISTER.T) * REGISTER.T, widthB = Math.ceil(N / REGISTER.T) * (REGISTER.T / 4);
+  const kernel = textureProductShader(c, symmetric);
   for (let k0 = 0; k0 < Math.max(K, 1); k0 += REGISTER_K_PER_DISPATCH) {
     const kc = Math.min(REGISTER_K_PER_DISPATCH, K - k0);
     const widthA = Math.max(1, Math.ceil(kc / 4)), heightB = Math.max(1, widthA * 4);
@@ -506,7 +584,7 @@ export async function recordPackedProduct(product: {
       A_COLS: Number(aCols),
     };
     const record = (grid: [number, number, number]) =>
-      launch(gpu, "matmul_texture", { ta: ta.view, tb: tb.view, c: c.tensor }, {
+      launch(gpu, kernel, { ta: ta.view, tb: tb.view, c: c.tensor }, {
         grid,
         params: { M, N, K: kc, offC: c.offset, ldC: c.ld, alpha },
         constants,
@@ -519,6 +597,18 @@ export async function recordPackedProduct(product: {
       await record([Math.ceil(N / tile), Math.ceil(M / tile), 1]);
     }
   }
+}
+
+/**
+ * The texture product's kernel for output window `c`: shaders/matmul_texture_vec4.wgsl, which
+ * writes C's rows four floats at a time (the same bits; llvmpipe stores lane by lane, so 4x fewer
+ * stores), where every row of `c` is whole vec4s of its buffer — offset, leading dimension and
+ * width multiples of 4, the buffer a multiple of 16 bytes — and the product is not SYMMETRIC
+ * (mirrored stores run down columns); shaders/matmul_texture.wgsl otherwise. Exported for tests.
+ */
+export function textureProductShader(c: MatrixView, symmetric: boolean): "matmul_texture" | "matmul_texture_vec4" {
+  const vec4 = c.offset % 4 === 0 && c.ld % 4 === 0 && c.cols % 4 === 0 && c.tensor.buffer.size % 16 === 0;
+  return !symmetric && vec4 ? "matmul_texture_vec4" : "matmul_texture";
 }
 
 /**

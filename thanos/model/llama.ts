@@ -26,7 +26,8 @@ import {
   linearGroup,
   residual,
 } from "./forward.ts";
-import { gatedActivationRows, gatherRows, rope } from "./ops.ts";
+import { type FiniteSlot, gatedActivationRows, gatedProductRows, gatherRows, rope } from "./ops.ts";
+import type { LinearWeights } from "./weights.ts";
 import { ropeInverseFrequencies, ropeTablesOnGpu } from "./rope.ts";
 
 /** A LLaMA-family model (see the module documentation). */
@@ -75,14 +76,26 @@ export class LlamaModel extends DecoderModel<LlamaConfig> {
     using h = await applyNorm(x, w.mlpNorm, this.watchSlot("mlp_in")); // [N, d], checked for NaN/Inf
     await this.observe(hooks, "mlp_in", h, { checked: true });
     const down = this.linearOf(w, "mlp.down_proj");
-    using gateUp = await linearGroup(h, [this.linearOf(w, "mlp.gate_proj"), this.linearOf(w, "mlp.up_proj")]);
-    const [gate, up] = gateUp.views; // [N, f] each
-    const ld = down.sparse ? gate.cols : paddedWidth(gate.cols); // the compressed product reads a whole tensor
+    const gateW = this.linearOf(w, "mlp.gate_proj"), upW = this.linearOf(w, "mlp.up_proj");
+    const f = this.config.intermediateSize, kind = this.config.activation;
+    const ld = down.sparse ? f : paddedWidth(f); // the compressed product reads a whole tensor
     const check = this.watchSlot("mlp_hidden");
-    using hidden = await gatedActivationRows(gate, up, this.config.activation, ld, check); // [N, ld]
-    const act = sub(mat(hidden), 0, 0, gate.rows, gate.cols); // act(gate)·up, [N, f]
+    // act(gate)·up [N, ld]: the product's epilogue where it can be (dense f32 layers without bias), else
+    // the product then the activation
+    const dense = (l: typeof gateW) => l.weight && !l.bias && !l.sparse ? l.weight : null;
+    const fused = dense(gateW) && dense(upW)
+      ? await gatedProductRows(mat(h), dense(gateW)!, dense(upW)!, kind, ld, check)
+      : null;
+    using hidden = fused ?? await this.#gatedRows(h, gateW, upW, ld, check);
+    const act = sub(mat(hidden), 0, 0, h.shape[0], f); // act(gate)·up, [N, f]
     await this.observe(hooks, "mlp_hidden", act, { checked: true });
     return await residual(x, act, down, this.outputSlot()); // [N, d], the block's output, checked
+  }
+
+  async #gatedRows(h: Tensor, gate: LinearWeights, up: LinearWeights, ld: number, check?: FiniteSlot): Promise<Tensor> {
+    using gateUp = await linearGroup(h, [gate, up]);
+    const [g, u] = gateUp.views; // [N, f] each
+    return await gatedActivationRows(g, u, this.config.activation, ld, check); // [N, ld]
   }
 
   protected finalHidden(x: Tensor): Promise<Tensor> {

@@ -13,9 +13,9 @@
 import type { Gpu } from "../gpu/device.ts";
 import { grid1d, launch } from "../gpu/launch.ts";
 import { budgetRanges, checkLoopBudget, loopCost } from "../gpu/loop_budget.ts";
-import { empty, type Tensor } from "../gpu/tensor.ts";
+import { empty, filledBy, type Tensor } from "../gpu/tensor.ts";
 import { checkFinite, checkNoAlias, checkTensor, checkView } from "../linalg/checks.ts";
-import { packTexture } from "../linalg/matmul.ts";
+import { gatedProductFits, packTexture, recordGatedProduct } from "../linalg/matmul.ts";
 import { readEnv } from "../util/env.ts";
 import { describe, type MatrixView } from "../linalg/view.ts";
 import type { Activation } from "./config.ts";
@@ -637,6 +637,47 @@ export async function gatedActivationRows(
     throw err;
   }
   return out;
+}
+
+/**
+ * A gated MLP's hidden activations straight from its input, where the texture product takes the
+ * shapes ({@link gatedProductFits}; null otherwise, and the caller runs the product then
+ * {@link gatedActivationRows}): `out[r, c] = act(x·Wgᵀ)[r, c] · (x·Wuᵀ)[r, c]` for c < cols, zeros
+ * in the padding columns up to `ld`, checked for NaN/Inf into `check` — the gate/up product's
+ * epilogue (shaders/matmul_texture_gated.wgsl), so the [rows, 2·cols] product is never stored and
+ * read back. Bit for bit `matmulRowStack(x, [Wg, Wu])` then {@link gatedActivationRows}.
+ *
+ * @param x the MLP's input [rows, K]
+ * @param gate the gate weight f32 [cols, K], as stored
+ * @param up the up weight f32 [cols, K]
+ * @param kind the activation
+ * @param ld the output's row length (a multiple of 4, ≥ cols; `paddedWidth(cols)` for a texture copy)
+ * @param check where the NaN/Inf check of the output goes
+ * @returns a new f32 [rows, ld] tensor, or null when the fused product does not apply
+ * @example
+ * ```ts
+ * using hidden = await gatedProductRows(mat(h), wGate, wUp, "silu", paddedWidth(f)); // [N, 704]
+ * ```
+ */
+export async function gatedProductRows(
+  x: MatrixView,
+  gate: Tensor,
+  up: Tensor,
+  kind: Activation,
+  ld: number,
+  check?: FiniteSlot,
+): Promise<Tensor | null> {
+  const op = "gatedProductRows";
+  checkView(op, "x", x);
+  checkSlot(op, check);
+  const act = actCode(op, kind);
+  if (!gatedProductFits(x, gate, up, ld)) return null;
+  const gpu = x.tensor.gpu;
+  return await filledBy(empty(gpu, [x.rows, ld], "f32", "gated activation"), async (out) => {
+    using flags = checkFlags(gpu, check);
+    const slot = check?.slot ?? 0;
+    await recordGatedProduct({ a: x, gate, up, out, act, flags: flags.tensor, slot, check: check !== undefined });
+  });
 }
 
 function actCode(op: string, kind: Activation): number {
