@@ -430,6 +430,57 @@ gpuTest("rope works in place on a window of a fused projection (ld > width)", as
   assertClose(got, want, { rtol: 1e-5, atol: 1e-5 });
 });
 
+gpuTest(
+  "the vec4 forms of rmsNorm, rope and residualAdd give their scalar kernels' bits and first non-finite index",
+  async (gpu) => {
+    const { decodeFirstNonFinite } = await import("../thanos/linalg/finite.ts");
+    const scalar = { WG: 16, CHECK: 1 };
+    // rmsNorm on 5 rows of 36: a NaN at (3, 6), the third float of a vec4, and every later output of row 3
+    const rows = 5, cols = 36;
+    using x = upload(gpu, randn(rows * cols, 90).map((v, i) => i === 3 * cols + 6 ? NaN : v), [rows, cols]);
+    using w = upload(gpu, randn(cols, 91), [cols]);
+    using flags = zeros(gpu, [2], "u32");
+    using y = await rmsNorm(x, w, 1e-5, undefined, { flags, slot: 0 });
+    using y1 = empty(gpu, [rows, cols]);
+    await launch(gpu, "rms_norm", { x, w, y: y1, flags }, {
+      grid: [rows, 1, 1],
+      params: { rows, cols, eps: 1e-5, slot: 1 },
+      constants: scalar,
+    });
+    assertEquals(await y.read(), await y1.read(), "rmsNorm");
+    assertEquals(Array.from(await flags.read(), decodeFirstNonFinite), [3 * cols, 3 * cols], "rmsNorm's check");
+    // residualAdd: an Inf at float 4·k + 2
+    using f2 = zeros(gpu, [2], "u32");
+    const a = randn(rows * cols, 92), b = randn(rows * cols, 93).map((v, i) => i === 22 ? Infinity : v);
+    using xa = upload(gpu, a, [rows, cols]), xb = upload(gpu, a, [rows, cols]), yb = upload(gpu, b, [rows, cols]);
+    await residualAdd(xa, yb, { flags: f2, slot: 0 });
+    await launch(gpu, "residual_add", { y: yb, x: xb, flags: f2 }, {
+      grid: [Math.ceil(rows * cols / 16), 1, 1],
+      params: { n: rows * cols, slot: 1 },
+      constants: scalar,
+    });
+    assertEquals(await xa.read(), await xb.read(), "residualAdd");
+    assertEquals(Array.from(await f2.read(), decodeFirstNonFinite), [22, 22], "residualAdd's check");
+    // rope on the k window of a fused [q | k | v] (offset and ld multiples of 4), heads of 8 and 32
+    for (const hd of [8, 32]) {
+      const seqLen = 7, heads = 3, width = heads * hd, n = 2 * seqLen;
+      const inv = ropeInverseFrequencies(hd, { theta: 10000, scaling: null });
+      const { cos, sin } = ropeTablesOnGpu(gpu, inv, seqLen);
+      const fused = randn(n * 3 * width, hd);
+      using t1 = upload(gpu, fused, [n, 3 * width]), t2 = upload(gpu, fused, [n, 3 * width]);
+      await rope(sub(mat(t1), 0, width, n, width), cos, sin, { seqLen, heads, headDim: hd });
+      await launch(gpu, "rope", { cosTable: cos, sinTable: sin, x: t2 }, {
+        grid: [Math.ceil(n * heads * hd / 2 / 16), 1, 1],
+        params: { rows: n, seqLen, heads, headDim: hd, offset: width, ld: 3 * width },
+        constants: { WG: 16 },
+      });
+      assertEquals(await t1.read(), await t2.read(), `rope, heads of ${hd}`);
+      cos.release();
+      sin.release();
+    }
+  },
+);
+
 gpuTest("ropeTables rounds angles to f32 like HF and rejects bad lengths", () => {
   const { cos, sin } = ropeTables(new Float32Array([1, 0.01]), 3);
   assertEquals(cos.length, 6);

@@ -177,11 +177,21 @@ export async function rmsNorm(
   checkNoAlias(op, "out", y, "x", x);
   checkRowLoops(op, x.gpu, cols, 2, 1);
   using flags = checkFlags(x.gpu, check);
-  await launch(x.gpu, "rms_norm", { x, w: weight, y, flags: flags.tensor }, {
-    grid: grid1d(x.gpu, rows, 1), // one workgroup per row
-    params: { rows, cols, eps, slot: check?.slot ?? 0 },
-    constants: { WG: rowWorkgroupSize(x.gpu), CHECK: Number(check !== undefined) },
-  });
+  const grid = grid1d(x.gpu, rows, 1); // one workgroup per row
+  const slot = check?.slot ?? 0, constants = { WG: rowWorkgroupSize(x.gpu), CHECK: Number(check !== undefined) };
+  if (cols % 4 === 0 && wholeVec4s(x, weight, y)) { // the normalising pass by vec4s: the same bits
+    await launch(x.gpu, "rms_norm_vec4", { x, x4: x, w4: weight, y4: y, flags: flags.tensor }, {
+      grid,
+      params: { rows, cols, eps, slot },
+      constants,
+    });
+  } else {
+    await launch(x.gpu, "rms_norm", { x, w: weight, y, flags: flags.tensor }, {
+      grid,
+      params: { rows, cols, eps, slot },
+      constants,
+    });
+  }
   return y;
 }
 
@@ -280,11 +290,29 @@ export async function residualAdd(x: Tensor, y: Tensor, check?: FiniteSlot): Pro
   checkNoAlias(op, "x", x, "y", y);
   checkSlot(op, check);
   using flags = checkFlags(x.gpu, check);
-  await launch(x.gpu, "residual_add", { y, x, flags: flags.tensor }, {
-    grid: grid1d(x.gpu, x.size, WG),
-    params: { n: x.size, slot: check?.slot ?? 0 },
-    constants: { WG, CHECK: Number(check !== undefined) },
-  });
+  const n = x.size, slot = check?.slot ?? 0, constants = { WG, CHECK: Number(check !== undefined) };
+  if (n % 4 === 0 && wholeVec4s(x, y)) { // four floats an invocation: the same sums
+    await launch(x.gpu, "residual_add_vec4", { y, x, flags: flags.tensor }, {
+      grid: grid1d(x.gpu, n / 4, WG),
+      params: { n, slot },
+      constants,
+    });
+  } else {
+    await launch(x.gpu, "residual_add", { y, x, flags: flags.tensor }, {
+      grid: grid1d(x.gpu, n, WG),
+      params: { n, slot },
+      constants,
+    });
+  }
+}
+
+/**
+ * Whether each tensor's buffer can be bound as array<vec4f> covering all of it (a multiple of 16
+ * bytes): the vec4 forms of the elementwise kernels, which llvmpipe runs with a quarter of the
+ * memory operations (it loads and stores storage lane by lane).
+ */
+function wholeVec4s(...tensors: Tensor[]): boolean {
+  return tensors.every((t) => t.buffer.size % 16 === 0);
 }
 
 function checkSlot(op: string, check?: FiniteSlot): void {
@@ -338,11 +366,21 @@ export async function rope(x: MatrixView, cos: Tensor, sin: Tensor, shape: HeadS
   checkVector(op, "sin", sin, seqLen * headDim / 2);
   checkNoAlias(op, "x", x, "cos", cos);
   checkNoAlias(op, "x", x, "sin", sin);
-  await launch(x.tensor.gpu, "rope", { cosTable: cos, sinTable: sin, x: x.tensor }, {
-    grid: grid1d(x.tensor.gpu, x.rows * heads * headDim / 2, WG),
-    params: { rows: x.rows, seqLen, heads, headDim, offset: x.offset, ld: x.ld },
-    constants: { WG },
-  });
+  const { rows, offset, ld } = x, gpu = x.tensor.gpu;
+  if (headDim % 8 === 0 && offset % 4 === 0 && ld % 4 === 0 && wholeVec4s(x.tensor, cos, sin)) {
+    // four pairs an invocation: the same bits
+    await launch(gpu, "rope_vec4", { cosTable: cos, sinTable: sin, x: x.tensor }, {
+      grid: grid1d(gpu, rows * heads * headDim / 8, WG),
+      params: { rows, seqLen, heads, headDim, offset, ld },
+      constants: { WG },
+    });
+  } else {
+    await launch(gpu, "rope", { cosTable: cos, sinTable: sin, x: x.tensor }, {
+      grid: grid1d(gpu, rows * heads * headDim / 2, WG),
+      params: { rows, seqLen, heads, headDim, offset, ld },
+      constants: { WG },
+    });
+  }
 }
 
 function checkPositive(op: string, values: Record<string, number>): void {
