@@ -61,4 +61,7 @@ fn v4(row: u32, g: u32, d: u32) -> vec4f {
   return select(vec4f(0.0), vec4f(v[base + d], v[base + d + 1u], v[base + d + 2u], v[base + d + 3u]), inside);
 }
 
+const ATT_ROWS: u32 = 1u; // the per-query arrays as one row of up to 64 vec4s (lib/attention_main.wgsl)
+const ATT_COLS: u32 = 64u;
+
 // #include "lib/attention_main.wgsl"

@@ -13,20 +13,10 @@
 // HEAD_DIM must be a multiple of 4 (a texel never straddles two heads; the wrapper falls back to
 // attention.wgsl otherwise), so no read needs a mask.
 //
-// #params { batchHeads, seqLen, heads, kvHeads, qOffset, qLd, outLd, keyBegin, keyEnd: u32, scale: f32, slot: u32 }
-// #binding q: array<f32>, read            view [batch·seqLen, heads·headDim]   (r, c) at qOffset + r·qLd + c
-// #binding tk: texture_storage_2d<rgba32float, read>          k [batch·seqLen rows, kvHeads·headDim / 4 texels]
-// #binding tv: texture_storage_2d<rgba32float, read>          v [batch·seqLen rows, kvHeads·headDim / 4 texels]
-// #binding out: array<f32>, read_write    [batch·seqLen, heads·headDim]        (r, c) at r·outLd + c
-// #binding state: array<f32>, read_write  [batch·seqLen, heads, 2] running (m, l) between dispatches
-// #binding flags: array<atomic<u32>>, read_write  [> slot]: the NaN/Inf check of out when CHECK (as attention.wgsl)
-// Grid, key ranges and overrides: as attention.wgsl.
+// Bindings: lib/attention_texture_reads.wgsl (q, tk, tv, out, state, flags; attention.wgsl's params
+// without the k and v views). Grid, key ranges and overrides: as attention.wgsl.
 
-fn k4(row: u32, g: u32, d: u32) -> vec4f {
-  return textureLoad(tk, vec2u((g * HEAD_DIM + d) / 4u, row));
-}
-fn v4(row: u32, g: u32, d: u32) -> vec4f {
-  return textureLoad(tv, vec2u((g * HEAD_DIM + d) / 4u, row));
-}
+const ATT_ROWS: u32 = 1u; // the per-query arrays as one row of up to 64 vec4s (lib/attention_main.wgsl)
+const ATT_COLS: u32 = 64u;
 
-// #include "lib/attention_main.wgsl"
+// #include "lib/attention_texture_reads.wgsl"

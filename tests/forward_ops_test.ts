@@ -11,6 +11,7 @@ import { matmulRowStack, matmulVariant } from "../thanos/linalg/matmul.ts";
 import {
   activation,
   attentionKeyRanges,
+  attentionTextureKernel,
   type AttentionVariant,
   attentionVariant,
   biasAdd,
@@ -27,6 +28,7 @@ import {
   type RowChunks,
 } from "../thanos/model/ops.ts";
 import { ropeInverseFrequencies, ropeTables, ropeTablesOnGpu } from "../thanos/model/rope.ts";
+import type { Gpu } from "../thanos/gpu/device.ts";
 import * as ref from "./reference/forward.ts";
 import { assertClose, gpuTest, inVocabChunks, ODD_SIZES, randn, randomIds } from "./util.ts";
 
@@ -521,6 +523,7 @@ const ATTENTION_CASES: [number, number, number, number, number][] = [
   [3, 7, 4, 2, 5], // GQA, odd head dim
   [2, 129, 6, 1, 16], // multi-query
   [1, 257, 2, 2, 64], // plain MHA across several workgroups of queries
+  [2, 37, 4, 2, 32], // heads of 32: the texture variant's specialised kernel (attention_texture_hd32)
   [1, 65, 1, 1, 256], // the largest head dimension
 ];
 for (const [batch, seqLen, heads, kvHeads, hd] of ATTENTION_CASES) {
@@ -555,35 +558,52 @@ for (const [batch, seqLen, heads, kvHeads, hd] of ATTENTION_CASES) {
 }
 
 gpuTest(
-  "causalAttention's texture kernel gives the storage kernel's results bit for bit (fused windows, 2 key ranges)",
+  "causalAttention's texture kernels give the storage kernel's results bit for bit (fused windows, 2 key ranges; " +
+    "heads of 32: the specialised kernel)",
   async (gpu) => {
-    const batch = 1, seqLen = 1300, heads = 2, kvHeads = 1, hd = 64, d = heads * hd, dkv = kvHeads * hd;
-    const shape = { batch, seqLen, heads, kvHeads, headDim: hd, scale: hd ** -0.5 };
-    assertEquals(attentionKeyRanges(seqLen, hd).length, 2); // queries carry (m, l) between dispatches
-    assertEquals(attentionVariant(gpu, shape, "texture"), "texture");
-    const ld = 1 + d + 2 * dkv + 2; // unused | q | k | v | unused: unaligned windows of one buffer
-    const t = upload(gpu, randn(seqLen * ld, 23), [seqLen, ld]);
-    const run = async (variant: AttentionVariant) => {
-      using out = empty(gpu, [seqLen, d]);
-      await causalAttention(
-        sub(mat(t), 0, 1, seqLen, d),
-        sub(mat(t), 0, 1 + d, seqLen, dkv),
-        sub(mat(t), 0, 1 + d + dkv, seqLen, dkv),
-        out,
-        shape,
-        variant,
-      );
-      return await out.read();
-    };
-    assertEquals(await run("texture"), await run("storage"));
-    t.release();
+    for (const [batch, seqLen, heads, kvHeads, hd] of [[1, 1300, 2, 1, 64], [3, 37, 4, 2, 32]]) {
+      await textureMatchesStorage(gpu, batch, seqLen, heads, kvHeads, hd);
+    }
   },
 );
+
+/** Runs causalAttention with both variants on windows of one buffer and compares the bits. */
+async function textureMatchesStorage(
+  gpu: Gpu,
+  batch: number,
+  seqLen: number,
+  heads: number,
+  kvHeads: number,
+  hd: number,
+): Promise<void> {
+  const d = heads * hd, dkv = kvHeads * hd, rows = batch * seqLen;
+  const shape = { batch, seqLen, heads, kvHeads, headDim: hd, scale: hd ** -0.5 };
+  if (hd === 64) assertEquals(attentionKeyRanges(seqLen, hd).length, 2); // queries carry (m, l) between dispatches
+  assertEquals(attentionVariant(gpu, shape, "texture"), "texture");
+  assertEquals(attentionTextureKernel(hd), hd === 32 ? "attention_texture_hd32" : "attention_texture");
+  const ld = 1 + d + 2 * dkv + 2; // unused | q | k | v | unused: unaligned windows of one buffer
+  const t = upload(gpu, randn(rows * ld, 23), [rows, ld]);
+  const run = async (variant: AttentionVariant) => {
+    using out = empty(gpu, [rows, d]);
+    await causalAttention(
+      sub(mat(t), 0, 1, rows, d),
+      sub(mat(t), 0, 1 + d, rows, dkv),
+      sub(mat(t), 0, 1 + d + dkv, rows, dkv),
+      out,
+      shape,
+      variant,
+    );
+    return await out.read();
+  };
+  assertEquals(await run("texture"), await run("storage"), `heads of ${hd}`);
+  t.release();
+}
 
 for (const variant of ["storage", "texture"] as const) {
   gpuTest(`causalAttention (${variant}) records the first non-finite output, over 2 key ranges too`, async (gpu) => {
     const { decodeFirstNonFinite } = await import("../thanos/linalg/finite.ts");
-    for (const [seqLen, hd, heads, badRow, badHead] of [[9, 8, 3, 5, 1], [1300, 64, 2, 1100, 1]] as const) {
+    const cases = [[9, 8, 3, 5, 1], [1300, 64, 2, 1100, 1], [37, 32, 4, 20, 2]] as const;
+    for (const [seqLen, hd, heads, badRow, badHead] of cases) {
       const batch = 1, rows = batch * seqLen, d = heads * hd;
       const shape = { batch, seqLen, heads, kvHeads: 1, headDim: hd, scale: hd ** -0.5 };
       const q = randn(rows * d, 51);

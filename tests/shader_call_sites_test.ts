@@ -18,6 +18,7 @@ const DYNAMIC: Record<string, readonly string[]> = {
   "thanos/linalg/matmul.ts:shader": ["matmul_register", "matmul_register_vec4", "matmul_tiled"],
   "thanos/linalg/matmul.ts:kernel": ["matmul_texture", "matmul_texture_vec4"],
   "thanos/model/ops.ts:shader": ["nll", "token_logprob"],
+  "thanos/model/ops.ts:kernel": ["attention_texture", "attention_texture_hd32"],
 };
 
 interface CallSite {

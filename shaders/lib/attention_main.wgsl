@@ -7,25 +7,36 @@
 // kvHeads, qOffset, qLd, outLd, keyBegin, keyEnd, scale, slot). When CHECK, every normalised output
 // that is NaN or ±Inf records flags[slot] = max(flags[slot], 0xffffffff − its index in out).
 //
-// Known cost on llvmpipe (Mesa 22.3): qs and acc are indexed by loop variables (r·hd4 + d4) and the
-// loops are not unrolled, so both arrays live in scratch memory and every access is a per-lane
-// scalar load or store (the JIT code is full of vpinsrd / vextractps on the stack). Measured at
-// HEAD_DIM 32 (16 windows of 256, 8/4 heads): the same body with qs and acc as
-// array<array<vec4f, 8>, 4> — dimensions equal to the loops' trip counts, which Mesa unrolls —
-// ran 123–143 ms against 169–191 (1.35x); a fixed array<array<vec4f, 16>, 4> with a `break` at hd4
-// gained nothing. Array sizes must be WGSL consts (not overrides), so taking that gain needs one
-// specialisation per head dimension (e.g. a const per including file, or a loader directive). Tried
-// with a loader directive (module-scope consts per pipeline): same bits, HEAD_DIM 32 as fast as above
-// with the same compile time, but at HEAD_DIM 64 the two-dimensional arrays took LLVM ~40 s to compile
-// (6.7 s for this body, Mesa's shader cache off) even with a spare row and column that kept the loops
-// rolled — so only a head-dimension-32 specialisation would pay, and it was not kept.
+// and the shape of the per-query arrays qs and acc as two consts, ATT_ROWS and ATT_COLS:
+//   (1, 64)  any head dimension: one row, indexed r·hd4 + d4 (QB·hd4 ≤ 64, attentionQueryBlock);
+//   (QB, hd4) exactly, for a kernel specialised to one head dimension: qs[r][d4].
+// Why: on llvmpipe (Mesa 22.3) arrays indexed by loop variables live in scratch memory, every access a
+// per-lane scalar load or store (the JIT code is full of vpinsrd / vextractps on the stack). With
+// dimensions equal to the loops' trip counts Mesa unrolls the loops and keeps both arrays in
+// registers: the same bits, and at HEAD_DIM 32 (16 windows of 256, 8/4 heads) the kernel's CPU time
+// 148–200 ms against 188–255 (alternating runs, ~1.25x; attention_texture_hd32.wgsl). Only as a
+// specialisation: at HEAD_DIM 64 the exact two-dimensional arrays took LLVM ~40 s to compile (6.7 s
+// for the one-row form, Mesa's shader cache off), and a fixed array<array<vec4f, 16>, 4> with a
+// `break` at hd4 gained nothing at 32.
 
 override WG: u32 = 8;
 override HEAD_DIM: u32 = 64;
 override QB: u32 = 4;
 override CHECK: bool = false;
 
-const MAX_BLOCK4: u32 = 64u; // QB · ceil(HEAD_DIM / 4)
+// where (r, d4) of a per-query array is: [slot_row(r)][slot_col(r, d4, hd4)] (constant-folded)
+fn slot_row(r: u32) -> u32 {
+  if (ATT_ROWS == 1u) {
+    return 0u;
+  }
+  return r;
+}
+fn slot_col(r: u32, d4: u32, hd4: u32) -> u32 {
+  if (ATT_ROWS == 1u) {
+    return r * hd4 + d4;
+  }
+  return d4;
+}
 const MAX_QB: u32 = 4u;
 const MASKED: f32 = -3.0e38;
 
@@ -48,8 +59,8 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   let iLast = min(i0 + QB, p.seqLen) - 1u; // last query of the block inside the window
   let resume = p.keyBegin > 0u; // earlier keys were folded in by earlier dispatches
 
-  var qs: array<vec4f, MAX_BLOCK4>; // qs[r·hd4 + d4] = scale · q[i0 + r, 4·d4 .. 4·d4+3]
-  var acc: array<vec4f, MAX_BLOCK4>; // acc[r·hd4 + d4] = Σ_j exp(s_j − m_r) · v[j, 4·d4 .. 4·d4+3]
+  var qs: array<array<vec4f, ATT_COLS>, ATT_ROWS>; // qs[r·hd4 + d4] = scale · q[i0 + r, 4·d4 .. 4·d4+3]
+  var acc: array<array<vec4f, ATT_COLS>, ATT_ROWS>; // acc[r·hd4 + d4] = Σ_j exp(s_j − m_r) · v[j, 4·d4 .. 4·d4+3]
   var m: array<f32, MAX_QB>;
   var l: array<f32, MAX_QB>;
   for (var r = 0u; r < QB; r++) {
@@ -57,12 +68,12 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
     let qBase = p.qOffset + (row0 + i) * p.qLd + h * HEAD_DIM;
     let oBase = (row0 + i) * p.outLd + h * HEAD_DIM;
     for (var d4 = 0u; d4 < hd4; d4++) {
-      qs[r * hd4 + d4] = q4(qBase, 4u * d4) * p.scale;
-      acc[r * hd4 + d4] = vec4f(0.0);
+      qs[slot_row(r)][slot_col(r, d4, hd4)] = q4(qBase, 4u * d4) * p.scale;
+      acc[slot_row(r)][slot_col(r, d4, hd4)] = vec4f(0.0);
       if (resume) {
         for (var c = 0u; c < 4u; c++) {
           if (4u * d4 + c < HEAD_DIM) {
-            acc[r * hd4 + d4][c] = out[oBase + 4u * d4 + c];
+            acc[slot_row(r)][slot_col(r, d4, hd4)][c] = out[oBase + 4u * d4 + c];
           }
         }
       }
@@ -89,7 +100,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
       let k2 = k4(rows.z, g, d);
       let k3 = k4(rows.w, g, d);
       for (var r = 0u; r < QB; r++) {
-        let qr = qs[r * hd4 + d4];
+        let qr = qs[slot_row(r)][slot_col(r, d4, hd4)];
         s[r] += vec4f(dot(qr, k0), dot(qr, k1), dot(qr, k2), dot(qr, k3));
       }
     }
@@ -111,7 +122,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
       let v3 = v4(rows.w, g, d);
       for (var r = 0u; r < QB; r++) {
         let er = e[r];
-        acc[r * hd4 + d4] = acc[r * hd4 + d4] * c[r] + er.x * v0 + er.y * v1 + er.z * v2 + er.w * v3;
+        acc[slot_row(r)][slot_col(r, d4, hd4)] = acc[slot_row(r)][slot_col(r, d4, hd4)] * c[r] + er.x * v0 + er.y * v1 + er.z * v2 + er.w * v3;
       }
     }
   }
@@ -125,7 +136,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
     let last = i < p.keyEnd; // key i, the query's last, was in this range: normalise
     let scaleOut = select(1.0, 1.0 / l[r], last);
     for (var d = 0u; d < HEAD_DIM; d++) {
-      let o = acc[r * hd4 + d / 4u][d % 4u] * scaleOut;
+      let o = acc[slot_row(r)][slot_col(r, d / 4u, hd4)][d % 4u] * scaleOut;
       if (CHECK && last && (bitcast<u32>(o) & 0x7f800000u) == 0x7f800000u) {
         atomicMax(&flags[p.slot], 0xffffffffu - (oBase + d));
       }

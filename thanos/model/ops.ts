@@ -36,6 +36,14 @@ function rowWorkgroupSize(gpu: Gpu): number {
 function attentionWorkgroupSize(gpu: Gpu): number {
   return gpu.info.isFallback ? 8 : 64;
 }
+/**
+ * The texture variant's attention kernel for a head dimension: shaders/attention_texture_hd32.wgsl
+ * for heads of 32 (4 queries an invocation), whose per-query arrays have the loops' exact sizes so
+ * llvmpipe keeps them in registers (~1.25x, the same bits), else shaders/attention_texture.wgsl.
+ */
+export function attentionTextureKernel(headDim: number): "attention_texture" | "attention_texture_hd32" {
+  return headDim === 32 && attentionQueryBlock(headDim) === 4 ? "attention_texture_hd32" : "attention_texture";
+}
 /** Largest head dimension the attention kernel holds in registers (MAX_HEAD_DIM in attention.wgsl). */
 export const MAX_HEAD_DIM = 256;
 /**
@@ -475,8 +483,9 @@ export async function causalAttention(
     const tk = gpu.textures.view("attention K", width, rows), tv = gpu.textures.view("attention V", width, rows);
     await packTexture(k, false, rows, kvHeads * headDim, 0, tk, width, rows);
     await packTexture(v, false, rows, kvHeads * headDim, 0, tv, width, rows);
+    const kernel = attentionTextureKernel(headDim);
     for (const [keyBegin, keyEnd] of keyRanges) {
-      await launch(gpu, "attention_texture", { q: q.tensor, tk, tv, out, state, flags: flags.tensor }, {
+      await launch(gpu, kernel, { q: q.tensor, tk, tv, out, state, flags: flags.tensor }, {
         grid: [Math.ceil((batch * heads) / wg), rowsOf(keyBegin), 1],
         params: { ...common, outLd: heads * headDim, keyBegin, keyEnd, scale },
         constants,
