@@ -149,7 +149,7 @@ gpuTest(
     const view = (offset: number, ld: number, cols: number, size = 64) =>
       ({ tensor: { buffer: { size: size * 4 } }, offset, rows: 2, cols, ld }) as unknown as MatrixView;
     assertEquals(textureProductShader(view(4, 8, 8), false), "matmul_texture_vec4");
-    assertEquals(textureProductShader(view(4, 8, 8), true), "matmul_texture"); // mirrored stores
+    assertEquals(textureProductShader(view(4, 8, 8), true), "matmul_texture"); // mirrored stores (XᵀX's last slice)
     assertEquals(textureProductShader(view(2, 8, 8), false), "matmul_texture");
     assertEquals(textureProductShader(view(4, 6, 4), false), "matmul_texture");
     assertEquals(textureProductShader(view(4, 8, 6), false), "matmul_texture");

@@ -2,7 +2,7 @@
 // windows, for the includer's Params { offA, ldA, offB, ldB, offC, ldC }, bindings `a`, `b`
 // (array<f32>) and `c`, and overrides TRANS_A, TRANS_B, ACCUMULATE:
 //   opA(i, k) = op(A)[i, k]  (A[k, i] when TRANS_A);   opB(k, j) = op(B)[k, j]  (B[j, k] when TRANS_B);
-//   store(i, j, v): C[i, j] = v, or C[i, j] += v when ACCUMULATE.
+//   store(i, j, v): C[i, j] = v, or C[i, j] += v when ACCUMULATE (returns the new C[i, j]).
 // Used by matmul_register.wgsl and matmul_tiled.wgsl (matmul_register_vec4.wgsl reads vec4
 // operands itself and includes only `store` from lib/matmul_store.wgsl).
 

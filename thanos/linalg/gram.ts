@@ -25,8 +25,11 @@ const NORMS_WG = 64;
 /**
  * H += scale · XᵀX, X a batch of activation rows [n, d], H [d, d] (full symmetric result).
  *
- * Both halves of H are written (each element exactly once), so H stays symmetric when it starts
- * symmetric. The work is recorded and runs at the next submission.
+ * H must be symmetric on entry (zeros, or what earlier calls left): the lower triangle's
+ * off-diagonal tiles are written from the updated upper ones (lib/matmul_store.wgsl) — the same
+ * bits as adding to them, for a symmetric H — and on the texture product only by the last k-slice
+ * of 512 (the earlier ones update the upper tiles, four floats a store where H's rows allow). So H
+ * stays exactly symmetric. The work is recorded and runs at the next submission.
  *
  * @param x activation rows, [n, d] (any view)
  * @param h the running Gram matrix, a [d, d] view in a separate tensor

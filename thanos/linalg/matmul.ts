@@ -564,9 +564,11 @@ export async function recordPackedProduct(product: {
   const gpu = c.tensor.gpu;
   const tile = REGISTER.T * REGISTER.WG;
   const heightA = Math.ceil(M / REGISTER.T) * REGISTER.T, widthB = Math.ceil(N / REGISTER.T) * (REGISTER.T / 4);
-  const kernel = textureProductShader(c, symmetric);
   for (let k0 = 0; k0 < Math.max(K, 1); k0 += REGISTER_K_PER_DISPATCH) {
     const kc = Math.min(REGISTER_K_PER_DISPATCH, K - k0);
+    // a symmetric product's earlier slices update the upper tiles only; its last writes the lower
+    // triangle from them (lib/matmul_store.wgsl), so only that one needs the scalar kernel's mirror
+    const kernel = textureProductShader(c, symmetric && k0 + kc >= K);
     const widthA = Math.max(1, Math.ceil(kc / 4)), heightB = Math.max(1, widthA * 4);
     const [wB, hB] = bRows ? [widthA, widthB * 4] : [widthB, heightB];
     const [wA, hA] = aCols ? [heightA / 4, heightB] : [widthA, heightA];
@@ -600,15 +602,16 @@ export async function recordPackedProduct(product: {
 }
 
 /**
- * The texture product's kernel for output window `c`: shaders/matmul_texture_vec4.wgsl, which
- * writes C's rows four floats at a time (the same bits; llvmpipe stores lane by lane, so 4x fewer
- * stores), where every row of `c` is whole vec4s of its buffer — offset, leading dimension and
- * width multiples of 4, the buffer a multiple of 16 bytes — and the product is not SYMMETRIC
- * (mirrored stores run down columns); shaders/matmul_texture.wgsl otherwise. Exported for tests.
+ * The texture product's kernel for a dispatch into output window `c`: shaders/matmul_texture_vec4.wgsl,
+ * which writes C's rows four floats at a time (the same bits; llvmpipe stores lane by lane, so 4x
+ * fewer stores), where every row of `c` is whole vec4s of its buffer — offset, leading dimension and
+ * width multiples of 4, the buffer a multiple of 16 bytes — and the dispatch does not `mirror` (write
+ * a SYMMETRIC product's lower triangle, down columns); shaders/matmul_texture.wgsl otherwise.
+ * Exported for tests.
  */
-export function textureProductShader(c: MatrixView, symmetric: boolean): "matmul_texture" | "matmul_texture_vec4" {
+export function textureProductShader(c: MatrixView, mirror: boolean): "matmul_texture" | "matmul_texture_vec4" {
   const vec4 = c.offset % 4 === 0 && c.ld % 4 === 0 && c.cols % 4 === 0 && c.tensor.buffer.size % 16 === 0;
-  return !symmetric && vec4 ? "matmul_texture_vec4" : "matmul_texture";
+  return !mirror && vec4 ? "matmul_texture_vec4" : "matmul_texture";
 }
 
 /**
