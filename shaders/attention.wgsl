@@ -46,7 +46,7 @@
 //   dispatch) or past the window are computed on clamped rows and not stored.
 // Grid: (ceil(batch·heads / WG), ceil(seqLen / QB) − floor(keyBegin / QB)); invocation (x, y) takes
 //   window x / heads, head x mod heads, queries (floor(keyBegin / QB) + y)·QB + 0 .. QB−1.
-//   HEAD_DIM (≤ 256) and QB (≤ MAX_QB = 4, QB·ceil(HEAD_DIM / 4) ≤ MAX_BLOCK4 = 64) are override
+//   HEAD_DIM (≤ 256) and QB (≤ MAX_QB = 4, QB·ceil(HEAD_DIM / 4) ≤ ATT_ROWS·ATT_COLS = 64) are override
 //   constants, so the loops over them have fixed trip counts (the compiler unrolls the short ones).
 
 // k[row, g·HEAD_DIM + d .. + 3] of the view, 0 past the head (HEAD_DIM not a multiple of 4)

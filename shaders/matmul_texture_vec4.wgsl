@@ -1,7 +1,8 @@
 // matmul_texture_vec4: matmul_texture.wgsl (C = alpha·op(A)·op(B), + C when ACCUMULATE, operands
 // read from textures) for a C whose rows can be written four floats at a time: the window's offset,
-// its leading dimension and N multiples of 4 (and not SYMMETRIC, whose mirrored stores run down
-// columns). The same product, the same bits; only the stores differ.
+// its leading dimension and N multiples of 4. The same product, the same bits; only the stores
+// differ. It never mirrors: with SYMMETRIC (a Gram's k-slices before the last) it updates only the
+// tiles on and above the diagonal, and the last slice's matmul_texture.wgsl writes the lower triangle.
 //
 // Why: llvmpipe writes a storage binding lane by lane, one loop over the 8 lanes of a SIMD vector per
 // store, so the per-element stores of matmul_texture.wgsl (lib/matmul_store.wgsl) cost 4x the
@@ -13,7 +14,7 @@
 // #binding ta: texture_storage_2d<rgba32float, read>   op(A), as in matmul_texture.wgsl
 // #binding tb: texture_storage_2d<rgba32float, read>   op(B), as in matmul_texture.wgsl
 // #binding c: array<vec4f>, read_write             [M, N] window, C[i, j] at float offC + i·ldC + j
-// Grid: as matmul_texture.wgsl's (never SYMMETRIC).
+// Grid: as matmul_texture.wgsl's.
 
 // #include "lib/texture_product.wgsl"
 

@@ -169,11 +169,47 @@ gpuTest(
         tokens: (await generate(model, tokenizer, [1, 17, 29, 3], { maxNewTokens: 6, eosTokenIds: [] })).tokens,
       });
       const whole = await run();
-      // 1 MiB: the embedding table (4 MiB) in 4 chunks, the MLP activations of 2 x 96 tokens in 2
+      // 1 MiB: the embedding table (4 MiB) in 4 chunks (the MLP's tensors fit: the gate/up product is
+      // the epilogue's now; the test below splits its kernels)
       const split = await withBindingLimit(gpu, 1 << 20, run);
       assertEquals(split, whole);
     } finally {
       model.release();
     }
+  },
+);
+
+gpuTest(
+  "the gated gate/up product, RMSNorm, RoPE and the residual add (vec4 forms) give the same bits with their tensors split",
+  async (gpu) => {
+    const { gatedProductRows, residualAdd, rmsNorm, rope } = await import("../thanos/model/ops.ts");
+    const { ropeInverseFrequencies, ropeTablesOnGpu } = await import("../thanos/model/rope.ts");
+    const { mat, sub } = await import("../thanos/linalg/view.ts");
+    const rows = 300, d = 64, f = 100, ld = 128, K = 576; // K: two k-slices, so the gated kernel reads `part`
+    using a = upload(gpu, randn(rows * K, 1), [rows, K]);
+    using wg = upload(gpu, randn(f * K, 2).map((v) => v / 8), [f, K]), wu = upload(gpu, randn(f * K, 3), [f, K]);
+    using w = upload(gpu, randn(d, 4), [d]);
+    const { cos, sin } = ropeTablesOnGpu(gpu, ropeInverseFrequencies(32, { theta: 10000, scaling: null }), 100);
+    const run = async () => {
+      using flags = zeros(gpu, [4], "u32");
+      using hidden = await gatedProductRows(mat(a), wg, wu, "silu", ld, { flags, slot: 0 });
+      using x = upload(gpu, randn(rows * d, 5), [rows, d]), y = upload(gpu, randn(rows * d, 6), [rows, d]);
+      using normed = await rmsNorm(x, w, 1e-5, undefined, { flags, slot: 1 });
+      await residualAdd(x, y, { flags, slot: 2 });
+      await rope(sub(mat(y), 0, 0, rows, d), cos, sin, { seqLen: 100, heads: 2, headDim: 32 });
+      return [
+        hidden ? await hidden.read() : null,
+        await normed.read(),
+        await x.read(),
+        await y.read(),
+        await flags.read(),
+      ];
+    };
+    const whole = await run();
+    // 64 KiB: the gated output [300, 128] and the partial sums [300, 200] in 3 and 4 chunks, x and y in 2
+    const split = await withBindingLimit(gpu, 1 << 16, run);
+    assertEquals(split, whole);
+    cos.release();
+    sin.release();
   },
 );

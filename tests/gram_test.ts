@@ -89,12 +89,15 @@ for (const kernel of KERNELS) {
 }
 
 gpuTest(
-  "gramAccumulate: 1000-ish shapes (n=1000 d=257, n=2085 d=65, n=100 d=1000), every kernel",
+  "gramAccumulate: 1000-ish shapes (n=1000 d=257, n=2085 d=65, n=1100 d=68, n=100 d=1000), every kernel",
   async (gpu) => {
     for (const kernel of KERNELS) {
       await checkGram(gpu, 1000, 257, kernel, { seed: 3 });
       // more rows than one register dispatch takes (k = rows of X): several accumulated slices
       await checkGram(gpu, 4 * REGISTER_K_PER_DISPATCH + 37, 65, kernel, { seed: 5 });
+      // H's rows whole vec4s over several slices: the texture product's earlier slices update the upper
+      // tiles by vec4s, the last mirrors them
+      await checkGram(gpu, 2 * REGISTER_K_PER_DISPATCH + 76, 68, kernel, { seed: 6 });
       await checkGram(gpu, 100, 1000, kernel, { seed: 4, scale: 2 / 100 });
     }
   },

@@ -59,8 +59,8 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   let iLast = min(i0 + QB, p.seqLen) - 1u; // last query of the block inside the window
   let resume = p.keyBegin > 0u; // earlier keys were folded in by earlier dispatches
 
-  var qs: array<array<vec4f, ATT_COLS>, ATT_ROWS>; // qs[r·hd4 + d4] = scale · q[i0 + r, 4·d4 .. 4·d4+3]
-  var acc: array<array<vec4f, ATT_COLS>, ATT_ROWS>; // acc[r·hd4 + d4] = Σ_j exp(s_j − m_r) · v[j, 4·d4 .. 4·d4+3]
+  var qs: array<array<vec4f, ATT_COLS>, ATT_ROWS>; // (r, d4): scale · q[i0 + r, 4·d4 .. 4·d4+3]
+  var acc: array<array<vec4f, ATT_COLS>, ATT_ROWS>; // (r, d4): Σ_j exp(s_j − m_r) · v[j, 4·d4 .. 4·d4+3]
   var m: array<f32, MAX_QB>;
   var l: array<f32, MAX_QB>;
   for (var r = 0u; r < QB; r++) {

@@ -8,7 +8,7 @@
 //     wid.x + wid.y·nwg.x (lib/upper_tiles.wgsl), and vec2u(NO_TILE) past the last one (the
 //     workgroup then returns; uniform across it).
 // Used by lib/matmul_params.wgsl (the kernels that read op(A) and op(B) from storage) and
-// matmul_texture.wgsl.
+// lib/texture_product.wgsl.
 
 // #include "lib/upper_tiles.wgsl"
 

@@ -395,7 +395,7 @@ export function gatedProductFits(a: MatrixView, gate: Tensor, up: Tensor, ld: nu
   return matmulVariant(gpu) === "texture" && a.rows > 0 && cols > 0 && K > 0 && ld % 4 === 0 && ld >= cols &&
     gate.dtype === "f32" && up.dtype === "f32" && gate.shape.length === 2 && up.shape.length === 2 &&
     up.shape[0] === cols && gate.shape[1] === K && up.shape[1] === K && gpu.info.readsStorageTextures &&
-    Math.max(Math.ceil(a.rows / REGISTER.T), Math.ceil((cols + ld) / REGISTER.T)) * REGISTER.T <=
+    Math.max(Math.ceil(a.rows / REGISTER.T), Math.ceil((cols + Math.ceil(ld / 8) * 8) / REGISTER.T)) * REGISTER.T <=
       gpu.limits.maxTextureDimension2D &&
     copyableRows(mat(gate), cols, K, K) && copyableRows(mat(up), cols, K, K);
 }
@@ -415,7 +415,7 @@ export async function recordGatedProduct(g: GatedProduct): Promise<void> {
   const fillA = aSlices(a, false, M, K).fill;
   const heightA = Math.ceil(M / REGISTER.T) * REGISTER.T;
   // op(B)ᵀ's texture: Wg's rows from texel row 0, Wu's from row `cols`, and rows for the padding's tiles
-  const heightB = Math.ceil((cols + ld) / REGISTER.T) * REGISTER.T;
+  const heightB = Math.ceil((cols + Math.ceil(ld / 8) * 8) / REGISTER.T) * REGISTER.T; // up to the last tile's rows
   const slices = Math.ceil(K / REGISTER_K_PER_DISPATCH);
   using part = empty(gpu, slices > 1 ? [M, 2 * cols] : [4], "f32", "gate+up (earlier k-slices)"); // [4]: unread
   for (let k0 = 0, s = 0; s < slices; k0 += REGISTER_K_PER_DISPATCH, s++) {

@@ -48,7 +48,8 @@ export function attentionTextureKernel(headDim: number): "attention_texture" | "
 export const MAX_HEAD_DIM = 256;
 /**
  * Queries per invocation of the attention kernel (QB in attention.wgsl): 4, fewer for heads wider
- * than 64 (QB·ceil(headDim/4) ≤ its MAX_BLOCK4 = 64 vec4 registers).
+ * than 64 (QB·ceil(headDim/4) ≤ the 64 vec4s of its per-query arrays, ATT_ROWS·ATT_COLS in
+ * lib/attention_main.wgsl).
  */
 export function attentionQueryBlock(headDim: number): number {
   return Math.max(1, Math.min(4, Math.floor(64 / Math.ceil(headDim / 4))));
@@ -187,7 +188,8 @@ export async function rmsNorm(
   using flags = checkFlags(x.gpu, check);
   const grid = grid1d(x.gpu, rows, 1); // one workgroup per row
   const slot = check?.slot ?? 0, constants = { WG: rowWorkgroupSize(x.gpu), CHECK: Number(check !== undefined) };
-  if (cols % 4 === 0 && wholeVec4s(x, weight, y)) { // the normalising pass by vec4s: the same bits
+  // the normalising pass by vec4s (the same bits); x is bound twice there, so not where it must be split
+  if (cols % 4 === 0 && wholeVec4s(x, weight, y) && x.buffer.size <= x.gpu.bindingLimit) {
     await launch(x.gpu, "rms_norm_vec4", { x, x4: x, w4: weight, y4: y, flags: flags.tensor }, {
       grid,
       params: { rows, cols, eps, slot },
