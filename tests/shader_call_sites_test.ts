@@ -19,6 +19,8 @@ const DYNAMIC: Record<string, readonly string[]> = {
   "thanos/linalg/matmul.ts:kernel": ["matmul_texture", "matmul_texture_vec4"],
   "thanos/model/ops.ts:shader": ["nll", "token_logprob"],
   "thanos/model/ops.ts:kernel": ["attention_texture", "attention_texture_hd32"],
+  "thanos/model/ops.ts:ropeKernel": ["rope", "rope_vec4"],
+  "thanos/model/ops.ts:addKernel": ["residual_add", "residual_add_vec4"],
 };
 
 interface CallSite {

@@ -82,10 +82,9 @@ export class LlamaModel extends DecoderModel<LlamaConfig> {
     const check = this.watchSlot("mlp_hidden");
     // act(gate)·up [N, ld]: the product's epilogue where it can be (dense f32 layers without bias), else
     // the product then the activation
-    const dense = (l: typeof gateW) => l.weight && !l.bias && !l.sparse ? l.weight : null;
-    const fused = dense(gateW) && dense(upW)
-      ? await gatedProductRows(mat(h), dense(gateW)!, dense(upW)!, kind, ld, check)
-      : null;
+    const dense = (l: LinearWeights) => l.weight && !l.bias && !l.sparse ? l.weight : null;
+    const g = dense(gateW), u = dense(upW);
+    const fused = g && u ? await gatedProductRows(mat(h), g, u, kind, ld, check) : null;
     using hidden = fused ?? await this.#gatedRows(h, gateW, upW, ld, check);
     const act = sub(mat(hidden), 0, 0, h.shape[0], f); // act(gate)·up, [N, f]
     await this.observe(hooks, "mlp_hidden", act, { checked: true });

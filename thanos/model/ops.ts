@@ -300,20 +300,13 @@ export async function residualAdd(x: Tensor, y: Tensor, check?: FiniteSlot): Pro
   checkNoAlias(op, "x", x, "y", y);
   checkSlot(op, check);
   using flags = checkFlags(x.gpu, check);
-  const n = x.size, slot = check?.slot ?? 0, constants = { WG, CHECK: Number(check !== undefined) };
-  if (n % 4 === 0 && wholeVec4s(x, y)) { // four floats an invocation: the same sums
-    await launch(x.gpu, "residual_add_vec4", { y, x, flags: flags.tensor }, {
-      grid: grid1d(x.gpu, n / 4, WG),
-      params: { n, slot },
-      constants,
-    });
-  } else {
-    await launch(x.gpu, "residual_add", { y, x, flags: flags.tensor }, {
-      grid: grid1d(x.gpu, n, WG),
-      params: { n, slot },
-      constants,
-    });
-  }
+  const n = x.size, per = n % 4 === 0 && wholeVec4s(x, y) ? 4 : 1; // four floats an invocation: the same sums
+  const addKernel = per === 4 ? "residual_add_vec4" : "residual_add";
+  await launch(x.gpu, addKernel, { y, x, flags: flags.tensor }, {
+    grid: grid1d(x.gpu, n / per, WG),
+    params: { n, slot: check?.slot ?? 0 },
+    constants: { WG, CHECK: Number(check !== undefined) },
+  });
 }
 
 /**
@@ -377,20 +370,14 @@ export async function rope(x: MatrixView, cos: Tensor, sin: Tensor, shape: HeadS
   checkNoAlias(op, "x", x, "cos", cos);
   checkNoAlias(op, "x", x, "sin", sin);
   const { rows, offset, ld } = x, gpu = x.tensor.gpu;
-  if (headDim % 8 === 0 && offset % 4 === 0 && ld % 4 === 0 && wholeVec4s(x.tensor, cos, sin)) {
-    // four pairs an invocation: the same bits
-    await launch(gpu, "rope_vec4", { cosTable: cos, sinTable: sin, x: x.tensor }, {
-      grid: grid1d(gpu, rows * heads * headDim / 8, WG),
-      params: { rows, seqLen, heads, headDim, offset, ld },
-      constants: { WG },
-    });
-  } else {
-    await launch(gpu, "rope", { cosTable: cos, sinTable: sin, x: x.tensor }, {
-      grid: grid1d(gpu, rows * heads * headDim / 2, WG),
-      params: { rows, seqLen, heads, headDim, offset, ld },
-      constants: { WG },
-    });
-  }
+  // four pairs an invocation where the view's rows are whole vec4s: the same bits
+  const pairs = headDim % 8 === 0 && offset % 4 === 0 && ld % 4 === 0 && wholeVec4s(x.tensor, cos, sin) ? 4 : 1;
+  const ropeKernel = pairs === 4 ? "rope_vec4" : "rope";
+  await launch(gpu, ropeKernel, { cosTable: cos, sinTable: sin, x: x.tensor }, {
+    grid: grid1d(gpu, rows * heads * headDim / (2 * pairs), WG),
+    params: { rows, seqLen, heads, headDim, offset, ld },
+    constants: { WG },
+  });
 }
 
 function checkPositive(op: string, values: Record<string, number>): void {
