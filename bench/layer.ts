@@ -11,12 +11,15 @@
  * Activations are synthetic: Gaussian with a few outlier features (x20), as in LLM layers.
  *
  * `--profile`: after each method's timed runs, one more run with every kernel launched alone and
- * waited for (`Gpu.profile`), printed as each shader's share of that run — where the method spends
- * its time (the serialised run is slower than the timed ones; the shares are what it is for).
+ * waited for (`Gpu.profile`), printed as each shader's wall and process CPU seconds and its share of
+ * the run's CPU time — where the method spends its time. Sorted by CPU time: each launch's wall
+ * time also holds a wait's fixed cost (~10 ms of Deno's mapAsync polling), which swamps the short
+ * kernels, while the CPU time on a software adapter is the kernel's own work.
  *
  * @module
  */
 
+import process from "node:process";
 import { getGpu, type Tensor, upload } from "../thanos/gpu/mod.ts";
 import { CalibrationStats, METHOD_NAMES, pruneLayer } from "../thanos/prune/mod.ts";
 import { stringFlags } from "./flags.ts";
@@ -62,7 +65,7 @@ async function profiled(
   options: Parameters<typeof pruneLayer>[2],
 ): Promise<string> {
   gpu.profile = new Map();
-  const started = performance.now();
+  const started = performance.now(), cpu = process.cpuUsage();
   try {
     const result = await pruneLayer({ name: what, weight }, stats, options);
     result.weight.release();
@@ -71,14 +74,17 @@ async function profiled(
     await gpu.sync();
   }
   const total = (performance.now() - started) / 1000;
-  const rows = [...gpu.profile.entries()].sort((a, b) => b[1].seconds - a[1].seconds);
+  const used = process.cpuUsage(cpu), cpuTotal = (used.user + used.system) / 1e6;
+  const rows = [...gpu.profile.entries()].sort((a, b) => b[1].cpuSeconds - a[1].cpuSeconds);
   gpu.profile = null;
-  const kernels = rows.reduce((s, [, e]) => s + e.seconds, 0);
+  const kernels = rows.reduce((s, [, e]) => s + e.cpuSeconds, 0);
   const lines = rows.map(([name, e]) =>
-    `| ${name} | ${e.launches} | ${e.seconds.toFixed(3)} | ${(100 * e.seconds / total).toFixed(1)}% |`
+    `| ${name} | ${e.launches} | ${e.seconds.toFixed(3)} | ${e.cpuSeconds.toFixed(3)} | ` +
+    `${(100 * e.cpuSeconds / cpuTotal).toFixed(1)}% |`
   );
-  return `\n${what}, every kernel alone: ${total.toFixed(2)} s, of which kernels ${kernels.toFixed(2)} s\n` +
-    `| shader | launches | seconds | share |\n|---|---:|---:|---:|\n${lines.join("\n")}`;
+  const head = `${what}, every kernel alone: ${total.toFixed(2)} s wall, ${cpuTotal.toFixed(2)} s CPU, of which ` +
+    `kernels ${kernels.toFixed(2)} s CPU`;
+  return `\n${head}\n| shader | launches | wall s | CPU s | CPU share |\n|---|---:|---:|---:|---:|\n${lines.join("\n")}`;
 }
 const records: Record<string, unknown>[] = []; // the JSON line at the end (bench:gpu reads it)
 

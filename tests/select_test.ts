@@ -25,10 +25,15 @@ interface Case {
 /**
  * Uploads `data` (rows x cols, row-major) as the scores and allocates a mask of the same shape:
  * whole tensors, or (windowed) the window [1:1+rows, 2:2+cols] of tensors with 3 more rows and
- * 5 more columns, so that ld > cols and the view starts at an offset.
+ * 5 more columns, so that ld > cols and the view starts at an offset — or ("vec4") the window
+ * [1:1+rows, 4:4+cols] of tensors with 8 more columns, whose offset and ld are multiples of 4.
  */
-function setup(gpu: Gpu, data: Float32Array, rows: number, cols: number, windowed = false): Case {
-  const [R, C, r0, c0] = windowed ? [rows + 3, cols + 5, 1, 2] : [rows, cols, 0, 0];
+function setup(gpu: Gpu, data: Float32Array, rows: number, cols: number, windowed: boolean | "vec4" = false): Case {
+  const [R, C, r0, c0] = windowed === "vec4"
+    ? [rows + 3, cols + 8, 1, 4]
+    : windowed
+    ? [rows + 3, cols + 5, 1, 2]
+    : [rows, cols, 0, 0];
   const full = new Float32Array(R * C).fill(OUTSIDE_SCORE);
   for (let i = 0; i < rows; i++) full.set(data.subarray(i * cols, (i + 1) * cols), (r0 + i) * C + c0);
   const s = upload(gpu, full, [R, C], "scores");
@@ -166,6 +171,32 @@ gpuTest("kSmallestMask on windows with ld > cols reads and writes only the windo
       assertMask(await c.readMask(), ref.firstK(order, k), cols, `window ${rows}x${cols}, k=${k}`);
     }
     c.release();
+  }
+});
+
+gpuTest("kSmallestMask reads rows of whole vec4s four at a time and gives the same masks", async (gpu) => {
+  // ties spanning chunks, −0 and +0, infinities and NaN; offsets and ld multiples of 4 (the vec4
+  // kernels), the scores aligned but the mask not (vec4 reads, scalar mask), and k on the GPU
+  const values = [-Infinity, -2.5, -0, 0, 0.75, 3, Infinity, NaN];
+  for (const [rows, cols, seed] of [[1, 4, 1], [37, 44, 2], [129, 132, 3], [300, 512, 4]]) {
+    const size = rows * cols;
+    for (const data of [randn(size, seed), drawn(size, values, seed)]) {
+      const order = ref.selectionOrder(data);
+      const c = setup(gpu, data, rows, cols, "vec4");
+      const ks = [...new Set([0, 1, Math.floor(size / 3), size - 1, size])];
+      for (const k of ks) {
+        await kSmallestMask(c.scores, k, c.mask);
+        assertMask(await c.readMask(), ref.firstK(order, k), cols, `vec4 window ${rows}x${cols}, k=${k}`);
+      }
+      using kt = upload(gpu, new Uint32Array([Math.floor(size / 2)]), [1], "k");
+      await kSmallestMask(c.scores, kt, c.mask);
+      assertMask(await c.readMask(), ref.firstK(order, Math.floor(size / 2)), cols, `vec4 ${rows}x${cols}, GPU k`);
+      using odd = upload(gpu, new Uint32Array(size + 1).fill(OUTSIDE_MASK), [size + 1], "mask");
+      await kSmallestMask(c.scores, Math.floor(size / 3), { tensor: odd, offset: 1, rows, cols, ld: cols });
+      const got = (await odd.read()).subarray(1);
+      assertMask(got, ref.firstK(order, Math.floor(size / 3)), cols, `vec4 reads, mask at offset 1, ${rows}x${cols}`);
+      c.release();
+    }
   }
 });
 

@@ -21,6 +21,9 @@ const DYNAMIC: Record<string, readonly string[]> = {
   "thanos/model/ops.ts:kernel": ["attention_texture", "attention_texture_hd32"],
   "thanos/model/ops.ts:ropeKernel": ["rope", "rope_vec4"],
   "thanos/model/ops.ts:addKernel": ["residual_add", "residual_add_vec4"],
+  "thanos/linalg/select.ts:histogramKernel": ["select_histogram", "select_histogram_vec4"],
+  "thanos/linalg/select.ts:tieCountKernel": ["select_tie_count", "select_tie_count_vec4"],
+  "thanos/linalg/select.ts:maskKernel": ["select_mask", "select_mask_vec4"],
 };
 
 interface CallSite {

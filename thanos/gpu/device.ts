@@ -65,8 +65,11 @@ export class Gpu {
    * When set, every launch runs alone — the work recorded before it is finished first, then the
    * dispatch is submitted and waited for — and its wall time is added to its shader's entry: a
    * per-kernel profile (`deno task bench:layer --profile`). Serialising the queue slows the run.
+   * `cpuSeconds` is the process's CPU time over the same span: on a software adapter (llvmpipe,
+   * whose threads run the kernel) that is the kernel's work, while the wall time also holds each
+   * wait's fixed cost (~10 ms in Deno's mapAsync poll loop), which swamps short kernels.
    */
-  profile: Map<string, { launches: number; seconds: number }> | null = null;
+  profile: Map<string, { launches: number; seconds: number; cpuSeconds: number }> | null = null;
   #lost: string | null = null;
   #bindingLimit: number;
 

@@ -12,7 +12,9 @@
  *
  * Method: floats are mapped to order-preserving u32 keys, and the k-th smallest key is found by
  * radix select (four 8-bit histogram passes, most significant digit first); ties at the threshold
- * are then ranked by index with a prefix count. Nothing is read back to the CPU, so selections can
+ * are then ranked by index with a prefix count. Views whose rows are whole vec4s (offset, leading
+ * dimension and columns multiples of 4) are read four scores a load (the `_vec4` kernels: llvmpipe
+ * loads storage lane by lane, so loads, not bytes, bound these passes); the result is the same. Nothing is read back to the CPU, so selections can
  * be chained with a GPU-resident k (see {@link kFromBudget} in mask.ts).
  *
  * @module
@@ -123,11 +125,16 @@ export async function kSmallestMask(scores: MatrixView, k: number | Tensor<"u32"
   if (n === 0) return;
 
   const gpu = scores.tensor.gpu;
-  const items = chunkItems(n, maxWorkgroups(gpu));
+  // four keys a load where the view's rows are whole vec4s (the chunks then hold multiples of 4)
+  const vec4 = wholeVec4s(scores);
+  const items = vec4 ? 4 * Math.ceil(chunkItems(n, maxWorkgroups(gpu)) / 4) : chunkItems(n, maxWorkgroups(gpu));
   const chunks = Math.ceil(n / (WG * items));
   const grid = grid1d(gpu, chunks * WG, WG);
   const constants = { WG };
   const view = { n, cols: scores.cols, offset: scores.offset, ld: scores.ld, items };
+  const histogramKernel = vec4 ? "select_histogram_vec4" : "select_histogram";
+  const tieCountKernel = vec4 ? "select_tie_count_vec4" : "select_tie_count";
+  const maskKernel = vec4 && wholeVec4s(mask) ? "select_mask_vec4" : "select_mask";
 
   const state = empty(gpu, [STATE_SLOTS], "u32", `${op}.state`);
   const hist = empty(gpu, [RADIX_PASSES * 256], "u32", `${op}.hist`);
@@ -141,7 +148,7 @@ export async function kSmallestMask(scores: MatrixView, k: number | Tensor<"u32"
     });
     for (let pass = 0; pass < RADIX_PASSES; pass++) {
       const shift = 24 - 8 * pass;
-      await launch(gpu, "select_histogram", { scores: scores.tensor, state, hist }, {
+      await launch(gpu, histogramKernel, { scores: scores.tensor, state, hist }, {
         grid,
         params: { ...view, radix_pass: pass, shift },
         constants,
@@ -152,7 +159,7 @@ export async function kSmallestMask(scores: MatrixView, k: number | Tensor<"u32"
         constants: { WG },
       });
     }
-    await launch(gpu, "select_tie_count", { scores: scores.tensor, state, counts }, {
+    await launch(gpu, tieCountKernel, { scores: scores.tensor, state, counts }, {
       grid,
       params: { ...view, chunks },
       constants,
@@ -162,7 +169,7 @@ export async function kSmallestMask(scores: MatrixView, k: number | Tensor<"u32"
       params: { chunks },
       constants: { WG },
     });
-    await launch(gpu, "select_mask", { scores: scores.tensor, state, counts, mask: mask.tensor }, {
+    await launch(gpu, maskKernel, { scores: scores.tensor, state, counts, mask: mask.tensor }, {
       grid,
       params: { ...view, chunks, mask_offset: mask.offset, mask_ld: mask.ld },
       constants,
@@ -173,6 +180,11 @@ export async function kSmallestMask(scores: MatrixView, k: number | Tensor<"u32"
     hist.release();
     counts.release();
   }
+}
+
+/** Whether a view's rows are whole vec4s of its tensor: offset, leading dimension and columns multiples of 4. */
+function wholeVec4s(v: MatrixView): boolean {
+  return v.offset % 4 === 0 && v.ld % 4 === 0 && v.cols % 4 === 0;
 }
 
 /**

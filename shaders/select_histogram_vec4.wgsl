@@ -1,0 +1,84 @@
+// select_histogram_vec4: select_histogram.wgsl (one radix pass of the global exact k-smallest
+// selection) reading the scores four at a time, for views whose offset, leading dimension and
+// columns are multiples of 4 (lib/select_walk4.wgsl). The same counts in the same bins: keys are
+// visited in the same flat order and the runs of equal digits are the scalar kernel's.
+//
+// Bindings (group 0):
+//   #params { n, cols, offset, ld, items, radix_pass, shift: u32 }
+//   #binding scores: array<vec4u>, read        f32 bits; element (i, j) of the view at offset + i*ld + j
+//   #binding state: array<u32>, read         [8] (lib/select_state.wgsl)
+//   #binding hist: array<atomic<u32>>, read_write   [4 * 256]
+// Grid: as select_histogram.wgsl (items a multiple of 4).
+
+override WG: u32 = 256;
+
+// #include "lib/select_state.wgsl"
+
+var<workgroup> local_hist: array<atomic<u32>, 256>;
+
+// #include "lib/select_walk4.wgsl"
+
+// #include "lib/chunk_entry.wgsl"
+
+var<private> run_digit: u32;
+var<private> run_length: u32;
+
+// one key of a later pass: counted when it matches the prefix, runs of one digit with one atomic
+fn add_matching(key: u32, high: u32, prefix: u32) {
+  if ((key & high) == prefix) {
+    let digit = (key >> p.shift) & 0xffu;
+    if (digit != run_digit && run_length != 0u) {
+      atomicAdd(&local_hist[run_digit], run_length);
+      run_length = 0u;
+    }
+    run_digit = digit;
+    run_length++;
+  }
+}
+
+fn chunk_item(chunk: u32, t: u32) {
+  for (var b = t; b < 256u; b += WG) {
+    atomicStore(&local_hist[b], 0u);
+  }
+  workgroupBarrier();
+
+  let range = item_range(chunk, t, p.n);
+  let high = select(0xffffffffu << (p.shift + 8u), 0u, p.shift >= 24u);
+  let prefix = state[PREFIX] & high;
+  var pos = row_col(range.x, p.cols);
+  if (p.shift >= 24u) {
+    for (var f = range.x; f < range.y; f += 4u) {
+      let d = view_keys(pos) >> vec4u(24u);
+      atomicAdd(&local_hist[d.x], 1u);
+      atomicAdd(&local_hist[d.y], 1u);
+      atomicAdd(&local_hist[d.z], 1u);
+      atomicAdd(&local_hist[d.w], 1u);
+      pos = walk_next4(pos, p.cols);
+    }
+  } else {
+    run_digit = 0u;
+    run_length = 0u;
+    for (var f = range.x; f < range.y; f += 4u) {
+      let keys = view_keys(pos);
+      // most keys of a later pass miss the prefix: skip the four tests when all do
+      if (any((keys & vec4u(high)) == vec4u(prefix))) {
+        add_matching(keys.x, high, prefix);
+        add_matching(keys.y, high, prefix);
+        add_matching(keys.z, high, prefix);
+        add_matching(keys.w, high, prefix);
+      }
+      pos = walk_next4(pos, p.cols);
+    }
+    if (run_length != 0u) {
+      atomicAdd(&local_hist[run_digit], run_length);
+    }
+  }
+  workgroupBarrier();
+
+  for (var b = t; b < 256u; b += WG) {
+    let c = atomicLoad(&local_hist[b]);
+    if (c != 0u) {
+      atomicAdd(&hist[p.radix_pass * 256u + b], c);
+    }
+  }
+}
