@@ -84,7 +84,9 @@ async function profiled(
   );
   const head = `${what}, every kernel alone: ${total.toFixed(2)} s wall, ${cpuTotal.toFixed(2)} s CPU, of which ` +
     `kernels ${kernels.toFixed(2)} s CPU`;
-  return `\n${head}\n| shader | launches | wall s | CPU s | CPU share |\n|---|---:|---:|---:|---:|\n${lines.join("\n")}`;
+  return `\n${head}\n| shader | launches | wall s | CPU s | CPU share |\n|---|---:|---:|---:|---:|\n${
+    lines.join("\n")
+  }`;
 }
 const records: Record<string, unknown>[] = []; // the JSON line at the end (bench:gpu reads it)
 
