@@ -29,10 +29,12 @@
 //
 // Bindings (group 0):
 //   #params { rows, row0, slots, maxQ, offA, ldA, count, op, kg0, kg1, forward,
-//                       backward, cap: u32 }   (count = 0xffffffff: read counts[r])
+//                       backward, cap, ordered: u32 }   (count = 0xffffffff: read counts[r])
 //   #binding a: array<f32>, read                   [m, m] window at offA, leading dimension ldA
 //   #binding idx: array<u32>, read                 [rows, maxQ]
 //   #binding counts: array<u32>, read              [rows] (unused when count != 0xffffffff)
+//   #binding order: array<u32>, read               [rows]: slot row0 + s solves row order[row0 + s]
+//                                                  when ordered != 0 (count_order.wgsl), else row0 + s
 //   #binding rhs: array<f32>, read                 [rows, maxQ]
 //   #binding out: array<f32>, read_write           [rows, maxQ]: λ
 //   #binding scratch: array<vec4f>, read_write     [2·Mq·(Mq+1) + Mq, slots]
@@ -150,6 +152,9 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   row = p.row0 + slot;
   if (slot >= p.slots || row >= p.rows) {
     return;
+  }
+  if (p.ordered != 0u) {
+    row = order[row];
   }
   n = p.count;
   if (n == 0xffffffffu) {

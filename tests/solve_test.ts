@@ -15,7 +15,8 @@ import { FactorStatus } from "../thanos/linalg/status.ts";
 import { mat, sub } from "../thanos/linalg/view.ts";
 import * as ref from "./reference/factor.ts";
 import { assertRelErr, dampedHessian, removalSets } from "./factor_util.ts";
-import { gpuTest } from "./util.ts";
+import { gpuTest, rng } from "./util.ts";
+import { launch } from "../thanos/gpu/launch.ts";
 
 const TOL = 3e-5;
 
@@ -76,6 +77,54 @@ gpuTest("maxCount below the row stride (n:m on a wide block): same λ, smaller f
   assertEquals(plan(cap, undefined, maxQ).length, 1);
   assertEquals(plan(maxQ).length > 1, true);
   t.release();
+});
+
+gpuTest("rows solved in order of decreasing count give each row's λ bit for bit as alone", async (gpu) => {
+  // varying counts: the batch solves its rows in count order (count_order.wgsl), one row alone is its
+  // own order; a row's arithmetic does not depend on its slot, so the bits must agree
+  const rows = 70, m = 96, maxQ = 64;
+  const { t } = sharedMatrix(gpu, m, 41);
+  const { idx, counts, rhs } = removalSets(rows, m, maxQ, 43);
+  counts[5] = 0;
+  using ti = upload(gpu, idx), tc = upload(gpu, counts), tr = upload(gpu, rhs), out = zeros(gpu, [rows, maxQ]);
+  await gatheredSolve(mat(t), ti, tc, tr, out, maxQ);
+  const batch = await out.read();
+  for (const r of [0, 5, 6, 33, rows - 1, counts.indexOf(Math.max(...counts))]) {
+    using ri = upload(gpu, idx.slice(r * maxQ, (r + 1) * maxQ)), rc = upload(gpu, counts.slice(r, r + 1));
+    using rr = upload(gpu, rhs.slice(r * maxQ, (r + 1) * maxQ)), one = zeros(gpu, [1, maxQ]);
+    await gatheredSolve(mat(t), ri, rc, rr, one, maxQ);
+    assertEquals(Array.from(await one.read()), Array.from(batch.subarray(r * maxQ, (r + 1) * maxQ)), `row ${r}`);
+  }
+  t.release();
+});
+
+gpuTest("count_order: vectors of rows by decreasing count, dealt out over the workgroups", async (gpu) => {
+  for (const [rows, cap] of [[1, 1], [300, 64], [1000, 512], [768, 128]]) {
+    const u = rng(rows + cap);
+    const counts = Uint32Array.from({ length: rows }, () => Math.floor(u() * (cap + 9)));
+    using tc = upload(gpu, counts), order = zeros(gpu, [rows], "u32");
+    const [lanes, group] = [8, 64];
+    await launch(gpu, "count_order", { counts: tc, order }, {
+      grid: [1],
+      params: { rows, cap, lanes, group },
+      constants: { WG: 256 },
+    });
+    const got = Array.from(await order.read());
+    assertEquals([...got].sort((a, b) => a - b), [...Array(rows).keys()], `${rows} rows: a permutation`);
+    // undo the dealing: rank of each slot, then the counts must not increase with rank
+    const full = Math.floor(rows / group) * group, wgs = full / group;
+    const byRank = new Array<number>(rows);
+    for (let rank = 0; rank < rows; rank++) {
+      const v = Math.floor(rank / lanes);
+      const slot = rank < full ? ((v % wgs) * (group / lanes) + Math.floor(v / wgs)) * lanes + rank % lanes : rank;
+      byRank[rank] = Math.min(counts[got[slot]], cap);
+    }
+    for (let i = 1; i < rows; i++) {
+      if (byRank[i - 1] < byRank[i]) {
+        throw new Error(`${rows} rows, cap ${cap}: count ${byRank[i]} after ${byRank[i - 1]}`);
+      }
+    }
+  }
 });
 
 gpuTest("one count for all rows (n:m case) and a shared matrix inside a larger tensor", async (gpu) => {

@@ -22,9 +22,15 @@
  *   groups of 32 rows instead of across all rows (a row's consecutive words were `slots`·16 bytes,
  *   a page, apart): 768 rows at n = 64 and 128 in ~0.84x and ~0.80x the CPU time (process CPU
  *   seconds, the machine shared at load ~18), results bit for bit the same (same operations in the
- *   same order). The kernel still runs at ~1/3 of matmul's multiply-adds per CPU second; work grows
- *   as n³ per row, and sorting rows by n so that a SIMD vector's 8 rows have equal n was measured
- *   and gained nothing (not kept).
+ *   same order). The kernel still runs at ~1/3 of matmul's multiply-adds per CPU second;
+ * - work grows as n³ per row and a SIMD vector's 8 rows run as long as the longest of them, so with
+ *   varying counts each vector of 8 slots solves rows of adjacent rank by count, and every
+ *   workgroup a spread of ranks (llvmpipe gives each thread a contiguous range of workgroups:
+ *   plain sorted order cut the CPU time but not the wall time, one thread got the heavy rows) —
+ *   shaders/count_order.wgsl. 768 rows of a 128-column block, wall per call (8 calls between syncs,
+ *   alternating trees, a quiet machine): counts ~ Binomial(128, 1/2) 29–31 ms against 35–38, counts
+ *   spread over 8..120 36–38 against 46–59. Each row's λ is the same bit for bit whichever slot
+ *   solves it.
  * On a real GPU one workgroup per row with the tile in workgroup memory would likely win; not done.
  *
  * Mesa's llvmpipe silently ends an invocation after 65535 loop iterations in total; a row's work
@@ -54,6 +60,11 @@ const SCRATCH_BYTES = 64 * 1024 * 1024;
 const WG = 64;
 /** Slots per interleaved scratch group (SG in shaders/gathered_solve.wgsl). */
 const SLOT_GROUP = 32;
+/** Workgroup size of count_order.wgsl, and the most rows an invocation of it places (loop budget). */
+const ORDER_WG = 256;
+const ORDER_ROWS = 20_000;
+/** Rows that run side by side (llvmpipe's SIMD width in 32-bit lanes; a GPU's warps hold whole multiples). */
+const ORDER_LANES = 8;
 
 export interface GatheredSolveOptions {
   /** number of rows (default: `counts.size`, or `idx.size / maxQ` with a uniform count) */
@@ -123,6 +134,16 @@ export async function gatheredSolve(
     // the shader interleaves scratch by groups of SLOT_GROUP slots: whole groups are allocated
     using scratch = empty(gpu, [4 * words * Math.ceil(slots / SLOT_GROUP) * SLOT_GROUP], "f32", `${op}.factors`);
     const countsTensor = typeof counts === "number" ? idx : counts; // bound but unread with a uniform count
+    // varying counts: the rows by decreasing count, so that the rows run side by side do alike work
+    const ordered = typeof counts !== "number" && rows <= ORDER_WG * ORDER_ROWS;
+    using order = ordered ? empty(gpu, [rows], "u32", `${op}.order`) : null;
+    if (order) {
+      await launch(gpu, "count_order", { counts: countsTensor, order }, {
+        grid: [1],
+        params: { rows, cap, lanes: ORDER_LANES, group: WG },
+        constants: { WG: ORDER_WG },
+      });
+    }
     for (let row0 = 0; row0 < rows; row0 += slots) {
       const n = Math.min(slots, rows - row0);
       for (const phase of phases) {
@@ -130,6 +151,7 @@ export async function gatheredSolve(
           a: a.tensor,
           idx,
           counts: countsTensor,
+          order: order ?? idx, //                                  bound but unread when not ordered
           rhs,
           out,
           scratch,
@@ -150,6 +172,7 @@ export async function gatheredSolve(
             forward: phase.forward ? 1 : 0,
             backward: phase.backward ? 1 : 0,
             cap,
+            ordered: order ? 1 : 0,
           },
           constants: { WG },
         });
