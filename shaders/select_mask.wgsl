@@ -3,10 +3,13 @@
 //                                     #{ f' < f : key_f' == T } < K_REM);   else 0
 // where T = state[PREFIX] and K_REM = state[K_REM] come from select_digit.wgsl and, for TIES == 2,
 // the ties before chunk c come from select_tie_scan.wgsl. With TIES == 0 (k = 0) nothing is selected.
+// Only the view's columns j < write_cols are written (the rest of the mask is left as it was; the
+// selection is still over the whole view): Thanos needs only its block's part of the layer-wide
+// choice, and unless ties must be ranked the columns past write_cols are not even read.
 // Order key: lib/order_key.wgsl.
 //
 // Bindings (group 0):
-//   #params { n, cols, offset, ld, items, chunks, mask_offset, mask_ld: u32 }
+//   #params { n, cols, offset, ld, items, chunks, mask_offset, mask_ld, write_cols: u32 }
 //   #binding scores: array<u32>, read         f32 bits; view element (i, j) at offset + i*ld + j
 //   #binding state: array<u32>, read         [8] (lib/select_state.wgsl)
 //   #binding counts: array<u32>, read         [chunks] ties before each chunk
@@ -45,14 +48,24 @@ fn chunk_item(chunk: u32, t: u32) {
   }
 
   var pos = row_col(range.x, p.cols);
-  for (var f = range.x; f < range.y; f++) {
+  var f = range.x;
+  while (f < range.y) {
+    if (pos.y >= p.write_cols && ties != TIES_RANK) {
+      // past the written columns, with no ties to rank: on to the next row, nothing read
+      f += p.cols - pos.y;
+      pos = vec2u(pos.x + 1u, 0u);
+      continue;
+    }
     let key = view_key(pos);
     var selected = key < threshold;
     if (key == threshold) {
       selected = ties == TIES_ALL || (ties == TIES_RANK && rank < take);
       rank++;
     }
-    mask[view_at(p.mask_offset, p.mask_ld, pos)] = select(0u, 1u, selected);
+    if (pos.y < p.write_cols) {
+      mask[view_at(p.mask_offset, p.mask_ld, pos)] = select(0u, 1u, selected);
+    }
     pos = walk_next(pos, p.cols);
+    f++;
   }
 }

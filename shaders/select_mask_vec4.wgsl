@@ -1,12 +1,12 @@
 // select_mask_vec4: select_mask.wgsl (the mask of the global exact k-smallest selection) reading the
 // scores and writing the mask four at a time, for views whose offsets, leading dimensions and
 // columns are multiples of 4 (lib/select_walk4.wgsl); the same mask, ties ranked in the same flat
-// order.
+// order, and only columns j < write_cols written (a multiple of 4; see select_mask.wgsl).
 //   mask_f = 1  iff  key_f < T,  or  key_f == T and (TIES == 1, or TIES == 2 and
 //                                     #{ f' < f : key_f' == T } < K_REM);   else 0
 //
 // Bindings (group 0):
-//   #params { n, cols, offset, ld, items, chunks, mask_offset, mask_ld: u32 }
+//   #params { n, cols, offset, ld, items, chunks, mask_offset, mask_ld, write_cols: u32 }
 //   #binding scores: array<vec4u>, read        f32 bits; view element (i, j) at offset + i*ld + j
 //   #binding state: array<u32>, read         [8] (lib/select_state.wgsl)
 //   #binding counts: array<u32>, read         [chunks] ties before each chunk
@@ -54,7 +54,14 @@ fn chunk_item(chunk: u32, t: u32) {
   }
 
   var pos = row_col(range.x, p.cols);
-  for (var f = range.x; f < range.y; f += 4u) {
+  var f = range.x;
+  while (f < range.y) {
+    if (pos.y >= p.write_cols && ties != TIES_RANK) {
+      // past the written columns, with no ties to rank: on to the next row, nothing read
+      f += p.cols - pos.y;
+      pos = vec2u(pos.x + 1u, 0u);
+      continue;
+    }
     let keys = view_keys(pos);
     var m = select(vec4u(0u), vec4u(1u), keys < vec4u(threshold));
     if (any(keys == vec4u(threshold))) {
@@ -71,7 +78,10 @@ fn chunk_item(chunk: u32, t: u32) {
         m.w = take_tie(ties, take);
       }
     }
-    mask[view_at(p.mask_offset, p.mask_ld, pos) / 4u] = m;
+    if (pos.y < p.write_cols) {
+      mask[view_at(p.mask_offset, p.mask_ld, pos) / 4u] = m;
+    }
     pos = walk_next4(pos, p.cols);
+    f += 4u;
   }
 }

@@ -200,6 +200,36 @@ gpuTest("kSmallestMask reads rows of whole vec4s four at a time and gives the sa
   }
 });
 
+gpuTest(
+  "kSmallestMask with writeCols writes only the mask's first columns, selecting over the whole view",
+  async (gpu) => {
+    // random scores (no ties to rank: the later columns are skipped) and a handful of values (ties
+    // ranked across the skipped columns); scalar and vec4 kernels; GPU k
+    for (const [rows, cols, windowed] of [[37, 44, "vec4"], [29, 23, true], [300, 512, false]] as const) {
+      const size = rows * cols;
+      for (const data of [randn(size, rows), drawn(size, [-1, 0, 0.5, 2], cols)]) {
+        const order = ref.selectionOrder(data);
+        for (const writeCols of [0, 4, cols - (cols % 4 === 0 ? 4 : 3), cols]) {
+          for (const k of [1, Math.floor(size / 2), size]) {
+            const c = setup(gpu, data, rows, cols, windowed);
+            await kSmallestMask(c.scores, k, c.mask, { writeCols });
+            const got = await c.readMask(), want = ref.firstK(order, k);
+            for (let i = 0; i < size; i++) {
+              const expected = i % cols < writeCols ? want[i] : OUTSIDE_MASK;
+              if (got[i] !== expected) {
+                throw new Error(
+                  `${rows}x${cols}, writeCols ${writeCols}, k=${k}: mask[${i}] = ${got[i]}, expected ${expected}`,
+                );
+              }
+            }
+            c.release();
+          }
+        }
+      }
+    }
+  },
+);
+
 gpuTest("kSmallestMask reads k from a GPU tensor, clamping k > size to everything", async (gpu) => {
   const [rows, cols] = [129, 129];
   const data = drawn(rows * cols, [-1, 0, 1, 2], 9);
@@ -234,6 +264,11 @@ gpuTest("kSmallestMask rejects bad arguments with messages that name them", asyn
   await assertRejects(() => kSmallestMask(mat(s), -1, mat(m)), RangeError, "kSmallestMask: k = -1 is outside [0, 6]");
   await assertRejects(() => kSmallestMask(mat(s), 1.5, mat(m)), RangeError, "kSmallestMask: k = 1.5 is outside [0, 6]");
   await assertRejects(() => kSmallestMask(mat(s), NaN, mat(m)), RangeError, "kSmallestMask: k = NaN is outside [0, 6]");
+  await assertRejects(
+    () => kSmallestMask(mat(s), 1, mat(m), { writeCols: 4 }),
+    RangeError,
+    "kSmallestMask: writeCols = 4 is outside [0, 3] (the columns of the view)",
+  );
   const m2 = empty(gpu, [3, 2], "u32", "m2");
   await assertRejects(
     () => kSmallestMask(mat(s), 1, mat(m2)),

@@ -136,6 +136,8 @@ export class BlockTrace implements MethodObserver {
   readonly blocks: BlockRecord[] = [];
   readonly #snapshots: ReadonlySet<number>;
   readonly #masks: boolean;
+  /** with `masks`, Thanos writes its whole tentative layer-wide choice at each block */
+  readonly tentativeMasks: boolean;
   #counter: Tensor<"u32"> | null = null;
   #pending: { record: BlockRecord; weightBefore?: Float32Array } | null = null;
   #finished = false;
@@ -152,6 +154,7 @@ export class BlockTrace implements MethodObserver {
     }
     this.#snapshots = new Set(options.snapshots ?? []);
     this.#masks = options.masks ?? false;
+    this.tentativeMasks = this.#masks;
   }
 
   /**

@@ -84,6 +84,16 @@ export function rowSelectWorkgroups(rows: number, cols: number, maxGroups: numbe
   return Math.max(Math.min(rows, maxGroups), Math.ceil(rows / rowsPerGroup));
 }
 
+/** Options of {@link kSmallestMask}. */
+export interface KSmallestOptions {
+  /**
+   * write only the mask's columns j < writeCols (default: all); the selection is still over the
+   * whole view, and the mask's other columns keep what they held. Thanos's block needs only its own
+   * columns of the layer-wide choice, and where no ties must be ranked the rest are not even read.
+   */
+  writeCols?: number;
+}
+
 /**
  * Marks exactly k elements of the whole view: the k smallest scores, ties broken by the lower
  * row-major index within the view (see the module notes for −0 and NaN).
@@ -97,9 +107,11 @@ export function rowSelectWorkgroups(rows: number, cols: number, maxGroups: numbe
  *   on the GPU when the work runs (so a caller can chain selections without a readback); a
  *   GPU-resident k larger than rows·cols selects everything
  * @param mask u32 view of the same shape; receives 1 for the selected elements and 0 elsewhere
+ *   (in its columns below `options.writeCols`)
+ * @param options `writeCols`
  * @returns when the work is recorded (it runs at the next submission; read the mask to wait)
- * @throws RangeError when k is a number outside [0, rows·cols], the shapes differ, or a view does
- *   not fit in its tensor; TypeError on wrong element types
+ * @throws RangeError when k is a number outside [0, rows·cols], writeCols outside [0, cols], the
+ *   shapes differ, or a view does not fit in its tensor; TypeError on wrong element types
  * @example
  * ```ts
  * const gpu = await getGpu();
@@ -109,11 +121,20 @@ export function rowSelectWorkgroups(rows: number, cols: number, maxGroups: numbe
  * console.log(await m.read()); // Uint32Array [0, 1, 0, 1]
  * ```
  */
-export async function kSmallestMask(scores: MatrixView, k: number | Tensor<"u32">, mask: MatrixView): Promise<void> {
+export async function kSmallestMask(
+  scores: MatrixView,
+  k: number | Tensor<"u32">,
+  mask: MatrixView,
+  options: KSmallestOptions = {},
+): Promise<void> {
   const op = "kSmallestMask";
   checkView(op, "scores", scores, "f32");
   checkView(op, "mask", mask, "u32");
   checkSameShape(op, "scores", scores, "mask", mask);
+  const writeCols = options.writeCols ?? scores.cols;
+  if (!Number.isInteger(writeCols) || writeCols < 0 || writeCols > scores.cols) {
+    throw new RangeError(`${op}: writeCols = ${writeCols} is outside [0, ${scores.cols}] (the columns of the view)`);
+  }
   const n = scores.rows * scores.cols;
   if (typeof k === "number") {
     if (!Number.isInteger(k) || k < 0 || k > n) {
@@ -134,7 +155,7 @@ export async function kSmallestMask(scores: MatrixView, k: number | Tensor<"u32"
   const view = { n, cols: scores.cols, offset: scores.offset, ld: scores.ld, items };
   const histogramKernel = vec4 ? "select_histogram_vec4" : "select_histogram";
   const tieCountKernel = vec4 ? "select_tie_count_vec4" : "select_tie_count";
-  const maskKernel = vec4 && wholeVec4s(mask) ? "select_mask_vec4" : "select_mask";
+  const maskKernel = vec4 && wholeVec4s(mask) && writeCols % 4 === 0 ? "select_mask_vec4" : "select_mask";
 
   const state = empty(gpu, [STATE_SLOTS], "u32", `${op}.state`);
   const hist = empty(gpu, [RADIX_PASSES * 256], "u32", `${op}.hist`);
@@ -171,7 +192,7 @@ export async function kSmallestMask(scores: MatrixView, k: number | Tensor<"u32"
     });
     await launch(gpu, maskKernel, { scores: scores.tensor, state, counts, mask: mask.tensor }, {
       grid,
-      params: { ...view, chunks, mask_offset: mask.offset, mask_ld: mask.ld },
+      params: { ...view, chunks, mask_offset: mask.offset, mask_ld: mask.ld, write_cols: writeCols },
       constants,
     });
   } finally {

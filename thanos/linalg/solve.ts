@@ -82,6 +82,12 @@ export interface GatheredSolveOptions {
    * the split, which every cap ≤ 256 fits without
    */
   loopBudget?: number;
+  /**
+   * with a counts tensor, solve the rows in order of decreasing count (default true;
+   * shaders/count_order.wgsl): false where every count is known to be about the same (n:m), to save
+   * the ordering's dispatch
+   */
+  orderRows?: boolean;
 }
 
 /**
@@ -135,7 +141,7 @@ export async function gatheredSolve(
     using scratch = empty(gpu, [4 * words * Math.ceil(slots / SLOT_GROUP) * SLOT_GROUP], "f32", `${op}.factors`);
     const countsTensor = typeof counts === "number" ? idx : counts; // bound but unread with a uniform count
     // varying counts: the rows by decreasing count, so that the rows run side by side do alike work
-    const ordered = typeof counts !== "number" && rows <= ORDER_WG * ORDER_ROWS;
+    const ordered = typeof counts !== "number" && (options.orderRows ?? true) && rows <= ORDER_WG * ORDER_ROWS;
     using order = ordered ? empty(gpu, [rows], "u32", `${op}.order`) : null;
     if (order) {
       await launch(gpu, "count_order", { counts: countsTensor, order }, {

@@ -43,7 +43,11 @@ export interface BlockStep {
   i2: number;
   /** the whole working weight [rows, cols] */
   weight: MatrixView;
-  /** the whole mask [rows, cols]; columns before i2 are final, later ones are not */
+  /**
+   * the whole mask [rows, cols]; columns before i2 are final. Later ones hold Thanos's tentative
+   * layer-wide choice of this block only when the observer asks for it ({@link MethodObserver}
+   * `tentativeMasks`); otherwise they are left over from earlier blocks.
+   */
   mask: MatrixView;
   /** Thanos: rows 0..i2−i1 of (H[i1:, i1:])⁻¹ ([i2 − i1, cols − i1]); SparseGPT: the block of the upper factor U */
   hinv: MatrixView;
@@ -59,6 +63,12 @@ export interface BlockStep {
 /** Optional observer of a method's progress (notebooks show Thanos block by block through it). */
 export interface MethodObserver {
   onBlock?(step: BlockStep): Promise<void> | void;
+  /**
+   * Thanos unstructured: write the whole layer-wide choice of each block's selection into the
+   * mask's columns after the block too (default false: only the block's columns, all the method
+   * needs — the rest is selected again at the next block)
+   */
+  readonly tentativeMasks?: boolean;
 }
 
 /**

@@ -127,7 +127,10 @@ async function blockwise(
     const Mblock = sub(M, 0, i1, rows, count); //                mask[:, i1:i2]
 
     if (nm) await selectNm(Wblock, Mblock, norms, i1, nm, outliers, scratch(scores, rows, count));
-    else await selectDynamic(W, M, norms, i1, i2, { target, zerosSoFar, k }, scratch(scores, rows, m));
+    else {
+      const budget = { target, zerosSoFar, k };
+      await selectDynamic(W, M, norms, i1, i2, budget, scratch(scores, rows, m), observer?.tentativeMasks ?? false);
+    }
 
     const step = { method: "thanos", i1, i2, weight: W, mask: M, hinv: Hinv, budget: nm ? undefined : k } as const;
     await observer?.onBlock?.({ ...step, phase: "selected" });
@@ -141,6 +144,7 @@ async function blockwise(
       await gatheredSolve(sub(Hinv, 0, 0, count, count), sets.idx, sets.counts, sets.rhs, lambda, count, {
         rows: nr,
         maxCount, //                                             n:m: n of every m, the factors' size
+        orderRows: !nm, //                                       n:m: every row's count is the same
         status,
       });
       await scatterRows(lambda, sets, count, scratch(Lambda, nr, count));
@@ -175,8 +179,9 @@ async function selectNm(
 
 /**
  * Unstructured, the dynamic global mask: the (target − zeros so far) smallest Wanda scores of
- * W[:, i1:]; selecting into mask[:, i1:] keeps the block's part (later blocks overwrite the
- * columns after it), and the block's zeros are added to the count.
+ * W[:, i1:], of which only the block's part mask[:, i1:i2] is written (all of mask[:, i1:] with
+ * `tentative`, for an observer that shows the layer-wide choice; later blocks select again), and
+ * the block's zeros are added to the count.
  */
 async function selectDynamic(
   W: MatrixView,
@@ -186,11 +191,12 @@ async function selectDynamic(
   i2: number,
   budget: { target: number; zerosSoFar: Tensor<"u32">; k: Tensor<"u32"> },
   scores: MatrixView,
+  tentative: boolean,
 ): Promise<void> {
   const { rows, cols } = W;
   await wandaScores(sub(W, 0, i1, rows, cols - i1), norms, i1, scores);
   await kFromBudget(budget.target, budget.zerosSoFar, budget.k);
-  await kSmallestMask(scores, budget.k, sub(M, 0, i1, rows, cols - i1));
+  await kSmallestMask(scores, budget.k, sub(M, 0, i1, rows, cols - i1), { writeCols: tentative ? cols - i1 : i2 - i1 });
   await countMask(sub(M, 0, i1, rows, i2 - i1), budget.zerosSoFar, { accumulate: true });
 }
 
