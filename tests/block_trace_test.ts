@@ -67,28 +67,31 @@ gpuTest("BlockTrace records Thanos's blocks: pruned counts, cumulative zeros and
   weight.release();
 });
 
-gpuTest("Thanos writes only each block's columns of its layer-wide choice unless asked, with the same result", async (gpu) => {
-  const withMasks = await prune(gpu, { method: "thanos", sparsity: 0.5 }, new BlockTrace({ masks: true }));
-  const plain = await prune(gpu, { method: "thanos", sparsity: 0.5 }, new BlockTrace());
-  const none = await (async () => {
-    const c = await layerCase(gpu, 3);
-    const r = await pruneLayer({ name: "trace", weight: c.weight }, c.stats, { method: "thanos", blocksize: B });
-    const out = { mask: await r.mask.read(), pruned: await r.weight.read() };
-    release(r);
-    c.stats.release();
-    c.weight.release();
-    return out;
-  })();
-  for (const other of [plain, none]) {
-    assertEquals(Array.from(other.mask), Array.from(withMasks.mask));
-    assertEquals(Array.from(other.pruned), Array.from(withMasks.pruned));
-  }
-  for (const c of [withMasks, plain]) {
-    release(c.r);
-    c.stats.release();
-    c.weight.release();
-  }
-});
+gpuTest(
+  "Thanos writes only each block's columns of its layer-wide choice unless asked, with the same result",
+  async (gpu) => {
+    const withMasks = await prune(gpu, { method: "thanos", sparsity: 0.5 }, new BlockTrace({ masks: true }));
+    const plain = await prune(gpu, { method: "thanos", sparsity: 0.5 }, new BlockTrace());
+    const none = await (async () => {
+      const c = await layerCase(gpu, 3);
+      const r = await pruneLayer({ name: "trace", weight: c.weight }, c.stats, { method: "thanos", blocksize: B });
+      const out = { mask: await r.mask.read(), pruned: await r.weight.read() };
+      release(r);
+      c.stats.release();
+      c.weight.release();
+      return out;
+    })();
+    for (const other of [plain, none]) {
+      assertEquals(Array.from(other.mask), Array.from(withMasks.mask));
+      assertEquals(Array.from(other.pruned), Array.from(withMasks.pruned));
+    }
+    for (const c of [withMasks, plain]) {
+      release(c.r);
+      c.stats.release();
+      c.weight.release();
+    }
+  },
+);
 
 gpuTest("a Thanos snapshot holds the block's weights, mask, removal sets and multipliers", async (gpu) => {
   const trace = new BlockTrace({ snapshots: [1] });
