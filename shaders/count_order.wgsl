@@ -9,7 +9,9 @@
 // thread the heavy rows and the other the light ones. So the ranks are dealt out by vectors of
 // `lanes` rows: of the first `full` = group·floor(rows/group) ranks, W = full/group workgroups of
 // `group` slots, vector v = rank/lanes goes to workgroup v mod W, as its (v div W)-th vector — every
-// workgroup gets vectors from the whole range of counts, and each vector rows of adjacent rank:
+// workgroup gets vectors from the whole range of counts, and each vector rows of adjacent rank
+// (on a GPU, which schedules workgroups as they free up, the host passes lanes = group: plain
+// sorted order, a warp's rows of adjacent rank):
 //   slot(rank) = ((v mod W)·(group/lanes) + v div W)·lanes + rank mod lanes   (rank < full)
 //   slot(rank) = rank                                                        (the rest, the lightest)
 //   order[slot(rank)] = the row of that rank, ranks by decreasing min(counts[r], cap)

@@ -43,6 +43,7 @@
  * @module
  */
 
+import type { Gpu } from "../gpu/device.ts";
 import { grid1d, launch } from "../gpu/launch.ts";
 import { LOOP_BUDGET, loopCost } from "../gpu/loop_budget.ts";
 import { empty, type Tensor } from "../gpu/tensor.ts";
@@ -63,8 +64,15 @@ const SLOT_GROUP = 32;
 /** Workgroup size of count_order.wgsl, and the most rows an invocation of it places (loop budget). */
 const ORDER_WG = 256;
 const ORDER_ROWS = 20_000;
-/** Rows that run side by side (llvmpipe's SIMD width in 32-bit lanes; a GPU's warps hold whole multiples). */
-const ORDER_LANES = 8;
+/**
+ * Rows that run side by side and are kept together when the ranks are dealt out over the
+ * workgroups (count_order.wgsl): llvmpipe's SIMD width in 32-bit lanes, which hands each thread a
+ * contiguous range of workgroups; a GPU schedules workgroups as they free up and runs warps of 32
+ * or 64, so there a whole workgroup takes adjacent ranks (lanes = group: plain sorted order).
+ */
+function orderLanes(gpu: Gpu): number {
+  return gpu.info.isFallback ? 8 : WG;
+}
 
 export interface GatheredSolveOptions {
   /** number of rows (default: `counts.size`, or `idx.size / maxQ` with a uniform count) */
@@ -146,7 +154,7 @@ export async function gatheredSolve(
     if (order) {
       await launch(gpu, "count_order", { counts: countsTensor, order }, {
         grid: [1],
-        params: { rows, cap, lanes: ORDER_LANES, group: WG },
+        params: { rows, cap, lanes: orderLanes(gpu), group: WG },
         constants: { WG: ORDER_WG },
       });
     }
