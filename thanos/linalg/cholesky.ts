@@ -12,24 +12,33 @@
  *   factor (right-looking): for each block column k
  *     A[k,k] = L_kk·L_kkᵀ, D_k = L_kk⁻¹          chol_panel.wgsl (one workgroup, nb x nb)
  *     L[k+,k] = A[k+,k]·D_kᵀ                      matmul
- *     A[k+,k+] −= L[k+,k]·L[k+,k]ᵀ                syrk.wgsl, lower triangle only     (n³/3 flops)
- *     (in two levels: the trailing update is deferred to once per 4 blocks, see {@link factor})
+ *     A[k+,k+] −= L[k+,k]·L[k+,k]ᵀ                (in two levels: within a panel of 4 blocks
+ *                                                 syrk.wgsl's lower triangle; the trailing
+ *                                                 update once per panel, see {@link factor},
+ *                                                 as a full matmul)                  (~n³/3–2n³/3 flops)
  *   invert (right to left): X = L⁻¹, X[k,k] = D_k and for each block column k
  *     X[k+,k] = −(X[k+,k+]·L[k+,k])·D_k           trmm_lower.wgsl then matmul        (n³/3 flops)
  *   multiply: A⁻¹ = XᵀX                            syrk.wgsl, k ≥ max(i, j) only      (n³/3 flops)
  *
- * so an inverse costs n³ flops (plus ~2·nb·n² in the small products with D_k), the LAPACK count
- * for potrf + potri. `upperCholeskyOfInverse` needs no inverse at all: with J the exchange matrix
- * (reversal), J·A·J = L'·L'ᵀ gives A⁻¹ = (J·L'⁻¹·J)ᵀ·(J·L'⁻¹·J), and J·L'⁻¹·J is upper triangular
+ * LAPACK's potrf + potri count is n³ flops. The trailing update computes both triangles, twice the
+ * flops of syrk's lower one, because on llvmpipe matmul's texture kernel runs ~4x the register
+ * kernels' rate: cholesky at 2048² 0.20–0.24 s against 0.24–0.35 with syrk, upperCholeskyOfInverse
+ * 0.50–0.69 against 0.56–0.85 (alternating trees). The same bits: both sum k in order in one chain
+ * (K = 4·nb ≤ matmul's k-slice). The inverse's triangular product stays trmm_lower: as a full
+ * matmul (X's upper triangle zero) it was faster still, but its K = n − k runs over several
+ * k-slices there, which rounds differently (the pruned perplexities moved in the 5th digit).
+ *
+ * `upperCholeskyOfInverse` needs no inverse at all: with J the exchange matrix (reversal),
+ * J·A·J = L'·L'ᵀ gives A⁻¹ = (J·L'⁻¹·J)ᵀ·(J·L'⁻¹·J), and J·L'⁻¹·J is upper triangular
  * with a positive diagonal — exactly the upper Cholesky factor of A⁻¹, in 2n³/3 flops, without the
  * rounding of forming A⁻¹ first.
  *
  * The product kernels load vec4s (llvmpipe gathers every load; 4 floats per gather is what makes
  * them fast there), so scratch matrices have leading dimensions rounded up to 4 ({@link Padded}),
  * the factor of a matrix whose view is not 16-byte aligned is computed in such a scratch, and
- * block sizes are multiples of 4. The three phases take about the same time; the inverse runs
- * below matmul's rate because the triangular products (trmm_lower, the triangular syrk) do (the
- * measured numbers: README's performance table, `deno task bench:kernels factor`).
+ * block sizes are multiples of 4. The inverse runs below matmul's rate because of the sequential
+ * panels and the triangular syrk (the measured numbers: README's performance table, `deno task
+ * bench:kernels factor`).
  *
  * Non-positive-definite input: the panel kernel records the first pivot that is not > 0 (NaN
  * included) in a {@link FactorStatus}. Without a `status` option these functions read it back
@@ -301,7 +310,9 @@ export async function factor(a: MatrixView, work: Workspace, status: FactorStatu
     if (below === 0) break;
     const lt = work.panelView(end - k0, below); //                            L[end:, k0:end]ᵀ
     await copyStrided(transposed(sub(a, end, k0, below, end - k0)), lt);
-    await syrk(lt, sub(a, end, end), { alpha: -1, accumulate: true }); //     A22 −= L21·L21ᵀ (lower)
+    // A22 −= L21·L21ᵀ as a full product (both triangles: twice syrk's flops, but matmul's texture
+    // kernel runs ~4x syrk's rate on llvmpipe, with the same bits; above the diagonal is never read)
+    await matmul(lt, lt, sub(a, end, end), { transA: true, alpha: -1, accumulate: true });
   }
 }
 
