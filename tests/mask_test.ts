@@ -120,6 +120,47 @@ for (const [rows, cols] of SHAPES) {
   });
 }
 
+gpuTest(
+  "wandaScores and applyMask on rows of whole vec4s (the vec4 kernels) give the scalar kernels' bits",
+  async (gpu) => {
+    // the same data placed at column 4 of a 4-multiple-wide tensor (vec4 kernels) and at column 3
+    // (scalar kernels); −0, ±Infinity and NaN among the weights must come through as the scalar
+    // kernels leave them
+    const at = (data: Float32Array | Uint32Array, rows: number, cols: number, c0: number, label: string) => {
+      const C = cols + 8, full = new (data.constructor as Float32ArrayConstructor)((rows + 2) * C).fill(SENTINEL);
+      for (let i = 0; i < rows; i++) full.set(data.subarray(i * cols, (i + 1) * cols), (1 + i) * C + c0);
+      const tensor = upload(gpu, full, [full.length], label);
+      return { tensor, view: { tensor, offset: C + c0, rows, cols, ld: C } as MatrixView };
+    };
+    for (const [rows, cols] of [[1, 4], [7, 12], [33, 132], [129, 516]]) {
+      const w = randn(rows * cols, rows * cols + 1);
+      w[0] = -0, w[1] = Infinity, w[2] = NaN, w[3] = -Infinity;
+      const m = randomMask(rows * cols, 0.5, cols);
+      m[1] = 3;
+      const n = norms(cols + 8, rows);
+      using normsT = upload(gpu, n, [n.length], "colSqNorms");
+      const got: Uint32Array[] = [];
+      for (const c0 of [4, 3]) {
+        const W = at(w, rows, cols, c0, "W"), S = at(new Float32Array(rows * cols), rows, cols, c0, "S");
+        const M = at(m, rows, cols, c0, "M");
+        await wandaScores(W.view, normsT, 4, S.view);
+        await applyMask(W.view, M.view);
+        const [sAll, wAll] = [await S.tensor.read(), await W.tensor.read()];
+        const bits = (all: Float32Array) => {
+          const u = new Uint32Array(all.buffer, all.byteOffset, all.length), out: number[] = [];
+          for (let r = 0; r < rows; r++) {
+            out.push(...u.subarray((1 + r) * (cols + 8) + c0, (1 + r) * (cols + 8) + c0 + cols));
+          }
+          return out;
+        };
+        got.push(new Uint32Array([...bits(sAll as Float32Array), ...bits(wAll as Float32Array)]));
+        for (const t of [W.tensor, S.tensor, M.tensor]) t.release();
+      }
+      assertEquals(Array.from(got[0]), Array.from(got[1]), `${rows}x${cols}: vec4 against scalar bits`);
+    }
+  },
+);
+
 // ---------------------------------------------------------------------------------------------
 // countMask and kFromBudget
 

@@ -26,7 +26,7 @@ import { grid1d, launch } from "../gpu/launch.ts";
 import { empty, type Tensor } from "../gpu/tensor.ts";
 import { checkLoopBudget, loopCost } from "../gpu/loop_budget.ts";
 import { chunkItems, maxWorkgroups } from "./select.ts";
-import { describe, type MatrixView } from "./view.ts";
+import { describe, type MatrixView, wholeVec4s } from "./view.ts";
 import { checkNoAlias, checkSameShape, checkTensor, checkView } from "./checks.ts";
 
 const WG = 256;
@@ -69,8 +69,11 @@ export async function wandaScores(
   }
   const count = w.rows * w.cols;
   if (count === 0) return;
-  await launch(w.tensor.gpu, "wanda_scores", { w: w.tensor, norms: colSqNorms, out: out.tensor }, {
-    grid: grid1d(w.tensor.gpu, count, WG),
+  // four scores an invocation where every row is whole vec4s (llvmpipe: a quarter of the loads)
+  const vec4 = wholeVec4s(w) && wholeVec4s(out) && colOffset % 4 === 0 && colSqNorms.size % 4 === 0;
+  const scoresKernel = vec4 ? "wanda_scores_vec4" : "wanda_scores";
+  await launch(w.tensor.gpu, scoresKernel, { w: w.tensor, norms: colSqNorms, out: out.tensor }, {
+    grid: grid1d(w.tensor.gpu, vec4 ? count / 4 : count, WG),
     params: {
       count,
       cols: w.cols,
@@ -132,8 +135,10 @@ export async function applyMask(w: MatrixView, mask: MatrixView): Promise<void> 
   checkSameShape(op, "w", w, "mask", mask);
   const count = w.rows * w.cols;
   if (count === 0) return;
-  await launch(w.tensor.gpu, "apply_mask", { mask: mask.tensor, w: w.tensor }, {
-    grid: grid1d(w.tensor.gpu, count, WG),
+  const vec4 = wholeVec4s(w) && wholeVec4s(mask);
+  const applyKernel = vec4 ? "apply_mask_vec4" : "apply_mask";
+  await launch(w.tensor.gpu, applyKernel, { mask: mask.tensor, w: w.tensor }, {
+    grid: grid1d(w.tensor.gpu, vec4 ? count / 4 : count, WG),
     params: { count, cols: w.cols, w_offset: w.offset, w_ld: w.ld, mask_offset: mask.offset, mask_ld: mask.ld },
     constants: { WG },
   });

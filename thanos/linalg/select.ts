@@ -24,7 +24,7 @@ import type { Gpu } from "../gpu/device.ts";
 import { grid1d, launch } from "../gpu/launch.ts";
 import { checkLoopBudget, LOOP_BUDGET, loopCost } from "../gpu/loop_budget.ts";
 import { empty, type Tensor } from "../gpu/tensor.ts";
-import { describe, type MatrixView } from "./view.ts";
+import { describe, type MatrixView, wholeVec4s } from "./view.ts";
 import { checkSameShape, checkTensor, checkView } from "./checks.ts";
 
 /** Invocations per workgroup of the chunked global-select kernels. */
@@ -201,11 +201,6 @@ export async function kSmallestMask(
     hist.release();
     counts.release();
   }
-}
-
-/** Whether a view's rows are whole vec4s of its tensor: offset, leading dimension and columns multiples of 4. */
-function wholeVec4s(v: MatrixView): boolean {
-  return v.offset % 4 === 0 && v.ld % 4 === 0 && v.cols % 4 === 0;
 }
 
 /**

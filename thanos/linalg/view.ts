@@ -70,3 +70,11 @@ export function describe(v: MatrixView): string {
 export function paddedWidth(cols: number): number {
   return Math.ceil(cols / 64) * 64;
 }
+
+/**
+ * Whether a view's rows are whole vec4s of its tensor — offset, leading dimension and columns
+ * multiples of 4 — so that a kernel may read or write it four elements at a time.
+ */
+export function wholeVec4s(v: MatrixView): boolean {
+  return v.offset % 4 === 0 && v.ld % 4 === 0 && v.cols % 4 === 0;
+}
