@@ -39,11 +39,18 @@
  * Cholesky of Hinv[q_r, q_r] (~q³/3 flops per row: 5x the sweep's multiply-adds at q = B/2; its
  * kernel reaches ~1/3 of matmul's rate, and llvmpipe runs it one row per SIMD lane), and the
  * dynamic mask's selection over every remaining column (the official code's topk over W[:, i1:]),
- * ~4x SparseGPT's selection within the block. Dispatch count is not the bound (226 vs 189 per
- * layer). Both are exact as they are: the same masks need the same global k-smallest, and the
- * per-row systems have no shared factor (each row's set differs), so closing the gap needs a faster
- * gathered Cholesky (larger register tiles) and a selection that reads fewer of the remaining
- * scores (e.g. compacting the candidates after the first radix pass) — see the issue's report.
+ * ~4x SparseGPT's selection within the block. Both are exact as they are: the same masks need the
+ * same global k-smallest, and the per-row systems have no shared factor (each row's set differs).
+ *
+ * Since then (`deno task bench:layer --shapes 768x768 --profile`, process CPU seconds of the whole
+ * layer, a quiet machine): the selection reads vec4s and writes only the block's columns of the
+ * mask, and the solves run rows by decreasing count (linalg/solve.ts). Thanos unstructured 0.79 s
+ * against SparseGPT's 0.51: per-row solves 0.153 against the sweep's 0.157 — no longer the gap —
+ * radix histograms over W[:, i1:] 0.124 against 0.051 (the first pass's workgroup atomics 5.5 ns an
+ * element, each later read-only pass 2.6 ns), Wanda scores, removal sets, masks, counts and scatter
+ * ~0.08, the block's Hinv rows product 0.03. Closing it needs a selection that reads fewer of the
+ * remaining scores (e.g. counting against the previous block's threshold digit and compacting the
+ * candidates, the full radix select as the fallback).
  *
  * @module
  */
