@@ -164,6 +164,23 @@ gpuTest(
 // ---------------------------------------------------------------------------------------------
 // countMask and kFromBudget
 
+gpuTest("countMask on rows of whole vec4s (the vec4 kernel) counts like the reference", async (gpu) => {
+  using counter = empty(gpu, [1], "u32", "counter");
+  for (const [rows, cols] of [[1, 4], [37, 44], [300, 512], [1, (1 << 20) + 4]]) {
+    const m = randomMask(rows * cols, 0.3, rows + cols);
+    m[0] = 7; // any non-zero value counts
+    // whole tensor, and the window [1:1+rows, 4:4+cols] of a tensor 8 columns wider (offset, ld multiples of 4)
+    using whole = upload(gpu, m, [rows, cols], "M");
+    await countMask(mat(whole), counter);
+    assertEquals((await counter.read())[0], ref.countMask(m), `whole ${rows}x${cols}`);
+    const C = cols + 8, full = new Uint32Array((rows + 2) * C).fill(1);
+    for (let i = 0; i < rows; i++) full.set(m.subarray(i * cols, (i + 1) * cols), (1 + i) * C + 4);
+    using big = upload(gpu, full, [rows + 2, C], "big");
+    await countMask(sub(mat(big), 1, 4, rows, cols), counter);
+    assertEquals((await counter.read())[0], ref.countMask(m), `window ${rows}x${cols}`);
+  }
+});
+
 gpuTest("countMask counts non-zero entries of windows, overwriting or accumulating", async (gpu) => {
   const counter = empty(gpu, [1], "u32", "counter");
   for (const [rows, cols] of [...SHAPES, [1, (1 << 20) + 3], [1000, 1000]] as [number, number][]) {

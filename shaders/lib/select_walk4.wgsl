@@ -4,7 +4,7 @@
 // (kSmallestMask sees to both), so a step's four keys lie in one row and one vec4 of the buffer:
 //   view_keys(pos)             = the order keys of scores[p.offset + row·p.ld + col ..+4] (pos.y a
 //                                multiple of 4), components in column order
-//   walk_next4(pos, cols)      = the position four elements on in flat order
+//   walk_next4(pos, cols)      = the position four elements on in flat order (lib/flat_walk.wgsl)
 //   count_ties(range, T)       = #{ f in [range.x, range.y) : key_f == T }, walking from range.x
 // Why: llvmpipe loads storage lane by lane, one loop over the SIMD lanes per load instruction, so a
 // vec4 load costs about what a u32 load does — a quarter of the loads for the same keys.
@@ -12,7 +12,7 @@
 // and binding `scores` (vec4u: the f32 bits).
 
 // #include "lib/order_key.wgsl"
-// #include "lib/flat_index.wgsl"
+// #include "lib/flat_walk.wgsl"
 // #include "lib/chunk_items.wgsl"
 
 // order_key of each component (lib/order_key.wgsl, vectorised)
@@ -24,13 +24,6 @@ fn order_key4(bits: vec4u) -> vec4u {
 
 fn view_keys(pos: vec2u) -> vec4u {
   return order_key4(scores[view_at(p.offset, p.ld, pos) / 4u]);
-}
-
-fn walk_next4(pos: vec2u, cols: u32) -> vec2u {
-  if (pos.y + 4u == cols) {
-    return vec2u(pos.x + 1u, 0u);
-  }
-  return vec2u(pos.x, pos.y + 4u);
 }
 
 fn count_ties(range: vec2u, threshold: u32) -> u32 {

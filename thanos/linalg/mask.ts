@@ -181,9 +181,11 @@ export async function countMask(
   if (count === 0) return;
   // each workgroup takes WG·items elements: items ≥ 16, at most maxWorkgroups(gpu) workgroups while
   // an invocation's items stay within the loop budget (see chunkItems)
-  const items = chunkItems(count, maxWorkgroups(gpu));
+  const vec4 = wholeVec4s(mask); //                              then chunks of whole vec4s
+  const items = vec4 ? 4 * Math.ceil(chunkItems(count, maxWorkgroups(gpu)) / 4) : chunkItems(count, maxWorkgroups(gpu));
   const chunks = Math.ceil(count / (WG * items));
-  await launch(gpu, "count_mask", { mask: mask.tensor, counter }, {
+  const countKernel = vec4 ? "count_mask_vec4" : "count_mask";
+  await launch(gpu, countKernel, { mask: mask.tensor, counter }, {
     grid: grid1d(gpu, chunks * WG, WG),
     params: { count, cols: mask.cols, offset: mask.offset, ld: mask.ld, items },
     constants: { WG },
