@@ -39,6 +39,8 @@
 //   #binding out: array<f32>, read_write           [rows, maxQ]: λ
 //   #binding scratch: array<vec4f>, read_write     [2·Mq·(Mq+1) + Mq, slots]
 //   #binding status: array<atomic<u32>>, read_write [4]
+// (8 storage bindings, WebGPU's guaranteed minimum per stage: a binding split across storage
+// bindings (gpu/chunked.ts) would need more than such a device has, and launch() says so.)
 // Grid: 1-D over the slots of this dispatch (rows row0 .. row0+slots), WG per workgroup, folded
 //   into y past 65535 groups.
 

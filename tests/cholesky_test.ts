@@ -131,8 +131,15 @@ gpuTest("block sizes 4, 16, 100 and 128 give the same factor and inverse", async
   );
 });
 
-gpuTest("factorizations of a window touch only the window", async (gpu) => {
-  const n = 70, big = 90;
+for (const n of [70, 300]) {
+  // 300 > the panel width (4 blocks of 64): the trailing update (a full matmul) runs on the window
+  gpuTest(`factorizations of a ${n} x ${n} window touch only the window`, async (gpu) => {
+    await windowCase(gpu, n);
+  });
+}
+
+async function windowCase(gpu: Gpu, n: number): Promise<void> {
+  const big = n + 20;
   const { h } = dampedHessian(n, 8);
   const data = randn(big * big, 9);
   for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) data[(11 + i) * big + 13 + j] = h[i * n + j];
@@ -152,7 +159,16 @@ gpuTest("factorizations of a window touch only the window", async (gpu) => {
   const win = new Float64Array(n * n);
   for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) win[i * n + j] = got[(11 + i) * big + 13 + j];
   assertRelErr(win, ref.spdInverse(h, n), TOL_INVERSE, "in-place inverse of a window");
-});
+  // cholesky in place on the window: L below, zeros above, nothing outside touched
+  using c = upload(gpu, data, [big, big]);
+  await cholesky(sub(mat(c), 11, 13, n, n));
+  const l = await c.read();
+  for (let k = 0; k < l.length; k++) {
+    const i = Math.floor(k / big) - 11, j = (k % big) - 13;
+    if (!inside(k)) assert(l[k] === data[k], `cholesky: element ${k} outside the window changed`);
+    else if (j > i) assert(l[k] === 0, `cholesky: (${i}, ${j}) above the diagonal is ${l[k]}, expected 0`);
+  }
+}
 
 gpuTest("the inverse is exactly symmetric", async (gpu) => {
   const n = 200;

@@ -178,7 +178,8 @@ gpuTest("kSmallestMask reads rows of whole vec4s four at a time and gives the sa
   // ties spanning chunks, −0 and +0, infinities and NaN; offsets and ld multiples of 4 (the vec4
   // kernels), the scores aligned but the mask not (vec4 reads, scalar mask), and k on the GPU
   const values = [-Infinity, -2.5, -0, 0, 0.75, 3, Infinity, NaN];
-  for (const [rows, cols, seed] of [[1, 4, 1], [37, 44, 2], [129, 132, 3], [300, 512, 4]]) {
+  // 544 x 512: chunkItems gives 17 elements an invocation, rounded up to 20 for the vec4 kernels
+  for (const [rows, cols, seed] of [[1, 4, 1], [37, 44, 2], [129, 132, 3], [300, 512, 4], [544, 512, 5]]) {
     const size = rows * cols;
     for (const data of [randn(size, seed), drawn(size, values, seed)]) {
       const order = ref.selectionOrder(data);
@@ -205,7 +206,9 @@ gpuTest(
   async (gpu) => {
     // random scores (no ties to rank: the later columns are skipped) and a handful of values (ties
     // ranked across the skipped columns); scalar and vec4 kernels; GPU k
-    for (const [rows, cols, windowed] of [[37, 44, "vec4"], [29, 23, true], [300, 512, false]] as const) {
+    for (
+      const [rows, cols, windowed] of [[37, 44, "vec4"], [29, 23, true], [300, 513, true], [300, 512, false]] as const
+    ) {
       const size = rows * cols;
       for (const data of [randn(size, rows), drawn(size, [-1, 0, 0.5, 2], cols)]) {
         const order = ref.selectionOrder(data);

@@ -98,6 +98,21 @@ gpuTest("rows solved in order of decreasing count give each row's λ bit for bit
   t.release();
 });
 
+gpuTest("ordered rows dealt over workgroups and row chunks give the unordered solve's bits", async (gpu) => {
+  // 300 rows at maxQ 512: the scratch holds 96 rows, so the rows run in 4 chunks of the dealt order
+  const rows = 300, m = 600, maxQ = 512;
+  const { t } = sharedMatrix(gpu, m, 47);
+  const { idx, counts, rhs } = removalSets(rows, m, maxQ, 53);
+  for (let r = 0; r < rows; r++) counts[r] %= 41; // a prefix of a row's distinct set stays distinct
+  using ti = upload(gpu, idx), tc = upload(gpu, counts), tr = upload(gpu, rhs);
+  using ordered = zeros(gpu, [rows, maxQ]), plain = zeros(gpu, [rows, maxQ]);
+  await gatheredSolve(mat(t), ti, tc, tr, ordered, maxQ);
+  await gatheredSolve(mat(t), ti, tc, tr, plain, maxQ, { orderRows: false });
+  const [a, b] = [await ordered.read(), await plain.read()];
+  assertEquals(Array.from(new Uint32Array(a.buffer)), Array.from(new Uint32Array(b.buffer)));
+  t.release();
+});
+
 gpuTest("count_order: vectors of rows by decreasing count, dealt out over the workgroups", async (gpu) => {
   // lanes 8: llvmpipe's dealing; lanes = group: a GPU's plain sorted order
   for (const [rows, cap, lanes] of [[1, 1, 8], [300, 64, 8], [1000, 512, 8], [768, 128, 8], [700, 128, 64]]) {

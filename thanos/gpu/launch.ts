@@ -10,7 +10,6 @@
  * @module
  */
 
-import process from "node:process";
 import type { BindingSplit, SplitPlan } from "./chunked.ts";
 import type { Gpu } from "./device.ts";
 import { type Constants, shaderInterface } from "./pipelines.ts";
@@ -82,16 +81,26 @@ export async function launch(gpu: Gpu, shader: string, bindings: Bindings, optio
   const uniform = bytes === null ? null : { binding: iface.paramsBinding!, bytes };
   if (gpu.profile === null) return gpu.recorder.dispatch(kernel, entries, uniform, [x, y, z]);
   await gpu.sync(); //                                   profiling: this dispatch alone, waited for
-  const started = performance.now(), cpu = process.cpuUsage();
+  const cpuUsage = await processCpuUsage();
+  const started = performance.now(), cpu = cpuUsage();
   gpu.recorder.dispatch(kernel, entries, uniform, [x, y, z]);
   await gpu.sync();
-  const used = process.cpuUsage(cpu);
+  const used = cpuUsage(cpu);
   const entry = gpu.profile.get(shader) ?? { launches: 0, seconds: 0, cpuSeconds: 0 };
   gpu.profile.set(shader, {
     launches: entry.launches + 1,
     seconds: entry.seconds + (performance.now() - started) / 1000,
     cpuSeconds: entry.cpuSeconds + (used.user + used.system) / 1e6,
   });
+}
+
+type CpuUsage = (previous?: { user: number; system: number }) => { user: number; system: number };
+let cpuUsageFn: CpuUsage | null = null;
+
+/** node:process's cpuUsage, loaded on the first profiled launch (the module costs a process ~28 ms). */
+async function processCpuUsage(): Promise<CpuUsage> {
+  cpuUsageFn ??= (await import("node:process")).default.cpuUsage;
+  return cpuUsageFn;
 }
 
 /**

@@ -273,13 +273,14 @@ export const OUTER_BLOCKS = 4;
 
 /**
  * Right-looking blocked Cholesky of `a` in place, in two levels: its lower triangle becomes L (the
- * part above the diagonal blocks keeps whatever it held); `work.d` receives the D_k = L_kk⁻¹.
+ * part above the diagonal blocks is scratch: the trailing updates write both triangles of A22, and
+ * nothing reads above the diagonal); `work.d` receives the D_k = L_kk⁻¹.
  *
  *   for each outer panel P = columns K0..K0+w (w = work.outer):
  *     for each inner block k of P (nb columns):
  *       A_kk = L_kk·L_kkᵀ, D_k = L_kk⁻¹; L[k+,k] = A[k+,k]·D_kᵀ      (every row below)
  *       A[k+, k+nb..K0+w] −= L[k+,k]·L[k+nb..K0+w, k]ᵀ              (only the panel's columns)
- *     A[K0+w:, K0+w:] −= L[K0+w:, P]·L[K0+w:, P]ᵀ                     (syrk with k = w)
+ *     A[K0+w:, K0+w:] −= L[K0+w:, P]·L[K0+w:, P]ᵀ                     (a full matmul with k = w)
  *
  * With w = nb this is the one-level algorithm; the same flops, but most of them now in products
  * with k = w instead of k = nb.

@@ -8,7 +8,7 @@
  * lower column — is selected first), so the result equals a stable sort by (score, index).
  * Ordering details: −0 and +0 are equal (a tie, broken by index); NaN sorts after +Infinity (NaN
  * scores are selected last and tie with each other). Masks are u32 with 1 = selected (pruned),
- * 0 = kept; every element of the mask view is written.
+ * 0 = kept; every element of the mask view is written (kSmallestMask: the columns below `writeCols`).
  *
  * Method: floats are mapped to order-preserving u32 keys, and the k-th smallest key is found by
  * radix select (four 8-bit histogram passes, most significant digit first); ties at the threshold
