@@ -4,9 +4,9 @@
  *
  * Single-layer pruning speed and quality: for each layer shape (rows x cols = out x in features) with
  * n calibration rows, every method x pattern — the best wall time of the method itself over `reps`
- * runs (statistics already accumulated, shaders already compiled by a warm-up run) and the relative
- * reconstruction error — then the Thanos / SparseGPT time ratio per pattern (the paper reports
- * Thanos faster than SparseGPT for small models).
+ * runs, the methods taking turns run by run (statistics already accumulated, shaders already
+ * compiled by a warm-up run of each), and the relative reconstruction error — then the Thanos /
+ * SparseGPT time ratio per pattern (the paper reports Thanos faster than SparseGPT for small models).
  *
  * Activations are synthetic: Gaussian with a few outlier features (x20), as in LLM layers.
  *
@@ -102,17 +102,24 @@ for (const shape of values.shapes.split(",")) {
   using weight = upload(gpu, gaussian(rows * cols, rows + 7), [rows, cols], "W");
   const seconds: Record<string, number> = {};
   for (const pattern of patterns) {
-    for (const method of methods) {
-      if (pattern === "structured" && method !== "thanos") continue;
-      const options = { method, pattern, sparsity: pattern === "structured" ? 0.3 : undefined };
-      let best = Infinity, error = NaN;
-      for (let r = 0; r <= reps; r++) { // run 0 compiles shaders and fills the pool
-        const result = await pruneLayer({ name: shape, weight }, stats, options);
+    // the methods take turns, rep by rep (run 0 compiles shaders and fills the pool), so that a drift
+    // of the machine's speed reaches every method of the pair alike
+    const runs = methods.filter((m) => pattern !== "structured" || m === "thanos").map((method) => ({
+      method,
+      options: { method, pattern, sparsity: pattern === "structured" ? 0.3 : undefined },
+      best: Infinity,
+      error: NaN,
+    }));
+    for (let r = 0; r <= reps; r++) {
+      for (const run of runs) {
+        const result = await pruneLayer({ name: shape, weight }, stats, run.options);
         result.weight.release();
         result.mask.release();
-        if (r > 0) best = Math.min(best, result.timings.method);
-        error = result.relativeError;
+        if (r > 0) run.best = Math.min(run.best, result.timings.method);
+        run.error = result.relativeError;
       }
+    }
+    for (const { method, options, best, error } of runs) {
       seconds[`${method} ${pattern}`] = best;
       console.log(`| ${rows}x${cols} | ${method} | ${pattern} | ${best.toFixed(3)} | ${error.toExponential(3)} |`);
       records.push({ shape, method, pattern, seconds: best, relativeError: error });
