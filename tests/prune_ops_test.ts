@@ -16,40 +16,47 @@ import { assertEquals, assertRejects } from "./assert.ts";
 import * as ref from "./reference/prune_ops.ts";
 import { assertClose, gpuTest, randn, randomMask } from "./util.ts";
 
-for (const [rows, count] of [[1, 1], [7, 5], [129, 64], [513, 17]]) {
-  gpuTest(`removalSets and scatterRows match the reference on ${rows}x${count} inside a wider view`, async (gpu) => {
-    const ld = count + 3; // block is a window [*, 2:2+count] of a wider matrix
-    const maskFull = randomMask(rows * ld, 0.4, rows), wFull = randn(rows * ld, count);
-    const maskBlock = new Uint32Array(rows * count), wBlock = new Float32Array(rows * count);
-    for (let r = 0; r < rows; r++) {
-      for (let j = 0; j < count; j++) {
-        maskBlock[r * count + j] = maskFull[r * ld + 2 + j];
-        wBlock[r * count + j] = wFull[r * ld + 2 + j];
+// the block a window [*, 2:2+count] of a wider matrix (scalar kernel), or [*, 4:4+count] with count
+// and ld multiples of 4 (removal_sets_vec4)
+for (
+  const [rows, count, c0] of [[1, 1, 2], [7, 5, 2], [129, 64, 2], [513, 17, 2], [1, 4, 4], [33, 12, 4], [129, 64, 4]]
+) {
+  gpuTest(
+    `removalSets and scatterRows match the reference on ${rows}x${count} at column ${c0} of a wider view`,
+    async (gpu) => {
+      const ld = count + (c0 === 4 ? 8 : 3);
+      const maskFull = randomMask(rows * ld, 0.4, rows), wFull = randn(rows * ld, count);
+      const maskBlock = new Uint32Array(rows * count), wBlock = new Float32Array(rows * count);
+      for (let r = 0; r < rows; r++) {
+        for (let j = 0; j < count; j++) {
+          maskBlock[r * count + j] = maskFull[r * ld + c0 + j];
+          wBlock[r * count + j] = wFull[r * ld + c0 + j];
+        }
       }
-    }
-    const mask = upload(gpu, maskFull, [rows, ld]), w = upload(gpu, wFull, [rows, ld]);
-    const sets = {
-      idx: empty(gpu, [rows, count], "u32"),
-      counts: empty(gpu, [rows], "u32"),
-      rhs: empty(gpu, [rows, count], "f32"),
-    };
-    await removalSets(sub(mat(mask), 0, 2, rows, count), sub(mat(w), 0, 2, rows, count), sets);
-    const expected = ref.removalSets(maskBlock, wBlock, rows, count);
-    assertEquals(await sets.counts.read(), expected.counts);
-    assertEquals(await sets.idx.read(), expected.idx);
-    assertEquals(await sets.rhs.read(), expected.rhs);
+      const mask = upload(gpu, maskFull, [rows, ld]), w = upload(gpu, wFull, [rows, ld]);
+      const sets = {
+        idx: empty(gpu, [rows, count], "u32"),
+        counts: empty(gpu, [rows], "u32"),
+        rhs: empty(gpu, [rows, count], "f32"),
+      };
+      await removalSets(sub(mat(mask), 0, c0, rows, count), sub(mat(w), 0, c0, rows, count), sets);
+      const expected = ref.removalSets(maskBlock, wBlock, rows, count);
+      assertEquals(await sets.counts.read(), expected.counts);
+      assertEquals(await sets.idx.read(), expected.idx);
+      assertEquals(await sets.rhs.read(), expected.rhs);
 
-    const values = randn(rows * count, 5);
-    const out = upload(gpu, randn(rows * (count + 1), 6), [rows, count + 1]); // garbage must be cleared
-    await scatterRows(upload(gpu, values, [rows, count]), sets, count, sub(mat(out), 0, 1, rows, count));
-    const got = await out.read();
-    const want = ref.scatterRows(values, expected.idx, expected.counts, rows, count, count);
-    const gotBlock = new Float32Array(rows * count);
-    for (let r = 0; r < rows; r++) {
-      for (let j = 0; j < count; j++) gotBlock[r * count + j] = got[r * (count + 1) + 1 + j];
-    }
-    assertEquals(gotBlock, want);
-  });
+      const values = randn(rows * count, 5);
+      const out = upload(gpu, randn(rows * (count + 1), 6), [rows, count + 1]); // garbage must be cleared
+      await scatterRows(upload(gpu, values, [rows, count]), sets, count, sub(mat(out), 0, 1, rows, count));
+      const got = await out.read();
+      const want = ref.scatterRows(values, expected.idx, expected.counts, rows, count, count);
+      const gotBlock = new Float32Array(rows * count);
+      for (let r = 0; r < rows; r++) {
+        for (let j = 0; j < count; j++) gotBlock[r * count + j] = got[r * (count + 1) + 1 + j];
+      }
+      assertEquals(gotBlock, want);
+    },
+  );
 }
 
 gpuTest("gather2d picks submatrices by row and column lists, or identity", async (gpu) => {

@@ -27,6 +27,7 @@ const DYNAMIC: Record<string, readonly string[]> = {
   "thanos/linalg/mask.ts:scoresKernel": ["wanda_scores", "wanda_scores_vec4"],
   "thanos/linalg/mask.ts:applyKernel": ["apply_mask", "apply_mask_vec4"],
   "thanos/linalg/mask.ts:countKernel": ["count_mask", "count_mask_vec4"],
+  "thanos/prune/ops.ts:setsKernel": ["removal_sets", "removal_sets_vec4"],
 };
 
 interface CallSite {

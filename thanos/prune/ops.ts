@@ -12,7 +12,7 @@ import { grid1d, launch } from "../gpu/launch.ts";
 import { budgetRanges, checkLoopBudget, LOOP_BUDGET, loopCost } from "../gpu/loop_budget.ts";
 import { empty, readAll, type Tensor } from "../gpu/tensor.ts";
 import { checkSameShape, checkTensor, checkView } from "../linalg/checks.ts";
-import { describe, type MatrixView } from "../linalg/view.ts";
+import { describe, type MatrixView, wholeVec4s } from "../linalg/view.ts";
 
 const WG = 64;
 
@@ -43,7 +43,9 @@ export async function removalSets(mask: MatrixView, w: MatrixView, out: RemovalS
   checkTensor(op, "counts", out.counts, "u32", rows);
   // an invocation walks its row twice (the set, then the padding); Thanos's blocks are ≤ 512 wide
   checkLoopBudget(op, 2 * loopCost(count), `blocks of ${count} columns`);
-  await launch(w.tensor.gpu, "removal_sets", {
+  // four block columns a load where both views' rows are whole vec4s (llvmpipe: a quarter of the loads)
+  const setsKernel = wholeVec4s(mask) && wholeVec4s(w) ? "removal_sets_vec4" : "removal_sets";
+  await launch(w.tensor.gpu, setsKernel, {
     mask: mask.tensor,
     w: w.tensor,
     idx: out.idx,
