@@ -22,21 +22,15 @@ override WG: u32 = 256;
 
 // #include "lib/select_state.wgsl"
 
-var<workgroup> local_hist: array<atomic<u32>, 256>;
-
 // #include "lib/select_walk.wgsl"
+// #include "lib/radix_pass.wgsl"
 
 // #include "lib/chunk_entry.wgsl"
 
 fn chunk_item(chunk: u32, t: u32) {
-  for (var b = t; b < 256u; b += WG) {
-    atomicStore(&local_hist[b], 0u);
-  }
-  workgroupBarrier();
-
+  radix_clear(t);
   let range = item_range(chunk, t, p.n);
-  // keys that agree with the prefix on the bits above this pass's digit (none fixed in pass 0)
-  let high = select(0xffffffffu << (p.shift + 8u), 0u, p.shift >= 24u);
+  let high = radix_high();
   let prefix = state[PREFIX] & high;
   var pos = row_col(range.x, p.cols);
   if (p.shift >= 24u) {
@@ -46,33 +40,12 @@ fn chunk_item(chunk: u32, t: u32) {
       pos = walk_next(pos, p.cols);
     }
   } else {
-    // later passes: only the elements that match the prefix count, and when scores repeat they
-    // mostly share one digit, so runs of equal digits are added with one atomic
-    var run_digit = 0u;
-    var run_length = 0u;
+    // later passes: only the elements that match the prefix count (lib/radix_pass.wgsl)
     for (var f = range.x; f < range.y; f++) {
-      let key = view_key(pos);
-      if ((key & high) == prefix) {
-        let digit = (key >> p.shift) & 0xffu;
-        if (digit != run_digit && run_length != 0u) {
-          atomicAdd(&local_hist[run_digit], run_length);
-          run_length = 0u;
-        }
-        run_digit = digit;
-        run_length++;
-      }
+      count_matching(view_key(pos), high, prefix);
       pos = walk_next(pos, p.cols);
     }
-    if (run_length != 0u) {
-      atomicAdd(&local_hist[run_digit], run_length);
-    }
+    end_run();
   }
-  workgroupBarrier();
-
-  for (var b = t; b < 256u; b += WG) {
-    let c = atomicLoad(&local_hist[b]);
-    if (c != 0u) {
-      atomicAdd(&hist[p.radix_pass * 256u + b], c);
-    }
-  }
+  radix_flush(t);
 }

@@ -14,36 +14,15 @@ override WG: u32 = 256;
 
 // #include "lib/select_state.wgsl"
 
-var<workgroup> local_hist: array<atomic<u32>, 256>;
-
 // #include "lib/select_walk4.wgsl"
+// #include "lib/radix_pass.wgsl"
 
 // #include "lib/chunk_entry.wgsl"
 
-var<private> run_digit: u32;
-var<private> run_length: u32;
-
-// one key of a later pass: counted when it matches the prefix, runs of one digit with one atomic
-fn add_matching(key: u32, high: u32, prefix: u32) {
-  if ((key & high) == prefix) {
-    let digit = (key >> p.shift) & 0xffu;
-    if (digit != run_digit && run_length != 0u) {
-      atomicAdd(&local_hist[run_digit], run_length);
-      run_length = 0u;
-    }
-    run_digit = digit;
-    run_length++;
-  }
-}
-
 fn chunk_item(chunk: u32, t: u32) {
-  for (var b = t; b < 256u; b += WG) {
-    atomicStore(&local_hist[b], 0u);
-  }
-  workgroupBarrier();
-
+  radix_clear(t);
   let range = item_range(chunk, t, p.n);
-  let high = select(0xffffffffu << (p.shift + 8u), 0u, p.shift >= 24u);
+  let high = radix_high();
   let prefix = state[PREFIX] & high;
   var pos = row_col(range.x, p.cols);
   if (p.shift >= 24u) {
@@ -56,29 +35,18 @@ fn chunk_item(chunk: u32, t: u32) {
       pos = walk_next4(pos, p.cols);
     }
   } else {
-    run_digit = 0u;
-    run_length = 0u;
     for (var f = range.x; f < range.y; f += 4u) {
       let keys = view_keys(pos);
       // most keys of a later pass miss the prefix: skip the four tests when all do
       if (any((keys & vec4u(high)) == vec4u(prefix))) {
-        add_matching(keys.x, high, prefix);
-        add_matching(keys.y, high, prefix);
-        add_matching(keys.z, high, prefix);
-        add_matching(keys.w, high, prefix);
+        count_matching(keys.x, high, prefix);
+        count_matching(keys.y, high, prefix);
+        count_matching(keys.z, high, prefix);
+        count_matching(keys.w, high, prefix);
       }
       pos = walk_next4(pos, p.cols);
     }
-    if (run_length != 0u) {
-      atomicAdd(&local_hist[run_digit], run_length);
-    }
+    end_run();
   }
-  workgroupBarrier();
-
-  for (var b = t; b < 256u; b += WG) {
-    let c = atomicLoad(&local_hist[b]);
-    if (c != 0u) {
-      atomicAdd(&hist[p.radix_pass * 256u + b], c);
-    }
-  }
+  radix_flush(t);
 }

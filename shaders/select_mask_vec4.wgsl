@@ -17,10 +17,8 @@ override WG: u32 = 256;
 
 // #include "lib/select_state.wgsl"
 
-var<workgroup> ties_mode: u32;
-
-// #include "lib/scan.wgsl"
 // #include "lib/select_walk4.wgsl"
+// #include "lib/select_mask_ties.wgsl"
 
 // #include "lib/chunk_entry.wgsl"
 
@@ -34,30 +32,16 @@ fn take_tie(ties: u32, take: u32) -> u32 {
 }
 
 fn chunk_item(chunk: u32, t: u32) {
-  if (t == 0u) {
-    ties_mode = state[TIES];
-  }
-  let ties = workgroupUniformLoad(&ties_mode);
+  let ties = mask_ties(t);
   let threshold = state[PREFIX];
   let take = state[K_REM];
-
   let range = item_range(chunk, t, p.n);
-
-  // rank of this invocation's first tie among all ties, in flat order
-  rank = 0u;
-  if (ties == TIES_RANK) {
-    let mine = count_ties(range, threshold);
-    rank = scan_inclusive(t, mine) - mine;
-    if (chunk < p.chunks) {
-      rank += counts[chunk];
-    }
-  }
+  rank = first_tie_rank(chunk, t, range, ties, threshold);
 
   var pos = row_col(range.x, p.cols);
   var f = range.x;
   while (f < range.y) {
-    if (pos.y >= p.write_cols && ties != TIES_RANK) {
-      // past the written columns, with no ties to rank: on to the next row, nothing read
+    if (past_written(pos, ties)) {
       f += p.cols - pos.y;
       pos = vec2u(pos.x + 1u, 0u);
       continue;

@@ -15,17 +15,4 @@ override WG: u32 = 256;
 // #include "lib/select_state.wgsl"
 
 // #include "lib/select_walk4.wgsl"
-// #include "lib/workgroup_count.wgsl"
-
-// #include "lib/chunk_entry.wgsl"
-
-fn chunk_item(chunk: u32, t: u32) {
-  var mine = 0u;
-  if (state[TIES] == TIES_RANK) {
-    mine = count_ties(item_range(chunk, t, p.n), state[PREFIX]);
-  }
-  let total = workgroup_count(t, mine);
-  if (t == 0u && chunk < p.chunks) {
-    counts[chunk] = total;
-  }
-}
+// #include "lib/select_tie_count_main.wgsl"

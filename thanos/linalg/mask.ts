@@ -182,7 +182,7 @@ export async function countMask(
   // each workgroup takes WG·items elements: items ≥ 16, at most maxWorkgroups(gpu) workgroups while
   // an invocation's items stay within the loop budget (see chunkItems)
   const vec4 = wholeVec4s(mask); //                              then chunks of whole vec4s
-  const items = vec4 ? 4 * Math.ceil(chunkItems(count, maxWorkgroups(gpu)) / 4) : chunkItems(count, maxWorkgroups(gpu));
+  const items = chunkItems(count, maxWorkgroups(gpu), vec4 ? 4 : 1);
   const chunks = Math.ceil(count / (WG * items));
   const countKernel = vec4 ? "count_mask_vec4" : "count_mask";
   await launch(gpu, countKernel, { mask: mask.tensor, counter }, {

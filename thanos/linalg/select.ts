@@ -61,10 +61,13 @@ export function maxWorkgroups(gpu: Gpu): number {
 /**
  * Flat elements per invocation of the chunked global select (and of countMask): enough that at
  * most `maxGroups` workgroups of {@link WG} cover `n`, at least {@link MIN_ITEMS}, and at most
- * {@link MAX_ITEMS} (then more workgroups are launched). Internal; exported for tests.
+ * {@link MAX_ITEMS} (then more workgroups are launched), rounded up to a multiple of `multiple`
+ * (4 for the vec4 kernels, whose invocations take whole vec4s; MAX_ITEMS is a multiple of 16).
+ * Internal; exported for tests.
  */
-export function chunkItems(n: number, maxGroups: number): number {
-  return Math.min(MAX_ITEMS, Math.max(MIN_ITEMS, Math.ceil(n / (WG * maxGroups))));
+export function chunkItems(n: number, maxGroups: number, multiple = 1): number {
+  const items = Math.min(MAX_ITEMS, Math.max(MIN_ITEMS, Math.ceil(n / (WG * maxGroups))));
+  return multiple * Math.ceil(items / multiple);
 }
 
 /**
@@ -148,7 +151,7 @@ export async function kSmallestMask(
   const gpu = scores.tensor.gpu;
   // four keys a load where the view's rows are whole vec4s (the chunks then hold multiples of 4)
   const vec4 = wholeVec4s(scores);
-  const items = vec4 ? 4 * Math.ceil(chunkItems(n, maxWorkgroups(gpu)) / 4) : chunkItems(n, maxWorkgroups(gpu));
+  const items = chunkItems(n, maxWorkgroups(gpu), vec4 ? 4 : 1);
   const chunks = Math.ceil(n / (WG * items));
   const grid = grid1d(gpu, chunks * WG, WG);
   const constants = { WG };
