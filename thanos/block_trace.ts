@@ -135,8 +135,7 @@ export class BlockTrace implements MethodObserver {
   /** one record per block, in order */
   readonly blocks: BlockRecord[] = [];
   readonly #snapshots: ReadonlySet<number>;
-  readonly #masks: boolean;
-  /** with `masks`, Thanos writes its whole tentative layer-wide choice at each block */
+  /** the `masks` option: keep each block's whole selected mask (Thanos then writes its whole tentative choice) */
   readonly tentativeMasks: boolean;
   #counter: Tensor<"u32"> | null = null;
   #pending: { record: BlockRecord; weightBefore?: Float32Array } | null = null;
@@ -153,8 +152,7 @@ export class BlockTrace implements MethodObserver {
       }
     }
     this.#snapshots = new Set(options.snapshots ?? []);
-    this.#masks = options.masks ?? false;
-    this.tentativeMasks = this.#masks;
+    this.tentativeMasks = options.masks ?? false;
   }
 
   /**
@@ -188,7 +186,7 @@ export class BlockTrace implements MethodObserver {
     const snapshot = this.#snapshots.has(index);
     const [budget, mask, weight] = await readSome( //                 one round trip
       step.budget,
-      this.#masks ? step.mask.tensor : null,
+      this.tentativeMasks ? step.mask.tensor : null,
       snapshot ? step.weight.tensor : null,
     );
     const record: BlockRecord = {
