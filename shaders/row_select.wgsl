@@ -6,7 +6,7 @@
 // Method (one row at a time per workgroup, everything in workgroup memory): four radix passes over 8-bit
 // digits of the key, most significant first, each a 256-bin histogram of the keys that match the
 // digits found so far, narrow down the k-th smallest key T and how many elements equal to T are
-// selected (r). Then mask = key < T, plus the first r elements equal to T in column order (a
+// selected (r) (lib/workgroup_radix.wgsl). Then mask = key < T, plus the first r elements equal to T in column order (a
 // workgroup prefix sum over contiguous column segments); when all of them are taken, key <= T.
 //
 // Bindings (group 0):
@@ -24,14 +24,15 @@ override WG: u32 = 256;
 
 // #include "lib/select_state.wgsl"
 
-var<workgroup> hist: array<atomic<u32>, 256>;
-var<workgroup> found_prefix: u32; // digits of T found so far
-var<workgroup> found_rem: u32; // rank still to find among keys matching found_prefix (1-based)
-var<workgroup> found_ties: u32;
-
 // #include "lib/order_key.wgsl"
 
-// #include "lib/scan.wgsl"
+// #include "lib/workgroup_radix.wgsl"
+
+var<private> row_src: u32;
+
+fn radix_key(j: u32) -> u32 {
+  return order_key(scores[row_src + j]);
+}
 
 @compute @workgroup_size(WG)
 fn main(
@@ -57,66 +58,8 @@ fn select_row(t: u32, row: u32) {
     return;
   }
 
-  if (t == 0u) {
-    found_prefix = 0u;
-    found_rem = p.k;
-    found_ties = TIES_ALL;
-  }
-  let per = 256u / WG;
-  for (var radix_pass = 0u; radix_pass < 4u; radix_pass++) {
-    let shift = 24u - 8u * radix_pass;
-    for (var b = t; b < 256u; b += WG) {
-      atomicStore(&hist[b], 0u);
-    }
-    workgroupBarrier(); // also publishes found_* from the previous pass
-    let high = select(0xffffffffu << (shift + 8u), 0u, radix_pass == 0u);
-    let prefix = found_prefix;
-    let k_rem = found_rem;
-    if (radix_pass == 0u) {
-      for (var j = t; j < p.cols; j += WG) {
-        atomicAdd(&hist[order_key(scores[src + j]) >> 24u], 1u);
-      }
-    } else {
-      // only keys that match the prefix count; when scores repeat they mostly share one digit,
-      // so runs of equal digits are added with one atomic
-      var run_digit = 0u;
-      var run_length = 0u;
-      for (var j = t; j < p.cols; j += WG) {
-        let key = order_key(scores[src + j]);
-        if ((key & high) == prefix) {
-          let digit = (key >> shift) & 0xffu;
-          if (digit != run_digit && run_length != 0u) {
-            atomicAdd(&hist[run_digit], run_length);
-            run_length = 0u;
-          }
-          run_digit = digit;
-          run_length++;
-        }
-      }
-      if (run_length != 0u) {
-        atomicAdd(&hist[run_digit], run_length);
-      }
-    }
-    workgroupBarrier();
-    // the bin d with Σ_{e<d} hist[e] < k_rem ≤ Σ_{e≤d} hist[e]
-    var sum = 0u;
-    for (var i = 0u; i < per; i++) {
-      sum += atomicLoad(&hist[t * per + i]);
-    }
-    var running = scan_inclusive(t, sum) - sum; // its barriers order the reads of found_* above
-    for (var i = 0u; i < per; i++) {
-      let c = atomicLoad(&hist[t * per + i]);
-      if (k_rem > running && k_rem <= running + c) {
-        found_prefix = prefix | ((t * per + i) << shift);
-        found_rem = k_rem - running;
-        if (radix_pass == 3u) {
-          found_ties = select(TIES_RANK, TIES_ALL, k_rem - running == c);
-        }
-      }
-      running += c;
-    }
-    workgroupBarrier(); // everyone is done reading hist before the next pass clears it
-  }
+  row_src = src;
+  workgroup_radix(t, p.cols, p.k);
   let ties = workgroupUniformLoad(&found_ties); // its barrier publishes found_prefix, found_rem
   let threshold = found_prefix;
   let take = found_rem;

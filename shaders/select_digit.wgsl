@@ -12,7 +12,7 @@
 // Bindings (group 0):
 //   #params { radix_pass, shift, last: u32 }
 //   #binding hist: array<u32>, read         [4 * 256]
-//   #binding state: array<u32>, read_write   [8] (lib/select_state.wgsl)
+//   #binding state: array<u32>, read_write   [12] (lib/select_state.wgsl)
 // Grid: 1 workgroup of WG invocations (WG divides 256; invocation t owns bins t*256/WG …).
 
 override WG: u32 = 256;

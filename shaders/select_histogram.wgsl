@@ -9,7 +9,7 @@
 // Bindings (group 0):
 //   #params { n, cols, offset, ld, items, radix_pass, shift: u32 }
 //   #binding scores: array<u32>, read         f32 bits; element (i, j) of the view at offset + i*ld + j
-//   #binding state: array<u32>, read         [8] (lib/select_state.wgsl)
+//   #binding state: array<u32>, read         [12] (lib/select_state.wgsl)
 //   #binding hist: array<atomic<u32>>, read_write   [4 * 256]
 // Grid: one workgroup per chunk of WG*items consecutive flat (row-major) indices, folded into y
 //   (chunk = wid.x + wid.y * nwg.x); invocation t takes the `items` indices from (chunk*WG + t)*items.
@@ -28,6 +28,9 @@ override WG: u32 = 256;
 // #include "lib/chunk_entry.wgsl"
 
 fn chunk_item(chunk: u32, t: u32) {
+  if (radix_skipped(t)) {
+    return; // the threshold was found among the bracket's keys
+  }
   radix_clear(t);
   let range = item_range(chunk, t, p.n);
   let high = radix_high();

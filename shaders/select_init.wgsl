@@ -2,11 +2,13 @@
 //
 // Resets the selection state and the four radix histograms, and sets the number of elements to
 // select, k_eff = min(k, n), where k comes either from Params or, when `k_from_state` is set,
-// from state[K_IN] (filled beforehand by a buffer copy from the caller's GPU-resident k).
+// from state[K_IN] (filled beforehand by a buffer copy from the caller's GPU-resident k). The radix
+// passes read every key (MODE_FULL) unless select_bracket_check finds the k-th key in a bracket;
+// WIDTH starts at `width` (the bracket half-width a later selection starts from).
 //
 // Bindings (group 0):
-//   #params { n: u32, k: u32, k_from_state: u32 }
-//   #binding state: array<u32>, read_write   [8]   (lib/select_state.wgsl; shared by every select_* kernel)
+//   #params { n: u32, k: u32, k_from_state: u32, width: u32 }
+//   #binding state: array<u32>, read_write   [12]   (lib/select_state.wgsl; shared by every select_* kernel)
 //   #binding hist: array<u32>, read_write   [4 * 256]  (one 256-bin histogram per radix pass)
 // Grid: 1 workgroup of WG invocations.
 //
@@ -32,5 +34,9 @@ fn main(@builtin(local_invocation_index) t: u32) {
     state[PREFIX] = 0u;
     state[COUNT_T] = 0u;
     state[TIES] = TIES_NONE;
+    state[MODE] = MODE_FULL;
+    state[BELOW] = 0u;
+    state[CANDS] = 0u;
+    state[WIDTH] = p.width;
   }
 }

@@ -8,7 +8,7 @@
 // Bindings (group 0):
 //   #params { n, cols, offset, ld, items, chunks, mask_offset, mask_ld, write_cols: u32 }
 //   #binding scores: array<vec4u>, read        f32 bits; view element (i, j) at offset + i*ld + j
-//   #binding state: array<u32>, read         [8] (lib/select_state.wgsl)
+//   #binding state: array<u32>, read         [12] (lib/select_state.wgsl)
 //   #binding counts: array<u32>, read         [chunks] ties before each chunk
 //   #binding mask: array<vec4u>, read_write    view element (i, j) at mask_offset + i*mask_ld + j
 // Grid: as select_mask.wgsl (items a multiple of 4).
@@ -35,17 +35,23 @@ fn chunk_item(chunk: u32, t: u32) {
   let ties = mask_ties(t);
   let threshold = state[PREFIX];
   let take = state[K_REM];
+  if (written_only(ties)) {
+    let written = written_range(chunk, t, 4u);
+    let all = select(vec4u(0u), vec4u(1u), ties == TIES_ALL);
+    var pos = row_col(written.x, p.write_cols);
+    for (var f = written.x; f < written.y; f += 4u) {
+      let keys = view_keys(pos);
+      let m = select(vec4u(0u), vec4u(1u), keys < vec4u(threshold)) | (all & select(vec4u(0u), vec4u(1u), keys == vec4u(threshold)));
+      mask[view_at(p.mask_offset, p.mask_ld, pos) / 4u] = m;
+      pos = walk_next4(pos, p.write_cols);
+    }
+    return;
+  }
   let range = item_range(chunk, t, p.n);
   rank = first_tie_rank(chunk, t, range, ties, threshold);
 
   var pos = row_col(range.x, p.cols);
-  var f = range.x;
-  while (f < range.y) {
-    if (past_written(pos, ties)) {
-      f += p.cols - pos.y;
-      pos = vec2u(pos.x + 1u, 0u);
-      continue;
-    }
+  for (var f = range.x; f < range.y; f += 4u) {
     let keys = view_keys(pos);
     var m = select(vec4u(0u), vec4u(1u), keys < vec4u(threshold));
     if (any(keys == vec4u(threshold))) {
@@ -66,6 +72,5 @@ fn chunk_item(chunk: u32, t: u32) {
       mask[view_at(p.mask_offset, p.mask_ld, pos) / 4u] = m;
     }
     pos = walk_next4(pos, p.cols);
-    f += 4u;
   }
 }

@@ -6,7 +6,7 @@
 // Bindings (group 0):
 //   #params { n, cols, offset, ld, items, chunks: u32 }
 //   #binding scores: array<u32>, read         f32 bits of the view (offset, ld)
-//   #binding state: array<u32>, read         [8] (lib/select_state.wgsl)
+//   #binding state: array<u32>, read         [12] (lib/select_state.wgsl)
 //   #binding counts: array<u32>, read_write   [chunks]
 // Grid: as select_histogram.wgsl (one workgroup per chunk of WG*items flat indices, folded into y;
 //   the chunking must match select_mask.wgsl).

@@ -6,7 +6,7 @@
 // Bindings (group 0):
 //   #params { n, cols, offset, ld, items, chunks: u32 }
 //   #binding scores: array<vec4u>, read        f32 bits of the view (offset, ld)
-//   #binding state: array<u32>, read         [8] (lib/select_state.wgsl)
+//   #binding state: array<u32>, read         [12] (lib/select_state.wgsl)
 //   #binding counts: array<u32>, read_write   [chunks]
 // Grid: as select_tie_count.wgsl (items a multiple of 4).
 

@@ -4,7 +4,7 @@
 //
 // Bindings (group 0):
 //   #params { chunks: u32 }
-//   #binding state: array<u32>, read         [8] (lib/select_state.wgsl)
+//   #binding state: array<u32>, read         [12] (lib/select_state.wgsl)
 //   #binding counts: array<u32>, read_write   [chunks]
 // Grid: 1 workgroup of WG invocations; invocation t scans a contiguous run of ⌈chunks/WG⌉ entries.
 

@@ -2,10 +2,17 @@
  * Selection kernels against the plain-TS reference (a stable sort by (score, index)): masks must
  * match exactly — same count, same elements, ties broken by the lower index.
  */
-import { assertEquals, assertRejects } from "./assert.ts";
+import { assert, assertEquals, assertRejects } from "./assert.ts";
 import { empty, type Gpu, type Tensor, upload } from "../thanos/gpu/mod.ts";
 import { mat, type MatrixView } from "../thanos/linalg/view.ts";
-import { kSmallestMask, nmMask, rowKSmallestMask } from "../thanos/linalg/select.ts";
+import {
+  chunkItems,
+  kSmallestMask,
+  maxWorkgroups,
+  nmMask,
+  rowKSmallestMask,
+  SelectBracket,
+} from "../thanos/linalg/select.ts";
 import * as ref from "./reference/select.ts";
 import { gpuTest, randn, rng } from "./util.ts";
 
@@ -178,8 +185,10 @@ gpuTest("kSmallestMask reads rows of whole vec4s four at a time and gives the sa
   // ties spanning chunks, −0 and +0, infinities and NaN; offsets and ld multiples of 4 (the vec4
   // kernels), the scores aligned but the mask not (vec4 reads, scalar mask), and k on the GPU
   const values = [-Infinity, -2.5, -0, 0, 0.75, 3, Infinity, NaN];
-  // 544 x 512: chunkItems gives 17 elements an invocation, rounded up to 20 for the vec4 kernels
-  for (const [rows, cols, seed] of [[1, 4, 1], [37, 44, 2], [129, 132, 3], [300, 512, 4], [544, 512, 5]]) {
+  // the last shape: chunkItems gives 17 elements an invocation, rounded up to 20 for the vec4 kernels
+  const rounded = 17 * 256 * maxWorkgroups(gpu) / 512;
+  assertEquals(chunkItems(rounded * 512, maxWorkgroups(gpu), 4), 20);
+  for (const [rows, cols, seed] of [[1, 4, 1], [37, 44, 2], [129, 132, 3], [300, 512, 4], [rounded, 512, 5]]) {
     const size = rows * cols;
     for (const data of [randn(size, seed), drawn(size, values, seed)]) {
       const order = ref.selectionOrder(data);
@@ -232,6 +241,75 @@ gpuTest(
     }
   },
 );
+
+/** The bracket's copy of the last selection's state: [MODE, WIDTH] (shaders/lib/select_state.wgsl). */
+async function bracketMode(b: SelectBracket): Promise<[number, number]> {
+  const st = await b.state.read();
+  return [st[6], st[9]];
+}
+const MODE_FULL = 0, MODE_CANDIDATES = 1;
+
+gpuTest(
+  "kSmallestMask with a SelectBracket gives the same masks, reading only the bracket when the threshold stays near",
+  async (gpu) => {
+    // a sequence of selections as Thanos makes them (the scores drift, k moves a little): the bracket
+    // must hit after the first, and every mask equal the reference; then a far jump (miss: the
+    // passes read everything, the width doubles), ties at the threshold inside the bracket (ranked by
+    // the full tie count), more keys in the bracket than it can hold (all equal), k = 0, k = size,
+    // and a selection after k = 0 (no threshold to bracket); scalar and vec4 kernels; GPU k
+    for (const [rows, cols, windowed] of [[300, 512, "vec4"], [129, 133, true]] as const) {
+      const size = rows * cols;
+      const base = randn(size, rows + cols);
+      const c = setup(gpu, base, rows, cols, windowed);
+      using bracket = new SelectBracket(gpu, "bracket");
+      const check = async (data: Float32Array, k: number | Tensor<"u32">, kValue: number, what: string) => {
+        c.scores.tensor.write(placed(data, c, rows, cols));
+        await kSmallestMask(c.scores, k, c.mask, { bracket });
+        assertMask(await c.readMask(), ref.firstK(ref.selectionOrder(data), kValue), cols, `${rows}x${cols} ${what}`);
+        return await bracketMode(bracket);
+      };
+      const drift = (t: number) => base.map((x, i) => Math.abs(x) * (1 + 0.002 * t) + 1e-4 * Math.sin(i + t));
+      let k = Math.floor(size / 2);
+      assertEquals((await check(drift(0), k, k, "first selection"))[0], MODE_FULL);
+      for (let t = 1; t <= 3; t++) {
+        k -= 7 * t;
+        const [mode] = await check(drift(t), k, k, `drift ${t}`);
+        assertEquals(mode, MODE_CANDIDATES, `drift ${t}: the k-th score lies in the bracket`);
+      }
+      const [, width] = await bracketMode(bracket);
+      const [farMode, farWidth] = await check(drift(3).map((x) => x * 100), k, k, "far jump");
+      assertEquals([farMode, farWidth], [MODE_FULL, 2 * width]);
+      // ties: 200 copies of the threshold of a selection (the bracket's centre), k inside their run
+      // (after the misses the bracket is wide: too many keys fall inside, and it halves until they fit)
+      const tied = drift(4);
+      let recentred = 0;
+      while ((await check(tied, k, k, `re-centre ${recentred}`))[0] !== MODE_CANDIDATES) {
+        assert(++recentred < 6, "the bracket narrows until the keys inside fit");
+      }
+      const value = tied[ref.selectionOrder(tied)[k - 1]];
+      for (let i = 0; i < 200; i++) tied[(i * 7919) % size] = value;
+      const order = ref.selectionOrder(tied);
+      const kTie = order.findIndex((j) => tied[j] === value) + 100;
+      const [tieMode] = await check(tied, kTie, kTie, "ties inside the bracket");
+      assertEquals(tieMode, MODE_CANDIDATES);
+      const equal = new Float32Array(size).fill(value);
+      assertEquals((await check(equal, kTie, kTie, "all equal: the bracket overflows"))[0], MODE_FULL);
+      await check(equal, 0, 0, "k = 0");
+      await check(drift(5), size, size, "after k = 0 (nothing to bracket)");
+      using kt = upload(gpu, new Uint32Array([size - 3]), [1], "k");
+      await check(drift(5), kt, size - 3, "GPU k");
+      c.release();
+    }
+  },
+);
+
+/** `data` (the view's rows x cols) placed in a copy of the case's whole scores tensor (sentinels around it). */
+function placed(data: Float32Array, c: Case, rows: number, cols: number): Float32Array {
+  const { offset, ld } = c.scores;
+  const full = new Float32Array(c.scores.tensor.size).fill(OUTSIDE_SCORE);
+  for (let i = 0; i < rows; i++) full.set(data.subarray(i * cols, (i + 1) * cols), offset + i * ld);
+  return full;
+}
 
 gpuTest("kSmallestMask reads k from a GPU tensor, clamping k > size to everything", async (gpu) => {
   const [rows, cols] = [129, 129];

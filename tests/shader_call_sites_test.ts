@@ -24,6 +24,7 @@ const DYNAMIC: Record<string, readonly string[]> = {
   "thanos/linalg/select.ts:histogramKernel": ["select_histogram", "select_histogram_vec4"],
   "thanos/linalg/select.ts:tieCountKernel": ["select_tie_count", "select_tie_count_vec4"],
   "thanos/linalg/select.ts:maskKernel": ["select_mask", "select_mask_vec4"],
+  "thanos/linalg/select.ts:bracketKernel": ["select_bracket", "select_bracket_vec4"],
   "thanos/linalg/mask.ts:scoresKernel": ["wanda_scores", "wanda_scores_vec4"],
   "thanos/linalg/mask.ts:applyKernel": ["apply_mask", "apply_mask_vec4"],
   "thanos/linalg/mask.ts:countKernel": ["count_mask", "count_mask_vec4"],

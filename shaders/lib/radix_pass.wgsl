@@ -7,11 +7,15 @@
 //                                      (when scores repeat they mostly share a digit)
 //   end_run()                          adds the open run (call once, after the last key)
 //   radix_flush(t)                     a barrier, then adds the workgroup histogram to hist[radix_pass]
-// Needs the includer's Params `p` (shift, radix_pass), binding `hist` and `override WG`; radix_clear
-// and radix_flush from uniform control flow.
+//   radix_skipped(t)                   whether select_bracket_check already found the threshold among
+//                                      the bracket's keys (state[MODE] == MODE_CANDIDATES): the pass
+//                                      then has nothing to count (uniform across the workgroup)
+// Needs the includer's Params `p` (shift, radix_pass), bindings `state` and `hist` and
+// `override WG`; radix_skipped, radix_clear and radix_flush from uniform control flow.
 
 var<workgroup> local_hist: array<atomic<u32>, 256>;
 var<private> run_digit: u32;
+var<workgroup> radix_mode: u32;
 var<private> run_length: u32;
 
 fn radix_clear(t: u32) {
@@ -53,4 +57,11 @@ fn radix_flush(t: u32) {
       atomicAdd(&hist[p.radix_pass * 256u + b], c);
     }
   }
+}
+
+fn radix_skipped(t: u32) -> bool {
+  if (t == 0u) {
+    radix_mode = state[MODE];
+  }
+  return workgroupUniformLoad(&radix_mode) == MODE_CANDIDATES;
 }

@@ -6,9 +6,13 @@
 //                                 invocation's range in flat order (its chunk's earlier
 //                                 invocations by a workgroup scan, earlier chunks from
 //                                 select_tie_scan.wgsl's counts); else 0
-//   past_written(pos, ties)       whether pos lies past the written columns with no ties to rank:
-//                                 the walk then moves on to the next row without reading
-// Needs the includer's Params `p` (chunks, write_cols), bindings `state` and `counts` and `override
+//   written_only(ties)            whether only the written columns need a walk: no ties to rank
+//                                 and write_cols < cols (else the walk covers the chunk's range)
+//   written_range(chunk, t, multiple)
+//                                 this invocation's share of the flat indices of the written
+//                                 [rows, write_cols] part, a multiple of `multiple` long, spread
+//                                 over the invocations that have elements of the view
+// Needs the includer's Params `p` (n, cols, items, chunks, write_cols), bindings `state` and `counts` and `override
 // WG`; mask_ties and first_tie_rank from uniform control flow.
 
 // #include "lib/scan.wgsl"
@@ -34,6 +38,14 @@ fn first_tie_rank(chunk: u32, t: u32, range: vec2u, ties: u32, threshold: u32) -
   return rank;
 }
 
-fn past_written(pos: vec2u, ties: u32) -> bool {
-  return pos.y >= p.write_cols && ties != TIES_RANK;
+fn written_only(ties: u32) -> bool {
+  return ties != TIES_RANK && p.write_cols < p.cols;
+}
+
+fn written_range(chunk: u32, t: u32, multiple: u32) -> vec2u {
+  let total = p.n / p.cols * p.write_cols;
+  let invocations = (p.n + p.items - 1u) / p.items;
+  let per = ((total + invocations - 1u) / invocations + multiple - 1u) / multiple * multiple;
+  let start = min((chunk * WG + t) * per, total);
+  return vec2u(start, min(start + per, total));
 }

@@ -1,6 +1,7 @@
-// select_state: the slots of the u32 `state` buffer [8] that the steps of the global exact
-// k-smallest selection (select_init → select_histogram/select_digit ×4 → select_tie_count →
-// select_tie_scan → select_mask) pass to one another, and the values of its TIES slot.
+// select_state: the slots of the u32 `state` buffer [12] that the steps of the global exact
+// k-smallest selection (select_init → [select_bracket → select_bracket_check] →
+// select_histogram/select_digit ×4 → select_tie_count → select_tie_scan → select_mask) pass to one
+// another, and the values of its TIES and MODE slots.
 //   0 K_IN     k copied from the caller's tensor (read only when select_init's k_from_state != 0)
 //   1 K_REM    rank still to find among the elements that match PREFIX (1-based); after the last
 //              radix pass: how many elements whose key equals the threshold are selected
@@ -9,6 +10,13 @@
 //   4 TIES     how elements with key == T are selected: TIES_NONE (k = 0), TIES_ALL, or TIES_RANK
 //              (the K_REM lowest flat indices)
 //   5 K_EFF    min(k, n)
+//   6 MODE     what the radix passes read: MODE_FULL (every key of the view) or MODE_CANDIDATES
+//              (only the keys select_bracket collected, K_REM then counting from BELOW on)
+//   7 BELOW    keys below the bracket (select_bracket)
+//   8 CANDS    keys inside the bracket (select_bracket; only the first `capacity` are stored)
+//   9 WIDTH    the bracket's half-width in key units, for the next selection that brackets
+// A SelectBracket (thanos/linalg/select.ts) keeps a copy of the whole state after a selection: its
+// PREFIX (the threshold), TIES and WIDTH place the next selection's bracket.
 // row_select.wgsl keeps the same quantities in workgroup memory and uses the TIES_* values.
 
 const K_IN: u32 = 0u;
@@ -17,7 +25,14 @@ const PREFIX: u32 = 2u;
 const COUNT_T: u32 = 3u;
 const TIES: u32 = 4u;
 const K_EFF: u32 = 5u;
+const MODE: u32 = 6u;
+const BELOW: u32 = 7u;
+const CANDS: u32 = 8u;
+const WIDTH: u32 = 9u;
 
 const TIES_NONE: u32 = 0u;
 const TIES_ALL: u32 = 1u;
 const TIES_RANK: u32 = 2u;
+
+const MODE_FULL: u32 = 0u;
+const MODE_CANDIDATES: u32 = 1u;

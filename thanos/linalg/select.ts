@@ -15,7 +15,9 @@
  * are then ranked by index with a prefix count. Views whose rows are whole vec4s (offset, leading
  * dimension and columns multiples of 4) are read four scores a load (the `_vec4` kernels: llvmpipe
  * loads storage lane by lane, so loads, not bytes, bound these passes); the result is the same. Nothing is read back to the CPU, so selections can
- * be chained with a GPU-resident k (see {@link kFromBudget} in mask.ts).
+ * be chained with a GPU-resident k (see {@link kFromBudget} in mask.ts). A {@link SelectBracket}
+ * carries one selection's threshold to the next over similar scores: when the k-th smallest lies
+ * near it, the radix select runs over the few scores there instead of all of them.
  *
  * @module
  */
@@ -23,7 +25,7 @@
 import type { Gpu } from "../gpu/device.ts";
 import { grid1d, launch } from "../gpu/launch.ts";
 import { checkLoopBudget, LOOP_BUDGET, loopCost } from "../gpu/loop_budget.ts";
-import { empty, type Tensor } from "../gpu/tensor.ts";
+import { empty, type Tensor, zeros } from "../gpu/tensor.ts";
 import { describe, type MatrixView, wholeVec4s } from "./view.ts";
 import { checkSameShape, checkTensor, checkView } from "./checks.ts";
 
@@ -35,27 +37,38 @@ const MIN_ITEMS = 16;
  * Most flat elements per invocation of the chunked global-select kernels (a multiple of 16):
  * select_mask walks its elements twice (tie count, then mask) around a workgroup scan, and
  * llvmpipe allows an invocation 65535 loop iterations (thanos/gpu/loop_budget.ts); past this, more
- * workgroups are launched instead. (Reached only beyond ~1.9·10⁹ elements with 64 workgroups; a
- * storage binding holds far fewer.)
+ * workgroups are launched instead. (On llvmpipe, with two workgroups a CPU, reached from ~15M
+ * elements a CPU: Llama-2-7B's MLP scores on two cores.)
  */
 const MAX_ITEMS = 16 * Math.floor((LOOP_BUDGET - loopCost(Math.log2(WG)) - 2 * loopCost(0)) / 32);
 /** Workgroup size of the per-row select. */
 const ROW_WG = 64;
-/** u32 slots of the global select's state (layout in shaders/select_init.wgsl). */
-const STATE_SLOTS = 8;
+/** u32 slots of the global select's state (layout in shaders/lib/select_state.wgsl). */
+const STATE_SLOTS = 12;
+/**
+ * The bracket's first half-width, in order-key units: 2^18 keys are ±1.6–3.1% of a positive score
+ * (2^23 keys span a factor of 2). Thanos's threshold moved 0.1–0.5% a block on the benchmark
+ * layers, where ±2% held 1.7% of the remaining scores.
+ */
+const BRACKET_WIDTH = 1 << 18;
+/** Fewest keys a bracketed selection can collect (the capacity is otherwise n / 16). */
+const MIN_CAPACITY = 1024;
 /** 8-bit digits of a 32-bit key. */
 const RADIX_PASSES = 4;
 
 /**
  * The most workgroups a kernel with a workgroup histogram launches (the chunked global select
- * grows its chunks, the per-row select loops over rows, to stay within it). A GPU wants thousands;
- * a software adapter (llvmpipe) runs workgroups one after another on a few cores, and there every
- * workgroup's setup — zeroing the 256-bin histogram, which the WGSL zero-initialisation of
- * workgroup memory has every invocation do — costs as much as reading thousands of scores.
- * (Shared with mask.ts; not re-exported from mod.ts.)
+ * grows its chunks, the per-row select loops over rows, to stay within it). A GPU wants thousands.
+ * A software adapter (llvmpipe) runs workgroups one after another on its threads (one a CPU), and
+ * there every workgroup pays for the WGSL zero-initialisation of its workgroup memory, which
+ * llvmpipe runs in every 8-lane fiber of the workgroup: measured ~23 µs a workgroup of 256 for a
+ * 256-word histogram and ~135 µs for 1024 words, against ~5 ns a score read — a dispatch of 64
+ * such workgroups cost 1.5 ms before it read anything. So on llvmpipe: two workgroups a CPU
+ * (`navigator.hardwareConcurrency`), enough to keep every thread busy.
+ * (Shared with mask.ts and finite.ts; not re-exported from mod.ts.)
  */
 export function maxWorkgroups(gpu: Gpu): number {
-  return gpu.info.isFallback ? 64 : 4096;
+  return gpu.info.isFallback ? 2 * Math.max(1, navigator.hardwareConcurrency || 1) : 4096;
 }
 
 /**
@@ -87,6 +100,48 @@ export function rowSelectWorkgroups(rows: number, cols: number, maxGroups: numbe
   return Math.max(Math.min(rows, maxGroups), Math.ceil(rows / rowsPerGroup));
 }
 
+/**
+ * What one exact k-smallest selection leaves for the next one over similar scores: its threshold
+ * and a bracket width. A {@link kSmallestMask} given a bracket that has seen a selection first
+ * walks the scores once, counting those below [T − w, T + w] (T the previous threshold) and
+ * collecting those inside; when the k-th smallest lies inside, its four radix passes read only the
+ * collected keys instead of every score, which is most of a selection's cost. The result is exactly
+ * the same either way: a bracket that misses (or overflows) costs one walk, and the passes read
+ * everything as without one. The width adapts on the GPU: doubled after a miss, halved when the
+ * bracket held more than capacity / 2 keys (capacity = n / 16).
+ *
+ * Thanos's dynamic mask selects again every block over the remaining columns, and its threshold
+ * moves by a fraction of a percent from block to block: it keeps one bracket for the layer.
+ * Nothing is read back; the bracket is a small GPU buffer. Dispose it (`using`) when done.
+ */
+export class SelectBracket implements Disposable {
+  /** u32 [12]: a copy of the last selection's state (shaders/lib/select_state.wgsl) */
+  readonly state: Tensor<"u32">;
+  #used = false;
+
+  /**
+   * @param gpu the GPU context
+   * @param label label of the state buffer (shown in GPU errors)
+   */
+  constructor(gpu: Gpu, label = "selectBracket") {
+    this.state = zeros(gpu, [STATE_SLOTS], "u32", label);
+  }
+
+  /** whether a selection has recorded its state here (the next one then brackets) */
+  get used(): boolean {
+    return this.#used;
+  }
+
+  /** @internal called by kSmallestMask after recording the copy of its state */
+  markUsed(): void {
+    this.#used = true;
+  }
+
+  [Symbol.dispose](): void {
+    this.state.release();
+  }
+}
+
 /** Options of {@link kSmallestMask}. */
 export interface KSmallestOptions {
   /**
@@ -95,13 +150,19 @@ export interface KSmallestOptions {
    * columns of the layer-wide choice, and where no ties must be ranked the rest are not even read.
    */
   writeCols?: number;
+  /**
+   * the previous selection over similar scores (see {@link SelectBracket}): the radix passes read
+   * only the scores near its threshold when the k-th smallest lies there; the bracket is then
+   * updated for the next call. Same result with or without.
+   */
+  bracket?: SelectBracket;
 }
 
 /**
  * Marks exactly k elements of the whole view: the k smallest scores, ties broken by the lower
  * row-major index within the view (see the module notes for −0 and NaN).
  *
- * Runs entirely on the GPU (twelve small dispatches, no readback): radix select of the k-th smallest key,
+ * Runs entirely on the GPU (twelve small dispatches, fourteen with a bracket; no readback): radix select of the k-th smallest key,
  * then a prefix count among the elements equal to it. Works on any view inside one tensor, up to
  * the device's storage-binding limit; `scores` may be a window with `ld > cols` (e.g. W[:, i1:]).
  *
@@ -160,16 +221,39 @@ export async function kSmallestMask(
   const tieCountKernel = vec4 ? "select_tie_count_vec4" : "select_tie_count";
   const maskKernel = vec4 && wholeVec4s(mask) && writeCols % 4 === 0 ? "select_mask_vec4" : "select_mask";
 
+  const bracket = options.bracket;
+  if (bracket) checkTensor(op, "bracket.state", bracket.state, "u32", STATE_SLOTS);
+  // a bracket that has seen a selection: collect the keys near its threshold (else a stand-in)
+  const capacity = bracket?.used ? Math.max(MIN_CAPACITY, Math.ceil(n / 16)) : 1;
   const state = empty(gpu, [STATE_SLOTS], "u32", `${op}.state`);
   const hist = empty(gpu, [RADIX_PASSES * 256], "u32", `${op}.hist`);
   const counts = empty(gpu, [chunks], "u32", `${op}.counts`);
+  const cands = empty(gpu, [capacity], "u32", `${op}.candidates`);
   try {
     if (typeof k !== "number") gpu.recorder.copy(k.buffer, 0, state.buffer, 0, 4); // → state[K_IN]
     await launch(gpu, "select_init", { state, hist }, {
       grid: [1],
-      params: { n, k: typeof k === "number" ? k : 0, k_from_state: typeof k === "number" ? 0 : 1 },
+      params: {
+        n,
+        k: typeof k === "number" ? k : 0,
+        k_from_state: typeof k === "number" ? 0 : 1,
+        width: BRACKET_WIDTH,
+      },
       constants: { WG },
     });
+    if (bracket?.used) {
+      const bracketKernel = vec4 ? "select_bracket_vec4" : "select_bracket";
+      await launch(gpu, bracketKernel, { scores: scores.tensor, bracket: bracket.state, state, cands }, {
+        grid,
+        params: { ...view, capacity },
+        constants,
+      });
+      await launch(gpu, "select_bracket_check", { bracket: bracket.state, state, cands }, {
+        grid: [1],
+        params: { capacity },
+        constants: { WG },
+      });
+    }
     for (let pass = 0; pass < RADIX_PASSES; pass++) {
       const shift = 24 - 8 * pass;
       await launch(gpu, histogramKernel, { scores: scores.tensor, state, hist }, {
@@ -198,11 +282,16 @@ export async function kSmallestMask(
       params: { ...view, chunks, mask_offset: mask.offset, mask_ld: mask.ld, write_cols: writeCols },
       constants,
     });
+    if (bracket) {
+      gpu.recorder.copy(state.buffer, 0, bracket.state.buffer, 0, 4 * STATE_SLOTS);
+      bracket.markUsed();
+    }
   } finally {
     // safe before the work runs: the pool hands these out again only to later-recorded work
     state.release();
     hist.release();
     counts.release();
+    cands.release();
   }
 }
 

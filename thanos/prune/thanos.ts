@@ -62,7 +62,7 @@ import { FactorStatus } from "../linalg/status.ts";
 import { scale } from "../linalg/elementwise.ts";
 import { matmul } from "../linalg/matmul.ts";
 import { applyMask, colSumsWeighted, countMask, kFromBudget, rowSumsWeighted, wandaScores } from "../linalg/mask.ts";
-import { kSmallestMask, nmMask } from "../linalg/select.ts";
+import { kSmallestMask, nmMask, SelectBracket } from "../linalg/select.ts";
 import { gatheredSolve } from "../linalg/solve.ts";
 import { mat, type MatrixView, sub } from "../linalg/view.ts";
 import { dampedHessian } from "./hessian.ts";
@@ -112,6 +112,7 @@ async function blockwise(
   using scores = zeros(gpu, [nm ? rows * B : rows * cols], "f32", `${label}.scores`);
   using zerosSoFar = zeros(gpu, [1], "u32", `${label}.zerosSoFar`);
   using k = zeros(gpu, [1], "u32", `${label}.k`);
+  using bracket = new SelectBracket(gpu, `${label}.selectBracket`); // the last block's threshold
   using setsOwner = new DisposableStack();
   const sets: RemovalSets = {
     idx: setsOwner.use(zeros(gpu, [rowBatch * B], "u32", `${label}.removalIdx`)),
@@ -135,7 +136,7 @@ async function blockwise(
 
     if (nm) await selectNm(Wblock, Mblock, norms, i1, nm, outliers, scratch(scores, rows, count));
     else {
-      const budget = { target, zerosSoFar, k };
+      const budget = { target, zerosSoFar, k, bracket };
       await selectDynamic(W, M, norms, i1, i2, budget, scratch(scores, rows, m), observer?.tentativeMasks ?? false);
     }
 
@@ -196,14 +197,17 @@ async function selectDynamic(
   norms: Tensor,
   i1: number,
   i2: number,
-  budget: { target: number; zerosSoFar: Tensor<"u32">; k: Tensor<"u32"> },
+  budget: { target: number; zerosSoFar: Tensor<"u32">; k: Tensor<"u32">; bracket: SelectBracket },
   scores: MatrixView,
   tentative: boolean,
 ): Promise<void> {
   const { rows, cols } = W;
   await wandaScores(sub(W, 0, i1, rows, cols - i1), norms, i1, scores);
   await kFromBudget(budget.target, budget.zerosSoFar, budget.k);
-  await kSmallestMask(scores, budget.k, sub(M, 0, i1, rows, cols - i1), { writeCols: tentative ? cols - i1 : i2 - i1 });
+  await kSmallestMask(scores, budget.k, sub(M, 0, i1, rows, cols - i1), {
+    writeCols: tentative ? cols - i1 : i2 - i1,
+    bracket: budget.bracket, //                                  the threshold moves little from block to block
+  });
   await countMask(sub(M, 0, i1, rows, i2 - i1), budget.zerosSoFar, { accumulate: true });
 }
 

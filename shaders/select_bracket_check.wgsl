@@ -1,0 +1,64 @@
+// select_bracket_check: after select_bracket, finds the threshold of the global exact k-smallest
+// selection among the keys the bracket collected when it lies there (kSmallestMask with a
+// SelectBracket), and sizes the next bracket.
+//
+// With K = state[K_EFF], BELOW and CANDS from select_bracket: the k-th smallest key lies in the
+// bracket iff BELOW < K ≤ BELOW + CANDS. Then, when every key inside was stored (CANDS ≤ capacity)
+// and the previous selection had a threshold, the (K − BELOW)-th smallest collected key is the k-th
+// smallest of the view (every key below the bracket is smaller, every key above larger), found
+// here by one workgroup (lib/workgroup_radix.wgsl), and
+//   MODE = MODE_CANDIDATES, PREFIX = T, K_REM = the keys equal to T selected, COUNT_T, TIES
+// as select_digit's last pass would leave them; the radix passes then skip (lib/radix_pass.wgsl).
+// Otherwise MODE stays MODE_FULL and they read the whole view, as without a bracket. Either way
+// the same threshold is found.
+//
+// WIDTH for the next bracket: halved when more keys fell inside than capacity / 2 (at least 1),
+// doubled when the k-th key lay outside (at most 2^31), else kept.
+//
+// Bindings (group 0):
+//   #params { capacity: u32 }
+//   #binding bracket: array<u32>, read        [12] the previous selection's state (lib/select_state.wgsl)
+//   #binding state: array<u32>, read_write   [12] (lib/select_state.wgsl)
+//   #binding cands: array<u32>, read          [capacity] the keys select_bracket collected
+// Grid: 1 workgroup of WG invocations (WG divides 256).
+
+override WG: u32 = 256;
+
+// #include "lib/select_state.wgsl"
+
+// #include "lib/workgroup_radix.wgsl"
+
+var<workgroup> hit: u32;
+
+fn radix_key(j: u32) -> u32 {
+  return cands[j];
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(local_invocation_index) t: u32) {
+  let k = state[K_EFF];
+  let below = state[BELOW];
+  let count = state[CANDS];
+  if (t == 0u) {
+    let inside = below < k && k - below <= count;
+    var width = bracket[WIDTH];
+    if (count > p.capacity / 2u) {
+      width = max(width / 2u, 1u);
+    } else if (!inside) {
+      width = select(width * 2u, 0x80000000u, width >= 0x40000000u);
+    }
+    state[WIDTH] = width;
+    hit = select(0u, 1u, bracket[TIES] != TIES_NONE && inside && count <= p.capacity);
+  }
+  if (workgroupUniformLoad(&hit) == 0u) {
+    return;
+  }
+  workgroup_radix(t, count, k - below);
+  if (t == 0u) {
+    state[MODE] = MODE_CANDIDATES;
+    state[PREFIX] = found_prefix;
+    state[K_REM] = found_rem;
+    state[COUNT_T] = found_count;
+    state[TIES] = found_ties;
+  }
+}
