@@ -12,11 +12,14 @@
 // Otherwise MODE stays MODE_FULL and they read the whole view, as without a bracket. Either way
 // the same threshold is found.
 //
-// WIDTH for the next bracket: halved when more keys fell inside than capacity / 2 (at least 1),
-// doubled when the k-th key lay outside (at most 2^31), else kept.
+// WIDTH for the next bracket: after a hit, scaled so that about `aim` keys fall inside if the
+// scores keep their density, but at least twice the distance the threshold moved (and 64 keys):
+// each collected key costs an atomic, so the bracket is kept as narrow as the drift allows.
+// After a miss: halved when more keys fell inside than capacity / 2 (at least 1), else doubled
+// (at most 2^31).
 //
 // Bindings (group 0):
-//   #params { capacity: u32 }
+//   #params { capacity, aim: u32 }
 //   #binding bracket: array<u32>, read        [12] the previous selection's state (lib/select_state.wgsl)
 //   #binding state: array<u32>, read_write   [12] (lib/select_state.wgsl)
 //   #binding cands: array<u32>, read          [capacity] the keys select_bracket collected
@@ -55,6 +58,10 @@ fn main(@builtin(local_invocation_index) t: u32) {
   }
   workgroup_radix(t, count, k - below);
   if (t == 0u) {
+    let centre = bracket[PREFIX];
+    let drift = max(found_prefix, centre) - min(found_prefix, centre);
+    let scaled = f32(bracket[WIDTH]) * f32(p.aim) / f32(max(count, 1u));
+    state[WIDTH] = max(u32(min(scaled, 2147483648.0)), max(min(drift, 0x3fffffffu) * 2u, 64u));
     state[MODE] = MODE_CANDIDATES;
     state[PREFIX] = found_prefix;
     state[K_REM] = found_rem;

@@ -277,6 +277,7 @@ gpuTest(
         assertEquals(mode, MODE_CANDIDATES, `drift ${t}: the k-th score lies in the bracket`);
       }
       const [, width] = await bracketMode(bracket);
+      assert(width < 1 << 18, `after hits the bracket narrows towards n / 256 keys (width ${width})`);
       const [farMode, farWidth] = await check(drift(3).map((x) => x * 100), k, k, "far jump");
       assertEquals([farMode, farWidth], [MODE_FULL, 2 * width]);
       // ties: 200 copies of the threshold of a selection (the bracket's centre), k inside their run

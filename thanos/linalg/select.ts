@@ -51,6 +51,8 @@ const STATE_SLOTS = 12;
  * layers, where ±2% held 1.7% of the remaining scores.
  */
 const BRACKET_WIDTH = 1 << 18;
+/** A hit bracket is resized to hold about n / BRACKET_TARGET keys next time (each costs an atomic). */
+const BRACKET_TARGET = 256;
 /** Fewest keys a bracketed selection can collect (the capacity is otherwise n / 16). */
 const MIN_CAPACITY = 1024;
 /** 8-bit digits of a 32-bit key. */
@@ -107,8 +109,10 @@ export function rowSelectWorkgroups(rows: number, cols: number, maxGroups: numbe
  * collecting those inside; when the k-th smallest lies inside, its four radix passes read only the
  * collected keys instead of every score, which is most of a selection's cost. The result is exactly
  * the same either way: a bracket that misses (or overflows) costs one walk, and the passes read
- * everything as without one. The width adapts on the GPU: doubled after a miss, halved when the
- * bracket held more than capacity / 2 keys (capacity = n / 16).
+ * everything as without one. The width adapts on the GPU: after a hit it is scaled to hold about
+ * n / 256 keys next time (every collected key costs an atomic) but at least twice the distance the
+ * threshold moved; after a miss it is doubled, or halved when more than capacity / 2 keys fell in
+ * (capacity = n / 16).
  *
  * Thanos's dynamic mask selects again every block over the remaining columns, and its threshold
  * moves by a fraction of a percent from block to block: it keeps one bracket for the layer.
@@ -250,7 +254,7 @@ export async function kSmallestMask(
       });
       await launch(gpu, "select_bracket_check", { bracket: bracket.state, state, cands }, {
         grid: [1],
-        params: { capacity },
+        params: { capacity, aim: Math.max(MIN_CAPACITY / 4, Math.ceil(n / BRACKET_TARGET)) },
         constants: { WG },
       });
     }
