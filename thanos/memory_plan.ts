@@ -355,6 +355,9 @@ export function pruneScratch(
   const slots = Math.min(rowBatch, Math.max(1, Math.floor(SOLVE_SCRATCH_BYTES / group)) * 32);
   const block = w + mask + h + u + buffer(B * cols * F, "H⁻¹ rows of a block") +
     buffer((o.pattern.kind === "nm" ? rows * B : rows * cols) * F, "scores") + 5 * align(rowBatch * B * F) +
+    (o.pattern.kind === "nm"
+      ? 0
+      : buffer(Math.max(1024, Math.ceil(rows * cols / 16)) * 4, "bracketed selection's keys")) +
     buffer(4 * words * Math.ceil(slots / 32) * 32 * F, "gathered factors"); // whole groups of 32 slots
   return Math.max(before, factor + mask, block, after);
 }
