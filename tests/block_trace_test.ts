@@ -67,20 +67,23 @@ gpuTest("BlockTrace records Thanos's blocks: pruned counts, cumulative zeros and
   weight.release();
 });
 
+/** Thanos on the trace layer without an observer (its pruned weights are zeroed once, after the blocks). */
+async function pruneUnobserved(gpu: Gpu, options: PruneOptionsInput) {
+  const c = await layerCase(gpu, 3);
+  const r = await pruneLayer({ name: "trace", weight: c.weight }, c.stats, { blocksize: B, ...options });
+  const out = { mask: await r.mask.read(), pruned: await r.weight.read() };
+  release(r);
+  c.stats.release();
+  c.weight.release();
+  return out;
+}
+
 gpuTest(
   "Thanos writes only each block's columns of its layer-wide choice unless asked, with the same result",
   async (gpu) => {
     const withMasks = await prune(gpu, { method: "thanos", sparsity: 0.5 }, new BlockTrace({ masks: true }));
     const plain = await prune(gpu, { method: "thanos", sparsity: 0.5 }, new BlockTrace());
-    const none = await (async () => {
-      const c = await layerCase(gpu, 3);
-      const r = await pruneLayer({ name: "trace", weight: c.weight }, c.stats, { method: "thanos", blocksize: B });
-      const out = { mask: await r.mask.read(), pruned: await r.weight.read() };
-      release(r);
-      c.stats.release();
-      c.weight.release();
-      return out;
-    })();
+    const none = await pruneUnobserved(gpu, { method: "thanos" });
     for (const other of [plain, none]) {
       assertEquals(Array.from(other.mask), Array.from(withMasks.mask));
       assertEquals(Array.from(other.pruned), Array.from(withMasks.pruned));
@@ -90,6 +93,20 @@ gpuTest(
       c.stats.release();
       c.weight.release();
     }
+  },
+);
+
+gpuTest(
+  "Thanos n:m with and without an observer: the same masks and weights, pruned weights exactly 0",
+  async (gpu) => {
+    const observed = await prune(gpu, { method: "thanos", pattern: "2:4" }, new BlockTrace());
+    const none = await pruneUnobserved(gpu, { method: "thanos", pattern: "2:4" });
+    assertEquals(Array.from(none.mask), Array.from(observed.mask));
+    assertEquals(Array.from(none.pruned), Array.from(observed.pruned));
+    assert(Array.from(none.mask).every((m, i) => m === 0 || Object.is(none.pruned[i], 0)), "pruned weights are +0");
+    release(observed.r);
+    observed.stats.release();
+    observed.weight.release();
   },
 );
 

@@ -172,12 +172,15 @@ async function blockwise(
         accumulate: true,
       });
     }
-    await applyMask(Wblock, Mblock); //                          W[r, q_r] = 0 exactly
     if (observer?.onBlock) {
+      await applyMask(Wblock, Mblock); //                        W[r, q_r] = 0 exactly, for the observer now
       const removal = { r0: lastR0, rows: nr, ...sets, lambda };
       await observer.onBlock({ ...step, phase: "compensated", removal });
     }
   }
+  // W[r, q_r] = 0 exactly: once for the layer (no later block reads a finished block's columns, so
+  // the same bits as block by block, with one dispatch instead of one a block)
+  if (!observer?.onBlock) await applyMask(W, M);
   await status.check();
 }
 
