@@ -15,7 +15,7 @@ export {
   matmulVariant,
 } from "./matmul.ts";
 export { columnSquaredNormsAccumulate, gramAccumulate } from "./gram.ts";
-export { kSmallestMask, type KSmallestOptions, nmMask, rowKSmallestMask } from "./select.ts";
+export { kSmallestMask, type KSmallestOptions, nmMask, rowKSmallestMask, SelectBracket } from "./select.ts";
 export {
   absScores,
   applyMask,
