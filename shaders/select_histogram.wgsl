@@ -25,16 +25,7 @@ override WG: u32 = 256;
 // #include "lib/select_walk.wgsl"
 // #include "lib/radix_pass.wgsl"
 
-// #include "lib/chunk_entry.wgsl"
-
-fn chunk_item(chunk: u32, t: u32) {
-  if (radix_skipped(t)) {
-    return; // the threshold was found among the bracket's keys
-  }
-  radix_clear(t);
-  let range = item_range(chunk, t, p.n);
-  let high = radix_high();
-  let prefix = state[PREFIX] & high;
+fn walk_range(range: vec2u, high: u32, prefix: u32) {
   var pos = row_col(range.x, p.cols);
   if (p.shift >= 24u) {
     // first pass: every element counts
@@ -50,5 +41,4 @@ fn chunk_item(chunk: u32, t: u32) {
     }
     end_run();
   }
-  radix_flush(t);
 }

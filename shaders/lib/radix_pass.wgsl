@@ -1,17 +1,21 @@
-// radix_pass: what the two kernels of one radix pass share (select_histogram.wgsl reading the
-// scores one at a time, select_histogram_vec4.wgsl four at a time):
-//   radix_clear(t)                     zeroes the workgroup histogram, then a barrier
-//   radix_high()                       the key bits above this pass's digit (none in pass 0)
-//   count_matching(key, high, prefix)  counts key's digit when key agrees with the prefix on `high`;
-//                                      keys of one digit in a row are one run, added with one atomic
-//                                      (when scores repeat they mostly share a digit)
-//   end_run()                          adds the open run (call once, after the last key)
-//   radix_flush(t)                     a barrier, then adds the workgroup histogram to hist[radix_pass]
-//   radix_skipped(t)                   whether select_bracket_check already found the threshold among
-//                                      the bracket's keys (state[MODE] == MODE_CANDIDATES): the pass
-//                                      then has nothing to count (uniform across the workgroup)
-// Needs the includer's Params `p` (shift, radix_pass), bindings `state` and `hist` and
-// `override WG`; radix_skipped, radix_clear and radix_flush from uniform control flow.
+// radix_pass: the body of one radix pass, shared by select_histogram.wgsl (reading the scores one
+// at a time) and select_histogram_vec4.wgsl (four at a time), which differ only in their walk:
+//   chunk_item(chunk, t)               the kernel: unless select_bracket_check already found the
+//                                      threshold among the bracket's keys (state[MODE] ==
+//                                      MODE_CANDIDATES: nothing to count), zeroes the workgroup
+//                                      histogram, calls the includer's
+//                                      `walk_range(range, high, prefix)` over the invocation's
+//                                      flat range, then adds the histogram to hist[radix_pass]
+//   count_matching(key, high, prefix)  (for walk_range) counts key's digit when key agrees with the
+//                                      prefix on `high` (none in pass 0); keys of one digit in a row
+//                                      are one run, added with one atomic (when scores repeat they
+//                                      mostly share a digit)
+//   end_run()                          (for walk_range) adds the open run, once after the last key
+// Needs the includer's Params `p` (n, items, shift, radix_pass), bindings `state` and `hist`,
+// `override WG` and lib/select_state.wgsl.
+
+// #include "lib/chunk_items.wgsl"
+// #include "lib/chunk_entry.wgsl"
 
 var<workgroup> local_hist: array<atomic<u32>, 256>;
 var<private> run_digit: u32;
@@ -64,4 +68,14 @@ fn radix_skipped(t: u32) -> bool {
     radix_mode = state[MODE];
   }
   return workgroupUniformLoad(&radix_mode) == MODE_CANDIDATES;
+}
+
+fn chunk_item(chunk: u32, t: u32) {
+  if (radix_skipped(t)) {
+    return; // the threshold was found among the bracket's keys
+  }
+  radix_clear(t);
+  let high = radix_high();
+  walk_range(item_range(chunk, t, p.n), high, state[PREFIX] & high);
+  radix_flush(t);
 }
