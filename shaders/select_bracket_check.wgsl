@@ -44,14 +44,18 @@ fn main(@builtin(local_invocation_index) t: u32) {
   let count = state[CANDS];
   if (t == 0u) {
     let inside = below < k && k - below <= count;
-    var width = bracket[WIDTH];
-    if (count > p.capacity / 2u) {
-      width = max(width / 2u, 1u);
-    } else if (!inside) {
-      width = select(width * 2u, 0x80000000u, width >= 0x40000000u);
-    }
-    state[WIDTH] = width;
     hit = select(0u, 1u, bracket[TIES] != TIES_NONE && inside && count <= p.capacity);
+    if (hit == 0u) {
+      // a miss: narrower when too many keys fell inside, else wider
+      let width = bracket[WIDTH];
+      if (count > p.capacity / 2u) {
+        state[WIDTH] = max(width / 2u, 1u);
+      } else if (!inside) {
+        state[WIDTH] = select(width * 2u, 0x80000000u, width >= 0x40000000u);
+      } else {
+        state[WIDTH] = width;
+      }
+    }
   }
   if (workgroupUniformLoad(&hit) == 0u) {
     return;

@@ -227,12 +227,9 @@ export async function kSmallestMask(
 
   const bracket = options.bracket;
   if (bracket) checkTensor(op, "bracket.state", bracket.state, "u32", STATE_SLOTS);
-  // a bracket that has seen a selection: collect the keys near its threshold (else a stand-in)
-  const capacity = bracket?.used ? Math.max(MIN_CAPACITY, Math.ceil(n / 16)) : 1;
   const state = empty(gpu, [STATE_SLOTS], "u32", `${op}.state`);
   const hist = empty(gpu, [RADIX_PASSES * 256], "u32", `${op}.hist`);
   const counts = empty(gpu, [chunks], "u32", `${op}.counts`);
-  const cands = empty(gpu, [capacity], "u32", `${op}.candidates`);
   try {
     if (typeof k !== "number") gpu.recorder.copy(k.buffer, 0, state.buffer, 0, 4); // → state[K_IN]
     await launch(gpu, "select_init", { state, hist }, {
@@ -245,7 +242,10 @@ export async function kSmallestMask(
       },
       constants: { WG },
     });
+    // a bracket that has seen a selection: collect the keys near its threshold, select there if it can
     if (bracket?.used) {
+      const capacity = Math.max(MIN_CAPACITY, Math.ceil(n / 16));
+      using cands = empty(gpu, [capacity], "u32", `${op}.candidates`); // released once recorded, as below
       const bracketKernel = vec4 ? "select_bracket_vec4" : "select_bracket";
       await launch(gpu, bracketKernel, { scores: scores.tensor, bracket: bracket.state, state, cands }, {
         grid,
@@ -295,7 +295,6 @@ export async function kSmallestMask(
     state.release();
     hist.release();
     counts.release();
-    cands.release();
   }
 }
 
