@@ -12,6 +12,7 @@ import {
   nmMask,
   rowKSmallestMask,
   SelectBracket,
+  singleWorkgroupSize,
 } from "../thanos/linalg/select.ts";
 import * as ref from "./reference/select.ts";
 import { gpuTest, randn, rng } from "./util.ts";
@@ -300,6 +301,47 @@ gpuTest(
       using kt = upload(gpu, new Uint32Array([size - 3]), [1], "k");
       await check(drift(5), kt, size - 3, "GPU k");
       c.release();
+    }
+  },
+);
+
+gpuTest(
+  "kSmallestMask gives the same masks with a GPU's launch shapes (4096 workgroups, 256-wide single-workgroup steps)",
+  async (gpu) => {
+    // on llvmpipe the selection launches a few workgroups and 64-wide single-workgroup steps
+    // (maxWorkgroups, singleWorkgroupSize); here the shapes a GPU gets, on whatever adapter runs this
+    const info = gpu.info;
+    const gpuShapes = { ...info, isFallback: false };
+    (gpu as { info: typeof info }).info = gpuShapes;
+    try {
+      assertEquals([maxWorkgroups(gpu), singleWorkgroupSize(gpu)], [4096, 256]);
+      for (const [rows, cols, windowed] of [[129, 129, false], [300, 512, "vec4"], [1000, 1000, true]] as const) {
+        const size = rows * cols;
+        const base = randn(size, rows * 7 + cols);
+        const c = setup(gpu, base, rows, cols, windowed);
+        using bracket = new SelectBracket(gpu, "bracket");
+        for (let t = 0; t < 3; t++) {
+          const data = base.map((x, i) => Math.abs(x) * (1 + 0.002 * t) + 1e-4 * Math.sin(i + t));
+          c.scores.tensor.write(placed(data, c, rows, cols));
+          for (const k of [0, Math.floor(size / 2) - 7 * t, size]) {
+            await kSmallestMask(c.scores, k, c.mask, k === 0 || k === size ? {} : { bracket });
+            assertMask(
+              await c.readMask(),
+              ref.firstK(ref.selectionOrder(data), k),
+              cols,
+              `${rows}x${cols} t=${t} k=${k}`,
+            );
+          }
+        }
+        assertEquals(
+          (await bracketMode(bracket))[0],
+          MODE_CANDIDATES,
+          `${rows}x${cols}: the last selections bracketed`,
+        );
+        c.release();
+      }
+    } finally {
+      (gpu as { info: typeof info }).info = info;
     }
   },
 );

@@ -74,6 +74,17 @@ export function maxWorkgroups(gpu: Gpu): number {
 }
 
 /**
+ * Workgroup size of the global select's single-workgroup steps (select_init, select_bracket_check,
+ * select_digit, select_tie_scan): 256 on a GPU; 64 on a software adapter, where every 8-lane fiber
+ * of a workgroup pays for zero-initialising its workgroup memory (see {@link maxWorkgroups}), so a
+ * quarter of the fibers, each with a quarter of the scan's scratch, cost a fraction of a 256-wide
+ * workgroup for the same few-hundred-bin work. (Internal; exported for tests.)
+ */
+export function singleWorkgroupSize(gpu: Gpu): number {
+  return gpu.info.isFallback ? 64 : WG;
+}
+
+/**
  * Flat elements per invocation of the chunked global select (and of countMask): enough that at
  * most `maxGroups` workgroups of {@link WG} cover `n`, at least {@link MIN_ITEMS}, and at most
  * {@link MAX_ITEMS} (then more workgroups are launched), rounded up to a multiple of `multiple`
@@ -220,6 +231,7 @@ export async function kSmallestMask(
   const chunks = Math.ceil(n / (WG * items));
   const grid = grid1d(gpu, chunks * WG, WG);
   const constants = { WG };
+  const oneGroup = singleWorkgroupSize(gpu);
   const view = { n, cols: scores.cols, offset: scores.offset, ld: scores.ld, items };
   const histogramKernel = vec4 ? "select_histogram_vec4" : "select_histogram";
   const tieCountKernel = vec4 ? "select_tie_count_vec4" : "select_tie_count";
@@ -240,7 +252,7 @@ export async function kSmallestMask(
         k_from_state: typeof k === "number" ? 0 : 1,
         width: BRACKET_WIDTH,
       },
-      constants: { WG },
+      constants: { WG: oneGroup },
     });
     // a bracket that has seen a selection: collect the keys near its threshold, select there if it can
     if (bracket?.used) {
@@ -255,7 +267,7 @@ export async function kSmallestMask(
       await launch(gpu, "select_bracket_check", { bracket: bracket.state, state, cands }, {
         grid: [1],
         params: { capacity, aim: Math.max(MIN_CAPACITY / 4, Math.ceil(n / BRACKET_TARGET)) },
-        constants: { WG },
+        constants: { WG: oneGroup },
       });
     }
     for (let pass = 0; pass < RADIX_PASSES; pass++) {
@@ -268,7 +280,7 @@ export async function kSmallestMask(
       await launch(gpu, "select_digit", { hist, state }, {
         grid: [1],
         params: { radix_pass: pass, shift, last: pass === RADIX_PASSES - 1 ? 1 : 0 },
-        constants: { WG },
+        constants: { WG: oneGroup },
       });
     }
     await launch(gpu, tieCountKernel, { scores: scores.tensor, state, counts }, {
@@ -279,7 +291,7 @@ export async function kSmallestMask(
     await launch(gpu, "select_tie_scan", { state, counts }, {
       grid: [1],
       params: { chunks },
-      constants: { WG },
+      constants: { WG: oneGroup },
     });
     await launch(gpu, maskKernel, { scores: scores.tensor, state, counts, mask: mask.tensor }, {
       grid,

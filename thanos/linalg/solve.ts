@@ -48,6 +48,7 @@ import { grid1d, launch } from "../gpu/launch.ts";
 import { LOOP_BUDGET, loopCost } from "../gpu/loop_budget.ts";
 import { empty, type Tensor } from "../gpu/tensor.ts";
 import { checkNoAlias, checkSquare, checkTensor } from "./checks.ts";
+import { singleWorkgroupSize } from "./select.ts";
 import { type FactorStatus, withStatus } from "./status.ts";
 import { describe, type MatrixView } from "./view.ts";
 
@@ -61,8 +62,7 @@ const SCRATCH_BYTES = 64 * 1024 * 1024;
 const WG = 64;
 /** Slots per interleaved scratch group (SG in shaders/gathered_solve.wgsl). */
 const SLOT_GROUP = 32;
-/** Workgroup size of count_order.wgsl, and the most rows an invocation of it places (loop budget). */
-const ORDER_WG = 256;
+/** The most rows an invocation of count_order.wgsl places (loop budget; its workgroup is singleWorkgroupSize). */
 const ORDER_ROWS = 20_000;
 /**
  * Rows that run side by side and are kept together when the ranks are dealt out over the
@@ -149,13 +149,14 @@ export async function gatheredSolve(
     using scratch = empty(gpu, [4 * words * Math.ceil(slots / SLOT_GROUP) * SLOT_GROUP], "f32", `${op}.factors`);
     const countsTensor = typeof counts === "number" ? idx : counts; // bound but unread with a uniform count
     // varying counts: the rows by decreasing count, so that the rows run side by side do alike work
-    const ordered = typeof counts !== "number" && (options.orderRows ?? true) && rows <= ORDER_WG * ORDER_ROWS;
+    const orderWg = singleWorkgroupSize(gpu);
+    const ordered = typeof counts !== "number" && (options.orderRows ?? true) && rows <= orderWg * ORDER_ROWS;
     using order = ordered ? empty(gpu, [rows], "u32", `${op}.order`) : null;
     if (order) {
       await launch(gpu, "count_order", { counts: countsTensor, order }, {
         grid: [1],
         params: { rows, cap, lanes: orderLanes(gpu), group: WG },
-        constants: { WG: ORDER_WG },
+        constants: { WG: orderWg },
       });
     }
     for (let row0 = 0; row0 < rows; row0 += slots) {
