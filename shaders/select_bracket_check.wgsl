@@ -9,6 +9,7 @@
 // here by one workgroup (lib/workgroup_radix.wgsl), and
 //   MODE = MODE_CANDIDATES, PREFIX = T, K_REM = the keys equal to T selected, COUNT_T, TIES
 // as select_digit's last pass would leave them; the radix passes then skip (lib/radix_pass.wgsl).
+// (they are not launched: radix_args zeroed; tie_args set when the ties must be ranked).
 // Otherwise MODE stays MODE_FULL and they read the whole view, as without a bracket. Either way
 // the same threshold is found.
 //
@@ -19,10 +20,12 @@
 // (at most 2^31).
 //
 // Bindings (group 0):
-//   #params { capacity, aim: u32 }
+//   #params { capacity, aim, grid_x, grid_y: u32 }   (grid: the tie count's, when ties must be ranked)
 //   #binding bracket: array<u32>, read        [12] the previous selection's state (lib/select_state.wgsl)
 //   #binding state: array<u32>, read_write   [12] (lib/select_state.wgsl)
 //   #binding cands: array<u32>, read          [capacity] the keys select_bracket collected
+//   #binding radix_args: array<u32>, read_write   [6] the radix passes' workgroup counts: zeroed on a hit
+//   #binding tie_args: array<u32>, read_write     [6] the tie steps': set on a hit when ties must be ranked
 // Grid: 1 workgroup of WG invocations (WG divides 256).
 
 override WG: u32 = 256;
@@ -71,5 +74,11 @@ fn main(@builtin(local_invocation_index) t: u32) {
     state[K_REM] = found_rem;
     state[COUNT_T] = found_count;
     state[TIES] = found_ties;
+    let radix = grid_words(vec2u(0u, 1u));
+    let ties = grid_words(select(vec2u(0u, 1u), vec2u(p.grid_x, p.grid_y), found_ties == TIES_RANK));
+    for (var i = 0u; i < 6u; i++) {
+      radix_args[i] = radix[i];
+      tie_args[i] = ties[i];
+    }
   }
 }

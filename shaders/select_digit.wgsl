@@ -10,9 +10,11 @@
 // indices). When K = 0 (k = 0) no bin qualifies and the state keeps TIES = 0, PREFIX = 0.
 //
 // Bindings (group 0):
-//   #params { radix_pass, shift, last: u32 }
+//   #params { radix_pass, shift, last, grid_x, grid_y: u32 }   (grid: the tie count's, when ties must be ranked)
 //   #binding hist: array<u32>, read         [4 * 256]
 //   #binding state: array<u32>, read_write   [12] (lib/select_state.wgsl)
+//   #binding tie_args: array<u32>, read_write   [6] the tie steps' workgroup counts (set after the
+//                                               last pass when ties must be ranked)
 // Grid: 1 workgroup of WG invocations (WG divides 256; invocation t owns bins t*256/WG …).
 
 override WG: u32 = 256;
@@ -41,6 +43,12 @@ fn main(@builtin(local_invocation_index) t: u32) {
       if (p.last != 0u) {
         state[COUNT_T] = c;
         state[TIES] = select(TIES_RANK, TIES_ALL, rem == c);
+        if (rem != c) {
+          let ties = grid_words(vec2u(p.grid_x, p.grid_y));
+          for (var w = 0u; w < 6u; w++) {
+            tie_args[w] = ties[w];
+          }
+        }
       }
     }
     running += c;

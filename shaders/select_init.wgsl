@@ -6,10 +6,17 @@
 // passes read every key (MODE_FULL) unless select_bracket_check finds the k-th key in a bracket;
 // WIDTH starts at `width` (the bracket half-width a later selection starts from).
 //
+// The later steps are launched indirectly (lib/select_state.wgsl, "indirect arguments"): the radix
+// passes over the full grid [grid_x, grid_y] (select_bracket_check zeroes them when it finds the
+// threshold), the tie steps not at all (the last select_digit or select_bracket_check launches them
+// when ties must be ranked).
+//
 // Bindings (group 0):
-//   #params { n: u32, k: u32, k_from_state: u32, width: u32 }
+//   #params { n: u32, k: u32, k_from_state: u32, width: u32, grid_x: u32, grid_y: u32 }
 //   #binding state: array<u32>, read_write   [12]   (lib/select_state.wgsl; shared by every select_* kernel)
 //   #binding hist: array<u32>, read_write   [4 * 256]  (one 256-bin histogram per radix pass)
+//   #binding radix_args: array<u32>, read_write   [6] the histogram's and select_digit's workgroup counts
+//   #binding tie_args: array<u32>, read_write     [6] select_tie_count's and select_tie_scan's
 // Grid: 1 workgroup of WG invocations.
 //
 // State layout: lib/select_state.wgsl.
@@ -24,6 +31,12 @@ fn main(@builtin(local_invocation_index) t: u32) {
     hist[i] = 0u;
   }
   if (t == 0u) {
+    let radix = grid_words(vec2u(p.grid_x, p.grid_y));
+    let ties = grid_words(vec2u(0u, 1u));
+    for (var i = 0u; i < 6u; i++) {
+      radix_args[i] = radix[i];
+      tie_args[i] = ties[i];
+    }
     var k = p.k;
     if (p.k_from_state != 0u) {
       k = state[K_IN];

@@ -1,5 +1,6 @@
 import { assertEquals, assertRejects, assertThrows } from "./assert.ts";
 import { empty, getGpu, launch, readAll, upload, zeros } from "../thanos/gpu/mod.ts";
+import { indirectArgs } from "../thanos/gpu/launch.ts";
 import { axpy, fill } from "../thanos/linalg/elementwise.ts";
 import { BindGroupCache } from "../thanos/gpu/recorder.ts";
 import * as ref from "./reference/elementwise.ts";
@@ -120,6 +121,25 @@ gpuTest("a binding of the wrong type is a validation error naming the shader", a
   await assertRejects(() => gpu.sync(), Error, 'WebGPU validation error in shader "fill"');
   buffer.destroy();
   void x;
+});
+
+gpuTest("an indirect launch takes its workgroup counts from a buffer; a count of 0 skips it", async (gpu) => {
+  using x = zeros(gpu, [600], "f32", "x");
+  const args = indirectArgs(gpu, 6, "args");
+  try {
+    // words 0..2: nothing; words 3..5: 2 workgroups of 256 (512 of the 600 elements)
+    gpu.recorder.write(args, 0, new Uint32Array([0, 1, 1, 2, 1, 1]));
+    const fillAt = (offset: number, value: number) =>
+      launch(gpu, "fill", { x }, { grid: [3], params: { n: 600, value }, indirect: { buffer: args, offset } });
+    await fillAt(0, 1);
+    assertEquals(await x.read(), new Float32Array(600), "a count of 0 launches nothing");
+    await fillAt(12, 2);
+    assertEquals(await x.read(), new Float32Array(600).fill(2, 0, 512), "the counts from the buffer, not the grid");
+    await assertRejects(() => fillAt(14, 3), RangeError, 'Shader "fill": indirect arguments at byte 14');
+    await assertRejects(() => fillAt(args.size - 8, 3), RangeError, "expected a multiple of 4 with 12 bytes after it");
+  } finally {
+    gpu.pool.release(args);
+  }
 });
 
 gpuTest("readAll reads several tensors of mixed types in one round trip", async (gpu) => {

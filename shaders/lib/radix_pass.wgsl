@@ -1,9 +1,9 @@
 // radix_pass: the body of one radix pass, shared by select_histogram.wgsl (reading the scores one
 // at a time) and select_histogram_vec4.wgsl (four at a time), which differ only in their walk:
-//   chunk_item(chunk, t)               the kernel: unless select_bracket_check already found the
-//                                      threshold among the bracket's keys (state[MODE] ==
-//                                      MODE_CANDIDATES: nothing to count), zeroes the workgroup
-//                                      histogram, calls the includer's
+//   chunk_item(chunk, t)               the kernel (not launched once select_bracket_check found the
+//                                      threshold among the bracket's keys: lib/select_state.wgsl's
+//                                      indirect arguments): zeroes the workgroup histogram, calls the
+//                                      includer's
 //                                      `walk_range(range, high, prefix)` over the invocation's
 //                                      flat range, then adds the histogram to hist[radix_pass]
 //   count_matching(key, high, prefix)  (for walk_range) counts key's digit when key agrees with the
@@ -19,7 +19,6 @@
 
 var<workgroup> local_hist: array<atomic<u32>, 256>;
 var<private> run_digit: u32;
-var<workgroup> radix_mode: u32;
 var<private> run_length: u32;
 
 fn radix_clear(t: u32) {
@@ -63,17 +62,8 @@ fn radix_flush(t: u32) {
   }
 }
 
-fn radix_skipped(t: u32) -> bool {
-  if (t == 0u) {
-    radix_mode = state[MODE];
-  }
-  return workgroupUniformLoad(&radix_mode) == MODE_CANDIDATES;
-}
 
 fn chunk_item(chunk: u32, t: u32) {
-  if (radix_skipped(t)) {
-    return; // the threshold was found among the bracket's keys
-  }
   radix_clear(t);
   let high = radix_high();
   walk_range(item_range(chunk, t, p.n), high, state[PREFIX] & high);

@@ -15,6 +15,12 @@
 //   7 BELOW    keys below the bracket (select_bracket)
 //   8 CANDS    keys inside the bracket (select_bracket; only the first `capacity` are stored)
 //   9 WIDTH    the bracket's half-width in key units, for the next selection that brackets
+// Indirect arguments: the radix passes (select_histogram*, select_digit) and the tie steps
+// (select_tie_count*, select_tie_scan) are launched with workgroup counts from two small buffers,
+// `radix_args` and `tie_args` ([6] u32 each: the walk's grid x, y, 1, then the single-workgroup
+// step's 1, 1, 1 — or 0 for x to skip both), which select_init, select_bracket_check and the last
+// select_digit write (`grid_words`): the passes do not run at all once the bracket found the
+// threshold, nor the tie steps unless ties must be ranked (TIES_RANK).
 // A SelectBracket (thanos/linalg/select.ts) keeps a copy of the whole state after a selection: its
 // PREFIX (the threshold), TIES and WIDTH place the next selection's bracket.
 // row_select.wgsl keeps the same quantities in workgroup memory and uses the TIES_* values.
@@ -36,3 +42,10 @@ const TIES_RANK: u32 = 2u;
 
 const MODE_FULL: u32 = 0u;
 const MODE_CANDIDATES: u32 = 1u;
+
+// sets an indirect-arguments buffer: the walk's grid [grid.x, grid.y, 1], and [1, 1, 1] for the
+// single-workgroup step after it — or nothing of either when grid.x is 0 (the caller stores
+// the six words: `for (var i = 0u; i < 6u; i++) { radix_args[i] = w[i]; }`)
+fn grid_words(grid: vec2u) -> array<u32, 6> {
+  return array<u32, 6>(grid.x, grid.y, 1u, select(0u, 1u, grid.x != 0u), 1u, 1u);
+}

@@ -30,6 +30,13 @@ export interface LaunchOptions {
   params?: ParamRecord;
   /** Values for the shader's `override` constants (each distinct set is its own pipeline). */
   constants?: Constants;
+  /**
+   * Take the workgroup counts from the GPU instead of `grid` (which then only documents the most
+   * the kernel may be launched with): three u32 at byte `offset` of `buffer` (a buffer with INDIRECT
+   * usage, e.g. from {@link indirectArgs}), written by an earlier kernel. A count of 0 skips the
+   * dispatch without the CPU knowing in advance.
+   */
+  indirect?: { buffer: GPUBuffer; offset: number };
 }
 
 /**
@@ -79,11 +86,18 @@ export async function launch(gpu: Gpu, shader: string, bindings: Bindings, optio
   }
   const [x, y = 1, z = 1] = options.grid;
   const uniform = bytes === null ? null : { binding: iface.paramsBinding!, bytes };
-  if (gpu.profile === null) return gpu.recorder.dispatch(kernel, entries, uniform, [x, y, z]);
+  const indirect = options.indirect;
+  if (indirect && (indirect.offset % 4 !== 0 || indirect.offset + 12 > indirect.buffer.size)) {
+    throw new RangeError(
+      `Shader "${shader}": indirect arguments at byte ${indirect.offset} of a ${indirect.buffer.size}-byte buffer; ` +
+        `expected a multiple of 4 with 12 bytes after it`,
+    );
+  }
+  if (gpu.profile === null) return gpu.recorder.dispatch(kernel, entries, uniform, [x, y, z], indirect);
   await gpu.sync(); //                                   profiling: this dispatch alone, waited for
   const cpuUsage = await processCpuUsage();
   const started = performance.now(), cpu = cpuUsage();
-  gpu.recorder.dispatch(kernel, entries, uniform, [x, y, z]);
+  gpu.recorder.dispatch(kernel, entries, uniform, [x, y, z], indirect);
   await gpu.sync();
   const used = cpuUsage(cpu);
   const entry = gpu.profile.get(shader) ?? { launches: 0, seconds: 0, cpuSeconds: 0 };
@@ -144,4 +158,13 @@ export function grid1d(gpu: Gpu, count: number, wg: number): [number, number, nu
   if (groups <= max) return [groups, 1, 1];
   const y = Math.ceil(groups / max);
   return [Math.ceil(groups / y), y, 1];
+}
+
+/**
+ * A small buffer of indirect dispatch arguments (`words` u32, STORAGE | INDIRECT) from the pool, for
+ * a kernel to write workgroup counts that later launches read ({@link LaunchOptions.indirect}).
+ * Return it with `gpu.pool.release` once the launches that use it are recorded.
+ */
+export function indirectArgs(gpu: Gpu, words: number, label: string): GPUBuffer {
+  return gpu.pool.acquire(4 * words, GPUBufferUsage.STORAGE | GPUBufferUsage.INDIRECT | GPUBufferUsage.COPY_DST, label);
 }

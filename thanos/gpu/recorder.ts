@@ -123,6 +123,7 @@ export class Recorder {
     buffers: readonly BufferEntry[],
     params: { binding: number; bytes: ArrayBuffer } | null,
     grid: readonly [number, number, number],
+    indirect?: { buffer: GPUBuffer; offset: number },
   ): void {
     const max = this.#device.limits.maxComputeWorkgroupsPerDimension;
     if (grid.some((g) => !Number.isInteger(g) || g < 0 || g > max)) {
@@ -134,7 +135,7 @@ export class Recorder {
     const device = this.#device;
     const cached = this.#bindCache ? this.#cachedBindGroup(this.#bindCache, kernel, buffers, params) : null;
     if (cached) {
-      this.#record(kernel, cached, grid);
+      this.#record(kernel, cached, grid, indirect);
       return;
     }
     const entries: GPUBindGroupEntry[] = [];
@@ -144,7 +145,7 @@ export class Recorder {
     const bindGroup = device.createBindGroup({ layout: kernel.layout, entries, label: kernel.name });
     this.#errors.push(device.popErrorScope().then((error) => ({ where: `shader "${kernel.name}"`, error })));
 
-    this.#record(kernel, bindGroup, grid);
+    this.#record(kernel, bindGroup, grid, indirect);
   }
 
   /**
@@ -174,11 +175,17 @@ export class Recorder {
     return { buffer: arena.buffer, offset, size };
   }
 
-  #record(kernel: Kernel, bindGroup: GPUBindGroup, grid: readonly [number, number, number]): void {
+  #record(
+    kernel: Kernel,
+    bindGroup: GPUBindGroup,
+    grid: readonly [number, number, number],
+    indirect?: { buffer: GPUBuffer; offset: number },
+  ): void {
     const pass = this.#currentEncoder().beginComputePass({ label: kernel.name });
     pass.setPipeline(kernel.pipeline);
     pass.setBindGroup(0, bindGroup);
-    pass.dispatchWorkgroups(grid[0], grid[1], grid[2]);
+    if (indirect) pass.dispatchWorkgroupsIndirect(indirect.buffer, indirect.offset);
+    else pass.dispatchWorkgroups(grid[0], grid[1], grid[2]);
     pass.end();
     this.#shaders.add(kernel.name);
     this.dispatchCount++;

@@ -23,7 +23,7 @@
  */
 
 import type { Gpu } from "../gpu/device.ts";
-import { grid1d, launch } from "../gpu/launch.ts";
+import { grid1d, indirectArgs, launch } from "../gpu/launch.ts";
 import { checkLoopBudget, LOOP_BUDGET, loopCost } from "../gpu/loop_budget.ts";
 import { empty, type Tensor, zeros } from "../gpu/tensor.ts";
 import { describe, type MatrixView, wholeVec4s } from "./view.ts";
@@ -177,8 +177,10 @@ export interface KSmallestOptions {
  * Marks exactly k elements of the whole view: the k smallest scores, ties broken by the lower
  * row-major index within the view (see the module notes for −0 and NaN).
  *
- * Runs entirely on the GPU (twelve small dispatches, fourteen with a bracket; no readback): radix select of the k-th smallest key,
- * then a prefix count among the elements equal to it. Works on any view inside one tensor, up to
+ * Runs entirely on the GPU (twelve small dispatches, fourteen with a bracket; no readback): radix
+ * select of the k-th smallest key, then a prefix count among the elements equal to it. The radix
+ * passes and the tie count are launched indirectly, with workgroup counts the GPU sets: the passes
+ * do not run when a bracket found the threshold, nor the tie steps unless ties must be ranked. Works on any view inside one tensor, up to
  * the device's storage-binding limit; `scores` may be a window with `ld > cols` (e.g. W[:, i1:]).
  *
  * @param scores f32 view of the scores
@@ -242,15 +244,21 @@ export async function kSmallestMask(
   const state = empty(gpu, [STATE_SLOTS], "u32", `${op}.state`);
   const hist = empty(gpu, [RADIX_PASSES * 256], "u32", `${op}.hist`);
   const counts = empty(gpu, [chunks], "u32", `${op}.counts`);
+  // workgroup counts of the radix passes and of the tie steps, set on the GPU (lib/select_state.wgsl)
+  const radixArgs = indirectArgs(gpu, 6, `${op}.radixArgs`);
+  const tieArgs = indirectArgs(gpu, 6, `${op}.tieArgs`);
+  const [gridX, gridY] = grid;
   try {
     if (typeof k !== "number") gpu.recorder.copy(k.buffer, 0, state.buffer, 0, 4); // → state[K_IN]
-    await launch(gpu, "select_init", { state, hist }, {
+    await launch(gpu, "select_init", { state, hist, radix_args: radixArgs, tie_args: tieArgs }, {
       grid: [1],
       params: {
         n,
         k: typeof k === "number" ? k : 0,
         k_from_state: typeof k === "number" ? 0 : 1,
         width: BRACKET_WIDTH,
+        grid_x: gridX,
+        grid_y: gridY,
       },
       constants: { WG: oneGroup },
     });
@@ -264,9 +272,20 @@ export async function kSmallestMask(
         params: { ...view, capacity },
         constants,
       });
-      await launch(gpu, "select_bracket_check", { bracket: bracket.state, state, cands }, {
+      await launch(gpu, "select_bracket_check", {
+        bracket: bracket.state,
+        state,
+        cands,
+        radix_args: radixArgs,
+        tie_args: tieArgs,
+      }, {
         grid: [1],
-        params: { capacity, aim: Math.max(MIN_CAPACITY / 4, Math.ceil(n / BRACKET_TARGET)) },
+        params: {
+          capacity,
+          aim: Math.max(MIN_CAPACITY / 4, Math.ceil(n / BRACKET_TARGET)),
+          grid_x: gridX,
+          grid_y: gridY,
+        },
         constants: { WG: oneGroup },
       });
     }
@@ -276,10 +295,12 @@ export async function kSmallestMask(
         grid,
         params: { ...view, radix_pass: pass, shift },
         constants,
+        indirect: { buffer: radixArgs, offset: 0 },
       });
-      await launch(gpu, "select_digit", { hist, state }, {
+      await launch(gpu, "select_digit", { hist, state, tie_args: tieArgs }, {
         grid: [1],
-        params: { radix_pass: pass, shift, last: pass === RADIX_PASSES - 1 ? 1 : 0 },
+        params: { radix_pass: pass, shift, last: pass === RADIX_PASSES - 1 ? 1 : 0, grid_x: gridX, grid_y: gridY },
+        indirect: { buffer: radixArgs, offset: 12 },
         constants: { WG: oneGroup },
       });
     }
@@ -287,10 +308,12 @@ export async function kSmallestMask(
       grid,
       params: { ...view, chunks },
       constants,
+      indirect: { buffer: tieArgs, offset: 0 },
     });
     await launch(gpu, "select_tie_scan", { state, counts }, {
       grid: [1],
       params: { chunks },
+      indirect: { buffer: tieArgs, offset: 12 },
       constants: { WG: oneGroup },
     });
     await launch(gpu, maskKernel, { scores: scores.tensor, state, counts, mask: mask.tensor }, {
@@ -307,6 +330,8 @@ export async function kSmallestMask(
     state.release();
     hist.release();
     counts.release();
+    gpu.pool.release(radixArgs);
+    gpu.pool.release(tieArgs);
   }
 }
 

@@ -55,7 +55,7 @@
  * That is what the selection does now (linalg/select.ts `SelectBracket`): the threshold moves
  * 0.1–0.5% from block to block, so one walk counts the scores below [T − w, T + w] around the last
  * block's T and collects those inside (~n/256 of them once w has adapted), one workgroup selects the
- * k-th among them, and the four radix passes skip; and kernels with workgroup histograms launch two
+ * k-th among them, and the four radix passes are not launched (indirect dispatch); and kernels with workgroup histograms launch two
  * workgroups a CPU on llvmpipe (zero-initialising workgroup memory costs every workgroup ~23 µs
  * there). At 768² the selection's kernels now cost Thanos what SparseGPT's cost it (~0.1 s of CPU in
  * `--profile`, whose per-launch cost dominates both). What is left is Thanos's own work — Wanda
