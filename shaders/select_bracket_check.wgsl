@@ -20,12 +20,18 @@
 // (at most 2^31).
 //
 // Bindings (group 0):
-//   #params { capacity, aim, grid_x, grid_y: u32 }   (grid: the tie count's, when ties must be ranked)
+//   #params { capacity, aim, grid_x, grid_y, score_x, score_y: u32 }
+//        (grid: the tie count's, when ties must be ranked; score: the scores kernel's, see score_args)
 //   #binding bracket: array<u32>, read        [12] the previous selection's state (lib/select_state.wgsl)
 //   #binding state: array<u32>, read_write   [12] (lib/select_state.wgsl)
 //   #binding cands: array<u32>, read          [capacity] the keys select_bracket collected
 //   #binding radix_args: array<u32>, read_write   [6] the radix passes' workgroup counts: zeroed on a hit
 //   #binding tie_args: array<u32>, read_write     [6] the tie steps': set on a hit when ties must be ranked
+//   #binding score_args: array<u32>, read_write   [3] for a selection whose scores are written on
+//                                                 demand (select_bracket_wanda_vec4): the scores
+//                                                 kernel's workgroup counts over the whole view when
+//                                                 every score is still needed (a miss, or ties to
+//                                                 rank), else none
 // Grid: 1 workgroup of WG invocations (WG divides 256).
 
 override WG: u32 = 256;
@@ -48,6 +54,9 @@ fn main(@builtin(local_invocation_index) t: u32) {
   if (t == 0u) {
     let inside = below < k && k - below <= count;
     hit = select(0u, 1u, bracket[TIES] != TIES_NONE && inside && count <= p.capacity);
+    score_args[0] = p.score_x;
+    score_args[1] = p.score_y;
+    score_args[2] = 1u;
     if (hit == 0u) {
       // a miss: narrower when too many keys fell inside, else wider
       let width = bracket[WIDTH];
@@ -76,6 +85,9 @@ fn main(@builtin(local_invocation_index) t: u32) {
     state[TIES] = found_ties;
     let radix = grid_words(vec2u(0u, 1u));
     let ties = grid_words(select(vec2u(0u, 1u), vec2u(p.grid_x, p.grid_y), found_ties == TIES_RANK));
+    if (found_ties != TIES_RANK) {
+      score_args[0] = 0u;
+    }
     for (var i = 0u; i < 6u; i++) {
       radix_args[i] = radix[i];
       tie_args[i] = ties[i];

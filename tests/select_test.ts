@@ -346,6 +346,77 @@ gpuTest(
   },
 );
 
+gpuTest(
+  "kSmallestMask with `wanda` writes the Wanda scores itself, from the weights on demand when bracketing: the same masks and scores",
+  async (gpu) => {
+    // Thanos's dynamic mask: a drifting sequence over W[:, i1:] of a vec4 window with a bracket (the
+    // walk computes the scores from the weights; they are written only for the mask's columns unless
+    // the bracket misses or ties must be ranked), against the reference over f32 Wanda scores; then
+    // a far jump (a miss: every score written) and ties at the threshold (ranked: every score written)
+    const rows = 61, cols = 136, layerCols = 144, colOffset = 8;
+    const norms = new Float32Array(layerCols).map((_, j) => 0.5 + ((j * 37) % 11) / 7);
+    using normsT = upload(gpu, norms, [layerCols], "norms");
+    const base = randn(rows * cols, 11);
+    const c = setup(gpu, new Float32Array(rows * cols), rows, cols, "vec4"); //  scores (written by the call)
+    const w = setup(gpu, base, rows, cols, "vec4"); //                            the weights, same window
+    using bracket = new SelectBracket(gpu, "bracket");
+    const wandaOf = (data: Float32Array) =>
+      data.map((x, i) => Math.fround(Math.abs(x) * Math.fround(Math.sqrt(norms[colOffset + (i % cols)]))));
+    const check = async (data: Float32Array, k: number, writeCols: number, what: string) => {
+      w.scores.tensor.write(placed(data, w, rows, cols));
+      c.scores.tensor.write(placed(new Float32Array(rows * cols).fill(-1), c, rows, cols)); // stale scores
+      const wanda = { weight: w.scores, norms: normsT, colOffset };
+      await kSmallestMask(c.scores, k, c.mask, { bracket, writeCols, wanda });
+      const scores = wandaOf(data);
+      const want = ref.firstK(ref.selectionOrder(scores), k);
+      const got = await c.readMask();
+      for (let i = 0; i < rows; i++) {
+        for (let j = 0; j < writeCols; j++) {
+          if (got[i * cols + j] !== want[i * cols + j]) throw new Error(`${what}: mask (${i}, ${j}) differs`);
+        }
+      }
+      const [mode] = await bracketMode(bracket);
+      const all = await c.scores.tensor.read();
+      let written = 0;
+      for (let i = 0; i < rows; i++) {
+        for (let j = 0; j < cols; j++) {
+          const v = all[c.scores.offset + i * c.scores.ld + j];
+          if (v !== -1) {
+            assertEquals(v, scores[i * cols + j], `${what}: score (${i}, ${j})`);
+            written++;
+          }
+        }
+      }
+      return { mode, written };
+    };
+    const drift = (t: number) => base.map((x, i) => x * (1 + 0.002 * t) + 1e-4 * Math.sin(i + t));
+    let k = Math.floor(rows * cols / 2);
+    assertEquals((await check(drift(0), k, 16, "first (no bracket yet)")).written, rows * cols);
+    for (let t = 1; t <= 3; t++) {
+      k -= 5 * t;
+      const { mode, written } = await check(drift(t), k, 16, `drift ${t}`);
+      assertEquals([mode, written], [MODE_CANDIDATES, rows * 16], `drift ${t}: bracketed, the mask's columns written`);
+    }
+    const far = await check(drift(3).map((x) => x * 100), k, 16, "far jump");
+    assertEquals([far.mode, far.written], [MODE_FULL, rows * cols], "a miss writes every score");
+    let settle = 0;
+    while ((await check(drift(4), k, 16, `re-centre ${settle}`)).mode !== MODE_CANDIDATES) {
+      assert(++settle < 6, "the bracket narrows until the keys inside fit");
+    }
+    // ties: copies of the weight whose score is the k-th, in the same column (the same norm)
+    const tied = drift(4);
+    const order = ref.selectionOrder(wandaOf(tied));
+    const at = order[k - 1];
+    for (let r = 0; r < rows; r += 3) tied[r * cols + (at % cols)] = tied[at];
+    const kTie = ref.selectionOrder(wandaOf(tied)).findIndex((j) => wandaOf(tied)[j] === wandaOf(tied)[at]) + 5;
+    const ties = await check(tied, kTie, 16, "ties at the threshold");
+    assertEquals([ties.mode, ties.written], [MODE_CANDIDATES, rows * cols], "ranked ties: every score written");
+    assertEquals((await check(drift(5), k, cols, "every column written")).written, rows * cols);
+    c.release();
+    w.release();
+  },
+);
+
 /** `data` (the view's rows x cols) placed in a copy of the case's whole scores tensor (sentinels around it). */
 function placed(data: Float32Array, c: Case, rows: number, cols: number): Float32Array {
   const { offset, ld } = c.scores;

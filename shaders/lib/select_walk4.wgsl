@@ -11,16 +11,9 @@
 // Needs the includer's Params `p` with cols, offset, ld (and items, `override WG` for item_range)
 // and binding `scores` (vec4u: the f32 bits).
 
-// #include "lib/order_key.wgsl"
+// #include "lib/order_key4.wgsl"
 // #include "lib/flat_walk.wgsl"
 // #include "lib/chunk_items.wgsl"
-
-// order_key of each component (lib/order_key.wgsl, vectorised)
-fn order_key4(bits: vec4u) -> vec4u {
-  let nan = (bits & vec4u(0x7fffffffu)) > vec4u(0x7f800000u);
-  let negative = ((bits & vec4u(0x80000000u)) != vec4u(0u)) & (bits != vec4u(0x80000000u));
-  return select(select(bits | vec4u(0x80000000u), ~bits, negative), vec4u(0xffffffffu), nan);
-}
 
 fn view_keys(pos: vec2u) -> vec4u {
   return order_key4(scores[view_at(p.offset, p.ld, pos) / 4u]);

@@ -41,6 +41,9 @@ const COL_SUM_WGY = 4;
  * @param colSqNorms f32 tensor of the layer's squared input-column norms ‖X_j‖² (all its columns)
  * @param colOffset layer column of the view's column 0 (i1 for W[:, i1:])
  * @param out f32 view of the same shape (not in w's tensor)
+ * @param options `indirect`: take the workgroup counts from this buffer (STORAGE | INDIRECT, three
+ *   u32 at byte 0: a kernel decides on the GPU whether the scores are needed, as kSmallestMask's
+ *   `wanda` option does; the counts written must be {@link wandaGrid}'s or zero)
  * @returns when the work is recorded
  * @throws RangeError when colOffset + w.cols exceeds colSqNorms, the shapes differ, out shares w's
  *   buffer, or a view does not fit; TypeError on wrong element types
@@ -54,26 +57,16 @@ export async function wandaScores(
   colSqNorms: Tensor,
   colOffset: number,
   out: MatrixView,
+  options: { indirect?: GPUBuffer } = {},
 ): Promise<void> {
-  const op = "wandaScores";
-  checkView(op, "w", w, "f32");
-  checkView(op, "out", out, "f32");
-  checkSameShape(op, "w", w, "out", out);
-  checkNoAlias(op, "out", out, "w", w);
-  checkTensor(op, "colSqNorms", colSqNorms, "f32", 0);
-  if (!Number.isInteger(colOffset) || colOffset < 0 || colOffset + w.cols > colSqNorms.size) {
-    throw new RangeError(
-      `${op}: columns [${colOffset}, ${colOffset + w.cols}) of colSqNorms "${colSqNorms.label}" are out of range; ` +
-        `expected a non-negative integer colOffset with colOffset + w.cols <= ${colSqNorms.size}`,
-    );
-  }
+  checkWandaArguments("wandaScores", w, colSqNorms, colOffset, out);
   const count = w.rows * w.cols;
   if (count === 0) return;
-  // four scores an invocation where every row is whole vec4s (llvmpipe: a quarter of the loads)
-  const vec4 = wholeVec4s(w) && wholeVec4s(out) && colOffset % 4 === 0 && colSqNorms.size % 4 === 0;
+  const vec4 = wandaVec4(w, out, colSqNorms, colOffset);
   const scoresKernel = vec4 ? "wanda_scores_vec4" : "wanda_scores";
   await launch(w.tensor.gpu, scoresKernel, { w: w.tensor, norms: colSqNorms, out: out.tensor }, {
-    grid: grid1d(w.tensor.gpu, vec4 ? count / 4 : count, WG),
+    grid: wandaGrid(w, vec4),
+    indirect: options.indirect ? { buffer: options.indirect, offset: 0 } : undefined,
     params: {
       count,
       cols: w.cols,
@@ -85,6 +78,47 @@ export async function wandaScores(
     },
     constants: { WG },
   });
+}
+
+/**
+ * Checks wandaScores's arguments (also kSmallestMask's `wanda` option, as `op`).
+ * @throws RangeError / TypeError as wandaScores documents
+ */
+export function checkWandaArguments(
+  op: string,
+  w: MatrixView,
+  colSqNorms: Tensor,
+  colOffset: number,
+  out: MatrixView,
+): void {
+  const weightName = op === "wandaScores" ? "w" : "wanda.weight";
+  const outName = op === "wandaScores" ? "out" : "scores";
+  checkView(op, weightName, w, "f32");
+  checkView(op, outName, out, "f32");
+  checkSameShape(op, weightName, w, outName, out);
+  checkNoAlias(op, outName, out, weightName, w);
+  checkTensor(op, "colSqNorms", colSqNorms, "f32", 0);
+  if (!Number.isInteger(colOffset) || colOffset < 0 || colOffset + w.cols > colSqNorms.size) {
+    throw new RangeError(
+      `${op}: columns [${colOffset}, ${colOffset + w.cols}) of colSqNorms "${colSqNorms.label}" are out of range; ` +
+        `expected a non-negative integer colOffset with colOffset + ${weightName}.cols <= ${colSqNorms.size}`,
+    );
+  }
+}
+
+/**
+ * Whether wandaScores reads and writes four scores an invocation (wanda_scores_vec4): every row of
+ * both views whole vec4s, the norms' offset and length multiples of 4 (llvmpipe: a quarter of the
+ * loads). (Internal, shared with select.ts.)
+ */
+export function wandaVec4(w: MatrixView, out: MatrixView, colSqNorms: Tensor, colOffset: number): boolean {
+  return wholeVec4s(w) && wholeVec4s(out) && colOffset % 4 === 0 && colSqNorms.size % 4 === 0;
+}
+
+/** wandaScores's workgroup grid over the view `w`. (Internal, shared with select.ts.) */
+export function wandaGrid(w: MatrixView, vec4: boolean): [number, number, number] {
+  const count = w.rows * w.cols;
+  return grid1d(w.tensor.gpu, vec4 ? count / 4 : count, WG);
 }
 
 /**

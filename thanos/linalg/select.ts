@@ -26,7 +26,8 @@ import type { Gpu } from "../gpu/device.ts";
 import { grid1d, indirectArgs, launch } from "../gpu/launch.ts";
 import { checkLoopBudget, LOOP_BUDGET, loopCost } from "../gpu/loop_budget.ts";
 import { empty, type Tensor, zeros } from "../gpu/tensor.ts";
-import { describe, type MatrixView, wholeVec4s } from "./view.ts";
+import { describe, type MatrixView, sub, wholeVec4s } from "./view.ts";
+import { checkWandaArguments, wandaGrid, wandaScores, wandaVec4 } from "./mask.ts";
 import { checkSameShape, checkTensor, checkView } from "./checks.ts";
 
 /** Invocations per workgroup of the chunked global-select kernels. */
@@ -171,6 +172,17 @@ export interface KSmallestOptions {
    * updated for the next call. Same result with or without.
    */
   bracket?: SelectBracket;
+  /**
+   * `scores` is to receive the Wanda scores of `weight` (a view of the same shape):
+   * |w_ij|·sqrt(norms[colOffset + j]), as {@link wandaScores} writes them, and this call writes
+   * them. With a bracket that has seen a selection (and rows of whole vec4s), the bracket's walk
+   * computes them from the weights, and they are written only where the selection still reads
+   * them: the mask's written columns — every score only when the bracket misses or ties must be
+   * ranked. Thanos's dynamic mask: one pass over W[:, i1:] a block instead of one that writes the
+   * scores and one that reads them. Same masks; scores outside the written columns are then left
+   * as they were.
+   */
+  wanda?: { weight: MatrixView; norms: Tensor; colOffset: number };
 }
 
 /**
@@ -241,12 +253,19 @@ export async function kSmallestMask(
 
   const bracket = options.bracket;
   if (bracket) checkTensor(op, "bracket.state", bracket.state, "u32", STATE_SLOTS);
+  const wanda = options.wanda;
+  if (wanda) checkWandaArguments(op, wanda.weight, wanda.norms, wanda.colOffset, scores);
+  // Wanda scores on demand: the bracket's walk reads the weights, the scores are written after it
+  const onDemand = wanda !== undefined && bracket?.used === true && vec4 &&
+    wandaVec4(wanda.weight, scores, wanda.norms, wanda.colOffset);
+  if (wanda && !onDemand) await wandaScores(wanda.weight, wanda.norms, wanda.colOffset, scores);
   const state = empty(gpu, [STATE_SLOTS], "u32", `${op}.state`);
   const hist = empty(gpu, [RADIX_PASSES * 256], "u32", `${op}.hist`);
   const counts = empty(gpu, [chunks], "u32", `${op}.counts`);
   // workgroup counts of the radix passes and of the tie steps, set on the GPU (lib/select_state.wgsl)
   const radixArgs = indirectArgs(gpu, 6, `${op}.radixArgs`);
   const tieArgs = indirectArgs(gpu, 6, `${op}.tieArgs`);
+  const scoreArgs = indirectArgs(gpu, 3, `${op}.scoreArgs`);
   const [gridX, gridY] = grid;
   try {
     if (typeof k !== "number") gpu.recorder.copy(k.buffer, 0, state.buffer, 0, 4); // → state[K_IN]
@@ -266,18 +285,35 @@ export async function kSmallestMask(
     if (bracket?.used) {
       const capacity = Math.max(MIN_CAPACITY, Math.ceil(n / 16));
       using cands = empty(gpu, [capacity], "u32", `${op}.candidates`); // released once recorded, as below
-      const bracketKernel = vec4 ? "select_bracket_vec4" : "select_bracket";
-      await launch(gpu, bracketKernel, { scores: scores.tensor, bracket: bracket.state, state, cands }, {
-        grid,
-        params: { ...view, capacity },
-        constants,
-      });
+      if (onDemand) {
+        const w = wanda.weight;
+        await launch(gpu, "select_bracket_wanda_vec4", {
+          w: w.tensor,
+          norms: wanda.norms,
+          bracket: bracket.state,
+          state,
+          cands,
+        }, {
+          grid,
+          params: { ...view, offset: w.offset, ld: w.ld, capacity, col_offset: wanda.colOffset },
+          constants,
+        });
+      } else {
+        const bracketKernel = vec4 ? "select_bracket_vec4" : "select_bracket";
+        await launch(gpu, bracketKernel, { scores: scores.tensor, bracket: bracket.state, state, cands }, {
+          grid,
+          params: { ...view, capacity },
+          constants,
+        });
+      }
+      const [scoreX, scoreY] = onDemand ? wandaGrid(wanda.weight, true) : [0, 1];
       await launch(gpu, "select_bracket_check", {
         bracket: bracket.state,
         state,
         cands,
         radix_args: radixArgs,
         tie_args: tieArgs,
+        score_args: scoreArgs,
       }, {
         grid: [1],
         params: {
@@ -285,9 +321,24 @@ export async function kSmallestMask(
           aim: Math.max(MIN_CAPACITY / 4, Math.ceil(n / BRACKET_TARGET)),
           grid_x: gridX,
           grid_y: gridY,
+          score_x: scoreX,
+          score_y: scoreY,
         },
         constants: { WG: oneGroup },
       });
+      if (onDemand) {
+        // every score when the passes or the tie ranks need them (the check says so), and the mask's columns
+        const { weight: w, norms, colOffset } = wanda;
+        await wandaScores(w, norms, colOffset, scores, { indirect: scoreArgs });
+        if (writeCols > 0) {
+          await wandaScores(
+            sub(w, 0, 0, w.rows, writeCols),
+            norms,
+            colOffset,
+            sub(scores, 0, 0, scores.rows, writeCols),
+          );
+        }
+      }
     }
     for (let pass = 0; pass < RADIX_PASSES; pass++) {
       const shift = 24 - 8 * pass;
@@ -332,6 +383,7 @@ export async function kSmallestMask(
     counts.release();
     gpu.pool.release(radixArgs);
     gpu.pool.release(tieArgs);
+    gpu.pool.release(scoreArgs);
   }
 }
 

@@ -55,7 +55,9 @@
  * That is what the selection does now (linalg/select.ts `SelectBracket`): the threshold moves
  * 0.1–0.5% from block to block, so one walk counts the scores below [T − w, T + w] around the last
  * block's T and collects those inside (~n/256 of them once w has adapted), one workgroup selects the
- * k-th among them, and the four radix passes are not launched (indirect dispatch); and kernels with workgroup histograms launch two
+ * k-th among them, and the four radix passes are not launched (indirect dispatch); the walk computes
+ * the Wanda scores from the weights itself and writes them only where they are still read (the
+ * block's columns, unless the bracket misses or ties must be ranked); and kernels with workgroup histograms launch two
  * workgroups a CPU on llvmpipe (zero-initialising workgroup memory costs every workgroup ~23 µs
  * there). At 768² the selection's kernels now cost Thanos what SparseGPT's cost it (~0.1 s of CPU in
  * `--profile`, whose per-launch cost dominates both). What is left is Thanos's own work — Wanda
@@ -216,11 +218,11 @@ async function selectDynamic(
   tentative: boolean,
 ): Promise<void> {
   const { rows, cols } = W;
-  await wandaScores(sub(W, 0, i1, rows, cols - i1), norms, i1, scores);
   await kFromBudget(budget.target, budget.zerosSoFar, budget.k);
   await kSmallestMask(scores, budget.k, sub(M, 0, i1, rows, cols - i1), {
     writeCols: tentative ? cols - i1 : i2 - i1,
     bracket: budget.bracket, //                                  the threshold moves little from block to block
+    wanda: { weight: sub(W, 0, i1, rows, cols - i1), norms, colOffset: i1 }, // scores written where still read
   });
   await countMask(sub(M, 0, i1, rows, i2 - i1), budget.zerosSoFar, { accumulate: true });
 }
