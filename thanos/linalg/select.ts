@@ -192,8 +192,9 @@ export interface KSmallestOptions {
  * Runs entirely on the GPU (twelve small dispatches, fourteen with a bracket; no readback): radix
  * select of the k-th smallest key, then a prefix count among the elements equal to it. The radix
  * passes and the tie count are launched indirectly, with workgroup counts the GPU sets: the passes
- * do not run when a bracket found the threshold, nor the tie steps unless ties must be ranked. Works on any view inside one tensor, up to
- * the device's storage-binding limit; `scores` may be a window with `ld > cols` (e.g. W[:, i1:]).
+ * do not run when a bracket found the threshold, nor the tie steps unless ties must be ranked.
+ * Works on any view inside one tensor, up to the device's storage-binding limit; `scores` may be a
+ * window with `ld > cols` (e.g. W[:, i1:]).
  *
  * @param scores f32 view of the scores
  * @param k how many to select: a number in [0, rows·cols], or a u32 tensor whose element 0 is read
