@@ -8,9 +8,11 @@ import {
   CalibrationStats,
   METHOD_NAMES,
   type MethodName,
+  METHODS,
   parsePattern,
   pruneLayer,
   type PruneResult,
+  resolvePruneOptions,
 } from "../thanos/prune/mod.ts";
 import { assert, assertEquals, assertRejects } from "./assert.ts";
 import * as ref from "./reference/prune.ts";
@@ -259,6 +261,37 @@ gpuTest("magnitude without statistics: the same weight and mask as with them, no
     'Layer "fc": the weight contains 1 NaN/Inf value(s), the first in row 1',
   );
 });
+
+gpuTest(
+  "a Hessian whose factorization meets a non-positive pivot fails the layer, through pruneLayer or the method alone",
+  async (gpu) => {
+    // H = −I (finite, so the pre-check passes; damping adds 1% of a negative mean): the first pivot of
+    // the factorization is negative, which the method's status check reports (one readback a layer)
+    const rows = 8, cols = 12;
+    using weight = upload(gpu, randn(rows * cols, 3), [rows, cols], "W");
+    const minusI = new Float32Array(cols * cols);
+    for (let i = 0; i < cols; i++) minusI[i * cols + i] = -1;
+    using hessian = upload(gpu, minusI, [cols, cols], "H");
+    using colSqNorms = upload(gpu, new Float32Array(cols).fill(1), [cols], "norms");
+    const stats = { cols, hessian, colSqNorms, samples: 16 };
+    const layer = { name: "fc", weight: weight as Tensor };
+    for (
+      const [method, pattern] of [["sparsegpt", "unstructured"], ["thanos", "unstructured"], ["thanos", "structured"]]
+    ) {
+      await assertRejects(
+        () => pruneLayer(layer, stats, { method, pattern }),
+        Error,
+        "is not positive definite",
+      );
+      const options = resolvePruneOptions({ method, pattern });
+      await assertRejects(
+        () => METHODS[method as MethodName](layer, stats, options),
+        Error,
+        "is not positive definite",
+      );
+    }
+  },
+);
 
 // ------------------------------------------------------------------------------------------------
 // bad input
