@@ -417,6 +417,41 @@ gpuTest(
   },
 );
 
+gpuTest(
+  "SelectBracket.seed: a sample's quantile places the first bracket, and the first selection brackets",
+  async (gpu) => {
+    // every 16th row of 600x512 scores (19,456 samples): the whole's k-th smallest lies in the bracket
+    // around the sample's, so the first selection reads only the scores near it; the mask is exact
+    // either way, and a far-off sample (a miss) gives the same mask
+    const rows = 600, cols = 512, every = 16, sampleRows = Math.ceil(rows / every);
+    const data = randn(rows * cols, 21);
+    const c = setup(gpu, data, rows, cols, "vec4");
+    const strided = (v: MatrixView): MatrixView => ({ ...v, rows: sampleRows, ld: v.ld * every });
+    const k = Math.floor(rows * cols * 0.4);
+    const want = ref.firstK(ref.selectionOrder(data), k);
+    for (const shift of [0, 50]) {
+      using bracket = new SelectBracket(gpu, "bracket");
+      if (shift) {
+        c.scores.tensor.write(
+          placed(data.map((x, i) => Math.floor(i / cols) % every === 0 ? x + shift : x), c, rows, cols),
+        );
+      }
+      await bracket.seed(strided(c.scores), Math.round(k * sampleRows / rows), strided(c.mask));
+      assertEquals(bracket.used, true);
+      c.scores.tensor.write(placed(data, c, rows, cols));
+      await kSmallestMask(c.scores, k, c.mask, { bracket });
+      assertMask(await c.readMask(), want, cols, `seeded (sample shifted by ${shift})`);
+      assertEquals((await bracketMode(bracket))[0], shift ? MODE_FULL : MODE_CANDIDATES, `shift ${shift}`);
+      await assertRejects(
+        () => bracket.seed(strided(c.scores), 1, strided(c.mask)),
+        Error,
+        "has seen a selection already",
+      );
+    }
+    c.release();
+  },
+);
+
 /** `data` (the view's rows x cols) placed in a copy of the case's whole scores tensor (sentinels around it). */
 function placed(data: Float32Array, c: Case, rows: number, cols: number): Float32Array {
   const { offset, ld } = c.scores;

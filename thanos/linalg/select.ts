@@ -153,6 +153,24 @@ export class SelectBracket implements Disposable {
     this.#used = true;
   }
 
+  /**
+   * Places a bracket that has seen no selection yet from a sample, so that the first real
+   * selection brackets too: selects the k-th smallest of `sample` exactly (a radix select over the
+   * sample only; `mask`, of the sample's shape, is not written) and keeps its threshold, with the
+   * first half-width (~±2–3% of the value; about ±3 standard errors of the quantile of a sample of
+   * tens of thousands). Thanos's first block: every 16th row of its scores. When the sample's
+   * quantile lies outside the bracket, the selection misses and runs its radix passes as without
+   * a bracket (the width then doubles): the result is the same either way.
+   * @param sample f32 view of sampled scores (e.g. rows strided over the scores: ld a multiple of theirs)
+   * @param k the rank to estimate within the sample, in [1, sample size]
+   * @param mask u32 view of the sample's shape (only bound, never written)
+   * @throws Error when the bracket has seen a selection already
+   */
+  async seed(sample: MatrixView, k: number, mask: MatrixView): Promise<void> {
+    if (this.#used) throw new Error("SelectBracket.seed: the bracket has seen a selection already");
+    await kSmallestMask(sample, k, mask, { writeCols: 0, bracket: this });
+  }
+
   [Symbol.dispose](): void {
     this.state.release();
   }
@@ -368,11 +386,13 @@ export async function kSmallestMask(
       indirect: { buffer: tieArgs, offset: 12 },
       constants: { WG: oneGroup },
     });
-    await launch(gpu, maskKernel, { scores: scores.tensor, state, counts, mask: mask.tensor }, {
-      grid,
-      params: { ...view, chunks, mask_offset: mask.offset, mask_ld: mask.ld, write_cols: writeCols },
-      constants,
-    });
+    if (writeCols > 0) {
+      await launch(gpu, maskKernel, { scores: scores.tensor, state, counts, mask: mask.tensor }, {
+        grid,
+        params: { ...view, chunks, mask_offset: mask.offset, mask_ld: mask.ld, write_cols: writeCols },
+        constants,
+      });
+    }
     if (bracket) {
       gpu.recorder.copy(state.buffer, 0, bracket.state.buffer, 0, 4 * STATE_SLOTS);
       bracket.markUsed();
