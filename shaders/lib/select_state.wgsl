@@ -10,8 +10,10 @@
 //   4 TIES     how elements with key == T are selected: TIES_NONE (k = 0), TIES_ALL, or TIES_RANK
 //              (the K_REM lowest flat indices)
 //   5 K_EFF    min(k, n)
-//   6 MODE     what the radix passes read: MODE_FULL (every key of the view) or MODE_CANDIDATES
-//              (only the keys select_bracket collected, K_REM then counting from BELOW on)
+//   6 MODE     whether select_bracket_check found the threshold among the keys select_bracket
+//              collected (MODE_CANDIDATES: the radix passes are then not launched) or not
+//              (MODE_FULL: they read every key of the view) — a record for the caller's bracket
+//              copy and the tests; no kernel branches on it
 //   7 BELOW    keys below the bracket (select_bracket)
 //   8 CANDS    keys inside the bracket (select_bracket; only the first `capacity` are stored)
 //   9 WIDTH    the bracket's half-width in key units, for the next selection that brackets

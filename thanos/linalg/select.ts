@@ -346,9 +346,10 @@ export async function kSmallestMask(
         constants: { WG: oneGroup },
       });
       if (onDemand) {
-        // every score when the passes or the tie ranks need them (the check says so), and the mask's columns
+        // every score when the passes or the tie ranks need them (the check says so), and the mask's
+        // columns (with every column written, simply every score)
         const { weight: w, norms, colOffset } = wanda;
-        await wandaScores(w, norms, colOffset, scores, { indirect: scoreArgs });
+        if (writeCols < scores.cols) await wandaScores(w, norms, colOffset, scores, { indirect: scoreArgs });
         if (writeCols > 0) {
           await wandaScores(
             sub(w, 0, 0, w.rows, writeCols),
