@@ -29,14 +29,16 @@
 //
 // Bindings (group 0):
 //   #params { rows, row0, slots, maxQ, offA, ldA, count, op, kg0, kg1, forward,
-//                       backward, cap, ordered: u32 }   (count = 0xffffffff: read counts[r])
+//                       backward, cap, ordered, scatter: u32 }   (count = 0xffffffff: read counts[r])
 //   #binding a: array<f32>, read                   [m, m] window at offA, leading dimension ldA
 //   #binding idx: array<u32>, read                 [rows, maxQ]
 //   #binding counts: array<u32>, read              [rows] (unused when count != 0xffffffff)
 //   #binding order: array<u32>, read               [rows]: slot row0 + s solves row order[row0 + s]
 //                                                  when ordered != 0 (count_order.wgsl), else row0 + s
 //   #binding rhs: array<f32>, read                 [rows, maxQ]
-//   #binding out: array<f32>, read_write           [rows, maxQ]: λ
+//   #binding out: array<f32>, read_write           [rows, maxQ]: λ, compact (λ_r in out[r, 0..n_r), zeros
+//                                                  after), or with scatter != 0 at its columns (out[r, q_i] =
+//                                                  λ_i, zeros elsewhere; every q_i < maxQ — Thanos's dense Λ)
 //   #binding scratch: array<vec4f>, read_write     [2·Mq·(Mq+1) + Mq, slots]
 //   #binding status: array<atomic<u32>>, read_write [4]
 // (8 storage bindings, WebGPU's guaranteed minimum per stage: a binding split across storage
@@ -288,6 +290,12 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   }
 
   if (p.backward != 0u) {
+    if (p.scatter != 0u) {
+      // zeros first, then λ_i lands at column q_i
+      for (var i = 0u; i < p.maxQ; i++) {
+        out[base + i] = 0.0;
+      }
+    }
     // Lᵀ·λ = y by row blocks from the bottom: v = y_g − Σ_{kb>g} L[kb, g]ᵀ·λ_kb, then the tile's solve
     for (var t = 0u; t < nq; t++) {
       let gg = nq - 1u - t;
@@ -314,12 +322,18 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
       scratch[yAt(gg)] = x;
       for (var c = 0u; c < 4u; c++) {
         if (gb + c < n) {
-          out[base + gb + c] = x[c];
+          var at = gb + c;
+          if (p.scatter != 0u) {
+            at = min(q(at), p.maxQ - 1u); // an index past the row (not allowed) stays inside it
+          }
+          out[base + at] = x[c];
         }
       }
     }
-    for (var i = n; i < p.maxQ; i++) {
-      out[base + i] = 0.0;
+    if (p.scatter == 0u) {
+      for (var i = n; i < p.maxQ; i++) {
+        out[base + i] = 0.0;
+      }
     }
   }
 }

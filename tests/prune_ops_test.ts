@@ -6,7 +6,6 @@ import {
   gather2d,
   removalSets,
   rowDots,
-  scatterRows,
   sparsegptBlock,
   sparsegptScores,
   zeroCols,
@@ -22,7 +21,7 @@ for (
   const [rows, count, c0] of [[1, 1, 2], [7, 5, 2], [129, 64, 2], [513, 17, 2], [1, 4, 4], [33, 12, 4], [129, 64, 4]]
 ) {
   gpuTest(
-    `removalSets and scatterRows match the reference on ${rows}x${count} at column ${c0} of a wider view`,
+    `removalSets matches the reference on ${rows}x${count} at column ${c0} of a wider view`,
     async (gpu) => {
       const ld = count + (c0 === 4 ? 8 : 3);
       const maskFull = randomMask(rows * ld, 0.4, rows), wFull = randn(rows * ld, count);
@@ -44,17 +43,6 @@ for (
       assertEquals(await sets.counts.read(), expected.counts);
       assertEquals(await sets.idx.read(), expected.idx);
       assertEquals(await sets.rhs.read(), expected.rhs);
-
-      const values = randn(rows * count, 5);
-      const out = upload(gpu, randn(rows * (count + 1), 6), [rows, count + 1]); // garbage must be cleared
-      await scatterRows(upload(gpu, values, [rows, count]), sets, count, sub(mat(out), 0, 1, rows, count));
-      const got = await out.read();
-      const want = ref.scatterRows(values, expected.idx, expected.counts, rows, count, count);
-      const gotBlock = new Float32Array(rows * count);
-      for (let r = 0; r < rows; r++) {
-        for (let j = 0; j < count; j++) gotBlock[r * count + j] = got[r * (count + 1) + 1 + j];
-      }
-      assertEquals(gotBlock, want);
     },
   );
 }

@@ -1,6 +1,7 @@
 /**
  * gatheredSolve against the float64 reference (tests/reference/factor.ts) and mathjs.lusolve:
- * varying and uniform counts (0 … maxQ), maxQ up to 256, a row split over several dispatches,
+ * varying and uniform counts (0 … maxQ), maxQ up to 256, a row split over several dispatches, λ
+ * written compactly or at its columns (Thanos's Λ),
  * a shared matrix that is a window of a larger tensor, non-SPD rows and bad input.
  *
  * The shared matrix is Thanos's: the inverse of a damped Hessian block (condition ~1e3). Tolerance
@@ -14,6 +15,7 @@ import { gatheredSolve, plan } from "../thanos/linalg/solve.ts";
 import { FactorStatus } from "../thanos/linalg/status.ts";
 import { mat, sub } from "../thanos/linalg/view.ts";
 import * as ref from "./reference/factor.ts";
+import * as refOps from "./reference/prune_ops.ts";
 import { assertRelErr, dampedHessian, removalSets } from "./factor_util.ts";
 import { gpuTest, rng } from "./util.ts";
 import { launch } from "../thanos/gpu/launch.ts";
@@ -143,6 +145,28 @@ gpuTest("count_order: vectors of rows by decreasing count, dealt out over the wo
   }
 });
 
+const SCATTER_CASES: [rows: number, m: number, maxQ: number, loopBudget?: number][] = [
+  [70, 64, 64],
+  [33, 96, 100],
+  [65, 128, 128, 800],
+];
+for (const [rows, m, maxQ, budget] of SCATTER_CASES) {
+  gpuTest(`scatter: λ_r at its columns, the compact solve's bits (${rows} rows, m=${m}, maxQ=${maxQ})`, async (gpu) => {
+    // Thanos's dense Λ: out[r, q_i] = λ_i, zeros elsewhere (garbage in out must be cleared), ordered
+    // rows and a row split over dispatches alike
+    const { t } = sharedMatrix(gpu, m, rows + 61);
+    const { idx, counts, rhs } = removalSets(rows, m, maxQ, rows + 67);
+    counts[3] = 0;
+    using ti = upload(gpu, idx), tc = upload(gpu, counts), tr = upload(gpu, rhs);
+    using compact = zeros(gpu, [rows, maxQ]), dense = upload(gpu, new Float32Array(rows * maxQ).fill(NaN));
+    await gatheredSolve(mat(t), ti, tc, tr, compact, maxQ, { loopBudget: budget });
+    await gatheredSolve(mat(t), ti, tc, tr, dense, maxQ, { loopBudget: budget, scatter: true });
+    const want = refOps.scatterRows(await compact.read(), idx, counts, rows, maxQ, maxQ);
+    assertEquals(Array.from(new Uint32Array((await dense.read()).buffer)), Array.from(new Uint32Array(want.buffer)));
+    t.release();
+  });
+}
+
 gpuTest("one count for all rows (n:m case) and a shared matrix inside a larger tensor", async (gpu) => {
   const rows = 300, m = 64, maxQ = 40, count = 32;
   const { a } = sharedMatrix(gpu, m, 3);
@@ -247,6 +271,11 @@ gpuTest("gatheredSolve rejects bad arguments", async (gpu) => {
     () => gatheredSolve(mat(a), idx, counts, rhs, rhs, 3),
     RangeError,
     'gatheredSolve: out aliases rhs (both live in the buffer of "rhs"); expected out in a separate tensor',
+  );
+  await assertRejects(
+    () => gatheredSolve(mat(a), idx, counts, rhs, out, 3, { scatter: true }),
+    RangeError,
+    "gatheredSolve: scatter needs A's size ≤ maxQ = 3 (λ_i lands at column q_i < 4)",
   );
   await assertRejects(
     () => gatheredSolve(sub(mat(a), 0, 0, 3, 4), idx, counts, rhs, out, 3),

@@ -247,7 +247,7 @@ export class BlockTrace implements MethodObserver {
             counts: (counts as Uint32Array).slice(0, removal.rows),
             idx: (idx as Uint32Array).slice(0, removal.rows * width),
             rhs: (rhs as Float32Array).slice(0, removal.rows * width),
-            lambda: (lambda as Float32Array).slice(0, removal.rows * width),
+            lambda: compactRows(lambda as Float32Array, idx as Uint32Array, counts as Uint32Array, removal.rows, width),
           }
           : null,
       };
@@ -307,4 +307,13 @@ export async function blockStepErrors(snapshot: BlockSnapshot, stats: LayerStats
     compensated: await reconstructionError(before, after, stats),
     energy: await outputEnergy(before, stats),
   };
+}
+
+/** λ_r from the dense Λ [rows, width] (λ_r at its columns q_r): out[r, i] = Λ[r, q_r[i]], zeros after |q_r|. */
+function compactRows(dense: Float32Array, idx: Uint32Array, counts: Uint32Array, rows: number, width: number) {
+  const out = new Float32Array(rows * width);
+  for (let r = 0; r < rows; r++) {
+    for (let i = 0; i < counts[r]; i++) out[r * width + i] = dense[r * width + idx[r * width + i]];
+  }
+  return out;
 }

@@ -96,6 +96,12 @@ export interface GatheredSolveOptions {
    * the ordering's dispatch
    */
   orderRows?: boolean;
+  /**
+   * write each λ_r at its columns instead of compactly: out[r, q_i] = λ_i and zeros elsewhere
+   * (default false) — Thanos's dense Λ [rows, maxQ] for the update W −= Λ·Hinv[0:B, :], without a
+   * scatter pass. Needs every index < maxQ: A's size m ≤ maxQ is checked, the indices are not
+   */
+  scatter?: boolean;
 }
 
 /**
@@ -105,7 +111,8 @@ export interface GatheredSolveOptions {
  * @param idx u32 [rows, maxQ] (row-major, at least rows·maxQ elements): q_r = idx[r, 0..n_r), indices < m
  * @param counts u32 [rows]: n_r ≤ maxQ per row — or one number for all rows (n:m and structured cases)
  * @param rhs f32 [rows, maxQ]: b_r in rhs[r, 0..n_r)
- * @param out f32 [rows, maxQ] (a tensor other than the inputs): λ_r, zero-padded to maxQ
+ * @param out f32 [rows, maxQ] (a tensor other than the inputs): λ_r, zero-padded to maxQ (with
+ *   `scatter`: λ_r at its columns q_r, zeros elsewhere)
  * @param maxQ row stride of idx/rhs/out and bound on n_r, 1 ≤ maxQ ≤ 512
  * @param options `rows`, `maxCount`, `status`, `loopBudget`
  * @throws RangeError/TypeError for bad shapes, dtypes, a count > maxQ given as a number, a maxCount
@@ -188,6 +195,7 @@ export async function gatheredSolve(
             backward: phase.backward ? 1 : 0,
             cap,
             ordered: order ? 1 : 0,
+            scatter: options.scatter ? 1 : 0,
           },
           constants: { WG },
         });
@@ -210,6 +218,9 @@ function checkArguments(
   checkSquare(op, "A", a);
   if (!Number.isInteger(maxQ) || maxQ < 1 || maxQ > MAX_GATHERED) {
     throw new RangeError(`${op}: maxQ is ${maxQ}; expected an integer in [1, ${MAX_GATHERED}]`);
+  }
+  if (options.scatter && a.rows > maxQ) {
+    throw new RangeError(`${op}: scatter needs A's size ≤ maxQ = ${maxQ} (λ_i lands at column q_i < ${a.rows})`);
   }
   if (typeof counts === "number" && (!Number.isInteger(counts) || counts < 0 || counts > maxQ)) {
     throw new RangeError(`${op}: count is ${counts}; expected an integer in [0, maxQ = ${maxQ}]`);

@@ -55,7 +55,8 @@ export interface BlockStep {
   budget?: Tensor<"u32">;
   /**
    * Thanos, phase "compensated": rows [r0, r0 + rows) of the last row batch: removal sets
-   * idx/counts/rhs ([rows, i2 − i1], padded) and the multipliers λ (same layout)
+   * idx/counts/rhs ([rows, i2 − i1], padded) and the multipliers as the dense Λ [rows, i2 − i1]
+   * (λ_r at its columns q_r, zeros elsewhere: Λ[r, idx[r, i]] = λ_r[i])
    */
   removal?: { r0: number; rows: number; idx: Tensor<"u32">; counts: Tensor<"u32">; rhs: Tensor; lambda: Tensor };
 }

@@ -1,6 +1,6 @@
 /**
  * GPU kernels specific to the pruning methods (the general linear algebra is in ../linalg/):
- * removal sets and their scatter for Thanos, submatrix gathers for structured Thanos, the SparseGPT
+ * removal sets for Thanos, submatrix gathers for structured Thanos, the SparseGPT
  * block sweep, row clearing for outlier rows, and per-row dot products for the reconstruction error.
  *
  * Every function records dispatches only; nothing is read back here except in `rowDots`.
@@ -54,33 +54,6 @@ export async function removalSets(mask: MatrixView, w: MatrixView, out: RemovalS
   }, {
     grid: grid1d(w.tensor.gpu, rows, WG),
     params: { rows, count, mask_offset: mask.offset, mask_ld: mask.ld, w_offset: w.offset, w_ld: w.ld },
-    constants: { WG },
-  });
-}
-
-/**
- * out[r, :] = 0, then out[r, idx[r, k]] = values[r, k] for k < counts[r].
- * @param values f32 [rows, count] compact per-row values
- * @param sets idx and counts from {@link removalSets} (`rhs` unused)
- * @param out f32 view [rows, width] with width ≥ every index
- */
-export async function scatterRows(
-  values: Tensor,
-  sets: Pick<RemovalSets, "idx" | "counts">,
-  count: number,
-  out: MatrixView,
-): Promise<void> {
-  const op = "scatterRows";
-  checkView(op, "out", out, "f32");
-  const rows = out.rows;
-  checkTensor(op, "values", values, "f32", rows * count);
-  checkTensor(op, "idx", sets.idx, "u32", rows * count);
-  checkTensor(op, "counts", sets.counts, "u32", rows);
-  if (count > out.cols) throw new RangeError(`${op}: count ${count} exceeds the output width ${out.cols}`);
-  checkLoopBudget(op, loopCost(out.cols) + loopCost(count), `rows of ${out.cols} columns`); // clear, then scatter
-  await launch(out.tensor.gpu, "scatter_rows", { values, idx: sets.idx, counts: sets.counts, out: out.tensor }, {
-    grid: grid1d(out.tensor.gpu, rows, WG),
-    params: { rows, count, width: out.cols, out_offset: out.offset, out_ld: out.ld },
     constants: { WG },
   });
 }

@@ -80,7 +80,7 @@ import { gatheredSolve } from "../linalg/solve.ts";
 import { mat, type MatrixView, sub } from "../linalg/view.ts";
 import { dampedHessian } from "./hessian.ts";
 import { layerShape, type LayerWeight, type MethodObserver, type PruneMethod, scratch, workingCopy } from "./method.ts";
-import { broadcastRow, compactFlags, gather2d, type RemovalSets, removalSets, scatterRows, zeroRows } from "./ops.ts";
+import { broadcastRow, compactFlags, gather2d, type RemovalSets, removalSets, zeroRows } from "./ops.ts";
 import type { PruneOptions } from "./options.ts";
 import type { LayerStats } from "./stats.ts";
 
@@ -132,8 +132,7 @@ async function blockwise(
     counts: setsOwner.use(zeros(gpu, [rowBatch], "u32", `${label}.removalCounts`)),
     rhs: setsOwner.use(zeros(gpu, [rowBatch * B], "f32", `${label}.removalRhs`)),
   };
-  using lambda = zeros(gpu, [rowBatch * B], "f32", `${label}.lambda`);
-  using Lambda = zeros(gpu, [rowBatch * B], "f32", `${label}.Lambda`);
+  using Lambda = zeros(gpu, [rowBatch * B], "f32", `${label}.Lambda`); // λ_r at its columns q_r
   const target = Math.floor(options.sparsity * rows * cols);
 
   for (let i1 = 0; i1 < cols; i1 += B) {
@@ -162,13 +161,13 @@ async function blockwise(
       lastR0 = r0;
       nr = Math.min(rowBatch, rows - r0);
       await removalSets(sub(Mblock, r0, 0, nr, count), sub(Wblock, r0, 0, nr, count), sets);
-      await gatheredSolve(sub(Hinv, 0, 0, count, count), sets.idx, sets.counts, sets.rhs, lambda, count, {
+      await gatheredSolve(sub(Hinv, 0, 0, count, count), sets.idx, sets.counts, sets.rhs, Lambda, count, {
         rows: nr,
         maxCount, //                                             n:m: n of every m, the factors' size
         orderRows: !nm, //                                       n:m: every row's count is the same
+        scatter: true, //                                        Λ [nr, count]: λ_r at the columns q_r
         status,
       });
-      await scatterRows(lambda, sets, count, scratch(Lambda, nr, count));
       await matmul(scratch(Lambda, nr, count), sub(Hinv, 0, 0, count, m), sub(Wtail, r0, 0, nr, m), {
         alpha: -1,
         accumulate: true,
@@ -176,7 +175,7 @@ async function blockwise(
     }
     if (observer?.onBlock) {
       await applyMask(Wblock, Mblock); //                        W[r, q_r] = 0 exactly, for the observer now
-      const removal = { r0: lastR0, rows: nr, ...sets, lambda };
+      const removal = { r0: lastR0, rows: nr, ...sets, lambda: Lambda };
       await observer.onBlock({ ...step, phase: "compensated", removal });
     }
   }
