@@ -16,16 +16,21 @@
 //   slot(rank) = rank                                                        (the rest, the lightest)
 //   order[slot(rank)] = the row of that rank, ranks by decreasing min(counts[r], cap)
 //
+// With add_total != 0 it also adds the rows' clamped counts Σ_r min(counts[r], cap) to total[0]
+// (Thanos's zeros so far: the block's removal sets are exactly its pruned weights).
+//
 // Bindings (group 0):
-//   #params { rows, cap, lanes, group: u32 }   (cap ≤ 512: thanos/linalg/solve.ts MAX_GATHERED;
-//                                              group a multiple of lanes)
+//   #params { rows, cap, lanes, group, add_total: u32 }   (cap ≤ 512: thanos/linalg/solve.ts
+//                                              MAX_GATHERED; group a multiple of lanes)
 //   #binding counts: array<u32>, read          [rows]
 //   #binding order: array<u32>, read_write     [rows]
+//   #binding total: array<u32>, read_write     [1] (unused when add_total == 0)
 // Grid: one workgroup of WG invocations (a counting sort: bins of counts, their offsets, placement).
 
 override WG: u32 = 256;
 
 var<workgroup> bins: array<atomic<u32>, 513>;
+var<workgroup> sum: atomic<u32>;
 
 // bin of row r: cap − its clamped count, so that the larger counts come first
 fn bin(r: u32) -> u32 {
@@ -37,12 +42,22 @@ fn main(@builtin(local_invocation_index) t: u32) {
   for (var b = t; b <= p.cap; b += WG) {
     atomicStore(&bins[b], 0u);
   }
-  workgroupBarrier();
-  for (var r = t; r < p.rows; r += WG) {
-    atomicAdd(&bins[bin(r)], 1u);
+  if (t == 0u) {
+    atomicStore(&sum, 0u);
   }
   workgroupBarrier();
+  var mine = 0u;
+  for (var r = t; r < p.rows; r += WG) {
+    let b = bin(r);
+    atomicAdd(&bins[b], 1u);
+    mine += p.cap - b;
+  }
+  atomicAdd(&sum, mine);
+  workgroupBarrier();
   if (t == 0u) {
+    if (p.add_total != 0u) {
+      total[0] += atomicLoad(&sum);
+    }
     var start = 0u;
     for (var b = 0u; b <= p.cap; b++) {
       let c = atomicLoad(&bins[b]);

@@ -1,8 +1,9 @@
 // select_init: starts a global exact k-smallest selection (kSmallestMask, step 1 of 6).
 //
 // Resets the selection state and the four radix histograms, and sets the number of elements to
-// select, k_eff = min(k, n), where k comes either from Params or, when `k_from_state` is set,
-// from state[K_IN] (filled beforehand by a buffer copy from the caller's GPU-resident k). The radix
+// select, k_eff = min(k, n), where k comes from Params (`k_from_state` 0), from state[K_IN]
+// (1: filled beforehand by a buffer copy from the caller's GPU-resident k), or is a budget's rest
+// max(0, p.k − state[K_IN]) (2: state[K_IN] then holds what earlier selections spent). The radix
 // passes read every key (MODE_FULL) unless select_bracket_check finds the k-th key in a bracket;
 // WIDTH starts at `width` (the bracket half-width a later selection starts from).
 //
@@ -38,8 +39,10 @@ fn main(@builtin(local_invocation_index) t: u32) {
       tie_args[i] = ties[i];
     }
     var k = p.k;
-    if (p.k_from_state != 0u) {
+    if (p.k_from_state == 1u) {
       k = state[K_IN];
+    } else if (p.k_from_state == 2u) {
+      k = select(p.k - state[K_IN], 0u, state[K_IN] >= p.k);
     }
     k = min(k, p.n);
     state[K_EFF] = k;

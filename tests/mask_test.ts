@@ -212,9 +212,19 @@ gpuTest("kFromBudget computes max(0, target − counter) on the GPU", async (gpu
   k.release();
 });
 
-gpuTest("the dynamic mask (kFromBudget → kSmallestMask → countMask per block) matches a CPU replay", async (gpu) => {
+for (const budget of [false, true]) {
+  gpuTest(
+    `the dynamic mask (${
+      budget ? "a budget" : "kFromBudget"
+    } → kSmallestMask → countMask per block) matches a CPU replay`,
+    (gpu) => dynamicMask(gpu, budget),
+  );
+}
+
+async function dynamicMask(gpu: Gpu, budget: boolean): Promise<void> {
   // Thanos, unstructured: at block [i1, i1+B) select the (target − zeros so far) smallest scores of
-  // S[:, i1:], keep the block's part; no readback until the end
+  // S[:, i1:], keep the block's part; no readback until the end. k from kFromBudget, or from
+  // kSmallestMask's budget (select_init computes it)
   const [rows, cols, B] = [37, 50, 8];
   const s = Float32Array.from(randn(rows * cols, 4), (x, f) => (f % 5 === 0 ? 0.5 : x)); // with ties
   const target = Math.floor(0.6 * rows * cols);
@@ -224,8 +234,8 @@ gpuTest("the dynamic mask (kFromBudget → kSmallestMask → countMask per block
   const k = empty(gpu, [1], "u32", "k");
   for (let i1 = 0; i1 < cols; i1 += B) {
     const width = Math.min(B, cols - i1);
-    await kFromBudget(target, pruned, k);
-    await kSmallestMask(sub(mat(S), 0, i1), k, sub(mat(M), 0, i1));
+    if (!budget) await kFromBudget(target, pruned, k);
+    await kSmallestMask(sub(mat(S), 0, i1), budget ? { target, spent: pruned } : k, sub(mat(M), 0, i1));
     await countMask(sub(mat(M), 0, i1, rows, width), pruned, { accumulate: true });
   }
 
@@ -242,7 +252,7 @@ gpuTest("the dynamic mask (kFromBudget → kSmallestMask → countMask per block
   assertEquals((await pruned.read())[0], zerosSoFar);
   assertEquals(zerosSoFar, target);
   for (const t of [S, M, pruned, k]) t.release();
-});
+}
 
 // ---------------------------------------------------------------------------------------------
 // weighted row and column sums

@@ -483,6 +483,27 @@ gpuTest("kSmallestMask reads k from a GPU tensor, clamping k > size to everythin
   c.release();
 });
 
+gpuTest("kSmallestMask with a budget selects max(0, target − spent) on the GPU", async (gpu) => {
+  const [rows, cols] = [65, 67];
+  const data = drawn(rows * cols, [-1, 0, 1, 2], 13);
+  const order = ref.selectionOrder(data);
+  const c = setup(gpu, data, rows, cols, false);
+  using spent = empty(gpu, [1], "u32", "spent");
+  const n = rows * cols;
+  for (const [target, used] of [[100, 0], [100, 37], [37, 100], [n, 0], [n + 9, 4], [0xffffffff, 1], [5, 0xffffffff]]) {
+    spent.write(new Uint32Array([used]));
+    await kSmallestMask(c.scores, { target, spent }, c.mask);
+    const k = Math.min(Math.max(0, target - used), n);
+    assertMask(await c.readMask(), ref.firstK(order, k), cols, `target ${target}, spent ${used}`);
+  }
+  await assertRejects(
+    () => kSmallestMask(c.scores, { target: -1, spent }, c.mask),
+    RangeError,
+    "kSmallestMask: budget target = -1; expected an integer in [0, 4294967295]",
+  );
+  c.release();
+});
+
 gpuTest("kSmallestMask rejects bad arguments with messages that name them", async (gpu) => {
   const s = empty(gpu, [2, 3], "f32", "s");
   const m = empty(gpu, [2, 3], "u32", "m");

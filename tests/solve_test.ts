@@ -120,14 +120,16 @@ gpuTest("count_order: vectors of rows by decreasing count, dealt out over the wo
   for (const [rows, cap, lanes] of [[1, 1, 8], [300, 64, 8], [1000, 512, 8], [768, 128, 8], [700, 128, 64]]) {
     const u = rng(rows + cap);
     const counts = Uint32Array.from({ length: rows }, () => Math.floor(u() * (cap + 9)));
-    using tc = upload(gpu, counts), order = zeros(gpu, [rows], "u32");
+    using tc = upload(gpu, counts), order = zeros(gpu, [rows], "u32"), total = upload(gpu, new Uint32Array([7]));
     const group = 64;
-    await launch(gpu, "count_order", { counts: tc, order }, {
+    await launch(gpu, "count_order", { counts: tc, order, total }, {
       grid: [1],
-      params: { rows, cap, lanes, group },
+      params: { rows, cap, lanes, group, add_total: 1 },
       constants: { WG: 256 },
     });
     const got = Array.from(await order.read());
+    const sum = counts.reduce((s, c) => s + Math.min(c, cap), 7);
+    assertEquals((await total.read())[0], sum, `${rows} rows: 7 + the clamped counts`);
     assertEquals([...got].sort((a, b) => a - b), [...Array(rows).keys()], `${rows} rows: a permutation`);
     // undo the dealing: rank of each slot, then the counts must not increase with rank
     const full = Math.floor(rows / group) * group, wgs = full / group;
@@ -166,6 +168,38 @@ for (const [rows, m, maxQ, budget] of SCATTER_CASES) {
     t.release();
   });
 }
+
+gpuTest("countInto adds the clamped counts, rows ordered or not, and leaves λ as it was", async (gpu) => {
+  const rows = 90, m = 64, maxQ = 64, cap = 40;
+  const { t } = sharedMatrix(gpu, m, 71);
+  const { idx, counts, rhs } = removalSets(rows, m, maxQ, 73);
+  using ti = upload(gpu, idx), tc = upload(gpu, counts), tr = upload(gpu, rhs);
+  using plain = zeros(gpu, [rows, maxQ]), counted = zeros(gpu, [rows, maxQ]);
+  using total = upload(gpu, new Uint32Array([5]));
+  const sum = counts.reduce((s, c) => s + Math.min(c, cap), 0);
+  await gatheredSolve(mat(t), ti, tc, tr, plain, maxQ, { maxCount: cap });
+  for (const orderRows of [true, false]) {
+    await gatheredSolve(mat(t), ti, tc, tr, counted, maxQ, { maxCount: cap, orderRows, countInto: total });
+    const [a, b] = [await plain.read(), await counted.read()];
+    assertEquals(
+      Array.from(new Uint32Array(b.buffer)),
+      Array.from(new Uint32Array(a.buffer)),
+      `orderRows ${orderRows}`,
+    );
+  }
+  assertEquals((await total.read())[0], 5 + 2 * sum);
+  await assertRejects(
+    () => gatheredSolve(mat(t), ti, 3, tr, counted, maxQ, { countInto: total }),
+    RangeError,
+    "gatheredSolve: countInto needs a counts tensor, not one count",
+  );
+  await assertRejects(
+    () => gatheredSolve(mat(t), ti, tc, tr, counted, maxQ, { countInto: tc as never }),
+    RangeError,
+    "gatheredSolve: countInto",
+  );
+  t.release();
+});
 
 gpuTest("one count for all rows (n:m case) and a shared matrix inside a larger tensor", async (gpu) => {
   const rows = 300, m = 64, maxQ = 40, count = 32;

@@ -2,7 +2,8 @@
 // k-smallest selection (select_init → [select_bracket → select_bracket_check] →
 // select_histogram/select_digit ×4 → select_tie_count → select_tie_scan → select_mask) pass to one
 // another, and the values of its TIES and MODE slots.
-//   0 K_IN     k copied from the caller's tensor (read only when select_init's k_from_state != 0)
+//   0 K_IN     k, or a budget's spent count, copied from the caller's tensor (read only when select_init's
+//              k_from_state != 0)
 //   1 K_REM    rank still to find among the elements that match PREFIX (1-based); after the last
 //              radix pass: how many elements whose key equals the threshold are selected
 //   2 PREFIX   the high key bits fixed so far; after the last pass: the threshold key T

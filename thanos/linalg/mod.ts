@@ -15,7 +15,14 @@ export {
   matmulVariant,
 } from "./matmul.ts";
 export { columnSquaredNormsAccumulate, gramAccumulate } from "./gram.ts";
-export { kSmallestMask, type KSmallestOptions, nmMask, rowKSmallestMask, SelectBracket } from "./select.ts";
+export {
+  type KBudget,
+  kSmallestMask,
+  type KSmallestOptions,
+  nmMask,
+  rowKSmallestMask,
+  SelectBracket,
+} from "./select.ts";
 export {
   absScores,
   applyMask,

@@ -176,6 +176,16 @@ export class SelectBracket implements Disposable {
   }
 }
 
+/**
+ * A dynamic budget for {@link kSmallestMask}: k = max(0, target − spent[0]), read on the GPU when
+ * the work runs (Thanos's layer-wide target less the weights pruned in earlier blocks).
+ */
+export interface KBudget {
+  target: number;
+  /** u32 [1] */
+  spent: Tensor<"u32">;
+}
+
 /** Options of {@link kSmallestMask}. */
 export interface KSmallestOptions {
   /**
@@ -216,8 +226,9 @@ export interface KSmallestOptions {
  *
  * @param scores f32 view of the scores
  * @param k how many to select: a number in [0, rows·cols], or a u32 tensor whose element 0 is read
- *   on the GPU when the work runs (so a caller can chain selections without a readback); a
- *   GPU-resident k larger than rows·cols selects everything
+ *   on the GPU when the work runs (so a caller can chain selections without a readback), or a
+ *   {@link KBudget} (max(0, target − spent[0]), on the GPU); a GPU-resident k larger than rows·cols
+ *   selects everything
  * @param mask u32 view of the same shape; receives 1 for the selected elements and 0 elsewhere
  *   (in its columns below `options.writeCols`)
  * @param options `writeCols`
@@ -235,7 +246,7 @@ export interface KSmallestOptions {
  */
 export async function kSmallestMask(
   scores: MatrixView,
-  k: number | Tensor<"u32">,
+  k: number | Tensor<"u32"> | KBudget,
   mask: MatrixView,
   options: KSmallestOptions = {},
 ): Promise<void> {
@@ -252,6 +263,11 @@ export async function kSmallestMask(
     if (!Number.isInteger(k) || k < 0 || k > n) {
       throw new RangeError(`${op}: k = ${k} is outside [0, ${n}] for scores ${describe(scores)}`);
     }
+  } else if ("spent" in k) {
+    if (!Number.isInteger(k.target) || k.target < 0 || k.target > 0xffffffff) {
+      throw new RangeError(`${op}: budget target = ${k.target}; expected an integer in [0, ${0xffffffff}]`);
+    }
+    checkTensor(op, "budget.spent", k.spent, "u32", 1);
   } else {
     checkTensor(op, "k", k, "u32", 1);
   }
@@ -287,13 +303,15 @@ export async function kSmallestMask(
   const scoreArgs = indirectArgs(gpu, 3, `${op}.scoreArgs`);
   const [gridX, gridY] = grid;
   try {
-    if (typeof k !== "number") gpu.recorder.copy(k.buffer, 0, state.buffer, 0, 4); // → state[K_IN]
+    const budget = typeof k === "number" || !("spent" in k) ? null : k;
+    const kTensor = typeof k === "number" ? null : budget ? budget.spent : k as Tensor<"u32">;
+    if (kTensor) gpu.recorder.copy(kTensor.buffer, 0, state.buffer, 0, 4); // → state[K_IN]
     await launch(gpu, "select_init", { state, hist, radix_args: radixArgs, tie_args: tieArgs }, {
       grid: [1],
       params: {
         n,
-        k: typeof k === "number" ? k : 0,
-        k_from_state: typeof k === "number" ? 0 : 1,
+        k: typeof k === "number" ? k : budget ? budget.target : 0,
+        k_from_state: kTensor === null ? 0 : budget ? 2 : 1,
         width: BRACKET_WIDTH,
         grid_x: gridX,
         grid_y: gridY,

@@ -102,6 +102,17 @@ export interface GatheredSolveOptions {
    * scatter pass. Needs every index < maxQ: A's size m ≤ maxQ is checked, the indices are not
    */
   scatter?: boolean;
+  /**
+   * u32 [1]: add Σ_r n_r (each clamped to maxCount) to it on the GPU — Thanos's count of the
+   * weights pruned so far, whose removal sets are exactly the block's pruned weights. Needs a counts
+   * tensor and at most {@link countedRowsLimit} rows (the ordering kernel sums them)
+   */
+  countInto?: Tensor<"u32">;
+}
+
+/** The most rows one gatheredSolve call orders by count, or sums into `countInto` (count_order.wgsl's loop budget). */
+export function countedRowsLimit(gpu: Gpu): number {
+  return singleWorkgroupSize(gpu) * ORDER_ROWS;
 }
 
 /**
@@ -156,14 +167,16 @@ export async function gatheredSolve(
     using scratch = empty(gpu, [4 * words * Math.ceil(slots / SLOT_GROUP) * SLOT_GROUP], "f32", `${op}.factors`);
     const countsTensor = typeof counts === "number" ? idx : counts; // bound but unread with a uniform count
     // varying counts: the rows by decreasing count, so that the rows run side by side do alike work
-    const orderWg = singleWorkgroupSize(gpu);
-    const ordered = typeof counts !== "number" && (options.orderRows ?? true) && rows <= orderWg * ORDER_ROWS;
-    using order = ordered ? empty(gpu, [rows], "u32", `${op}.order`) : null;
+    const ordered = typeof counts !== "number" && (options.orderRows ?? true) && rows <= countedRowsLimit(gpu);
+    // the ordering kernel reads every count: it also sums them for countInto (then the order may go unused)
+    using order = ordered || options.countInto ? empty(gpu, [rows], "u32", `${op}.order`) : null;
     if (order) {
-      await launch(gpu, "count_order", { counts: countsTensor, order }, {
+      const total = options.countInto;
+      using unused = total ? null : empty(gpu, [1], "u32", `${op}.noTotal`);
+      await launch(gpu, "count_order", { counts: countsTensor, order, total: total ?? unused! }, {
         grid: [1],
-        params: { rows, cap, lanes: orderLanes(gpu), group: WG },
-        constants: { WG: orderWg },
+        params: { rows, cap, lanes: orderLanes(gpu), group: WG, add_total: total ? 1 : 0 },
+        constants: { WG: singleWorkgroupSize(gpu) },
       });
     }
     for (let row0 = 0; row0 < rows; row0 += slots) {
@@ -194,7 +207,7 @@ export async function gatheredSolve(
             forward: phase.forward ? 1 : 0,
             backward: phase.backward ? 1 : 0,
             cap,
-            ordered: order ? 1 : 0,
+            ordered: ordered ? 1 : 0,
             scatter: options.scatter ? 1 : 0,
           },
           constants: { WG },
@@ -218,6 +231,15 @@ function checkArguments(
   checkSquare(op, "A", a);
   if (!Number.isInteger(maxQ) || maxQ < 1 || maxQ > MAX_GATHERED) {
     throw new RangeError(`${op}: maxQ is ${maxQ}; expected an integer in [1, ${MAX_GATHERED}]`);
+  }
+  if (options.countInto) {
+    if (typeof counts === "number") throw new RangeError(`${op}: countInto needs a counts tensor, not one count`);
+    checkTensor(op, "countInto", options.countInto, "u32", 1);
+    checkNoAlias(op, "countInto", options.countInto, "counts", counts);
+    const gpu = a.tensor.gpu, rows = options.rows ?? counts.size;
+    if (rows > countedRowsLimit(gpu)) {
+      throw new RangeError(`${op}: countInto sums at most ${countedRowsLimit(gpu)} rows a call; got ${rows}`);
+    }
   }
   if (options.scatter && a.rows > maxQ) {
     throw new RangeError(`${op}: scatter needs A's size ≤ maxQ = ${maxQ} (λ_i lands at column q_i < ${a.rows})`);

@@ -75,8 +75,8 @@ import { FactorStatus } from "../linalg/status.ts";
 import { scale } from "../linalg/elementwise.ts";
 import { matmul } from "../linalg/matmul.ts";
 import { applyMask, colSumsWeighted, countMask, kFromBudget, rowSumsWeighted, wandaScores } from "../linalg/mask.ts";
-import { kSmallestMask, nmMask, SelectBracket } from "../linalg/select.ts";
-import { gatheredSolve } from "../linalg/solve.ts";
+import { type KBudget, kSmallestMask, nmMask, SelectBracket } from "../linalg/select.ts";
+import { countedRowsLimit, gatheredSolve } from "../linalg/solve.ts";
 import { mat, type MatrixView, sub } from "../linalg/view.ts";
 import { dampedHessian } from "./hessian.ts";
 import { layerShape, type LayerWeight, type MethodObserver, type PruneMethod, scratch, workingCopy } from "./method.ts";
@@ -123,8 +123,8 @@ async function blockwise(
   using hinvRows = zeros(gpu, [B * cols], "f32", `${label}.HinvRows`); // (H[i1:, i1:])⁻¹[0:B, :] per block
   using outliers = nm ? await outlierRows(gpu, W, norms, options.alpha, label) : null;
   using scores = zeros(gpu, [nm ? rows * B : rows * cols], "f32", `${label}.scores`);
-  using zerosSoFar = zeros(gpu, [1], "u32", `${label}.zerosSoFar`);
-  using k = zeros(gpu, [1], "u32", `${label}.k`);
+  using zerosSoFar = zeros(gpu, [1], "u32", `${label}.zerosSoFar`); // added to by the solves (countInto)
+  using k = observer?.onBlock && !nm ? zeros(gpu, [1], "u32", `${label}.k`) : null; // shown to the observer
   using bracket = new SelectBracket(gpu, `${label}.selectBracket`); // the last block's threshold
   using setsOwner = new DisposableStack();
   const sets: RemovalSets = {
@@ -134,6 +134,8 @@ async function blockwise(
   };
   using Lambda = zeros(gpu, [rowBatch * B], "f32", `${label}.Lambda`); // λ_r at its columns q_r
   const target = Math.floor(options.sparsity * rows * cols);
+  // unstructured: the solves' ordering kernel counts the block's removal sets — its pruned weights
+  const counted = !nm && rowBatch <= countedRowsLimit(gpu);
 
   for (let i1 = 0; i1 < cols; i1 += B) {
     const i2 = Math.min(i1 + B, cols), count = i2 - i1, m = cols - i1;
@@ -148,11 +150,12 @@ async function blockwise(
 
     if (nm) await selectNm(Wblock, Mblock, norms, i1, nm, outliers, scratch(scores, rows, count));
     else {
-      const budget = { target, zerosSoFar, k, bracket };
-      await selectDynamic(W, M, norms, i1, i2, budget, scratch(scores, rows, m), observer?.tentativeMasks ?? false);
+      const budget = { target, spent: zerosSoFar };
+      await selectDynamic(W, M, norms, i1, i2, budget, bracket, scratch(scores, rows, m), observer?.tentativeMasks);
     }
 
-    const step = { method: "thanos", i1, i2, weight: W, mask: M, hinv: Hinv, budget: nm ? undefined : k } as const;
+    if (k) await kFromBudget(target, zerosSoFar, k); //           the budget this block's selection had
+    const step = { method: "thanos", i1, i2, weight: W, mask: M, hinv: Hinv, budget: k ?? undefined } as const;
     await observer?.onBlock?.({ ...step, phase: "selected" });
 
     // per-row solves Hinv[q_r, q_r]·λ_r = W[r, q_r]ᵀ, then W[:, i1:] −= Λ·Hinv[0:B, :]
@@ -166,8 +169,10 @@ async function blockwise(
         maxCount, //                                             n:m: n of every m, the factors' size
         orderRows: !nm, //                                       n:m: every row's count is the same
         scatter: true, //                                        Λ [nr, count]: λ_r at the columns q_r
+        countInto: counted ? zerosSoFar : undefined, //          the block's pruned weights, counted
         status,
       });
+      if (!nm && !counted) await countMask(sub(Mblock, r0, 0, nr, count), zerosSoFar, { accumulate: true });
       await matmul(scratch(Lambda, nr, count), sub(Hinv, 0, 0, count, m), sub(Wtail, r0, 0, nr, m), {
         alpha: -1,
         accumulate: true,
@@ -203,8 +208,8 @@ async function selectNm(
 /**
  * Unstructured, the dynamic global mask: the (target − zeros so far) smallest Wanda scores of
  * W[:, i1:], of which only the block's part mask[:, i1:i2] is written (all of mask[:, i1:] with
- * `tentative`, for an observer that shows the layer-wide choice; later blocks select again), and
- * the block's zeros are added to the count.
+ * `tentative`, for an observer that shows the layer-wide choice; later blocks select again). The
+ * block's zeros are added to `budget.spent` after it, by the solves (their removal sets are them).
  */
 async function selectDynamic(
   W: MatrixView,
@@ -212,19 +217,18 @@ async function selectDynamic(
   norms: Tensor,
   i1: number,
   i2: number,
-  budget: { target: number; zerosSoFar: Tensor<"u32">; k: Tensor<"u32">; bracket: SelectBracket },
+  budget: KBudget,
+  bracket: SelectBracket,
   scores: MatrixView,
-  tentative: boolean,
+  tentative = false,
 ): Promise<void> {
   const { rows, cols } = W;
-  if (!budget.bracket.used) await seedBracket(W, M, norms, i1, budget.target, budget.bracket, scores);
-  await kFromBudget(budget.target, budget.zerosSoFar, budget.k);
-  await kSmallestMask(scores, budget.k, sub(M, 0, i1, rows, cols - i1), {
+  if (!bracket.used) await seedBracket(W, M, norms, i1, budget.target, bracket, scores);
+  await kSmallestMask(scores, budget, sub(M, 0, i1, rows, cols - i1), {
     writeCols: tentative ? cols - i1 : i2 - i1,
-    bracket: budget.bracket, //                                  the threshold moves little from block to block
+    bracket, //                                                  the threshold moves little from block to block
     wanda: { weight: sub(W, 0, i1, rows, cols - i1), norms, colOffset: i1 }, // scores written where still read
   });
-  await countMask(sub(M, 0, i1, rows, i2 - i1), budget.zerosSoFar, { accumulate: true });
 }
 
 /** Rows of the first block's scores in the sample that seeds the dynamic mask's bracket: every SEED_EVERY-th. */
