@@ -4,13 +4,16 @@
 // with wanda_scores_vec4.wgsl's arithmetic (the same bits), so the same counts and the same keys
 // collected as select_bracket_vec4 over the scores wanda_scores_vec4 would write. Thanos's dynamic
 // mask walks W[:, i1:] this way every block and writes the scores only where the selection still
-// needs them (kSmallestMask's `wanda` option): one pass over the weights instead of a pass that
-// writes the scores and one that reads them.
+// needs them (kSmallestMask's `wanda` option): this walk writes those of the columns j < write_cols
+// (the mask's, which select_mask reads), the rest only when the bracket misses or ties must be
+// ranked — one pass over the weights instead of a pass that writes the scores and one that reads them.
 //
 // Bindings (group 0):
-//   #params { n, cols, offset, ld, items, capacity, col_offset: u32 }
-//        (the weights' view; offset, ld, cols, col_offset and items multiples of 4)
+//   #params { n, cols, offset, ld, items, capacity, col_offset, s_offset, s_ld, write_cols: u32 }
+//        (the weights' view and the scores' (s_): offsets, lds, cols, col_offset, write_cols and
+//        items multiples of 4)
 //   #binding w: array<vec4f>, read            element (i, j) of the view at offset + i*ld + j
+//   #binding scores: array<vec4f>, read_write  element (i, j) at s_offset + i*s_ld + j: written for j < write_cols
 //   #binding norms: array<vec4f>, read        [layer cols / 4] squared column norms ‖X_j‖²
 //   #binding bracket: array<u32>, read        [12] the previous selection's state (lib/select_state.wgsl)
 //   #binding state: array<atomic<u32>>, read_write   [12] (lib/select_state.wgsl)
@@ -28,10 +31,15 @@ override WG: u32 = 256;
 
 // #include "lib/chunk_entry.wgsl"
 
-// the order keys of the Wanda scores of w[offset + row·ld + col ..+4] (pos.y a multiple of 4)
+// the order keys of the Wanda scores of w[offset + row·ld + col ..+4] (pos.y a multiple of 4), the
+// scores stored where the mask's columns are
 fn view_keys(pos: vec2u) -> vec4u {
   let n = norms[(p.col_offset + pos.y) / 4u];
-  return order_key4(bitcast<vec4u>(abs(w[view_at(p.offset, p.ld, pos) / 4u]) * sqrt(n)));
+  let s = abs(w[view_at(p.offset, p.ld, pos) / 4u]) * sqrt(n);
+  if (pos.y < p.write_cols) {
+    scores[view_at(p.s_offset, p.s_ld, pos) / 4u] = s;
+  }
+  return order_key4(bitcast<vec4u>(s));
 }
 
 // #include "lib/select_bracket_walk4.wgsl"

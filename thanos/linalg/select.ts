@@ -26,7 +26,7 @@ import type { Gpu } from "../gpu/device.ts";
 import { grid1d, indirectArgs, launch } from "../gpu/launch.ts";
 import { checkLoopBudget, LOOP_BUDGET, loopCost } from "../gpu/loop_budget.ts";
 import { empty, type Tensor, zeros } from "../gpu/tensor.ts";
-import { describe, type MatrixView, sub, wholeVec4s } from "./view.ts";
+import { describe, type MatrixView, wholeVec4s } from "./view.ts";
 import { checkWandaArguments, wandaGrid, wandaScores, wandaVec4 } from "./mask.ts";
 import { checkSameShape, checkTensor, checkView } from "./checks.ts";
 
@@ -207,8 +207,8 @@ export interface KSmallestOptions {
    * computes them from the weights, and they are written only where the selection still reads
    * them: the mask's written columns — every score only when the bracket misses or ties must be
    * ranked. Thanos's dynamic mask: one pass over W[:, i1:] a block instead of one that writes the
-   * scores and one that reads them. Same masks; scores outside the written columns are then left
-   * as they were.
+   * scores and one that reads them. Same masks; scores outside the written columns (rounded up to
+   * whole vec4s) may then be left as they were.
    */
   wanda?: { weight: MatrixView; norms: Tensor; colOffset: number };
 }
@@ -326,13 +326,23 @@ export async function kSmallestMask(
         const w = wanda.weight;
         await launch(gpu, "select_bracket_wanda_vec4", {
           w: w.tensor,
+          scores: scores.tensor,
           norms: wanda.norms,
           bracket: bracket.state,
           state,
           cands,
         }, {
           grid,
-          params: { ...view, offset: w.offset, ld: w.ld, capacity, col_offset: wanda.colOffset },
+          params: {
+            ...view,
+            offset: w.offset,
+            ld: w.ld,
+            capacity,
+            col_offset: wanda.colOffset,
+            s_offset: scores.offset,
+            s_ld: scores.ld,
+            write_cols: writeCols, //                            the mask's columns: select_mask reads their scores
+          },
           constants,
         });
       } else {
@@ -363,19 +373,10 @@ export async function kSmallestMask(
         },
         constants: { WG: oneGroup },
       });
-      if (onDemand) {
-        // every score when the passes or the tie ranks need them (the check says so), and the mask's
-        // columns (with every column written, simply every score)
-        const { weight: w, norms, colOffset } = wanda;
-        if (writeCols < scores.cols) await wandaScores(w, norms, colOffset, scores, { indirect: scoreArgs });
-        if (writeCols > 0) {
-          await wandaScores(
-            sub(w, 0, 0, w.rows, writeCols),
-            norms,
-            colOffset,
-            sub(scores, 0, 0, scores.rows, writeCols),
-          );
-        }
+      if (onDemand && writeCols < scores.cols) {
+        // every score when the passes or the tie ranks need them (the check says so); the walk wrote
+        // the mask's columns
+        await wandaScores(wanda.weight, wanda.norms, wanda.colOffset, scores, { indirect: scoreArgs });
       }
     }
     for (let pass = 0; pass < RADIX_PASSES; pass++) {
