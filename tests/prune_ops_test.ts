@@ -25,6 +25,18 @@ for (
     async (gpu) => {
       const ld = count + (c0 === 4 ? 8 : 3);
       const maskFull = randomMask(rows * ld, 0.4, rows), wFull = randn(rows * ld, count);
+      // rows that fill the packed vec4s exactly, never, or at the row's end: all removed, none, the
+      // first four, every other one, the last three
+      const patterns = [
+        () => 1,
+        () => 0,
+        (j: number) => +(j < 4),
+        (j: number) => j % 2,
+        (j: number) => +(j >= count - 3),
+      ];
+      for (let r = 0; r < Math.min(rows, patterns.length); r++) {
+        for (let j = 0; j < count; j++) maskFull[r * ld + c0 + j] = patterns[r](j);
+      }
       const maskBlock = new Uint32Array(rows * count), wBlock = new Float32Array(rows * count);
       for (let r = 0; r < rows; r++) {
         for (let j = 0; j < count; j++) {
