@@ -4,6 +4,7 @@ import {
   broadcastRow,
   compactFlags,
   gather2d,
+  nmRemovalSets,
   removalSets,
   rowDots,
   sparsegptBlock,
@@ -13,6 +14,9 @@ import {
 } from "../thanos/prune/ops.ts";
 import { assertEquals, assertRejects } from "./assert.ts";
 import * as ref from "./reference/prune_ops.ts";
+import * as selectRef from "./reference/select.ts";
+import { wandaScores } from "../thanos/linalg/mask.ts";
+import { nmMask } from "../thanos/linalg/select.ts";
 import { assertClose, gpuTest, randn, randomMask } from "./util.ts";
 
 // the block a window [*, 2:2+count] of a wider matrix (scalar kernel), or [*, 4:4+count] with count
@@ -55,6 +59,64 @@ for (
       assertEquals(await sets.counts.read(), expected.counts);
       assertEquals(await sets.idx.read(), expected.idx);
       assertEquals(await sets.rhs.read(), expected.rhs);
+    },
+  );
+}
+
+for (const [n, m, outliers] of [[2, 4, false], [4, 8, true], [1, 3, true], [0, 4, false]] as const) {
+  gpuTest(
+    `nmRemovalSets ${n}:${m}${outliers ? " with outlier rows" : ""}: the mask and sets of the four-kernel path`,
+    async (gpu) => {
+      // the block W[:, 5:5+count] of a wider layer (colOffset 5 into the norms), the mask a window of
+      // another; ties within groups (repeated magnitudes, −0 and +0) are broken by the lower column
+      const rows = 37, count = 24, ld = 31, c0 = 5;
+      const wFull = randn(rows * ld, n + m);
+      for (let f = 0; f < rows * ld; f += 7) wFull[f] = f % 2 ? -wFull[f - 1 >= 0 ? f - 1 : 0] : 0.25;
+      wFull[c0] = -0;
+      wFull[c0 + 1] = 0;
+      const norms = Float32Array.from({ length: ld }, (_, j) => 0.5 + ((j * 13) % 7) / 3);
+      const flags = Uint32Array.from({ length: rows }, (_, r) => outliers && r % 6 === 2 ? 1 : 0);
+      const w = upload(gpu, wFull, [rows, ld]), normsT = upload(gpu, norms), flagsT = upload(gpu, flags);
+      const maskA = zeros(gpu, [rows, count + 8], "u32"), maskB = zeros(gpu, [rows, count + 8], "u32");
+      const sets = () => ({
+        idx: upload(gpu, new Uint32Array(rows * count).fill(9)), // stale entries must be overwritten
+        counts: zeros(gpu, [rows], "u32"),
+        rhs: upload(gpu, new Float32Array(rows * count).fill(9)),
+      });
+      const [a, b] = [sets(), sets()];
+      const block = sub(mat(w), 0, c0, rows, count);
+      const maskWin = (t: typeof maskA) => sub(mat(t), 0, 3, rows, count);
+      await nmRemovalSets(block, normsT, c0, { n, m }, outliers ? flagsT : null, maskWin(maskA), a);
+      // the four-kernel path
+      const scores = zeros(gpu, [rows, count]);
+      await wandaScores(block, normsT, c0, mat(scores));
+      await nmMask(mat(scores), n, m, maskWin(maskB));
+      if (outliers) await zeroRows(maskWin(maskB), flagsT);
+      await removalSets(maskWin(maskB), block, b);
+      assertEquals(await maskA.read(), await maskB.read(), "mask");
+      assertEquals(await a.counts.read(), await b.counts.read(), "counts");
+      assertEquals(await a.idx.read(), await b.idx.read(), "idx");
+      assertEquals(await a.rhs.read(), await b.rhs.read(), "rhs");
+      // and the plain-TS reference over f32 Wanda scores
+      const wBlock = Float32Array.from(
+        { length: rows * count },
+        (_, f) => wFull[Math.floor(f / count) * ld + c0 + f % count],
+      );
+      const s32 = wBlock.map((x, f) => Math.fround(Math.abs(x) * Math.fround(Math.sqrt(norms[c0 + f % count]))));
+      const want = selectRef.nmMask(s32, rows, count, n, m);
+      for (let r = 0; r < rows; r++) if (flags[r]) want.fill(0, r * count, (r + 1) * count);
+      const got = await maskA.read();
+      assertEquals(
+        Array.from({ length: rows * count }, (_, f) => got[Math.floor(f / count) * (count + 8) + 3 + f % count]),
+        Array.from(want),
+      );
+      const expected = ref.removalSets(want, wBlock, rows, count);
+      assertEquals(await a.counts.read(), expected.counts);
+      assertEquals(await a.idx.read(), expected.idx);
+      assertEquals(await a.rhs.read(), expected.rhs);
+      for (const t of [w, normsT, flagsT, maskA, maskB, scores, a.idx, a.counts, a.rhs, b.idx, b.counts, b.rhs]) {
+        t.release();
+      }
     },
   );
 }

@@ -1,6 +1,6 @@
 /**
  * GPU kernels specific to the pruning methods (the general linear algebra is in ../linalg/):
- * removal sets for Thanos, submatrix gathers for structured Thanos, the SparseGPT
+ * removal sets for Thanos (and its n:m masks with them), submatrix gathers for structured Thanos, the SparseGPT
  * block sweep, row clearing for outlier rows, and per-row dot products for the reconstruction error.
  *
  * Every function records dispatches only; nothing is read back here except in `rowDots`.
@@ -54,6 +54,84 @@ export async function removalSets(mask: MatrixView, w: MatrixView, out: RemovalS
   }, {
     grid: grid1d(w.tensor.gpu, rows, WG),
     params: { rows, count, mask_offset: mask.offset, mask_ld: mask.ld, w_offset: w.offset, w_ld: w.ld },
+    constants: { WG },
+  });
+}
+
+/** Loop iterations of an nm_removal_sets invocation: each of m columns ranks itself in its group, then the padding. */
+function nmSetsCost(n: number, m: number): number {
+  return loopCost(m) + m * loopCost(m) + loopCost(m - n) + 1;
+}
+
+/** Whether {@link nmRemovalSets} fits llvmpipe's loop budget for groups of m (every m up to ~250). */
+export function nmRemovalSetsFit(n: number, m: number): boolean {
+  return nmSetsCost(n, m) <= LOOP_BUDGET;
+}
+
+/**
+ * Thanos's n:m block in one dispatch: the mask (in every row, the n lowest Wanda scores
+ * |w_rj|·sqrt(colSqNorms[colOffset + j]) of each group of m columns, ties by the lower column) and the
+ * removal sets of every row (as {@link removalSets} writes them); outlier rows stay dense (mask 0,
+ * count 0). The same mask and sets as wandaScores → nmMask → zeroRows → removalSets.
+ * @param w f32 view [rows, count] of the block's weights, count a multiple of m
+ * @param colSqNorms f32 [layer cols]: ‖X_j‖² (colOffset: the block's first column)
+ * @param outliers u32 [rows] flags of the rows that stay dense, or null
+ * @param mask u32 view [rows, count]: receives the mask
+ * @param out the sets, at least [rows, count]
+ * @throws RangeError on shapes that differ, count not a multiple of m, n outside [0, m), or groups
+ *   of m past llvmpipe's loop budget ({@link nmRemovalSetsFit})
+ */
+export async function nmRemovalSets(
+  w: MatrixView,
+  colSqNorms: Tensor,
+  colOffset: number,
+  nm: { n: number; m: number },
+  outliers: Tensor<"u32"> | null,
+  mask: MatrixView,
+  out: RemovalSets,
+): Promise<void> {
+  const op = "nmRemovalSets";
+  checkView(op, "w", w, "f32");
+  checkView(op, "mask", mask, "u32");
+  checkSameShape(op, "w", w, "mask", mask);
+  const { rows, cols: count } = w;
+  const { n, m } = nm;
+  if (!Number.isInteger(m) || m < 1 || !Number.isInteger(n) || n < 0 || n >= m || count % m !== 0) {
+    throw new RangeError(`${op}: ${n}:${m} on a block of ${count} columns; expected 0 <= n < m and m dividing it`);
+  }
+  checkTensor(op, "colSqNorms", colSqNorms, "f32", colOffset + count);
+  checkTensor(op, "idx", out.idx, "u32", rows * count);
+  checkTensor(op, "rhs", out.rhs, "f32", rows * count);
+  checkTensor(op, "counts", out.counts, "u32", rows);
+  if (outliers) checkTensor(op, "outliers", outliers, "u32", rows);
+  checkLoopBudget(op, nmSetsCost(n, m), `groups of m = ${m}`);
+  const groups = count / m;
+  if (rows * groups === 0) return;
+  const gpu = w.tensor.gpu;
+  using none = outliers ? null : empty(gpu, [1], "u32", `${op}.noOutliers`); // bound but unread
+  await launch(gpu, "nm_removal_sets", {
+    w: w.tensor,
+    norms: colSqNorms,
+    outliers: outliers ?? none!,
+    mask: mask.tensor,
+    idx: out.idx,
+    rhs: out.rhs,
+    counts: out.counts,
+  }, {
+    grid: grid1d(gpu, rows * groups, WG),
+    params: {
+      rows,
+      groups,
+      n,
+      m,
+      w_offset: w.offset,
+      w_ld: w.ld,
+      col_offset: colOffset,
+      mask_offset: mask.offset,
+      mask_ld: mask.ld,
+      stride: count,
+      has_outliers: outliers ? 1 : 0,
+    },
     constants: { WG },
   });
 }

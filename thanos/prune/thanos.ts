@@ -80,7 +80,16 @@ import { countedRowsLimit, gatheredSolve } from "../linalg/solve.ts";
 import { mat, type MatrixView, sub } from "../linalg/view.ts";
 import { dampedHessian } from "./hessian.ts";
 import { layerShape, type LayerWeight, type MethodObserver, type PruneMethod, scratch, workingCopy } from "./method.ts";
-import { broadcastRow, compactFlags, gather2d, type RemovalSets, removalSets, zeroRows } from "./ops.ts";
+import {
+  broadcastRow,
+  compactFlags,
+  gather2d,
+  nmRemovalSets,
+  nmRemovalSetsFit,
+  type RemovalSets,
+  removalSets,
+  zeroRows,
+} from "./ops.ts";
 import type { PruneOptions } from "./options.ts";
 import type { LayerStats } from "./stats.ts";
 
@@ -122,7 +131,9 @@ async function blockwise(
   const U = mat(u);
   using hinvRows = zeros(gpu, [B * cols], "f32", `${label}.HinvRows`); // (H[i1:, i1:])⁻¹[0:B, :] per block
   using outliers = nm ? await outlierRows(gpu, W, norms, options.alpha, label) : null;
-  using scores = zeros(gpu, [nm ? rows * B : rows * cols], "f32", `${label}.scores`);
+  // n:m in one pass a block (mask and removal sets from the weights) where the sets hold every row
+  const fusedNm = nm !== null && rowBatch >= rows && nmRemovalSetsFit(nm.n, nm.m);
+  using scores = zeros(gpu, [fusedNm ? 1 : nm ? rows * B : rows * cols], "f32", `${label}.scores`);
   using zerosSoFar = zeros(gpu, [1], "u32", `${label}.zerosSoFar`); // added to by the solves (countInto)
   using k = observer?.onBlock && !nm ? zeros(gpu, [1], "u32", `${label}.k`) : null; // shown to the observer
   using bracket = new SelectBracket(gpu, `${label}.selectBracket`); // the last block's threshold
@@ -148,7 +159,8 @@ async function blockwise(
     const Wblock = sub(W, 0, i1, rows, count); //                W[:, i1:i2]
     const Mblock = sub(M, 0, i1, rows, count); //                mask[:, i1:i2]
 
-    if (nm) await selectNm(Wblock, Mblock, norms, i1, nm, outliers, scratch(scores, rows, count));
+    if (fusedNm) await nmRemovalSets(Wblock, norms, i1, nm, outliers, Mblock, sets);
+    else if (nm) await selectNm(Wblock, Mblock, norms, i1, nm, outliers, scratch(scores, rows, count));
     else {
       const budget = { target, spent: zerosSoFar };
       await selectDynamic(W, M, norms, i1, i2, budget, bracket, scratch(scores, rows, m), observer?.tentativeMasks);
@@ -163,7 +175,7 @@ async function blockwise(
     for (let r0 = 0; r0 < rows; r0 += rowBatch) {
       lastR0 = r0;
       nr = Math.min(rowBatch, rows - r0);
-      await removalSets(sub(Mblock, r0, 0, nr, count), sub(Wblock, r0, 0, nr, count), sets);
+      if (!fusedNm) await removalSets(sub(Mblock, r0, 0, nr, count), sub(Wblock, r0, 0, nr, count), sets);
       await gatheredSolve(sub(Hinv, 0, 0, count, count), sets.idx, sets.counts, sets.rhs, Lambda, count, {
         rows: nr,
         maxCount, //                                             n:m: n of every m, the factors' size
