@@ -2,13 +2,17 @@
 // shared SPD matrix A:
 //   A[q_r, q_r]·λ_r = b_r,   q_r = idx[r, 0..n_r),  n_r = counts[r] (or one count for all rows)
 //   λ[r, 0..n_r) = the solution, λ[r, n_r..maxQ) = 0
-// by Cholesky G = A[q_r, q_r] = L·Lᵀ, then L·y = b and Lᵀ·λ = y.
+// by Cholesky G = A[q_r, q_r] = L·Lᵀ with L·y = b alongside, then Lᵀ·λ = y.
 //
 // One invocation per row (no barriers, no workgroup memory): on CPU-emulated adapters a barrier
 // costs a context switch per 8 invocations, while independent rows map onto SIMD lanes that run one
 // instruction stream on neighbouring addresses. Within a row everything works on 4 x 4 tiles held
 // in registers (left-looking blocked Cholesky by 4-column blocks, blocked triangular solves), so
-// each step loads two vec4s for 16 multiply-adds. G is padded to nq = ceil(n/4) blocks with the
+// each step loads two vec4s for 16 multiply-adds. The forward solve L·y = b rides along the
+// factorization: block row kg of it needs exactly the tiles L[4kg.., j < 4kg] that the diagonal
+// tile's update loads, so y_kg is formed there (the same operations in the same order as a separate
+// forward sweep, which read those tiles again: ~20% of a row's loads, and llvmpipe's loads of
+// storage are lane by lane). G is padded to nq = ceil(n/4) blocks with the
 // identity (L stays the identity there and the padded λ are 0).
 //
 // scratch (vec4 words, by groups of SG = 32 slots, interleaved within a group: word w of slot s at
@@ -17,8 +21,7 @@
 //      (colStart(j) = Σ_{c<j} (Mq − c/4)), 2·Mq·(Mq+1) words; then y/λ: Mq words (Mq = ceil(cap/4)).
 //
 // The work of a row is split into phases that the host may spread over several dispatches (state
-// stays in scratch): column blocks kg0 ≤ kg < kg1, forward solve (if p.forward), backward solve and
-// output (if p.backward). Mesa's llvmpipe silently ends any invocation after 65535 loop
+// stays in scratch): column blocks kg0 ≤ kg < kg1 (with y), backward solve and output (if p.backward). Mesa's llvmpipe silently ends any invocation after 65535 loop
 // iterations in total, so the host keeps each dispatch under that (see solve.ts).
 //
 // A pivot that is not > 0 (NaN included) is reported to the status buffer with key r·512 + j
@@ -28,7 +31,7 @@
 // n:m removes exactly n/m of a block per row, so its scratch and work are those of cap, not maxQ.
 //
 // Bindings (group 0):
-//   #params { rows, row0, slots, maxQ, offA, ldA, count, op, kg0, kg1, forward,
+//   #params { rows, row0, slots, maxQ, offA, ldA, count, op, kg0, kg1,
 //                       backward, cap, ordered, scatter: u32 }   (count = 0xffffffff: read counts[r])
 //   #binding a: array<f32>, read                   [m, m] window at offA, leading dimension ldA
 //   #binding idx: array<u32>, read                 [rows, maxQ]
@@ -78,6 +81,14 @@ fn lAt(j: u32, g: u32) -> u32 {
 // scratch index of block g of y (then λ)
 fn yAt(g: u32) -> u32 {
   return word(2u * mq * (mq + 1u) + g);
+}
+
+// b_i, or 0 past n
+fn b(i: u32) -> f32 {
+  if (i < n) {
+    return rhs[row * p.maxQ + i];
+  }
+  return 0.0;
 }
 
 // q_i, or past n a marker that selects the identity padding
@@ -181,18 +192,22 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
       gatherColumn(qk, qk.z, kb, kb + 2u),
       gatherColumn(qk, qk.w, kb, kb + 3u),
     );
-    // by column blocks jb: the 4 columns j = 4jb + t lie (mq − jb)·slots words apart
+    // by column blocks jb: the 4 columns j = 4jb + t lie (mq − jb)·SG words apart; the same tiles
+    // give the forward solve's block row kg: v = b_kg − Σ_{jb<kg} L[kg, jb]·y_jb
+    var v = vec4f(b(kb), b(kb + 1u), b(kb + 2u), b(kb + 3u));
     for (var jb = 0u; jb < kg; jb++) {
       let at = lBlock(jb, kg);
       let step = (mq - jb) * SG;
-      var lk = scratch[at];
-      subOuter(&d, lk, lk);
-      lk = scratch[at + step];
-      subOuter(&d, lk, lk);
-      lk = scratch[at + 2u * step];
-      subOuter(&d, lk, lk);
-      lk = scratch[at + 3u * step];
-      subOuter(&d, lk, lk);
+      let l0 = scratch[at];
+      let l1 = scratch[at + step];
+      let l2 = scratch[at + 2u * step];
+      let l3 = scratch[at + 3u * step];
+      subOuter(&d, l0, l0);
+      subOuter(&d, l1, l1);
+      subOuter(&d, l2, l2);
+      subOuter(&d, l3, l3);
+      let yj = scratch[yAt(jb)];
+      v -= l0 * yj.x + l1 * yj.y + l2 * yj.z + l3 * yj.w;
     }
     var d0 = d[0];
     var d1 = d[1];
@@ -217,6 +232,14 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
     scratch[lAt(kb + 1u, kg)] = d1;
     scratch[lAt(kb + 2u, kg)] = d2;
     scratch[lAt(kb + 3u, kg)] = d3;
+    // y_kg = L_kk⁻¹·v
+    let y0 = v.x / d0.x;
+    v -= d0 * y0;
+    let y1 = v.y / d1.y;
+    v -= d1 * y1;
+    let y2 = v.z / d2.z;
+    v -= d2 * y2;
+    scratch[yAt(kg)] = vec4f(y0, y1, y2, v.w / d3.w);
     var dk = array<vec4f, 4>(d0, d1, d2, d3);
     // tiles below, two at a time (8 x 4: three vec4 loads per 32 multiply-adds instead of two per
     // 16 — loads, lane by lane on llvmpipe, bound this loop): T = (G − Σ L·Lᵀ)·L_kk⁻ᵀ
@@ -256,36 +279,6 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
         subOuter(&ta, scratch[at + 3u * step + off], scratch[at + 3u * step]);
       }
       storeBelow(&ta, &dk, kb, ig);
-    }
-  }
-
-  if (p.forward != 0u) {
-    // L·y = b by row blocks: v = b_g − Σ_{jb<g} L[g, jb]·y_jb, then the diagonal tile's solve
-    for (var gg = 0u; gg < nq; gg++) {
-      let gb = 4u * gg;
-      var v = vec4f(0.0);
-      for (var t = 0u; t < 4u; t++) {
-        if (gb + t < n) {
-          v[t] = rhs[base + gb + t];
-        }
-      }
-      for (var jb = 0u; jb < gg; jb++) {
-        let yj = scratch[yAt(jb)];
-        let j = 4u * jb;
-        v -= scratch[lAt(j, gg)] * yj.x + scratch[lAt(j + 1u, gg)] * yj.y +
-          scratch[lAt(j + 2u, gg)] * yj.z + scratch[lAt(j + 3u, gg)] * yj.w;
-      }
-      let d0 = scratch[lAt(gb, gg)];
-      let d1 = scratch[lAt(gb + 1u, gg)];
-      let d2 = scratch[lAt(gb + 2u, gg)];
-      let d3 = scratch[lAt(gb + 3u, gg)];
-      let y0 = v.x / d0.x;
-      v -= d0 * y0;
-      let y1 = v.y / d1.y;
-      v -= d1 * y1;
-      let y2 = v.z / d2.z;
-      v -= d2 * y2;
-      scratch[yAt(gg)] = vec4f(y0, y1, y2, v.w / d3.w);
     }
   }
 

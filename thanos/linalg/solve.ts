@@ -9,7 +9,8 @@
  *
  * Kernel: shaders/gathered_solve.wgsl, one invocation per row: a left-looking Cholesky of the
  * gathered matrix by 4-column blocks on 4 x 4 register tiles (read from A on the fly, L kept in a
- * scratch buffer), then two blocked triangular solves. Measured on llvmpipe (2 cores, shared):
+ * scratch buffer) that solves L·y = b alongside (its block rows need the tiles the diagonal update
+ * loads), then the blocked triangular solve Lᵀ·λ = y. Measured on llvmpipe (2 cores, shared):
  * - one workgroup per row with the threads cooperating on each column (a barrier per column) was
  *   3–5x slower than an invocation per row with scalar loops: barriers cost a context switch per 8
  *   invocations there, while independent rows fill the SIMD lanes with one instruction stream;
@@ -204,7 +205,6 @@ export async function gatheredSolve(
             op: id,
             kg0: phase.kg0,
             kg1: phase.kg1,
-            forward: phase.forward ? 1 : 0,
             backward: phase.backward ? 1 : 0,
             cap,
             ordered: ordered ? 1 : 0,
@@ -265,15 +265,15 @@ function checkArguments(
   return { rows, cap };
 }
 
-/** Loop iterations of the skipped phases' loops in a dispatch (7 loops, at most one test each). */
-const SKIPPED_PHASES = 7;
+/** Loop iterations of the skipped phase's loops in a dispatch (the backward solve's 5 loops, at most one test each). */
+const SKIPPED_PHASES = 5;
 
 /** One dispatch's share of a row's work (see shaders/gathered_solve.wgsl). */
 export interface SolvePhase {
-  /** factor the 4-column blocks kg0 ≤ kg < kg1 */
+  /** factor the 4-column blocks kg0 ≤ kg < kg1 (and solve L·y = b for their rows of y) */
   kg0: number;
   kg1: number;
-  forward: boolean;
+  /** solve Lᵀ·λ = y and write λ */
   backward: boolean;
 }
 
@@ -284,8 +284,8 @@ export interface SolvePhase {
  * 2 + (kg + 1) + (P + 1) + P·(kg + 1) + (kg + 1 or, with no odd tile left, 1) — its own update
  * (one trip per earlier 4-column block), then the P = floor((Mq − kg − 1)/2) pairs of tiles below
  * it and the odd one (a branch no lane takes still costs its loop's test); the loop probe measured
- * one iteration per block more than these loops (the 2), forward
- * Mq·(Mq − 1)/2 + 7·Mq + 1, backward that + stride + 1 (the zero padding up to the row stride
+ * one iteration per block more than these loops (the 2; the forward solve rides in the update's
+ * loop), backward Mq·(Mq − 1)/2 + 7·Mq + 1 + stride + 1 (the zero padding up to the row stride
  * maxQ, at most), and per dispatch 1 for
  * the block loop's exit plus {@link SKIPPED_PHASES} for the loops of the phases it skips (reached
  * under an all-off mask, they cost a test each). tests/loop_limit_test.ts measures the dispatches.
@@ -293,12 +293,12 @@ export interface SolvePhase {
 export function plan(cap: number, budget = LOOP_BUDGET, stride = cap): SolvePhase[] {
   const mq = Math.ceil(cap / 4);
   const phases: SolvePhase[] = [];
-  let cur: SolvePhase = { kg0: 0, kg1: 0, forward: false, backward: false };
+  let cur: SolvePhase = { kg0: 0, kg1: 0, backward: false };
   const base = loopCost(0) + SKIPPED_PHASES;
   let used = base;
   const start = (kg: number) => {
     phases.push(cur);
-    cur = { kg0: kg, kg1: kg, forward: false, backward: false };
+    cur = { kg0: kg, kg1: kg, backward: false };
     used = base;
   };
   for (let kg = 0; kg < mq; kg++) {
@@ -308,12 +308,10 @@ export function plan(cap: number, budget = LOOP_BUDGET, stride = cap): SolvePhas
     cur.kg1 = kg + 1;
     used += cost;
   }
-  const solve = (mq * (mq - 1)) / 2 + 7 * mq + 1;
-  for (const [step, cost] of [["forward", solve], ["backward", solve + loopCost(stride)]] as const) {
-    if (used + cost > budget) start(mq);
-    cur[step] = true;
-    used += cost;
-  }
+  const backward = (mq * (mq - 1)) / 2 + 7 * mq + 1 + loopCost(stride);
+  if (used + backward > budget) start(mq);
+  cur.backward = true;
+  used += backward;
   phases.push(cur);
   return phases;
 }
