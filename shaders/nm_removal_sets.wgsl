@@ -44,7 +44,11 @@ fn flat_item(f: u32) {
   let maskRow = p.mask_offset + r * p.mask_ld + g * p.m;
   let base = r * p.stride;
   let selected = p.groups * p.n;
-  if (p.has_outliers != 0u && outliers[r] != 0u) {
+  var dense = false;
+  if (p.has_outliers != 0u) {
+    dense = outliers[r] != 0u;
+  }
+  if (dense) {
     for (var t = 0u; t < p.m; t++) {
       mask[maskRow + t] = 0u;
       idx[base + g * p.m + t] = 0u;
