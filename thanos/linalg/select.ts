@@ -47,11 +47,13 @@ const ROW_WG = 64;
 /** u32 slots of the global select's state (layout in shaders/lib/select_state.wgsl). */
 const STATE_SLOTS = 12;
 /**
- * The bracket's first half-width, in order-key units: 2^18 keys are ±1.6–3.1% of a positive score
+ * The bracket's first half-width, in order-key units: 2^19 keys are ±3.1–6.3% of a positive score
  * (2^23 keys span a factor of 2). Thanos's threshold moved 0.1–0.5% a block on the benchmark
- * layers, where ±2% held 1.7% of the remaining scores.
+ * layers, but 1.4–2.6% (240k–430k keys) from the first block to the second on tiny-llama's, where
+ * 2^18 missed 18 of the 28 second blocks, just (the k-th key a few dozen ranks above the bracket).
+ * Later widths follow the drift and the density the last selection saw.
  */
-const BRACKET_WIDTH = 1 << 18;
+const BRACKET_WIDTH = 1 << 19;
 /** A hit bracket is resized to hold about n / BRACKET_TARGET keys next time (each costs an atomic). */
 const BRACKET_TARGET = 256;
 /** Fewest keys a bracketed selection can collect (the capacity is otherwise n / 16). */
