@@ -1,7 +1,7 @@
 // gathered_solve: many small SPD solves, one per row r, each on a principal submatrix of one
 // shared SPD matrix A:
 //   A[q_r, q_r]·λ_r = b_r,   q_r = idx[r, 0..n_r),  n_r = counts[r] (or one count for all rows)
-//   λ[r, 0..n_r) = the solution, λ[r, n_r..maxQ) = 0
+//   λ[r, 0..n_r) = the solution, λ[r, n_r..maxQ) = 0 (with scatter: λ at the columns q_r, zeros elsewhere)
 // by Cholesky G = A[q_r, q_r] = L·Lᵀ with L·y = b alongside, then Lᵀ·λ = y.
 //
 // One invocation per row (no barriers, no workgroup memory): on CPU-emulated adapters a barrier

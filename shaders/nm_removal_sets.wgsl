@@ -19,7 +19,8 @@
 //   #binding rhs: array<f32>, read_write     [rows, stride]
 //   #binding counts: array<u32>, read_write  [rows]
 // Grid: 1-D over the rows·groups groups (one invocation each), workgroup size WG, folded into y.
-//   An invocation loops m·(m + 1) + (m − n) + 3 times or less (the caller checks the loop budget).
+//   An invocation loops (m + 1) + m·(m + 1) + (m − n + 1) times or less, plus m + 1 where a dense
+//   outlier row shares its SIMD vector (the caller checks the loop budget: ops.ts nmSetsCost).
 
 override WG: u32 = 64;
 

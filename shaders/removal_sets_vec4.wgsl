@@ -6,7 +6,7 @@
 // no branch: the row's removed columns are packed into a window of eight slots in registers (lo,
 // hi), lo is stored where the row's current vec4 is (again and again while it fills; the last time
 // complete), and once full it is replaced by hi. Stores per row: one pair per four columns plus
-// the padding, against one pair per removed column (3.9 → ~1.5 ms for a 3072 x 128 block).
+// the padding, against one pair per removed column (2.6 → 0.95 ms for a 3072 x 128 block).
 //
 // Bindings (group 0):
 //   #params { rows, count, mask_offset, mask_ld, w_offset, w_ld: u32 }   (in elements, as removal_sets.wgsl)

@@ -15,7 +15,8 @@ import {
   singleWorkgroupSize,
 } from "../thanos/linalg/select.ts";
 import * as ref from "./reference/select.ts";
-import { gpuTest, randn, rng } from "./util.ts";
+import { gpuTest, randn, rng, withBindingLimit } from "./util.ts";
+import { storageBindingsFor } from "../thanos/gpu/launch.ts";
 
 /** Sentinel written around windows: scores that would be selected first if a kernel read them. */
 const OUTSIDE_SCORE = -Infinity;
@@ -414,6 +415,64 @@ gpuTest(
     assertEquals((await check(drift(5), k, cols, "every column written")).written, rows * cols);
     c.release();
     w.release();
+  },
+);
+
+gpuTest(
+  "kSmallestMask with `wanda`: where the walk cannot also bind the scores (too many chunks), a separate pass writes them; the same masks and scores",
+  async (gpu) => {
+    // weights, scores and mask of ~7 binding-limit chunks each: the walk would need 7 + 7 + 4 storage
+    // bindings, more than llvmpipe's 16 (and WebGPU's guaranteed 8), so it leaves the scores to wandaScores
+    const rows = 97, cols = 136, layerCols = 144, colOffset = 8, writeCols = 16;
+    const norms = new Float32Array(layerCols).map((_, j) => 0.5 + ((j * 29) % 13) / 5);
+    using normsT = upload(gpu, norms, [layerCols], "norms");
+    const data = randn(rows * cols, 31);
+    const run = async (limit: number | null) => {
+      const c = setup(gpu, new Float32Array(rows * cols), rows, cols, "vec4");
+      const w = setup(gpu, data, rows, cols, "vec4");
+      c.scores.tensor.write(placed(new Float32Array(rows * cols).fill(-1), c, rows, cols));
+      using bracket = new SelectBracket(gpu, "bracket");
+      const wanda = { weight: w.scores, norms: normsT, colOffset };
+      const k = Math.floor(rows * cols * 0.45);
+      const go = async () => {
+        await kSmallestMask(c.scores, k, c.mask, { bracket, writeCols, wanda }); // full: sets the bracket
+        c.scores.tensor.write(placed(new Float32Array(rows * cols).fill(-1), c, rows, cols));
+        await kSmallestMask(c.scores, k - 40, c.mask, { bracket, writeCols, wanda }); // bracketed, on demand
+      };
+      if (limit === null) await go();
+      else {
+        const sizes = [w.scores.tensor, c.scores.tensor].map((t) => t.buffer.size);
+        await withBindingLimit(gpu, limit, async () => {
+          assertEquals(storageBindingsFor(gpu, sizes) + 4 > gpu.limits.maxStorageBuffersPerShaderStage, true);
+          await go();
+        });
+      }
+      const [mode] = await bracketMode(bracket);
+      const out = { mask: Array.from(await c.readMask()), scores: Array.from(await c.scores.tensor.read()), mode };
+      c.release();
+      w.release();
+      return out;
+    };
+    const whole = await run(null);
+    const bytes = setup(gpu, new Float32Array(rows * cols), rows, cols, "vec4");
+    const limit = Math.ceil(bytes.scores.tensor.buffer.size / 6.5 / 256) * 256; // 7 chunks a tensor
+    bytes.release();
+    const split = await run(limit);
+    assertEquals(whole.mode, MODE_CANDIDATES);
+    assertEquals(split, whole);
+    const want = ref.firstK(
+      ref.selectionOrder(
+        data.map((x, i) => Math.fround(Math.abs(x) * Math.fround(Math.sqrt(norms[colOffset + (i % cols)])))),
+      ),
+      Math.floor(rows * cols * 0.45) - 40,
+    );
+    for (let i = 0; i < rows; i++) {
+      for (let j = 0; j < writeCols; j++) {
+        if (whole.mask[i * cols + j] !== want[i * cols + j]) {
+          throw new Error(`mask (${i}, ${j}) differs from the reference`);
+        }
+      }
+    }
   },
 );
 

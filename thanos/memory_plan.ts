@@ -354,7 +354,7 @@ export function pruneScratch(
   const group = 16 * words * 32; //                                  whole groups of 32 slots, as solve.ts
   const slots = Math.min(rowBatch, Math.max(1, Math.floor(SOLVE_SCRATCH_BYTES / group)) * 32);
   const block = w + mask + h + u + buffer(B * cols * F, "H⁻¹ rows of a block") +
-    buffer((o.pattern.kind === "nm" ? rows * B : rows * cols) * F, "scores") + 5 * align(rowBatch * B * F) +
+    buffer((o.pattern.kind === "nm" ? rows * B : rows * cols) * F, "scores") + 4 * align(rowBatch * B * F) + // idx, rhs, Λ, slack
     (o.pattern.kind === "nm"
       ? 0
       : buffer(Math.max(1024, Math.ceil(rows * cols / 16)) * 4, "bracketed selection's keys")) +

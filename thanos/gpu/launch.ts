@@ -118,14 +118,36 @@ async function processCpuUsage(): Promise<CpuUsage> {
 }
 
 /**
+ * Storage bindings a launch over buffers of these byte sizes takes, those larger than
+ * `gpu.bindingLimit` bound in chunks (as {@link launch} does).
+ */
+export function storageBindingsFor(gpu: Gpu, sizes: readonly number[]): number {
+  const chunkBytes = chunkBytesOf(gpu);
+  return sizes.reduce((n, size) => n + (size <= gpu.bindingLimit ? 1 : Math.ceil(size / chunkBytes)), 0);
+}
+
+/**
+ * Whether a launch over buffers of these byte sizes fits the device's storage bindings once the large
+ * ones are chunked: callers with a fused kernel that binds more buffers fall back to the unfused
+ * kernels where it does not (WebGPU guarantees 8 a stage; llvmpipe has more).
+ */
+export function fitsStorageBindings(gpu: Gpu, sizes: readonly number[]): boolean {
+  return storageBindingsFor(gpu, sizes) <= gpu.limits.maxStorageBuffersPerShaderStage;
+}
+
+function chunkBytesOf(gpu: Gpu): number {
+  const align = Math.max(gpu.limits.minStorageBufferOffsetAlignment, 16);
+  return Math.floor(gpu.bindingLimit / align) * align;
+}
+
+/**
  * Which of a launch's buffers exceed `gpu.bindingLimit` and so are bound in chunks (gpu/chunked.ts),
  * or null when all fit.
  * @throws RangeError naming the shader when the chunks need more storage bindings than the device has
  */
 function splitPlan(gpu: Gpu, iface: ShaderInterface, buffers: readonly [number, GPUBuffer][]): SplitPlan | null {
   const limit = gpu.bindingLimit;
-  const align = gpu.limits.minStorageBufferOffsetAlignment;
-  const chunkBytes = Math.floor(limit / Math.max(align, 16)) * Math.max(align, 16);
+  const chunkBytes = chunkBytesOf(gpu);
   const splits: BindingSplit[] = [];
   for (const [binding, buffer] of buffers) {
     if (buffer.size <= limit) continue;

@@ -15,7 +15,8 @@
  * are then ranked by index with a prefix count. Views whose rows are whole vec4s (offset, leading
  * dimension and columns multiples of 4) are read four scores a load (the `_vec4` kernels: llvmpipe
  * loads storage lane by lane, so loads, not bytes, bound these passes); the result is the same. Nothing is read back to the CPU, so selections can
- * be chained with a GPU-resident k (see {@link kFromBudget} in mask.ts). A {@link SelectBracket}
+ * be chained with a GPU-resident k (see {@link kFromBudget} in mask.ts, or a {@link KBudget} that
+ * select_init turns into k on the GPU). A {@link SelectBracket}
  * carries one selection's threshold to the next over similar scores: when the k-th smallest lies
  * near it, the radix select runs over the few scores there instead of all of them.
  *
@@ -23,10 +24,10 @@
  */
 
 import type { Gpu } from "../gpu/device.ts";
-import { grid1d, indirectArgs, launch } from "../gpu/launch.ts";
+import { fitsStorageBindings, grid1d, indirectArgs, launch } from "../gpu/launch.ts";
 import { checkLoopBudget, LOOP_BUDGET, loopCost } from "../gpu/loop_budget.ts";
 import { empty, type Tensor, zeros } from "../gpu/tensor.ts";
-import { describe, type MatrixView, wholeVec4s } from "./view.ts";
+import { describe, type MatrixView, sub, wholeVec4s } from "./view.ts";
 import { checkWandaArguments, wandaGrid, wandaScores, wandaVec4 } from "./mask.ts";
 import { checkSameShape, checkTensor, checkView } from "./checks.ts";
 
@@ -321,14 +322,20 @@ export async function kSmallestMask(
       constants: { WG: oneGroup },
     });
     // a bracket that has seen a selection: collect the keys near its threshold, select there if it can
+    let walkStores = false;
     if (bracket?.used) {
       const capacity = Math.max(MIN_CAPACITY, Math.ceil(n / 16));
       using cands = empty(gpu, [capacity], "u32", `${op}.candidates`); // released once recorded, as below
       if (onDemand) {
         const w = wanda.weight;
+        // the walk stores the mask's columns' scores, unless binding the scores too would take more
+        // storage bindings than the device has (weights and scores both past the binding limit)
+        const sizes = [w.tensor, scores.tensor, wanda.norms, bracket.state, state, cands].map((t) => t.buffer.size);
+        walkStores = fitsStorageBindings(gpu, sizes);
+        using none = walkStores ? null : empty(gpu, [4], "f32", `${op}.noScores`); // bound, not written
         await launch(gpu, "select_bracket_wanda_vec4", {
           w: w.tensor,
-          scores: scores.tensor,
+          scores: walkStores ? scores.tensor : none!,
           norms: wanda.norms,
           bracket: bracket.state,
           state,
@@ -341,9 +348,9 @@ export async function kSmallestMask(
             ld: w.ld,
             capacity,
             col_offset: wanda.colOffset,
-            s_offset: scores.offset,
-            s_ld: scores.ld,
-            write_cols: writeCols, //                            the mask's columns: select_mask reads their scores
+            s_offset: walkStores ? scores.offset : 0,
+            s_ld: walkStores ? scores.ld : 0,
+            write_cols: walkStores ? writeCols : 0, //           the mask's columns: select_mask reads their scores
           },
           constants,
         });
@@ -379,6 +386,11 @@ export async function kSmallestMask(
         // every score when the passes or the tie ranks need them (the check says so); the walk wrote
         // the mask's columns
         await wandaScores(wanda.weight, wanda.norms, wanda.colOffset, scores, { indirect: scoreArgs });
+      }
+      if (onDemand && !walkStores && writeCols > 0) {
+        const w = wanda.weight;
+        const cols = (v: MatrixView) => sub(v, 0, 0, v.rows, writeCols);
+        await wandaScores(cols(w), wanda.norms, wanda.colOffset, cols(scores));
       }
     }
     for (let pass = 0; pass < RADIX_PASSES; pass++) {

@@ -126,7 +126,7 @@ export function countedRowsLimit(gpu: Gpu): number {
  * @param out f32 [rows, maxQ] (a tensor other than the inputs): λ_r, zero-padded to maxQ (with
  *   `scatter`: λ_r at its columns q_r, zeros elsewhere)
  * @param maxQ row stride of idx/rhs/out and bound on n_r, 1 ≤ maxQ ≤ 512
- * @param options `rows`, `maxCount`, `status`, `loopBudget`
+ * @param options `rows`, `maxCount`, `status`, `loopBudget`, `orderRows`, `scatter`, `countInto`
  * @throws RangeError/TypeError for bad shapes, dtypes, a count > maxQ given as a number, a maxCount
  *   outside [count, maxQ], or aliasing
  * @throws Error `gatheredSolve: A[q_r, q_r] of row r = … is not positive definite (pivot … ≤ 0)`
@@ -236,6 +236,7 @@ function checkArguments(
     if (typeof counts === "number") throw new RangeError(`${op}: countInto needs a counts tensor, not one count`);
     checkTensor(op, "countInto", options.countInto, "u32", 1);
     checkNoAlias(op, "countInto", options.countInto, "counts", counts);
+    checkNoAlias(op, "countInto", options.countInto, "idx", idx);
     const gpu = a.tensor.gpu, rows = options.rows ?? counts.size;
     if (rows > countedRowsLimit(gpu)) {
       throw new RangeError(`${op}: countInto sums at most ${countedRowsLimit(gpu)} rows a call; got ${rows}`);

@@ -58,9 +58,13 @@ export async function removalSets(mask: MatrixView, w: MatrixView, out: RemovalS
   });
 }
 
-/** Loop iterations of an nm_removal_sets invocation: each of m columns ranks itself in its group, then the padding. */
+/**
+ * Loop iterations of an nm_removal_sets invocation: each of m columns ranks itself in its group, then
+ * the padding — and the dense rows' loop, which lanes of a normal row sharing a SIMD vector with an
+ * outlier row also pay.
+ */
 function nmSetsCost(n: number, m: number): number {
-  return loopCost(m) + m * loopCost(m) + loopCost(m - n) + 1;
+  return loopCost(m) + m * loopCost(m) + loopCost(m - n) + loopCost(m) + 1;
 }
 
 /** Whether {@link nmRemovalSets} fits llvmpipe's loop budget for groups of m (every m up to ~250). */

@@ -73,7 +73,8 @@
  * 43 dispatches a 768² layer more than SparseGPT (was 67). Per layer, Thanos against SparseGPT:
  * solves 72 ms against the sweep's 75, selection 20 against 20, and Thanos's own Hinv rows ~2.4,
  * removal sets ~1.5, wider update +3.5, final zeroing 1.3 against SparseGPT's scores 3.8 —
- * Thanos / SparseGPT 0.99–1.07 at 768² (README, Performance).
+ * Thanos / SparseGPT 0.93–1.12 at 768² by the host's moment, 1.00–1.03 at 768x3072, where the
+ * walk over every remaining weight is the largest of Thanos's own costs (README, Performance).
  *
  * @module
  */
@@ -88,6 +89,7 @@ import { applyMask, colSumsWeighted, countMask, kFromBudget, rowSumsWeighted, wa
 import { type KBudget, kSmallestMask, nmMask, SelectBracket } from "../linalg/select.ts";
 import { countedRowsLimit, gatheredSolve } from "../linalg/solve.ts";
 import { mat, type MatrixView, sub } from "../linalg/view.ts";
+import { fitsStorageBindings } from "../gpu/launch.ts";
 import { dampedHessian } from "./hessian.ts";
 import { layerShape, type LayerWeight, type MethodObserver, type PruneMethod, scratch, workingCopy } from "./method.ts";
 import {
@@ -144,7 +146,18 @@ async function blockwise(
   using hinvRows = empty(gpu, [B * cols], "f32", `${label}.HinvRows`); // (H[i1:, i1:])⁻¹[0:B, :] per block
   using outliers = nm ? await outlierRows(gpu, W, norms, options.alpha, label) : null;
   // n:m in one pass a block (mask and removal sets from the weights) where the sets hold every row
-  const fusedNm = nm !== null && rowBatch >= rows && nmRemovalSetsFit(nm.n, nm.m);
+  // (and where its seven buffers fit the device's storage bindings once W and the mask are chunked)
+  const setBytes = rowBatch * B * 4;
+  const nmSizes = [
+    W.tensor.buffer.size,
+    norms.buffer.size,
+    rows * 4,
+    M.tensor.buffer.size,
+    setBytes,
+    setBytes,
+    rows * 4,
+  ];
+  const fusedNm = nm !== null && rowBatch >= rows && nmRemovalSetsFit(nm.n, nm.m) && fitsStorageBindings(gpu, nmSizes);
   using scores = empty(gpu, [fusedNm ? 1 : nm ? rows * B : rows * cols], "f32", `${label}.scores`);
   using zerosSoFar = zeros(gpu, [1], "u32", `${label}.zerosSoFar`); // added to by the solves (countInto)
   using k = observer?.onBlock && !nm ? zeros(gpu, [1], "u32", `${label}.k`) : null; // shown to the observer
