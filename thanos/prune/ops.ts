@@ -8,7 +8,7 @@
  * @module
  */
 
-import { grid1d, launch } from "../gpu/launch.ts";
+import { fitsStorageBindings, grid1d, launch } from "../gpu/launch.ts";
 import { budgetRanges, checkLoopBudget, LOOP_BUDGET, loopCost } from "../gpu/loop_budget.ts";
 import { empty, readAll, type Tensor } from "../gpu/tensor.ts";
 import { checkSameShape, checkTensor, checkView } from "../linalg/checks.ts";
@@ -67,9 +67,21 @@ function nmSetsCost(n: number, m: number): number {
   return loopCost(m) + m * loopCost(m) + loopCost(m - n) + loopCost(m) + 1;
 }
 
-/** Whether {@link nmRemovalSets} fits llvmpipe's loop budget for groups of m (every m up to ~250). */
-export function nmRemovalSetsFit(n: number, m: number): boolean {
-  return nmSetsCost(n, m) <= LOOP_BUDGET;
+/**
+ * Whether {@link nmRemovalSets} can run on these operands: llvmpipe's loop budget for groups of m
+ * (every m up to ~250), and the device's storage bindings once the buffers past the binding limit
+ * are chunked (it binds seven: W and the mask whole — both split on a 7B MLP layer — where WebGPU
+ * guarantees 8). Where not, the unfused kernels do the same work.
+ */
+export function nmRemovalSetsFit(
+  w: MatrixView,
+  colSqNorms: Tensor,
+  nm: { n: number; m: number },
+  mask: MatrixView,
+  out: RemovalSets,
+): boolean {
+  const buffers = [w.tensor, colSqNorms, out.counts, mask.tensor, out.idx, out.rhs, out.counts]; // outliers ≤ counts
+  return nmSetsCost(nm.n, nm.m) <= LOOP_BUDGET && fitsStorageBindings(w.tensor.gpu, buffers.map((t) => t.buffer.size));
 }
 
 /**

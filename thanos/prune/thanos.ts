@@ -89,7 +89,6 @@ import { applyMask, colSumsWeighted, countMask, kFromBudget, rowSumsWeighted, wa
 import { type KBudget, kSmallestMask, nmMask, SelectBracket } from "../linalg/select.ts";
 import { countedRowsLimit, gatheredSolve } from "../linalg/solve.ts";
 import { mat, type MatrixView, sub } from "../linalg/view.ts";
-import { fitsStorageBindings } from "../gpu/launch.ts";
 import { dampedHessian } from "./hessian.ts";
 import { layerShape, type LayerWeight, type MethodObserver, type PruneMethod, scratch, workingCopy } from "./method.ts";
 import {
@@ -145,29 +144,18 @@ async function blockwise(
   // llvmpipe ~0.3 ms a MB: ~4 ms a 3072 x 768 layer); the mask and the count start at zero
   using hinvRows = empty(gpu, [B * cols], "f32", `${label}.HinvRows`); // (H[i1:, i1:])⁻¹[0:B, :] per block
   using outliers = nm ? await outlierRows(gpu, W, norms, options.alpha, label) : null;
-  // n:m in one pass a block (mask and removal sets from the weights) where the sets hold every row
-  // (and where its seven buffers fit the device's storage bindings once W and the mask are chunked)
-  const setBytes = rowBatch * B * 4;
-  const nmSizes = [
-    W.tensor.buffer.size,
-    norms.buffer.size,
-    rows * 4,
-    M.tensor.buffer.size,
-    setBytes,
-    setBytes,
-    rows * 4,
-  ];
-  const fusedNm = nm !== null && rowBatch >= rows && nmRemovalSetsFit(nm.n, nm.m) && fitsStorageBindings(gpu, nmSizes);
-  using scores = empty(gpu, [fusedNm ? 1 : nm ? rows * B : rows * cols], "f32", `${label}.scores`);
-  using zerosSoFar = zeros(gpu, [1], "u32", `${label}.zerosSoFar`); // added to by the solves (countInto)
-  using k = observer?.onBlock && !nm ? zeros(gpu, [1], "u32", `${label}.k`) : null; // shown to the observer
-  using bracket = new SelectBracket(gpu, `${label}.selectBracket`); // the last block's threshold
   using setsOwner = new DisposableStack();
   const sets: RemovalSets = {
     idx: setsOwner.use(empty(gpu, [rowBatch * B], "u32", `${label}.removalIdx`)),
     counts: setsOwner.use(empty(gpu, [rowBatch], "u32", `${label}.removalCounts`)),
     rhs: setsOwner.use(empty(gpu, [rowBatch * B], "f32", `${label}.removalRhs`)),
   };
+  // n:m in one pass a block (mask and removal sets from the weights) where the sets hold every row
+  const fusedNm = nm !== null && rowBatch >= rows && nmRemovalSetsFit(W, norms, nm, M, sets);
+  using scores = empty(gpu, [fusedNm ? 1 : nm ? rows * B : rows * cols], "f32", `${label}.scores`);
+  using zerosSoFar = zeros(gpu, [1], "u32", `${label}.zerosSoFar`); // added to by the solves (countInto)
+  using k = observer?.onBlock && !nm ? zeros(gpu, [1], "u32", `${label}.k`) : null; // shown to the observer
+  using bracket = new SelectBracket(gpu, `${label}.selectBracket`); // the last block's threshold
   using Lambda = empty(gpu, [rowBatch * B], "f32", `${label}.Lambda`); // λ_r at its columns q_r
   const target = Math.floor(options.sparsity * rows * cols);
   // unstructured: the solves' ordering kernel counts the block's removal sets — its pruned weights
